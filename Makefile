@@ -1,0 +1,125 @@
+# Liên Kết — build, test, install.
+#
+#   make            release build: build/release/{lienket-agent,lienket-hub,liblienket-protocol.a}
+#   make test       ASan+UBSan build, every suite, last line "N passed, N failed"
+#   make valgrind   non-sanitized debug build, unit + end-to-end suites under valgrind
+#   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
+#   make lint       cppcheck + clang-tidy
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# Dependencies come from pkg-config; scripts/deps.sh installs them on Debian 12.
+
+VERSION  := 0.1.0
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+CC       ?= cc
+PKGS     := sqlite3 libcurl zlib jansson libmicrohttpd libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wformat=2 -Wvla -Wno-format-nonliteral
+BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+        -DLK_VERSION=\"$(VERSION)\" $(WARN) -Iprotocol $(PKG_CFLAGS)
+
+MODE ?= release
+ifeq ($(MODE),release)
+  MODE_CFLAGS := -O2 -g
+else ifeq ($(MODE),asan)
+  MODE_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  MODE_LDFLAGS := -fsanitize=address,undefined
+else ifeq ($(MODE),debug)
+  MODE_CFLAGS := -O0 -g
+endif
+CFLAGS  := $(BASE_CFLAGS) $(MODE_CFLAGS) $(EXTRA_CFLAGS)
+LDFLAGS := $(MODE_LDFLAGS) $(EXTRA_LDFLAGS)
+LDLIBS  := $(PKG_LIBS) -lm -lpthread
+
+B ?= build/$(MODE)
+
+PROTO_SRC := $(wildcard protocol/*.c)
+HUB_SRC   := $(filter-out hub/main.c,$(wildcard hub/*.c))
+AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/%.o)
+HUB_OBJ   := $(HUB_SRC:%.c=$(B)/%.o)
+AGENT_OBJ := $(AGENT_SRC:%.c=$(B)/%.o)
+PROTO_LIB := $(B)/liblienket-protocol.a
+HUB_LIB   := $(B)/libhub.a
+AGENT_LIB := $(B)/libagent.a
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TOOL_SRC   := $(wildcard tests/tools/*.c)
+TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
+
+.PHONY: all test unit e2e valgrind fuzz fuzz-smoke lint install clean bench bench-smoke demo soak protocol hub agent
+all: $(B)/lienket-agent $(B)/lienket-hub $(PROTO_LIB)
+
+protocol: $(PROTO_LIB)
+hub: $(B)/lienket-hub
+agent: $(B)/lienket-agent
+
+$(B)/%.o: %.c $(wildcard protocol/*.h hub/*.h agent/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(PROTO_LIB): $(PROTO_OBJ)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+$(HUB_LIB): $(HUB_OBJ)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+$(AGENT_LIB): $(AGENT_OBJ)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+
+$(B)/lienket-hub: $(B)/hub/main.o $(HUB_LIB) $(PROTO_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/lienket-agent: $(B)/agent/main.o $(AGENT_LIB) $(PROTO_LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests: test_hub_* link the hub library, test_agent_* the agent library.
+$(B)/tests/test_hub_%: tests/unit/test_hub_%.c $(HUB_LIB) $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ihub -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+$(B)/tests/test_agent_%: tests/unit/test_agent_%.c $(AGENT_LIB) $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iagent -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+$(B)/tests/test_%: tests/unit/test_%.c $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+$(B)/tools/%: tests/tools/%.c $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+test:
+	@scripts/deps.sh --check-or-install test
+	@$(MAKE) --no-print-directory MODE=asan all-tests
+	@MODE=asan BUILD=build/asan scripts/run-tests.sh
+
+all-tests: all $(UNIT_BIN) $(TOOL_BIN)
+
+valgrind:
+	@$(MAKE) --no-print-directory MODE=debug all-tests
+	@VALGRIND=1 BUILD=build/debug scripts/run-tests.sh
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh
+fuzz-smoke:
+	@FUZZ_SECONDS=5 scripts/fuzz.sh
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+	  --suppress=missingIncludeSystem --inline-suppr -Iprotocol protocol hub agent
+	clang-tidy --quiet $(PROTO_SRC) $(HUB_SRC) hub/main.c $(AGENT_SRC) agent/main.c -- $(BASE_CFLAGS)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/lienket
+	install -m 0755 $(B)/lienket-agent $(B)/lienket-hub $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 $(PROTO_LIB) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 protocol/*.h $(DESTDIR)$(PREFIX)/include/lienket/
+
+clean:
+	rm -rf build

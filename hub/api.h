@@ -1,0 +1,82 @@
+/*
+ * api.h — the hub's HTTP API as plain function calls, independent of any HTTP library.
+ *
+ * server.c (libmicrohttpd) turns each HTTP request into a `struct api_request`, calls
+ * api_handle, and sends the `struct api_response` back. Everything the routes of
+ * PROTOCOL.md §10 do — authentication, decoding, merging, pulling, status, metrics —
+ * happens behind this call, so the whole API can be tested without sockets.
+ *
+ * Thread safety: api_handle may be called from many threads at once on one `struct
+ * api`; the implementation serialises what must be (group commit).
+ */
+#ifndef LK_HUB_API_H
+#define LK_HUB_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct api;
+
+struct api_options {
+	const char *db_path;       /* the provincial database (must exist: `lienket-hub init`) */
+	int trust_proxy;           /* 1: take the client address from X-Forwarded-For */
+	int64_t max_ahead_ms;      /* drift limit; 0 = HLC_MAX_AHEAD_MS */
+};
+
+/* Opens the store and prepares to serve. On success returns 0 and sets *out (free
+ * with api_free). On failure returns -1 and writes an English reason into err. */
+int api_new(const struct api_options *opt, struct api **out, char *err, size_t errlen);
+void api_free(struct api *a);
+
+/* One request. All strings are borrowed for the duration of the call; header values
+ * are NULL when absent. */
+struct api_request {
+	const char *method;            /* "GET", "POST", … */
+	const char *path;              /* "/v1/changes" (no query string) */
+	const char *(*query)(void *ctx, const char *key); /* a query argument or NULL */
+	void *query_ctx;
+	const char *authorization;     /* "Authorization" header */
+	const char *content_encoding;  /* "Content-Encoding" header */
+	const char *accept_encoding;   /* "Accept-Encoding" header */
+	const char *cookie;            /* "Cookie" header */
+	const char *content_type;      /* "Content-Type" header */
+	const unsigned char *body;     /* raw body as received (compressed), may be NULL */
+	size_t body_len;
+	const char *client;            /* peer address, for logs */
+};
+
+/* What to log for the request (one line per request; never a token). */
+struct api_log {
+	char agent[37];
+	char unit[37];
+	uint64_t seq_from, seq_to;
+	int64_t applied, quarantined;
+	char error[32]; /* the error code, if any */
+};
+
+/* The answer. body is owned by the response; release with api_response_release. */
+struct api_response {
+	int status;
+	const char *content_type;      /* static string */
+	const char *content_encoding;  /* "deflate" or NULL (static) */
+	unsigned char *body;           /* malloc'd; may be NULL for an empty body */
+	size_t body_len;
+	char location[256];            /* Location header when non-empty (redirects) */
+	char set_cookie[256];          /* Set-Cookie header when non-empty */
+	struct api_log log;
+};
+
+/* Handles one request; always fills *resp (an error is an error response, never a
+ * failure of this call). */
+void api_handle(struct api *a, const struct api_request *req, struct api_response *resp);
+void api_response_release(struct api_response *resp);
+
+/* Builds the JSON error body of PROTOCOL.md §7.1 into resp (for errors the server
+ * layer detects itself: too large, timeout, busy, bad method). */
+void api_error_response(struct api_response *resp, int status, const char *code,
+			const char *message);
+
+/* Counts a request the server refused before reaching api_handle (for /metrics). */
+void api_count_refused(struct api *a, int status, size_t bytes_in);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * wire.h — the JSON messages of PROTOCOL.md §6, decoded defensively and encoded.
+ *
+ * Only this module includes jansson. Decoders take the *inflated* JSON text (see
+ * zio.h), check every limit of PROTOCOL.md §11 and return a typed error with the
+ * field concerned. A decoded message owns all of its strings; free it with its
+ * _free function (accepts NULL). Encoders return a new NUL-terminated JSON text
+ * (caller frees with free()).
+ */
+#ifndef LK_WIRE_H
+#define LK_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "entry.h"
+
+#define WIRE_PROTOCOL_VERSION 1
+
+/* Limits of PROTOCOL.md §11; each is a named constant with its reason there. */
+#define WIRE_MAX_BODY_BYTES     (1u << 20) /* compressed request body */
+#define WIRE_MAX_INFLATED_BYTES (8u << 20) /* inflated body: bomb guard */
+#define WIRE_MAX_CHANGES        5000       /* entries per change set: bounds one transaction */
+#define WIRE_MAX_DEPTH          8          /* our messages nest at most 5 deep */
+#define WIRE_MAX_STRING         65536      /* longest column is 2000 bytes */
+#define WIRE_MAX_PULL_ROWS      500        /* rows per pull page */
+#define WIRE_MAX_SAFE_INT       9007199254740992LL /* 2^53: JSON-safe integers */
+#define WIRE_DEFAULT_BATCH_BYTES (64u << 10) /* agent batch, uncompressed: suits 2G */
+
+enum wire_error {
+	WIRE_OK = 0,
+	WIRE_NOMEM,
+	WIRE_BAD_JSON,        /* not JSON at all / syntax error */
+	WIRE_BAD_UTF8,        /* invalid UTF-8 */
+	WIRE_DUPLICATE_KEY,   /* an object with a repeated key */
+	WIRE_TOO_DEEP,        /* nesting deeper than WIRE_MAX_DEPTH */
+	WIRE_NUMBER_RANGE,    /* an integer beyond 64 bits, or a non-integer where one is needed */
+	WIRE_STRING_TOO_LONG, /* a string longer than WIRE_MAX_STRING */
+	WIRE_TOO_MANY,        /* more than WIRE_MAX_CHANGES entries / WIRE_MAX_PULL_ROWS rows */
+	WIRE_BAD_MESSAGE,     /* a member missing or of the wrong type: `field` names it */
+	WIRE_PROTOCOL_VERSION,/* "v" is not WIRE_PROTOCOL_VERSION */
+	WIRE_BAD_SEQUENCE,    /* entries not exactly from..to, or from < 1 */
+};
+
+/* Caller-owned error detail; written on failure only. */
+struct wire_status {
+	enum wire_error code;
+	char field[64];   /* the member concerned, e.g. "entries[3].table" */
+	char message[160];/* English, for logs */
+};
+
+/* The stable code string of PROTOCOL.md §7.1 for an error ("bad_json", …). */
+const char *wire_error_code(enum wire_error e);
+
+/* ---- hello (PROTOCOL.md §6.1) ---- */
+struct wire_hello {
+	int v, schema;
+	char agent[37];
+	int64_t wall_ms;
+	int64_t pending;
+	uint64_t acked;
+	char software[64];
+};
+int wire_hello_decode(const char *json, size_t len, struct wire_hello *out, struct wire_status *st);
+char *wire_hello_encode(const struct wire_hello *h);
+
+struct wire_checksum_item { char unit[37]; char value[40]; };
+struct wire_hello_answer {
+	int v, schema;
+	int64_t hub_time;
+	char hub_id[37];
+	char unit[37];
+	uint64_t acked;
+	char chain[65];
+	uint64_t backup_seq;
+	int64_t max_body_bytes, max_inflated_bytes, max_changes, max_ahead_ms, pull_page_rows;
+	struct wire_checksum_item *checksums; /* owned */
+	size_t nchecksums;
+	int retired;
+};
+int wire_hello_answer_decode(const char *json, size_t len, struct wire_hello_answer *out,
+			     struct wire_status *st);
+char *wire_hello_answer_encode(const struct wire_hello_answer *a);
+void wire_hello_answer_release(struct wire_hello_answer *a); /* frees checksums */
+
+/* ---- change set (PROTOCOL.md §6.2) ---- */
+struct wire_changeset {
+	int v, schema;
+	char agent[37];
+	uint64_t from, to;
+	unsigned char chain_before[32], chain_after[32];
+	struct entry *entries; /* nentries == to - from + 1, in sequence order */
+	size_t nentries;
+	void *priv;            /* owned storage (the parsed document) */
+};
+/* Decodes and checks structure and limits (not the schema: see validate.h). On
+ * success *out is a new change set; free with wire_changeset_free. */
+int wire_changeset_decode(const char *json, size_t len, struct wire_changeset **out,
+			  struct wire_status *st);
+void wire_changeset_free(struct wire_changeset *cs);
+
+/* Incremental encoder used by the agent to cut change sets by bytes. */
+struct wire_changeset_writer;
+struct wire_changeset_writer *wire_changeset_writer_new(int schema, const char *agent);
+/* Appends an entry; returns 0, -1 on allocation failure, 1 when the entry's fields
+ * cannot be encoded (the caller then sends it skipped with reason "unencodable").
+ * wire_changeset_writer_bytes is the JSON size so far. */
+int wire_changeset_writer_add(struct wire_changeset_writer *w, const struct entry *e);
+size_t wire_changeset_writer_bytes(const struct wire_changeset_writer *w);
+size_t wire_changeset_writer_count(const struct wire_changeset_writer *w);
+/* The encoded size one entry would add (for "alone larger than a batch"). */
+size_t wire_entry_encoded_bytes(const struct entry *e);
+/* Finishes: sets from/to and chains, returns the JSON text (caller frees). The writer
+ * is freed in every case. */
+char *wire_changeset_writer_finish(struct wire_changeset_writer *w,
+				   const unsigned char chain_before[32],
+				   const unsigned char chain_after[32]);
+void wire_changeset_writer_free(struct wire_changeset_writer *w);
+
+/* ---- answer to a change set ---- */
+struct wire_quarantine {
+	uint64_t seq;
+	char code[24];
+	char table[40];
+	char id[37];
+	char field[64];
+	char message[160];
+};
+struct wire_changes_answer {
+	int v;
+	int64_t hub_time;
+	uint64_t acked;
+	int64_t applied;
+	int duplicate;
+	struct wire_quarantine *quarantined; /* owned */
+	size_t nquarantined;
+};
+int wire_changes_answer_decode(const char *json, size_t len, struct wire_changes_answer *out,
+			       struct wire_status *st);
+char *wire_changes_answer_encode(const struct wire_changes_answer *a);
+void wire_changes_answer_release(struct wire_changes_answer *a);
+
+/* ---- error answer (PROTOCOL.md §7.1) ---- */
+struct wire_error_answer {
+	int64_t hub_time;
+	char code[32];
+	char message[200];
+	char field[64];
+	uint64_t expected;   /* gap */
+	uint64_t seq;        /* clock_ahead */
+	int hub_schema;      /* schema_newer */
+};
+int wire_error_answer_decode(const char *json, size_t len, struct wire_error_answer *out,
+			     struct wire_status *st);
+char *wire_error_answer_encode(const struct wire_error_answer *a);
+
+/* ---- pull page (PROTOCOL.md §6.3) ---- */
+struct wire_pull_field {
+	const char *name;   /* borrowed from the page */
+	struct value v;     /* strings borrowed from the page */
+	uint64_t clock;
+	const char *writer; /* borrowed */
+};
+struct wire_pull_row {
+	const char *table, *id, *owner;
+	uint64_t ins_clock; const char *ins_writer; /* ins_writer NULL: no insert */
+	uint64_t del_clock; const char *del_writer; /* del_writer NULL: no delete */
+	struct wire_pull_field *fields;
+	size_t nfields;
+};
+struct wire_pull_page {
+	int v;
+	int64_t hub_time;
+	uint64_t cursor;
+	int more;
+	struct wire_pull_row *rows;
+	size_t nrows;
+	void *priv; /* owned storage */
+};
+int wire_pull_page_decode(const char *json, size_t len, struct wire_pull_page **out,
+			  struct wire_status *st);
+void wire_pull_page_free(struct wire_pull_page *p);
+
+/* Builds a pull page row by row (hub side). */
+struct wire_pull_writer;
+struct wire_pull_writer *wire_pull_writer_new(int64_t hub_time);
+int wire_pull_writer_add(struct wire_pull_writer *w, const struct wire_pull_row *row);
+char *wire_pull_writer_finish(struct wire_pull_writer *w, uint64_t cursor, int more); /* frees w */
+void wire_pull_writer_free(struct wire_pull_writer *w);
+
+#endif
