@@ -1,0 +1,40 @@
+/*
+ * commands.h — the agent's subcommands. main.c holds the one dispatch table; each
+ * command parses its own options (argv[0] is the command name) and returns the
+ * process exit code (see README: 0 ok, 64 usage, 65 records rejected, 66 no database,
+ * 75 hub unreachable, 77 credentials refused, 70 internal error).
+ */
+#ifndef LK_AGENT_COMMANDS_H
+#define LK_AGENT_COMMANDS_H
+
+#define EXIT_OK 0
+#define EXIT_USAGE 64      /* EX_USAGE */
+#define EXIT_DATAERR 65    /* EX_DATAERR: some records rejected / bad input */
+#define EXIT_NOINPUT 66    /* EX_NOINPUT: no database */
+#define EXIT_SOFTWARE 70   /* EX_SOFTWARE: internal error */
+#define EXIT_CANTCREAT 73  /* EX_CANTCREAT */
+#define EXIT_TEMPFAIL 75   /* EX_TEMPFAIL: hub unreachable, try later */
+#define EXIT_PROTOCOL 76   /* EX_PROTOCOL: the hub answered something we cannot use */
+#define EXIT_NOPERM 77     /* EX_NOPERM: credentials refused */
+#define EXIT_CONFIG 78     /* EX_CONFIG: not configured (no hub or token) */
+
+/* Data commands (commands_data.c). */
+int cmd_init(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_add(int argc, char **argv);
+int cmd_set(int argc, char **argv);
+int cmd_rm(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_schema(int argc, char **argv);
+int cmd_backup(int argc, char **argv);
+
+/* Sync commands (commands_sync.c). */
+int cmd_sync(int argc, char **argv);
+int cmd_daemon(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
+
+#endif

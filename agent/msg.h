@@ -1,0 +1,30 @@
+/*
+ * msg.h — every text an office reads (status, rejections, import errors), in one
+ * table, Vietnamese by default, English when the locale asks for it (LC_ALL /
+ * LC_MESSAGES / LANG starting with "en"). Logs never go through here: they are English.
+ *
+ * Messages are declared in msg_data.def (data entry, import) and msg_sync.def (sync,
+ * status): MSG(ID, "Vietnamese", "English") — printf formats, same arguments in both.
+ */
+#ifndef LK_AGENT_MSG_H
+#define LK_AGENT_MSG_H
+
+enum msg_id {
+#define MSG(id, vi, en) id,
+#include "msg_data.def"
+#include "msg_sync.def"
+#undef MSG
+	MSG_COUNT
+};
+
+/* The format string for id in the user's language (static). */
+const char *msg(enum msg_id id);
+
+/* Translation of a hub error or quarantine code ("bad_enum", "gap", …) for the office;
+ * unknown codes give a generic text. Static string. */
+const char *msg_code(const char *code);
+
+/* 1 when the user's locale asks for English. */
+int msg_english(void);
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * store.h — the agent's local SQLite database: open/create, the synced tables with
+ * their CHECK constraints and journaling triggers (generated from schema.h), and the
+ * agent's own tables (lk_state, lk_journal, lk_config, lk_quarantine, lk_skipped).
+ *
+ * Internal tables (exact DDL in store.c; PROTOCOL.md §4–§5 give the meaning):
+ *   lk_state(one=1, agent_id, unit_id, last_clock, offset_ms, applying, schema_version,
+ *            acked_seq)       -- one row; `applying`=1 only inside store_apply_begin/end,
+ *                                so triggers skip rows written by pull; entries with
+ *                                seq <= acked_seq are acknowledged
+ *   lk_journal(seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl, row_id, op, owner, fields JSON,
+ *            recorded_ms, clock, schema_version, hash BLOB, chain BLOB, skipped TEXT)
+ *   lk_config(key PRIMARY KEY, value)  -- hub_url, token, ca_file, batch_bytes, hub_id,
+ *            pull_cursor, backup_seq, compacted_seq, compacted_chain, last_sync_ms,
+ *            last_error, hub_checksums, backup_dir, backup_keep_days …
+ *   lk_quarantine(seq, code, tbl, row_id, field, message, at_ms)  -- from hub answers
+ *
+ * The database runs in WAL mode with synchronous=FULL and a busy timeout, so a power
+ * cut after a command returned loses nothing and a daemon can sync beside interactive
+ * use.
+ */
+#ifndef LK_AGENT_STORE_H
+#define LK_AGENT_STORE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_BUSY_TIMEOUT_MS 10000 /* a daemon's sync may hold the write lock this long */
+
+struct store;
+
+/* Where --db defaults to: $LIENKET_DB, else "lienket.db" in the current directory. */
+const char *store_default_path(void);
+
+/* Opens an existing agent database. 0 on success (*out set; close with store_close),
+ * -1 with an English reason in err (missing file, not an agent database, newer schema). */
+int store_open(const char *path, struct store **out, char *err, size_t errlen);
+
+/* Creates a new database at path (which must not exist) for unit_id, with a new
+ * agent id. 0 on success (*out set), -1 with reason in err; nothing is left behind on
+ * failure. */
+int store_create(const char *path, const char *unit_id, struct store **out, char *err,
+		 size_t errlen);
+
+void store_close(struct store *s); /* accepts NULL */
+
+/* Borrowed handle, valid until store_close. */
+sqlite3 *store_db(struct store *s);
+
+/* Borrowed strings, valid until store_close. */
+const char *store_agent_id(struct store *s);
+const char *store_unit_id(struct store *s);
+
+/* Config values. get: 0 and *out = new string (free with free()), 1 when absent
+ * (*out = NULL), -1 on error. set: value NULL deletes; 0 or -1. */
+int store_config_get(struct store *s, const char *key, char **out);
+int store_config_set(struct store *s, const char *key, const char *value);
+int64_t store_config_int(struct store *s, const char *key, int64_t dflt);
+int store_config_set_int(struct store *s, const char *key, int64_t value);
+
+/* Starts a write transaction (BEGIN IMMEDIATE) in which triggers do not journal
+ * (applying = 1): for rows arriving by pull. store_apply_end commits (commit=1) or rolls
+ * back, always resetting applying. 0 or -1. */
+int store_apply_begin(struct store *s);
+int store_apply_end(struct store *s, int commit);
+
+/* Replaces the agent id (recover): a new UUIDv7; old id kept in lk_config
+ * "previous_agent_ids". 0 or -1. Must be called inside a transaction. */
+int store_new_agent_id(struct store *s);
+
+/* Copies the database to dir/lienket-YYYYMMDD-HHMMSS.db with SQLite's online backup,
+ * and removes copies older than keep_days. 0 or -1 (reason in err). */
+int store_backup(struct store *s, const char *dir, int keep_days, char *err, size_t errlen);
+
+#endif
