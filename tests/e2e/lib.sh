@@ -1,0 +1,70 @@
+# tests/e2e/lib.sh — shared helpers for end-to-end suites (sourced, POSIX sh).
+#
+# Every process a suite starts is recorded with e2e_track and stopped by PID on exit.
+# Cases print cmocka-style lines, which scripts/run-tests.sh counts:
+#   [       OK ] suite__case        /   [  FAILED  ] suite__case: reason
+: "${LK_BIN:=build/asan}"
+E2E_PIDS=""
+E2E_FAILED=0
+E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/lk-e2e.XXXXXX")
+HUB="$LK_BIN/lienket-hub"
+AGENT="$LK_BIN/lienket-agent"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
+
+e2e_track() { E2E_PIDS="$E2E_PIDS $1"; }
+
+e2e_cleanup() {
+	for p in $E2E_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $E2E_PIDS; do
+		i=0
+		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+		kill -9 "$p" 2>/dev/null
+	done
+	[ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_DIR"
+}
+trap e2e_cleanup EXIT INT TERM
+
+ok() { echo "[       OK ] $1"; }
+fail() { echo "[  FAILED  ] $1: $2"; E2E_FAILED=$((E2E_FAILED + 1)); }
+
+# check NAME COMMAND... — passes when the command exits 0.
+check() {
+	name=$1; shift
+	if "$@" >"$E2E_DIR/check.out" 2>&1; then ok "$name"; else
+		fail "$name" "command failed: $* ($(tail -3 "$E2E_DIR/check.out" | tr '\n' ' '))"; fi
+}
+
+# wait_file FILE [TENTHS] — waits until FILE exists and is non-empty.
+wait_file() {
+	i=0
+	while [ ! -s "$1" ] && [ $i -lt "${2:-100}" ]; do sleep 0.1; i=$((i + 1)); done
+	[ -s "$1" ]
+}
+
+# hub_start DB NAME — starts lienket-hub serve on a free loopback port; sets
+# HUB_PID_<NAME>, HUB_URL; log in $E2E_DIR/NAME.log.
+hub_start() {
+	rm -f "$E2E_DIR/$2.port"
+	"$HUB" serve --db "$1" --listen 127.0.0.1:0 --port-file "$E2E_DIR/$2.port" \
+		>>"$E2E_DIR/$2.log" 2>&1 &
+	pid=$!
+	e2e_track $pid
+	eval "HUB_PID_$2=$pid"
+	if ! wait_file "$E2E_DIR/$2.port" 100; then
+		echo "hub did not start; log:"; tail -20 "$E2E_DIR/$2.log"; return 1
+	fi
+	HUB_PORT=$(cat "$E2E_DIR/$2.port")
+	HUB_URL="http://127.0.0.1:$HUB_PORT"
+}
+
+# stop PID — SIGTERM, wait, then SIGKILL.
+stop() {
+	kill "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+e2e_finish() { exit $E2E_FAILED; }
