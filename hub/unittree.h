@@ -1,0 +1,133 @@
+/*
+ * unittree.h — the organisation tree as it stood on any date, read once from the
+ * hub's unit tables into memory.
+ *
+ * A unit's names, codes, kinds and parent links are dated rows (`unit_name`,
+ * `unit_parent`); reforms are events (`unit_event`). Nothing is ever moved: this module
+ * answers "what was the tree on date D" and "where does a unit's history count now"
+ * by reading those rows, so reports for past years still add up (LESSONS.md, units).
+ *
+ * Date rules (all dates 'YYYY-MM-DD', compared as text):
+ *   - a dated row (name, parent link) is valid on D when valid_from <= D and
+ *     (valid_to IS NULL or valid_to >= D): `valid_to` is the last day. When two rows
+ *     of one unit are valid on D (a reform that wrote valid_to = the effective date),
+ *     the one that began later wins.
+ *   - a unit is open on D when opened_on <= D and D is before its closing date. The
+ *     closing date is the earliest effective_on among its `merge` and `close` events,
+ *     and its `split` events unless one of them names the unit itself as a successor
+ *     (a unit that lives on after a part was split off).
+ *   - successors: `merge` → other_unit; `close` → other_unit when given; `split` →
+ *     every other_unit of its split events. The primary successor of a split is the
+ *     one that carries the unit's last code (Tuy Phong took Phong Phú's code), else the
+ *     first recorded.
+ *   - `rename`, `move` and `open` events are informational: the dated rows say it.
+ *
+ * Roll-up (where a unit's records count as of D, unittree_rollup): a unit closed by D
+ * is replaced by its successors (all of them for a split: "tách"), then climbs its
+ * parent links as of D (as of the day before it closed, for a unit with no
+ * successor); a parent closed by D is replaced by its primary successor. So records of
+ * a commune merged into another count, once, under the surviving commune.
+ *
+ * Only existing rows count: unittree_load reads the r_* views of unittree_views(),
+ * which holds the one definition of "a row exists" (PROTOCOL.md §4: the insert clock
+ * wins over the delete clock), so tombstones and rows whose insert has not arrived
+ * are never part of the tree or a report.
+ *
+ * Owns: every string it returns (borrowed, valid until unittree_free). A tree is
+ * read-only after load and can be shared by threads.
+ */
+#ifndef LK_HUB_UNITTREE_H
+#define LK_HUB_UNITTREE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+struct unittree;
+
+/* The dated attributes of a unit on a date (borrowed from the tree). kind is the
+ * enumeration code of schema.c unit_kinds ("province", "district", …). */
+struct unittree_name {
+	const char *name;
+	const char *code; /* NULL when the unit has no official code (village branches) */
+	const char *kind;
+	const char *valid_from;
+	const char *valid_to; /* NULL: open-ended */
+};
+
+/* Creates (if missing) a TEMP VIEW r_<table> for every table of schema_tables[] on
+ * this connection: id, unit_id and the declared columns of the rows that exist. This
+ * is the only place the hub's metadata columns (_ins_clock, _ins_writer, _del_clock,
+ * _del_writer; store.h) are read for existence. Returns 0, or -1 with an English
+ * reason in err (the SQLite message). */
+int unittree_views(sqlite3 *db, char *err, size_t errlen);
+
+/* Reads every existing unit, name, parent link and event (through unittree_views,
+ * which it calls). Returns 0 and *out (free with unittree_free), or -1 with a reason
+ * in err (storage failure or out of memory); *out is untouched on failure. */
+int unittree_load(sqlite3 *db, struct unittree **out, char *err, size_t errlen);
+void unittree_free(struct unittree *t);
+
+/* Number of units, and the id of the i-th (sorted by id). */
+size_t unittree_count(const struct unittree *t);
+const char *unittree_id(const struct unittree *t, size_t i);
+/* The tree's own copy of unit_id (valid until unittree_free), or NULL if unknown. */
+const char *unittree_intern(const struct unittree *t, const char *unit_id);
+
+/* 1 when the unit exists and is open on `date`, 0 otherwise. */
+int unittree_is_open(const struct unittree *t, const char *unit_id, const char *date);
+/* Its opening date, and its closing date (first day it is no longer open) or NULL. */
+const char *unittree_opened_on(const struct unittree *t, const char *unit_id);
+const char *unittree_closed_on(const struct unittree *t, const char *unit_id);
+
+/* The name record valid on date; for a date outside every record (a closed unit,
+ * a date before its first name) the latest record that began on or before date, else
+ * the earliest. Returns 0 and fills *out, or 1 when the unit is unknown or unnamed. */
+int unittree_name_of(const struct unittree *t, const char *unit_id, const char *date,
+		     struct unittree_name *out);
+
+/* The parent on date (link rule above), or NULL for a root or an unknown unit. */
+const char *unittree_parent_of(const struct unittree *t, const char *unit_id,
+			       const char *date);
+
+/* Units open on date whose parent on date is unit_id, sorted by code then name then
+ * id. *out is a malloc'd array of borrowed ids (free the array only); *n its length.
+ * Returns 0, or -1 when out of memory (outputs untouched). */
+int unittree_children(const struct unittree *t, const char *unit_id, const char *date,
+		      const char ***out, size_t *n);
+
+/* The unit whose name record valid on date has this official code, preferring a
+ * unit open on date (a code is reused after a reform: LESSONS.md). NULL if none. */
+const char *unittree_find_code(const struct unittree *t, const char *code, const char *date);
+
+/* The primary successor (rules above), or NULL when the unit has none. */
+const char *unittree_successor(const struct unittree *t, const char *unit_id);
+/* Every direct successor, in recorded order; *out is a borrowed array inside the tree
+ * (valid until unittree_free). Returns the count (0 when none or unknown). */
+size_t unittree_successors(const struct unittree *t, const char *unit_id,
+			   const char *const **out);
+
+/* Roll-up of unit_id under root as of date (rules above). Returns 1 when the unit's
+ * records count in root's subtree, 0 when not (unknown units included). On 1, rows[]
+ * receives the distinct children of root (as of date) under which they count — none
+ * when they count at root itself, several when a split fans them out — and *nrows
+ * their number; at most max_rows are written (*nrows may be larger). */
+int unittree_rollup(const struct unittree *t, const char *root, const char *unit_id,
+		    const char *date, const char **rows, size_t max_rows, size_t *nrows);
+
+/* 1 when unit_id counts in root's subtree as of date (root itself included; units
+ * merged into the subtree included): the scope check of PROTOCOL.md §8. */
+int unittree_in_subtree(const struct unittree *t, const char *root, const char *unit_id,
+			const char *date);
+
+/* Every unit other than root that counts in root's subtree as of date (open or
+ * closed: units merged into the subtree are included), sorted by id. *out is a
+ * malloc'd array of borrowed ids (free the array only). Returns 0, or -1 when out of
+ * memory (outputs untouched). */
+int unittree_descendants_as_of(const struct unittree *t, const char *root, const char *date,
+			       const char ***out, size_t *n);
+
+/* The root of the tree on date: the open unit without a parent, preferring kind
+ * "province", then the smallest id. NULL when there is no unit. */
+const char *unittree_root(const struct unittree *t, const char *date);
+
+#endif
