@@ -24,6 +24,7 @@
 #define WIRE_MAX_DEPTH          8          /* our messages nest at most 5 deep */
 #define WIRE_MAX_STRING         65536      /* longest column is 2000 bytes */
 #define WIRE_MAX_PULL_ROWS      500        /* rows per pull page */
+#define WIRE_MAX_PULL_INFLATED_BYTES (4u << 20) /* inflated pull page: 500 rows fit easily */
 #define WIRE_MAX_SAFE_INT       9007199254740992LL /* 2^53: JSON-safe integers */
 #define WIRE_DEFAULT_BATCH_BYTES (64u << 10) /* agent batch, uncompressed: suits 2G */
 
@@ -38,7 +39,8 @@ enum wire_error {
 	WIRE_STRING_TOO_LONG, /* a string longer than WIRE_MAX_STRING */
 	WIRE_TOO_MANY,        /* more than WIRE_MAX_CHANGES entries / WIRE_MAX_PULL_ROWS rows */
 	WIRE_BAD_MESSAGE,     /* a member missing or of the wrong type: `field` names it */
-	WIRE_PROTOCOL_VERSION,/* "v" is not WIRE_PROTOCOL_VERSION */
+	WIRE_BAD_VERSION,     /* "v" is not WIRE_PROTOCOL_VERSION (code "protocol_version");
+	                       * named so because WIRE_PROTOCOL_VERSION is the number 1 */
 	WIRE_BAD_SEQUENCE,    /* entries not exactly from..to, or from < 1 */
 };
 
@@ -49,7 +51,9 @@ struct wire_status {
 	char message[160];/* English, for logs */
 };
 
-/* The stable code string of PROTOCOL.md §7.1 for an error ("bad_json", …). */
+/* The stable code string of PROTOCOL.md §7.1 for an error: "bad_json", "bad_utf8",
+ * "duplicate_key", "too_deep", "number_range", "string_too_long", "too_many",
+ * "bad_message", "protocol_version", "bad_sequence"; WIRE_NOMEM gives "internal". */
 const char *wire_error_code(enum wire_error e);
 
 /* ---- hello (PROTOCOL.md §6.1) ---- */
