@@ -291,6 +291,12 @@ const char *unittree_id(const struct unittree *t, size_t i)
 	return t && i < t->nunits ? t->units[i].id : NULL;
 }
 
+long unittree_index(const struct unittree *t, const char *unit_id)
+{
+	const struct tunit *u = find(t, unit_id);
+	return u ? (long)(u - t->units) : -1;
+}
+
 const char *unittree_intern(const struct unittree *t, const char *unit_id)
 {
 	const struct tunit *u = find(t, unit_id);

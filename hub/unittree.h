@@ -70,6 +70,8 @@ void unittree_free(struct unittree *t);
 /* Number of units, and the id of the i-th (sorted by id). */
 size_t unittree_count(const struct unittree *t);
 const char *unittree_id(const struct unittree *t, size_t i);
+/* Index (0..count-1) of a unit, or -1 when unknown. */
+long unittree_index(const struct unittree *t, const char *unit_id);
 /* The tree's own copy of unit_id (valid until unittree_free), or NULL if unknown. */
 const char *unittree_intern(const struct unittree *t, const char *unit_id);
 

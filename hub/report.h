@@ -1,0 +1,152 @@
+/*
+ * report.h — the province report: the thirteen figures of MODEL.md ("The figures,
+ * precisely") for a unit subtree and a year, from the merged records of the hub.
+ *
+ * report_build computes; report_write_{text,json,csv,html} render one result. Every
+ * figure is recomputed from the synced tables at build time (never a typed total):
+ * one aggregate query per figure and year, grouped by owning unit (or branch, or
+ * person), then rolled up in memory through the unit tree as of the report date
+ * (unittree.h), so reforms are followed at query time and history is never moved.
+ *
+ * Periods (Vietnam time): "in Y" is 1 January..31 December of Y; "as of Y" is
+ * 31 December of Y, or `today` when Y is the current year. The previous-year column
+ * (Y−1) uses the same tree (as of Y) for the roll-up, so it covers the same units;
+ * its "as of" dates are 31 December of Y−1. A unit closed by the report date counts
+ * under its successor; a unit split counts beside each successor, its cells marked
+ * `split` ("tách"), and once in the total.
+ *
+ * Rows that exist only: every query reads the r_* views of unittree_views().
+ *
+ * JSON (what `GET /v1/report?unit=U&year=Y` serves; report_write_json):
+ *   {"v":1, "unit":"<uuid>", "unit_name":"Tỉnh Bình Thuận", "unit_code":"60"|null,
+ *    "year":2021, "as_of":"2021-12-31", "previous_year":2020,
+ *    "previous_as_of":"2020-12-31",
+ *    "units":[{"unit":"<uuid>","name":"…","code":"…"|null}, …],   -- breakdown rows
+ *    "figures":[
+ *      {"number":1..13, "key":"implementing", "label":"…", "target_note":"…"|null,
+ *       -- the headline measure, flattened:
+ *       "value":9, "of":10|null, "share":0.9|null, "split":false,
+ *       "target":null|n, "previous":{"value":…,"of":…,"share":…,"split":false}|null,
+ *       -- every measure of the figure (the headline first):
+ *       "measures":[{"key":"…","label":"…","value":…,"of":…,"share":…,"split":…,
+ *                    "target":…,"previous":{…}|null}, …],
+ *       "unit_breakdown":[{"unit":"<uuid>","name":"…","code":…, <headline cell as
+ *                    above: value, of, share, split, target, previous>,
+ *                    "measures":[… same shape …]}, …]}, …]}
+ *   `of` is null for a count and the denominator for a share; `share` = value/of
+ *   rounded to 4 decimals (null when of is 0 or null). `target` is a number of the
+ *   same unit as value (for a share: the target count of the numerator), or null.
+ *   unit_breakdown lists the children of the unit as of the report date, in the
+ *   order of "units"; records of the unit itself count in the totals only.
+ *
+ * Indexes the report relies on (the store should create them; without them a report
+ * over millions of rows scans whole tables):
+ *   unit_name(of_unit), unit_parent(of_unit), unit_event(of_unit)   -- tree load
+ *   meeting(kind, held_on), meeting_branch(meeting_id), meeting_branch(branch_id),
+ *   task(meeting_id), volunteer(started_on), volunteer_branch(volunteer_id),
+ *   pilot(valid_from), role(person_id, role), role(role, term_from),
+ *   insurance_card(person_id), support(on_date), party(on_date), year_record(year),
+ *   and (unit_id) on every table (scope and checksums use it too).
+ *
+ * Owns: a struct report and every string in it (freed by report_free). Labels are
+ * static Vietnamese strings (schema.c enumeration labels where they exist).
+ */
+#ifndef LK_HUB_REPORT_H
+#define LK_HUB_REPORT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define REPORT_NFIGURES 13
+
+enum report_code {
+	REPORT_OK = 0,
+	REPORT_BAD_ARGUMENT = 1, /* year out of range, malformed date (client's fault) */
+	REPORT_UNKNOWN_UNIT = 2, /* no such unit id or code (client's fault) */
+	REPORT_STORAGE = 3,      /* SQLite failed (our fault) */
+	REPORT_NO_MEMORY = 4,    /* our fault */
+	REPORT_WRITE = 5,        /* writing the output failed */
+};
+
+struct report_error {
+	enum report_code code;
+	char field[16];     /* "unit", "year", "today" for argument errors, else "" */
+	char message[256];  /* English, for logs: "unknown unit '…'" */
+};
+
+/* One number of a measure: a count (of < 0) or a share value/of. */
+struct report_cell {
+	int64_t value;
+	int64_t of;   /* denominator; -1 when the measure is a count */
+	int split;    /* 1: includes the figures of a split unit shown whole ("tách") */
+};
+
+struct report_measure {
+	const char *key;    /* static, ASCII: "meetings", "tasks", … */
+	const char *label;  /* static, Vietnamese */
+	struct report_cell value;
+	struct report_cell previous; /* Y−1 over the same units */
+	int has_previous;
+	int64_t target;     /* -1: none */
+};
+
+/* A breakdown row: a child of the report's unit as of the report date. */
+struct report_unit {
+	char id[37];
+	char *name;
+	char *code;   /* NULL when none */
+};
+
+struct report_figure {
+	int number;               /* 1..13, MODEL.md order */
+	const char *key;          /* static, ASCII */
+	const char *label;        /* static, Vietnamese */
+	const char *target_note;  /* static, Vietnamese, or NULL */
+	size_t nmeasures;         /* >= 1; measures[0] is the headline */
+	struct report_measure *total;  /* nmeasures: the whole subtree */
+	struct report_measure *rows;   /* nrows × nmeasures, row-major */
+};
+
+struct report {
+	char unit_id[37];
+	char *unit_name;
+	char *unit_code;          /* NULL when none */
+	int year;
+	char as_of[11];
+	char previous_as_of[11];
+	size_t nrows;
+	struct report_unit *rows;
+	struct report_figure figures[REPORT_NFIGURES];
+};
+
+/* Builds the report of unit_id's subtree for year. unit_id is a unit id or an
+ * official code (resolved as of the report date); NULL or "" means the root of the
+ * tree (the province). year is 2000..2100; today is 'YYYY-MM-DD' in Vietnam time and
+ * decides the "as of" date of the current year (a future year is refused).
+ * Reads in one transaction (BEGIN … COMMIT) unless the caller already holds one, and
+ * creates the r_* TEMP views on db. Returns REPORT_OK and *out (free with
+ * report_free), or a code with err filled (err may be NULL); *out untouched then. */
+int report_build(sqlite3 *db, const char *unit_id, int year, const char *today,
+		 struct report **out, struct report_error *err);
+
+void report_free(struct report *r);
+
+/* Renderers. Each returns REPORT_OK, or REPORT_WRITE when writing to f failed.
+ * text: aligned plain text (UTF-8) for the terminal.
+ * json: the document above, one line, UTF-8.
+ * csv:  UTF-8 with a byte-order mark (Excel), CRLF line ends, one line per figure,
+ *       measure and unit (the total first): columns "STT, Mã chỉ tiêu, Chỉ tiêu,
+ *       Nội dung, Đơn vị, Mã đơn vị, Năm Y, Trên tổng số, Tỷ lệ (%), Chỉ tiêu giao,
+ *       Năm Y−1, Trên tổng số (Y−1), Tỷ lệ (%) (Y−1), Ghi chú".
+ * html: a self-contained <section class="lk-report"> fragment (inline <style>, one
+ *       server-rendered SVG bar chart per figure, no script, no external asset);
+ *       every text escaped. report_write_html_page wraps it in a whole page. */
+int report_write_text(const struct report *r, FILE *f);
+int report_write_json(const struct report *r, FILE *f);
+int report_write_csv(const struct report *r, FILE *f);
+int report_write_html(const struct report *r, FILE *f);
+int report_write_html_page(const struct report *r, FILE *f);
+
+#endif
