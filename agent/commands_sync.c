@@ -1,0 +1,670 @@
+/*
+ * commands_sync.c — `sync`, `daemon`, `status` and `recover` (commands.h).
+ *
+ * Each command parses its own options, opens the store, builds the transport from
+ * lk_config (hub_url, token, ca_file) and calls the sync engine; what the office reads
+ * comes from msg(), logs stay English on stderr. The daemon's waiting and signals live
+ * behind daemon_posix.h.
+ * Owns: per command, the store and the transport it opened.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "daemon_posix.h"
+#include "journal.h"
+#include "msg.h"
+#include "store.h"
+#include "sync.h"
+#include "transport.h"
+
+/* Daemon defaults and bounds. */
+#define DAEMON_DEFAULT_INTERVAL_MIN 15
+#define DAEMON_DEFAULT_PROBE_SEC 60
+#define DAEMON_MAX_INTERVAL_MIN (24 * 60)  /* a day */
+#define DAEMON_MIN_PROBE_SEC 5             /* no hammering the hub */
+#define DAEMON_RECONNECT_DELAY_MS 3000     /* "soon after": let the link settle */
+/* status lists at most this many skipped entries and quarantined changes */
+#define STATUS_LIST_MAX 20
+
+struct common_opts {
+	const char *db;
+	int quiet, json, force;
+	long interval_min, probe_sec;
+	int help;
+};
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+	char *end = NULL;
+	long v = strtol(s, &end, 10);
+	if (!s[0] || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Parses the options a command allows ("dqjfip" letters). 0 or EXIT_USAGE. */
+static int parse_opts(int argc, char **argv, const char *allowed, struct common_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->interval_min = DAEMON_DEFAULT_INTERVAL_MIN;
+	o->probe_sec = DAEMON_DEFAULT_PROBE_SEC;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			o->help = 1;
+		} else if (strchr(allowed, 'd') && strcmp(a, "--db") == 0 && i + 1 < argc) {
+			o->db = argv[++i];
+		} else if (strchr(allowed, 'd') && strncmp(a, "--db=", 5) == 0) {
+			o->db = a + 5;
+		} else if (strchr(allowed, 'q') && strcmp(a, "--quiet") == 0) {
+			o->quiet = 1;
+		} else if (strchr(allowed, 'j') && strcmp(a, "--json") == 0) {
+			o->json = 1;
+		} else if (strchr(allowed, 'f') && strcmp(a, "--force") == 0) {
+			o->force = 1;
+		} else if (strchr(allowed, 'i') && strcmp(a, "--interval-min") == 0 && i + 1 < argc) {
+			if (parse_long(argv[++i], 1, DAEMON_MAX_INTERVAL_MIN, &o->interval_min) != 0)
+				goto bad;
+		} else if (strchr(allowed, 'p') && strcmp(a, "--probe-sec") == 0 && i + 1 < argc) {
+			if (parse_long(argv[++i], DAEMON_MIN_PROBE_SEC, 24L * 3600, &o->probe_sec) != 0)
+				goto bad;
+		} else {
+			goto bad;
+		}
+		continue;
+	bad:
+		fprintf(stderr, "lienket-agent %s: bad option '%s'\n", argv[0], a);
+		return EXIT_USAGE;
+	}
+	if (!o->db)
+		o->db = store_default_path();
+	return 0;
+}
+
+static int open_store(const char *path, struct store **s)
+{
+	char err[256] = "";
+	if (store_open(path, s, err, sizeof err) != 0) {
+		fprintf(stderr, msg(MSG_SYNC_NO_DB), path, err);
+		fputc('\n', stderr);
+		return EXIT_NOINPUT;
+	}
+	return 0;
+}
+
+/* The transport from lk_config. 0, or an exit code after telling the office. */
+static int open_transport(struct store *s, int quiet, struct transport **t)
+{
+	char *url = NULL, *token = NULL, *ca = NULL, err[256] = "";
+	int rc = EXIT_SOFTWARE;
+	if (store_config_get(s, "hub_url", &url) < 0 || store_config_get(s, "token", &token) < 0 ||
+	    store_config_get(s, "ca_file", &ca) < 0) {
+		fprintf(stderr, msg(MSG_SYNC_INTERNAL), "cannot read configuration");
+		fputc('\n', stderr);
+		goto out;
+	}
+	if (!url || !*url || !token || !*token) {
+		if (!quiet)
+			fprintf(stderr, "%s\n", msg(MSG_SYNC_NOT_CONFIGURED));
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	if (transport_curl_new(url, token, ca, t, err, sizeof err) != 0) {
+		fprintf(stderr, msg(MSG_SYNC_BAD_URL), err);
+		fputc('\n', stderr);
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	rc = 0;
+out:
+	free(url);
+	if (token) {
+		memset(token, 0, strlen(token));
+		free(token);
+	}
+	free(ca);
+	return rc;
+}
+
+/* What the office reads after a sync (stdout for success, stderr for trouble). */
+static void tell_office(int rc, const struct sync_result *r, int quiet)
+{
+	if (quiet && (rc == EXIT_OK || rc == EXIT_TEMPFAIL))
+		return;
+	switch (rc) {
+	case EXIT_OK:
+	case EXIT_DATAERR:
+		printf(msg(MSG_SYNC_SUMMARY), (unsigned long long)r->pushed,
+		       (unsigned long long)r->pulled);
+		putchar('\n');
+		if (r->skipped) {
+			printf(msg(MSG_SYNC_SKIPPED), (unsigned long long)r->skipped);
+			putchar('\n');
+		}
+		if (rc == EXIT_DATAERR) {
+			printf(msg(MSG_SYNC_QUARANTINED), (unsigned long long)r->quarantined);
+			putchar('\n');
+		}
+		if (r->checksums == 0)
+			printf("%s\n", msg(MSG_SYNC_CHECKSUM_DIFFER));
+		if (rc == EXIT_OK)
+			printf("%s\n", msg(MSG_SYNC_OK));
+		break;
+	case EXIT_TEMPFAIL:
+		fprintf(stderr, "%s\n",
+			msg(strcmp(r->error, "tls") == 0 ? MSG_SYNC_TLS : MSG_SYNC_UNREACHABLE));
+		break;
+	case EXIT_NOPERM:
+		fprintf(stderr, "%s\n", msg(MSG_SYNC_NOPERM));
+		break;
+	case EXIT_CONFIG:
+		fprintf(stderr, msg(MSG_SYNC_BAD_URL), r->detail);
+		fputc('\n', stderr);
+		break;
+	case EXIT_PROTOCOL:
+		if (strcmp(r->error, "fork") == 0)
+			fprintf(stderr, "%s\n", msg(MSG_SYNC_FORK));
+		else if (strcmp(r->error, "agent_retired") == 0)
+			fprintf(stderr, "%s\n", msg(MSG_SYNC_RETIRED));
+		else if (strcmp(r->error, "schema_newer") == 0)
+			fprintf(stderr, "%s\n", msg(MSG_SYNC_SCHEMA_NEWER));
+		else {
+			fprintf(stderr, msg(MSG_SYNC_PROTOCOL), msg_code(r->error));
+			fputc('\n', stderr);
+		}
+		break;
+	default:
+		fprintf(stderr, msg(MSG_SYNC_INTERNAL), r->detail);
+		fputc('\n', stderr);
+		break;
+	}
+}
+
+int cmd_sync(int argc, char **argv)
+{
+	struct common_opts o;
+	struct store *s = NULL;
+	struct transport *t = NULL;
+	struct sync_result r;
+	int rc = parse_opts(argc, argv, "dq", &o);
+	if (rc)
+		return rc;
+	if (o.help) {
+		fputs(msg(MSG_USAGE_SYNC), stdout);
+		return EXIT_OK;
+	}
+	rc = open_store(o.db, &s);
+	if (rc)
+		goto out;
+	rc = open_transport(s, o.quiet, &t);
+	if (rc)
+		goto out;
+	struct sync_options so = { o.quiet, !o.quiet && isatty(STDERR_FILENO) };
+	rc = sync_run(s, t, &so, &r);
+	tell_office(rc, &r, o.quiet);
+out:
+	transport_free(t);
+	store_close(s);
+	return rc;
+}
+
+int cmd_recover(int argc, char **argv)
+{
+	struct common_opts o;
+	struct store *s = NULL;
+	struct transport *t = NULL;
+	struct sync_result r;
+	char *last_error = NULL;
+	uint64_t pending = 0;
+	int rc = parse_opts(argc, argv, "dqf", &o);
+	if (rc)
+		return rc;
+	if (o.help) {
+		fputs(msg(MSG_USAGE_RECOVER), stdout);
+		return EXIT_OK;
+	}
+	rc = open_store(o.db, &s);
+	if (rc)
+		goto out;
+	if (store_config_get(s, "last_error", &last_error) < 0) {
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
+	if (!o.force && !(last_error && (strcmp(last_error, "fork") == 0 ||
+					 strcmp(last_error, "agent_retired") == 0))) {
+		fprintf(stderr, "%s\n", msg(MSG_RECOVER_NOT_NEEDED));
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	rc = open_transport(s, o.quiet, &t);
+	if (rc)
+		goto out;
+	if (journal_pending(s, &pending, NULL) != 0) {
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
+	struct sync_options so = { o.quiet, !o.quiet && isatty(STDERR_FILENO) };
+	rc = sync_recover(s, t, &so, &r);
+	if (strcmp(r.error, "internal") != 0 || rc == EXIT_OK) {
+		printf(msg(MSG_RECOVER_DONE), store_agent_id(s), (unsigned long long)pending);
+		putchar('\n');
+	}
+	tell_office(rc, &r, o.quiet);
+out:
+	free(last_error);
+	transport_free(t);
+	store_close(s);
+	return rc;
+}
+
+/* ---- daemon ---- */
+
+/* delay ± 25 % */
+static int64_t jitter(int64_t delay_ms)
+{
+	int64_t span = delay_ms / 2;
+	if (span <= 0)
+		return delay_ms;
+	return delay_ms - span / 2 + (int64_t)daemon_os_random((uint64_t)span);
+}
+
+/* One attempt: returns the sync's exit code, or EXIT_TEMPFAIL when the hub does not
+ * answer the probe (probe_only). */
+static int daemon_attempt(const char *db, int probe_only)
+{
+	struct store *s = NULL;
+	struct transport *t = NULL;
+	struct sync_result r;
+	int rc = open_store(db, &s);
+	if (rc)
+		goto out;
+	rc = open_transport(s, 0, &t);
+	if (rc)
+		goto out;
+	t->cancel = daemon_os_cancel;
+	if (probe_only) {
+		rc = sync_probe(t) == 0 ? EXIT_OK : EXIT_TEMPFAIL;
+		goto out;
+	}
+	struct sync_options so = { 0, 0 };
+	rc = sync_run(s, t, &so, &r);
+	if (rc != EXIT_OK && rc != EXIT_TEMPFAIL)
+		tell_office(rc, &r, 0);
+out:
+	transport_free(t);
+	store_close(s);
+	return rc;
+}
+
+int cmd_daemon(int argc, char **argv)
+{
+	struct common_opts o;
+	int rc = parse_opts(argc, argv, "dip", &o);
+	if (rc)
+		return rc;
+	if (o.help) {
+		fputs(msg(MSG_USAGE_DAEMON), stdout);
+		return EXIT_OK;
+	}
+	const int64_t interval_ms = (int64_t)o.interval_min * 60 * 1000;
+	const int64_t probe_ms = (int64_t)o.probe_sec * 1000;
+	int64_t backoff_ms = probe_ms;
+	int reachable = 1; /* try a sync at start */
+	if (daemon_os_init() != 0) {
+		fprintf(stderr, "lienket-agent daemon: cannot block stop signals\n");
+		return EXIT_SOFTWARE;
+	}
+	fprintf(stderr, msg(MSG_DAEMON_STARTED), (int)o.interval_min, (int)o.probe_sec);
+	fputc('\n', stderr);
+	rc = EXIT_OK;
+	while (!daemon_os_stop_requested()) {
+		int64_t wait_ms;
+		if (reachable) {
+			int r = daemon_attempt(o.db, 0);
+			if (daemon_os_stop_requested())
+				break;
+			if (r == EXIT_TEMPFAIL) {
+				reachable = 0;
+				backoff_ms = probe_ms;
+				wait_ms = jitter(backoff_ms);
+			} else if (r == EXIT_NOINPUT) {
+				rc = r; /* the database is gone: nothing to do */
+				break;
+			} else {
+				/* synced, or a problem only a person can fix (token, fork, config):
+				 * next regular sync; status tells the office */
+				wait_ms = jitter(interval_ms);
+			}
+		} else {
+			int r = daemon_attempt(o.db, 1);
+			if (r == EXIT_OK) {
+				fprintf(stderr, "lienket-agent daemon: hub reachable again\n");
+				reachable = 1;
+				wait_ms = DAEMON_RECONNECT_DELAY_MS;
+			} else {
+				/* exponential backoff, capped at the sync interval */
+				backoff_ms = backoff_ms * 2 > interval_ms ? interval_ms : backoff_ms * 2;
+				wait_ms = jitter(backoff_ms);
+			}
+		}
+		if (daemon_os_wait_ms(wait_ms))
+			break;
+	}
+	daemon_os_release();
+	fprintf(stderr, "%s\n", msg(MSG_DAEMON_STOPPED));
+	return rc;
+}
+
+/* ---- status ---- */
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void format_time(int64_t ms, char *buf, size_t n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (ms <= 0 || !localtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(buf, n, "%s", msg(MSG_STATUS_NEVER));
+}
+
+static const char *skip_reason_text(const char *reason)
+{
+	if (reason && strcmp(reason, "too_large") == 0)
+		return msg(MSG_SKIP_TOO_LARGE);
+	return msg(MSG_SKIP_UNENCODABLE);
+}
+
+struct status_info {
+	const char *unit, *agent;
+	char *hub_url, *last_error, *last_error_detail, *checksum_ok, *hub_schema, *hub_id;
+	uint64_t pending, pending_bytes, acked, nskipped, nquarantined;
+	int64_t last_sync_ms, offset_ms, clock_ahead_at_ms;
+};
+
+static int64_t cfg_i64(struct store *s, const char *key)
+{
+	return store_config_int(s, key, 0);
+}
+
+static int count_rows(struct store *s, const char *sql, uint64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		*out = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = 0;
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void status_release(struct status_info *si)
+{
+	free(si->hub_url);
+	free(si->last_error);
+	free(si->last_error_detail);
+	free(si->checksum_ok);
+	free(si->hub_schema);
+	free(si->hub_id);
+}
+
+static int status_load(struct store *s, struct status_info *si)
+{
+	sqlite3_stmt *st = NULL;
+	memset(si, 0, sizeof *si);
+	si->unit = store_unit_id(s);
+	si->agent = store_agent_id(s);
+	if (store_config_get(s, "hub_url", &si->hub_url) < 0 ||
+	    store_config_get(s, "last_error", &si->last_error) < 0 ||
+	    store_config_get(s, "last_error_detail", &si->last_error_detail) < 0 ||
+	    store_config_get(s, "checksum_ok", &si->checksum_ok) < 0 ||
+	    store_config_get(s, "hub_schema", &si->hub_schema) < 0 ||
+	    store_config_get(s, "hub_id", &si->hub_id) < 0)
+		return -1;
+	if (journal_pending(s, &si->pending, &si->pending_bytes) != 0 ||
+	    journal_acked(s, &si->acked) != 0 ||
+	    count_rows(s, "SELECT count(*) FROM lk_skipped",
+		       &si->nskipped) != 0 ||
+	    count_rows(s, "SELECT count(*) FROM lk_quarantine", &si->nquarantined) != 0)
+		return -1;
+	si->last_sync_ms = cfg_i64(s, "last_sync_ms");
+	si->clock_ahead_at_ms = cfg_i64(s, "clock_ahead_at_ms");
+	if (sqlite3_prepare_v2(store_db(s), "SELECT offset_ms FROM lk_state WHERE one = 1", -1, &st,
+			       NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		si->offset_ms = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* The clock deserves advice when it is off by more than the hub's drift limit, or a
+ * clock_ahead happened since the last successful sync. */
+#define STATUS_CLOCK_ADVICE_MS 300000
+
+static int clock_advice(const struct status_info *si)
+{
+	return si->offset_ms > STATUS_CLOCK_ADVICE_MS || si->offset_ms < -STATUS_CLOCK_ADVICE_MS ||
+	       (si->clock_ahead_at_ms && si->clock_ahead_at_ms + 24LL * 3600 * 1000 > si->last_sync_ms);
+}
+
+static int status_lists(struct store *s, const struct status_info *si, int json)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1, first = 1;
+	/* skipped entries */
+	if (sqlite3_prepare_v2(store_db(s),
+			       "SELECT k.seq, j.tbl, j.row_id, k.reason FROM lk_skipped AS k"
+			       " LEFT JOIN lk_journal AS j ON j.seq = k.seq"
+			       " ORDER BY k.seq DESC LIMIT 20", /* STATUS_LIST_MAX */
+			       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	if (json)
+		fputs(",\"skipped_entries\":[", stdout);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		unsigned long long seq = (unsigned long long)sqlite3_column_int64(st, 0);
+		const char *tbl = (const char *)sqlite3_column_text(st, 1);
+		const char *id = (const char *)sqlite3_column_text(st, 2);
+		const char *why = (const char *)sqlite3_column_text(st, 3);
+		if (json) {
+			printf("%s{\"seq\":%llu,\"table\":", first ? "" : ",", seq);
+			json_str(stdout, tbl);
+			fputs(",\"id\":", stdout);
+			json_str(stdout, id);
+			fputs(",\"reason\":", stdout);
+			json_str(stdout, why);
+			fputs(",\"text\":", stdout);
+			json_str(stdout, skip_reason_text(why));
+			fputc('}', stdout);
+		} else {
+			printf(msg(MSG_STATUS_SKIPPED_ITEM), seq, tbl ? tbl : "", id ? id : "",
+			       skip_reason_text(why));
+			putchar('\n');
+		}
+		first = 0;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (json)
+		fputc(']', stdout);
+	first = 1;
+	if (sqlite3_prepare_v2(store_db(s),
+			       "SELECT seq, code, tbl, row_id, field, message FROM lk_quarantine"
+			       " ORDER BY at_ms DESC, seq DESC LIMIT 20", /* STATUS_LIST_MAX */
+			       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	if (json) {
+		fputs(",\"quarantined\":[", stdout);
+	} else {
+		if (si->nskipped > STATUS_LIST_MAX) {
+			printf(msg(MSG_STATUS_MORE), (unsigned long long)(si->nskipped - STATUS_LIST_MAX));
+			putchar('\n');
+		}
+		printf(msg(MSG_STATUS_QUARANTINED), (unsigned long long)si->nquarantined);
+		putchar('\n');
+	}
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		unsigned long long seq = (unsigned long long)sqlite3_column_int64(st, 0);
+		const char *code = (const char *)sqlite3_column_text(st, 1);
+		const char *tbl = (const char *)sqlite3_column_text(st, 2);
+		const char *id = (const char *)sqlite3_column_text(st, 3);
+		const char *field = (const char *)sqlite3_column_text(st, 4);
+		const char *message = (const char *)sqlite3_column_text(st, 5);
+		if (json) {
+			printf("%s{\"seq\":%llu,\"code\":", first ? "" : ",", seq);
+			json_str(stdout, code);
+			fputs(",\"table\":", stdout);
+			json_str(stdout, tbl);
+			fputs(",\"id\":", stdout);
+			json_str(stdout, id);
+			fputs(",\"field\":", stdout);
+			json_str(stdout, field);
+			fputs(",\"message\":", stdout);
+			json_str(stdout, message);
+			fputs(",\"text\":", stdout);
+			json_str(stdout, msg_code(code ? code : ""));
+			fputc('}', stdout);
+		} else {
+			printf(msg(MSG_STATUS_QUARANTINE_ITEM), seq, tbl ? tbl : "", id ? id : "",
+			       field ? field : "", msg_code(code ? code : ""));
+			putchar('\n');
+		}
+		first = 0;
+	}
+	if (json) {
+		fputc(']', stdout);
+	} else if (si->nquarantined > STATUS_LIST_MAX) {
+		printf(msg(MSG_STATUS_MORE), (unsigned long long)(si->nquarantined - STATUS_LIST_MAX));
+		putchar('\n');
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct common_opts o;
+	struct store *s = NULL;
+	struct status_info si;
+	char when[64];
+	int rc = parse_opts(argc, argv, "dj", &o);
+	if (rc)
+		return rc;
+	if (o.help) {
+		fputs(msg(MSG_USAGE_STATUS), stdout);
+		return EXIT_OK;
+	}
+	memset(&si, 0, sizeof si);
+	rc = open_store(o.db, &s);
+	if (rc)
+		goto out;
+	if (status_load(s, &si) != 0) {
+		fprintf(stderr, msg(MSG_SYNC_INTERNAL), sqlite3_errmsg(store_db(s)));
+		fputc('\n', stderr);
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
+	int checks = si.checksum_ok ? (strcmp(si.checksum_ok, "1") == 0) : -1;
+	if (o.json) {
+		fputs("{\"unit\":", stdout);
+		json_str(stdout, si.unit);
+		fputs(",\"agent\":", stdout);
+		json_str(stdout, si.agent);
+		fputs(",\"hub\":", stdout);
+		if (si.hub_url)
+			json_str(stdout, si.hub_url);
+		else
+			fputs("null", stdout);
+		printf(",\"pending\":%llu,\"acked\":%llu,\"last_sync_ms\":%lld,\"offset_ms\":%lld",
+		       (unsigned long long)si.pending, (unsigned long long)si.acked,
+		       (long long)si.last_sync_ms, (long long)si.offset_ms);
+		fputs(",\"last_error\":", stdout);
+		if (si.last_error) {
+			json_str(stdout, si.last_error);
+			fputs(",\"last_error_text\":", stdout);
+			json_str(stdout, msg_code(si.last_error));
+			fputs(",\"last_error_detail\":", stdout);
+			json_str(stdout, si.last_error_detail);
+		} else {
+			fputs("null", stdout);
+		}
+		printf(",\"clock_advice\":%s", clock_advice(&si) ? "true" : "false");
+		printf(",\"checksums_agree\":%s",
+		       checks < 0 ? "null" : checks ? "true" : "false");
+		printf(",\"hub_schema\":%s", si.hub_schema ? si.hub_schema : "null");
+		printf(",\"skipped\":%llu,\"quarantined_count\":%llu",
+		       (unsigned long long)si.nskipped, (unsigned long long)si.nquarantined);
+		if (status_lists(s, &si, 1) != 0) {
+			rc = EXIT_SOFTWARE;
+			goto out;
+		}
+		fputs("}\n", stdout);
+		rc = EXIT_OK;
+		goto out;
+	}
+	printf(msg(MSG_STATUS_UNIT), si.unit);
+	putchar('\n');
+	printf(msg(MSG_STATUS_AGENT), si.agent);
+	putchar('\n');
+	if (si.hub_url) {
+		printf(msg(MSG_STATUS_HUB), si.hub_url);
+		putchar('\n');
+	} else {
+		printf("%s\n", msg(MSG_STATUS_HUB_NONE));
+	}
+	printf(msg(MSG_STATUS_PENDING), (unsigned long long)si.pending);
+	putchar('\n');
+	format_time(si.last_sync_ms, when, sizeof when);
+	printf(msg(MSG_STATUS_LAST_SYNC), when);
+	putchar('\n');
+	if (si.last_error) {
+		printf(msg(MSG_STATUS_LAST_ERROR), si.last_error, msg_code(si.last_error));
+		putchar('\n');
+		if (strcmp(si.last_error, "fork") == 0)
+			printf("%s\n", msg(MSG_SYNC_FORK));
+	} else {
+		printf("%s\n", msg(MSG_STATUS_NO_ERROR));
+	}
+	if (si.hub_schema) {
+		printf(msg(MSG_STATUS_SCHEMA_NEWER), atoi(si.hub_schema));
+		putchar('\n');
+	}
+	printf(msg(MSG_STATUS_OFFSET), (long long)(si.offset_ms / 1000));
+	putchar('\n');
+	if (clock_advice(&si))
+		printf("%s\n", msg(MSG_STATUS_CLOCK_ADVICE));
+	printf(msg(MSG_STATUS_SKIPPED), (unsigned long long)si.nskipped);
+	putchar('\n');
+	if (status_lists(s, &si, 0) != 0) {
+		rc = EXIT_SOFTWARE;
+		goto out;
+	}
+	printf("%s\n", msg(checks < 0 ? MSG_STATUS_CHECKSUM_UNKNOWN
+			   : checks   ? MSG_STATUS_CHECKSUM_OK
+				      : MSG_SYNC_CHECKSUM_DIFFER));
+	rc = EXIT_OK;
+out:
+	status_release(&si);
+	store_close(s);
+	return rc;
+}

@@ -1,0 +1,1188 @@
+/*
+ * sync.c — the sync engine (see sync.h): hello → push → pull → checksums.
+ *
+ * Each hub answer is decoded by protocol/wire.c after a bounded inflate; every
+ * outcome of PROTOCOL.md §7.1 maps to one action here (resend, lower clocks, stop,
+ * exit code). Acknowledgement only moves forward from a hub answer, except when the
+ * hub's database id changed (restored): then the hub's `acked` is the truth and the
+ * pull cursor restarts at 0. Pull pages are applied with the journaling triggers off
+ * (store_apply_begin) in one transaction with the new cursor and the raised clock.
+ * Owns: per call, the answer buffers it decodes; nothing survives a call.
+ */
+#include "sync.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "hlc.h"
+#include "ids.h"
+#include "journal.h"
+#include "schema.h"
+#include "wire.h"
+#include "zio.h"
+
+/* Compressed request bodies: zlib's default level is a good size/CPU trade on old laptops. */
+#define SYNC_DEFLATE_LEVEL 6
+/* The most units an agent compares checksums for (a province office has ~1000). */
+#define SYNC_MAX_UNITS 4096
+/* Columns per table fit in the merge's 64-bit pending mask. */
+#define SYNC_MAX_COLUMNS 64
+
+struct sync_ctx {
+	struct store *s;
+	struct transport *t;
+	const struct sync_options *o;
+	struct sync_result *res;
+	const char *agent;
+	/* hello answer */
+	struct wire_hello_answer hello;
+	int have_hello;
+	/* progress */
+	uint64_t total_entries, total_bytes, done_entries, done_bytes;
+	int64_t started_ms;
+	int progress_shown;
+};
+
+int64_t sync_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void logf_(struct sync_ctx *c, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 2, 3)))
+#endif
+	;
+static void logf_(struct sync_ctx *c, const char *fmt, ...)
+{
+	va_list ap;
+	if (c->o && c->o->quiet)
+		return;
+	if (c->progress_shown) {
+		fputc('\n', stderr);
+		c->progress_shown = 0;
+	}
+	fputs("lienket-agent: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Sets the result's error code and detail; returns exit_code for tail calls. */
+static int fail(struct sync_ctx *c, int exit_code, const char *code, const char *fmt, ...)
+#if defined(__GNUC__)
+	__attribute__((format(printf, 4, 5)))
+#endif
+	;
+static int fail(struct sync_ctx *c, int exit_code, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	snprintf(c->res->error, sizeof c->res->error, "%s", code);
+	va_start(ap, fmt);
+	vsnprintf(c->res->detail, sizeof c->res->detail, fmt, ap);
+	va_end(ap);
+	logf_(c, "%s", c->res->detail);
+	return exit_code;
+}
+
+static void progress(struct sync_ctx *c, const char *phase)
+{
+	if (!c->o || !c->o->progress || c->o->quiet)
+		return;
+	double secs = (double)(mono_ms() - c->started_ms) / 1000.0;
+	double kbs = secs > 0.05 ? (double)c->done_bytes / 1024.0 / secs : 0.0;
+	fprintf(stderr, "\r%s %" PRIu64 "/%" PRIu64 " (%" PRIu64 "/%" PRIu64 " KB, %.1f KB/s)   ",
+		phase, c->done_entries, c->total_entries, c->done_bytes / 1024,
+		c->total_bytes / 1024, kbs);
+	fflush(stderr);
+	c->progress_shown = 1;
+}
+
+static int state_set_i64(struct store *s, const char *column, int64_t v)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[96];
+	int rc = -1;
+	/* column is one of our literals, never outside input */
+	snprintf(sql, sizeof sql, "UPDATE lk_state SET %s = ? WHERE one = 1", column);
+	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, v);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int state_get_i64(struct store *s, const char *column, int64_t *v)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[96];
+	int rc = -1;
+	snprintf(sql, sizeof sql, "SELECT %s FROM lk_state WHERE one = 1", column);
+	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto out;
+	*v = sqlite3_column_int64(st, 0);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Plain-SQL config write, safe inside our own transactions. */
+static int config_put(struct store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	if (sqlite3_prepare_v2(store_db(s),
+			       value ? "INSERT INTO lk_config(key, value) VALUES(?1, ?2)"
+				       " ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+				     : "DELETE FROM lk_config WHERE key = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (value)
+		sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int config_put_u64(struct store *s, const char *key, uint64_t v)
+{
+	char num[24];
+	snprintf(num, sizeof num, "%" PRIu64, v);
+	return config_put(s, key, num);
+}
+
+static uint64_t config_u64(struct store *s, const char *key, uint64_t dflt)
+{
+	char *v = NULL;
+	uint64_t r = dflt;
+	if (store_config_get(s, key, &v) == 0 && v && *v)
+		r = strtoull(v, NULL, 10);
+	free(v);
+	return r;
+}
+
+static void set_offset(struct sync_ctx *c, int64_t hub_time, int64_t arrived_ms)
+{
+	if (hub_time <= 0)
+		return;
+	if (state_set_i64(c->s, "offset_ms", hub_time - arrived_ms) != 0)
+		logf_(c, "cannot store the clock offset: %s", sqlite3_errmsg(store_db(c->s)));
+}
+
+/* ---- one exchange ---- */
+
+enum call_kind { CALL_OK, CALL_HTTP_ERROR, CALL_TRANSPORT };
+
+struct call {
+	enum call_kind kind;
+	int status;
+	char *text;        /* inflated answer (owned), NUL-terminated */
+	size_t len;
+	int64_t arrived_ms;
+	struct wire_error_answer err; /* CALL_HTTP_ERROR: decoded, or code "http_<status>" */
+	enum transport_result tr;
+	char detail[256];
+};
+
+static void call_release(struct call *k)
+{
+	free(k->text);
+	k->text = NULL;
+}
+
+static int call_hub(struct sync_ctx *c, const char *method, const char *path, const char *json,
+		    struct call *k)
+{
+	unsigned char *body = NULL;
+	size_t body_len = 0;
+	struct transport_response resp = { 0 };
+	struct transport_request req = { method, path, NULL, 0, 1 };
+	int rc = -1;
+
+	memset(k, 0, sizeof *k);
+	if (json) {
+		if (zio_deflate(json, strlen(json), SYNC_DEFLATE_LEVEL, &body, &body_len) != ZIO_OK) {
+			snprintf(k->detail, sizeof k->detail, "cannot compress request");
+			goto out;
+		}
+		req.body = body;
+		req.body_len = body_len;
+	}
+	k->tr = transport_request(c->t, &req, &resp, k->detail, sizeof k->detail);
+	k->arrived_ms = sync_wall_ms();
+	if (k->tr != TRANSPORT_OK) {
+		k->kind = CALL_TRANSPORT;
+		rc = 0;
+		goto out;
+	}
+	k->status = resp.status;
+	if (resp.deflated) {
+		unsigned char *in = NULL;
+		size_t in_len = 0;
+		enum zio_result zr = zio_inflate(resp.body, resp.len, WIRE_MAX_INFLATED_BYTES, &in, &in_len);
+		if (zr != ZIO_OK) {
+			k->kind = CALL_HTTP_ERROR;
+			snprintf(k->err.code, sizeof k->err.code, "bad_answer");
+			snprintf(k->detail, sizeof k->detail, "%s %s: answer %d not inflatable: %s",
+				 method, path, resp.status, zio_result_str(zr));
+			rc = 0;
+			goto out;
+		}
+		k->text = (char *)in;
+		k->len = in_len;
+	} else {
+		k->text = (char *)resp.body;
+		k->len = resp.len;
+		resp.body = NULL;
+		if (!k->text) {
+			k->text = calloc(1, 1);
+			if (!k->text)
+				goto out;
+		}
+	}
+	if (resp.status == 200) {
+		k->kind = CALL_OK;
+	} else {
+		struct wire_status ws = { 0 };
+		k->kind = CALL_HTTP_ERROR;
+		if (wire_error_answer_decode(k->text, k->len, &k->err, &ws) != 0) {
+			memset(&k->err, 0, sizeof k->err);
+			snprintf(k->err.code, sizeof k->err.code, "http_%d", resp.status);
+		}
+		snprintf(k->detail, sizeof k->detail, "%s %s: HTTP %d %s: %s", method, path,
+			 resp.status, k->err.code, k->err.message);
+		set_offset(c, k->err.hub_time, k->arrived_ms);
+	}
+	rc = 0;
+out:
+	free(body);
+	transport_response_release(&resp);
+	return rc;
+}
+
+/* The exit code and error for an exchange that did not succeed (and that the caller
+ * did not handle itself). */
+static int outcome(struct sync_ctx *c, const struct call *k)
+{
+	if (k->kind == CALL_TRANSPORT) {
+		switch (k->tr) {
+		case TRANSPORT_UNREACHABLE:
+		case TRANSPORT_CANCELLED:
+			return fail(c, EXIT_TEMPFAIL, "unreachable", "hub unreachable: %s", k->detail);
+		case TRANSPORT_TLS:
+			return fail(c, EXIT_TEMPFAIL, "tls", "TLS failure: %s", k->detail);
+		case TRANSPORT_BAD_URL:
+		case TRANSPORT_INSECURE:
+			return fail(c, EXIT_CONFIG, "bad_url", "hub URL refused: %s", k->detail);
+		case TRANSPORT_REDIRECT:
+			return fail(c, EXIT_PROTOCOL, "redirect", "%s", k->detail);
+		case TRANSPORT_TOO_LARGE:
+			return fail(c, EXIT_PROTOCOL, "answer_too_large", "%s", k->detail);
+		default:
+			return fail(c, EXIT_SOFTWARE, "internal", "transport: %s %s",
+				    transport_result_str(k->tr), k->detail);
+		}
+	}
+	const char *code = k->err.code;
+	int st = k->status;
+	if (st == 401)
+		return fail(c, EXIT_NOPERM, code[0] ? code : "unauthorized", "%s", k->detail);
+	if (st == 403 && strcmp(code, "agent_retired") == 0)
+		return fail(c, EXIT_PROTOCOL, "agent_retired", "%s", k->detail);
+	if (st == 403)
+		return fail(c, EXIT_NOPERM, code[0] ? code : "forbidden", "%s", k->detail);
+	if (st == 408 || st == 429 || st >= 500)
+		return fail(c, EXIT_TEMPFAIL, code[0] ? code : "unavailable", "%s", k->detail);
+	return fail(c, EXIT_PROTOCOL, code[0] ? code : "protocol", "%s", k->detail);
+}
+
+/* ---- hello ---- */
+
+static int do_hello(struct sync_ctx *c)
+{
+	struct wire_hello h;
+	struct wire_status ws = { 0 };
+	struct call k;
+	char *json = NULL;
+	uint64_t pending = 0, acked = 0;
+	int rc = EXIT_SOFTWARE;
+
+	if (journal_pending(c->s, &pending, NULL) != 0 || journal_acked(c->s, &acked) != 0)
+		return fail(c, EXIT_SOFTWARE, "internal", "cannot read the journal: %s",
+			    sqlite3_errmsg(store_db(c->s)));
+	memset(&h, 0, sizeof h);
+	h.v = WIRE_PROTOCOL_VERSION;
+	h.schema = SCHEMA_VERSION;
+	snprintf(h.agent, sizeof h.agent, "%s", c->agent);
+	h.wall_ms = sync_wall_ms();
+	h.pending = (int64_t)pending;
+	h.acked = acked;
+	snprintf(h.software, sizeof h.software, "lienket-agent %s", LK_VERSION);
+	json = wire_hello_encode(&h);
+	if (!json)
+		return fail(c, EXIT_SOFTWARE, "internal", "out of memory encoding hello");
+	if (call_hub(c, "POST", "/v1/hello", json, &k) != 0) {
+		rc = fail(c, EXIT_SOFTWARE, "internal", "hello: %s", k.detail);
+		goto out;
+	}
+	if (k.kind != CALL_OK) {
+		rc = outcome(c, &k);
+		goto out;
+	}
+	if (c->have_hello) {
+		wire_hello_answer_release(&c->hello);
+		c->have_hello = 0;
+	}
+	memset(&c->hello, 0, sizeof c->hello);
+	if (wire_hello_answer_decode(k.text, k.len, &c->hello, &ws) != 0) {
+		rc = fail(c, EXIT_PROTOCOL, "bad_answer", "hello answer: %s (%s)", ws.message, ws.field);
+		goto out;
+	}
+	c->have_hello = 1;
+	set_offset(c, c->hello.hub_time, k.arrived_ms);
+	rc = EXIT_OK;
+out:
+	call_release(&k);
+	free(json);
+	return rc;
+}
+
+/* After a hello: hub restored? batch answer lost? laptop restored (fork)? */
+static int reconcile(struct sync_ctx *c)
+{
+	struct wire_hello_answer *a = &c->hello;
+	char *old_hub = NULL;
+	uint64_t acked = 0, last = 0, compacted = config_u64(c->s, "compacted_seq", 0);
+	unsigned char hub_chain[ENTRY_HASH_BYTES], ours[ENTRY_HASH_BYTES];
+	int rc = EXIT_SOFTWARE;
+
+	if (a->retired) {
+		rc = fail(c, EXIT_PROTOCOL, "agent_retired",
+			  "the hub says agent %s was retired by a recover", c->agent);
+		goto out;
+	}
+	if (store_config_get(c->s, "hub_id", &old_hub) < 0 || journal_acked(c->s, &acked) != 0 ||
+	    journal_last_seq(c->s, &last) != 0) {
+		rc = fail(c, EXIT_SOFTWARE, "internal", "cannot read state: %s",
+			  sqlite3_errmsg(store_db(c->s)));
+		goto out;
+	}
+	if (a->hub_id[0] && old_hub && strcmp(old_hub, a->hub_id) != 0) {
+		/* The hub was restored from a backup: what it holds now is the truth. */
+		logf_(c, "hub database changed (%s -> %s): resending after %" PRIu64
+			 ", pulling from the start", old_hub, a->hub_id, a->acked);
+		if (a->acked < compacted) {
+			rc = fail(c, EXIT_PROTOCOL, "fork",
+				  "hub restored to sequence %" PRIu64 " below our compaction point %" PRIu64,
+				  a->acked, compacted);
+			goto out;
+		}
+		if (a->acked <= last && journal_set_acked(c->s, a->acked) != 0)
+			goto db_error;
+		if (a->acked <= last)
+			acked = a->acked;
+		if (config_put(c->s, "pull_cursor", "0") != 0)
+			goto db_error;
+	}
+	/* A database made for an official code learns its unit from the hub. */
+	if (!store_unit_id(c->s)[0] && a->unit[0] && store_set_unit_id(c->s, a->unit) != 0)
+		logf_(c, "cannot set the unit to %s", a->unit);
+	if (a->hub_id[0] && config_put(c->s, "hub_id", a->hub_id) != 0)
+		goto db_error;
+	if (config_put_u64(c->s, "backup_seq", a->backup_seq) != 0)
+		goto db_error;
+
+	if (a->acked > last) {
+		rc = fail(c, EXIT_PROTOCOL, "fork",
+			  "the hub holds sequence %" PRIu64 " of this agent but the journal ends at %"
+			  PRIu64 " (restored from an old backup?)", a->acked, last);
+		goto out;
+	}
+	/* The hub's chain at its acked must be ours, or the journals forked. */
+	if (hex_decode(a->chain, hub_chain, sizeof hub_chain) != 0) {
+		rc = fail(c, EXIT_PROTOCOL, "bad_answer", "hello answer: bad chain");
+		goto out;
+	}
+	int cr = journal_chain_at(c->s, a->acked, ours);
+	if (cr < 0)
+		goto db_error;
+	if (cr == 0 && memcmp(ours, hub_chain, sizeof ours) != 0) {
+		rc = fail(c, EXIT_PROTOCOL, "fork",
+			  "the hub's chain at sequence %" PRIu64 " differs from this journal", a->acked);
+		goto out;
+	}
+	if (a->acked > acked) {
+		/* A batch whose answer was lost: the hub has it. */
+		logf_(c, "hub already holds up to %" PRIu64 " (we had %" PRIu64 ")", a->acked, acked);
+		if (journal_set_acked(c->s, a->acked) != 0)
+			goto db_error;
+	} else if (a->acked < acked) {
+		/* Same hub database, yet it holds less: resend what it lacks (we still have it). */
+		if (a->acked < compacted) {
+			rc = fail(c, EXIT_PROTOCOL, "fork",
+				  "hub holds %" PRIu64 ", below our compaction point %" PRIu64,
+				  a->acked, compacted);
+			goto out;
+		}
+		logf_(c, "hub holds %" PRIu64 " but we had %" PRIu64 " acknowledged: resending",
+		      a->acked, acked);
+		if (journal_set_acked(c->s, a->acked) != 0)
+			goto db_error;
+	}
+	rc = EXIT_OK;
+	goto out;
+db_error:
+	rc = fail(c, EXIT_SOFTWARE, "internal", "database: %s", sqlite3_errmsg(store_db(c->s)));
+out:
+	free(old_hub);
+	return rc;
+}
+
+/* ---- push ---- */
+
+static int record_quarantine(struct sync_ctx *c, const struct wire_changes_answer *a)
+{
+	int64_t now = sync_wall_ms();
+	for (size_t i = 0; i < a->nquarantined; i++) {
+		const struct wire_quarantine *q = &a->quarantined[i];
+		if (journal_quarantine_add(c->s, q->seq, q->code, q->table, q->id, q->field,
+					   q->message, now) != 0)
+			return -1;
+		logf_(c, "entry %" PRIu64 " quarantined by the hub: %s %s %s: %s", q->seq, q->code,
+		      q->table, q->field, q->message);
+	}
+	c->res->quarantined += a->nquarantined;
+	return 0;
+}
+
+static int do_push(struct sync_ctx *c, int *blocked)
+{
+	struct journal_batch_limits lim;
+	int64_t batch_bytes = store_config_int(c->s, "batch_bytes", WIRE_DEFAULT_BATCH_BYTES);
+	int clock_tries = 0, resends = 0;
+	int rc = EXIT_SOFTWARE;
+
+	*blocked = 0;
+	if (batch_bytes < (int64_t)JOURNAL_MIN_BATCH_BYTES)
+		batch_bytes = JOURNAL_MIN_BATCH_BYTES;
+	if (batch_bytes > (int64_t)WIRE_MAX_BODY_BYTES)
+		batch_bytes = WIRE_MAX_BODY_BYTES; /* uncompressed, yet keep it under the body cap */
+	lim.batch_bytes = (size_t)batch_bytes;
+	lim.entry_max_bytes = (size_t)batch_bytes;
+	lim.max_changes = c->hello.max_changes > 0 && c->hello.max_changes < WIRE_MAX_CHANGES
+				  ? (size_t)c->hello.max_changes
+				  : WIRE_MAX_CHANGES;
+	if (journal_pending(c->s, &c->total_entries, &c->total_bytes) != 0)
+		return fail(c, EXIT_SOFTWARE, "internal", "cannot count pending entries");
+	c->done_entries = c->done_bytes = 0;
+	c->started_ms = mono_ms();
+
+	for (;;) {
+		struct journal_batch b = { 0 };
+		struct call k;
+		uint64_t acked = 0, last = 0;
+		char err[256] = "";
+
+		if (journal_acked(c->s, &acked) != 0 || journal_last_seq(c->s, &last) != 0)
+			return fail(c, EXIT_SOFTWARE, "internal", "cannot read the journal");
+		int br = journal_build_batch(c->s, c->agent, acked + 1, &lim, &b, err, sizeof err);
+		if (br == 1)
+			break;
+		if (br != 0)
+			return fail(c, EXIT_SOFTWARE, "internal", "cannot build a change set: %s", err);
+		if (call_hub(c, "POST", "/v1/changes", b.json, &k) != 0) {
+			journal_batch_release(&b);
+			return fail(c, EXIT_SOFTWARE, "internal", "changes: %s", k.detail);
+		}
+		if (k.kind == CALL_OK) {
+			struct wire_changes_answer a;
+			struct wire_status ws = { 0 };
+			memset(&a, 0, sizeof a);
+			if (wire_changes_answer_decode(k.text, k.len, &a, &ws) != 0) {
+				rc = fail(c, EXIT_PROTOCOL, "bad_answer", "changes answer: %s (%s)",
+					  ws.message, ws.field);
+				goto batch_fail;
+			}
+			set_offset(c, a.hub_time, k.arrived_ms);
+			if (a.acked <= acked || a.acked > last) {
+				wire_changes_answer_release(&a);
+				rc = fail(c, EXIT_PROTOCOL, "bad_answer",
+					  "changes %" PRIu64 "..%" PRIu64 " answered acked %" PRIu64,
+					  b.from, b.to, a.acked);
+				goto batch_fail;
+			}
+			/* The acknowledgement and the quarantine list land together. */
+			if (sqlite3_exec(store_db(c->s), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+			    record_quarantine(c, &a) != 0 || journal_set_acked(c->s, a.acked) != 0 ||
+			    sqlite3_exec(store_db(c->s), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+				sqlite3_exec(store_db(c->s), "ROLLBACK", NULL, NULL, NULL);
+				wire_changes_answer_release(&a);
+				rc = fail(c, EXIT_SOFTWARE, "internal", "cannot record acknowledgement: %s",
+					  sqlite3_errmsg(store_db(c->s)));
+				goto batch_fail;
+			}
+			c->res->pushed += a.acked - acked;
+			c->res->skipped += b.nskipped;
+			c->done_entries += b.count;
+			c->done_bytes += b.entry_bytes;
+			progress(c, "push");
+			wire_changes_answer_release(&a);
+			resends = 0;
+			call_release(&k);
+			journal_batch_release(&b);
+			continue;
+		}
+		if (k.kind == CALL_HTTP_ERROR) {
+			const char *code = k.err.code;
+			if (k.status == 409 && strcmp(code, "gap") == 0 && k.err.expected >= 1 &&
+			    k.err.expected - 1 <= last && k.err.expected != acked + 1 &&
+			    resends++ < SYNC_MAX_RESEND) {
+				logf_(c, "hub expects sequence %" PRIu64 ": resending from there",
+				      k.err.expected);
+				if (k.err.expected - 1 < config_u64(c->s, "compacted_seq", 0) ||
+				    journal_set_acked(c->s, k.err.expected - 1) != 0) {
+					rc = fail(c, EXIT_PROTOCOL, "gap",
+						  "hub expects %" PRIu64 ", which was compacted", k.err.expected);
+					goto batch_fail;
+				}
+				goto batch_next;
+			}
+			if (k.status == 409 && strcmp(code, "fork") == 0) {
+				rc = fail(c, EXIT_PROTOCOL, "fork", "%s", k.detail);
+				goto batch_fail;
+			}
+			if (k.status == 422 && strcmp(code, "clock_ahead") == 0 &&
+			    clock_tries++ < SYNC_MAX_CLOCK_RETRIES && k.err.hub_time > 0) {
+				int64_t n = journal_lower_clocks(c->s, k.err.hub_time);
+				if (n < 0) {
+					rc = fail(c, EXIT_SOFTWARE, "internal", "cannot lower clocks: %s",
+						  sqlite3_errmsg(store_db(c->s)));
+					goto batch_fail;
+				}
+				logf_(c, "laptop clock ahead of the hub: lowered %" PRId64 " clocks, resending", n);
+				/* Remembered for status: the office should fix the laptop's clock. */
+				if (config_put_u64(c->s, "clock_ahead_at_ms", (uint64_t)sync_wall_ms()) != 0)
+					logf_(c, "cannot record clock_ahead");
+				goto batch_next;
+			}
+			if (k.status == 422 && strcmp(code, "schema_newer") == 0) {
+				char num[16];
+				snprintf(num, sizeof num, "%d", k.err.hub_schema);
+				if (config_put(c->s, "hub_schema", num) != 0)
+					logf_(c, "cannot record hub schema");
+				logf_(c, "hub runs schema %d, older than our entries (%d): keeping them pending",
+				      k.err.hub_schema, b.schema);
+				snprintf(c->res->error, sizeof c->res->error, "schema_newer");
+				snprintf(c->res->detail, sizeof c->res->detail, "%s", k.detail);
+				*blocked = 1;
+				rc = EXIT_OK;
+				call_release(&k);
+				journal_batch_release(&b);
+				return rc;
+			}
+			if (k.status == 413 && lim.batch_bytes > JOURNAL_MIN_BATCH_BYTES &&
+			    resends++ < SYNC_MAX_RESEND * 4) {
+				lim.batch_bytes /= 2;
+				if (lim.batch_bytes < JOURNAL_MIN_BATCH_BYTES)
+					lim.batch_bytes = JOURNAL_MIN_BATCH_BYTES;
+				logf_(c, "change set too large for the hub: cutting at %zu bytes",
+				      lim.batch_bytes);
+				goto batch_next;
+			}
+			if (k.status == 400 && strcmp(code, "bad_deflate") == 0 &&
+			    resends++ < SYNC_MAX_RESEND) {
+				logf_(c, "hub could not inflate the change set: resending");
+				goto batch_next;
+			}
+		}
+		rc = outcome(c, &k);
+	batch_fail:
+		call_release(&k);
+		journal_batch_release(&b);
+		return rc;
+	batch_next:
+		call_release(&k);
+		journal_batch_release(&b);
+	}
+	if (c->progress_shown) {
+		fputc('\n', stderr);
+		c->progress_shown = 0;
+	}
+	return EXIT_OK;
+}
+
+/* ---- pull ---- */
+
+static int exists_local(struct store *s, const struct schema_table *t, const char *id, int *exists)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[128];
+	int rc = -1;
+	snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\" WHERE id = ?", t->name);
+	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int step = sqlite3_step(st);
+	if (step != SQLITE_ROW && step != SQLITE_DONE)
+		goto out;
+	*exists = step == SQLITE_ROW;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static void bind_value(sqlite3_stmt *st, int i, const struct value *v)
+{
+	switch (v->kind) {
+	case VALUE_INT:
+	case VALUE_BOOL:
+		sqlite3_bind_int64(st, i, v->i);
+		break;
+	case VALUE_TEXT:
+		sqlite3_bind_text(st, i, v->s, (int)v->len, SQLITE_STATIC);
+		break;
+	case VALUE_REAL:
+		sqlite3_bind_double(st, i, v->r);
+		break;
+	default:
+		sqlite3_bind_null(st, i);
+		break;
+	}
+}
+
+/* The columns of a pulled row that we write: known in our schema, not id/unit_id, and
+ * (when mask is given) not touched by an unacknowledged entry. Returns count; idx gets
+ * the row's field indexes. */
+static size_t writable_fields(const struct schema_table *t, const struct wire_pull_row *row,
+			      uint64_t mask, size_t *idx, const struct schema_column **cols)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < row->nfields && n < SYNC_MAX_COLUMNS; i++) {
+		const struct schema_column *col = schema_column_find(t, row->fields[i].name, SCHEMA_VERSION);
+		if (!col || (col->flags & (SCHEMA_ID | SCHEMA_OWNER)))
+			continue;
+		size_t ci = schema_column_index(t, col);
+		if (ci < 64 && (mask & ((uint64_t)1 << ci)))
+			continue;
+		idx[n] = i;
+		cols[n] = col;
+		n++;
+	}
+	return n;
+}
+
+static int apply_row(struct sync_ctx *c, uint64_t acked, const struct wire_pull_row *row,
+		     uint64_t *last_clock)
+{
+	const struct schema_table *t = schema_table_find(row->table, SCHEMA_VERSION);
+	size_t idx[SYNC_MAX_COLUMNS];
+	const struct schema_column *cols[SYNC_MAX_COLUMNS];
+	uint64_t mask = 0;
+	int pending_ex = 0, local = 0, rc = -1;
+	sqlite3_stmt *st = NULL;
+	char *sql = NULL;
+
+	if (row->ins_writer)
+		*last_clock = hlc_receive(*last_clock, row->ins_clock);
+	if (row->del_writer)
+		*last_clock = hlc_receive(*last_clock, row->del_clock);
+	for (size_t i = 0; i < row->nfields; i++)
+		*last_clock = hlc_receive(*last_clock, row->fields[i].clock);
+	if (!t || !row->id || !ids_uuid_valid(row->id)) {
+		logf_(c, "pulled row of unknown table '%s' or bad id skipped",
+		      row->table ? row->table : "?");
+		return 0;
+	}
+	int remote = row->ins_writer &&
+		     (!row->del_writer ||
+		      hlc_order(row->ins_clock, row->ins_writer, row->del_clock, row->del_writer) > 0);
+	if (journal_pending_touch(c->s, acked, t->name, row->id, &mask, &pending_ex) != 0 ||
+	    exists_local(c->s, t, row->id, &local) != 0)
+		goto out;
+	if (pending_ex && !(local && remote)) {
+		/* An unacknowledged insert or delete keeps our existence; when both sides have
+		 * the row, the fields no pending entry touches are still taken below. */
+		rc = 0;
+		goto out;
+	}
+	if (!remote && !local) {
+		rc = 0; /* a tombstone of a row we do not have */
+		goto out;
+	}
+	size_t bufsz = 256 + 80 * (row->nfields + 2);
+	sql = malloc(bufsz);
+	if (!sql)
+		goto out;
+	if (!remote) {
+		snprintf(sql, bufsz, "DELETE FROM \"%s\" WHERE id = ?", t->name);
+		if (sqlite3_prepare_v2(store_db(c->s), sql, -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		sqlite3_bind_text(st, 1, row->id, -1, SQLITE_STATIC);
+	} else if (local) {
+		size_t n = writable_fields(t, row, mask, idx, cols);
+		if (n == 0) {
+			rc = 0;
+			goto out;
+		}
+		size_t len = (size_t)snprintf(sql, bufsz, "UPDATE \"%s\" SET ", t->name);
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(sql + len, bufsz - len, "%s\"%s\" = ?", i ? ", " : "",
+						cols[i]->name);
+		snprintf(sql + len, bufsz - len, " WHERE id = ?");
+		if (sqlite3_prepare_v2(store_db(c->s), sql, -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		for (size_t i = 0; i < n; i++)
+			bind_value(st, (int)i + 1, &row->fields[idx[i]].v);
+		sqlite3_bind_text(st, (int)n + 1, row->id, -1, SQLITE_STATIC);
+	} else {
+		size_t n = writable_fields(t, row, 0, idx, cols);
+		size_t len = (size_t)snprintf(sql, bufsz, "INSERT INTO \"%s\"(id, unit_id", t->name);
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(sql + len, bufsz - len, ", \"%s\"", cols[i]->name);
+		len += (size_t)snprintf(sql + len, bufsz - len, ") VALUES(?, ?");
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)snprintf(sql + len, bufsz - len, ", ?");
+		snprintf(sql + len, bufsz - len, ")");
+		if (sqlite3_prepare_v2(store_db(c->s), sql, -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		sqlite3_bind_text(st, 1, row->id, -1, SQLITE_STATIC);
+		if (row->owner)
+			sqlite3_bind_text(st, 2, row->owner, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 2);
+		for (size_t i = 0; i < n; i++)
+			bind_value(st, (int)i + 3, &row->fields[idx[i]].v);
+	}
+	int step = sqlite3_step(st);
+	if (step == SQLITE_CONSTRAINT) {
+		/* The hub's merged row breaks a local constraint (a newer schema's value?):
+		 * keep going; the checksum comparison will show the difference. */
+		logf_(c, "pulled row %s %s not applied: %s", t->name, row->id,
+		      sqlite3_errmsg(store_db(c->s)));
+		rc = 0;
+		goto out;
+	}
+	if (step != SQLITE_DONE)
+		goto out;
+	c->res->pulled++;
+	rc = 0;
+out:
+	if (rc != 0)
+		logf_(c, "cannot apply pulled row %s %s: %s", row->table ? row->table : "?",
+		      row->id ? row->id : "?", sqlite3_errmsg(store_db(c->s)));
+	sqlite3_finalize(st);
+	free(sql);
+	return rc;
+}
+
+static int apply_page(struct sync_ctx *c, const struct wire_pull_page *p)
+{
+	int64_t last_i = 0;
+	uint64_t acked = 0, last;
+	int rc = -1, fk = 0;
+	sqlite3_stmt *st = NULL;
+
+	/* References may dangle by design (PROTOCOL.md §7.3: dangling_ref is a flag): the
+	 * hub's merged rows go in whatever the local foreign keys say. */
+	if (sqlite3_prepare_v2(store_db(c->s), "PRAGMA foreign_keys", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		fk = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (fk)
+		sqlite3_exec(store_db(c->s), "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+	if (store_apply_begin(c->s) != 0) {
+		logf_(c, "cannot start applying: %s", sqlite3_errmsg(store_db(c->s)));
+		goto out_fk;
+	}
+	if (journal_acked(c->s, &acked) != 0 || state_get_i64(c->s, "last_clock", &last_i) != 0)
+		goto out;
+	last = (uint64_t)last_i;
+	for (size_t i = 0; i < p->nrows; i++)
+		if (apply_row(c, acked, &p->rows[i], &last) != 0)
+			goto out;
+	if (last > (uint64_t)INT64_MAX)
+		last = (uint64_t)INT64_MAX;
+	if (state_set_i64(c->s, "last_clock", (int64_t)last) != 0 ||
+	    config_put_u64(c->s, "pull_cursor", p->cursor) != 0)
+		goto out;
+	rc = 0;
+out:
+	if (store_apply_end(c->s, rc == 0) != 0 && rc == 0) {
+		logf_(c, "cannot commit pulled rows: %s", sqlite3_errmsg(store_db(c->s)));
+		rc = -1;
+	}
+out_fk:
+	if (fk)
+		sqlite3_exec(store_db(c->s), "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	return rc;
+}
+
+static int do_pull(struct sync_ctx *c)
+{
+	uint64_t cursor = config_u64(c->s, "pull_cursor", 0);
+	int64_t limit = c->hello.pull_page_rows > 0 ? c->hello.pull_page_rows : SYNC_DEFAULT_PULL_ROWS;
+	if (limit > WIRE_MAX_PULL_ROWS)
+		limit = WIRE_MAX_PULL_ROWS;
+	for (;;) {
+		char path[96];
+		struct call k;
+		struct wire_pull_page *p = NULL;
+		struct wire_status ws = { 0 };
+		int rc;
+
+		snprintf(path, sizeof path, "/v1/pull?cursor=%" PRIu64 "&limit=%" PRId64, cursor, limit);
+		if (call_hub(c, "GET", path, NULL, &k) != 0)
+			return fail(c, EXIT_SOFTWARE, "internal", "pull: %s", k.detail);
+		if (k.kind != CALL_OK) {
+			rc = outcome(c, &k);
+			call_release(&k);
+			return rc;
+		}
+		if (wire_pull_page_decode(k.text, k.len, &p, &ws) != 0) {
+			rc = fail(c, EXIT_PROTOCOL, "bad_answer", "pull page: %s (%s)", ws.message, ws.field);
+			call_release(&k);
+			return rc;
+		}
+		set_offset(c, p->hub_time, k.arrived_ms);
+		call_release(&k);
+		if (apply_page(c, p) != 0) {
+			wire_pull_page_free(p);
+			return fail(c, EXIT_SOFTWARE, "internal", "cannot apply a pull page");
+		}
+		int more = p->more;
+		uint64_t next = p->cursor;
+		wire_pull_page_free(p);
+		if (!more)
+			break;
+		if (next == cursor)
+			return fail(c, EXIT_PROTOCOL, "bad_answer",
+				    "pull page says more but the cursor did not move (%" PRIu64 ")", cursor);
+		cursor = next;
+	}
+	return EXIT_OK;
+}
+
+/* ---- checksums ---- */
+
+struct unit_sum {
+	const char *unit; /* borrowed from the hello answer or the caller */
+	struct checksum sum;
+};
+
+static int checksum_tables(struct store *s, struct unit_sum *units, size_t nunits)
+{
+	struct field fields[SYNC_MAX_COLUMNS];
+	int rc = -1;
+	sqlite3_stmt *st = NULL;
+	char *sql = NULL;
+
+	for (size_t ti = 0; ti < schema_ntables; ti++) {
+		const struct schema_table *t = &schema_tables[ti];
+		if (t->since > SCHEMA_VERSION || t->ncolumns > SYNC_MAX_COLUMNS)
+			continue;
+		size_t bufsz = 64 + 72 * t->ncolumns, len = 0;
+		free(sql);
+		sql = malloc(bufsz);
+		if (!sql)
+			goto out;
+		len = (size_t)snprintf(sql, bufsz, "SELECT ");
+		for (size_t i = 0; i < t->ncolumns; i++)
+			len += (size_t)snprintf(sql + len, bufsz - len, "%s\"%s\"", i ? ", " : "",
+						t->columns[i].name);
+		snprintf(sql + len, bufsz - len, " FROM \"%s\"", t->name);
+		sqlite3_finalize(st);
+		st = NULL;
+		if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		int step;
+		while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *id = (const char *)sqlite3_column_text(st, 0);
+			const char *unit = (const char *)sqlite3_column_text(st, 1);
+			struct unit_sum *u = NULL;
+			if (!id || !unit)
+				continue;
+			for (size_t i = 0; i < nunits && !u; i++)
+				if (strcmp(units[i].unit, unit) == 0)
+					u = &units[i];
+			if (!u)
+				continue;
+			size_t nf = 0;
+			for (size_t ci = 1; ci < t->ncolumns; ci++) {
+				struct field *f = &fields[nf++];
+				const struct schema_column *col = &t->columns[ci];
+				int ct = sqlite3_column_type(st, (int)ci);
+				memset(f, 0, sizeof *f);
+				f->name = col->name;
+				if (ct == SQLITE_NULL) {
+					f->v.kind = VALUE_NULL;
+				} else if (col->type == SCHEMA_INT || col->type == SCHEMA_BOOL) {
+					f->v.kind = VALUE_INT;
+					f->v.i = sqlite3_column_int64(st, (int)ci);
+				} else {
+					f->v.kind = VALUE_TEXT;
+					f->v.s = (const char *)sqlite3_column_text(st, (int)ci);
+					f->v.len = (size_t)sqlite3_column_bytes(st, (int)ci);
+					if (!f->v.s)
+						goto out;
+				}
+			}
+			uint64_t d;
+			if (entry_row_digest(t->name, id, fields, nf, &d) != 0)
+				goto out;
+			checksum_add(&u->sum, d);
+		}
+		if (step != SQLITE_DONE)
+			goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	free(sql);
+	return rc;
+}
+
+int sync_unit_checksum(struct store *s, const char *unit, char buf[40])
+{
+	struct unit_sum u = { unit, { 0, 0 } };
+	if (checksum_tables(s, &u, 1) != 0)
+		return -1;
+	checksum_format(&u.sum, buf);
+	return 0;
+}
+
+/* Compares with the hello answer's checksums; stores the verdict for status. */
+static int compare_checksums(struct sync_ctx *c)
+{
+	const struct wire_hello_answer *a = &c->hello;
+	struct unit_sum *units = NULL;
+	size_t n = a->nchecksums < SYNC_MAX_UNITS ? a->nchecksums : SYNC_MAX_UNITS;
+	char detail[256] = "";
+	int agree = 1, rc = -1;
+
+	if (n == 0) {
+		c->res->checksums = -1;
+		rc = config_put(c->s, "checksum_ok", NULL);
+		goto out;
+	}
+	units = calloc(n, sizeof *units);
+	if (!units)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		units[i].unit = a->checksums[i].unit;
+	if (checksum_tables(c->s, units, n) != 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		char mine[CHECKSUM_TEXT_MAX];
+		checksum_format(&units[i].sum, mine);
+		if (strcmp(mine, a->checksums[i].value) != 0) {
+			if (agree)
+				snprintf(detail, sizeof detail, "%s local %s hub %s", units[i].unit, mine,
+					 a->checksums[i].value);
+			agree = 0;
+		}
+	}
+	c->res->checksums = agree;
+	if (!agree)
+		logf_(c, "checksums differ: %s", detail);
+	if (config_put(c->s, "checksum_ok", agree ? "1" : "0") != 0 ||
+	    config_put(c->s, "checksum_detail", agree ? NULL : detail) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(units);
+	return rc;
+}
+
+/* ---- the whole sync ---- */
+
+static void finish(struct sync_ctx *c, int code)
+{
+	int64_t now = sync_wall_ms();
+	if (config_put_u64(c->s, "last_attempt_ms", (uint64_t)now) != 0)
+		logf_(c, "cannot record the attempt");
+	if (code == EXIT_OK || code == EXIT_DATAERR) {
+		if (config_put_u64(c->s, "last_sync_ms", (uint64_t)now) != 0 ||
+		    config_put(c->s, "last_error", c->res->error[0] ? c->res->error : NULL) != 0 ||
+		    config_put(c->s, "last_error_detail", c->res->error[0] ? c->res->detail : NULL) != 0)
+			logf_(c, "cannot record the sync");
+	} else {
+		if (config_put(c->s, "last_error", c->res->error[0] ? c->res->error : "internal") != 0 ||
+		    config_put(c->s, "last_error_detail", c->res->detail) != 0 ||
+		    config_put_u64(c->s, "last_error_ms", (uint64_t)now) != 0)
+			logf_(c, "cannot record the error");
+	}
+}
+
+static int run(struct sync_ctx *c)
+{
+	int rc, blocked = 0;
+	uint64_t pushed_before;
+
+	rc = do_hello(c);
+	if (rc != EXIT_OK)
+		return rc;
+	rc = reconcile(c);
+	if (rc != EXIT_OK)
+		return rc;
+	pushed_before = c->res->pushed;
+	rc = do_push(c, &blocked);
+	if (rc != EXIT_OK)
+		return rc;
+	if (!blocked)
+		(void)config_put(c->s, "hub_schema", NULL);
+	rc = do_pull(c);
+	if (rc != EXIT_OK)
+		return rc;
+	/* Compact what the hub's backup covers. */
+	{
+		uint64_t acked = 0, backup = c->hello.backup_seq;
+		if (journal_acked(c->s, &acked) == 0 &&
+		    journal_compact(c->s, backup < acked ? backup : acked) != 0)
+			logf_(c, "compaction failed: %s", sqlite3_errmsg(store_db(c->s)));
+	}
+	/* The first hello's checksums predate what we just pushed and pulled. */
+	if (c->res->pushed != pushed_before || c->res->pulled) {
+		rc = do_hello(c);
+		if (rc != EXIT_OK)
+			return rc;
+	}
+	if (compare_checksums(c) != 0)
+		logf_(c, "cannot compute checksums: %s", sqlite3_errmsg(store_db(c->s)));
+	if (blocked)
+		return EXIT_PROTOCOL; /* error already set: schema_newer */
+	if (c->res->quarantined)
+		return EXIT_DATAERR;
+	return EXIT_OK;
+}
+
+int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
+	     struct sync_result *res)
+{
+	struct sync_ctx c;
+	static const struct sync_options dflt = { 0, 0 };
+	memset(res, 0, sizeof *res);
+	res->checksums = -1;
+	memset(&c, 0, sizeof c);
+	c.s = s;
+	c.t = t;
+	c.o = o ? o : &dflt;
+	c.res = res;
+	c.agent = store_agent_id(s);
+	int rc = run(&c);
+	if (rc == EXIT_PROTOCOL && strcmp(res->error, "schema_newer") == 0)
+		finish(&c, EXIT_OK); /* synced what it could; the error stays for status */
+	else
+		finish(&c, rc);
+	if (c.progress_shown)
+		fputc('\n', stderr);
+	if (c.have_hello)
+		wire_hello_answer_release(&c.hello);
+	return rc;
+}
+
+int sync_probe(struct transport *t)
+{
+	struct transport_request req = { "GET", "/healthz", NULL, 0, 0 };
+	struct transport_response resp = { 0 };
+	if (transport_request(t, &req, &resp, NULL, 0) != TRANSPORT_OK)
+		return -1;
+	int ok = resp.status == 200;
+	transport_response_release(&resp);
+	return ok ? 0 : -1;
+}
+
+/* ---- recover ---- */
+
+static int rejournal(struct store *s, char *err, size_t errlen)
+{
+	sqlite3 *db = store_db(s);
+	uint64_t acked = 0;
+	char sql[1024];
+	int rc = -1, in_tx = 0;
+
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto db_error;
+	in_tx = 1;
+	if (journal_acked(s, &acked) != 0)
+		goto db_error;
+	if (store_new_agent_id(s) != 0)
+		goto db_error;
+	/* The entries the hub never acknowledged, renumbered from 1 under the new id,
+	 * with their original clocks and recorded times. Acknowledged entries are at the
+	 * hub under the old id; they leave the journal (never the synced tables). */
+	snprintf(sql, sizeof sql,
+		 "DROP TABLE IF EXISTS temp.lk_recover;"
+		 "CREATE TEMP TABLE lk_recover AS SELECT tbl, row_id, op, owner, fields,"
+		 " recorded_ms, clock, schema_version FROM main.lk_journal WHERE seq > %" PRIu64
+		 " ORDER BY seq;"
+		 "DELETE FROM main.lk_skipped WHERE seq > %" PRIu64 ";"
+		 "DELETE FROM main.lk_journal;"
+		 "DELETE FROM main.sqlite_sequence WHERE name = 'lk_journal';"
+		 "INSERT INTO main.lk_journal(tbl, row_id, op, owner, fields, recorded_ms, clock,"
+		 " schema_version) SELECT tbl, row_id, op, owner, fields, recorded_ms, clock,"
+		 " schema_version FROM temp.lk_recover ORDER BY rowid;"
+		 "DROP TABLE temp.lk_recover;"
+		 "UPDATE main.lk_state SET acked_seq = 0 WHERE one = 1;",
+		 acked, acked);
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		goto db_error;
+	if (config_put(s, "compacted_seq", NULL) != 0 || config_put(s, "compacted_chain", NULL) != 0 ||
+	    config_put(s, "pull_cursor", "0") != 0 || config_put(s, "backup_seq", NULL) != 0 ||
+	    config_put(s, "last_error", NULL) != 0 || config_put(s, "last_error_detail", NULL) != 0)
+		goto db_error;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		goto db_error;
+	in_tx = 0;
+	rc = 0;
+	goto out;
+db_error:
+	snprintf(err, errlen, "database: %s", sqlite3_errmsg(db));
+out:
+	if (in_tx)
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int sync_recover(struct store *s, struct transport *t, const struct sync_options *o,
+		 struct sync_result *res)
+{
+	char err[256] = "";
+	char old[IDS_UUID_TEXT];
+	snprintf(old, sizeof old, "%s", store_agent_id(s));
+	if (rejournal(s, err, sizeof err) != 0) {
+		memset(res, 0, sizeof *res);
+		res->checksums = -1;
+		snprintf(res->error, sizeof res->error, "internal");
+		snprintf(res->detail, sizeof res->detail, "recover: %.200s", err);
+		if (!o || !o->quiet)
+			fprintf(stderr, "lienket-agent: %s\n", res->detail);
+		return EXIT_SOFTWARE;
+	}
+	if (!o || !o->quiet)
+		fprintf(stderr, "lienket-agent: recover: agent %s replaced by %s\n", old,
+			store_agent_id(s));
+	return sync_run(s, t, o, res);
+}

@@ -1,0 +1,67 @@
+/*
+ * sync.h — the sync engine (PROTOCOL.md §6–§9): hello, push change sets until nothing
+ * is pending, pull pages until the hub has no more, compare unit checksums; and
+ * recover after a fork.
+ *
+ * Invariant: every step leaves the database consistent on its own — an entry is marked
+ * acknowledged only from a hub answer, a pull page is applied in one transaction
+ * together with its cursor — so a sync cut anywhere resumes cleanly next time.
+ * The engine logs English to stderr (unless quiet); what the office reads is chosen
+ * by the caller from the result (and from lk_config last_error, for `status`).
+ * Owns nothing beyond one call; the store and the transport are borrowed.
+ */
+#ifndef LK_AGENT_SYNC_H
+#define LK_AGENT_SYNC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "transport.h"
+
+/* Retries within one sync before giving up until next time. */
+#define SYNC_MAX_CLOCK_RETRIES 3   /* clock_ahead: lowering makes the next try pass */
+#define SYNC_MAX_RESEND 3          /* bad_deflate / gap: the link or the hub hiccuped */
+#define SYNC_DEFAULT_PULL_ROWS 500 /* when the hub gives no pull_page_rows */
+
+struct sync_options {
+	int quiet;    /* no English log lines on stderr */
+	int progress; /* show progress on stderr (a terminal) */
+};
+
+struct sync_result {
+	uint64_t pushed;       /* entries acknowledged in this run */
+	uint64_t skipped;      /* entries sent skipped in this run */
+	uint64_t quarantined;  /* changes quarantined by the hub in this run */
+	uint64_t pulled;       /* rows applied from pull pages */
+	int checksums;         /* 1 agree, 0 differ, -1 not compared */
+	char error[32];        /* the error code ("" on success), also lk_config last_error */
+	char detail[256];      /* English detail for logs */
+};
+
+/* One sync. Returns the exit code of commands.h: EXIT_OK, EXIT_DATAERR (some changes
+ * quarantined), EXIT_TEMPFAIL (unreachable, busy, 5xx: resume next time), EXIT_NOPERM
+ * (credentials refused), EXIT_PROTOCOL (fork, retired agent, schema_newer, an answer we
+ * cannot use), EXIT_CONFIG (bad hub URL), EXIT_SOFTWARE (local failure). *res is
+ * always filled. lk_config last_sync_ms / last_error are updated. */
+int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
+	     struct sync_result *res);
+
+/* PROTOCOL.md §9: a new agent id, the edits the hub never acknowledged journaled again
+ * (renumbered from 1, original clocks), then a full sync under the new id with the pull
+ * cursor reset. Nothing in the synced tables is deleted. The local part is one
+ * transaction; if the hub is unreachable afterwards the next sync finishes the job.
+ * Returns an exit code as sync_run. */
+int sync_recover(struct store *s, struct transport *t, const struct sync_options *o,
+		 struct sync_result *res);
+
+/* GET /healthz: 0 when the hub answers 200, -1 otherwise. */
+int sync_probe(struct transport *t);
+
+/* Computes the local checksum of `unit` (PROTOCOL.md §8) into buf. 0 or -1. */
+int sync_unit_checksum(struct store *s, const char *unit, char buf[40]);
+
+/* Milliseconds since 1970 (wall clock). */
+int64_t sync_wall_ms(void);
+
+#endif
