@@ -14,6 +14,10 @@
  *            pull_cursor, backup_seq, compacted_seq, compacted_chain, last_sync_ms,
  *            last_error, hub_checksums, backup_dir, backup_keep_days …
  *   lk_quarantine(seq, code, tbl, row_id, field, message, at_ms)  -- from hub answers
+ *   lk_skipped(seq PRIMARY KEY, reason, at_ms)  -- entries sent as skipped (§5)
+ *   lk_backup(path PRIMARY KEY, made_ms)        -- backup copies made, for rotation
+ * Journal rows are written with hash, chain and skipped NULL: the sync engine fills
+ * hash and chain in sequence order (SQL has no SHA-256).
  *
  * The database runs in WAL mode with synchronous=FULL and a busy timeout, so a power
  * cut after a command returned loses nothing and a daemon can sync beside interactive
@@ -37,8 +41,9 @@ const char *store_default_path(void);
  * -1 with an English reason in err (missing file, not an agent database, newer schema). */
 int store_open(const char *path, struct store **out, char *err, size_t errlen);
 
-/* Creates a new database at path (which must not exist) for unit_id, with a new
- * agent id. 0 on success (*out set), -1 with reason in err; nothing is left behind on
+/* Creates a new database at path (which must not exist) for unit_id (a UUID, or NULL
+ * or "" when the unit is known only by its official code: see store_set_unit_id), with
+ * a new agent id. 0 on success (*out set), -1 with reason in err; nothing is left behind on
  * failure. */
 int store_create(const char *path, const char *unit_id, struct store **out, char *err,
 		 size_t errlen);
@@ -72,5 +77,30 @@ int store_new_agent_id(struct store *s);
 /* Copies the database to dir/lienket-YYYYMMDD-HHMMSS.db with SQLite's online backup,
  * and removes copies older than keep_days. 0 or -1 (reason in err). */
 int store_backup(struct store *s, const char *dir, int keep_days, char *err, size_t errlen);
+
+/* store_backup that also writes the new copy's path into path_out (path_len bytes;
+ * may be NULL). Only copies this database made (listed in lk_backup) are ever removed;
+ * keep_days <= 0 keeps every copy. The directory must exist. */
+int store_backup_to(struct store *s, const char *dir, int keep_days, char *path_out, size_t path_len,
+		    char *err, size_t errlen);
+
+/* Wall time in Unix milliseconds (C11 timespec_get). */
+int64_t store_wall_ms(void);
+
+/* The whole DDL of an agent database (lk_* tables, synced tables, their CHECK
+ * constraints, indexes and triggers) as one SQL text. 0 and *out (free with free()),
+ * or -1 when out of memory. */
+int store_schema_sql(char **out);
+
+/* A database created for an official code (store_create with unit_id "" and lk_config
+ * "unit_code") has no owning unit until the hub names it (hello answer's `unit`) or the
+ * office gives it (`config --unit`). Sets it once: 0, or -1 when unit_id is not a UUID,
+ * the unit is already set, or SQLite fails. store_unit_id() is "" until then. */
+int store_set_unit_id(struct store *s, const char *unit_id);
+
+/* 1 when unit_id is the agent's unit or below it in the local unit tree as of today
+ * (unit_parent links valid today), 0 when not (or the agent's unit is not known yet),
+ * -1 on SQLite error. */
+int store_in_scope(struct store *s, const char *unit_id);
 
 #endif

@@ -1,0 +1,1495 @@
+/*
+ * commands_data.c — the data commands: init, config, add, set, rm, show, list,
+ * import, export, schema, backup (see commands.h; usage texts are in msg_data.def).
+ *
+ * Every table and column name that reaches SQL has first been found with
+ * schema_table_find / schema_column_find and is then taken from the schema's static
+ * strings, never from the user; every value is a bound parameter. Values are parsed
+ * by column type and checked with validate_value before SQLite sees them; the CHECK
+ * constraints and triggers of store.c are the second line (and the only one for other
+ * programs writing the file).
+ *
+ * Output: what the office reads goes through msg() (Vietnamese unless the locale says
+ * English): results on stdout, refusals on stderr. Diagnostics for logs are English,
+ * on stderr, prefixed "lienket-agent: ". Each command returns an exit code of
+ * commands.h and owns nothing after it returns.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "csv.h"
+#include "ids.h"
+#include "msg.h"
+#include "schema.h"
+#include "store.h"
+#include "validate.h"
+
+/* The widest table has 9 columns; the schema is checked against this at run time. */
+#define ROW_MAX_COLUMNS 32
+#define ERR_TEXT 512 /* English diagnostics from the store */
+/* Defaults and bounds for config values, with their reasons. */
+#define BACKUP_KEEP_DAYS_DEFAULT 30     /* a month of daily copies on an old laptop's disk */
+#define BACKUP_KEEP_DAYS_MAX 3650       /* ten years: anything larger is a typo */
+#define BATCH_BYTES_MIN 4096            /* below this a change set carries almost nothing */
+#define BATCH_BYTES_MAX (1 << 20)       /* the hub's compressed body limit (PROTOCOL.md §11) */
+#define LIST_LIMIT_MAX 100000000LL      /* a limit, not a row cap: larger means "all" */
+#define TOKEN_SHOWN_CHARS 4             /* config prints the token masked but for its tail */
+
+/* ---- output ---- */
+
+static void say(FILE *f, enum msg_id id, ...)
+{
+	va_list ap;
+	va_start(ap, id);
+	vfprintf(f, msg(id), ap);
+	va_end(ap);
+	fputc('\n', f);
+}
+
+static void log_line(const char *what, const char *detail)
+{
+	fprintf(stderr, "lienket-agent: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
+}
+
+static int usage(enum msg_id usage_id)
+{
+	say(stderr, MSG_USAGE, msg(usage_id));
+	return EXIT_USAGE;
+}
+
+static int internal_error(struct store *s, const char *what)
+{
+	say(stderr, MSG_ERR_INTERNAL);
+	log_line(what, s ? sqlite3_errmsg(store_db(s)) : NULL);
+	return EXIT_SOFTWARE;
+}
+
+/* ---- arguments ---- */
+
+struct opt_spec {
+	const char *name;   /* "--db" */
+	const char **value; /* option with a value, or NULL */
+	int *flag;          /* option without a value, or NULL */
+};
+
+/* Splits argv[1..] into options (--name V, --name=V, flags) and positionals; "--"
+ * ends options. pos must hold argc entries. 0, or EXIT_USAGE after a message. */
+static int parse_args(int argc, char **argv, const struct opt_spec *specs, enum msg_id usage_id,
+		      const char **pos, size_t *npos)
+{
+	int only_pos = 0;
+	*npos = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (only_pos || a[0] != '-' || a[1] != '-') {
+			pos[(*npos)++] = a;
+			continue;
+		}
+		if (a[2] == '\0') {
+			only_pos = 1;
+			continue;
+		}
+		const char *eq = strchr(a, '=');
+		size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+		const struct opt_spec *sp = NULL;
+		for (const struct opt_spec *p = specs; p->name; p++)
+			if (strlen(p->name) == nlen && strncmp(p->name, a, nlen) == 0)
+				sp = p;
+		if (!sp) {
+			say(stderr, MSG_ERR_UNKNOWN_OPTION, a);
+			return usage(usage_id);
+		}
+		if (sp->flag) {
+			if (eq)
+				return usage(usage_id);
+			*sp->flag = 1;
+		} else if (eq) {
+			*sp->value = eq + 1;
+		} else if (i + 1 < argc) {
+			*sp->value = argv[++i];
+		} else {
+			say(stderr, MSG_ERR_OPTION_VALUE, a);
+			return usage(usage_id);
+		}
+	}
+	return 0;
+}
+
+static const char **pos_new(int argc)
+{
+	return calloc((size_t)(argc > 0 ? argc : 1), sizeof(const char *));
+}
+
+/* Strict decimal integer within [lo, hi]. 0 or -1. */
+static int parse_int(const char *s, long long lo, long long hi, long long *out)
+{
+	char *end = NULL;
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || *end || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int open_store(const char *db, struct store **s)
+{
+	char err[ERR_TEXT];
+	if (store_open(db, s, err, sizeof err) != 0) {
+		say(stderr, MSG_ERR_NO_DB, db);
+		log_line(err, NULL);
+		return EXIT_NOINPUT;
+	}
+	return EXIT_OK;
+}
+
+/* Data entry needs the owning unit: refused while the unit is known only by code. */
+static int need_unit(struct store *s)
+{
+	if (store_unit_id(s)[0])
+		return EXIT_OK;
+	char *code = NULL;
+	if (store_config_get(s, "unit_code", &code) < 0)
+		return internal_error(s, "cannot read unit_code");
+	say(stderr, MSG_ERR_UNIT_PENDING, code ? code : "?");
+	free(code);
+	return EXIT_CONFIG;
+}
+
+static const struct schema_table *find_table(const char *name, int for_write, int *rc)
+{
+	const struct schema_table *t = schema_table_find(name, SCHEMA_VERSION);
+	if (!t) {
+		say(stderr, MSG_ERR_UNKNOWN_TABLE, name);
+		*rc = EXIT_USAGE;
+		return NULL;
+	}
+	if (t->ncolumns > ROW_MAX_COLUMNS) {
+		log_line("table wider than ROW_MAX_COLUMNS", t->name);
+		*rc = EXIT_SOFTWARE;
+		return NULL;
+	}
+	if (for_write && t->hub_only) {
+		say(stderr, MSG_ERR_HUB_ONLY_TABLE, t->name, t->label_vi);
+		*rc = EXIT_DATAERR;
+		return NULL;
+	}
+	return t;
+}
+
+/* An official code: 1 to 20 ASCII letters, digits or '-' (unit_name.code is at most 20). */
+static int looks_like_code(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 20)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* https anywhere, plain http only to this machine (PROTOCOL: hub must be https unless
+ * on loopback). The transport checks again; this only catches typos early. */
+static int hub_url_ok(const char *u)
+{
+	static const char *const ok[] = { "https://", "http://127.", "http://localhost:", "http://localhost/",
+					  "http://[::1]" };
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		if (strncmp(u, ok[i], strlen(ok[i])) == 0)
+			return 1;
+	return strcmp(u, "http://localhost") == 0;
+}
+
+/* ---- values ---- */
+
+/* Parses text for column c into v (borrowing text). "" is null. Returns the validation
+ * code; VALIDATE_OK when v is fit to store. */
+static enum validate_code parse_value(const struct schema_column *c, const char *text, struct value *v)
+{
+	struct validate_status st;
+	memset(v, 0, sizeof *v);
+	if (!text || !*text) {
+		v->kind = VALUE_NULL;
+	} else if (c->type == SCHEMA_INT || c->type == SCHEMA_BOOL) {
+		long long n;
+		if (c->type == SCHEMA_BOOL && (strcmp(text, "có") == 0 || strcmp(text, "true") == 0))
+			n = 1;
+		else if (c->type == SCHEMA_BOOL && (strcmp(text, "không") == 0 || strcmp(text, "false") == 0))
+			n = 0;
+		else if (parse_int(text, INT64_MIN, INT64_MAX, &n) != 0) {
+			char *end = NULL;
+			errno = 0;
+			(void)strtoll(text, &end, 10);
+			return (errno == ERANGE && !*end) ? VALIDATE_BAD_RANGE : VALIDATE_BAD_TYPE;
+		}
+		v->kind = VALUE_INT;
+		v->i = n;
+	} else {
+		v->kind = VALUE_TEXT;
+		v->s = text;
+		v->len = strlen(text);
+	}
+	return validate_value(c, v, SCHEMA_VERSION, &st);
+}
+
+static void bind_value(sqlite3_stmt *st, int idx, const struct value *v)
+{
+	if (v->kind == VALUE_INT)
+		sqlite3_bind_int64(st, idx, v->i);
+	else if (v->kind == VALUE_TEXT)
+		sqlite3_bind_text(st, idx, v->s, (int)v->len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, idx);
+}
+
+/* ---- writing one row (add, set, import) ---- */
+
+enum row_mode { ROW_ADD, ROW_SET, ROW_IMPORT };
+enum row_result { ROW_INSERTED, ROW_UPDATED, ROW_UNCHANGED, ROW_REJECTED, ROW_FAILED };
+
+struct row_ctx {
+	struct store *s;
+	const struct schema_table *t;
+	unsigned long line; /* CSV line for messages; 0 on the command line */
+};
+
+/* One refusal for the office, prefixed with the CSV line when there is one. */
+static void refuse(const struct row_ctx *c, enum msg_id id, ...)
+{
+	va_list ap;
+	if (c->line)
+		fprintf(stderr, msg(MSG_LINE_PREFIX), c->line);
+	va_start(ap, id);
+	vfprintf(stderr, msg(id), ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void refuse_field(const struct row_ctx *c, const struct schema_column *col, const char *code)
+{
+	refuse(c, MSG_ERR_FIELD, col->label_vi, col->name, msg_code(code));
+}
+
+/* Looks up the row's owner. 1 found (owner copied), 0 absent, -1 error. */
+static int row_owner(const struct row_ctx *c, const char *id, char owner[IDS_UUID_TEXT])
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	sqlite3_str_appendf(q, "SELECT unit_id FROM \"%w\" WHERE id = ?1", c->t->name);
+	char *sql = sqlite3_str_finish(q);
+	if (!sql || sqlite3_prepare_v2(store_db(c->s), sql, -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = 0;
+	} else if (rc == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(st, 0);
+		snprintf(owner, IDS_UUID_TEXT, "%s", o ? o : "");
+		ret = 1;
+	}
+done:
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	return ret;
+}
+
+static int64_t journal_top(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t top = -1;
+	if (sqlite3_prepare_v2(store_db(s), "SELECT coalesce(max(seq), 0) FROM lk_journal", -1, &st, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		top = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return top;
+}
+
+/* Maps a failed write to the office's words. ROW_REJECTED for the data's fault. */
+static enum row_result write_failed(const struct row_ctx *c, const char *id)
+{
+	sqlite3 *db = store_db(c->s);
+	const char *e = sqlite3_errmsg(db);
+	if ((sqlite3_errcode(db) & 0xff) != SQLITE_CONSTRAINT) {
+		log_line("write failed", e);
+		return ROW_FAILED;
+	}
+	static const char *const raised[] = { "owner_changed", "key_changed", "hub_only" };
+	for (size_t i = 0; i < sizeof raised / sizeof raised[0]; i++)
+		if (strstr(e, raised[i])) {
+			refuse(c, MSG_ERR_CODE, msg_code(raised[i]));
+			return ROW_REJECTED;
+		}
+	if (strstr(e, "UNIQUE")) {
+		refuse(c, MSG_ERR_EXISTS, id);
+		return ROW_REJECTED;
+	}
+	const char *ck = strstr(e, "CHECK constraint failed: ");
+	if (ck) {
+		const struct schema_column *col =
+			schema_column_find(c->t, ck + strlen("CHECK constraint failed: "), SCHEMA_VERSION);
+		if (col) {
+			refuse_field(c, col, "bad_type");
+			return ROW_REJECTED;
+		}
+	}
+	refuse(c, MSG_ERR_CODE, e);
+	return ROW_REJECTED;
+}
+
+/*
+ * Writes one row. text[i] is the text for column i (NULL: not given; "": null);
+ * text[0] is an id (import) and text[1] the owning unit. set_id is the row to change
+ * (ROW_SET). ROW_ADD and ROW_IMPORT without an existing row insert; ROW_SET and
+ * ROW_IMPORT with an existing row update the given columns. Every problem is reported
+ * (all of them, not just the first) before ROW_REJECTED is returned. out_id receives
+ * the row's id.
+ */
+static enum row_result row_write(const struct row_ctx *c, const char *const *text, enum row_mode mode,
+				 const char *set_id, char out_id[IDS_UUID_TEXT])
+{
+	const struct schema_table *t = c->t;
+	struct value v[ROW_MAX_COLUMNS];
+	int bad = 0;
+	char id[IDS_UUID_TEXT] = "";
+	char owner[IDS_UUID_TEXT] = "";
+	char existing_owner[IDS_UUID_TEXT] = "";
+	sqlite3_stmt *st = NULL;
+	char *sql = NULL;
+	enum row_result res = ROW_FAILED;
+
+	for (size_t i = 2; i < t->ncolumns; i++) {
+		if (!text[i])
+			continue;
+		enum validate_code vc = parse_value(&t->columns[i], text[i], &v[i]);
+		if (vc != VALIDATE_OK) {
+			refuse_field(c, &t->columns[i], validate_code_str(vc));
+			bad = 1;
+		}
+	}
+	const char *given_id = set_id ? set_id : (text[0] && *text[0] ? text[0] : NULL);
+	if (given_id) {
+		if (!ids_uuid_valid(given_id)) {
+			refuse_field(c, &t->columns[0], "bad_id");
+			bad = 1;
+		} else {
+			memcpy(id, given_id, IDS_UUID_TEXT);
+		}
+	}
+	if (text[1] && *text[1]) {
+		if (!ids_uuid_valid(text[1])) {
+			refuse_field(c, &t->columns[1], "bad_id");
+			bad = 1;
+		} else {
+			memcpy(owner, text[1], IDS_UUID_TEXT);
+		}
+	} else if (text[1] && mode == ROW_SET) {
+		refuse_field(c, &t->columns[1], "required");
+		bad = 1;
+	}
+	if (bad)
+		return ROW_REJECTED;
+
+	int found = 0;
+	if (id[0] && (found = row_owner(c, id, existing_owner)) < 0)
+		goto sqlerr;
+
+	/* Natural keys: the id follows from the key (PROTOCOL.md §2). */
+	if (schema_table_has_key(t) && !found) {
+		struct field key[ROW_MAX_COLUMNS];
+		size_t nkey = 0;
+		const char *key_owner = owner[0] ? owner : store_unit_id(c->s);
+		for (size_t i = 1; i < t->ncolumns; i++) {
+			const struct schema_column *col = &t->columns[i];
+			if (!(col->flags & SCHEMA_KEY))
+				continue;
+			key[nkey].name = col->name;
+			if (i == 1)
+				key[nkey].v = (struct value){ .kind = VALUE_TEXT, .s = key_owner, .len = strlen(key_owner) };
+			else if (text[i])
+				key[nkey].v = v[i];
+			else
+				key[nkey].v = (struct value){ .kind = VALUE_NULL };
+			if (key[nkey].v.kind == VALUE_NULL && mode != ROW_SET) {
+				refuse_field(c, col, "required");
+				bad = 1;
+			}
+			nkey++;
+		}
+		if (bad)
+			return ROW_REJECTED;
+		if (mode != ROW_SET) {
+			char want[IDS_UUID_TEXT];
+			if (validate_natural_id(t, key, nkey, want) != 0) {
+				log_line("cannot derive natural id", t->name);
+				return ROW_FAILED;
+			}
+			if (id[0] && strcmp(id, want) != 0) {
+				refuse_field(c, &t->columns[0], "key_changed");
+				return ROW_REJECTED;
+			}
+			memcpy(id, want, IDS_UUID_TEXT);
+			if ((found = row_owner(c, id, existing_owner)) < 0)
+				goto sqlerr;
+		}
+	}
+
+	if (found && mode == ROW_ADD) {
+		refuse(c, MSG_ERR_EXISTS, id);
+		return ROW_REJECTED;
+	}
+	if (!found && mode == ROW_SET) {
+		refuse(c, MSG_ERR_NOT_FOUND, id, t->name);
+		return ROW_REJECTED;
+	}
+
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	int nbind = 0;
+	if (found) {
+		if (owner[0] && strcmp(owner, existing_owner) != 0) {
+			refuse_field(c, &t->columns[1], "owner_changed");
+			sqlite3_free(sqlite3_str_finish(q));
+			return ROW_REJECTED;
+		}
+		int scope = store_in_scope(c->s, existing_owner);
+		if (scope < 0) {
+			sqlite3_free(sqlite3_str_finish(q));
+			goto sqlerr;
+		}
+		if (!scope) {
+			refuse(c, MSG_ERR_NOT_IN_SCOPE, existing_owner);
+			sqlite3_free(sqlite3_str_finish(q));
+			return ROW_REJECTED;
+		}
+		sqlite3_str_appendf(q, "UPDATE \"%w\" SET ", t->name);
+		for (size_t i = 2; i < t->ncolumns; i++)
+			if (text[i])
+				sqlite3_str_appendf(q, "%s\"%w\" = ?%d", nbind++ ? ", " : "", t->columns[i].name, (int)i + 1);
+		sqlite3_str_appendall(q, " WHERE id = ?1");
+	} else {
+		if (!owner[0])
+			memcpy(owner, store_unit_id(c->s), IDS_UUID_TEXT);
+		int scope = store_in_scope(c->s, owner);
+		if (scope < 0) {
+			sqlite3_free(sqlite3_str_finish(q));
+			goto sqlerr;
+		}
+		if (!scope) {
+			refuse(c, MSG_ERR_NOT_IN_SCOPE, owner);
+			bad = 1;
+		}
+		for (size_t i = 2; i < t->ncolumns; i++)
+			if ((t->columns[i].flags & SCHEMA_REQUIRED) && (!text[i] || !*text[i])) {
+				refuse_field(c, &t->columns[i], "required");
+				bad = 1;
+			}
+		if (bad) {
+			sqlite3_free(sqlite3_str_finish(q));
+			return ROW_REJECTED;
+		}
+		if (!id[0] && ids_uuid7(store_wall_ms(), id) != 0) {
+			sqlite3_free(sqlite3_str_finish(q));
+			log_line("no random source for a new id", NULL);
+			return ROW_FAILED;
+		}
+		sqlite3_str_appendf(q, "INSERT INTO \"%w\"(", t->name);
+		for (size_t i = 0; i < t->ncolumns; i++)
+			sqlite3_str_appendf(q, "%s\"%w\"", i ? ", " : "", t->columns[i].name);
+		sqlite3_str_appendall(q, ") VALUES (");
+		for (size_t i = 0; i < t->ncolumns; i++)
+			sqlite3_str_appendf(q, "%s?%d", i ? ", " : "", (int)i + 1);
+		sqlite3_str_appendall(q, ")");
+		nbind = 1;
+	}
+	sql = sqlite3_str_finish(q);
+	memcpy(out_id, id, IDS_UUID_TEXT);
+	if (!sql)
+		goto sqlerr;
+	if (nbind == 0) {
+		res = ROW_UNCHANGED; /* an id and nothing else */
+		goto done;
+	}
+	if (sqlite3_prepare_v2(store_db(c->s), sql, -1, &st, NULL) != SQLITE_OK)
+		goto sqlerr;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	if (!found)
+		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
+	for (size_t i = 2; i < t->ncolumns; i++)
+		if (text[i])
+			bind_value(st, (int)i + 1, &v[i]);
+	int64_t before = found ? journal_top(c->s) : 0;
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		res = write_failed(c, id);
+		goto done;
+	}
+	if (!found)
+		res = ROW_INSERTED;
+	else
+		res = journal_top(c->s) != before ? ROW_UPDATED : ROW_UNCHANGED;
+	goto done;
+sqlerr:
+	log_line("sqlite", sqlite3_errmsg(store_db(c->s)));
+	res = ROW_FAILED;
+done:
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	return res;
+}
+
+/* Fills text[] from "field=value" arguments. 0, or an exit code after messages. */
+static int fields_from_args(const struct schema_table *t, const char **args, size_t n, const char **text,
+			    int allow_id)
+{
+	int rc = EXIT_OK;
+	for (size_t k = 0; k < n; k++) {
+		const char *eq = strchr(args[k], '=');
+		if (!eq || eq == args[k]) {
+			say(stderr, MSG_ERR_BAD_ARG, args[k]);
+			rc = EXIT_USAGE;
+			continue;
+		}
+		char name[64];
+		size_t nlen = (size_t)(eq - args[k]);
+		if (nlen >= sizeof name) {
+			say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, args[k]);
+			rc = EXIT_USAGE;
+			continue;
+		}
+		memcpy(name, args[k], nlen);
+		name[nlen] = '\0';
+		const struct schema_column *c = schema_column_find(t, name, SCHEMA_VERSION);
+		if (!c) {
+			say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, name);
+			rc = EXIT_USAGE;
+			continue;
+		}
+		size_t i = schema_column_index(t, c);
+		if (i == 0 && !allow_id) {
+			say(stderr, MSG_ERR_ID_AUTO);
+			rc = EXIT_USAGE;
+			continue;
+		}
+		if (text[i]) {
+			say(stderr, MSG_ERR_DUP_FIELD, name);
+			rc = EXIT_USAGE;
+			continue;
+		}
+		text[i] = eq + 1;
+	}
+	return rc;
+}
+
+/* ---- init, config ---- */
+
+int cmd_init(int argc, char **argv)
+{
+	const char *db = store_default_path(), *unit = NULL, *hub = NULL, *token = NULL;
+	const struct opt_spec specs[] = { { "--db", &db, NULL }, { "--unit", &unit, NULL },
+					  { "--hub", &hub, NULL }, { "--token", &token, NULL },
+					  { NULL, NULL, NULL } };
+	const char **pos = pos_new(argc);
+	struct store *s = NULL;
+	char err[ERR_TEXT];
+	size_t npos;
+	int rc;
+	if (!pos)
+		return internal_error(NULL, "out of memory");
+	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_INIT, pos, &npos)) != 0)
+		goto done;
+	if (npos || !unit) {
+		rc = usage(MSG_USAGE_INIT);
+		goto done;
+	}
+	int is_uuid = ids_uuid_valid(unit);
+	if (!is_uuid && !looks_like_code(unit)) {
+		say(stderr, MSG_ERR_BAD_UNIT, unit);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if (hub && !hub_url_ok(hub)) {
+		say(stderr, MSG_ERR_BAD_HUB, hub);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if (token && !ids_token_wellformed(token)) {
+		say(stderr, MSG_ERR_BAD_TOKEN);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if (store_create(db, is_uuid ? unit : NULL, &s, err, sizeof err) != 0) {
+		say(stderr, MSG_ERR_CREATE_DB, db);
+		log_line(err, NULL);
+		rc = EXIT_CANTCREAT;
+		goto done;
+	}
+	if ((!is_uuid && store_config_set(s, "unit_code", unit)) || (hub && store_config_set(s, "hub_url", hub)) ||
+	    (token && store_config_set(s, "token", token))) {
+		rc = internal_error(s, "cannot write config");
+		goto done;
+	}
+	say(stdout, MSG_INIT_DONE, db, store_agent_id(s));
+	if (is_uuid)
+		say(stdout, MSG_INIT_UNIT, unit);
+	else
+		say(stdout, MSG_INIT_UNIT_CODE, unit);
+	rc = EXIT_OK;
+done:
+	store_close(s);
+	free(pos);
+	return rc;
+}
+
+static void print_config_line(enum msg_id label, const char *value)
+{
+	printf("%s: %s\n", msg(label), value && *value ? value : msg(MSG_CFG_UNSET));
+}
+
+int cmd_config(int argc, char **argv)
+{
+	const char *db = store_default_path(), *hub = NULL, *token = NULL, *ca = NULL, *batch = NULL,
+		   *bdir = NULL, *keep = NULL, *unit = NULL;
+	const struct opt_spec specs[] = { { "--db", &db, NULL },	    { "--hub", &hub, NULL },
+					  { "--token", &token, NULL },	    { "--ca-file", &ca, NULL },
+					  { "--batch-bytes", &batch, NULL }, { "--backup-dir", &bdir, NULL },
+					  { "--backup-keep-days", &keep, NULL }, { "--unit", &unit, NULL },
+					  { NULL, NULL, NULL } };
+	const char **pos = pos_new(argc);
+	struct store *s = NULL;
+	size_t npos;
+	long long n;
+	int rc;
+	if (!pos)
+		return internal_error(NULL, "out of memory");
+	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_CONFIG, pos, &npos)) != 0)
+		goto done;
+	/* Also "config KEY VALUE ...", with the lk_config key names (hub_url, token, …). */
+	if (npos % 2) {
+		rc = usage(MSG_USAGE_CONFIG);
+		goto done;
+	}
+	for (size_t k = 0; k < npos; k += 2) {
+		const struct {
+			const char *key;
+			const char **value;
+		} keys[] = { { "hub_url", &hub },	 { "hub", &hub },	      { "token", &token },
+			     { "ca_file", &ca },	 { "batch_bytes", &batch }, { "backup_dir", &bdir },
+			     { "backup_keep_days", &keep }, { "unit", &unit },	      { "unit_id", &unit } };
+		const char **slot = NULL;
+		for (size_t j = 0; j < sizeof keys / sizeof keys[0]; j++)
+			if (strcmp(pos[k], keys[j].key) == 0)
+				slot = keys[j].value;
+		if (!slot) {
+			say(stderr, MSG_ERR_UNKNOWN_OPTION, pos[k]);
+			rc = usage(MSG_USAGE_CONFIG);
+			goto done;
+		}
+		*slot = pos[k + 1];
+	}
+	rc = EXIT_USAGE;
+	if (hub && *hub && !hub_url_ok(hub)) {
+		say(stderr, MSG_ERR_BAD_HUB, hub);
+		goto done;
+	}
+	if (token && *token && !ids_token_wellformed(token)) {
+		say(stderr, MSG_ERR_BAD_TOKEN);
+		goto done;
+	}
+	if (batch && parse_int(batch, BATCH_BYTES_MIN, BATCH_BYTES_MAX, &n)) {
+		say(stderr, MSG_ERR_BAD_NUMBER, batch, "--batch-bytes", (long long)BATCH_BYTES_MIN,
+		    (long long)BATCH_BYTES_MAX);
+		goto done;
+	}
+	if (keep && parse_int(keep, 0, BACKUP_KEEP_DAYS_MAX, &n)) {
+		say(stderr, MSG_ERR_BAD_NUMBER, keep, "--backup-keep-days", 0LL, (long long)BACKUP_KEEP_DAYS_MAX);
+		goto done;
+	}
+	if (unit && !ids_uuid_valid(unit)) {
+		say(stderr, MSG_ERR_BAD_UNIT, unit);
+		goto done;
+	}
+	if ((rc = open_store(db, &s)) != EXIT_OK)
+		goto done;
+	if (unit && store_unit_id(s)[0] && strcmp(unit, store_unit_id(s)) != 0) {
+		say(stderr, MSG_ERR_UNIT_SET, store_unit_id(s));
+		rc = EXIT_DATAERR;
+		goto done;
+	}
+	if (unit && !store_unit_id(s)[0] && store_set_unit_id(s, unit)) {
+		rc = internal_error(s, "cannot set the unit");
+		goto done;
+	}
+	/* An empty value deletes the setting. */
+	struct {
+		const char *key, *value;
+	} sets[] = { { "hub_url", hub },   { "token", token },	      { "ca_file", ca },
+		     { "batch_bytes", batch }, { "backup_dir", bdir }, { "backup_keep_days", keep } };
+	int changed = unit != NULL;
+	for (size_t i = 0; i < sizeof sets / sizeof sets[0]; i++) {
+		if (!sets[i].value)
+			continue;
+		changed = 1;
+		if (store_config_set(s, sets[i].key, *sets[i].value ? sets[i].value : NULL)) {
+			rc = internal_error(s, "cannot write config");
+			goto done;
+		}
+	}
+	if (changed) {
+		say(stdout, MSG_OK);
+		rc = EXIT_OK;
+		goto done;
+	}
+	/* No option: print the settings, the token masked. */
+	static const struct {
+		const char *key;
+		enum msg_id label;
+	} show[] = { { "unit_code", MSG_CFG_UNIT_CODE },  { "hub_url", MSG_CFG_HUB },
+		     { "token", MSG_CFG_TOKEN },	  { "ca_file", MSG_CFG_CA },
+		     { "batch_bytes", MSG_CFG_BATCH },	  { "backup_dir", MSG_CFG_BACKUP_DIR },
+		     { "backup_keep_days", MSG_CFG_KEEP } };
+	print_config_line(MSG_CFG_DB, db);
+	print_config_line(MSG_CFG_AGENT, store_agent_id(s));
+	print_config_line(MSG_CFG_UNIT, store_unit_id(s));
+	for (size_t i = 0; i < sizeof show / sizeof show[0]; i++) {
+		char *v = NULL;
+		if (store_config_get(s, show[i].key, &v) < 0) {
+			rc = internal_error(s, "cannot read config");
+			goto done;
+		}
+		if (v && strcmp(show[i].key, "token") == 0) {
+			size_t len = strlen(v);
+			char masked[64];
+			snprintf(masked, sizeof masked, "lk_…%s", len > TOKEN_SHOWN_CHARS ? v + len - TOKEN_SHOWN_CHARS : "");
+			print_config_line(show[i].label, masked);
+		} else {
+			print_config_line(show[i].label, v);
+		}
+		free(v);
+	}
+	rc = EXIT_OK;
+done:
+	store_close(s);
+	free(pos);
+	return rc;
+}
+
+/* ---- add, set, rm ---- */
+
+static int finish_write(struct store *s, enum row_result r)
+{
+	if (r == ROW_FAILED)
+		return internal_error(s, "write failed");
+	return r == ROW_REJECTED ? EXIT_DATAERR : EXIT_OK;
+}
+
+int cmd_add(int argc, char **argv)
+{
+	const char *db = store_default_path();
+	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
+	const char **pos = pos_new(argc);
+	const char *text[ROW_MAX_COLUMNS] = { 0 };
+	struct store *s = NULL;
+	size_t npos;
+	int rc;
+	if (!pos)
+		return internal_error(NULL, "out of memory");
+	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_ADD, pos, &npos)) != 0)
+		goto done;
+	if (npos < 2) {
+		rc = usage(MSG_USAGE_ADD);
+		goto done;
+	}
+	const struct schema_table *t = find_table(pos[0], 1, &rc);
+	if (!t)
+		goto done;
+	if ((rc = fields_from_args(t, pos + 1, npos - 1, text, 0)) != EXIT_OK)
+		goto done;
+	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK)
+		goto done;
+	struct row_ctx c = { s, t, 0 };
+	char id[IDS_UUID_TEXT];
+	enum row_result r = row_write(&c, text, ROW_ADD, NULL, id);
+	if ((rc = finish_write(s, r)) == EXIT_OK)
+		printf("%s\n", id);
+done:
+	store_close(s);
+	free(pos);
+	return rc;
+}
+
+int cmd_set(int argc, char **argv)
+{
+	const char *db = store_default_path();
+	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
+	const char **pos = pos_new(argc);
+	const char *text[ROW_MAX_COLUMNS] = { 0 };
+	struct store *s = NULL;
+	size_t npos;
+	int rc;
+	if (!pos)
+		return internal_error(NULL, "out of memory");
+	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_SET, pos, &npos)) != 0)
+		goto done;
+	if (npos < 3) {
+		rc = usage(MSG_USAGE_SET);
+		goto done;
+	}
+	const struct schema_table *t = find_table(pos[0], 1, &rc);
+	if (!t)
+		goto done;
+	if ((rc = fields_from_args(t, pos + 2, npos - 2, text, 0)) != EXIT_OK)
+		goto done;
+	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK)
+		goto done;
+	struct row_ctx c = { s, t, 0 };
+	char id[IDS_UUID_TEXT];
+	enum row_result r = row_write(&c, text, ROW_SET, pos[1], id);
+	if ((rc = finish_write(s, r)) == EXIT_OK)
+		say(stdout, r == ROW_UPDATED ? MSG_UPDATED : MSG_UNCHANGED);
+done:
+	store_close(s);
+	free(pos);
+	return rc;
+}
+
+int cmd_rm(int argc, char **argv)
+{
+	const char *db = store_default_path();
+	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
+	const char **pos = pos_new(argc);
+	struct store *s = NULL;
+	sqlite3_stmt *st = NULL;
+	char *sql = NULL;
+	size_t npos;
+	int rc;
+	if (!pos)
+		return internal_error(NULL, "out of memory");
+	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_RM, pos, &npos)) != 0)
+		goto done;
+	if (npos != 2) {
+		rc = usage(MSG_USAGE_RM);
+		goto done;
+	}
+	const struct schema_table *t = find_table(pos[0], 1, &rc);
+	if (!t)
+		goto done;
+	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK)
+		goto done;
+	struct row_ctx c = { s, t, 0 };
+	char owner[IDS_UUID_TEXT];
+	int found = ids_uuid_valid(pos[1]) ? row_owner(&c, pos[1], owner) : 0;
+	if (found < 0) {
+		rc = internal_error(s, "cannot read the row");
+		goto done;
+	}
+	if (!found) {
+		say(stderr, MSG_ERR_NOT_FOUND, pos[1], t->name);
+		rc = EXIT_DATAERR;
+		goto done;
+	}
+	int scope = store_in_scope(s, owner);
+	if (scope != 1) {
+		if (scope < 0) {
+			rc = internal_error(s, "cannot check scope");
+		} else {
+			say(stderr, MSG_ERR_NOT_IN_SCOPE, owner);
+			rc = EXIT_DATAERR;
+		}
+		goto done;
+	}
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	sqlite3_str_appendf(q, "DELETE FROM \"%w\" WHERE id = ?1", t->name);
+	sql = sqlite3_str_finish(q);
+	if (!sql || sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
+		rc = internal_error(s, "cannot prepare delete");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, pos[1], -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		rc = finish_write(s, write_failed(&c, pos[1]));
+		goto done;
+	}
+	say(stdout, MSG_REMOVED);
+	rc = EXIT_OK;
+done:
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	store_close(s);
+	free(pos);
+	return rc;
+}
+
+/* ---- show, list ---- */
+
+/* SELECT of every column of t, with an optional tail. Caller frees with sqlite3_free. */
+static char *select_all_sql(const struct schema_table *t, const char *tail)
+{
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	sqlite3_str_appendall(q, "SELECT ");
+	for (size_t i = 0; i < t->ncolumns; i++)
+		sqlite3_str_appendf(q, "%s\"%w\"", i ? ", " : "", t->columns[i].name);
+	sqlite3_str_appendf(q, " FROM \"%w\"%s", t->name, tail ? tail : "");
+	return sqlite3_str_finish(q);
+}
+
+/* The value as the office reads it: enumeration labels, có/không. */
+static void print_display_value(FILE *f, const struct schema_column *c, sqlite3_stmt *st, int i, int one_line)
+{
+	const char *v = (const char *)sqlite3_column_text(st, i);
+	if (!v)
+		return;
+	if (c->type == SCHEMA_ENUM) {
+		const struct schema_enum_value *ev = schema_enum_find(c, v);
+		if (ev) {
+			fprintf(f, "%s (%s)", ev->label_vi, ev->code);
+			return;
+		}
+	} else if (c->type == SCHEMA_BOOL) {
+		fputs(msg(sqlite3_column_int(st, i) ? MSG_BOOL_YES : MSG_BOOL_NO), f);
+		return;
+	}
+	for (const char *p = v; *p; p++)
+		fputc(one_line && (*p == '\t' || *p == '\n' || *p == '\r') ? ' ' : *p, f);
+}
+
+int cmd_show(int argc, char **argv)
+{
+	const char *db = store_default_path();
+	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
+	const char **pos = pos_new(argc);
+	struct store *s = NULL;
+	sqlite3_stmt *st = NULL;
+	char *sql = NULL;
+	size_t npos;
+	int rc;
+	if (!pos)
+		return internal_error(NULL, "out of memory");
+	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_SHOW, pos, &npos)) != 0)
+		goto done;
+	if (npos != 2) {
+		rc = usage(MSG_USAGE_SHOW);
+		goto done;
+	}
+	const struct schema_table *t = find_table(pos[0], 0, &rc);
+	if (!t)
+		goto done;
+	if ((rc = open_store(db, &s)) != EXIT_OK)
+		goto done;
+	sql = select_all_sql(t, " WHERE id = ?1");
+	if (!sql || sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
+		rc = internal_error(s, "cannot prepare select");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, pos[1], -1, SQLITE_STATIC);
+	int r = sqlite3_step(st);
+	if (r == SQLITE_DONE) {
+		say(stderr, MSG_ERR_NOT_FOUND, pos[1], t->name);
+		rc = EXIT_DATAERR;
+		goto done;
+	}
+	if (r != SQLITE_ROW) {
+		rc = internal_error(s, "cannot read the row");
+		goto done;
+	}
+	printf("%s (%s)\n", t->label_vi, t->name);
+	for (size_t i = 0; i < t->ncolumns; i++) {
+		printf("%s (%s): ", t->columns[i].label_vi, t->columns[i].name);
+		print_display_value(stdout, &t->columns[i], st, (int)i, 0);
+		putchar('\n');
+	}
+	rc = EXIT_OK;
+done:
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	store_close(s);
+	free(pos);
+	return rc;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	const char *db = store_default_path(), *limit_text = NULL;
+	const struct opt_spec specs[] = { { "--db", &db, NULL }, { "--limit", &limit_text, NULL }, { NULL, NULL, NULL } };
+	const char **pos = pos_new(argc);
+	const char *text[ROW_MAX_COLUMNS] = { 0 };
+	struct value v[ROW_MAX_COLUMNS];
+	struct store *s = NULL;
+	sqlite3_stmt *st = NULL;
+	char *sql = NULL;
+	size_t npos;
+	long long limit = 0;
+	int rc;
+	if (!pos)
+		return internal_error(NULL, "out of memory");
+	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_LIST, pos, &npos)) != 0)
+		goto done;
+	if (npos < 1) {
+		rc = usage(MSG_USAGE_LIST);
+		goto done;
+	}
+	if (limit_text && parse_int(limit_text, 1, LIST_LIMIT_MAX, &limit)) {
+		say(stderr, MSG_ERR_BAD_NUMBER, limit_text, "--limit", 1LL, LIST_LIMIT_MAX);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	const struct schema_table *t = find_table(pos[0], 0, &rc);
+	if (!t)
+		goto done;
+	if ((rc = fields_from_args(t, pos + 1, npos - 1, text, 1)) != EXIT_OK)
+		goto done;
+	/* Filters compare typed values; "" matches null. */
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	int nf = 0;
+	for (size_t i = 0; i < t->ncolumns; i++) {
+		if (!text[i])
+			continue;
+		const struct schema_column *c = &t->columns[i];
+		if (c->type == SCHEMA_INT || c->type == SCHEMA_BOOL) {
+			enum validate_code vc = parse_value(c, text[i], &v[i]);
+			if (vc == VALIDATE_BAD_TYPE) {
+				struct row_ctx rctx = { NULL, t, 0 };
+				refuse_field(&rctx, c, "bad_type");
+				rc = EXIT_USAGE;
+			}
+		} else {
+			v[i] = (struct value){ .kind = *text[i] ? VALUE_TEXT : VALUE_NULL, .s = text[i],
+					       .len = strlen(text[i]) };
+		}
+		sqlite3_str_appendf(q, "%s\"%w\" IS ?%d", nf++ ? " AND " : " WHERE ", c->name, (int)i + 1);
+	}
+	sqlite3_str_appendall(q, " ORDER BY rowid");
+	if (limit)
+		sqlite3_str_appendf(q, " LIMIT %lld", limit + 1);
+	char *tail = sqlite3_str_finish(q);
+	if (rc != EXIT_OK || !tail) {
+		sqlite3_free(tail);
+		if (rc == EXIT_OK)
+			rc = internal_error(NULL, "out of memory");
+		goto done;
+	}
+	sql = select_all_sql(t, tail);
+	sqlite3_free(tail);
+	if ((rc = open_store(db, &s)) != EXIT_OK)
+		goto done;
+	if (!sql || sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
+		rc = internal_error(s, "cannot prepare select");
+		goto done;
+	}
+	for (size_t i = 0; i < t->ncolumns; i++)
+		if (text[i])
+			bind_value(st, (int)i + 1, &v[i]);
+	for (size_t i = 0; i < t->ncolumns; i++)
+		printf("%s%s", i ? "\t" : "", t->columns[i].name);
+	putchar('\n');
+	long long shown = 0;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		if (limit && shown == limit) {
+			say(stdout, MSG_LIST_MORE);
+			break;
+		}
+		for (size_t i = 0; i < t->ncolumns; i++) {
+			if (i)
+				putchar('\t');
+			const char *val = (const char *)sqlite3_column_text(st, (int)i);
+			for (const char *p = val; p && *p; p++)
+				putchar(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p);
+		}
+		putchar('\n');
+		shown++;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		rc = internal_error(s, "cannot read rows");
+		goto done;
+	}
+	say(stdout, MSG_LIST_COUNT, shown);
+	rc = EXIT_OK;
+done:
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	store_close(s);
+	free(pos);
+	return rc;
+}
+
+/* ---- import, export ---- */
+
+static enum msg_id csv_msg(enum csv_status cs)
+{
+	switch (cs) {
+	case CSV_FIELD_TOO_LONG: return MSG_CSV_TOO_LONG;
+	case CSV_TOO_MANY_FIELDS: return MSG_CSV_TOO_MANY;
+	case CSV_BAD_QUOTE: return MSG_CSV_BAD_QUOTE;
+	case CSV_UNTERMINATED: return MSG_CSV_UNTERMINATED;
+	case CSV_NUL_BYTE: return MSG_CSV_NUL;
+	default: return MSG_CSV_IO;
+	}
+}
+
+int cmd_import(int argc, char **argv)
+{
+	const char *db = store_default_path();
+	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
+	const char **pos = pos_new(argc);
+	struct store *s = NULL;
+	struct csv_reader *r = NULL;
+	FILE *f = NULL;
+	size_t col_of[CSV_MAX_FIELDS]; /* header position -> column index */
+	size_t ncols = 0, npos;
+	unsigned long nbad = 0, nins = 0, nupd = 0, nsame = 0;
+	int in_tx = 0;
+	int rc;
+	if (!pos)
+		return internal_error(NULL, "out of memory");
+	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_IMPORT, pos, &npos)) != 0)
+		goto done;
+	if (npos != 2) {
+		rc = usage(MSG_USAGE_IMPORT);
+		goto done;
+	}
+	const struct schema_table *t = find_table(pos[0], 1, &rc);
+	if (!t)
+		goto done;
+	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK)
+		goto done;
+	f = fopen(pos[1], "rb");
+	if (!f) {
+		say(stderr, MSG_ERR_OPEN_FILE, pos[1]);
+		rc = EXIT_NOINPUT;
+		goto done;
+	}
+	r = csv_reader_new(f);
+	if (!r) {
+		rc = internal_error(NULL, "out of memory");
+		goto done;
+	}
+	struct row_ctx c = { s, t, 0 };
+
+	/* The header: field names of this table, each once. */
+	enum csv_status cs = csv_reader_next(r);
+	if (cs == CSV_EOF) {
+		say(stderr, MSG_ERR_CSV_EMPTY, pos[1]);
+		rc = EXIT_DATAERR;
+		goto done;
+	}
+	c.line = csv_reader_line(r);
+	if (cs != CSV_OK) {
+		refuse(&c, MSG_ERR_CSV_SYNTAX, msg(csv_msg(cs)));
+		rc = EXIT_DATAERR;
+		goto done;
+	}
+	ncols = csv_reader_nfields(r);
+	int header_bad = 0;
+	for (size_t k = 0; k < ncols; k++) {
+		const char *name = csv_reader_field(r, k, NULL);
+		const struct schema_column *col = schema_column_find(t, name, SCHEMA_VERSION);
+		if (!col) {
+			refuse(&c, MSG_ERR_UNKNOWN_FIELD, t->name, name);
+			header_bad = 1;
+			continue;
+		}
+		col_of[k] = schema_column_index(t, col);
+		for (size_t j = 0; j < k; j++)
+			if (col_of[j] == col_of[k]) {
+				refuse(&c, MSG_ERR_CSV_HEADER_DUP, name);
+				header_bad = 1;
+			}
+	}
+	if (header_bad) {
+		say(stderr, MSG_IMPORT_FAILED, 1UL);
+		rc = EXIT_DATAERR;
+		goto done;
+	}
+
+	/* All or nothing: one transaction; every bad line is reported before deciding. */
+	if (sqlite3_exec(store_db(s), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = internal_error(s, "cannot begin import");
+		goto done;
+	}
+	in_tx = 1;
+	while ((cs = csv_reader_next(r)) != CSV_EOF) {
+		c.line = csv_reader_line(r);
+		if (cs == CSV_NOMEM || cs == CSV_IO) {
+			rc = internal_error(NULL, csv_status_str(cs));
+			goto done;
+		}
+		if (cs != CSV_OK) {
+			refuse(&c, MSG_ERR_CSV_SYNTAX, msg(csv_msg(cs)));
+			nbad++;
+			continue;
+		}
+		if (csv_reader_nfields(r) != ncols) {
+			refuse(&c, MSG_ERR_CSV_COLUMNS, (unsigned long)csv_reader_nfields(r), (unsigned long)ncols);
+			nbad++;
+			continue;
+		}
+		const char *text[ROW_MAX_COLUMNS] = { 0 };
+		for (size_t k = 0; k < ncols; k++)
+			text[col_of[k]] = csv_reader_field(r, k, NULL);
+		char id[IDS_UUID_TEXT];
+		switch (row_write(&c, text, ROW_IMPORT, NULL, id)) {
+		case ROW_INSERTED: nins++; break;
+		case ROW_UPDATED: nupd++; break;
+		case ROW_UNCHANGED: nsame++; break;
+		case ROW_REJECTED: nbad++; break;
+		case ROW_FAILED:
+			rc = internal_error(s, "import write failed");
+			goto done;
+		}
+	}
+	if (nbad) {
+		say(stderr, MSG_IMPORT_FAILED, nbad);
+		rc = EXIT_DATAERR;
+		goto done;
+	}
+	if (sqlite3_exec(store_db(s), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = internal_error(s, "cannot commit import");
+		goto done;
+	}
+	in_tx = 0;
+	say(stdout, MSG_IMPORT_DONE, nins + nupd + nsame, nins, nupd, nsame);
+	rc = EXIT_OK;
+done:
+	if (in_tx)
+		sqlite3_exec(store_db(s), "ROLLBACK", NULL, NULL, NULL);
+	csv_reader_free(r);
+	if (f)
+		fclose(f);
+	store_close(s);
+	free(pos);
+	return rc;
+}
+
+int cmd_export(int argc, char **argv)
+{
+	const char *db = store_default_path(), *out = NULL;
+	const struct opt_spec specs[] = { { "--db", &db, NULL }, { "--out", &out, NULL }, { NULL, NULL, NULL } };
+	const char **pos = pos_new(argc);
+	struct store *s = NULL;
+	sqlite3_stmt *st = NULL;
+	char *sql = NULL;
+	FILE *f = NULL;
+	struct csv_writer w;
+	size_t npos;
+	long long nrows = 0;
+	int rc;
+	if (!pos)
+		return internal_error(NULL, "out of memory");
+	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_EXPORT, pos, &npos)) != 0)
+		goto done;
+	if (npos != 1) {
+		rc = usage(MSG_USAGE_EXPORT);
+		goto done;
+	}
+	const struct schema_table *t = find_table(pos[0], 0, &rc);
+	if (!t)
+		goto done;
+	if ((rc = open_store(db, &s)) != EXIT_OK)
+		goto done;
+	sql = select_all_sql(t, " ORDER BY rowid");
+	if (!sql || sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
+		rc = internal_error(s, "cannot prepare export");
+		goto done;
+	}
+	f = out ? fopen(out, "wb") : stdout;
+	if (!f) {
+		say(stderr, MSG_ERR_WRITE_FILE, out);
+		rc = EXIT_CANTCREAT;
+		goto done;
+	}
+	int werr = csv_writer_init(&w, f, 1);
+	for (size_t i = 0; i < t->ncolumns && !werr; i++)
+		werr = csv_write_field(&w, t->columns[i].name, strlen(t->columns[i].name));
+	if (!werr)
+		werr = csv_end_record(&w);
+	int r = SQLITE_DONE;
+	while (!werr && (r = sqlite3_step(st)) == SQLITE_ROW) {
+		for (size_t i = 0; i < t->ncolumns && !werr; i++) {
+			const char *v = (const char *)sqlite3_column_text(st, (int)i);
+			werr = csv_write_field(&w, v, v ? (size_t)sqlite3_column_bytes(st, (int)i) : 0);
+		}
+		if (!werr)
+			werr = csv_end_record(&w);
+		nrows++;
+	}
+	if (r != SQLITE_ROW && r != SQLITE_DONE) {
+		rc = internal_error(s, "cannot read rows");
+		goto done;
+	}
+	if (werr || fflush(f) != 0) {
+		say(stderr, MSG_ERR_WRITE_FILE, out ? out : "-");
+		rc = EXIT_CANTCREAT;
+		goto done;
+	}
+	if (out) {
+		int cerr = fclose(f);
+		f = NULL;
+		if (cerr) {
+			say(stderr, MSG_ERR_WRITE_FILE, out);
+			rc = EXIT_CANTCREAT;
+			goto done;
+		}
+		say(stderr, MSG_EXPORT_DONE, nrows, out);
+	}
+	rc = EXIT_OK;
+done:
+	if (f && f != stdout) {
+		fclose(f);
+		remove(out); /* no half-written export is left behind */
+	}
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	store_close(s);
+	free(pos);
+	return rc;
+}
+
+/* ---- schema, backup ---- */
+
+static void print_column(const struct schema_column *c)
+{
+	printf("  %-28s %s", c->name, c->label_vi);
+	if (c->flags & SCHEMA_REQUIRED)
+		printf(" [%s]", msg(MSG_SCHEMA_REQUIRED));
+	if (c->flags & SCHEMA_KEY)
+		printf(" [%s]", msg(MSG_SCHEMA_KEY));
+	fputs(" — ", stdout);
+	switch (c->type) {
+	case SCHEMA_TEXT: printf(msg(MSG_TYPE_TEXT), c->max_len); break;
+	case SCHEMA_INT: printf(msg(MSG_TYPE_INT), (long long)c->min, (long long)c->max); break;
+	case SCHEMA_BOOL: fputs(msg(MSG_TYPE_BOOL), stdout); break;
+	case SCHEMA_DATE: fputs(msg(MSG_TYPE_DATE), stdout); break;
+	case SCHEMA_REF: printf(msg(MSG_TYPE_REF), c->ref_table ? c->ref_table : "-"); break;
+	case SCHEMA_ENUM:
+		fputs(msg(MSG_TYPE_ENUM), stdout);
+		for (const struct schema_enum_value *v = c->enum_values; v->code; v++)
+			printf("\n      %-20s %s", v->code, v->label_vi);
+		break;
+	}
+	putchar('\n');
+}
+
+int cmd_schema(int argc, char **argv)
+{
+	int want_sql = 0;
+	const struct opt_spec specs[] = { { "--sql", NULL, &want_sql }, { NULL, NULL, NULL } };
+	const char **pos = pos_new(argc);
+	size_t npos;
+	int rc;
+	if (!pos)
+		return internal_error(NULL, "out of memory");
+	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_SCHEMA, pos, &npos)) != 0)
+		goto done;
+	if (npos > 1) {
+		rc = usage(MSG_USAGE_SCHEMA);
+		goto done;
+	}
+	if (want_sql) {
+		char *sql = NULL;
+		if (store_schema_sql(&sql)) {
+			rc = internal_error(NULL, "out of memory");
+			goto done;
+		}
+		fputs(sql, stdout);
+		free(sql);
+		rc = EXIT_OK;
+		goto done;
+	}
+	const struct schema_table *only = NULL;
+	if (npos == 1 && !(only = find_table(pos[0], 0, &rc)))
+		goto done;
+	say(stdout, MSG_SCHEMA_VERSION, SCHEMA_VERSION);
+	for (size_t i = 0; i < schema_ntables; i++) {
+		const struct schema_table *t = &schema_tables[i];
+		if ((only && t != only) || t->since > SCHEMA_VERSION)
+			continue;
+		printf("\n%s — %s%s%s\n", t->name, t->label_vi, t->hub_only ? " " : "",
+		       t->hub_only ? msg(MSG_SCHEMA_HUB_ONLY) : "");
+		for (size_t k = 0; k < t->ncolumns; k++)
+			print_column(&t->columns[k]);
+	}
+	rc = EXIT_OK;
+done:
+	free(pos);
+	return rc;
+}
+
+int cmd_backup(int argc, char **argv)
+{
+	const char *db = store_default_path(), *dir = NULL, *keep_text = NULL;
+	const struct opt_spec specs[] = { { "--db", &db, NULL }, { "--dir", &dir, NULL },
+					  { "--keep-days", &keep_text, NULL }, { NULL, NULL, NULL } };
+	const char **pos = pos_new(argc);
+	struct store *s = NULL;
+	char *cfg_dir = NULL, *db_dir = NULL;
+	char err[ERR_TEXT], path[4096];
+	size_t npos;
+	long long keep = 0;
+	int rc;
+	if (!pos)
+		return internal_error(NULL, "out of memory");
+	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_BACKUP, pos, &npos)) != 0)
+		goto done;
+	if (npos) {
+		rc = usage(MSG_USAGE_BACKUP);
+		goto done;
+	}
+	if (keep_text && parse_int(keep_text, 0, BACKUP_KEEP_DAYS_MAX, &keep)) {
+		say(stderr, MSG_ERR_BAD_NUMBER, keep_text, "--keep-days", 0LL, (long long)BACKUP_KEEP_DAYS_MAX);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if ((rc = open_store(db, &s)) != EXIT_OK)
+		goto done;
+	if (!keep_text)
+		keep = store_config_int(s, "backup_keep_days", BACKUP_KEEP_DAYS_DEFAULT);
+	if (!dir) {
+		if (store_config_get(s, "backup_dir", &cfg_dir) < 0) {
+			rc = internal_error(s, "cannot read config");
+			goto done;
+		}
+		dir = cfg_dir;
+	}
+	if (!dir) { /* beside the database */
+		const char *slash = strrchr(db, '/');
+		const char *bslash = strrchr(db, '\\');
+		if (bslash && (!slash || bslash > slash))
+			slash = bslash;
+		size_t n = slash ? (size_t)(slash - db) + 1 : 0;
+		db_dir = malloc(n + 2);
+		if (!db_dir) {
+			rc = internal_error(NULL, "out of memory");
+			goto done;
+		}
+		if (n)
+			memcpy(db_dir, db, n);
+		else
+			db_dir[n++] = '.';
+		db_dir[n] = '\0';
+		dir = db_dir;
+	}
+	if (store_backup_to(s, dir, (int)keep, path, sizeof path, err, sizeof err) != 0) {
+		say(stderr, MSG_ERR_BACKUP, dir);
+		log_line(err, NULL);
+		rc = EXIT_CANTCREAT;
+		goto done;
+	}
+	say(stdout, MSG_BACKUP_DONE, path);
+	rc = EXIT_OK;
+done:
+	free(cfg_dir);
+	free(db_dir);
+	store_close(s);
+	free(pos);
+	return rc;
+}

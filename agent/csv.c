@@ -1,0 +1,301 @@
+/*
+ * csv.c — RFC 4180 reader and writer (see csv.h).
+ *
+ * The reader is a byte-at-a-time state machine over stdio's buffer. The current record
+ * lives in one growing buffer (fields NUL-terminated, back to back) plus an offset per
+ * field; both are bounded by CSV_MAX_FIELD_BYTES × CSV_MAX_FIELDS. Invariant: between
+ * calls the FILE is positioned at the start of a record (or at end of file), so a bad
+ * record never takes the next one with it.
+ */
+#include "csv.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct csv_reader {
+	FILE *f;
+	char *buf;          /* the record's fields, each NUL-terminated */
+	size_t len, cap;
+	size_t off[CSV_MAX_FIELDS];
+	size_t nfields;
+	unsigned long line;       /* physical line the reader is on (1-based) */
+	unsigned long rec_line;   /* line the current record started on */
+	int started;              /* BOM check done */
+	int done;                 /* no more records */
+};
+
+struct csv_reader *csv_reader_new(FILE *f)
+{
+	struct csv_reader *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->f = f;
+	r->line = 1;
+	return r;
+}
+
+void csv_reader_free(struct csv_reader *r)
+{
+	if (!r)
+		return;
+	free(r->buf);
+	free(r);
+}
+
+size_t csv_reader_nfields(const struct csv_reader *r) { return r->nfields; }
+
+const char *csv_reader_field(const struct csv_reader *r, size_t i, size_t *len)
+{
+	if (i >= r->nfields)
+		return NULL;
+	const char *s = r->buf + r->off[i];
+	if (len)
+		*len = strlen(s); /* NUL bytes are refused, so strlen is the length */
+	return s;
+}
+
+unsigned long csv_reader_line(const struct csv_reader *r) { return r->rec_line; }
+
+const char *csv_status_str(enum csv_status s)
+{
+	switch (s) {
+	case CSV_OK: return "ok";
+	case CSV_EOF: return "end of file";
+	case CSV_NOMEM: return "out of memory";
+	case CSV_IO: return "read error";
+	case CSV_FIELD_TOO_LONG: return "field too long";
+	case CSV_TOO_MANY_FIELDS: return "too many fields";
+	case CSV_BAD_QUOTE: return "misplaced quote";
+	case CSV_UNTERMINATED: return "quoted field not closed before end of file";
+	case CSV_NUL_BYTE: return "NUL byte in a field";
+	}
+	return "unknown";
+}
+
+static int push_byte(struct csv_reader *r, char c)
+{
+	if (r->len == r->cap) {
+		size_t ncap = r->cap ? r->cap * 2 : 256;
+		char *nb = realloc(r->buf, ncap);
+		if (!nb)
+			return -1;
+		r->buf = nb;
+		r->cap = ncap;
+	}
+	r->buf[r->len++] = c;
+	return 0;
+}
+
+/* Reads one byte, turning CRLF and lone CR into '\n' and counting lines. */
+static int next_byte(struct csv_reader *r)
+{
+	int c = getc(r->f);
+	if (c == '\r') {
+		int d = getc(r->f);
+		if (d != '\n' && d != EOF)
+			ungetc(d, r->f);
+		c = '\n';
+	}
+	if (c == '\n')
+		r->line++;
+	return c;
+}
+
+/* Skips the rest of a bad record: up to the first line end outside quotes. `quoted`
+ * says whether we are inside a quoted field right now. */
+static void skip_record(struct csv_reader *r, int quoted)
+{
+	int c;
+	while ((c = next_byte(r)) != EOF) {
+		if (c == '"')
+			quoted = !quoted;
+		else if (c == '\n' && !quoted)
+			return;
+	}
+	r->done = 1;
+}
+
+/* Closes the current field. */
+static enum csv_status end_field(struct csv_reader *r, size_t field_start)
+{
+	if (r->nfields == CSV_MAX_FIELDS)
+		return CSV_TOO_MANY_FIELDS;
+	if (push_byte(r, '\0'))
+		return CSV_NOMEM;
+	r->off[r->nfields++] = field_start;
+	return CSV_OK;
+}
+
+enum csv_status csv_reader_next(struct csv_reader *r)
+{
+	enum csv_status st = CSV_OK;
+	r->nfields = 0;
+	r->len = 0;
+	if (r->done)
+		return CSV_EOF;
+	if (!r->started) {
+		r->started = 1;
+		int a = getc(r->f);
+		if (a == 0xEF) {
+			int b = getc(r->f), c = getc(r->f);
+			if (b != 0xBB || c != 0xBF) {
+				/* Not a BOM: only one byte of push-back is portable, so refuse. */
+				r->done = 1;
+				r->rec_line = 1;
+				return CSV_BAD_QUOTE;
+			}
+		} else if (a != EOF) {
+			ungetc(a, r->f);
+		}
+	}
+
+	for (;;) { /* skip lines that hold nothing */
+		int c = next_byte(r);
+		if (c == EOF) {
+			r->done = 1;
+			return ferror(r->f) ? CSV_IO : CSV_EOF;
+		}
+		if (c == '\n')
+			continue;
+		ungetc(c, r->f);
+		break;
+	}
+	r->rec_line = r->line;
+
+	size_t field_start = 0;
+	int quoted = 0;    /* inside a quoted field */
+	int was_quoted = 0;/* the current field was quoted and its quote is closed */
+	int at_start = 1;  /* nothing read yet in the current field */
+	for (;;) {
+		int c = next_byte(r);
+		if (c == EOF) {
+			if (ferror(r->f)) {
+				r->done = 1;
+				return CSV_IO;
+			}
+			if (quoted) {
+				r->done = 1;
+				return CSV_UNTERMINATED;
+			}
+			r->done = 1;
+			return end_field(r, field_start);
+		}
+		if (quoted) {
+			if (c == '"') {
+				int d = getc(r->f);
+				if (d == '"') {
+					if (push_byte(r, '"'))
+						goto nomem;
+				} else {
+					if (d != EOF)
+						ungetc(d, r->f);
+					quoted = 0;
+					was_quoted = 1;
+				}
+				continue;
+			}
+			if (c == '\0') {
+				skip_record(r, 1);
+				return CSV_NUL_BYTE;
+			}
+			if (push_byte(r, (char)c))
+				goto nomem;
+			if (r->len - field_start > CSV_MAX_FIELD_BYTES) {
+				skip_record(r, 1);
+				return CSV_FIELD_TOO_LONG;
+			}
+			continue;
+		}
+		if (c == ',' || c == '\n') {
+			st = end_field(r, field_start);
+			if (st != CSV_OK) {
+				if (st == CSV_TOO_MANY_FIELDS && c != '\n')
+					skip_record(r, 0);
+				return st;
+			}
+			if (c == '\n')
+				return CSV_OK;
+			field_start = r->len;
+			at_start = 1;
+			was_quoted = 0;
+			continue;
+		}
+		if (was_quoted || (c == '"' && !at_start)) {
+			skip_record(r, 0); /* resume at the end of this physical line */
+			return CSV_BAD_QUOTE;
+		}
+		if (c == '"') {
+			quoted = 1;
+			at_start = 0;
+			continue;
+		}
+		if (c == '\0') {
+			skip_record(r, 0);
+			return CSV_NUL_BYTE;
+		}
+		at_start = 0;
+		if (push_byte(r, (char)c))
+			goto nomem;
+		if (r->len - field_start > CSV_MAX_FIELD_BYTES) {
+			skip_record(r, 0);
+			return CSV_FIELD_TOO_LONG;
+		}
+	}
+nomem:
+	r->done = 1;
+	return CSV_NOMEM;
+}
+
+/* ---- writer ---- */
+
+int csv_writer_init(struct csv_writer *w, FILE *f, int bom)
+{
+	w->f = f;
+	w->in_record = 0;
+	if (bom && fputs("\xEF\xBB\xBF", f) == EOF)
+		return -1;
+	return 0;
+}
+
+static int needs_quotes(const char *s, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if (s[0] == ' ' || s[len - 1] == ' ' || s[0] == '\t' || s[len - 1] == '\t')
+		return 1; /* spreadsheets trim unquoted edge spaces */
+	for (size_t i = 0; i < len; i++)
+		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+			return 1;
+	return 0;
+}
+
+int csv_write_field(struct csv_writer *w, const char *s, size_t len)
+{
+	if (w->in_record && putc(',', w->f) == EOF)
+		return -1;
+	w->in_record = 1;
+	if (!s || len == 0)
+		return 0;
+	if (!needs_quotes(s, len))
+		return fwrite(s, 1, len, w->f) == len ? 0 : -1;
+	if (putc('"', w->f) == EOF)
+		return -1;
+	size_t from = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != '"')
+			continue;
+		/* write up to and including the quote, then double it */
+		if (fwrite(s + from, 1, i + 1 - from, w->f) != i + 1 - from || putc('"', w->f) == EOF)
+			return -1;
+		from = i + 1;
+	}
+	if (fwrite(s + from, 1, len - from, w->f) != len - from)
+		return -1;
+	return putc('"', w->f) == EOF ? -1 : 0;
+}
+
+int csv_end_record(struct csv_writer *w)
+{
+	w->in_record = 0;
+	return fputs("\r\n", w->f) == EOF ? -1 : 0;
+}
