@@ -1,0 +1,1150 @@
+/*
+ * api.c — the routes of PROTOCOL.md §10 behind api_handle (see api.h).
+ *
+ * Writes go through one writer thread that owns the write connection: a request
+ * queues a job and waits; the writer takes every queued job, runs them in one
+ * transaction (each inside its own savepoint, so one refused change set undoes only
+ * itself), commits once (synchronous=FULL: durable on return) and then wakes every
+ * waiter. That is group commit: concurrent change sets share one fsync, and each is
+ * answered only after the commit that holds it. Reads (auth, pull, checksums, status)
+ * use connections from a small pool, each in its own WAL snapshot.
+ *
+ * Invariant: an answer 200 to a change set means it is on disk; a refusal stores
+ * nothing (except the fork mark, PROTOCOL.md §9). Owns: the writer thread, its
+ * connection, the pool, the metrics counters.
+ */
+#include "api.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth.h"
+#include "changes.h"
+#include "entry.h"
+#include "hlc.h"
+#include "schema.h"
+#include "store.h"
+#include "units.h"
+#include "wire.h"
+#include "zio.h"
+
+#define API_POOL_MAX 16       /* idle read connections kept */
+#define API_JSON_TYPE "application/json"
+#define API_DAY_MS (86400LL * 1000)
+#define API_DEFLATE_LEVEL 6
+
+static const double latency_buckets_ms[] = { 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000 };
+#define API_NBUCKETS (sizeof latency_buckets_ms / sizeof latency_buckets_ms[0])
+
+struct job {
+	int (*fn)(struct store *s, void *ctx);
+	void *ctx;
+	int rc;
+	int done;
+	struct job *next;
+};
+
+struct api {
+	char db_path[1024];
+	int64_t max_ahead_ms;
+	char hub_id[37];
+
+	pthread_mutex_t lock; /* queue, pool and metrics */
+	pthread_cond_t work, done;
+	struct job *head, *tail;
+	int stop;
+	pthread_t writer;
+	struct store *wstore;
+
+	struct store *pool[API_POOL_MAX];
+	size_t npool;
+
+	/* metrics */
+	uint64_t requests[600];
+	uint64_t changesets, changes_merged, quarantined, bytes_in, duplicates;
+	uint64_t lat_bucket[API_NBUCKETS + 1];
+	double lat_sum_ms;
+	uint64_t lat_count;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* ---- writer thread ---- */
+
+static void *writer_main(void *arg)
+{
+	struct api *a = arg;
+	pthread_mutex_lock(&a->lock);
+	for (;;) {
+		while (!a->stop && !a->head)
+			pthread_cond_wait(&a->work, &a->lock);
+		if (!a->head && a->stop)
+			break;
+		struct job *batch = a->head;
+		a->head = a->tail = NULL;
+		pthread_mutex_unlock(&a->lock);
+
+		struct store *s = a->wstore;
+		int ok = s->begin(s) == 0;
+		for (struct job *j = batch; j; j = j->next)
+			j->rc = ok ? j->fn(s, j->ctx) : -1;
+		if (ok && s->commit(s) != 0)
+			ok = 0;
+		pthread_mutex_lock(&a->lock);
+		for (struct job *j = batch; j; j = j->next) {
+			if (!ok)
+				j->rc = -1;
+			j->done = 1;
+		}
+		pthread_cond_broadcast(&a->done);
+	}
+	pthread_mutex_unlock(&a->lock);
+	return NULL;
+}
+
+/* Runs fn in the next group commit; returns its result, or -1 when the commit failed. */
+static int run_write(struct api *a, int (*fn)(struct store *, void *), void *ctx)
+{
+	struct job j = { .fn = fn, .ctx = ctx };
+	pthread_mutex_lock(&a->lock);
+	if (a->tail)
+		a->tail->next = &j;
+	else
+		a->head = &j;
+	a->tail = &j;
+	pthread_cond_signal(&a->work);
+	while (!j.done)
+		pthread_cond_wait(&a->done, &a->lock);
+	pthread_mutex_unlock(&a->lock);
+	return j.rc;
+}
+
+static struct store *pool_get(struct api *a)
+{
+	struct store *s = NULL;
+	char err[256];
+	pthread_mutex_lock(&a->lock);
+	if (a->npool)
+		s = a->pool[--a->npool];
+	pthread_mutex_unlock(&a->lock);
+	if (!s && store_sqlite_open(a->db_path, 0, &s, err, sizeof err) != 0)
+		return NULL;
+	return s;
+}
+
+static void pool_put(struct api *a, struct store *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&a->lock);
+	if (a->npool < API_POOL_MAX) {
+		a->pool[a->npool++] = s;
+		s = NULL;
+	}
+	pthread_mutex_unlock(&a->lock);
+	if (s)
+		s->close(s);
+}
+
+int api_new(const struct api_options *opt, struct api **out, char *err, size_t errlen)
+{
+	struct api *a = calloc(1, sizeof *a);
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	snprintf(a->db_path, sizeof a->db_path, "%s", opt->db_path ? opt->db_path : "");
+	a->max_ahead_ms = opt->max_ahead_ms > 0 ? opt->max_ahead_ms : HLC_MAX_AHEAD_MS;
+	if (store_sqlite_open(a->db_path, 0, &a->wstore, err, errlen) != 0) {
+		free(a);
+		return -1;
+	}
+	if (a->wstore->meta_get(a->wstore, "hub_id", a->hub_id, sizeof a->hub_id) != 0) {
+		snprintf(err, errlen, "'%s' has no hub id", a->db_path);
+		a->wstore->close(a->wstore);
+		free(a);
+		return -1;
+	}
+	pthread_mutex_init(&a->lock, NULL);
+	pthread_cond_init(&a->work, NULL);
+	pthread_cond_init(&a->done, NULL);
+	if (pthread_create(&a->writer, NULL, writer_main, a) != 0) {
+		snprintf(err, errlen, "cannot start the writer thread");
+		a->wstore->close(a->wstore);
+		pthread_mutex_destroy(&a->lock);
+		pthread_cond_destroy(&a->work);
+		pthread_cond_destroy(&a->done);
+		free(a);
+		return -1;
+	}
+	*out = a;
+	return 0;
+}
+
+void api_free(struct api *a)
+{
+	if (!a)
+		return;
+	pthread_mutex_lock(&a->lock);
+	a->stop = 1;
+	pthread_cond_signal(&a->work);
+	pthread_mutex_unlock(&a->lock);
+	pthread_join(a->writer, NULL);
+	a->wstore->close(a->wstore);
+	for (size_t i = 0; i < a->npool; i++)
+		a->pool[i]->close(a->pool[i]);
+	pthread_mutex_destroy(&a->lock);
+	pthread_cond_destroy(&a->work);
+	pthread_cond_destroy(&a->done);
+	free(a);
+}
+
+/* ---- responses ---- */
+
+void api_response_release(struct api_response *resp)
+{
+	if (!resp)
+		return;
+	free(resp->body);
+	resp->body = NULL;
+	resp->body_len = 0;
+}
+
+static void set_error(struct api_response *resp, const struct wire_error_answer *e, int status)
+{
+	free(resp->body);
+	resp->body = NULL;
+	resp->body_len = 0;
+	resp->status = status;
+	resp->content_type = API_JSON_TYPE;
+	resp->content_encoding = NULL;
+	snprintf(resp->log.error, sizeof resp->log.error, "%s", e->code);
+	char *json = wire_error_answer_encode(e);
+	if (!json) {
+		static const char fallback[] =
+			"{\"v\":1,\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}";
+		json = strdup(fallback);
+		resp->status = 500;
+	}
+	if (json) {
+		resp->body = (unsigned char *)json;
+		resp->body_len = strlen(json);
+	}
+}
+
+static void fail(struct api_response *resp, int status, const char *code, const char *field,
+		 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void fail(struct api_response *resp, int status, const char *code, const char *field,
+		 const char *fmt, ...)
+{
+	struct wire_error_answer e = { 0 };
+	va_list ap;
+	e.hub_time = now_ms();
+	snprintf(e.code, sizeof e.code, "%s", code);
+	snprintf(e.field, sizeof e.field, "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(e.message, sizeof e.message, fmt, ap);
+	va_end(ap);
+	set_error(resp, &e, status);
+}
+
+void api_error_response(struct api_response *resp, int status, const char *code,
+			const char *message)
+{
+	fail(resp, status, code, NULL, "%s", message ? message : code);
+}
+
+/* Takes ownership of text (NUL-terminated JSON or plain text) and answers 200, deflated
+ * when the client accepts it. */
+static void answer(const struct api_request *req, struct api_response *resp, char *text,
+		   const char *content_type)
+{
+	if (!text) {
+		fail(resp, 500, "internal", NULL, "cannot encode the answer");
+		return;
+	}
+	size_t len = strlen(text);
+	resp->status = 200;
+	resp->content_type = content_type;
+	resp->content_encoding = NULL;
+	if (req->accept_encoding && strstr(req->accept_encoding, "deflate")) {
+		unsigned char *z;
+		size_t zlen;
+		if (zio_deflate(text, len, API_DEFLATE_LEVEL, &z, &zlen) != ZIO_OK) {
+			free(text);
+			fail(resp, 500, "internal", NULL, "cannot compress the answer");
+			return;
+		}
+		free(text);
+		resp->body = z;
+		resp->body_len = zlen;
+		resp->content_encoding = "deflate";
+		return;
+	}
+	resp->body = (unsigned char *)text;
+	resp->body_len = len;
+}
+
+/* ---- a growable text buffer for JSON and metrics ---- */
+
+struct buf {
+	char *p;
+	size_t n, cap;
+	int failed;
+};
+
+static void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	if (b->failed)
+		return;
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int k = vsnprintf(b->p ? b->p + b->n : NULL, b->p ? b->cap - b->n : 0, fmt, ap);
+		va_end(ap);
+		if (k < 0) {
+			b->failed = 1;
+			return;
+		}
+		if (b->p && b->n + (size_t)k < b->cap) {
+			b->n += (size_t)k;
+			return;
+		}
+		size_t nc = (b->cap ? b->cap * 2 : 1024) + (size_t)k;
+		char *np = realloc(b->p, nc);
+		if (!np) {
+			b->failed = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = nc;
+	}
+}
+
+/* A JSON string (or null); s is valid UTF-8 from the store. */
+static void buf_json_str(struct buf *b, const char *s)
+{
+	if (!s) {
+		buf_printf(b, "null");
+		return;
+	}
+	buf_printf(b, "\"");
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			buf_printf(b, "\\%c", *p);
+		else if (*p < 0x20)
+			buf_printf(b, "\\u%04x", *p);
+		else
+			buf_printf(b, "%c", *p);
+	}
+	buf_printf(b, "\"");
+}
+
+static char *buf_detach(struct buf *b)
+{
+	if (b->failed || !b->p) {
+		free(b->p);
+		return NULL;
+	}
+	return b->p;
+}
+
+/* ---- request helpers ---- */
+
+enum route_auth { ROUTE_OPEN, ROUTE_AGENT, ROUTE_VIEWER };
+
+struct ctx {
+	struct api *a;
+	const struct api_request *req;
+	struct api_response *resp;
+	struct store *rs;          /* a read connection */
+	struct store_token token;  /* when authenticated */
+	int64_t now;
+};
+
+/* Inflates the body into *json. 0, or 1 after filling an error response. */
+static int read_body(struct ctx *c, unsigned char **json, size_t *len)
+{
+	const struct api_request *req = c->req;
+	if (!req->content_encoding || strcmp(req->content_encoding, "deflate") != 0) {
+		fail(c->resp, 415, "bad_encoding", "Content-Encoding",
+		     "the body must be sent with Content-Encoding: deflate");
+		return 1;
+	}
+	if (req->body_len > WIRE_MAX_BODY_BYTES) {
+		fail(c->resp, 413, "too_large", NULL, "compressed body over %u bytes",
+		     (unsigned)WIRE_MAX_BODY_BYTES);
+		return 1;
+	}
+	if (!req->body || req->body_len == 0) {
+		fail(c->resp, 400, "bad_deflate", NULL, "empty body");
+		return 1;
+	}
+	enum zio_result zr = zio_inflate(req->body, req->body_len, WIRE_MAX_INFLATED_BYTES, json, len);
+	switch (zr) {
+	case ZIO_OK:
+		return 0;
+	case ZIO_TOO_LARGE:
+		fail(c->resp, 413, "too_large", NULL, "inflated body over %u bytes",
+		     (unsigned)WIRE_MAX_INFLATED_BYTES);
+		return 1;
+	case ZIO_NOMEM:
+		fail(c->resp, 500, "internal", NULL, "out of memory");
+		return 1;
+	default:
+		fail(c->resp, 400, "bad_deflate", NULL, "%s", zio_result_str(zr));
+		return 1;
+	}
+}
+
+/* Maps a decoder error to its §7.1 answer. */
+static void decode_failed(struct ctx *c, const struct wire_status *st)
+{
+	const char *code = wire_error_code(st->code);
+	if (strcmp(code, "protocol_version") == 0 || strcmp(code, "bad_message") == 0 ||
+	    strcmp(code, "bad_sequence") == 0)
+		fail(c->resp, 400, code, st->field, "%s", st->message);
+	else if (strcmp(code, "too_many") == 0)
+		fail(c->resp, 413, "too_large", st->field, "%s", st->message);
+	else if (strcmp(code, "internal") == 0)
+		fail(c->resp, 500, "internal", NULL, "%s", st->message);
+	else
+		fail(c->resp, 400, "bad_json", st->field, "%s: %s", code, st->message);
+}
+
+static void result_error(struct ctx *c, const struct changes_result *r)
+{
+	set_error(c->resp, &r->error, r->status);
+}
+
+/* ---- hello ---- */
+
+struct hello_job {
+	struct store_token *token;
+	const struct wire_hello *h;
+	int64_t now;
+	int status;        /* 200 or 403 */
+	char code[32];
+	struct store_agent agent;
+	int retired;
+};
+
+static int hello_write(struct store *s, void *ctx)
+{
+	struct hello_job *J = ctx;
+	if (s->savepoint(s) != 0)
+		return -1;
+	int rc = -1;
+	int found = s->agent_get(s, J->h->agent, &J->agent);
+	if (found < 0)
+		goto done;
+	if (found == 0 && J->agent.retired_to[0]) {
+		J->retired = 1;
+		J->status = 200;
+		rc = 0;
+		goto done;
+	}
+	int b = auth_bind(s, J->token, J->h->agent, J->now);
+	if (b < 0)
+		goto done;
+	if (b == 1) {
+		J->status = 403;
+		snprintf(J->code, sizeof J->code, "token_bound");
+		rc = 0;
+		goto done;
+	}
+	if (found == 1) {
+		memset(&J->agent, 0, sizeof J->agent);
+		snprintf(J->agent.id, sizeof J->agent.id, "%s", J->h->agent);
+		snprintf(J->agent.chain, sizeof J->agent.chain, "%064d", 0);
+		J->agent.first_seen_ms = J->now;
+	}
+	snprintf(J->agent.unit_id, sizeof J->agent.unit_id, "%s", J->token->unit_id);
+	J->agent.last_hello_ms = J->now;
+	J->agent.wall_ms = J->h->wall_ms;
+	J->agent.offset_ms = J->now - J->h->wall_ms;
+	J->agent.pending = J->h->pending;
+	snprintf(J->agent.software, sizeof J->agent.software, "%s", J->h->software);
+	if (s->agent_put(s, &J->agent) != 0)
+		goto done;
+	J->status = 200;
+	rc = 0;
+done:
+	if (s->savepoint_end(s, rc == 0) != 0)
+		rc = -1;
+	return rc;
+}
+
+/* Per-unit checksums over the scope (PROTOCOL.md §8). */
+struct sums {
+	const struct units_scope *scope;
+	struct checksum *sum;
+	int failed;
+};
+
+static int cmp_id(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+static int sum_row(void *ctx, const struct merge_row *r)
+{
+	struct sums *S = ctx;
+	const struct schema_table *t = r->t;
+	struct field fields[64];
+	size_t n = 0;
+	if (t->ncolumns > 64)
+		return -1;
+	struct value owner = { .kind = VALUE_TEXT, .s = r->owner, .len = strlen(r->owner) };
+	fields[n].name = "unit_id";
+	fields[n++].v = owner;
+	for (size_t i = 2; i < t->ncolumns; i++) {
+		fields[n].name = t->columns[i].name;
+		fields[n++].v = r->cells[i].v;
+	}
+	uint64_t d;
+	if (entry_row_digest(t->name, r->id, fields, n, &d) != 0)
+		return -1;
+	const char (*hit)[37] = bsearch(r->owner, S->scope->ids, S->scope->n, sizeof S->scope->ids[0],
+				       cmp_id);
+	if (hit)
+		checksum_add(&S->sum[hit - S->scope->ids], d);
+	return 0;
+}
+
+static int compute_checksums(struct store *s, const struct units_scope *scope,
+			     struct wire_checksum_item **out)
+{
+	struct sums S = { .scope = scope };
+	int rc = -1;
+	char *json = units_scope_json(scope);
+	S.sum = calloc(scope->n ? scope->n : 1, sizeof *S.sum);
+	struct wire_checksum_item *items = calloc(scope->n ? scope->n : 1, sizeof *items);
+	if (!json || !S.sum || !items)
+		goto done;
+	for (size_t t = 0; t < schema_ntables; t++)
+		if (s->rows_owned(s, &schema_tables[t], json, sum_row, &S) != 0)
+			goto done;
+	for (size_t i = 0; i < scope->n; i++) {
+		snprintf(items[i].unit, sizeof items[i].unit, "%s", scope->ids[i]);
+		checksum_format(&S.sum[i], items[i].value);
+	}
+	*out = items;
+	items = NULL;
+	rc = 0;
+done:
+	free(items);
+	free(S.sum);
+	free(json);
+	return rc;
+}
+
+static void handle_hello(struct ctx *c)
+{
+	unsigned char *json = NULL;
+	size_t len;
+	struct wire_hello h;
+	struct wire_status st = { 0 };
+	struct units_scope scope = { 0 };
+	struct wire_hello_answer ans = { 0 };
+	if (read_body(c, &json, &len) != 0)
+		return;
+	if (wire_hello_decode((const char *)json, len, &h, &st) != 0) {
+		decode_failed(c, &st);
+		goto done;
+	}
+	snprintf(c->resp->log.agent, sizeof c->resp->log.agent, "%s", h.agent);
+	struct hello_job J = { .token = &c->token, .h = &h, .now = c->now };
+	if (run_write(c->a, hello_write, &J) != 0) {
+		fail(c->resp, 500, "internal", NULL, "cannot record the hello");
+		goto done;
+	}
+	if (J.status != 200) {
+		fail(c->resp, J.status, J.code, "agent", "token is bound to another agent id");
+		goto done;
+	}
+	ans.v = WIRE_PROTOCOL_VERSION;
+	ans.schema = SCHEMA_VERSION;
+	ans.hub_time = c->now;
+	snprintf(ans.hub_id, sizeof ans.hub_id, "%s", c->a->hub_id);
+	snprintf(ans.unit, sizeof ans.unit, "%s", c->token.unit_id);
+	ans.acked = J.agent.acked;
+	snprintf(ans.chain, sizeof ans.chain, "%s", J.agent.chain);
+	ans.backup_seq = 0; /* TODO: the backup issue sets the sequence its backup covers */
+	ans.max_body_bytes = WIRE_MAX_BODY_BYTES;
+	ans.max_inflated_bytes = WIRE_MAX_INFLATED_BYTES;
+	ans.max_changes = WIRE_MAX_CHANGES;
+	ans.max_ahead_ms = c->a->max_ahead_ms;
+	ans.pull_page_rows = WIRE_MAX_PULL_ROWS;
+	ans.retired = J.retired;
+	if (!J.retired) {
+		char today[11];
+		units_today(c->now, today);
+		int ok = c->rs->read_begin(c->rs) == 0;
+		ok = ok && units_scope_compute(c->rs, c->token.unit_id, today, &scope) == 0 &&
+		     compute_checksums(c->rs, &scope, &ans.checksums) == 0;
+		c->rs->read_end(c->rs);
+		if (!ok) {
+			fail(c->resp, 500, "internal", NULL, "cannot compute checksums");
+			goto done;
+		}
+		ans.nchecksums = scope.n;
+	}
+	answer(c->req, c->resp, wire_hello_answer_encode(&ans), API_JSON_TYPE);
+done:
+	wire_hello_answer_release(&ans);
+	units_scope_release(&scope);
+	free(json);
+}
+
+/* ---- changes ---- */
+
+struct changes_job {
+	struct store_token *token;
+	const struct wire_changeset *cs;
+	int64_t now;
+	struct changes_result res;
+};
+
+static int changes_write(struct store *s, void *ctx)
+{
+	struct changes_job *J = ctx;
+	memset(&J->res, 0, sizeof J->res);
+	/* A store failure leaves no partial result behind (changes_apply releases it). */
+	if (s->savepoint(s) != 0)
+		return -1;
+	int b = auth_bind(s, J->token, J->cs->agent, J->now);
+	int rc = -1;
+	if (b < 0)
+		goto done;
+	if (b == 1) {
+		changes_error(&J->res, 403, "token_bound", "agent", J->now,
+			      "token is bound to another agent id");
+		rc = 0;
+		goto done;
+	}
+	rc = changes_apply(s, J->cs, J->token->unit_id, J->token, J->now, &J->res);
+done:
+	if (s->savepoint_end(s, rc == 0) != 0) {
+		changes_result_release(&J->res);
+		rc = -1;
+	}
+	return rc;
+}
+
+static void observe_latency(struct api *a, double ms)
+{
+	pthread_mutex_lock(&a->lock);
+	size_t i = 0;
+	while (i < API_NBUCKETS && ms > latency_buckets_ms[i])
+		i++;
+	a->lat_bucket[i]++;
+	a->lat_sum_ms += ms;
+	a->lat_count++;
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void handle_changes(struct ctx *c)
+{
+	unsigned char *json = NULL;
+	size_t len;
+	struct wire_changeset *cs = NULL;
+	struct wire_status st = { 0 };
+	struct changes_job J = { 0 };
+	if (read_body(c, &json, &len) != 0)
+		return;
+	if (wire_changeset_decode((const char *)json, len, &cs, &st) != 0) {
+		decode_failed(c, &st);
+		goto done;
+	}
+	struct api_log *lg = &c->resp->log;
+	snprintf(lg->agent, sizeof lg->agent, "%s", cs->agent);
+	lg->seq_from = cs->from;
+	lg->seq_to = cs->to;
+	if (changes_precheck(cs, c->now, c->a->max_ahead_ms, &J.res) != 0) {
+		result_error(c, &J.res);
+		goto done;
+	}
+	J.token = &c->token;
+	J.cs = cs;
+	J.now = c->now;
+	double t0 = mono_ms();
+	if (run_write(c->a, changes_write, &J) != 0) {
+		fail(c->resp, 500, "internal", NULL, "cannot store the change set");
+		goto done;
+	}
+	observe_latency(c->a, mono_ms() - t0);
+	if (J.res.status != 200) {
+		result_error(c, &J.res);
+		goto done;
+	}
+	lg->applied = J.res.answer.applied;
+	lg->quarantined = (int64_t)J.res.answer.nquarantined;
+	pthread_mutex_lock(&c->a->lock);
+	c->a->changesets++;
+	c->a->changes_merged += (uint64_t)J.res.answer.applied;
+	c->a->quarantined += J.res.answer.nquarantined;
+	c->a->duplicates += (uint64_t)J.res.answer.duplicate;
+	pthread_mutex_unlock(&c->a->lock);
+	answer(c->req, c->resp, wire_changes_answer_encode(&J.res.answer), API_JSON_TYPE);
+done:
+	changes_result_release(&J.res);
+	wire_changeset_free(cs);
+	free(json);
+}
+
+/* ---- pull ---- */
+
+struct cand {
+	uint64_t hs;
+	size_t table;
+	char id[37];
+};
+
+struct cands {
+	struct cand *v;
+	size_t n, cap;
+	size_t table;
+};
+
+static int collect_cand(void *ctx, const struct merge_row *r, uint64_t hs)
+{
+	struct cands *C = ctx;
+	if (C->n == C->cap) {
+		size_t nc = C->cap ? C->cap * 2 : 256;
+		struct cand *n = realloc(C->v, nc * sizeof *n);
+		if (!n)
+			return -1;
+		C->v = n;
+		C->cap = nc;
+	}
+	C->v[C->n].hs = hs;
+	C->v[C->n].table = C->table;
+	snprintf(C->v[C->n].id, sizeof C->v[C->n].id, "%s", r->id);
+	C->n++;
+	return 0;
+}
+
+static int by_hs(const void *x, const void *y)
+{
+	const struct cand *a = x, *b = y;
+	return a->hs < b->hs ? -1 : a->hs > b->hs;
+}
+
+static int parse_u64(const char *s, uint64_t *out)
+{
+	if (!s || !*s)
+		return 1;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (*end || s[0] == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int pull_add_row(struct wire_pull_writer *w, const struct merge_row *r)
+{
+	struct wire_pull_field f[64];
+	size_t n = 0;
+	const struct schema_table *t = r->t;
+	if (t->ncolumns > 64)
+		return -1;
+	if (merge_row_inserted(r)) {
+		f[n].name = "unit_id";
+		f[n].v = (struct value){ .kind = VALUE_TEXT, .s = r->owner, .len = strlen(r->owner) };
+		f[n].clock = r->ins_clock;
+		f[n++].writer = r->ins_writer;
+	}
+	for (size_t i = 2; i < t->ncolumns; i++) {
+		if (!r->cells[i].writer[0])
+			continue;
+		f[n].name = t->columns[i].name;
+		f[n].v = r->cells[i].v;
+		f[n].clock = r->cells[i].clock;
+		f[n++].writer = r->cells[i].writer;
+	}
+	struct wire_pull_row row = {
+		.table = t->name, .id = r->id, .owner = r->owner,
+		.ins_clock = r->ins_clock, .ins_writer = r->ins_writer[0] ? r->ins_writer : NULL,
+		.del_clock = r->del_clock, .del_writer = r->del_writer[0] ? r->del_writer : NULL,
+		.fields = f, .nfields = n,
+	};
+	return wire_pull_writer_add(w, &row);
+}
+
+static void handle_pull(struct ctx *c)
+{
+	uint64_t cursor = 0, limit = WIRE_MAX_PULL_ROWS;
+	struct units_scope scope = { 0 };
+	struct cands C = { 0 };
+	char *scope_json = NULL;
+	struct wire_pull_writer *w = NULL;
+	const char *qc = c->req->query ? c->req->query(c->req->query_ctx, "cursor") : NULL;
+	const char *ql = c->req->query ? c->req->query(c->req->query_ctx, "limit") : NULL;
+	if (parse_u64(qc, &cursor) < 0) {
+		fail(c->resp, 400, "bad_message", "cursor", "cursor is not a non-negative integer");
+		return;
+	}
+	if (parse_u64(ql, &limit) < 0 || limit == 0) {
+		fail(c->resp, 400, "bad_message", "limit", "limit is not a positive integer");
+		return;
+	}
+	if (limit > WIRE_MAX_PULL_ROWS)
+		limit = WIRE_MAX_PULL_ROWS;
+	char today[11];
+	units_today(c->now, today);
+	struct store *s = c->rs;
+	int ok = s->read_begin(s) == 0;
+	if (!ok)
+		goto fail_internal;
+	if (units_scope_compute(s, c->token.unit_id, today, &scope) != 0 ||
+	    !(scope_json = units_scope_json(&scope)))
+		goto fail_read;
+	for (size_t t = 0; t < schema_ntables; t++) {
+		const struct schema_table *tb = &schema_tables[t];
+		C.table = t;
+		if (s->rows_after(s, tb, cursor, tb->pull == SCHEMA_PULL_ALL ? NULL : scope_json,
+				  (size_t)limit + 1, collect_cand, &C) != 0)
+			goto fail_read;
+	}
+	qsort(C.v, C.n, sizeof *C.v, by_hs);
+	size_t take = C.n < limit ? C.n : (size_t)limit;
+	w = wire_pull_writer_new(c->now);
+	if (!w)
+		goto fail_read;
+	uint64_t next = cursor;
+	for (size_t i = 0; i < take; i++) {
+		struct merge_row r;
+		if (merge_row_init(&r, &schema_tables[C.v[i].table], C.v[i].id, NULL) != 0)
+			goto fail_read;
+		int rr = s->row_read(s, &r);
+		int bad = rr < 0 || (rr == 0 && (merge_row_inserted(&r) || r.del_writer[0]) &&
+				      pull_add_row(w, &r) != 0);
+		merge_row_release(&r);
+		if (bad)
+			goto fail_read;
+		next = C.v[i].hs;
+	}
+	s->read_end(s);
+	answer(c->req, c->resp, wire_pull_writer_finish(w, next, C.n > take), API_JSON_TYPE);
+	w = NULL;
+	goto done;
+fail_read:
+	s->read_end(s);
+fail_internal:
+	fail(c->resp, 500, "internal", NULL, "cannot read the rows to pull");
+done:
+	wire_pull_writer_free(w);
+	free(C.v);
+	free(scope_json);
+	units_scope_release(&scope);
+}
+
+/* ---- status ---- */
+
+struct unit_names {
+	struct { char id[37]; char *code, *name, *kind; } *v;
+	size_t n, cap;
+};
+
+static int collect_unit(void *ctx, const struct store_unit_info *u)
+{
+	struct unit_names *U = ctx;
+	if (U->n == U->cap) {
+		size_t nc = U->cap ? U->cap * 2 : 64;
+		void *n = realloc(U->v, nc * sizeof *U->v);
+		if (!n)
+			return -1;
+		U->v = n;
+		U->cap = nc;
+	}
+	snprintf(U->v[U->n].id, 37, "%s", u->id ? u->id : "");
+	U->v[U->n].code = u->code ? strdup(u->code) : NULL;
+	U->v[U->n].name = u->name ? strdup(u->name) : NULL;
+	U->v[U->n].kind = u->kind ? strdup(u->kind) : NULL;
+	U->n++;
+	return 0;
+}
+
+static void unit_names_free(struct unit_names *U)
+{
+	for (size_t i = 0; i < U->n; i++) {
+		free(U->v[i].code);
+		free(U->v[i].name);
+		free(U->v[i].kind);
+	}
+	free(U->v);
+}
+
+struct status_ctx {
+	struct store *s;
+	struct buf *b;
+	struct unit_names *U;
+	int64_t now;
+	int first;
+};
+
+static int status_skipped(void *ctx, uint64_t seq, const char *reason)
+{
+	struct status_ctx *S = ctx;
+	buf_printf(S->b, "%s{\"seq\":%" PRIu64 ",\"reason\":", S->first ? "" : ",", seq);
+	buf_json_str(S->b, reason);
+	buf_printf(S->b, "}");
+	S->first = 0;
+	return 0;
+}
+
+static int status_agent(void *ctx, const struct store_agent *ag)
+{
+	struct status_ctx *S = ctx;
+	struct buf *b = S->b;
+	struct store_agent_counts k = { 0 };
+	if (S->s->agent_counts(S->s, ag->id, &k) != 0)
+		return -1;
+	const char *code = NULL, *name = NULL;
+	for (size_t i = 0; i < S->U->n; i++)
+		if (strcmp(S->U->v[i].id, ag->unit_id) == 0) {
+			code = S->U->v[i].code;
+			name = S->U->v[i].name;
+			break;
+		}
+	int64_t last = ag->last_hello_ms > ag->last_changes_ms ? ag->last_hello_ms : ag->last_changes_ms;
+	int64_t days = last ? (S->now - last) / API_DAY_MS : -1;
+	const char *state, *state_vi;
+	if (ag->retired_to[0]) {
+		state = "retired";
+		state_vi = "Đã thay thế (khôi phục)";
+	} else if (days >= 7) {
+		state = "silent";
+		state_vi = "Lâu chưa đồng bộ";
+	} else if (ag->pending > 0 || k.held > 0) {
+		state = "pending";
+		state_vi = "Còn dữ liệu chờ gửi";
+	} else {
+		state = "ok";
+		state_vi = "Đã đồng bộ";
+	}
+	buf_printf(b, "%s{\"agent\":", S->first ? "" : ",");
+	buf_json_str(b, ag->id);
+	buf_printf(b, ",\"unit\":");
+	buf_json_str(b, ag->unit_id);
+	buf_printf(b, ",\"unit_code\":");
+	buf_json_str(b, code);
+	buf_printf(b, ",\"unit_name\":");
+	buf_json_str(b, name);
+	buf_printf(b, ",\"software\":");
+	buf_json_str(b, ag->software);
+	buf_printf(b, ",\"acked\":%" PRIu64 ",\"last_sync_ms\":%" PRId64 ",\"last_changes_ms\":%" PRId64
+		   ",\"pending\":%" PRId64 ",\"clock_offset_ms\":%" PRId64 ",\"days_silent\":%" PRId64
+		   ",\"quarantined\":%" PRId64 ",\"held\":%" PRId64 ",\"state\":",
+		   ag->acked, last, ag->last_changes_ms, ag->pending, ag->offset_ms, days, k.quarantined,
+		   k.held);
+	buf_json_str(b, state);
+	buf_printf(b, ",\"state_vi\":");
+	buf_json_str(b, state_vi);
+	buf_printf(b, ",\"retired_to\":");
+	buf_json_str(b, ag->retired_to[0] ? ag->retired_to : NULL);
+	buf_printf(b, ",\"skipped\":[");
+	S->first = 1;
+	if (S->s->skipped_list(S->s, ag->id, status_skipped, S) != 0)
+		return -1;
+	buf_printf(b, "]}");
+	S->first = 0;
+	return 0;
+}
+
+static void handle_status(struct ctx *c)
+{
+	struct buf b = { 0 };
+	struct unit_names U = { 0 };
+	char today[11];
+	int64_t flags[3] = { 0 };
+	units_today(c->now, today);
+	struct store *s = c->rs;
+	int ok = s->read_begin(s) == 0;
+	struct status_ctx S = { .s = s, .b = &b, .U = &U, .now = c->now, .first = 1 };
+	ok = ok && s->units_list(s, today, collect_unit, &U) == 0 &&
+	     s->flags_count(s, "held", &flags[0]) == 0 && s->flags_count(s, "dangling_ref", &flags[1]) == 0 &&
+	     s->flags_count(s, "closed_unit", &flags[2]) == 0;
+	if (ok) {
+		buf_printf(&b, "{\"v\":1,\"hub_time\":%" PRId64 ",\"hub_id\":", c->now);
+		buf_json_str(&b, c->a->hub_id);
+		buf_printf(&b, ",\"labels_vi\":{\"last_sync_ms\":\"Lần đồng bộ cuối\",\"pending\":"
+			   "\"Bản ghi chờ gửi\",\"clock_offset_ms\":\"Lệch đồng hồ (ms)\","
+			   "\"days_silent\":\"Số ngày chưa đồng bộ\",\"quarantined\":"
+			   "\"Bản ghi bị cách ly\",\"held\":\"Bản ghi đang chờ\",\"skipped\":"
+			   "\"Bản ghi không gửi được\"}");
+		buf_printf(&b, ",\"flags\":{\"held\":%" PRId64 ",\"dangling_ref\":%" PRId64
+			   ",\"closed_unit\":%" PRId64 "},\"offices\":[", flags[0], flags[1], flags[2]);
+		ok = s->agents_list(s, status_agent, &S) == 0;
+		buf_printf(&b, "]}");
+	}
+	s->read_end(s);
+	unit_names_free(&U);
+	if (!ok) {
+		free(b.p);
+		fail(c->resp, 500, "internal", NULL, "cannot read the sync status");
+		return;
+	}
+	answer(c->req, c->resp, buf_detach(&b), API_JSON_TYPE);
+}
+
+/* ---- metrics, healthz ---- */
+
+static void handle_metrics(struct ctx *c)
+{
+	struct buf b = { 0 };
+	struct api *a = c->a;
+	pthread_mutex_lock(&a->lock);
+	buf_printf(&b, "# HELP lienket_requests_total HTTP requests by status.\n"
+		       "# TYPE lienket_requests_total counter\n");
+	for (int st = 100; st < 600; st++)
+		if (a->requests[st])
+			buf_printf(&b, "lienket_requests_total{status=\"%d\"} %" PRIu64 "\n", st,
+				   a->requests[st]);
+	buf_printf(&b, "# HELP lienket_changesets_total Change sets accepted.\n"
+		       "# TYPE lienket_changesets_total counter\nlienket_changesets_total %" PRIu64 "\n"
+		       "# HELP lienket_changesets_duplicate_total Change sets acknowledged again.\n"
+		       "# TYPE lienket_changesets_duplicate_total counter\n"
+		       "lienket_changesets_duplicate_total %" PRIu64 "\n"
+		       "# HELP lienket_changes_merged_total Changes merged.\n"
+		       "# TYPE lienket_changes_merged_total counter\nlienket_changes_merged_total %" PRIu64 "\n"
+		       "# HELP lienket_changes_quarantined_total Changes quarantined.\n"
+		       "# TYPE lienket_changes_quarantined_total counter\n"
+		       "lienket_changes_quarantined_total %" PRIu64 "\n"
+		       "# HELP lienket_bytes_in_total Request body bytes received (compressed).\n"
+		       "# TYPE lienket_bytes_in_total counter\nlienket_bytes_in_total %" PRIu64 "\n",
+		   a->changesets, a->duplicates, a->changes_merged, a->quarantined, a->bytes_in);
+	buf_printf(&b, "# HELP lienket_merge_seconds Time from queueing a change set to its commit.\n"
+		       "# TYPE lienket_merge_seconds histogram\n");
+	uint64_t cum = 0;
+	for (size_t i = 0; i < API_NBUCKETS; i++) {
+		cum += a->lat_bucket[i];
+		buf_printf(&b, "lienket_merge_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+			   latency_buckets_ms[i] / 1000.0, cum);
+	}
+	cum += a->lat_bucket[API_NBUCKETS];
+	buf_printf(&b, "lienket_merge_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+		       "lienket_merge_seconds_sum %.6f\nlienket_merge_seconds_count %" PRIu64 "\n",
+		   cum, a->lat_sum_ms / 1000.0, a->lat_count);
+	pthread_mutex_unlock(&a->lock);
+	answer(c->req, c->resp, buf_detach(&b), "text/plain; version=0.0.4");
+}
+
+static void handle_healthz(struct ctx *c)
+{
+	struct buf b = { 0 };
+	buf_printf(&b, "{\"v\":1,\"ok\":true,\"hub_time\":%" PRId64 "}", c->now);
+	answer(c->req, c->resp, buf_detach(&b), API_JSON_TYPE);
+}
+
+/* ---- the route table ---- */
+
+struct route {
+	const char *method;
+	const char *path;
+	enum route_auth auth;
+	void (*handle)(struct ctx *c);
+};
+
+static const struct route routes[] = {
+	{ "POST", "/v1/hello",   ROUTE_AGENT,  handle_hello },
+	{ "POST", "/v1/changes", ROUTE_AGENT,  handle_changes },
+	{ "GET",  "/v1/pull",    ROUTE_AGENT,  handle_pull },
+	{ "GET",  "/v1/status",  ROUTE_VIEWER, handle_status },
+	{ "GET",  "/metrics",    ROUTE_VIEWER, handle_metrics },
+	{ "GET",  "/healthz",    ROUTE_OPEN,   handle_healthz },
+};
+
+/* Authenticates for the route. 0, or 1 after filling an error response. */
+static int authenticate(struct ctx *c, enum route_auth need)
+{
+	if (need == ROUTE_OPEN)
+		return 0;
+	switch (auth_check(c->rs, c->req->authorization, &c->token)) {
+	case AUTH_OK:
+		break;
+	case AUTH_REVOKED:
+		fail(c->resp, 401, "revoked", NULL, "token revoked");
+		return 1;
+	case AUTH_FAILED:
+		fail(c->resp, 500, "internal", NULL, "cannot check the token");
+		return 1;
+	default:
+		fail(c->resp, 401, "unauthorized", NULL, "missing, malformed or unknown token");
+		return 1;
+	}
+	if (need == ROUTE_AGENT && c->token.kind != STORE_TOKEN_AGENT) {
+		fail(c->resp, 403, "forbidden", NULL, "a viewer token cannot do this");
+		return 1;
+	}
+	if (need == ROUTE_VIEWER && c->token.kind != STORE_TOKEN_VIEWER) {
+		fail(c->resp, 403, "forbidden", NULL, "an agent token cannot read province pages");
+		return 1;
+	}
+	snprintf(c->resp->log.unit, sizeof c->resp->log.unit, "%s", c->token.unit_id);
+	if (c->token.agent_id[0])
+		snprintf(c->resp->log.agent, sizeof c->resp->log.agent, "%s", c->token.agent_id);
+	return 0;
+}
+
+void api_count_refused(struct api *a, int status, size_t bytes_in)
+{
+	pthread_mutex_lock(&a->lock);
+	if (status >= 100 && status < 600)
+		a->requests[status]++;
+	a->bytes_in += bytes_in;
+	pthread_mutex_unlock(&a->lock);
+}
+
+void api_handle(struct api *a, const struct api_request *req, struct api_response *resp)
+{
+	memset(resp, 0, sizeof *resp);
+	struct ctx c = { .a = a, .req = req, .resp = resp, .now = now_ms() };
+	const struct route *r = NULL;
+	int path_known = 0;
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		if (!req->path || strcmp(routes[i].path, req->path) != 0)
+			continue;
+		path_known = 1;
+		if (req->method && strcmp(routes[i].method, req->method) == 0)
+			r = &routes[i];
+	}
+	if (!r) {
+		if (path_known)
+			fail(resp, 405, "method", NULL, "wrong method for '%s'", req->path);
+		else
+			fail(resp, 404, "not_found", NULL, "no route '%s'", req->path ? req->path : "");
+		goto done;
+	}
+	if (r->auth != ROUTE_OPEN && !(c.rs = pool_get(a))) {
+		fail(resp, 503, "unavailable", NULL, "cannot open the database");
+		goto done;
+	}
+	if (authenticate(&c, r->auth) == 0)
+		r->handle(&c);
+	pool_put(a, c.rs);
+done:
+	api_count_refused(a, resp->status, req->body_len);
+}

@@ -1,0 +1,591 @@
+/*
+ * changes.c — applying change sets (see changes.h).
+ *
+ * Per agent the store keeps the acknowledged sequence and chain(acked). A change set
+ * from..to is checked against them:
+ *   from > acked+1          gap (409, expected = acked+1), nothing stored;
+ *   to <= acked             duplicate: acknowledged again, nothing applied;
+ *   otherwise               the chain is recomputed from chain_before through the
+ *                           entries; at seq = acked it must equal the hub's chain(acked)
+ *                           (collision resistance makes this check the whole overlap),
+ *                           else fork (409); only entries after acked are applied.
+ * Each applied entry is validated (quarantine on failure), held when its owning unit is
+ * unknown, checked against the agent's scope, then merged into its row (merge.h) with
+ * one row read and one row write; flags are recomputed for that row.
+ *
+ * Invariant: a refused change set leaves the store as it was, except a fork marks the
+ * token fork_refused (that is what lets `recover` re-bind it once).
+ */
+#include "changes.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hlc.h"
+#include "units.h"
+
+#define ZERO_CHAIN "0000000000000000000000000000000000000000000000000000000000000000"
+
+void changes_error(struct changes_result *res, int status, const char *code, const char *field,
+		   int64_t hub_time, const char *fmt, ...)
+{
+	va_list ap;
+	res->status = status;
+	memset(&res->error, 0, sizeof res->error);
+	res->error.hub_time = hub_time;
+	snprintf(res->error.code, sizeof res->error.code, "%s", code);
+	snprintf(res->error.field, sizeof res->error.field, "%s", field ? field : "");
+	va_start(ap, fmt);
+	vsnprintf(res->error.message, sizeof res->error.message, fmt, ap);
+	va_end(ap);
+}
+
+void changes_result_release(struct changes_result *r)
+{
+	if (r)
+		wire_changes_answer_release(&r->answer);
+}
+
+int changes_precheck(const struct wire_changeset *cs, int64_t hub_time_ms, int64_t max_ahead_ms,
+		     struct changes_result *res)
+{
+	char field[64];
+	if (cs->schema > SCHEMA_VERSION) {
+		changes_error(res, 422, "schema_newer", "schema", hub_time_ms,
+			      "change set written under schema %d, hub has %d", cs->schema,
+			      SCHEMA_VERSION);
+		res->error.hub_schema = SCHEMA_VERSION;
+		return 1;
+	}
+	for (size_t i = 0; i < cs->nentries; i++) {
+		struct validate_status vs = { 0 };
+		enum validate_code vc = validate_names(&cs->entries[i], cs->schema, &vs);
+		if (vc == VALIDATE_OK)
+			continue;
+		int tbl = vc == VALIDATE_UNKNOWN_TABLE;
+		snprintf(field, sizeof field, "entries[%zu].%s", i, tbl ? "table" : "fields");
+		changes_error(res, 400, tbl ? "unknown_table" : "unknown_column", field, hub_time_ms,
+			      "%s", vs.message);
+		return 1;
+	}
+	for (size_t i = 0; i < cs->nentries; i++) {
+		const struct entry *e = &cs->entries[i];
+		if (e->skipped || !hlc_too_far_ahead(e->clock, hub_time_ms, max_ahead_ms))
+			continue;
+		snprintf(field, sizeof field, "entries[%zu].clock", i);
+		changes_error(res, 422, "clock_ahead", field, hub_time_ms,
+			      "clock of entry %llu is beyond hub time + %lld ms",
+			      (unsigned long long)e->seq, (long long)max_ahead_ms);
+		res->error.seq = e->seq;
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- one entry ---- */
+
+struct applier {
+	struct store *s;
+	const char *agent;
+	const char *unit;
+	int schema;
+	int64_t now_ms;
+	char today[11];
+	struct units_scope scope;
+	int scope_ok;
+	int units_touched;
+	int list; /* 1: collect quarantines for the answer */
+	struct wire_quarantine *q;
+	size_t nq, qcap;
+	int64_t applied, held, skipped;
+};
+
+static int is_unit_table(const struct schema_table *t)
+{
+	return strncmp(t->name, "unit", 4) == 0;
+}
+
+static int quarantine(struct applier *A, const struct entry *e, const char *code,
+		      const char *field, const char *message)
+{
+	if (A->s->quarantine_add(A->s, A->agent, e->seq, code, e->table, e->id, field, message,
+				 A->now_ms) != 0)
+		return -1;
+	if (!A->list)
+		return 0;
+	if (A->nq == A->qcap) {
+		size_t nc = A->qcap ? A->qcap * 2 : 8;
+		struct wire_quarantine *n = realloc(A->q, nc * sizeof *n);
+		if (!n)
+			return -1;
+		A->q = n;
+		A->qcap = nc;
+	}
+	struct wire_quarantine *q = &A->q[A->nq++];
+	memset(q, 0, sizeof *q);
+	q->seq = e->seq;
+	snprintf(q->code, sizeof q->code, "%s", code);
+	snprintf(q->table, sizeof q->table, "%s", e->table ? e->table : "");
+	snprintf(q->id, sizeof q->id, "%s", e->id ? e->id : "");
+	snprintf(q->field, sizeof q->field, "%s", field ? field : "");
+	snprintf(q->message, sizeof q->message, "%s", message ? message : "");
+	return 0;
+}
+
+/* The first non-null date column of a row: the record's date, for closed units. */
+static const char *row_date(const struct merge_row *r)
+{
+	for (size_t i = 2; i < r->t->ncolumns; i++)
+		if (r->t->columns[i].type == SCHEMA_DATE && r->cells[i].v.kind == VALUE_TEXT)
+			return r->cells[i].v.s;
+	return NULL;
+}
+
+/* Recomputes the flags of row r after a write: held (no insert yet), dangling_ref
+ * (a reference to a row the hub does not hold), closed_unit (owner closed before the
+ * record's date). An insert resolves dangling references to this row. */
+static int row_flags(struct store *s, const struct merge_row *r, const char *today, int64_t now_ms)
+{
+	const char *tn = r->t->name;
+	if (s->flag_clear(s, tn, r->id, "held") != 0 || s->flag_clear(s, tn, r->id, "dangling_ref") != 0 ||
+	    s->flag_clear(s, tn, r->id, "closed_unit") != 0)
+		return -1;
+	if (!merge_row_inserted(r)) {
+		struct store_flag f = { tn, r->id, "held", NULL, "insert not received", NULL };
+		return s->flag_set(s, &f, now_ms);
+	}
+	char self[80];
+	snprintf(self, sizeof self, "%s/%s", tn, r->id);
+	if (s->flag_resolve(s, "dangling_ref", self) != 0)
+		return -1;
+	if (!merge_row_exists(r))
+		return 0;
+	for (size_t i = 2; i < r->t->ncolumns; i++) {
+		const struct schema_column *c = &r->t->columns[i];
+		if (c->type != SCHEMA_REF || r->cells[i].v.kind != VALUE_TEXT || !c->ref_table)
+			continue;
+		const struct schema_table *rt = schema_table_find(c->ref_table, SCHEMA_VERSION);
+		if (!rt)
+			continue;
+		int known = s->row_known(s, rt, r->cells[i].v.s);
+		if (known < 0)
+			return -1;
+		if (known)
+			continue;
+		char detail[80];
+		snprintf(detail, sizeof detail, "%s/%s", rt->name, r->cells[i].v.s);
+		struct store_flag f = { tn, r->id, "dangling_ref", c->name, detail, NULL };
+		if (s->flag_set(s, &f, now_ms) != 0)
+			return -1;
+	}
+	char successor[37] = "";
+	const char *date = row_date(r);
+	int closed = s->unit_closed(s, r->owner, date ? date : today, successor);
+	if (closed < 0)
+		return -1;
+	if (closed) {
+		struct store_flag f = { tn, r->id, "closed_unit", NULL, r->owner,
+					successor[0] ? successor : NULL };
+		if (s->flag_set(s, &f, now_ms) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Reads the row, checks its owner, merges, writes when changed. Returns 0 merged,
+ * 1 owner changed (nothing written), -1 failure. */
+static int merge_into(struct store *s, const struct schema_table *t, const struct entry *e,
+		      const char *writer, int64_t now_ms, const char *today)
+{
+	struct merge_row r;
+	int rc = -1, changed = 0;
+	if (merge_row_init(&r, t, e->id, e->owner) != 0)
+		return -1;
+	int found = s->row_read(s, &r);
+	if (found < 0)
+		goto done;
+	if (found == 0 && strcmp(r.owner, e->owner) != 0 &&
+	    !(e->op == ENTRY_INSERT && !merge_row_inserted(&r))) {
+		rc = 1;
+		goto done;
+	}
+	if (merge_apply(&r, e, writer, &changed) != 0)
+		goto done;
+	if (changed) {
+		uint64_t hs;
+		if (s->next_hs(s, &hs) != 0 || s->row_write(s, &r, hs, now_ms) != 0 ||
+		    row_flags(s, &r, today, now_ms) != 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	merge_row_release(&r);
+	return rc;
+}
+
+static int hold(struct applier *A, const struct entry *e)
+{
+	static const unsigned char zero[32];
+	int rc = -1;
+	struct wire_changeset_writer *w = wire_changeset_writer_new(A->schema, A->agent);
+	if (!w)
+		return -1;
+	if (wire_changeset_writer_add(w, e) != 0) {
+		wire_changeset_writer_free(w);
+		return -1;
+	}
+	char *json = wire_changeset_writer_finish(w, zero, zero);
+	if (!json)
+		return -1;
+	char detail[80];
+	snprintf(detail, sizeof detail, "unit/%s", e->owner);
+	struct store_flag f = { e->table, e->id, "held", "unit_id", detail, NULL };
+	if (A->s->held_add(A->s, A->agent, e->seq, e->owner, A->schema, json, A->now_ms) == 0 &&
+	    A->s->flag_set(A->s, &f, A->now_ms) == 0) {
+		A->held++;
+		rc = 0;
+	}
+	free(json);
+	return rc;
+}
+
+static int scope_has(struct applier *A, const char *unit)
+{
+	if (!A->scope_ok || A->units_touched) {
+		units_scope_release(&A->scope);
+		if (units_scope_compute(A->s, A->unit, A->today, &A->scope) != 0)
+			return -1;
+		A->scope_ok = 1;
+		A->units_touched = 0;
+	}
+	return units_scope_contains(&A->scope, unit);
+}
+
+/* Applies one entry of an agent. 0 (applied, quarantined, held or skipped), -1 failure. */
+static int apply_entry(struct applier *A, const struct entry *e)
+{
+	char msg[160];
+	if (e->skipped) {
+		char hex[ENTRY_HASH_HEX + 1];
+		hex_encode(e->hash, ENTRY_HASH_BYTES, hex);
+		if (A->s->skipped_add(A->s, A->agent, e->seq, hex, e->reason ? e->reason : "",
+				      A->now_ms) != 0)
+			return -1;
+		A->skipped++;
+		return 0;
+	}
+	struct validate_status vs = { 0 };
+	enum validate_code vc = validate_entry(e, A->schema, 0, &vs);
+	if (vc != VALIDATE_OK)
+		return quarantine(A, e, validate_code_str(vc), vs.field, vs.message);
+	const struct schema_table *t = schema_table_find(e->table, A->schema);
+	if (!t)
+		return quarantine(A, e, "bad_id", NULL, "unknown table");
+	int known = A->s->unit_known(A->s, e->owner);
+	if (known < 0)
+		return -1;
+	if (!known)
+		return hold(A, e);
+	int in = scope_has(A, e->owner);
+	if (in < 0)
+		return -1;
+	if (!in) {
+		snprintf(msg, sizeof msg, "owning unit %s is not in the scope of unit %s", e->owner, A->unit);
+		return quarantine(A, e, "out_of_scope", "unit_id", msg);
+	}
+	int rc = merge_into(A->s, t, e, A->agent, A->now_ms, A->today);
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		snprintf(msg, sizeof msg, "owning unit %s differs from the row's", e->owner);
+		return quarantine(A, e, "owner_changed", "unit_id", msg);
+	}
+	if (is_unit_table(t))
+		A->units_touched = 1;
+	A->applied++;
+	return 0;
+}
+
+static void applier_release(struct applier *A)
+{
+	units_scope_release(&A->scope);
+	free(A->q);
+	A->q = NULL;
+}
+
+/* ---- held changes ---- */
+
+struct held_item {
+	char agent[37];
+	uint64_t seq;
+	char owner[37];
+	int schema;
+	char *json;
+};
+
+struct held_list {
+	struct held_item *items;
+	size_t n, cap;
+};
+
+static int collect_held(void *ctx, const char *agent, uint64_t seq, const char *owner, int schema,
+			const char *json)
+{
+	struct held_list *L = ctx;
+	if (L->n == L->cap) {
+		size_t nc = L->cap ? L->cap * 2 : 16;
+		struct held_item *n = realloc(L->items, nc * sizeof *n);
+		if (!n)
+			return -1;
+		L->items = n;
+		L->cap = nc;
+	}
+	struct held_item *it = &L->items[L->n];
+	snprintf(it->agent, sizeof it->agent, "%s", agent ? agent : "");
+	snprintf(it->owner, sizeof it->owner, "%s", owner ? owner : "");
+	it->seq = seq;
+	it->schema = schema;
+	it->json = strdup(json ? json : "");
+	if (!it->json)
+		return -1;
+	L->n++;
+	return 0;
+}
+
+static int retry_one(struct store *s, const struct held_item *it, int64_t now_ms, int *progress)
+{
+	struct wire_changeset *cs = NULL;
+	struct wire_status ws;
+	struct store_agent ag;
+	struct applier A = { 0 };
+	int rc = -1;
+	int k = s->unit_known(s, it->owner);
+	if (k <= 0)
+		return k;
+	k = s->agent_get(s, it->agent, &ag);
+	if (k != 0)
+		return k < 0 ? -1 : 0;
+	if (wire_changeset_decode(it->json, strlen(it->json), &cs, &ws) != 0 || cs->nentries != 1)
+		goto done;
+	A.s = s;
+	A.agent = it->agent;
+	A.unit = ag.unit_id;
+	A.schema = it->schema;
+	A.now_ms = now_ms;
+	units_today(now_ms, A.today);
+	if (s->held_remove(s, it->agent, it->seq) != 0 ||
+	    s->flag_clear(s, cs->entries[0].table, cs->entries[0].id, "held") != 0 ||
+	    apply_entry(&A, &cs->entries[0]) != 0)
+		goto done;
+	*progress = 1;
+	rc = 0;
+done:
+	applier_release(&A);
+	wire_changeset_free(cs);
+	return rc;
+}
+
+int changes_retry_held(struct store *s, int64_t now_ms)
+{
+	int rc = 0;
+	for (int progress = 1; progress && rc == 0;) {
+		struct held_list L = { 0 };
+		progress = 0;
+		rc = s->held_list(s, collect_held, &L);
+		for (size_t i = 0; rc == 0 && i < L.n; i++)
+			rc = retry_one(s, &L.items[i], now_ms, &progress);
+		for (size_t i = 0; i < L.n; i++)
+			free(L.items[i].json);
+		free(L.items);
+	}
+	return rc;
+}
+
+/* ---- a change set ---- */
+
+static int chain_matches(const unsigned char c[32], const char *hex)
+{
+	unsigned char h[32];
+	if (hex_decode(hex, h, 32) != 0)
+		return 0;
+	return memcmp(c, h, 32) == 0;
+}
+
+static int refuse_fork(struct store *s, struct store_token *token, const struct wire_changeset *cs,
+		       int64_t now_ms, struct changes_result *res)
+{
+	changes_error(res, 409, "fork", "chain_before", now_ms,
+		      "the chain of agent %s through sequence %llu differs from the hub's", cs->agent,
+		      (unsigned long long)cs->from);
+	if (token) {
+		token->fork_refused = 1;
+		if (s->token_put(s, token) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int changes_apply(struct store *s, const struct wire_changeset *cs, const char *unit_id,
+		  struct store_token *token, int64_t now_ms, struct changes_result *res)
+{
+	struct store_agent ag;
+	struct applier A = { 0 };
+	unsigned char c[32], at_acked[32];
+	int rc = -1, keep = 0;
+	memset(res, 0, sizeof *res);
+	if (s->savepoint(s) != 0)
+		return -1;
+	int found = s->agent_get(s, cs->agent, &ag);
+	if (found < 0)
+		goto done;
+	if (found == 1) {
+		memset(&ag, 0, sizeof ag);
+		snprintf(ag.id, sizeof ag.id, "%s", cs->agent);
+		snprintf(ag.unit_id, sizeof ag.unit_id, "%s", unit_id);
+		snprintf(ag.chain, sizeof ag.chain, "%s", ZERO_CHAIN);
+		ag.first_seen_ms = now_ms;
+	}
+	if (ag.retired_to[0]) {
+		changes_error(res, 403, "agent_retired", "agent", now_ms,
+			      "agent %s was retired by recover (now %s)", ag.id, ag.retired_to);
+		rc = 0;
+		goto done;
+	}
+	uint64_t acked = ag.acked;
+	if (cs->from > acked + 1) {
+		changes_error(res, 409, "gap", "from", now_ms, "expected sequence %llu, got %llu",
+			      (unsigned long long)(acked + 1), (unsigned long long)cs->from);
+		res->error.expected = acked + 1;
+		rc = 0;
+		goto done;
+	}
+	memcpy(c, cs->chain_before, 32);
+	int have_at_acked = cs->from - 1 == acked;
+	if (have_at_acked)
+		memcpy(at_acked, c, 32);
+	for (size_t i = 0; i < cs->nentries; i++) {
+		unsigned char h[ENTRY_HASH_BYTES];
+		if (entry_hash(&cs->entries[i], h) != 0)
+			goto done;
+		entry_chain_step(c, h, c);
+		if (cs->entries[i].seq == acked) {
+			memcpy(at_acked, c, 32);
+			have_at_acked = 1;
+		}
+	}
+	if (memcmp(c, cs->chain_after, 32) != 0) {
+		changes_error(res, 400, "bad_message", "chain_after", now_ms,
+			      "chain_after does not follow from chain_before and the entries");
+		rc = 0;
+		goto done;
+	}
+	res->answer.v = WIRE_PROTOCOL_VERSION;
+	res->answer.hub_time = now_ms;
+	struct store_receipt rec = { 0 };
+	snprintf(rec.agent_id, sizeof rec.agent_id, "%s", cs->agent);
+	rec.seq_from = cs->from;
+	rec.seq_to = cs->to;
+	hex_encode(cs->chain_before, 32, rec.chain_before);
+	hex_encode(cs->chain_after, 32, rec.chain_after);
+	rec.received_ms = now_ms;
+	if (cs->to <= acked) {
+		/* Duplicate: check the chain where the hub knows it, apply nothing. */
+		char known[65];
+		int k = cs->to == acked ? 0 : s->receipt_chain_at(s, cs->agent, cs->to, known);
+		if (k < 0)
+			goto done;
+		if (k == 0 && !chain_matches(c, cs->to == acked ? ag.chain : known)) {
+			if (s->savepoint_end(s, 0) != 0)
+				return -1;
+			return refuse_fork(s, token, cs, now_ms, res);
+		}
+		rec.duplicate = 1;
+		res->answer.duplicate = 1;
+	} else {
+		if (!have_at_acked || !chain_matches(at_acked, ag.chain)) {
+			if (s->savepoint_end(s, 0) != 0)
+				return -1;
+			return refuse_fork(s, token, cs, now_ms, res);
+		}
+		A.s = s;
+		A.agent = cs->agent;
+		A.unit = ag.unit_id;
+		A.schema = cs->schema;
+		A.now_ms = now_ms;
+		A.list = 1;
+		units_today(now_ms, A.today);
+		int units_changed = 0;
+		for (size_t i = 0; i < cs->nentries; i++) {
+			if (cs->entries[i].seq <= acked)
+				continue;
+			if (apply_entry(&A, &cs->entries[i]) != 0)
+				goto done;
+			if (A.units_touched)
+				units_changed = 1;
+		}
+		ag.acked = cs->to;
+		hex_encode(c, 32, ag.chain);
+		ag.last_changes_ms = now_ms;
+		if (s->agent_put(s, &ag) != 0)
+			goto done;
+		if (units_changed && changes_retry_held(s, now_ms) != 0)
+			goto done;
+		rec.applied = A.applied;
+		rec.quarantined = (int64_t)A.nq;
+		rec.held = A.held;
+		rec.skipped = A.skipped;
+		res->answer.applied = A.applied;
+		res->answer.quarantined = A.q;
+		res->answer.nquarantined = A.nq;
+		A.q = NULL;
+		res->held = A.held;
+		res->skipped = A.skipped;
+	}
+	if (s->receipt_add(s, &rec) != 0)
+		goto done;
+	res->answer.acked = cs->to > acked ? cs->to : acked;
+	res->status = 200;
+	keep = 1;
+	rc = 0;
+done:
+	applier_release(&A);
+	if (s->savepoint_end(s, keep) != 0)
+		rc = -1;
+	if (rc != 0)
+		changes_result_release(res);
+	return rc;
+}
+
+/* ---- the hub's own writes ---- */
+
+int changes_apply_hub(struct store *s, const struct entry *e, int64_t now_ms,
+		      struct validate_status *vs)
+{
+	char hub_id[40], last[32], today[11];
+	if (s->meta_get(s, "hub_id", hub_id, sizeof hub_id) != 0)
+		return -1;
+	int r = s->meta_get(s, "hub_clock", last, sizeof last);
+	if (r < 0)
+		return -1;
+	uint64_t clock = hlc_next(r == 0 ? strtoull(last, NULL, 10) : 0, now_ms);
+	snprintf(last, sizeof last, "%llu", (unsigned long long)clock);
+	if (s->meta_set(s, "hub_clock", last) != 0)
+		return -1;
+	struct entry he = *e;
+	he.clock = clock;
+	memset(vs, 0, sizeof *vs);
+	if (validate_entry(&he, SCHEMA_VERSION, 1, vs) != VALIDATE_OK)
+		return 1;
+	const struct schema_table *t = schema_table_find(he.table, SCHEMA_VERSION);
+	if (!t)
+		return 1;
+	units_today(now_ms, today);
+	int rc = merge_into(s, t, &he, hub_id, now_ms, today);
+	if (rc == 1) {
+		snprintf(vs->message, sizeof vs->message, "owning unit differs from the row's");
+		vs->code = VALIDATE_OWNER_CHANGED;
+	}
+	return rc;
+}

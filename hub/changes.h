@@ -1,0 +1,56 @@
+/*
+ * changes.h — applying change sets to the store: sequence and chain checks per agent,
+ * validation, scope, quarantine, held changes, flags and receipts (PROTOCOL.md §5–§8).
+ *
+ * No HTTP here: api.c calls these inside its group-commit transaction and
+ * `lienket-hub merge-file` calls them directly. Functions that take a store expect to
+ * run inside a write transaction (store->begin) unless said otherwise.
+ */
+#ifndef LK_HUB_CHANGES_H
+#define LK_HUB_CHANGES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+#include "validate.h"
+#include "wire.h"
+
+/* The outcome of one change set. On status 200, `answer` holds the §6.2 answer (its
+ * quarantined array owned: release with changes_result_release); otherwise `error`
+ * holds the §7.1 error. */
+struct changes_result {
+	int status;
+	struct wire_error_answer error;
+	struct wire_changes_answer answer;
+	int64_t held, skipped;
+};
+void changes_result_release(struct changes_result *r);
+
+/* Checks that need no store: schema version, names, clocks (refused whole). Returns 0
+ * when the change set may go on, else fills res (status 400/422) and returns 1. */
+int changes_precheck(const struct wire_changeset *cs, int64_t hub_time_ms, int64_t max_ahead_ms,
+		     struct changes_result *res);
+
+/* Applies cs from agent cs->agent, enrolled for `unit_id`, inside the caller's write
+ * transaction (a savepoint is taken and undone on refusal). `token` (may be NULL) is
+ * marked fork_refused on a fork. Returns 0 with res filled (200, or 409 gap/fork,
+ * 403 agent_retired, 400 bad_message), or -1 on a storage or allocation failure (the
+ * caller rolls back and answers 500). */
+int changes_apply(struct store *s, const struct wire_changeset *cs, const char *unit_id,
+		  struct store_token *token, int64_t now_ms, struct changes_result *res);
+
+/* Applies one entry written by the hub itself (clock taken from the hub's clock,
+ * writer = hub_id; e->clock is ignored). 0 applied, 1 refused by validation (vs
+ * filled), -1 storage failure. */
+int changes_apply_hub(struct store *s, const struct entry *e, int64_t now_ms,
+		      struct validate_status *vs);
+
+/* Settles held changes whose owning unit is now known. 0 or -1. */
+int changes_retry_held(struct store *s, int64_t now_ms);
+
+/* Fills an error result (helper shared with api.c). */
+void changes_error(struct changes_result *res, int status, const char *code, const char *field,
+		   int64_t hub_time, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+
+#endif

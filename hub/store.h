@@ -1,0 +1,193 @@
+/*
+ * store.h — the hub's storage interface: one table of functions, so that a second
+ * back end (PostgreSQL, a later issue) is one new file, not a rewrite.
+ *
+ * A back end is a struct whose first member is `struct store` with every function
+ * pointer set; store_sqlite_open (store_sqlite.c) makes the SQLite one. One store
+ * handle is one connection: use it from one thread at a time. Writes happen only
+ * inside begin/commit; `savepoint`/`savepoint_end` nest one level inside, so one change
+ * set can be undone inside a group commit.
+ *
+ * What the store holds (the SQLite DDL is in store_sqlite.c):
+ *   - every synced table of schema_tables[], its declared columns plus metadata:
+ *     _ins_clock/_ins_writer, _del_clock/_del_writer (latest insert and delete),
+ *     _clock/_writer (row clock) and _fc (per-column overrides, merge.h),
+ *     _hs (hub sequence of the row's last write: the pull cursor), _recv_ms (hub time
+ *     of that write; the office's time is in the clocks);
+ *   - meta (hub_id, hub sequence counter, schema version), tokens, agents, receipts,
+ *     quarantine, skipped entries, held changes and flags.
+ *
+ * Conventions: functions return 0 on success and -1 on a storage failure; lookups
+ * return 1 when the thing is absent (out untouched). Strings passed in are borrowed
+ * for the call; callbacks get borrowed values valid during the callback only, and
+ * stop the scan by returning non-zero (that value is returned).
+ */
+#ifndef LK_HUB_STORE_H
+#define LK_HUB_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "merge.h"
+#include "schema.h"
+
+#define STORE_TOKEN_PREFIX 11 /* "lk_" + 8 characters: shown and used by `revoke` */
+
+enum store_token_kind { STORE_TOKEN_AGENT = 0, STORE_TOKEN_VIEWER = 1 };
+
+struct store_token {
+	char hash[65];                  /* SHA-256 of the token, hex */
+	char prefix[STORE_TOKEN_PREFIX + 1];
+	enum store_token_kind kind;
+	char unit_id[37];               /* "" for viewers */
+	char name[64];
+	char agent_id[37];              /* "" until the first hello */
+	int64_t created_ms;
+	int64_t revoked_ms;             /* 0 = active */
+	int fork_refused;               /* a fork was refused for the bound agent */
+	int rebound;                    /* the one re-binding (recover) was used */
+};
+
+struct store_agent {
+	char id[37];
+	char unit_id[37];
+	uint64_t acked;
+	char chain[65];                 /* chain(acked), hex */
+	int64_t first_seen_ms;
+	int64_t last_hello_ms;          /* hub time of the last hello */
+	int64_t last_changes_ms;        /* hub time of the last accepted change set */
+	int64_t wall_ms;                /* the laptop's wall time at the last hello */
+	int64_t offset_ms;              /* hub time - laptop wall time at the last hello */
+	int64_t pending;                /* unacknowledged entries reported */
+	char software[64];
+	char retired_to[37];            /* "" or the id that replaced it (recover) */
+};
+
+struct store_receipt {
+	char agent_id[37];
+	uint64_t seq_from, seq_to;
+	char chain_before[65], chain_after[65];
+	int64_t applied, quarantined, held, skipped;
+	int duplicate;
+	int64_t received_ms;
+};
+
+struct store_flag {
+	const char *table, *row_id, *kind, *field, *detail, *suggestion;
+};
+
+/* One office's counters for /v1/status. */
+struct store_agent_counts {
+	int64_t quarantined, skipped, held;
+};
+
+struct store_unit_info {
+	const char *id, *code, *name, *kind, *parent_id;
+};
+
+struct store {
+	const char *backend; /* "sqlite" */
+	void (*close)(struct store *s);
+
+	int (*begin)(struct store *s);     /* write transaction */
+	int (*commit)(struct store *s);    /* durable on return */
+	int (*rollback)(struct store *s);
+	int (*read_begin)(struct store *s); /* a consistent snapshot for reads */
+	int (*read_end)(struct store *s);
+	int (*savepoint)(struct store *s);
+	int (*savepoint_end)(struct store *s, int keep); /* keep=0 undoes since savepoint */
+
+	/* meta: text values by key. get: 0, 1 absent, -1. */
+	int (*meta_get)(struct store *s, const char *key, char *buf, size_t len);
+	int (*meta_set)(struct store *s, const char *key, const char *value);
+	/* Next hub sequence (within the write transaction). */
+	int (*next_hs)(struct store *s, uint64_t *hs);
+
+	/* Rows. row_read fills an initialised row (merge_row_init done by the caller with
+	 * the table and id) and returns 0, or 1 when absent. row_write inserts or replaces. */
+	int (*row_read)(struct store *s, struct merge_row *r);
+	int (*row_write)(struct store *s, const struct merge_row *r, uint64_t hs,
+			 int64_t recv_ms);
+	/* 1 when table holds row id inserted (tombstones count: the hub holds it), 0 not. */
+	int (*row_known)(struct store *s, const struct schema_table *t, const char *id);
+	/* Rows of t with _hs > after, in _hs order, at most limit; scope_json is a JSON
+	 * array of unit ids, or NULL for every row. For SCHEMA_PULL_ASSIGNEE tables a row
+	 * also matches when assignee_unit_id is in scope. */
+	int (*rows_after)(struct store *s, const struct schema_table *t, uint64_t after,
+			  const char *scope_json, size_t limit,
+			  int (*cb)(void *ctx, const struct merge_row *r, uint64_t hs), void *ctx);
+	/* Existing rows of t owned by units in scope_json (any order). */
+	int (*rows_owned)(struct store *s, const struct schema_table *t, const char *scope_json,
+			  int (*cb)(void *ctx, const struct merge_row *r), void *ctx);
+
+	/* Units. */
+	/* Parent links existing and valid on `today` (YYYY-MM-DD). */
+	int (*unit_links)(struct store *s, const char *today,
+			  int (*cb)(void *ctx, const char *unit, const char *parent), void *ctx);
+	/* Existing merge events (unit merged, successor, effective date). */
+	int (*unit_merges)(struct store *s,
+			   int (*cb)(void *ctx, const char *unit, const char *into, const char *on),
+			   void *ctx);
+	/* 1 when the unit is known (a unit row, a name or a parent link), 0 not. */
+	int (*unit_known)(struct store *s, const char *unit_id);
+	/* 1 when the unit was closed or merged on or before `on_date`; successor written
+	 * ("" when none). 0 open. */
+	int (*unit_closed)(struct store *s, const char *unit_id, const char *on_date,
+			   char successor[37]);
+	/* The unit valid today with official code `code`: 0 and id written, 1 absent. */
+	int (*unit_by_code)(struct store *s, const char *code, const char *today, char id[37]);
+	/* Every existing unit with its current name, code, kind and parent. */
+	int (*units_list)(struct store *s, const char *today,
+			  int (*cb)(void *ctx, const struct store_unit_info *u), void *ctx);
+
+	/* Tokens and agents. get: 0, 1 absent, -1. put inserts or replaces. */
+	int (*token_get)(struct store *s, const char *hash, struct store_token *out);
+	int (*token_put)(struct store *s, const struct store_token *t);
+	int (*tokens_list)(struct store *s, int (*cb)(void *ctx, const struct store_token *t),
+			   void *ctx);
+	int (*agent_get)(struct store *s, const char *id, struct store_agent *out);
+	int (*agent_put)(struct store *s, const struct store_agent *a);
+	int (*agents_list)(struct store *s, int (*cb)(void *ctx, const struct store_agent *a),
+			   void *ctx);
+	int (*agent_counts)(struct store *s, const char *agent_id, struct store_agent_counts *out);
+
+	/* What happened to change sets. */
+	int (*receipt_add)(struct store *s, const struct store_receipt *r);
+	/* The receipt of agent ending at seq_to: 0 (chain_after written), 1 absent. */
+	int (*receipt_chain_at)(struct store *s, const char *agent_id, uint64_t seq,
+				char chain[65]);
+	int (*quarantine_add)(struct store *s, const char *agent_id, uint64_t seq,
+			      const char *code, const char *table, const char *row_id,
+			      const char *field, const char *message, int64_t at_ms);
+	int (*skipped_add)(struct store *s, const char *agent_id, uint64_t seq,
+			   const char *hash_hex, const char *reason, int64_t at_ms);
+	int (*skipped_list)(struct store *s, const char *agent_id,
+			    int (*cb)(void *ctx, uint64_t seq, const char *reason), void *ctx);
+
+	/* Held changes: an entry whose owning unit is not known yet, kept as a one-entry
+	 * change set JSON with its schema version. */
+	int (*held_add)(struct store *s, const char *agent_id, uint64_t seq, const char *owner,
+			int schema, const char *json, int64_t at_ms);
+	int (*held_list)(struct store *s,
+			 int (*cb)(void *ctx, const char *agent_id, uint64_t seq, const char *owner,
+				   int schema, const char *json),
+			 void *ctx);
+	int (*held_remove)(struct store *s, const char *agent_id, uint64_t seq);
+
+	/* Flags outside the synced tables. flag_set replaces (table,row,kind,field). */
+	int (*flag_set)(struct store *s, const struct store_flag *f, int64_t at_ms);
+	/* Clears flags of a row of one kind (field NULL: every field). */
+	int (*flag_clear)(struct store *s, const char *table, const char *row_id,
+			  const char *kind);
+	/* Clears flags of one kind whose detail equals `detail` (a reference resolved). */
+	int (*flag_resolve)(struct store *s, const char *kind, const char *detail);
+	int (*flags_count)(struct store *s, const char *kind, int64_t *n);
+};
+
+/* Opens (create=0) an existing hub database or creates a new one (create=1: the file
+ * must not exist; the tables are made and a hub_id stored). 0 and *out set, or -1 with
+ * an English reason in err. Close with s->close(s). */
+int store_sqlite_open(const char *path, int create, struct store **out, char *err,
+		      size_t errlen);
+
+#endif

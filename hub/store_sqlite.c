@@ -1,0 +1,1121 @@
+/*
+ * store_sqlite.c — the SQLite back end of store.h (the only hub file that includes
+ * sqlite3.h).
+ *
+ * Durability: WAL with synchronous=FULL. Every COMMIT fsyncs the WAL before it
+ * returns, so a change set is durable when its answer is sent and survives kill -9
+ * or power loss; group commit (api.c) shares one fsync among many change sets, which
+ * is where the throughput comes from, so NORMAL's saving is not worth its risk.
+ *
+ * Synced tables are generated from schema_tables[]: declared columns (INTEGER for
+ * int/bool, TEXT otherwise) plus the metadata columns listed in store.h. Table and
+ * column names in SQL only ever come from schema_tables[]; every value is bound.
+ *
+ * Invariant: hub sequence numbers (_hs) strictly increase in commit order (one
+ * writer connection; the counter lives in hub_meta and is written before COMMIT).
+ * Owns: the sqlite3 connection and its cached statements.
+ */
+#include "store.h"
+
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ids.h"
+
+#define SQLITE_BUSY_TIMEOUT_MS 10000 /* readers wait for a checkpoint at most this long */
+#define SQL_MAX 8192                 /* longest generated statement */
+
+/* A row is existing when its insert beats its delete (hlc_order in SQL: clocks are
+ * below 2^63 so signed comparison is exact; writers compare as text). */
+#define EXISTS_SQL(p) "(" p "_ins_writer <> '' AND (" p "_del_writer = '' OR " p "_ins_clock > " p \
+	"_del_clock OR (" p "_ins_clock = " p "_del_clock AND " p "_ins_writer > " p "_del_writer)))"
+
+struct sqlite_store {
+	struct store base;
+	sqlite3 *db;
+	sqlite3_stmt **read_st;  /* per table: row by id */
+	sqlite3_stmt **write_st; /* per table: insert or replace */
+	uint64_t hs;             /* hub sequence, valid while in_tx */
+	int hs_dirty;
+	int in_tx;
+};
+
+static struct sqlite_store *S(struct store *s) { return (struct sqlite_store *)s; }
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int prep(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	return sqlite3_prepare_v2(S(s)->db, sql, -1, st, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+/* ---- DDL ---- */
+
+static size_t append(char *buf, size_t n, size_t cap, const char *fmt, const char *a)
+{
+	if (n >= cap)
+		return n;
+	int k = snprintf(buf + n, cap - n, fmt, a);
+	return k < 0 ? cap : n + (size_t)k;
+}
+
+static const char META_DDL[] =
+	"CREATE TABLE IF NOT EXISTS hub_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS hub_token(hash TEXT PRIMARY KEY, prefix TEXT NOT NULL,"
+	" kind INTEGER NOT NULL, unit_id TEXT NOT NULL, name TEXT NOT NULL, agent_id TEXT NOT NULL,"
+	" created_ms INTEGER NOT NULL, revoked_ms INTEGER NOT NULL, fork_refused INTEGER NOT NULL,"
+	" rebound INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS hub_token_agent ON hub_token(agent_id);"
+	"CREATE TABLE IF NOT EXISTS hub_agent(id TEXT PRIMARY KEY, unit_id TEXT NOT NULL,"
+	" acked INTEGER NOT NULL, chain TEXT NOT NULL, first_seen_ms INTEGER NOT NULL,"
+	" last_hello_ms INTEGER NOT NULL, last_changes_ms INTEGER NOT NULL, wall_ms INTEGER NOT NULL,"
+	" offset_ms INTEGER NOT NULL, pending INTEGER NOT NULL, software TEXT NOT NULL,"
+	" retired_to TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS hub_receipt(id INTEGER PRIMARY KEY, agent_id TEXT NOT NULL,"
+	" seq_from INTEGER NOT NULL, seq_to INTEGER NOT NULL, chain_before TEXT NOT NULL,"
+	" chain_after TEXT NOT NULL, applied INTEGER NOT NULL, quarantined INTEGER NOT NULL,"
+	" held INTEGER NOT NULL, skipped INTEGER NOT NULL, duplicate INTEGER NOT NULL,"
+	" received_ms INTEGER NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS hub_receipt_agent ON hub_receipt(agent_id, seq_to);"
+	"CREATE TABLE IF NOT EXISTS hub_quarantine(agent_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" code TEXT NOT NULL, tbl TEXT, row_id TEXT, field TEXT, message TEXT, at_ms INTEGER NOT NULL,"
+	" PRIMARY KEY(agent_id, seq));"
+	"CREATE TABLE IF NOT EXISTS hub_skipped(agent_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" hash TEXT NOT NULL, reason TEXT NOT NULL, at_ms INTEGER NOT NULL, PRIMARY KEY(agent_id, seq));"
+	"CREATE TABLE IF NOT EXISTS hub_held(agent_id TEXT NOT NULL, seq INTEGER NOT NULL,"
+	" owner TEXT NOT NULL, schema INTEGER NOT NULL, json TEXT NOT NULL, at_ms INTEGER NOT NULL,"
+	" PRIMARY KEY(agent_id, seq));"
+	"CREATE TABLE IF NOT EXISTS hub_flag(tbl TEXT NOT NULL, row_id TEXT NOT NULL, kind TEXT NOT NULL,"
+	" field TEXT NOT NULL, detail TEXT, suggestion TEXT, at_ms INTEGER NOT NULL,"
+	" PRIMARY KEY(tbl, row_id, kind, field));"
+	"CREATE INDEX IF NOT EXISTS hub_flag_detail ON hub_flag(kind, detail);";
+
+/* Indexes the report and the unit tree rely on (report.h). */
+static const char REPORT_DDL[] =
+	"CREATE INDEX IF NOT EXISTS unit_name_of ON unit_name(of_unit);"
+	"CREATE INDEX IF NOT EXISTS unit_name_code ON unit_name(code);"
+	"CREATE INDEX IF NOT EXISTS unit_parent_of ON unit_parent(of_unit);"
+	"CREATE INDEX IF NOT EXISTS unit_event_of ON unit_event(of_unit);"
+	"CREATE INDEX IF NOT EXISTS meeting_kind ON meeting(kind, held_on);"
+	"CREATE INDEX IF NOT EXISTS meeting_branch_m ON meeting_branch(meeting_id);"
+	"CREATE INDEX IF NOT EXISTS meeting_branch_b ON meeting_branch(branch_id);"
+	"CREATE INDEX IF NOT EXISTS task_meeting ON task(meeting_id);"
+	"CREATE INDEX IF NOT EXISTS task_assignee ON task(assignee_unit_id);"
+	"CREATE INDEX IF NOT EXISTS volunteer_started ON volunteer(started_on);"
+	"CREATE INDEX IF NOT EXISTS volunteer_branch_v ON volunteer_branch(volunteer_id);"
+	"CREATE INDEX IF NOT EXISTS pilot_from ON pilot(valid_from);"
+	"CREATE INDEX IF NOT EXISTS role_person ON role(person_id, role);"
+	"CREATE INDEX IF NOT EXISTS role_role ON role(role, term_from);"
+	"CREATE INDEX IF NOT EXISTS insurance_person ON insurance_card(person_id);"
+	"CREATE INDEX IF NOT EXISTS support_on ON support(on_date);"
+	"CREATE INDEX IF NOT EXISTS party_on ON party(on_date);"
+	"CREATE INDEX IF NOT EXISTS year_record_year ON year_record(year);";
+
+static int create_tables(sqlite3 *db)
+{
+	if (exec_sql(db, META_DDL) != 0)
+		return -1;
+	for (size_t t = 0; t < schema_ntables; t++) {
+		const struct schema_table *tb = &schema_tables[t];
+		char sql[SQL_MAX];
+		size_t n = 0;
+		n = append(sql, n, sizeof sql, "CREATE TABLE IF NOT EXISTS \"%s\"(id TEXT PRIMARY KEY,"
+			   " unit_id TEXT NOT NULL", tb->name);
+		for (size_t c = 2; c < tb->ncolumns; c++) {
+			const struct schema_column *col = &tb->columns[c];
+			int integer = col->type == SCHEMA_INT || col->type == SCHEMA_BOOL;
+			n = append(sql, n, sizeof sql, ", \"%s\"", col->name);
+			n = append(sql, n, sizeof sql, "%s", integer ? " INTEGER" : " TEXT");
+		}
+		n = append(sql, n, sizeof sql, "%s",
+			   ", _ins_clock INTEGER NOT NULL, _ins_writer TEXT NOT NULL,"
+			   " _del_clock INTEGER NOT NULL, _del_writer TEXT NOT NULL,"
+			   " _clock INTEGER NOT NULL, _writer TEXT NOT NULL, _fc TEXT NOT NULL,"
+			   " _hs INTEGER NOT NULL, _recv_ms INTEGER NOT NULL);");
+		n = append(sql, n, sizeof sql, "CREATE INDEX IF NOT EXISTS \"%s_hs\"", tb->name);
+		n = append(sql, n, sizeof sql, " ON \"%s\"(_hs);", tb->name);
+		n = append(sql, n, sizeof sql, "CREATE INDEX IF NOT EXISTS \"%s_unit\"", tb->name);
+		n = append(sql, n, sizeof sql, " ON \"%s\"(unit_id);", tb->name);
+		if (n >= sizeof sql || exec_sql(db, sql) != 0)
+			return -1;
+	}
+	return exec_sql(db, REPORT_DDL);
+}
+
+/* Column list "unit_id, c2, …, _ins_clock, … _fc" shared by read and scans. */
+static size_t row_columns(char *sql, size_t n, size_t cap, const struct schema_table *tb)
+{
+	n = append(sql, n, cap, "%s", "unit_id");
+	for (size_t c = 2; c < tb->ncolumns; c++)
+		n = append(sql, n, cap, ", \"%s\"", tb->columns[c].name);
+	return append(sql, n, cap, "%s",
+		      ", _ins_clock, _ins_writer, _del_clock, _del_writer, _clock, _writer, _fc");
+}
+
+static int prepare_rows(struct sqlite_store *ss)
+{
+	ss->read_st = calloc(schema_ntables, sizeof *ss->read_st);
+	ss->write_st = calloc(schema_ntables, sizeof *ss->write_st);
+	if (!ss->read_st || !ss->write_st)
+		return -1;
+	for (size_t t = 0; t < schema_ntables; t++) {
+		const struct schema_table *tb = &schema_tables[t];
+		char sql[SQL_MAX];
+		size_t n = append(sql, 0, sizeof sql, "%s", "SELECT ");
+		n = row_columns(sql, n, sizeof sql, tb);
+		n = append(sql, n, sizeof sql, " FROM \"%s\" WHERE id = ?1", tb->name);
+		if (n >= sizeof sql || prep(&ss->base, sql, &ss->read_st[t]) != 0)
+			return -1;
+		n = append(sql, 0, sizeof sql, "INSERT OR REPLACE INTO \"%s\"(id, ", tb->name);
+		n = row_columns(sql, n, sizeof sql, tb);
+		n = append(sql, n, sizeof sql, "%s", ", _hs, _recv_ms) VALUES(?");
+		for (size_t c = 1; c < tb->ncolumns + 9; c++)
+			n = append(sql, n, sizeof sql, "%s", ",?");
+		n = append(sql, n, sizeof sql, "%s", ")");
+		if (n >= sizeof sql || prep(&ss->base, sql, &ss->write_st[t]) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static size_t table_index(const struct schema_table *t)
+{
+	return (size_t)(t - schema_tables);
+}
+
+/* ---- transactions ---- */
+
+static int meta_get_u64(struct store *s, const char *key, uint64_t *out);
+
+static int st_begin(struct store *s)
+{
+	if (exec_sql(S(s)->db, "BEGIN IMMEDIATE") != 0)
+		return -1;
+	if (meta_get_u64(s, "hs", &S(s)->hs) != 0) {
+		exec_sql(S(s)->db, "ROLLBACK");
+		return -1;
+	}
+	S(s)->in_tx = 1;
+	S(s)->hs_dirty = 0;
+	return 0;
+}
+
+static int st_commit(struct store *s)
+{
+	int rc = -1;
+	if (S(s)->hs_dirty) {
+		char v[32];
+		snprintf(v, sizeof v, "%" PRIu64, S(s)->hs);
+		if (s->meta_set(s, "hs", v) != 0)
+			goto done;
+	}
+	rc = exec_sql(S(s)->db, "COMMIT");
+done:
+	if (rc != 0)
+		exec_sql(S(s)->db, "ROLLBACK");
+	S(s)->in_tx = 0;
+	return rc;
+}
+
+static int st_rollback(struct store *s)
+{
+	S(s)->in_tx = 0;
+	return exec_sql(S(s)->db, "ROLLBACK");
+}
+
+static int st_read_begin(struct store *s) { return exec_sql(S(s)->db, "BEGIN"); }
+static int st_read_end(struct store *s) { return exec_sql(S(s)->db, "COMMIT"); }
+
+static int st_savepoint(struct store *s) { return exec_sql(S(s)->db, "SAVEPOINT cs"); }
+
+static int st_savepoint_end(struct store *s, int keep)
+{
+	if (!keep && exec_sql(S(s)->db, "ROLLBACK TO cs") != 0)
+		return -1;
+	return exec_sql(S(s)->db, "RELEASE cs");
+}
+
+/* ---- meta ---- */
+
+static int st_meta_get(struct store *s, const char *key, char *buf, size_t len)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT value FROM hub_meta WHERE key = ?1", &st) != 0)
+		return -1;
+	bind_text(st, 1, key);
+	int rc = sqlite3_step(st);
+	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	if (out == 0)
+		copy_col(buf, len, st, 0);
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int st_meta_set(struct store *s, const char *key, const char *value)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_meta(key, value) VALUES(?1, ?2)", &st) != 0)
+		return -1;
+	bind_text(st, 1, key);
+	bind_text(st, 2, value);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int meta_get_u64(struct store *s, const char *key, uint64_t *out)
+{
+	char buf[32];
+	int rc = st_meta_get(s, key, buf, sizeof buf);
+	if (rc < 0)
+		return -1;
+	*out = rc == 1 ? 0 : strtoull(buf, NULL, 10);
+	return 0;
+}
+
+static int st_next_hs(struct store *s, uint64_t *hs)
+{
+	if (!S(s)->in_tx)
+		return -1;
+	*hs = ++S(s)->hs;
+	S(s)->hs_dirty = 1;
+	return 0;
+}
+
+/* ---- rows ---- */
+
+static int bind_value(sqlite3_stmt *st, int i, const struct value *v)
+{
+	switch (v->kind) {
+	case VALUE_INT:
+	case VALUE_BOOL:
+		return sqlite3_bind_int64(st, i, v->i);
+	case VALUE_TEXT:
+		return sqlite3_bind_text(st, i, v->s, (int)v->len, SQLITE_TRANSIENT);
+	default:
+		return sqlite3_bind_null(st, i);
+	}
+}
+
+/* Loads a row from st starting at column `at` (the layout of row_columns). */
+static int load_row(sqlite3_stmt *st, int at, struct merge_row *r)
+{
+	const struct schema_table *tb = r->t;
+	copy_col(r->owner, sizeof r->owner, st, at);
+	for (size_t c = 2; c < tb->ncolumns; c++) {
+		int i = at + (int)c - 1;
+		struct value v = { .kind = VALUE_NULL };
+		switch (sqlite3_column_type(st, i)) {
+		case SQLITE_INTEGER:
+			v.kind = VALUE_INT;
+			v.i = sqlite3_column_int64(st, i);
+			break;
+		case SQLITE_TEXT:
+			v.kind = VALUE_TEXT;
+			v.s = (const char *)sqlite3_column_text(st, i);
+			v.len = (size_t)sqlite3_column_bytes(st, i);
+			break;
+		default:
+			break;
+		}
+		if (merge_cell_set(r, c, &v, 0, "") != 0)
+			return -1;
+	}
+	int m = at + (int)tb->ncolumns - 1;
+	r->ins_clock = (uint64_t)sqlite3_column_int64(st, m);
+	copy_col(r->ins_writer, sizeof r->ins_writer, st, m + 1);
+	r->del_clock = (uint64_t)sqlite3_column_int64(st, m + 2);
+	copy_col(r->del_writer, sizeof r->del_writer, st, m + 3);
+	char writer[MERGE_WRITER_MAX];
+	copy_col(writer, sizeof writer, st, m + 5);
+	return merge_fc_decode(r, (uint64_t)sqlite3_column_int64(st, m + 4), writer,
+			       (const char *)sqlite3_column_text(st, m + 6));
+}
+
+static int st_row_read(struct store *s, struct merge_row *r)
+{
+	sqlite3_stmt *st = S(s)->read_st[table_index(r->t)];
+	sqlite3_reset(st);
+	bind_text(st, 1, r->id);
+	int rc = sqlite3_step(st);
+	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	if (out == 0 && load_row(st, 0, r) != 0)
+		out = -1;
+	sqlite3_reset(st);
+	return out;
+}
+
+static int st_row_write(struct store *s, const struct merge_row *r, uint64_t hs, int64_t recv_ms)
+{
+	const struct schema_table *tb = r->t;
+	sqlite3_stmt *st = S(s)->write_st[table_index(tb)];
+	char *fc = merge_fc_encode(r);
+	if (!fc)
+		return -1;
+	uint64_t rc_clock;
+	char rw[MERGE_WRITER_MAX];
+	merge_row_clock(r, &rc_clock, rw);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	int i = 1;
+	bind_text(st, i++, r->id);
+	bind_text(st, i++, r->owner);
+	for (size_t c = 2; c < tb->ncolumns; c++)
+		bind_value(st, i++, &r->cells[c].v);
+	sqlite3_bind_int64(st, i++, (int64_t)r->ins_clock);
+	bind_text(st, i++, r->ins_writer);
+	sqlite3_bind_int64(st, i++, (int64_t)r->del_clock);
+	bind_text(st, i++, r->del_writer);
+	sqlite3_bind_int64(st, i++, (int64_t)rc_clock);
+	bind_text(st, i++, rw);
+	sqlite3_bind_text(st, i++, fc, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, i++, (int64_t)hs);
+	sqlite3_bind_int64(st, i++, recv_ms);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_reset(st);
+	free(fc);
+	return rc;
+}
+
+static int st_row_known(struct store *s, const struct schema_table *t, const char *id)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\" WHERE id = ?1 AND _ins_writer <> ''", t->name);
+	sqlite3_stmt *st;
+	if (prep(s, sql, &st) != 0)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = sqlite3_step(st);
+	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int has_assignee(const struct schema_table *t)
+{
+	return t->pull == SCHEMA_PULL_ASSIGNEE && schema_column_find(t, "assignee_unit_id", 1);
+}
+
+static int scan_rows(struct store *s, const struct schema_table *tb, sqlite3_stmt *st,
+		     int with_hs, int (*cb_hs)(void *, const struct merge_row *, uint64_t),
+		     int (*cb)(void *, const struct merge_row *), void *ctx)
+{
+	int out = 0;
+	(void)s;
+	for (;;) {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			break;
+		if (rc != SQLITE_ROW) {
+			out = -1;
+			break;
+		}
+		struct merge_row r;
+		const unsigned char *id = sqlite3_column_text(st, 0);
+		if (merge_row_init(&r, tb, id ? (const char *)id : "", NULL) != 0) {
+			out = -1;
+			break;
+		}
+		if (load_row(st, 1, &r) != 0) {
+			merge_row_release(&r);
+			out = -1;
+			break;
+		}
+		int m = 1 + (int)tb->ncolumns - 1 + 7;
+		out = with_hs ? cb_hs(ctx, &r, (uint64_t)sqlite3_column_int64(st, m)) : cb(ctx, &r);
+		merge_row_release(&r);
+		if (out)
+			break;
+	}
+	return out;
+}
+
+static int st_rows_after(struct store *s, const struct schema_table *tb, uint64_t after,
+			 const char *scope_json, size_t limit,
+			 int (*cb)(void *, const struct merge_row *, uint64_t), void *ctx)
+{
+	char sql[SQL_MAX];
+	size_t n = append(sql, 0, sizeof sql, "%s", "SELECT id, ");
+	n = row_columns(sql, n, sizeof sql, tb);
+	n = append(sql, n, sizeof sql, ", _hs FROM \"%s\" WHERE _hs > ?1", tb->name);
+	if (scope_json) {
+		n = append(sql, n, sizeof sql, "%s",
+			   " AND (unit_id IN (SELECT value FROM json_each(?2))");
+		if (has_assignee(tb))
+			n = append(sql, n, sizeof sql, "%s",
+				   " OR assignee_unit_id IN (SELECT value FROM json_each(?2))");
+		n = append(sql, n, sizeof sql, "%s", ")");
+	}
+	n = append(sql, n, sizeof sql, "%s", " ORDER BY _hs LIMIT ?3");
+	sqlite3_stmt *st;
+	if (n >= sizeof sql || prep(s, sql, &st) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, (int64_t)after);
+	if (scope_json)
+		bind_text(st, 2, scope_json);
+	sqlite3_bind_int64(st, 3, (int64_t)limit);
+	int rc = scan_rows(s, tb, st, 1, cb, NULL, ctx);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int st_rows_owned(struct store *s, const struct schema_table *tb, const char *scope_json,
+			 int (*cb)(void *, const struct merge_row *), void *ctx)
+{
+	char sql[SQL_MAX];
+	size_t n = append(sql, 0, sizeof sql, "%s", "SELECT id, ");
+	n = row_columns(sql, n, sizeof sql, tb);
+	n = append(sql, n, sizeof sql, ", _hs FROM \"%s\" WHERE unit_id IN"
+		   " (SELECT value FROM json_each(?1)) AND " EXISTS_SQL(""), tb->name);
+	sqlite3_stmt *st;
+	if (n >= sizeof sql || prep(s, sql, &st) != 0)
+		return -1;
+	bind_text(st, 1, scope_json);
+	int rc = scan_rows(s, tb, st, 0, NULL, cb, ctx);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* ---- units ---- */
+
+static int st_unit_links(struct store *s, const char *today,
+			 int (*cb)(void *, const char *, const char *), void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT of_unit, parent_id FROM unit_parent WHERE " EXISTS_SQL("")
+		 " AND valid_from <= ?1 AND (valid_to IS NULL OR valid_to >= ?1)", &st) != 0)
+		return -1;
+	bind_text(st, 1, today);
+	int out = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *u = (const char *)sqlite3_column_text(st, 0);
+		const char *p = (const char *)sqlite3_column_text(st, 1);
+		if (u && p && (out = cb(ctx, u, p)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int st_unit_merges(struct store *s, int (*cb)(void *, const char *, const char *, const char *),
+			  void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT of_unit, other_unit, effective_on FROM unit_event WHERE " EXISTS_SQL("")
+		 " AND kind = 'merge' AND other_unit IS NOT NULL", &st) != 0)
+		return -1;
+	int out = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *u = (const char *)sqlite3_column_text(st, 0);
+		const char *o = (const char *)sqlite3_column_text(st, 1);
+		const char *d = (const char *)sqlite3_column_text(st, 2);
+		if (u && o && (out = cb(ctx, u, o, d ? d : "")) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int st_unit_known(struct store *s, const char *unit_id)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT 1 FROM unit WHERE id = ?1 AND _ins_writer <> ''", &st) != 0)
+		return -1;
+	bind_text(st, 1, unit_id);
+	int rc = sqlite3_step(st);
+	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int st_unit_closed(struct store *s, const char *unit_id, const char *on_date,
+			  char successor[37])
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT other_unit FROM unit_event WHERE " EXISTS_SQL("")
+		 " AND of_unit = ?1 AND kind IN ('close', 'merge') AND effective_on <= ?2"
+		 " ORDER BY effective_on LIMIT 1", &st) != 0)
+		return -1;
+	bind_text(st, 1, unit_id);
+	bind_text(st, 2, on_date);
+	int rc = sqlite3_step(st);
+	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	if (out == 1)
+		copy_col(successor, 37, st, 0);
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int st_unit_by_code(struct store *s, const char *code, const char *today, char id[37])
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT of_unit FROM unit_name WHERE " EXISTS_SQL("")
+		 " AND code = ?1 AND valid_from <= ?2 AND (valid_to IS NULL OR valid_to >= ?2)"
+		 " ORDER BY valid_from DESC LIMIT 1", &st) != 0)
+		return -1;
+	bind_text(st, 1, code);
+	bind_text(st, 2, today);
+	int rc = sqlite3_step(st);
+	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	if (out == 0)
+		copy_col(id, 37, st, 0);
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int st_units_list(struct store *s, const char *today,
+			 int (*cb)(void *, const struct store_unit_info *), void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT u.id, n.code, n.name, n.kind, p.parent_id FROM unit u"
+		 " LEFT JOIN unit_name n ON n.of_unit = u.id AND " EXISTS_SQL("n.")
+		 " AND n.valid_from <= ?1 AND (n.valid_to IS NULL OR n.valid_to >= ?1)"
+		 " LEFT JOIN unit_parent p ON p.of_unit = u.id AND " EXISTS_SQL("p.")
+		 " AND p.valid_from <= ?1 AND (p.valid_to IS NULL OR p.valid_to >= ?1)"
+		 " WHERE " EXISTS_SQL("u.") " ORDER BY n.code, u.id", &st) != 0)
+		return -1;
+	bind_text(st, 1, today);
+	int out = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_unit_info u = {
+			(const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
+			(const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3),
+			(const char *)sqlite3_column_text(st, 4),
+		};
+		if ((out = cb(ctx, &u)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* ---- tokens and agents ---- */
+
+#define TOKEN_COLS "hash, prefix, kind, unit_id, name, agent_id, created_ms, revoked_ms, fork_refused, rebound"
+
+static void token_load(sqlite3_stmt *st, struct store_token *t)
+{
+	memset(t, 0, sizeof *t);
+	copy_col(t->hash, sizeof t->hash, st, 0);
+	copy_col(t->prefix, sizeof t->prefix, st, 1);
+	t->kind = sqlite3_column_int(st, 2) ? STORE_TOKEN_VIEWER : STORE_TOKEN_AGENT;
+	copy_col(t->unit_id, sizeof t->unit_id, st, 3);
+	copy_col(t->name, sizeof t->name, st, 4);
+	copy_col(t->agent_id, sizeof t->agent_id, st, 5);
+	t->created_ms = sqlite3_column_int64(st, 6);
+	t->revoked_ms = sqlite3_column_int64(st, 7);
+	t->fork_refused = sqlite3_column_int(st, 8);
+	t->rebound = sqlite3_column_int(st, 9);
+}
+
+static int st_token_get(struct store *s, const char *hash, struct store_token *out)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT " TOKEN_COLS " FROM hub_token WHERE hash = ?1", &st) != 0)
+		return -1;
+	bind_text(st, 1, hash);
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	if (r == 0)
+		token_load(st, out);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int st_token_put(struct store *s, const struct store_token *t)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_token(" TOKEN_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+		 &st) != 0)
+		return -1;
+	bind_text(st, 1, t->hash);
+	bind_text(st, 2, t->prefix);
+	sqlite3_bind_int(st, 3, t->kind == STORE_TOKEN_VIEWER);
+	bind_text(st, 4, t->unit_id);
+	bind_text(st, 5, t->name);
+	bind_text(st, 6, t->agent_id);
+	sqlite3_bind_int64(st, 7, t->created_ms);
+	sqlite3_bind_int64(st, 8, t->revoked_ms);
+	sqlite3_bind_int(st, 9, t->fork_refused);
+	sqlite3_bind_int(st, 10, t->rebound);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int st_tokens_list(struct store *s, int (*cb)(void *, const struct store_token *), void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT " TOKEN_COLS " FROM hub_token ORDER BY created_ms, prefix", &st) != 0)
+		return -1;
+	int out = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_token t;
+		token_load(st, &t);
+		if ((out = cb(ctx, &t)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
+	sqlite3_finalize(st);
+	return out;
+}
+
+#define AGENT_COLS "id, unit_id, acked, chain, first_seen_ms, last_hello_ms, last_changes_ms," \
+	" wall_ms, offset_ms, pending, software, retired_to"
+
+static void agent_load(sqlite3_stmt *st, struct store_agent *a)
+{
+	memset(a, 0, sizeof *a);
+	copy_col(a->id, sizeof a->id, st, 0);
+	copy_col(a->unit_id, sizeof a->unit_id, st, 1);
+	a->acked = (uint64_t)sqlite3_column_int64(st, 2);
+	copy_col(a->chain, sizeof a->chain, st, 3);
+	a->first_seen_ms = sqlite3_column_int64(st, 4);
+	a->last_hello_ms = sqlite3_column_int64(st, 5);
+	a->last_changes_ms = sqlite3_column_int64(st, 6);
+	a->wall_ms = sqlite3_column_int64(st, 7);
+	a->offset_ms = sqlite3_column_int64(st, 8);
+	a->pending = sqlite3_column_int64(st, 9);
+	copy_col(a->software, sizeof a->software, st, 10);
+	copy_col(a->retired_to, sizeof a->retired_to, st, 11);
+}
+
+static int st_agent_get(struct store *s, const char *id, struct store_agent *out)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT " AGENT_COLS " FROM hub_agent WHERE id = ?1", &st) != 0)
+		return -1;
+	bind_text(st, 1, id);
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	if (r == 0)
+		agent_load(st, out);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int st_agent_put(struct store *s, const struct store_agent *a)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_agent(" AGENT_COLS ")"
+		 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)", &st) != 0)
+		return -1;
+	bind_text(st, 1, a->id);
+	bind_text(st, 2, a->unit_id);
+	sqlite3_bind_int64(st, 3, (int64_t)a->acked);
+	bind_text(st, 4, a->chain);
+	sqlite3_bind_int64(st, 5, a->first_seen_ms);
+	sqlite3_bind_int64(st, 6, a->last_hello_ms);
+	sqlite3_bind_int64(st, 7, a->last_changes_ms);
+	sqlite3_bind_int64(st, 8, a->wall_ms);
+	sqlite3_bind_int64(st, 9, a->offset_ms);
+	sqlite3_bind_int64(st, 10, a->pending);
+	bind_text(st, 11, a->software);
+	bind_text(st, 12, a->retired_to);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int st_agents_list(struct store *s, int (*cb)(void *, const struct store_agent *), void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT " AGENT_COLS " FROM hub_agent ORDER BY unit_id, first_seen_ms", &st) != 0)
+		return -1;
+	int out = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_agent a;
+		agent_load(st, &a);
+		if ((out = cb(ctx, &a)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int count_of(struct store *s, const char *sql, const char *agent, int64_t *out)
+{
+	sqlite3_stmt *st;
+	if (prep(s, sql, &st) != 0)
+		return -1;
+	bind_text(st, 1, agent);
+	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+	if (rc == 0)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int st_agent_counts(struct store *s, const char *agent_id, struct store_agent_counts *out)
+{
+	if (count_of(s, "SELECT count(*) FROM hub_quarantine WHERE agent_id = ?1", agent_id,
+		     &out->quarantined) != 0 ||
+	    count_of(s, "SELECT count(*) FROM hub_skipped WHERE agent_id = ?1", agent_id,
+		     &out->skipped) != 0 ||
+	    count_of(s, "SELECT count(*) FROM hub_held WHERE agent_id = ?1", agent_id,
+		     &out->held) != 0)
+		return -1;
+	return 0;
+}
+
+/* ---- records ---- */
+
+static int st_receipt_add(struct store *s, const struct store_receipt *r)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT INTO hub_receipt(agent_id, seq_from, seq_to, chain_before, chain_after,"
+		 " applied, quarantined, held, skipped, duplicate, received_ms)"
+		 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)", &st) != 0)
+		return -1;
+	bind_text(st, 1, r->agent_id);
+	sqlite3_bind_int64(st, 2, (int64_t)r->seq_from);
+	sqlite3_bind_int64(st, 3, (int64_t)r->seq_to);
+	bind_text(st, 4, r->chain_before);
+	bind_text(st, 5, r->chain_after);
+	sqlite3_bind_int64(st, 6, r->applied);
+	sqlite3_bind_int64(st, 7, r->quarantined);
+	sqlite3_bind_int64(st, 8, r->held);
+	sqlite3_bind_int64(st, 9, r->skipped);
+	sqlite3_bind_int(st, 10, r->duplicate);
+	sqlite3_bind_int64(st, 11, r->received_ms);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int st_receipt_chain_at(struct store *s, const char *agent_id, uint64_t seq, char chain[65])
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT chain_after FROM hub_receipt WHERE agent_id = ?1 AND seq_to = ?2"
+		 " UNION ALL SELECT chain_before FROM hub_receipt WHERE agent_id = ?1 AND seq_from = ?2 + 1"
+		 " LIMIT 1", &st) != 0)
+		return -1;
+	bind_text(st, 1, agent_id);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	int rc = sqlite3_step(st);
+	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	if (out == 0)
+		copy_col(chain, 65, st, 0);
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int st_quarantine_add(struct store *s, const char *agent_id, uint64_t seq, const char *code,
+			     const char *table, const char *row_id, const char *field,
+			     const char *message, int64_t at_ms)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_quarantine(agent_id, seq, code, tbl, row_id, field,"
+		 " message, at_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)", &st) != 0)
+		return -1;
+	bind_text(st, 1, agent_id);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	bind_text(st, 3, code);
+	bind_text(st, 4, table);
+	bind_text(st, 5, row_id);
+	bind_text(st, 6, field);
+	bind_text(st, 7, message);
+	sqlite3_bind_int64(st, 8, at_ms);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int st_skipped_add(struct store *s, const char *agent_id, uint64_t seq, const char *hash_hex,
+			  const char *reason, int64_t at_ms)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_skipped(agent_id, seq, hash, reason, at_ms)"
+		 " VALUES(?1,?2,?3,?4,?5)", &st) != 0)
+		return -1;
+	bind_text(st, 1, agent_id);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	bind_text(st, 3, hash_hex);
+	bind_text(st, 4, reason);
+	sqlite3_bind_int64(st, 5, at_ms);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int st_skipped_list(struct store *s, const char *agent_id,
+			   int (*cb)(void *, uint64_t, const char *), void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT seq, reason FROM hub_skipped WHERE agent_id = ?1 ORDER BY seq", &st) != 0)
+		return -1;
+	bind_text(st, 1, agent_id);
+	int out = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *reason = (const char *)sqlite3_column_text(st, 1);
+		if ((out = cb(ctx, (uint64_t)sqlite3_column_int64(st, 0), reason ? reason : "")) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int st_held_add(struct store *s, const char *agent_id, uint64_t seq, const char *owner,
+		       int schema, const char *json, int64_t at_ms)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_held(agent_id, seq, owner, schema, json, at_ms)"
+		 " VALUES(?1,?2,?3,?4,?5,?6)", &st) != 0)
+		return -1;
+	bind_text(st, 1, agent_id);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	bind_text(st, 3, owner);
+	sqlite3_bind_int(st, 4, schema);
+	bind_text(st, 5, json);
+	sqlite3_bind_int64(st, 6, at_ms);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int st_held_list(struct store *s,
+			int (*cb)(void *, const char *, uint64_t, const char *, int, const char *),
+			void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT agent_id, seq, owner, schema, json FROM hub_held ORDER BY at_ms, agent_id, seq",
+		 &st) != 0)
+		return -1;
+	int out = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out = cb(ctx, (const char *)sqlite3_column_text(st, 0),
+			 (uint64_t)sqlite3_column_int64(st, 1), (const char *)sqlite3_column_text(st, 2),
+			 sqlite3_column_int(st, 3), (const char *)sqlite3_column_text(st, 4));
+		if (out)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int st_held_remove(struct store *s, const char *agent_id, uint64_t seq)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "DELETE FROM hub_held WHERE agent_id = ?1 AND seq = ?2", &st) != 0)
+		return -1;
+	bind_text(st, 1, agent_id);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int st_flag_set(struct store *s, const struct store_flag *f, int64_t at_ms)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_flag(tbl, row_id, kind, field, detail, suggestion, at_ms)"
+		 " VALUES(?1,?2,?3,?4,?5,?6,?7)", &st) != 0)
+		return -1;
+	bind_text(st, 1, f->table);
+	bind_text(st, 2, f->row_id);
+	bind_text(st, 3, f->kind);
+	bind_text(st, 4, f->field ? f->field : "");
+	bind_text(st, 5, f->detail);
+	bind_text(st, 6, f->suggestion);
+	sqlite3_bind_int64(st, 7, at_ms);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int st_flag_clear(struct store *s, const char *table, const char *row_id, const char *kind)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "DELETE FROM hub_flag WHERE tbl = ?1 AND row_id = ?2 AND kind = ?3", &st) != 0)
+		return -1;
+	bind_text(st, 1, table);
+	bind_text(st, 2, row_id);
+	bind_text(st, 3, kind);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int st_flag_resolve(struct store *s, const char *kind, const char *detail)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "DELETE FROM hub_flag WHERE kind = ?1 AND detail = ?2", &st) != 0)
+		return -1;
+	bind_text(st, 1, kind);
+	bind_text(st, 2, detail);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int st_flags_count(struct store *s, const char *kind, int64_t *n)
+{
+	return count_of(s, "SELECT count(*) FROM hub_flag WHERE kind = ?1", kind, n);
+}
+
+/* ---- open and close ---- */
+
+static void st_close(struct store *s)
+{
+	if (!s)
+		return;
+	struct sqlite_store *ss = S(s);
+	for (size_t t = 0; t < schema_ntables; t++) {
+		if (ss->read_st)
+			sqlite3_finalize(ss->read_st[t]);
+		if (ss->write_st)
+			sqlite3_finalize(ss->write_st[t]);
+	}
+	free(ss->read_st);
+	free(ss->write_st);
+	sqlite3_close(ss->db);
+	free(ss);
+}
+
+static const struct store sqlite_ops = {
+	.backend = "sqlite",
+	.close = st_close,
+	.begin = st_begin,
+	.commit = st_commit,
+	.rollback = st_rollback,
+	.read_begin = st_read_begin,
+	.read_end = st_read_end,
+	.savepoint = st_savepoint,
+	.savepoint_end = st_savepoint_end,
+	.meta_get = st_meta_get,
+	.meta_set = st_meta_set,
+	.next_hs = st_next_hs,
+	.row_read = st_row_read,
+	.row_write = st_row_write,
+	.row_known = st_row_known,
+	.rows_after = st_rows_after,
+	.rows_owned = st_rows_owned,
+	.unit_links = st_unit_links,
+	.unit_merges = st_unit_merges,
+	.unit_known = st_unit_known,
+	.unit_closed = st_unit_closed,
+	.unit_by_code = st_unit_by_code,
+	.units_list = st_units_list,
+	.token_get = st_token_get,
+	.token_put = st_token_put,
+	.tokens_list = st_tokens_list,
+	.agent_get = st_agent_get,
+	.agent_put = st_agent_put,
+	.agents_list = st_agents_list,
+	.agent_counts = st_agent_counts,
+	.receipt_add = st_receipt_add,
+	.receipt_chain_at = st_receipt_chain_at,
+	.quarantine_add = st_quarantine_add,
+	.skipped_add = st_skipped_add,
+	.skipped_list = st_skipped_list,
+	.held_add = st_held_add,
+	.held_list = st_held_list,
+	.held_remove = st_held_remove,
+	.flag_set = st_flag_set,
+	.flag_clear = st_flag_clear,
+	.flag_resolve = st_flag_resolve,
+	.flags_count = st_flags_count,
+};
+
+int store_sqlite_open(const char *path, int create, struct store **out, char *err, size_t errlen)
+{
+	struct sqlite_store *ss = NULL;
+	struct stat sb;
+	int exists = stat(path, &sb) == 0;
+	if (create && exists) {
+		snprintf(err, errlen, "cannot create '%s': file exists", path);
+		return -1;
+	}
+	if (!create && !exists) {
+		snprintf(err, errlen, "cannot open '%s': no such database (run `lienket-hub init`)", path);
+		return -1;
+	}
+	ss = calloc(1, sizeof *ss);
+	if (!ss) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ss->base = sqlite_ops;
+	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+	if (sqlite3_open_v2(path, &ss->db, flags, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open '%s': %s", path,
+			 ss->db ? sqlite3_errmsg(ss->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(ss->db, SQLITE_BUSY_TIMEOUT_MS);
+	if (exec_sql(ss->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;") != 0) {
+		snprintf(err, errlen, "cannot set WAL mode on '%s': %s", path, sqlite3_errmsg(ss->db));
+		goto fail;
+	}
+	if (create) {
+		char hub_id[IDS_UUID_TEXT];
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (ids_uuid7((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000, hub_id) != 0) {
+			snprintf(err, errlen, "cannot make a hub id: random source failed");
+			goto fail;
+		}
+		char ver[16];
+		snprintf(ver, sizeof ver, "%d", SCHEMA_VERSION);
+		if (exec_sql(ss->db, "BEGIN") != 0 || create_tables(ss->db) != 0 ||
+		    st_meta_set(&ss->base, "hub_id", hub_id) != 0 ||
+		    st_meta_set(&ss->base, "schema", ver) != 0 || st_meta_set(&ss->base, "hs", "0") != 0 ||
+		    exec_sql(ss->db, "COMMIT") != 0) {
+			snprintf(err, errlen, "cannot create tables in '%s': %s", path, sqlite3_errmsg(ss->db));
+			goto fail;
+		}
+	} else {
+		char buf[40];
+		if (st_meta_get(&ss->base, "hub_id", buf, sizeof buf) != 0) {
+			snprintf(err, errlen, "'%s' is not a lienket hub database", path);
+			goto fail;
+		}
+	}
+	if (prepare_rows(ss) != 0) {
+		snprintf(err, errlen, "cannot prepare statements on '%s': %s", path, sqlite3_errmsg(ss->db));
+		goto fail;
+	}
+	*out = &ss->base;
+	return 0;
+fail:
+	st_close(&ss->base);
+	if (create)
+		unlink(path);
+	return -1;
+}
