@@ -288,7 +288,8 @@ static void dset_store(struct ctx *c, struct dset *d, int number, size_t m, int 
 		       int of_side)
 {
 	struct report_figure *f = &c->r->figures[number - 1];
-	qsort(d->v, d->n, sizeof *d->v, cmp_ditem);
+	if (d->n > 1)
+		qsort(d->v, d->n, sizeof *d->v, cmp_ditem);
 	for (size_t i = 0; i < d->n; i++) {
 		struct report_cell *x = cell_at(f, d->v[i].row, m, col);
 		if (d->v[i].split)

@@ -390,7 +390,8 @@ int unittree_children(const struct unittree *t, const char *unit_id, const char 
 		tmp[k].name = nm ? nm->name : NULL;
 		k++;
 	}
-	qsort(tmp, k, sizeof *tmp, cmp_child);
+	if (k > 1)
+		qsort(tmp, k, sizeof *tmp, cmp_child);
 	ids = malloc((k ? k : 1) * sizeof *ids);
 	if (!ids)
 		goto done;
