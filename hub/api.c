@@ -828,7 +828,8 @@ static void handle_pull(struct ctx *c)
 				  (size_t)limit + 1, collect_cand, &C) != 0)
 			goto fail_read;
 	}
-	qsort(C.v, C.n, sizeof *C.v, by_hs);
+	if (C.n)
+		qsort(C.v, C.n, sizeof *C.v, by_hs);
 	size_t take = C.n < limit ? C.n : (size_t)limit;
 	w = wire_pull_writer_new(c->now);
 	if (!w)

@@ -1,0 +1,473 @@
+/*
+ * test_hub_api.c — every answer of the hub's API through api_handle (no sockets):
+ * hello, duplicate, overlap, gap, fork and recover, held changes, quarantine, another
+ * unit's row, dangling references, closed units, tokens (revoked, viewer, bound),
+ * version mismatches, size limits, clocks too far ahead, pull, status and metrics.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "hub_test_util.h"
+
+#define AG1 "0190f3a2-7c1e-7d44-9a0b-0000000000a1"
+#define AG2 "0190f3a2-7c1e-7d44-9a0b-0000000000a2"
+#define AGD "0190f3a2-7c1e-7d44-9a0b-0000000000ad"
+#define AGN "0190f3a2-7c1e-7d44-9a0b-0000000000a9"
+#define P1 "0190f3b0-0000-7000-8000-000000000001"
+#define P2 "0190f3b0-0000-7000-8000-000000000002"
+#define P3 "0190f3b0-0000-7000-8000-000000000003"
+#define R1 "0190f3b0-0000-7000-8000-0000000000f1"
+#define PERSON "full_name=s:Nguyễn Văn An;birth_year=i:1990;gender=s:nam;phone=n"
+
+static int setup(void **state)
+{
+	struct th_hub *h = calloc(1, sizeof *h);
+	if (!h || th_hub_new(h) != 0)
+		return -1;
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct th_hub *h = *state;
+	th_hub_free(h);
+	free(h);
+	return 0;
+}
+
+static int64_t sql_count(struct th_hub *h, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+	if (sqlite3_open_v2(h->path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return n;
+}
+
+static void expect(struct th_answer a, int status, const char *needle)
+{
+	if (a.status != status || (needle && (!a.body || !strstr(a.body, needle))))
+		print_error("status %d body %s (wanted %d with %s)\n", a.status, a.body ? a.body : "",
+			    status, needle ? needle : "");
+	assert_int_equal(a.status, status);
+	if (needle) {
+		assert_non_null(a.body);
+		assert_non_null(strstr(a.body, needle));
+	}
+	th_answer_free(&a);
+}
+
+static void three_people(struct th_agent *ag)
+{
+	th_add(ag, "person", P1, 'i', U_C1, PERSON, 0);
+	th_add(ag, "person", P2, 'i', U_B1, PERSON, 0);
+	th_add(ag, "person", P1, 'u', U_C1, "phone=s:0901", 0);
+}
+
+static void test_hub_api__hello_binds_the_token_and_lists_checksums_of_the_scope(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_answer a = th_hello(h, AG1, h->token_c1);
+	assert_int_equal(a.status, 200);
+	struct wire_hello_answer ans;
+	struct wire_status st;
+	assert_int_equal(wire_hello_answer_decode(a.body, strlen(a.body), &ans, &st), 0);
+	assert_int_equal(ans.acked, 0);
+	assert_string_equal(ans.unit, U_C1);
+	assert_int_equal(ans.max_ahead_ms, HLC_MAX_AHEAD_MS);
+	assert_int_equal(ans.nchecksums, 2); /* C1 and its branch B1 */
+	assert_false(ans.retired);
+	wire_hello_answer_release(&ans);
+	th_answer_free(&a);
+	/* another agent id on the same token is refused */
+	expect(th_hello(h, AG2, h->token_c1), 403, "token_bound");
+}
+
+static void test_hub_api__duplicate_is_acknowledged_again_without_applying(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	three_people(&ag);
+	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"applied\":3");
+	int64_t hs = sql_count(h, "SELECT max(_hs) FROM person");
+	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"duplicate\":true");
+	expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "\"applied\":0");
+	assert_int_equal(sql_count(h, "SELECT max(_hs) FROM person"), hs);
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_receipt"), 3);
+	th_agent_release(&ag);
+}
+
+static void test_hub_api__overlap_applies_only_the_tail(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	three_people(&ag);
+	th_add(&ag, "person", P3, 'i', U_C1, PERSON, 0);
+	th_add(&ag, "person", P3, 'd', U_C1, NULL, 0);
+	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"acked\":3");
+	expect(th_send(h, &ag, h->token_c1, 2, 5), 200, "\"applied\":2");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE id = '" P3 "' AND _del_writer <> ''"), 1);
+	th_agent_release(&ag);
+}
+
+static void test_hub_api__gap_is_refused_with_the_sequence_expected(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	three_people(&ag);
+	th_add(&ag, "person", P3, 'i', U_C1, PERSON, 0);
+	expect(th_send(h, &ag, h->token_c1, 1, 1), 200, "\"acked\":1");
+	expect(th_send(h, &ag, h->token_c1, 3, 4), 409, "\"expected\":2");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 1);
+	expect(th_send(h, &ag, h->token_c1, 2, 4), 200, "\"acked\":4");
+	th_agent_release(&ag);
+}
+
+static void test_hub_api__fork_is_refused_and_recover_rebinds_the_token_once(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag, restored;
+	th_agent_init(&ag, AG1);
+	th_agent_init(&restored, AG1);
+	three_people(&ag);
+	expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"acked\":3");
+	/* a laptop restored from an old backup wrote other entries 2..4 */
+	th_add(&restored, "person", P1, 'i', U_C1, PERSON, 0);
+	th_add(&restored, "person", P3, 'i', U_C1, PERSON, 0);
+	th_add(&restored, "person", P3, 'u', U_C1, "phone=s:1", 0);
+	th_add(&restored, "person", P3, 'u', U_C1, "phone=s:2", 0);
+	expect(th_send(h, &restored, h->token_c1, 4, 4), 409, "\"fork\"");
+	expect(th_send(h, &restored, h->token_c1, 2, 4), 409, "\"fork\"");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE id = '" P3 "'"), 0);
+	/* recover: a new id binds once; the old id is retired */
+	expect(th_hello(h, AGN, h->token_c1), 200, "\"retired\":false");
+	expect(th_hello(h, AG1, h->token_c1), 200, "\"retired\":true");
+	expect(th_hello(h, AG2, h->token_c1), 403, "token_bound");
+	expect(th_send(h, &restored, h->token_c1, 4, 4), 403, NULL);
+	th_agent_release(&ag);
+	th_agent_release(&restored);
+}
+
+static void test_hub_api__update_before_insert_is_held_hidden_then_settled(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent a1, a2;
+	th_agent_init(&a1, AG1);
+	th_agent_init(&a2, AGD);
+	th_add(&a2, "person", P1, 'u', U_C1, "phone=s:0909", 0);
+	th_add(&a1, "person", P1, 'i', U_C1, PERSON, 0);
+	expect(th_send(h, &a2, h->token_d, 1, 1), 200, "\"applied\":1");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held' AND row_id = '" P1 "'"), 1);
+	expect(th_send(h, &a1, h->token_c1, 1, 1), 200, "\"applied\":1");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held'"), 0);
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE phone = '0909' AND _ins_writer <> ''"), 1);
+	th_agent_release(&a1);
+	th_agent_release(&a2);
+}
+
+static void test_hub_api__change_for_an_unknown_unit_is_held_until_the_unit_arrives(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent a1, ad;
+	th_agent_init(&a1, AG1);
+	th_agent_init(&ad, AGD);
+	/* the district writes for a branch its commune created but has not synced yet */
+	th_add(&ad, "person", P2, 'i', U_X, PERSON, 0);
+	expect(th_send(h, &ad, h->token_d, 1, 1), 200, "\"applied\":0");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_held"), 1);
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 0);
+	th_add(&a1, "unit", U_X, 'i', U_C1, "opened_on=s:2024-01-01", 0);
+	th_add(&a1, "unit_parent", "0190f3b0-0000-7000-8000-0000000000e2", 'i', U_C1,
+	       "of_unit=s:" U_X ";parent_id=s:" U_C1 ";valid_from=s:2024-01-01;valid_to=n", 0);
+	expect(th_send(h, &a1, h->token_c1, 1, 2), 200, "\"applied\":2");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_held"), 0);
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE unit_id = '" U_X "'"), 1);
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held'"), 0);
+	th_agent_release(&a1);
+	th_agent_release(&ad);
+}
+
+static void test_hub_api__bad_value_is_quarantined_and_the_set_acknowledged(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	th_add(&ag, "person", P1, 'i', U_C1, "full_name=s:An;birth_year=i:1990;gender=s:zzz;phone=n", 0);
+	th_add(&ag, "person", P2, 'i', U_C1, PERSON, 0);
+	struct th_answer a = th_send(h, &ag, h->token_c1, 1, 2);
+	assert_int_equal(a.status, 200);
+	struct wire_changes_answer ans;
+	struct wire_status st;
+	assert_int_equal(wire_changes_answer_decode(a.body, strlen(a.body), &ans, &st), 0);
+	assert_int_equal(ans.acked, 2);
+	assert_int_equal(ans.applied, 1);
+	assert_int_equal(ans.nquarantined, 1);
+	assert_int_equal(ans.quarantined[0].seq, 1);
+	assert_string_equal(ans.quarantined[0].code, "bad_enum");
+	assert_string_equal(ans.quarantined[0].field, "gender");
+	wire_changes_answer_release(&ans);
+	th_answer_free(&a);
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE code = 'bad_enum'"), 1);
+	th_agent_release(&ag);
+}
+
+static void test_hub_api__another_units_row_is_quarantined_out_of_scope(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	th_add(&ag, "person", P1, 'i', U_C2, PERSON, 0);
+	th_add(&ag, "person", P2, 'i', U_D, PERSON, 0);
+	expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "out_of_scope");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE code = 'out_of_scope'"), 2);
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 0);
+	/* the district may write for its communes */
+	struct th_agent ad;
+	th_agent_init(&ad, AGD);
+	th_add(&ad, "person", P1, 'i', U_C2, PERSON, 0);
+	expect(th_send(h, &ad, h->token_d, 1, 1), 200, "\"applied\":1");
+	th_agent_release(&ag);
+	th_agent_release(&ad);
+}
+
+static void test_hub_api__dangling_reference_is_flagged_until_the_row_arrives(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	th_add(&ag, "role", R1, 'i', U_C1,
+	       "person_id=s:" P1 ";role=s:branch_secretary;of_unit=s:" U_B1 ";term_from=s:2021-01-01;term_until=n", 0);
+	th_add(&ag, "person", P1, 'i', U_C1, PERSON, 0);
+	expect(th_send(h, &ag, h->token_c1, 1, 1), 200, "\"applied\":1");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'dangling_ref' AND field = 'person_id'"), 1);
+	expect(th_send(h, &ag, h->token_c1, 2, 2), 200, "\"applied\":1");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'dangling_ref'"), 0);
+	th_agent_release(&ag);
+}
+
+static int close_c2(struct store *s, void *ctx)
+{
+	(void)ctx;
+	struct validate_status vs;
+	struct field f[] = { { "kind", th_text("merge") }, { "of_unit", th_text(U_C2) },
+			     { "other_unit", th_text(U_C1) }, { "effective_on", th_text("2020-01-01") },
+			     { "note", th_text(NULL) } };
+	struct entry e = { .table = "unit_event", .id = "0190f3b0-0000-7000-8000-0000000000e5", .op = 'i',
+			   .owner = U_P, .fields = f, .nfields = 5 };
+	return changes_apply_hub(s, &e, th_now_ms(), &vs);
+}
+
+static void test_hub_api__record_for_a_closed_unit_is_accepted_flagged_with_successor(void **state)
+{
+	struct th_hub *h = *state;
+	assert_int_equal(th_with_store(h, close_c2, NULL), 0);
+	struct th_agent ad;
+	th_agent_init(&ad, AGD);
+	th_add(&ad, "person", P1, 'i', U_C2, PERSON, 0);
+	expect(th_send(h, &ad, h->token_d, 1, 1), 200, "\"applied\":1");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'closed_unit' AND suggestion = '" U_C1 "'"), 1);
+	th_agent_release(&ad);
+}
+
+static void test_hub_api__revoked_token_is_refused(void **state)
+{
+	struct th_hub *h = *state;
+	expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	char prefix[12];
+	snprintf(prefix, sizeof prefix, "%.11s", h->token_c1);
+	struct store *s;
+	char err[200];
+	assert_int_equal(store_sqlite_open(h->path, 0, &s, err, sizeof err), 0);
+	assert_int_equal(s->begin(s), 0);
+	assert_int_equal(auth_revoke(s, prefix, th_now_ms()), 1);
+	assert_int_equal(s->commit(s), 0);
+	s->close(s);
+	expect(th_hello(h, AG1, h->token_c1), 401, "\"revoked\"");
+	expect(th_hello(h, AG1, "lk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 401, "unauthorized");
+	expect(th_hello(h, AG1, NULL), 401, "unauthorized");
+}
+
+static void test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	three_people(&ag);
+	expect(th_send(h, &ag, h->token_viewer, 1, 3), 403, "forbidden");
+	expect(th_hello(h, AG1, h->token_viewer), 403, "forbidden");
+	expect(th_call(h->api, "GET", "/v1/status", h->token_c1, NULL), 403, "forbidden");
+	expect(th_call(h->api, "GET", "/metrics", h->token_c1, NULL), 403, "forbidden");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 0);
+	th_agent_release(&ag);
+}
+
+static void test_hub_api__protocol_and_schema_version_mismatch_are_refused_whole(void **state)
+{
+	struct th_hub *h = *state;
+	expect(th_call(h->api, "POST", "/v1/hello", h->token_c1,
+		       "{\"v\":2,\"schema\":1,\"agent\":\"" AG1 "\",\"wall\":1,\"pending\":0,\"acked\":0}"),
+	       400, "protocol_version");
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	three_people(&ag);
+	char *json = th_changeset(&ag, 1, 3, SCHEMA_VERSION + 1);
+	expect(th_call(h->api, "POST", "/v1/changes", h->token_c1, json), 422, "\"hub_schema\":1");
+	free(json);
+	/* an unknown column refuses the whole change set */
+	th_add(&ag, "person", P3, 'u', U_C1, "nickname=s:x", 0);
+	expect(th_send(h, &ag, h->token_c1, 1, 4), 400, "unknown_column");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 0);
+	th_agent_release(&ag);
+}
+
+static void test_hub_api__size_limits_and_encoding_are_enforced(void **state)
+{
+	struct th_hub *h = *state;
+	/* inflated over 8 MiB: a bomb is stopped while inflating */
+	size_t big = WIRE_MAX_INFLATED_BYTES + 16;
+	char *spaces = malloc(big);
+	assert_non_null(spaces);
+	memset(spaces, ' ', big);
+	unsigned char *z;
+	size_t zlen;
+	assert_int_equal(zio_deflate(spaces, big, 9, &z, &zlen), ZIO_OK);
+	expect(th_call_raw(h->api, "POST", "/v1/changes", h->token_c1, "deflate", z, zlen, NULL), 413,
+	       "too_large");
+	free(z);
+	/* compressed body over 1 MiB */
+	expect(th_call_raw(h->api, "POST", "/v1/changes", h->token_c1, "deflate", spaces,
+			   WIRE_MAX_BODY_BYTES + 1, NULL), 413, "too_large");
+	/* not deflated */
+	expect(th_call_raw(h->api, "POST", "/v1/changes", h->token_c1, NULL, "{}", 2, NULL), 415,
+	       "bad_encoding");
+	expect(th_call_raw(h->api, "POST", "/v1/changes", h->token_c1, "deflate", "xx", 2, NULL), 400,
+	       "bad_deflate");
+	free(spaces);
+	/* more than max_changes entries */
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	for (int i = 0; i < WIRE_MAX_CHANGES + 1; i++)
+		th_add(&ag, "person", P1, 'u', U_C1, "phone=s:1", 0);
+	expect(th_send(h, &ag, h->token_c1, 1, WIRE_MAX_CHANGES + 1), 413, "too_large");
+	th_agent_release(&ag);
+}
+
+static void test_hub_api__clock_too_far_ahead_is_refused_with_hub_time(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	th_add(&ag, "person", P1, 'i', U_C1, PERSON, 0);
+	th_add(&ag, "person", P1, 'u', U_C1, "phone=s:1", hlc_from_ms(th_now_ms() + 600000));
+	expect(th_send(h, &ag, h->token_c1, 1, 2), 422, "\"seq\":2");
+	expect(th_send(h, &ag, h->token_c1, 1, 2), 422, "hub_time");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 0);
+	/* lowered below hub time, the same entries go through (the chain ignores clocks) */
+	ag.v[1].e.clock = ag.v[0].e.clock + 1;
+	expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "\"acked\":2");
+	th_agent_release(&ag);
+}
+
+static void test_hub_api__pull_pages_scope_rows_and_reference_data_in_hub_order(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	three_people(&ag);
+	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, NULL);
+	const char *q0[] = { "cursor", "0", NULL };
+	struct th_answer a = th_call_raw(h->api, "GET", "/v1/pull", h->token_c1, NULL, NULL, 0, q0);
+	assert_int_equal(a.status, 200);
+	struct wire_pull_page *page;
+	struct wire_status st;
+	assert_int_equal(wire_pull_page_decode(a.body, strlen(a.body), &page, &st), 0);
+	/* 5 units + 5 names + 4 links + 2 people */
+	assert_int_equal(page->nrows, 16);
+	assert_false(page->more);
+	assert_string_equal(page->rows[15].table, "person");
+	uint64_t cursor = page->cursor;
+	wire_pull_page_free(page);
+	th_answer_free(&a);
+	/* the other commune sees the units but not C1's people */
+	a = th_call_raw(h->api, "GET", "/v1/pull", h->token_c2, NULL, NULL, 0, q0);
+	assert_int_equal(a.status, 200);
+	assert_null(strstr(a.body, "\"person\""));
+	th_answer_free(&a);
+	/* paging */
+	const char *q1[] = { "cursor", "0", "limit", "4", NULL };
+	a = th_call_raw(h->api, "GET", "/v1/pull", h->token_c1, NULL, NULL, 0, q1);
+	assert_int_equal(wire_pull_page_decode(a.body, strlen(a.body), &page, &st), 0);
+	assert_int_equal(page->nrows, 4);
+	assert_true(page->more);
+	wire_pull_page_free(page);
+	th_answer_free(&a);
+	char cur[32];
+	snprintf(cur, sizeof cur, "%llu", (unsigned long long)cursor);
+	const char *q2[] = { "cursor", cur, NULL };
+	a = th_call_raw(h->api, "GET", "/v1/pull", h->token_c1, NULL, NULL, 0, q2);
+	assert_int_equal(wire_pull_page_decode(a.body, strlen(a.body), &page, &st), 0);
+	assert_int_equal(page->nrows, 0);
+	wire_pull_page_free(page);
+	th_answer_free(&a);
+	th_agent_release(&ag);
+}
+
+static void test_hub_api__status_and_metrics_for_viewers_and_unknown_routes(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	th_add(&ag, "person", P1, 'i', U_C1, "full_name=s:An;birth_year=i:1990;gender=s:zzz;phone=n", 0);
+	expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	expect(th_send(h, &ag, h->token_c1, 1, 1), 200, NULL);
+	expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200, "\"quarantined\":1");
+	expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200, "Xã C1");
+	expect(th_call(h->api, "GET", "/metrics", h->token_viewer, NULL), 200, "lienket_changesets_total 1");
+	expect(th_call(h->api, "GET", "/healthz", NULL, NULL), 200, "\"ok\":true");
+	expect(th_call(h->api, "GET", "/v1/report", h->token_viewer, NULL), 404, "not_found");
+	expect(th_call(h->api, "GET", "/v1/changes", h->token_c1, NULL), 405, "method");
+	th_agent_release(&ag);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_hub_api__hello_binds_the_token_and_lists_checksums_of_the_scope),
+		T(test_hub_api__duplicate_is_acknowledged_again_without_applying),
+		T(test_hub_api__overlap_applies_only_the_tail),
+		T(test_hub_api__gap_is_refused_with_the_sequence_expected),
+		T(test_hub_api__fork_is_refused_and_recover_rebinds_the_token_once),
+		T(test_hub_api__update_before_insert_is_held_hidden_then_settled),
+		T(test_hub_api__change_for_an_unknown_unit_is_held_until_the_unit_arrives),
+		T(test_hub_api__bad_value_is_quarantined_and_the_set_acknowledged),
+		T(test_hub_api__another_units_row_is_quarantined_out_of_scope),
+		T(test_hub_api__dangling_reference_is_flagged_until_the_row_arrives),
+		T(test_hub_api__record_for_a_closed_unit_is_accepted_flagged_with_successor),
+		T(test_hub_api__revoked_token_is_refused),
+		T(test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status),
+		T(test_hub_api__protocol_and_schema_version_mismatch_are_refused_whole),
+		T(test_hub_api__size_limits_and_encoding_are_enforced),
+		T(test_hub_api__clock_too_far_ahead_is_refused_with_hub_time),
+		T(test_hub_api__pull_pages_scope_rows_and_reference_data_in_hub_order),
+		T(test_hub_api__status_and_metrics_for_viewers_and_unknown_routes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
