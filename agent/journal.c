@@ -722,11 +722,13 @@ int64_t journal_lower_clocks(struct store *s, int64_t hub_time_ms)
 	}
 	if (step != SQLITE_DONE)
 		goto out;
-	/* `last` goes down to the hub's time too, but never below an entry's clock. */
+	/* `last` goes down to the hub's time too, never below an unacknowledged entry's clock
+	 * (acknowledged ones were within the hub's drift limit when it took them). */
 	if (query_u64(s, "SELECT last_clock FROM lk_state WHERE one = 1", 0, 0, &last) != 0)
 		goto out;
 	uint64_t top = 0, hub = hlc_from_ms(hub_time_ms);
-	if (query_u64(s, "SELECT coalesce(max(clock), 0) FROM lk_journal", 0, 0, &top) != 0)
+	if (query_u64(s, "SELECT coalesce(max(clock), 0) FROM lk_journal WHERE seq > ?", acked, 1,
+		      &top) != 0)
 		goto out;
 	uint64_t new_last = last < hub ? last : hub;
 	if (new_last < top)

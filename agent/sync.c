@@ -1056,18 +1056,20 @@ static int run(struct sync_ctx *c)
 	rc = do_pull(c);
 	if (rc != EXIT_OK)
 		return rc;
-	/* Compact what the hub's backup covers. */
-	{
-		uint64_t acked = 0, backup = c->hello.backup_seq;
-		if (journal_acked(c->s, &acked) == 0 &&
-		    journal_compact(c->s, backup < acked ? backup : acked) != 0)
-			logf_(c, "compaction failed: %s", sqlite3_errmsg(store_db(c->s)));
-	}
 	/* The first hello's checksums predate what we just pushed and pulled. */
 	if (c->res->pushed != pushed_before || c->res->pulled) {
 		rc = do_hello(c);
 		if (rc != EXIT_OK)
 			return rc;
+		if (config_put_u64(c->s, "backup_seq", c->hello.backup_seq) != 0)
+			logf_(c, "cannot record backup_seq");
+	}
+	/* Compact what the hub's latest backup covers. */
+	{
+		uint64_t acked = 0, backup = c->hello.backup_seq;
+		if (journal_acked(c->s, &acked) == 0 &&
+		    journal_compact(c->s, backup < acked ? backup : acked) != 0)
+			logf_(c, "compaction failed: %s", sqlite3_errmsg(store_db(c->s)));
 	}
 	if (compare_checksums(c) != 0)
 		logf_(c, "cannot compute checksums: %s", sqlite3_errmsg(store_db(c->s)));

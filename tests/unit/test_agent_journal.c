@@ -1,0 +1,425 @@
+/*
+ * test_agent_journal.c — the journal as the sync engine reads it (agent/journal.h):
+ * entries streamed from the triggers' rows, change sets cut by bytes with one schema
+ * version each, the chain continuous across batches and equal to the chain of the
+ * whole journal, skipped entries (too large, unencodable) that still move the chain,
+ * clock lowering after clock_ahead, compaction that keeps the chain, and the pending
+ * lookup the pull merge relies on. Each test makes its own database in a temp dir.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hlc.h"
+#include "journal.h"
+#include "schema.h"
+#include "store.h"
+#include "wire.h"
+
+#define UNIT "0190f3a2-0000-7000-8000-0000000000c1"
+#define AGENT "0190f3a2-7c1e-7d44-9a0b-5f3e2c1d0a9b"
+
+struct fixture {
+	char dir[64];
+	char path[128];
+	struct store *s;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	char err[256];
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "/tmp/lk-journal-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->path, sizeof f->path, "%s/a.db", f->dir);
+	if (store_create(f->path, UNIT, &f->s, err, sizeof err) != 0) {
+		fprintf(stderr, "store_create: %s\n", err);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char p[160];
+	store_close(f->s);
+	snprintf(p, sizeof p, "%s/a.db", f->dir);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/a.db-wal", f->dir);
+	unlink(p);
+	snprintf(p, sizeof p, "%s/a.db-shm", f->dir);
+	unlink(p);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static void sql(struct store *s, const char *q)
+{
+	char *err = NULL;
+	if (sqlite3_exec(store_db(s), q, NULL, NULL, &err) != SQLITE_OK) {
+		fprintf(stderr, "sql failed: %s: %s\n", q, err);
+		sqlite3_free(err);
+		fail();
+	}
+}
+
+static int64_t sql_int(struct store *s, const char *q)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+	assert_int_equal(sqlite3_prepare_v2(store_db(s), q, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* n persons with ids ...0001.., names padded to ~name_len bytes. */
+static void add_persons(struct store *s, int n, int name_len)
+{
+	char q[512], name[200];
+	if (name_len > 110)
+		name_len = 110;
+	memset(name, 'x', (size_t)name_len);
+	name[name_len] = 0;
+	sql(s, "BEGIN");
+	for (int i = 0; i < n; i++) {
+		snprintf(q, sizeof q,
+			 "INSERT INTO person(id, unit_id, full_name, birth_year) VALUES("
+			 "'0190f3b0-0000-7000-8000-%012d', '" UNIT "', 'Nguyễn %s %d', %d)",
+			 i + 1, name, i, 1950 + i % 50);
+		sql(s, q);
+	}
+	sql(s, "COMMIT");
+}
+
+static struct journal_batch_limits limits(size_t bytes)
+{
+	struct journal_batch_limits l = { bytes, bytes, WIRE_MAX_CHANGES };
+	return l;
+}
+
+static void test_journal__reader_gives_entries_without_id_and_owner_in_fields(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_reader *r = NULL;
+	struct journal_item *it;
+	add_persons(f->s, 1, 5);
+	sql(f->s, "UPDATE person SET phone = '0912345678' WHERE id = '0190f3b0-0000-7000-8000-000000000001'");
+	sql(f->s, "DELETE FROM person");
+	assert_int_equal(journal_reader_open(f->s, 1, &r), 0);
+	assert_int_equal(journal_reader_next(r, &it), 1);
+	assert_int_equal(it->e.seq, 1);
+	assert_int_equal(it->e.op, 'i');
+	assert_string_equal(it->e.table, "person");
+	assert_string_equal(it->e.owner, UNIT);
+	assert_int_equal(it->e.nfields, 4); /* full_name, birth_year, gender, phone */
+	assert_true(it->encodable);
+	for (size_t i = 0; i < it->e.nfields; i++) {
+		assert_string_not_equal(it->e.fields[i].name, "id");
+		assert_string_not_equal(it->e.fields[i].name, "unit_id");
+	}
+	assert_int_equal(journal_reader_next(r, &it), 1);
+	assert_int_equal(it->e.op, 'u');
+	assert_int_equal(it->e.nfields, 1);
+	assert_string_equal(it->e.fields[0].name, "phone");
+	assert_int_equal(it->e.fields[0].v.kind, VALUE_TEXT);
+	assert_string_equal(it->e.fields[0].v.s, "0912345678");
+	assert_int_equal(journal_reader_next(r, &it), 1);
+	assert_int_equal(it->e.op, 'd');
+	assert_int_equal(it->e.nfields, 0);
+	assert_int_equal(journal_reader_next(r, &it), 0);
+	journal_reader_free(r);
+}
+
+static void test_journal__batches_are_cut_by_bytes_and_chain_across_batches(void **state)
+{
+	struct fixture *f = *state;
+	const size_t cap = 8192;
+	struct journal_batch_limits lim = limits(cap);
+	unsigned char expect[32] = { 0 }, prev_after[32] = { 0 };
+	char err[256];
+	uint64_t next = 1;
+	int nbatches = 0;
+
+	add_persons(f->s, 400, 100);
+	/* The chain of the whole journal, computed independently. */
+	{
+		struct journal_reader *r = NULL;
+		struct journal_item *it;
+		assert_int_equal(journal_reader_open(f->s, 1, &r), 0);
+		while (journal_reader_next(r, &it) == 1) {
+			unsigned char h[32];
+			assert_int_equal(entry_hash(&it->e, h), 0);
+			entry_chain_step(expect, h, expect);
+		}
+		journal_reader_free(r);
+	}
+	for (;;) {
+		struct journal_batch b = { 0 };
+		struct wire_changeset *cs = NULL;
+		struct wire_status ws;
+		int rc = journal_build_batch(f->s, AGENT, next, &lim, &b, err, sizeof err);
+		if (rc == 1)
+			break;
+		assert_int_equal(rc, 0);
+		assert_true(b.json_len <= cap);
+		assert_int_equal(b.from, next);
+		assert_int_equal(wire_changeset_decode(b.json, b.json_len, &cs, &ws), 0);
+		assert_int_equal(cs->from, b.from);
+		assert_int_equal(cs->to, b.to);
+		assert_memory_equal(cs->chain_before, prev_after, 32);
+		memcpy(prev_after, cs->chain_after, 32);
+		wire_changeset_free(cs);
+		/* a batch is not a single entry unless entries are huge */
+		assert_true(b.count > 10);
+		next = b.to + 1;
+		assert_int_equal(journal_set_acked(f->s, b.to), 0);
+		journal_batch_release(&b);
+		nbatches++;
+	}
+	assert_int_equal(next, 401);
+	assert_true(nbatches >= 5);
+	assert_memory_equal(prev_after, expect, 32);
+	/* stored once, the same */
+	unsigned char at[32];
+	assert_int_equal(journal_chain_at(f->s, 400, at), 0);
+	assert_memory_equal(at, expect, 32);
+}
+
+static void test_journal__rebuilding_a_batch_after_a_lost_answer_gives_the_same_bytes(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_batch_limits lim = limits(8192);
+	struct journal_batch a = { 0 }, b = { 0 };
+	char err[256];
+	add_persons(f->s, 100, 50);
+	assert_int_equal(journal_build_batch(f->s, AGENT, 1, &lim, &a, err, sizeof err), 0);
+	assert_int_equal(journal_build_batch(f->s, AGENT, 1, &lim, &b, err, sizeof err), 0);
+	assert_int_equal(a.to, b.to);
+	assert_int_equal(a.json_len, b.json_len);
+	assert_memory_equal(a.json, b.json, a.json_len);
+	journal_batch_release(&a);
+	journal_batch_release(&b);
+}
+
+static void test_journal__one_schema_version_per_change_set(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_batch_limits lim = limits(65536);
+	struct journal_batch b = { 0 };
+	char err[256];
+	add_persons(f->s, 10, 10);
+	sql(f->s, "UPDATE lk_journal SET schema_version = 2 WHERE seq > 6");
+	assert_int_equal(journal_build_batch(f->s, AGENT, 1, &lim, &b, err, sizeof err), 0);
+	assert_int_equal(b.to, 6);
+	assert_int_equal(b.schema, 1);
+	journal_batch_release(&b);
+	assert_int_equal(journal_build_batch(f->s, AGENT, 7, &lim, &b, err, sizeof err), 0);
+	assert_int_equal(b.from, 7);
+	assert_int_equal(b.to, 10);
+	assert_int_equal(b.schema, 2);
+	journal_batch_release(&b);
+}
+
+static void insert_raw_journal(struct store *s, const char *fields)
+{
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(store_db(s),
+					    "INSERT INTO lk_journal(tbl, row_id, op, owner, fields,"
+					    " recorded_ms, clock, schema_version) VALUES('person',"
+					    " '0190f3b0-0000-7000-8000-999999999999', 'u', '" UNIT "', ?,"
+					    " 0, (SELECT last_clock + 1 FROM lk_state), 1)",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, fields, -1, SQLITE_TRANSIENT);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+static void test_journal__too_large_and_unencodable_entries_travel_skipped(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_batch_limits lim = limits(8192);
+	struct journal_batch b = { 0 };
+	struct wire_changeset *cs = NULL;
+	struct wire_status ws;
+	char err[256];
+	size_t big = 20000;
+	char *fields = malloc(big + 64);
+	assert_non_null(fields);
+	strcpy(fields, "{\"phone\":\"");
+	memset(fields + strlen(fields), 'y', big);
+	strcpy(fields + 10 + big, "\"}");
+
+	add_persons(f->s, 2, 10);                      /* 1, 2 */
+	insert_raw_journal(f->s, fields);              /* 3: too large */
+	insert_raw_journal(f->s, "{\"phone\":1.5}");   /* 4: a real: not a value of ours */
+	insert_raw_journal(f->s, "[1,2]");             /* 5: not an object */
+	add_persons(f->s, 0, 10);
+	sql(f->s, "UPDATE person SET phone = '1' WHERE id = '0190f3b0-0000-7000-8000-000000000001'"); /* 6 */
+	free(fields);
+
+	assert_int_equal(journal_build_batch(f->s, AGENT, 1, &lim, &b, err, sizeof err), 0);
+	assert_int_equal(b.from, 1);
+	assert_int_equal(b.to, 6);
+	assert_int_equal(b.nskipped, 3);
+	assert_true(b.json_len <= 8192);
+	assert_int_equal(wire_changeset_decode(b.json, b.json_len, &cs, &ws), 0);
+	assert_true(cs->entries[2].skipped);
+	assert_string_equal(cs->entries[2].reason, "too_large");
+	assert_true(cs->entries[3].skipped);
+	assert_string_equal(cs->entries[3].reason, "unencodable");
+	assert_true(cs->entries[4].skipped);
+	assert_false(cs->entries[5].skipped);
+	/* the chain the hub computes from what it received is ours */
+	unsigned char c[32] = { 0 };
+	for (size_t i = 0; i < cs->nentries; i++) {
+		unsigned char h[32];
+		assert_int_equal(entry_hash(&cs->entries[i], h), 0);
+		entry_chain_step(c, h, c);
+	}
+	assert_memory_equal(c, cs->chain_after, 32);
+	wire_changeset_free(cs);
+	journal_batch_release(&b);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM lk_journal WHERE skipped IS NOT NULL"), 3);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM lk_skipped"), 3);
+	/* sticky: once skipped, always skipped, even with a bigger batch */
+	struct journal_batch_limits big_lim = limits(1u << 20);
+	assert_int_equal(journal_build_batch(f->s, AGENT, 3, &big_lim, &b, err, sizeof err), 0);
+	assert_int_equal(b.nskipped, 3);
+	journal_batch_release(&b);
+}
+
+static void test_journal__lowering_after_clock_ahead_keeps_order_and_spares_acked(void **state)
+{
+	struct fixture *f = *state;
+	const int64_t hub = 1764150000000LL;
+	uint64_t acked_clock;
+	add_persons(f->s, 20, 10);
+	/* The laptop's clock was a day ahead for every entry. */
+	sql(f->s, "UPDATE lk_journal SET clock = ((1764150000000 + 86400000) << 16) + seq * 3");
+	sql(f->s, "UPDATE lk_state SET last_clock = ((1764150000000 + 86400000) << 16) + 100");
+	assert_int_equal(journal_set_acked(f->s, 5), 0);
+	acked_clock = (uint64_t)sql_int(f->s, "SELECT clock FROM lk_journal WHERE seq = 5");
+	int64_t n = journal_lower_clocks(f->s, hub);
+	assert_int_equal(n, 15);
+	assert_int_equal((uint64_t)sql_int(f->s, "SELECT clock FROM lk_journal WHERE seq = 5"), acked_clock);
+	sqlite3_stmt *st = NULL;
+	uint64_t prev = 0;
+	assert_int_equal(sqlite3_prepare_v2(store_db(f->s),
+					    "SELECT clock FROM lk_journal WHERE seq > 5 ORDER BY seq", -1,
+					    &st, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		uint64_t c = (uint64_t)sqlite3_column_int64(st, 0);
+		assert_true(c <= hlc_from_ms(hub));
+		assert_true(c > prev);
+		prev = c;
+	}
+	sqlite3_finalize(st);
+	assert_int_equal(prev, hlc_from_ms(hub));
+	assert_int_equal((uint64_t)sql_int(f->s, "SELECT last_clock FROM lk_state"), hlc_from_ms(hub));
+	/* lowering does not change the chain (clocks are not hashed) */
+	struct journal_batch_limits lim = limits(65536);
+	struct journal_batch b = { 0 };
+	char err[256];
+	unsigned char before[32];
+	assert_int_equal(journal_chain_at(f->s, 20, before), 0);
+	assert_int_equal(journal_build_batch(f->s, AGENT, 6, &lim, &b, err, sizeof err), 0);
+	unsigned char after[32];
+	assert_int_equal(journal_chain_at(f->s, 20, after), 0);
+	assert_memory_equal(before, after, 32);
+	journal_batch_release(&b);
+}
+
+static void test_journal__compaction_keeps_the_chain_at_the_compaction_point(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_batch_limits lim = limits(65536);
+	struct journal_batch b = { 0 };
+	unsigned char at10[32], got[32];
+	char err[256];
+	add_persons(f->s, 30, 10);
+	assert_int_equal(journal_chain_at(f->s, 10, at10), 0);
+	assert_int_equal(journal_set_acked(f->s, 20), 0);
+	/* never beyond acked */
+	assert_int_equal(journal_compact(f->s, 10), 0);
+	assert_int_equal(sql_int(f->s, "SELECT min(seq) FROM lk_journal"), 11);
+	assert_int_equal(journal_chain_at(f->s, 10, got), 0);
+	assert_memory_equal(got, at10, 32);
+	assert_int_equal(journal_chain_at(f->s, 5, got), 1); /* unknown below */
+	uint64_t last = 0;
+	assert_int_equal(journal_last_seq(f->s, &last), 0);
+	assert_int_equal(last, 30);
+	/* the next change set still starts right */
+	assert_int_equal(journal_build_batch(f->s, AGENT, 11, &lim, &b, err, sizeof err), 0);
+	assert_int_equal(b.from, 11);
+	journal_batch_release(&b);
+	assert_int_equal(journal_compact(f->s, 25), 0); /* clipped to acked = 20 */
+	assert_int_equal(sql_int(f->s, "SELECT min(seq) FROM lk_journal"), 21);
+}
+
+static void test_journal__pending_touch_names_fields_and_existence(void **state)
+{
+	struct fixture *f = *state;
+	const char *id = "0190f3b0-0000-7000-8000-000000000001";
+	uint64_t mask = 0;
+	int ex = 0;
+	const struct schema_table *t = schema_table_find("person", SCHEMA_VERSION);
+	const struct schema_column *phone = schema_column_find(t, "phone", SCHEMA_VERSION);
+	const struct schema_column *name = schema_column_find(t, "full_name", SCHEMA_VERSION);
+	add_persons(f->s, 1, 10);
+	assert_int_equal(journal_set_acked(f->s, 1), 0);
+	assert_int_equal(journal_pending_touch(f->s, 1, "person", id, &mask, &ex), 0);
+	assert_int_equal(mask, 0);
+	assert_int_equal(ex, 0);
+	sql(f->s, "UPDATE person SET phone = '0900' WHERE id = '0190f3b0-0000-7000-8000-000000000001'");
+	assert_int_equal(journal_pending_touch(f->s, 1, "person", id, &mask, &ex), 0);
+	assert_true(mask & (1ull << schema_column_index(t, phone)));
+	assert_false(mask & (1ull << schema_column_index(t, name)));
+	assert_int_equal(ex, 0);
+	sql(f->s, "DELETE FROM person");
+	assert_int_equal(journal_pending_touch(f->s, 1, "person", id, &mask, &ex), 0);
+	assert_int_equal(ex, 1);
+}
+
+static void test_journal__pending_counts_only_unacknowledged(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t n = 0, bytes = 0;
+	add_persons(f->s, 12, 10);
+	assert_int_equal(journal_set_acked(f->s, 4), 0);
+	assert_int_equal(journal_pending(f->s, &n, &bytes), 0);
+	assert_int_equal(n, 8);
+	assert_true(bytes > 8 * 20);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_journal__reader_gives_entries_without_id_and_owner_in_fields, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__batches_are_cut_by_bytes_and_chain_across_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__rebuilding_a_batch_after_a_lost_answer_gives_the_same_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__one_schema_version_per_change_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__too_large_and_unencodable_entries_travel_skipped, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__lowering_after_clock_ahead_keeps_order_and_spares_acked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__compaction_keeps_the_chain_at_the_compaction_point, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__pending_touch_names_fields_and_existence, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__pending_counts_only_unacknowledged, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
