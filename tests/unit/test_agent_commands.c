@@ -1,0 +1,647 @@
+/*
+ * test_agent_commands.c — the data commands as the office uses them: init (by unit id
+ * or by official code), config, add/set/rm/show/list with validation and Vietnamese
+ * refusals, import (all or nothing, every bad line with its number), export (BOM,
+ * CRLF) and an export→import round trip with Vietnamese text, schema, backup.
+ *
+ * Commands are called as functions with an argv; their stdout and stderr are caught
+ * in files (dup2: tests run on Linux). LC_ALL is set to Vietnamese so messages are
+ * predictable.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "commands.h"
+#include "ids.h"
+#include "store.h"
+#include "validate.h"
+
+#define UNIT "0190f3a2-0000-7000-8000-0000000000c1"
+#define BRANCH "0190f3a2-0000-7000-8000-0000000000b1"
+#define OTHER "0190f3a2-0000-7000-8000-0000000000ff"
+#define OUT_MAX 65536
+#define MAX_ARGS 32
+
+struct fixture {
+	char dir[64];
+	char db[128];
+	char out[OUT_MAX]; /* stdout of the last command */
+	char err[OUT_MAX]; /* stderr of the last command */
+};
+
+static struct fixture *fx; /* the current test's fixture, for run() */
+
+static void rm_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *e;
+	char p[512];
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		if (unlink(p) != 0)
+			rm_tree(p);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static void slurp(const char *path, char *buf, size_t n)
+{
+	FILE *f = fopen(path, "rb");
+	size_t got = 0;
+	if (f) {
+		got = fread(buf, 1, n - 1, f);
+		fclose(f);
+	}
+	buf[got] = '\0';
+}
+
+/* Runs fn with the NULL-terminated arguments (argv[0] = the command name); catches
+ * stdout and stderr into fx->out / fx->err. Returns the exit code. */
+static int run(int (*fn)(int, char **), ...)
+{
+	char *argv[MAX_ARGS];
+	int argc = 0;
+	va_list ap;
+	va_start(ap, fn);
+	const char *a;
+	while ((a = va_arg(ap, const char *)) != NULL && argc < MAX_ARGS - 1)
+		argv[argc++] = (char *)(uintptr_t)a;
+	va_end(ap);
+	argv[argc] = NULL;
+
+	char po[160], pe[160];
+	snprintf(po, sizeof po, "%s/.stdout", fx->dir);
+	snprintf(pe, sizeof pe, "%s/.stderr", fx->dir);
+	fflush(stdout);
+	fflush(stderr);
+	int so = dup(1), se = dup(2);
+	int fo = open(po, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	int fe = open(pe, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(so >= 0 && se >= 0 && fo >= 0 && fe >= 0);
+	dup2(fo, 1);
+	dup2(fe, 2);
+	int rc = fn(argc, argv);
+	fflush(stdout);
+	fflush(stderr);
+	dup2(so, 1);
+	dup2(se, 2);
+	close(so);
+	close(se);
+	close(fo);
+	close(fe);
+	slurp(po, fx->out, sizeof fx->out);
+	slurp(pe, fx->err, sizeof fx->err);
+	return rc;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "/tmp/lk-cmd-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->db, sizeof f->db, "%s/agent.db", f->dir);
+	fx = f;
+	*state = f;
+	if (run(cmd_init, "init", "--db", f->db, "--unit", UNIT, NULL) != EXIT_OK)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	rm_tree(f->dir);
+	free(f);
+	fx = NULL;
+	return 0;
+}
+
+static int64_t query_int(const char *db_path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t v = -1;
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static void query_text(const char *db_path, const char *sql, char *buf, size_t n)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	buf[0] = '\0';
+	assert_int_equal(sqlite3_open(db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The id printed by add (first line of stdout), copied into id. */
+static void printed_id(char id[IDS_UUID_TEXT])
+{
+	assert_true(strlen(fx->out) >= 36);
+	memcpy(id, fx->out, 36);
+	id[36] = '\0';
+	assert_true(ids_uuid_valid(id));
+}
+
+/* ---- init, config ---- */
+
+static void test_agent_commands__init_creates_the_database_and_prints_the_agent_id(void **state)
+{
+	struct fixture *f = *state;
+	char other[160];
+	snprintf(other, sizeof other, "%s/second.db", f->dir);
+	assert_int_equal(run(cmd_init, "init", "--db", other, "--unit", UNIT, "--hub", "https://hub.example",
+			     NULL),
+			 EXIT_OK);
+	assert_non_null(strstr(f->out, "Mã máy: "));
+	assert_non_null(strstr(f->out, UNIT));
+	struct store *s = NULL;
+	char err[256];
+	assert_int_equal(store_open(other, &s, err, sizeof err), 0);
+	assert_non_null(strstr(f->out, store_agent_id(s)));
+	store_close(s);
+	/* never over an existing database */
+	assert_int_equal(run(cmd_init, "init", "--db", other, "--unit", UNIT, NULL), EXIT_CANTCREAT);
+	/* usage errors */
+	assert_int_equal(run(cmd_init, "init", "--db", other, NULL), EXIT_USAGE);
+	assert_int_equal(run(cmd_init, "init", "--db", other, "--unit", "không phải mã", NULL), EXIT_USAGE);
+	assert_int_equal(run(cmd_init, "init", "--db", other, "--unit", UNIT, "--hub", "http://hub.example", NULL),
+			 EXIT_USAGE);
+}
+
+static void test_agent_commands__init_by_code_waits_for_the_unit(void **state)
+{
+	struct fixture *f = *state;
+	char other[160];
+	snprintf(other, sizeof other, "%s/bycode.db", f->dir);
+	assert_int_equal(run(cmd_init, "init", "--db", other, "--unit", "22918", NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "22918"));
+	assert_int_equal(run(cmd_add, "add", "--db", other, "person", "full_name=An", NULL), EXIT_CONFIG);
+	assert_non_null(strstr(f->err, "22918"));
+	assert_int_equal(run(cmd_config, "config", "--db", other, "--unit", UNIT, NULL), EXIT_OK);
+	assert_int_equal(run(cmd_add, "add", "--db", other, "person", "full_name=An", NULL), EXIT_OK);
+	/* the unit is set once */
+	assert_int_equal(run(cmd_config, "config", "--db", other, "--unit", OTHER, NULL), EXIT_DATAERR);
+}
+
+static void test_agent_commands__config_sets_values_and_masks_the_token(void **state)
+{
+	struct fixture *f = *state;
+	char token[IDS_TOKEN_TEXT];
+	assert_int_equal(ids_token_new(token), 0);
+	assert_int_equal(run(cmd_config, "config", "--db", f->db, "--hub", "https://hub.example/", "--token", token,
+			     "--batch-bytes", "16384", "--backup-keep-days", "14", NULL),
+			 EXIT_OK);
+	assert_int_equal(run(cmd_config, "config", "--db", f->db, NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "https://hub.example/"));
+	assert_non_null(strstr(f->out, "16384"));
+	assert_null(strstr(f->out, token));
+	assert_non_null(strstr(f->out, token + strlen(token) - 4));
+	/* KEY VALUE form too */
+	assert_int_equal(run(cmd_config, "config", "--db", f->db, "hub_url", "https://other.example", NULL), EXIT_OK);
+	char v[128];
+	query_text(f->db, "SELECT value FROM lk_config WHERE key = 'hub_url'", v, sizeof v);
+	assert_string_equal(v, "https://other.example");
+	/* refused values leave the settings alone */
+	assert_int_equal(run(cmd_config, "config", "--db", f->db, "--hub", "ftp://x", NULL), EXIT_USAGE);
+	assert_int_equal(run(cmd_config, "config", "--db", f->db, "--token", "secret", NULL), EXIT_USAGE);
+	assert_int_equal(run(cmd_config, "config", "--db", f->db, "--batch-bytes", "12", NULL), EXIT_USAGE);
+	assert_int_equal(run(cmd_config, "config", "--db", f->db, "--bogus", "1", NULL), EXIT_USAGE);
+	query_text(f->db, "SELECT value FROM lk_config WHERE key = 'hub_url'", v, sizeof v);
+	assert_string_equal(v, "https://other.example");
+	/* an empty value removes a setting */
+	assert_int_equal(run(cmd_config, "config", "--db", f->db, "--hub", "", NULL), EXIT_OK);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_config WHERE key = 'hub_url'"), 0);
+}
+
+static void test_agent_commands__missing_database_is_exit_66(void **state)
+{
+	struct fixture *f = *state;
+	char none[160];
+	snprintf(none, sizeof none, "%s/none.db", f->dir);
+	assert_int_equal(run(cmd_list, "list", "--db", none, "person", NULL), EXIT_NOINPUT);
+	assert_non_null(strstr(f->err, "lienket-agent init"));
+}
+
+/* ---- add, set, rm, show, list ---- */
+
+static void test_agent_commands__add_prints_the_new_id_and_journals_it(void **state)
+{
+	struct fixture *f = *state;
+	char id[IDS_UUID_TEXT], sql[256];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Nguyễn Thị Hoa", "birth_year=1995",
+			     "gender=nu", NULL),
+			 EXIT_OK);
+	printed_id(id);
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM lk_journal WHERE row_id = '%s' AND op = 'i' AND owner = '" UNIT "'", id);
+	assert_int_equal(query_int(f->db, sql), 1);
+	snprintf(sql, sizeof sql, "SELECT birth_year FROM person WHERE id = '%s'", id);
+	assert_int_equal(query_int(f->db, sql), 1995);
+}
+
+static void test_agent_commands__add_refuses_bad_values_with_every_reason(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=A", "birth_year=1800", "gender=male",
+			     "phone=012345678901234567890", NULL),
+			 EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "Năm sinh (birth_year)"));
+	assert_non_null(strstr(f->err, "Giới tính (gender)"));
+	assert_non_null(strstr(f->err, "Điện thoại (phone)"));
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meeting", "kind=joint", "held_on=2021-02-30", NULL),
+			 EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "Ngày tổ chức (held_on)"));
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meeting", "kind=joint", NULL), EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "held_on"));
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "birth_year=nineteen", "full_name=A", NULL),
+			 EXIT_DATAERR);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal"), 0);
+}
+
+static void test_agent_commands__add_refuses_unknown_names_and_hub_only_tables(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "persons", "full_name=A", NULL), EXIT_USAGE);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "name=A", NULL), EXIT_USAGE);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name", NULL), EXIT_USAGE);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "id=" OTHER, "full_name=A", NULL), EXIT_USAGE);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=A", "full_name=B", NULL), EXIT_USAGE);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "unit_event", "kind=close", "of_unit=" UNIT,
+			     "effective_on=2025-07-01", NULL),
+			 EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "Tỉnh đoàn"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal"), 0);
+}
+
+static void test_agent_commands__natural_key_rows_get_the_derived_id_once(void **state)
+{
+	struct fixture *f = *state;
+	char id[IDS_UUID_TEXT], want[IDS_UUID_TEXT];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "year_record", "year=2021", "rating=tot", NULL), EXIT_OK);
+	printed_id(id);
+	const struct schema_table *t = schema_table_find("year_record", SCHEMA_VERSION);
+	struct field key[2] = {
+		{ "unit_id", { .kind = VALUE_TEXT, .s = UNIT, .len = 36 } },
+		{ "year", { .kind = VALUE_INT, .i = 2021 } },
+	};
+	assert_int_equal(validate_natural_id(t, key, 2, want), 0);
+	assert_string_equal(id, want);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "year_record", "year=2021", NULL), EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "đã có"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM year_record"), 1);
+}
+
+static void test_agent_commands__add_for_a_branch_below_the_unit(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meeting", "unit_id=" BRANCH, "kind=branch",
+			     "held_on=2021-03-14", NULL),
+			 EXIT_DATAERR);
+	assert_non_null(strstr(f->err, BRANCH));
+	/* the commune office creates the branch and links it under the commune */
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "unit_parent", "of_unit=" BRANCH, "parent_id=" UNIT,
+			     "valid_from=2020-01-01", NULL),
+			 EXIT_OK);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meeting", "unit_id=" BRANCH, "kind=branch",
+			     "held_on=2021-03-14", "commune_secretary_attended=1", NULL),
+			 EXIT_OK);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal WHERE tbl = 'meeting' AND owner = '" BRANCH "'"), 1);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meeting", "unit_id=" OTHER, "kind=branch",
+			     "held_on=2021-03-14", NULL),
+			 EXIT_DATAERR);
+}
+
+static void test_agent_commands__set_changes_only_what_is_given(void **state)
+{
+	struct fixture *f = *state;
+	char id[IDS_UUID_TEXT], sql[256], fields[256];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=An", "phone=1", NULL), EXIT_OK);
+	printed_id(id);
+	assert_int_equal(run(cmd_set, "set", "--db", f->db, "person", id, "phone=0912345678", "birth_year=", NULL),
+			 EXIT_OK);
+	assert_non_null(strstr(f->out, "Đã sửa"));
+	query_text(f->db, "SELECT fields FROM lk_journal ORDER BY seq DESC LIMIT 1", fields, sizeof fields);
+	assert_string_equal(fields, "{\"phone\":\"0912345678\"}");
+	/* the same values again: nothing changes, nothing is journaled */
+	assert_int_equal(run(cmd_set, "set", "--db", f->db, "person", id, "phone=0912345678", NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "Không có gì thay đổi"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal"), 2);
+	/* refusals */
+	assert_int_equal(run(cmd_set, "set", "--db", f->db, "person", id, "full_name=", NULL), EXIT_DATAERR);
+	assert_int_equal(run(cmd_set, "set", "--db", f->db, "person", id, "unit_id=" OTHER, NULL), EXIT_DATAERR);
+	assert_int_equal(run(cmd_set, "set", "--db", f->db, "person", OTHER, "phone=1", NULL), EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "Không tìm thấy"));
+	snprintf(sql, sizeof sql, "SELECT full_name || unit_id FROM person WHERE id = '%s'", id);
+	query_text(f->db, sql, fields, sizeof fields);
+	assert_string_equal(fields, "An" UNIT);
+}
+
+static void test_agent_commands__set_refuses_a_key_change(void **state)
+{
+	struct fixture *f = *state;
+	char id[IDS_UUID_TEXT];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "party", "person_id=" OTHER, "step=introduced",
+			     "on_date=2021-05-01", NULL),
+			 EXIT_OK);
+	printed_id(id);
+	assert_int_equal(run(cmd_set, "set", "--db", f->db, "party", id, "step=admitted", NULL), EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "khóa"));
+	assert_int_equal(run(cmd_set, "set", "--db", f->db, "party", id, "on_date=2021-06-01", NULL), EXIT_OK);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal"), 2);
+}
+
+static void test_agent_commands__rm_removes_and_journals(void **state)
+{
+	struct fixture *f = *state;
+	char id[IDS_UUID_TEXT];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=An", NULL), EXIT_OK);
+	printed_id(id);
+	assert_int_equal(run(cmd_rm, "rm", "--db", f->db, "person", id, NULL), EXIT_OK);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM person"), 0);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal WHERE op = 'd'"), 1);
+	assert_int_equal(run(cmd_rm, "rm", "--db", f->db, "person", id, NULL), EXIT_DATAERR);
+	assert_int_equal(run(cmd_rm, "rm", "--db", f->db, "person", "not-an-id", NULL), EXIT_DATAERR);
+}
+
+static void test_agent_commands__show_prints_vietnamese_labels(void **state)
+{
+	struct fixture *f = *state;
+	char id[IDS_UUID_TEXT];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meeting", "kind=joint", "held_on=2021-03-14",
+			     "commune_secretary_attended=1", "concerns=Thiếu kinh phí", NULL),
+			 EXIT_OK);
+	printed_id(id);
+	assert_int_equal(run(cmd_show, "show", "--db", f->db, "meeting", id, NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "Loại cuộc họp (kind): Sinh hoạt liên chi đoàn (joint)"));
+	assert_non_null(strstr(f->out, "Ngày tổ chức (held_on): 2021-03-14"));
+	assert_non_null(strstr(f->out, "Bí thư đoàn xã dự (commune_secretary_attended): có"));
+	assert_non_null(strstr(f->out, "Tâm tư, kiến nghị (concerns): Thiếu kinh phí"));
+	assert_int_equal(run(cmd_show, "show", "--db", f->db, "meeting", OTHER, NULL), EXIT_DATAERR);
+}
+
+static void test_agent_commands__list_filters_and_limits(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=An", "gender=nam", NULL), EXIT_OK);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Bình", "gender=nu", NULL), EXIT_OK);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Chi", "gender=nu", "birth_year=1999", NULL),
+			 EXIT_OK);
+	assert_int_equal(run(cmd_list, "list", "--db", f->db, "person", "gender=nu", NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "Bình"));
+	assert_non_null(strstr(f->out, "Chi"));
+	assert_null(strstr(f->out, "An\t"));
+	assert_non_null(strstr(f->out, "2 bản ghi"));
+	assert_int_equal(run(cmd_list, "list", "--db", f->db, "person", "birth_year=1999", NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "1 bản ghi"));
+	assert_int_equal(run(cmd_list, "list", "--db", f->db, "person", "birth_year=", NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "2 bản ghi"));
+	assert_int_equal(run(cmd_list, "list", "--db", f->db, "person", "--limit", "1", NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "1 bản ghi"));
+	assert_non_null(strstr(f->out, "--limit"));
+	assert_int_equal(run(cmd_list, "list", "--db", f->db, "person", "--limit", "0", NULL), EXIT_USAGE);
+	assert_int_equal(run(cmd_list, "list", "--db", f->db, "person", "birth_year=abc", NULL), EXIT_USAGE);
+}
+
+/* ---- import, export ---- */
+
+static void test_agent_commands__import_inserts_a_whole_excel_file(void **state)
+{
+	struct fixture *f = *state;
+	char csv[160];
+	snprintf(csv, sizeof csv, "%s/people.csv", f->dir);
+	write_file(csv, "\xEF\xBB\xBF" "full_name,birth_year,gender,phone\r\n"
+			"Nguyễn Văn Ánh,1990,nam,\r\n"
+			"\"Trần Thị Bé, con\",1995,nu,\"0912\"\r\n"
+			"\"Lê \"\"Út\"\"\",,,\r\n");
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "person", csv, NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "3 thêm mới"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM person"), 3);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM person WHERE full_name = 'Trần Thị Bé, con' AND phone = '0912'"), 1);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM person WHERE full_name = 'Lê \"Út\"' AND birth_year IS NULL"), 1);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal WHERE op = 'i'"), 3);
+}
+
+static void test_agent_commands__import_reports_every_bad_line_and_imports_nothing(void **state)
+{
+	struct fixture *f = *state;
+	char csv[160];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Đã có", NULL), EXIT_OK);
+	snprintf(csv, sizeof csv, "%s/bad.csv", f->dir);
+	write_file(csv, "full_name,birth_year,gender\n"       /* 1 */
+			"Tốt,1990,nam\n"                      /* 2 */
+			"\"Hai\ndòng\",1991,nu\n"             /* 3-4: good, spans two lines */
+			"Sai giới tính,1992,male\n"           /* 5 */
+			"Tốt nữa,1993,\n"                     /* 6 */
+			"Sai năm,năm nay,nam\n"               /* 7 */
+			"Thiếu cột,1990\n"                    /* 8 */
+			"\"ngoặc\"sai,1990,nam\n"             /* 9 */
+			",1990,nam\n");                       /* 10: required name missing */
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "person", csv, NULL), EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "Dòng 5: Giới tính (gender)"));
+	assert_non_null(strstr(f->err, "Dòng 7: Năm sinh (birth_year)"));
+	assert_non_null(strstr(f->err, "Dòng 8: có 2 cột"));
+	assert_non_null(strstr(f->err, "Dòng 9: "));
+	assert_non_null(strstr(f->err, "Dòng 10: Họ và tên (full_name)"));
+	assert_null(strstr(f->err, "Dòng 2:"));
+	assert_null(strstr(f->err, "Dòng 3:"));
+	assert_null(strstr(f->err, "Dòng 6:"));
+	assert_non_null(strstr(f->err, "5 dòng có lỗi"));
+	/* all or nothing: only the row added before */
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM person"), 1);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal"), 1);
+}
+
+static void test_agent_commands__import_refuses_an_unknown_header(void **state)
+{
+	struct fixture *f = *state;
+	char csv[160];
+	snprintf(csv, sizeof csv, "%s/header.csv", f->dir);
+	write_file(csv, "full_name,ho_ten\nAn,An\n");
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "person", csv, NULL), EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "Dòng 1: "));
+	assert_non_null(strstr(f->err, "ho_ten"));
+	snprintf(csv, sizeof csv, "%s/none.csv", f->dir);
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "person", csv, NULL), EXIT_NOINPUT);
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "unit_event", csv, NULL), EXIT_DATAERR);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM person"), 0);
+}
+
+static void test_agent_commands__import_with_ids_updates_those_rows(void **state)
+{
+	struct fixture *f = *state;
+	char id[IDS_UUID_TEXT], csv[160], text[512], fields[128];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=An", "phone=1", NULL), EXIT_OK);
+	printed_id(id);
+	snprintf(csv, sizeof csv, "%s/upd.csv", f->dir);
+	snprintf(text, sizeof text, "id,full_name,phone\n%s,An,2\n,Mới,\n", id);
+	write_file(csv, text);
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "person", csv, NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "1 thêm mới, 1 sửa"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM person"), 2);
+	query_text(f->db, "SELECT fields FROM lk_journal WHERE op = 'u'", fields, sizeof fields);
+	assert_string_equal(fields, "{\"phone\":\"2\"}");
+}
+
+static void test_agent_commands__natural_key_import_twice_does_not_double(void **state)
+{
+	struct fixture *f = *state;
+	char csv[160];
+	snprintf(csv, sizeof csv, "%s/years.csv", f->dir);
+	write_file(csv, "year,rating,youth_gathered,youth_in_area\n2021,tot,120,200\n2022,xuat_sac,150,210\n");
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "year_record", csv, NULL), EXIT_OK);
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "year_record", csv, NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "2 không đổi"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM year_record"), 2);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal"), 2);
+}
+
+static void test_agent_commands__export_writes_bom_and_crlf(void **state)
+{
+	struct fixture *f = *state;
+	char out[160], text[4096];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Hà, \"Nội\"", NULL), EXIT_OK);
+	snprintf(out, sizeof out, "%s/out.csv", f->dir);
+	assert_int_equal(run(cmd_export, "export", "--db", f->db, "person", "--out", out, NULL), EXIT_OK);
+	slurp(out, text, sizeof text);
+	assert_memory_equal(text, "\xEF\xBB\xBF" "id,unit_id,full_name,birth_year,gender,phone\r\n", 48);
+	assert_non_null(strstr(text, ",\"Hà, \"\"Nội\"\"\",,,\r\n"));
+	/* to stdout as well */
+	assert_int_equal(run(cmd_export, "export", "--db", f->db, "person", NULL), EXIT_OK);
+	assert_string_equal(f->out, text);
+}
+
+static void test_agent_commands__export_then_import_round_trips_vietnamese_text(void **state)
+{
+	struct fixture *f = *state;
+	char out[160], second[160];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meeting", "kind=joint", "held_on=2021-03-14",
+			     "attendees=23", "commune_secretary_attended=1",
+			     "concerns=Thiếu kinh phí, \"chỗ họp\"\nvà máy chiếu", "follow_up=Đã đề nghị xã hỗ trợ", NULL),
+			 EXIT_OK);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meeting", "kind=giao_ban", "held_on=2021-06-30", NULL),
+			 EXIT_OK);
+	snprintf(out, sizeof out, "%s/meetings.csv", f->dir);
+	assert_int_equal(run(cmd_export, "export", "--db", f->db, "meeting", "--out", out, NULL), EXIT_OK);
+
+	/* into the same database: every row is unchanged, nothing journaled */
+	int64_t entries = query_int(f->db, "SELECT count(*) FROM lk_journal");
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "meeting", out, NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "2 không đổi"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal"), entries);
+
+	/* into another laptop of the same unit: the same rows, ids included */
+	snprintf(second, sizeof second, "%s/second.db", f->dir);
+	assert_int_equal(run(cmd_init, "init", "--db", second, "--unit", UNIT, NULL), EXIT_OK);
+	assert_int_equal(run(cmd_import, "import", "--db", second, "meeting", out, NULL), EXIT_OK);
+	static const char digest[] =
+		"SELECT group_concat(id || '|' || kind || '|' || held_on || '|' || coalesce(attendees, '') || '|'"
+		" || coalesce(commune_secretary_attended, '') || '|' || coalesce(concerns, '') || '|'"
+		" || coalesce(follow_up, ''), '#') FROM (SELECT * FROM meeting ORDER BY id)";
+	char a[2048], b[2048];
+	query_text(f->db, digest, a, sizeof a);
+	query_text(second, digest, b, sizeof b);
+	assert_string_equal(a, b);
+	assert_non_null(strstr(b, "Thiếu kinh phí, \"chỗ họp\"\nvà máy chiếu"));
+}
+
+/* ---- schema, backup ---- */
+
+static void test_agent_commands__schema_lists_tables_and_prints_ddl(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(run(cmd_schema, "schema", NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "meeting — Cuộc họp, sinh hoạt"));
+	assert_non_null(strstr(f->out, "giao_nhiem_vu"));
+	assert_int_equal(run(cmd_schema, "schema", "year_record", NULL), EXIT_OK);
+	assert_null(strstr(f->out, "meeting —"));
+	assert_int_equal(run(cmd_schema, "schema", "--sql", NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "CREATE TABLE lk_journal("));
+	assert_int_equal(run(cmd_schema, "schema", "nosuch", NULL), EXIT_USAGE);
+}
+
+static void test_agent_commands__backup_writes_a_copy_beside_the_database(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=An", NULL), EXIT_OK);
+	assert_int_equal(run(cmd_backup, "backup", "--db", f->db, NULL), EXIT_OK);
+	char path[512];
+	char *p = strstr(f->out, f->dir);
+	assert_non_null(p);
+	snprintf(path, sizeof path, "%s", p);
+	path[strcspn(path, "\n")] = '\0';
+	if (path[strlen(path) - 1] == '.')
+		path[strlen(path) - 1] = '\0';
+	assert_int_equal(query_int(path, "SELECT count(*) FROM person"), 1);
+	char none[160];
+	snprintf(none, sizeof none, "%s/no/such/dir", f->dir);
+	assert_int_equal(run(cmd_backup, "backup", "--db", f->db, "--dir", none, NULL), EXIT_CANTCREAT);
+}
+
+int main(void)
+{
+	setenv("LC_ALL", "vi_VN.UTF-8", 1);
+	const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+		T(test_agent_commands__init_creates_the_database_and_prints_the_agent_id),
+		T(test_agent_commands__init_by_code_waits_for_the_unit),
+		T(test_agent_commands__config_sets_values_and_masks_the_token),
+		T(test_agent_commands__missing_database_is_exit_66),
+		T(test_agent_commands__add_prints_the_new_id_and_journals_it),
+		T(test_agent_commands__add_refuses_bad_values_with_every_reason),
+		T(test_agent_commands__add_refuses_unknown_names_and_hub_only_tables),
+		T(test_agent_commands__natural_key_rows_get_the_derived_id_once),
+		T(test_agent_commands__add_for_a_branch_below_the_unit),
+		T(test_agent_commands__set_changes_only_what_is_given),
+		T(test_agent_commands__set_refuses_a_key_change),
+		T(test_agent_commands__rm_removes_and_journals),
+		T(test_agent_commands__show_prints_vietnamese_labels),
+		T(test_agent_commands__list_filters_and_limits),
+		T(test_agent_commands__import_inserts_a_whole_excel_file),
+		T(test_agent_commands__import_reports_every_bad_line_and_imports_nothing),
+		T(test_agent_commands__import_refuses_an_unknown_header),
+		T(test_agent_commands__import_with_ids_updates_those_rows),
+		T(test_agent_commands__natural_key_import_twice_does_not_double),
+		T(test_agent_commands__export_writes_bom_and_crlf),
+		T(test_agent_commands__export_then_import_round_trips_vietnamese_text),
+		T(test_agent_commands__schema_lists_tables_and_prints_ddl),
+		T(test_agent_commands__backup_writes_a_copy_beside_the_database),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
