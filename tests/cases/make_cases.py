@@ -62,6 +62,16 @@ def chain(prev, entries):
         prev = hashlib.sha256(prev + entry_hash(e)).digest()
     return prev
 
+def row_digest(table, rid, fields):
+    """PROTOCOL.md §8: first 8 bytes of H(str table | str id | u32 n | sorted fields)."""
+    out = sstr(table.encode()) + sstr(rid.encode()) + struct.pack(">I", len(fields))
+    for name in sorted(fields, key=lambda n: n.encode()):
+        out += sstr(name.encode()) + canon_value(fields[name])
+    return struct.unpack(">Q", hashlib.sha256(out).digest()[:8])[0]
+
+def checksum(rows):
+    return "%d:%016x" % (len(rows), sum(row_digest(*r) for r in rows) % (1 << 64))
+
 def uuid5(table, *key):
     name = "\x1f".join([table] + [str(k) for k in key])
     return str(uuid.uuid5(NS, name))
@@ -93,14 +103,22 @@ MEETING_INSERT = [1201, "meeting", MEETING, "i", UNIT, clock(T0, 1),
                    "commune_secretary_attended": 1, "attendees": 23,
                    "concerns": "Thiếu kinh phí", "follow_up": None}]
 
+# The example of PROTOCOL.md §6.2 and §5, byte for byte the same values.
+CHAIN_1200 = hashlib.sha256(bytes(64)).digest()  # a stand-in: H(zeros || zeros)
+TOO_LARGE = [1203, "meeting", MEETING, "u", UNIT, clock(T0, 3), {"concerns": "x" * 69999}]
+EXAMPLE_6_2 = [MEETING_INSERT,
+               [1202, "meeting", MEETING, "u", UNIT, clock(T0, 2), {"attendees": 25}],
+               [1203, None, entry_hash(TOO_LARGE).hex(), "too_large"]]
+CHAIN_1203 = chain(CHAIN_1200, EXAMPLE_6_2)
+assert CHAIN_1200.hex() == "f5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b"
+assert EXAMPLE_6_2[2][2] == "72ae18dd9d3a4efef8f43dd5d1779cf1035dcbcbddbd2d66f122c63622c6ffaa"
+assert CHAIN_1203.hex() == "543f1f0fb9984dab3e6d4f8dea6c4957d2e568e7646348dfdad6ec72b0e6b824"
+MEETING_ROW = dict(MEETING_INSERT[6], unit_id=UNIT, attendees=25)
+assert checksum([("meeting", MEETING, MEETING_ROW)]) == "1:af3b68b6f4b1c229"
+
 def changesets():
     k = "changesets"
-    skipped_hash = hashlib.sha256(b"an entry too large to send").hexdigest()
-    ex = [MEETING_INSERT,
-          [1202, "meeting", MEETING, "u", UNIT, clock(T0, 2), {"attendees": 25}],
-          [1203, None, skipped_hash, "too_large"]]
-    before = hashlib.sha256(b"chain at 1200").digest()
-    write(k, "valid", "example_6_2", changeset(1201, ex, before), "ok\nok\nok")
+    write(k, "valid", "example_6_2", changeset(1201, EXAMPLE_6_2, CHAIN_1200), "ok\nok\nok")
     yr = uuid5("year_record", UNIT, 2024)
     party = uuid5("party", UNIT, PERSON, "admitted")
     write(k, "valid", "natural_keys", changeset(1, [
@@ -148,7 +166,7 @@ def changesets():
         [40, None, "ab" * 32, "unencodable"], [41, None, "CD" * 32, "too_large"]]),
         "ok\nok")
 
-    good = changeset(1201, ex, before)
+    good = changeset(1201, EXAMPLE_6_2, CHAIN_1200)
     txt = json.dumps(good, ensure_ascii=False, separators=(",", ":"))
     write(k, "invalid", "truncated_json", txt[: len(txt) // 2], "bad_json")
     write(k, "invalid", "not_json", "hello, hub", "bad_json")
@@ -235,10 +253,10 @@ def hellos():
 def hello_answers():
     k = "hello_answers"
     a = {"v": 1, "schema": 1, "hub_time": T0 + 123, "hub_id": HUB, "unit": UNIT,
-         "acked": 1200, "chain": hashlib.sha256(b"chain at 1200").hexdigest(), "backup_seq": 1100,
+         "acked": 1203, "chain": CHAIN_1203.hex(), "backup_seq": 1100,
          "limits": {"max_body_bytes": 1048576, "max_inflated_bytes": 8388608, "max_changes": 5000,
                     "max_ahead_ms": 300000, "pull_page_rows": 500},
-         "checksums": {UNIT: "318:9a0b5f3e2c1d0a9b"}, "retired": False}
+         "checksums": {UNIT: checksum([("meeting", MEETING, MEETING_ROW)])}, "retired": False}
     write(k, "valid", "example_6_1", a, None)
     write(k, "valid", "new_agent", dict(a, acked=0, chain="0" * 64, checksums={}), None)
     for m in ("hub_time", "hub_id", "chain", "limits", "checksums", "retired"):
