@@ -146,6 +146,15 @@ if ! "$HUB" init --db "$DB" --units "$UNITS" >"$E2E_DIR/init.log" 2>&1; then
 	fail hub_http__init "$(tail -3 "$E2E_DIR/init.log" | tr '\n' ' ')"
 	e2e_finish
 fi
+# An office token, so that refusals after authentication (415) can be reached.
+TOKEN=$("$HUB" enroll --db "$DB" --unit 22915 2>"$E2E_DIR/enroll.log" |
+	sed -n 's/^token: *\(lk_[A-Za-z0-9_-]*\).*/\1/p' | head -n 1)
+if [ -n "$TOKEN" ]; then
+	ok hub_http__enroll_gives_a_token
+else
+	fail hub_http__enroll_gives_a_token "$(tail -3 "$E2E_DIR/enroll.log" | tr '\n' ' ')"
+	TOKEN=lk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA
+fi
 if start_hub; then
 	ok hub_http__starts_on_a_free_port
 else
@@ -211,7 +220,7 @@ fi
 
 printf 'not deflate' >"$E2E_DIR/plain.txt"
 code=$(req gzip -H 'Content-Type: application/json' -H 'Content-Encoding: gzip' \
-	-H "Authorization: Bearer ${LK_TOKEN:-lk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA}" \
+	-H "Authorization: Bearer $TOKEN" \
 	--data-binary @"$E2E_DIR/plain.txt" "$URL/v1/hello")
 if [ "$code" = 415 ] && is_error_json "$E2E_DIR/gzip.body" bad_encoding 2>/dev/null; then
 	ok hub_http__wrong_content_encoding_is_415_json
@@ -302,6 +311,7 @@ if command -v openssl >/dev/null 2>&1 &&
 	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
 		-addext subjectAltName=IP:127.0.0.1 -keyout "$E2E_DIR/key.pem" \
 		-out "$E2E_DIR/cert.pem" >"$E2E_DIR/openssl.log" 2>&1; then
+	LOG="$E2E_DIR/hub-tls.log"
 	if start_hub --cert "$E2E_DIR/cert.pem" --key "$E2E_DIR/key.pem"; then
 		code=$(req tls --cacert "$E2E_DIR/cert.pem" "https://127.0.0.1:$PORT/healthz")
 		plain=$(req tlsplain "http://127.0.0.1:$PORT/healthz")
