@@ -12,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bytes we may need to give back at once: the three of a UTF-8 sequence that turned out
+ * not to be a byte-order mark. stdio's ungetc guarantees only one. */
+#define CSV_PUSHBACK 4
+
 struct csv_reader {
 	FILE *f;
 	char *buf;          /* the record's fields, each NUL-terminated */
@@ -20,6 +24,8 @@ struct csv_reader {
 	size_t nfields;
 	unsigned long line;       /* physical line the reader is on (1-based) */
 	unsigned long rec_line;   /* line the current record started on */
+	int back[CSV_PUSHBACK];   /* bytes given back, popped before reading on (a stack) */
+	size_t nback;
 	int started;              /* BOM check done */
 	int done;                 /* no more records */
 };
@@ -86,14 +92,26 @@ static int push_byte(struct csv_reader *r, char c)
 	return 0;
 }
 
+static int raw_byte(struct csv_reader *r)
+{
+	return r->nback ? r->back[--r->nback] : getc(r->f);
+}
+
+/* Gives c back; callers never give back more than CSV_PUSHBACK bytes in a row. */
+static void unget_byte(struct csv_reader *r, int c)
+{
+	if (c != EOF && r->nback < CSV_PUSHBACK)
+		r->back[r->nback++] = c;
+}
+
 /* Reads one byte, turning CRLF and lone CR into '\n' and counting lines. */
 static int next_byte(struct csv_reader *r)
 {
-	int c = getc(r->f);
+	int c = raw_byte(r);
 	if (c == '\r') {
-		int d = getc(r->f);
-		if (d != '\n' && d != EOF)
-			ungetc(d, r->f);
+		int d = raw_byte(r);
+		if (d != '\n')
+			unget_byte(r, d);
 		c = '\n';
 	}
 	if (c == '\n')
@@ -135,17 +153,13 @@ enum csv_status csv_reader_next(struct csv_reader *r)
 		return CSV_EOF;
 	if (!r->started) {
 		r->started = 1;
-		int a = getc(r->f);
-		if (a == 0xEF) {
-			int b = getc(r->f), c = getc(r->f);
-			if (b != 0xBB || c != 0xBF) {
-				/* Not a BOM: only one byte of push-back is portable, so refuse. */
-				r->done = 1;
-				r->rec_line = 1;
-				return CSV_BAD_QUOTE;
-			}
-		} else if (a != EOF) {
-			ungetc(a, r->f);
+		int a = raw_byte(r);
+		int b = a == 0xEF ? raw_byte(r) : EOF;
+		int c = b == 0xBB ? raw_byte(r) : EOF;
+		if (!(a == 0xEF && b == 0xBB && c == 0xBF)) { /* not a BOM: give it all back */
+			unget_byte(r, c);
+			unget_byte(r, b);
+			unget_byte(r, a);
 		}
 	}
 
@@ -157,7 +171,7 @@ enum csv_status csv_reader_next(struct csv_reader *r)
 		}
 		if (c == '\n')
 			continue;
-		ungetc(c, r->f);
+		unget_byte(r, c);
 		break;
 	}
 	r->rec_line = r->line;
@@ -182,13 +196,12 @@ enum csv_status csv_reader_next(struct csv_reader *r)
 		}
 		if (quoted) {
 			if (c == '"') {
-				int d = getc(r->f);
+				int d = raw_byte(r);
 				if (d == '"') {
 					if (push_byte(r, '"'))
 						goto nomem;
 				} else {
-					if (d != EOF)
-						ungetc(d, r->f);
+					unget_byte(r, d);
 					quoted = 0;
 					was_quoted = 1;
 				}

@@ -3,7 +3,7 @@
  *
  * The reader takes UTF-8 with or without a byte-order mark (Excel writes one), fields
  * quoted or not, quotes doubled inside quotes, commas and line breaks inside quoted
- * fields, CRLF or LF line ends. It never holds more than one record: each field is at
+ * fields, CRLF, LF or CR line ends (a line break inside a quoted field is read as LF). It never holds more than one record: each field is at
  * most CSV_MAX_FIELD_BYTES and a record at most CSV_MAX_FIELDS fields, so a hostile
  * file costs bounded memory. A malformed record is reported with the line it starts on
  * and skipped; reading goes on with the next record, so every bad line can be listed.

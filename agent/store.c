@@ -341,6 +341,21 @@ static int configure(sqlite3 *db, char *err, size_t errlen)
 	if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;", err,
 		 errlen))
 		return -1;
+	/* journal_mode answers the mode it got: on a file system without shared memory
+	 * (some network shares) WAL is refused silently, and the daemon beside interactive
+	 * use would then block; better to say so at once. */
+	sqlite3_stmt *st = NULL;
+	int wal = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		const char *mode = (const char *)sqlite3_column_text(st, 0);
+		wal = mode && strcmp(mode, "wal") == 0;
+	}
+	sqlite3_finalize(st);
+	if (!wal) {
+		set_err(err, errlen, "cannot use WAL journal mode here%s%s", NULL, NULL);
+		return -1;
+	}
 	return 0;
 }
 

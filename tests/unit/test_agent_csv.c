@@ -80,14 +80,30 @@ static void test_agent_csv__strips_the_utf8_bom(void **state)
 	close_text(&fx);
 }
 
+static void test_agent_csv__a_first_character_like_a_bom_is_kept(void **state)
+{
+	(void)state;
+	struct reader_fixture fx;
+	/* U+F8FF starts with 0xEF like a BOM but is not one */
+	struct csv_reader *r = OPEN(fx, "\xEF\xA3\xBFx,y\n");
+	expect_record(r, 1, "\xEF\xA3\xBFx", "y", NULL);
+	assert_int_equal(csv_reader_next(r), CSV_EOF);
+	close_text(&fx);
+	r = OPEN(fx, "\xEF\xBB");
+	expect_record(r, 1, "\xEF\xBB", NULL);
+	close_text(&fx);
+}
+
 static void test_agent_csv__crlf_and_lf_line_ends_both_work(void **state)
 {
 	(void)state;
 	struct reader_fixture fx;
-	struct csv_reader *r = OPEN(fx, "a,b\r\nc,d\ne,f\r\n");
+	struct csv_reader *r = OPEN(fx, "a,b\r\nc,d\ne,f\r\ng,h\ri,j");
 	expect_record(r, 1, "a", "b", NULL);
 	expect_record(r, 2, "c", "d", NULL);
 	expect_record(r, 3, "e", "f", NULL);
+	expect_record(r, 4, "g", "h", NULL); /* old Mac: CR alone */
+	expect_record(r, 5, "i", "j", NULL);
 	assert_int_equal(csv_reader_next(r), CSV_EOF);
 	close_text(&fx);
 }
@@ -253,6 +269,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_agent_csv__reads_plain_records),
 		cmocka_unit_test(test_agent_csv__strips_the_utf8_bom),
+		cmocka_unit_test(test_agent_csv__a_first_character_like_a_bom_is_kept),
 		cmocka_unit_test(test_agent_csv__crlf_and_lf_line_ends_both_work),
 		cmocka_unit_test(test_agent_csv__quoted_fields_keep_commas_quotes_and_newlines),
 		cmocka_unit_test(test_agent_csv__empty_fields_blank_lines_and_no_final_newline),
