@@ -129,7 +129,188 @@ static int check_strings(json_t *j, const char *where, struct wire_status *st)
 	return 0;
 }
 
-static int map_parse_error(const json_error_t *err, struct wire_status *st)
+/* ---- a syntax checker that never allocates (see wire_json_wellformed) ---- */
+
+struct jscan {
+	const unsigned char *p, *end;
+};
+
+static void js_ws(struct jscan *j)
+{
+	while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+		j->p++;
+}
+
+static int js_hex4(struct jscan *j, unsigned *out)
+{
+	unsigned v = 0;
+	if (j->end - j->p < 4)
+		return 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned char c = *j->p++;
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			v |= (unsigned)(c - 'a' + 10);
+		else if (c >= 'A' && c <= 'F')
+			v |= (unsigned)(c - 'A' + 10);
+		else
+			return 0;
+	}
+	*out = v;
+	return 1;
+}
+
+/* A string at j->p (the opening quote): valid UTF-8, no raw control characters, known
+ * escapes, no \u0000, surrogates only in pairs. */
+static int js_string(struct jscan *j)
+{
+	j->p++;
+	while (j->p < j->end) {
+		unsigned char c = *j->p;
+		if (c == '"') {
+			j->p++;
+			return 1;
+		}
+		if (c < 0x20)
+			return 0;
+		if (c == '\\') {
+			unsigned u, lo;
+			if (++j->p >= j->end)
+				return 0;
+			c = *j->p++;
+			if (c != 'u') {
+				if (!strchr("\"\\/bfnrt", c) || c == '\0')
+					return 0;
+				continue;
+			}
+			if (!js_hex4(j, &u) || u == 0 || (u >= 0xdc00 && u <= 0xdfff))
+				return 0;
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (j->end - j->p < 2 || j->p[0] != '\\' || j->p[1] != 'u')
+					return 0;
+				j->p += 2;
+				if (!js_hex4(j, &lo) || lo < 0xdc00 || lo > 0xdfff)
+					return 0;
+			}
+			continue;
+		}
+		if (c < 0x80) {
+			j->p++;
+			continue;
+		}
+		size_t n = 1;
+		while (n < 4 && j->p + n < j->end && (j->p[n] & 0xc0) == 0x80)
+			n++;
+		if (!validate_utf8((const char *)j->p, n))
+			return 0;
+		j->p += n;
+	}
+	return 0;
+}
+
+static int js_digits(struct jscan *j)
+{
+	const unsigned char *start = j->p;
+	while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+		j->p++;
+	return j->p > start;
+}
+
+static int js_number(struct jscan *j)
+{
+	if (j->p < j->end && *j->p == '-')
+		j->p++;
+	if (j->p < j->end && *j->p == '0')
+		j->p++;
+	else if (!(j->p < j->end && *j->p >= '1' && *j->p <= '9') || !js_digits(j))
+		return 0;
+	if (j->p < j->end && *j->p == '.') {
+		j->p++;
+		if (!js_digits(j))
+			return 0;
+	}
+	if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+		j->p++;
+		if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+			j->p++;
+		if (!js_digits(j))
+			return 0;
+	}
+	return 1;
+}
+
+static int js_word(struct jscan *j, const char *w)
+{
+	size_t n = strlen(w);
+	if ((size_t)(j->end - j->p) < n || memcmp(j->p, w, n) != 0)
+		return 0;
+	j->p += n;
+	return 1;
+}
+
+static int js_value(struct jscan *j, int depth)
+{
+	js_ws(j);
+	if (j->p >= j->end)
+		return 0;
+	unsigned char c = *j->p;
+	if (c == '{' || c == '[') {
+		unsigned char close = c == '{' ? '}' : ']';
+		if (depth >= WIRE_MAX_DEPTH)
+			return 0;
+		j->p++;
+		js_ws(j);
+		if (j->p < j->end && *j->p == close) {
+			j->p++;
+			return 1;
+		}
+		for (;;) {
+			if (c == '{') {
+				js_ws(j);
+				if (j->p >= j->end || *j->p != '"' || !js_string(j))
+					return 0;
+				js_ws(j);
+				if (j->p >= j->end || *j->p++ != ':')
+					return 0;
+			}
+			if (!js_value(j, depth + 1))
+				return 0;
+			js_ws(j);
+			if (j->p >= j->end)
+				return 0;
+			if (*j->p == close) {
+				j->p++;
+				return 1;
+			}
+			if (*j->p++ != ',')
+				return 0;
+		}
+	}
+	if (c == '"')
+		return js_string(j);
+	if (c == '-' || (c >= '0' && c <= '9'))
+		return js_number(j);
+	return js_word(j, "true") || js_word(j, "false") || js_word(j, "null");
+}
+
+int wire_json_wellformed(const char *json, size_t len)
+{
+	struct jscan j = { (const unsigned char *)json, (const unsigned char *)json + len };
+	if (!json)
+		return 0;
+	js_ws(&j);
+	if (j.p >= j.end || (*j.p != '{' && *j.p != '['))
+		return 0;
+	if (!js_value(&j, 0))
+		return 0;
+	js_ws(&j);
+	return j.p == j.end;
+}
+
+static int map_parse_error(const char *json, size_t len, const json_error_t *err,
+			   struct wire_status *st)
 {
 	enum wire_error code = WIRE_BAD_JSON;
 	switch (json_error_code(err)) {
@@ -139,11 +320,19 @@ static int map_parse_error(const json_error_t *err, struct wire_status *st)
 	case json_error_numeric_overflow: code = WIRE_NUMBER_RANGE; break;
 	case json_error_stack_overflow: code = WIRE_TOO_DEEP; break;
 	default:
-		/* Older jansson without error codes: fall back on its text. */
+		/* jansson leaves the text empty when it fails before parsing (it could not
+		 * allocate its lexer): that is our fault, not the sender's. Older jansson
+		 * without error codes: fall back on its text. */
+		if (err->text[0] == '\0')
+			return wire_fail(st, WIRE_NOMEM, NULL, "out of memory while parsing");
 		if (strstr(err->text, "too big"))
 			code = WIRE_NUMBER_RANGE;
 		break;
 	}
+	/* jansson reports some allocation failures inside the lexer as syntax errors:
+	 * text that is well formed was refused for lack of memory, not by the sender. */
+	if (code == WIRE_BAD_JSON && wire_json_wellformed(json, len))
+		return wire_fail(st, WIRE_NOMEM, NULL, "out of memory while parsing");
 	return wire_fail(st, code, NULL, "%s at byte %d", err->text, err->position);
 }
 
@@ -157,7 +346,7 @@ static int wire_parse(const char *json, size_t len, json_t **out, struct wire_st
 		return wire_fail(st, WIRE_TOO_DEEP, NULL, "nesting deeper than %d", WIRE_MAX_DEPTH);
 	json_t *doc = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
 	if (!doc)
-		return map_parse_error(&err, st);
+		return map_parse_error(json, len, &err, st);
 	int rc;
 	if (!json_is_object(doc)) {
 		rc = wire_fail(st, WIRE_BAD_MESSAGE, NULL, "the message is not a JSON object");
@@ -466,14 +655,15 @@ static int encode_entry(const struct entry *e, json_t **out)
 		rc = 1;
 		goto fail;
 	}
-	json_t *f = json_object();
-	if (!f || json_array_append_new(a, json_string(e->table)) ||
+	if (json_array_append_new(a, json_string(e->table)) ||
 	    json_array_append_new(a, json_string(e->id)) ||
 	    json_array_append_new(a, json_string(op)) ||
 	    json_array_append_new(a, json_string(e->owner)) ||
-	    json_array_append_new(a, json_integer((json_int_t)e->clock)) ||
-	    json_array_append_new(a, f))
-		goto fail; /* json_array_append_new consumed f, even on failure */
+	    json_array_append_new(a, json_integer((json_int_t)e->clock)))
+		goto fail;
+	json_t *f = json_object();
+	if (json_array_append_new(a, f)) /* steals f, even on failure */
+		goto fail;
 	for (size_t i = 0; i < e->nfields; i++) {
 		const struct field *fl = &e->fields[i];
 		json_t *v = NULL;
@@ -664,9 +854,12 @@ char *wire_hello_answer_encode(const struct wire_hello_answer *a)
 	    put(o, "backup_seq", json_integer((json_int_t)a->backup_seq)))
 		goto fail;
 	json_t *l = lim, *s = sums;
-	lim = sums = NULL; /* put() steals them even on failure */
-	if (put(o, "limits", l) || put(o, "checksums", s) ||
-	    put(o, "retired", json_boolean(a->retired)))
+	lim = sums = NULL; /* put() steals each, even on failure */
+	if (put(o, "limits", l)) {
+		json_decref(s);
+		goto fail;
+	}
+	if (put(o, "checksums", s) || put(o, "retired", json_boolean(a->retired)))
 		goto fail;
 	return dump(o);
 fail:
@@ -907,7 +1100,11 @@ int wire_changeset_writer_add(struct wire_changeset_writer *w, const struct entr
 	if (rc)
 		return rc;
 	size_t n = json_dumpb(j, NULL, 0, JSON_COMPACT);
-	if (n == 0 || json_array_append_new(w->entries, j))
+	if (n == 0) {
+		json_decref(j);
+		return -1;
+	}
+	if (json_array_append_new(w->entries, j)) /* steals j, even on failure */
 		return -1;
 	if (w->count == 0)
 		w->from = e->seq;
@@ -1351,10 +1548,10 @@ int wire_pull_writer_add(struct wire_pull_writer *w, const struct wire_pull_row 
 		goto fail;
 	json_t *ff = f;
 	f = NULL;
-	if (put(o, "f", ff) || json_array_append_new(w->rows, o)) {
-		o = NULL; /* stolen by json_array_append_new on failure too */
+	if (put(o, "f", ff)) /* steals ff */
 		goto fail;
-	}
+	if (json_array_append_new(w->rows, o)) /* steals o, even on failure */
+		return -1;
 	return 0;
 fail:
 	json_decref(o);

@@ -56,6 +56,13 @@ struct wire_status {
  * "bad_message", "protocol_version", "bad_sequence"; WIRE_NOMEM gives "internal". */
 const char *wire_error_code(enum wire_error e);
 
+/* 1 when json[0..len) is well-formed JSON text as our decoders accept it: an object or
+ * array at the top, nesting at most WIRE_MAX_DEPTH, valid UTF-8, no \u0000, escapes
+ * and surrogate pairs valid, RFC 8259 numbers (their range is not checked). Never
+ * allocates: the decoders use it to tell an allocation failure inside the JSON parser
+ * (WIRE_NOMEM) from a sender's syntax error (WIRE_BAD_JSON). */
+int wire_json_wellformed(const char *json, size_t len);
+
 /* ---- hello (PROTOCOL.md §6.1) ---- */
 struct wire_hello {
 	int v, schema;

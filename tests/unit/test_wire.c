@@ -515,6 +515,34 @@ static void test_wire__error_answer_carries_the_member_of_its_code(void **state)
 	free(t);
 }
 
+static void test_wire__wellformed_checker_agrees_with_the_parser(void **state)
+{
+	(void)state;
+	static const char *good[] = {
+		"{}", "[]", " {\"a\":[1,-0,2.5e-3,true,false,null,\"x\"]}\n", "[\"\\ud83d\\ude00\"]",
+		"[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]", "[\"Thi\xe1\xba\xbfu\"]", "[[[[[[[[]]]]]]]]",
+	};
+	static const char *bad[] = {
+		"", " ", "1", "\"s\"", "{", "{\"a\"}", "{\"a\":}", "[1,]", "[01]", "[1.]", "[.5]",
+		"[+1]", "[-]", "[1e]", "[tru]", "[\"\\u0000\"]", "[\"\\ud800\"]", "[\"\\udc00\"]",
+		"[\"\\x\"]", "[\"a\nb\"]", "[\"\xc3\x28\"]", "[] x", "[[[[[[[[[]]]]]]]]]", "{1:2}",
+		"\xef\xbb\xbf{}",
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		if (!wire_json_wellformed(good[i], strlen(good[i])))
+			fail_msg("refused good[%zu] %s", i, good[i]);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct wire_changeset *cs = NULL;
+		struct wire_status st;
+		if (wire_json_wellformed(bad[i], strlen(bad[i])))
+			fail_msg("accepted bad[%zu] %s", i, bad[i]);
+		assert_int_not_equal(wire_changeset_decode(bad[i], strlen(bad[i]), &cs, &st), WIRE_OK);
+		assert_int_not_equal(st.code, WIRE_NOMEM);
+	}
+	assert_false(wire_json_wellformed(NULL, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -529,6 +557,7 @@ int main(void)
 		cmocka_unit_test(test_wire__writer_reports_unencodable_fields),
 		cmocka_unit_test(test_wire__writer_bytes_grow_by_each_entry_size),
 		cmocka_unit_test(test_wire__error_answer_carries_the_member_of_its_code),
+		cmocka_unit_test(test_wire__wellformed_checker_agrees_with_the_parser),
 	};
 	int failed = cmocka_run_group_tests_name("wire", tests, NULL, NULL);
 
