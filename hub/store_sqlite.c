@@ -30,6 +30,7 @@
 
 #define SQLITE_BUSY_TIMEOUT_MS 10000 /* readers wait for a checkpoint at most this long */
 #define SQL_MAX 8192                 /* longest generated statement */
+#define STMT_CACHE_MAX 128           /* distinct statements kept prepared per connection */
 
 /* A row is existing when its insert beats its delete (hlc_order in SQL: clocks are
  * below 2^63 so signed comparison is exact; writers compare as text). */
@@ -44,6 +45,8 @@ struct sqlite_store {
 	uint64_t hs;             /* hub sequence, valid while in_tx */
 	int hs_dirty;
 	int in_tx;
+	struct { char *sql; sqlite3_stmt *st; int busy; } cache[STMT_CACHE_MAX];
+	size_t ncache;
 };
 
 static struct sqlite_store *S(struct store *s) { return (struct sqlite_store *)s; }
@@ -53,9 +56,47 @@ static int exec_sql(sqlite3 *db, const char *sql)
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+/* Prepared statements are cached by SQL text; one in use (a scan whose callback
+ * runs the same statement) is never handed out twice: a fresh one is made instead. */
 static int prep(struct store *s, const char *sql, sqlite3_stmt **st)
 {
-	return sqlite3_prepare_v2(S(s)->db, sql, -1, st, NULL) == SQLITE_OK ? 0 : -1;
+	struct sqlite_store *ss = S(s);
+	for (size_t i = 0; i < ss->ncache; i++) {
+		if (strcmp(ss->cache[i].sql, sql) != 0)
+			continue;
+		if (ss->cache[i].busy)
+			break;
+		ss->cache[i].busy = 1;
+		*st = ss->cache[i].st;
+		return 0;
+	}
+	if (sqlite3_prepare_v2(ss->db, sql, -1, st, NULL) != SQLITE_OK)
+		return -1;
+	if (ss->ncache < STMT_CACHE_MAX) {
+		char *copy = strdup(sql);
+		if (copy) {
+			ss->cache[ss->ncache].sql = copy;
+			ss->cache[ss->ncache].st = *st;
+			ss->cache[ss->ncache].busy = 1;
+			ss->ncache++;
+		}
+	}
+	return 0;
+}
+
+/* Gives a statement from prep back: reset when cached, finalized otherwise. */
+static void release(struct store *s, sqlite3_stmt *st)
+{
+	struct sqlite_store *ss = S(s);
+	for (size_t i = 0; i < ss->ncache; i++) {
+		if (ss->cache[i].st != st)
+			continue;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		ss->cache[i].busy = 0;
+		return;
+	}
+	sqlite3_finalize(st);
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *v)
@@ -187,7 +228,7 @@ static int prepare_rows(struct sqlite_store *ss)
 		size_t n = append(sql, 0, sizeof sql, "%s", "SELECT ");
 		n = row_columns(sql, n, sizeof sql, tb);
 		n = append(sql, n, sizeof sql, " FROM \"%s\" WHERE id = ?1", tb->name);
-		if (n >= sizeof sql || prep(&ss->base, sql, &ss->read_st[t]) != 0)
+		if (n >= sizeof sql || sqlite3_prepare_v2(ss->db, sql, -1, &ss->read_st[t], NULL) != SQLITE_OK)
 			return -1;
 		n = append(sql, 0, sizeof sql, "INSERT OR REPLACE INTO \"%s\"(id, ", tb->name);
 		n = row_columns(sql, n, sizeof sql, tb);
@@ -195,7 +236,7 @@ static int prepare_rows(struct sqlite_store *ss)
 		for (size_t c = 1; c < tb->ncolumns + 9; c++)
 			n = append(sql, n, sizeof sql, "%s", ",?");
 		n = append(sql, n, sizeof sql, "%s", ")");
-		if (n >= sizeof sql || prep(&ss->base, sql, &ss->write_st[t]) != 0)
+		if (n >= sizeof sql || sqlite3_prepare_v2(ss->db, sql, -1, &ss->write_st[t], NULL) != SQLITE_OK)
 			return -1;
 	}
 	return 0;
@@ -270,7 +311,7 @@ static int st_meta_get(struct store *s, const char *key, char *buf, size_t len)
 	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 	if (out == 0)
 		copy_col(buf, len, st, 0);
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -282,7 +323,7 @@ static int st_meta_set(struct store *s, const char *key, const char *value)
 	bind_text(st, 1, key);
 	bind_text(st, 2, value);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -410,7 +451,7 @@ static int st_row_known(struct store *s, const struct schema_table *t, const cha
 	bind_text(st, 1, id);
 	int rc = sqlite3_step(st);
 	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -478,7 +519,7 @@ static int st_rows_after(struct store *s, const struct schema_table *tb, uint64_
 		bind_text(st, 2, scope_json);
 	sqlite3_bind_int64(st, 3, (int64_t)limit);
 	int rc = scan_rows(s, tb, st, 1, cb, NULL, ctx);
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -495,7 +536,7 @@ static int st_rows_owned(struct store *s, const struct schema_table *tb, const c
 		return -1;
 	bind_text(st, 1, scope_json);
 	int rc = scan_rows(s, tb, st, 0, NULL, cb, ctx);
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -518,7 +559,7 @@ static int st_unit_links(struct store *s, const char *today,
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		out = -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -539,7 +580,7 @@ static int st_unit_merges(struct store *s, int (*cb)(void *, const char *, const
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		out = -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -551,7 +592,7 @@ static int st_unit_known(struct store *s, const char *unit_id)
 	bind_text(st, 1, unit_id);
 	int rc = sqlite3_step(st);
 	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -569,7 +610,7 @@ static int st_unit_closed(struct store *s, const char *unit_id, const char *on_d
 	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 	if (out == 1)
 		copy_col(successor, 37, st, 0);
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -586,7 +627,7 @@ static int st_unit_by_code(struct store *s, const char *code, const char *today,
 	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 	if (out == 0)
 		copy_col(id, 37, st, 0);
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -614,7 +655,7 @@ static int st_units_list(struct store *s, const char *today,
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		out = -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -647,7 +688,7 @@ static int st_token_get(struct store *s, const char *hash, struct store_token *o
 	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 	if (r == 0)
 		token_load(st, out);
-	sqlite3_finalize(st);
+	release(s, st);
 	return r;
 }
 
@@ -668,7 +709,7 @@ static int st_token_put(struct store *s, const struct store_token *t)
 	sqlite3_bind_int(st, 9, t->fork_refused);
 	sqlite3_bind_int(st, 10, t->rebound);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -686,7 +727,7 @@ static int st_tokens_list(struct store *s, int (*cb)(void *, const struct store_
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		out = -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -720,7 +761,7 @@ static int st_agent_get(struct store *s, const char *id, struct store_agent *out
 	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 	if (r == 0)
 		agent_load(st, out);
-	sqlite3_finalize(st);
+	release(s, st);
 	return r;
 }
 
@@ -743,7 +784,7 @@ static int st_agent_put(struct store *s, const struct store_agent *a)
 	bind_text(st, 11, a->software);
 	bind_text(st, 12, a->retired_to);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -761,7 +802,7 @@ static int st_agents_list(struct store *s, int (*cb)(void *, const struct store_
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		out = -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -774,7 +815,7 @@ static int count_of(struct store *s, const char *sql, const char *agent, int64_t
 	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
 	if (rc == 0)
 		*out = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -811,7 +852,7 @@ static int st_receipt_add(struct store *s, const struct store_receipt *r)
 	sqlite3_bind_int(st, 10, r->duplicate);
 	sqlite3_bind_int64(st, 11, r->received_ms);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -828,7 +869,7 @@ static int st_receipt_chain_at(struct store *s, const char *agent_id, uint64_t s
 	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
 	if (out == 0)
 		copy_col(chain, 65, st, 0);
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -849,7 +890,7 @@ static int st_quarantine_add(struct store *s, const char *agent_id, uint64_t seq
 	bind_text(st, 7, message);
 	sqlite3_bind_int64(st, 8, at_ms);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -866,7 +907,7 @@ static int st_skipped_add(struct store *s, const char *agent_id, uint64_t seq, c
 	bind_text(st, 4, reason);
 	sqlite3_bind_int64(st, 5, at_ms);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -885,7 +926,7 @@ static int st_skipped_list(struct store *s, const char *agent_id,
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		out = -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -903,7 +944,7 @@ static int st_held_add(struct store *s, const char *agent_id, uint64_t seq, cons
 	bind_text(st, 5, json);
 	sqlite3_bind_int64(st, 6, at_ms);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -925,7 +966,7 @@ static int st_held_list(struct store *s,
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		out = -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return out;
 }
 
@@ -937,7 +978,7 @@ static int st_held_remove(struct store *s, const char *agent_id, uint64_t seq)
 	bind_text(st, 1, agent_id);
 	sqlite3_bind_int64(st, 2, (int64_t)seq);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -955,7 +996,7 @@ static int st_flag_set(struct store *s, const struct store_flag *f, int64_t at_m
 	bind_text(st, 6, f->suggestion);
 	sqlite3_bind_int64(st, 7, at_ms);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -968,7 +1009,7 @@ static int st_flag_clear(struct store *s, const char *table, const char *row_id,
 	bind_text(st, 2, row_id);
 	bind_text(st, 3, kind);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -980,7 +1021,7 @@ static int st_flag_resolve(struct store *s, const char *kind, const char *detail
 	bind_text(st, 1, kind);
 	bind_text(st, 2, detail);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(st);
+	release(s, st);
 	return rc;
 }
 
@@ -1004,6 +1045,10 @@ static void st_close(struct store *s)
 	}
 	free(ss->read_st);
 	free(ss->write_st);
+	for (size_t i = 0; i < ss->ncache; i++) {
+		sqlite3_finalize(ss->cache[i].st);
+		free(ss->cache[i].sql);
+	}
 	sqlite3_close(ss->db);
 	free(ss);
 }

@@ -170,8 +170,9 @@ static void test_hub_api__update_before_insert_is_held_hidden_then_settled(void 
 	struct th_agent a1, a2;
 	th_agent_init(&a1, AG1);
 	th_agent_init(&a2, AGD);
-	th_add(&a2, "person", P1, 'u', U_C1, "phone=s:0909", 0);
-	th_add(&a1, "person", P1, 'i', U_C1, PERSON, 0);
+	/* the update is later than the insert, but arrives first */
+	th_add(&a2, "person", P1, 'u', U_C1, "phone=s:0909", hlc_from_ms(th_now_ms() + 1000));
+	th_add(&a1, "person", P1, 'i', U_C1, PERSON, hlc_from_ms(th_now_ms() - 1000));
 	expect(th_send(h, &a2, h->token_d, 1, 1), 200, "\"applied\":1");
 	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held' AND row_id = '" P1 "'"), 1);
 	expect(th_send(h, &a1, h->token_c1, 1, 1), 200, "\"applied\":1");
