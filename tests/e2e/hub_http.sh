@@ -121,6 +121,13 @@ elif mode == "slow-body":
     s.sendall(b"POST /v1/changes HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
               b"Content-Encoding: deflate\r\nContent-Length: 600\r\n\r\n")
     what = drip(b"z" * 600)
+elif mode == "hold":
+    # python3 client.py hold PORT N READY-FILE: holds N more idle connections open.
+    n, ready = int(sys.argv[3]), sys.argv[4]
+    held = [s] + [socket.create_connection(("127.0.0.1", port)) for _ in range(n - 1)]
+    open(ready, "w").write("%d\n" % len(held))
+    time.sleep(60)
+    what = "held"
 elif mode == "length-says-more":
     # Content-Length over the limit, no body sent: the answer must not wait for it.
     s.sendall(b"POST /v1/changes HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
@@ -250,6 +257,25 @@ if grep -Eq '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z 127\.0\.0\.1 GET /healthz 200
 	ok hub_http__logs_one_line_per_request
 else
 	fail hub_http__logs_one_line_per_request "$(grep healthz "$LOG" | head -2 | tr '\n' ' ')"
+fi
+
+# Past the connection limit (512) a client is told 429 busy in JSON, not dropped.
+if [ "$(ulimit -n)" = unlimited ] || [ "$(ulimit -n)" -ge 1200 ]; then
+	python3 "$E2E_DIR/client.py" hold "$PORT" 512 "$E2E_DIR/held" >/dev/null 2>&1 &
+	hold_pid=$!
+	e2e_track $hold_pid
+	wait_file "$E2E_DIR/held" 100
+	sleep 0.5
+	code=$(req busy "$URL/healthz")
+	kill $hold_pid 2>/dev/null; wait $hold_pid 2>/dev/null
+	if [ "$code" = 429 ] && is_error_json "$E2E_DIR/busy.body" busy 2>/dev/null; then
+		ok hub_http__over_connection_limit_is_429_json
+	else
+		fail hub_http__over_connection_limit_is_429_json "status $code, body $(head -c 200 "$E2E_DIR/busy.body")"
+	fi
+	sleep 0.5
+else
+	skip hub_http__over_connection_limit_is_429_json "ulimit -n is $(ulimit -n): too few descriptors"
 fi
 
 # A client sending its headers one byte per second is cut off after the timeout,
