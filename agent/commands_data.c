@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,11 +42,11 @@
 
 /* ---- output ---- */
 
-static void say(FILE *f, enum msg_id id, ...)
+static void say(FILE *f, int id, ...)
 {
 	va_list ap;
 	va_start(ap, id);
-	vfprintf(f, msg(id), ap);
+	vfprintf(f, msg((enum msg_id)id), ap);
 	va_end(ap);
 	fputc('\n', f);
 }
@@ -263,13 +264,13 @@ struct row_ctx {
 };
 
 /* One refusal for the office, prefixed with the CSV line when there is one. */
-static void refuse(const struct row_ctx *c, enum msg_id id, ...)
+static void refuse(const struct row_ctx *c, int id, ...)
 {
 	va_list ap;
 	if (c->line)
 		fprintf(stderr, msg(MSG_LINE_PREFIX), c->line);
 	va_start(ap, id);
-	vfprintf(stderr, msg(id), ap);
+	vfprintf(stderr, msg((enum msg_id)id), ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -360,7 +361,7 @@ static enum row_result row_write(const struct row_ctx *c, const char *const *tex
 				 const char *set_id, char out_id[IDS_UUID_TEXT])
 {
 	const struct schema_table *t = c->t;
-	struct value v[ROW_MAX_COLUMNS];
+	struct value v[ROW_MAX_COLUMNS] = { 0 };
 	int bad = 0;
 	char id[IDS_UUID_TEXT] = "";
 	char owner[IDS_UUID_TEXT] = "";
@@ -1022,7 +1023,7 @@ int cmd_list(int argc, char **argv)
 	const struct opt_spec specs[] = { { "--db", &db, NULL }, { "--limit", &limit_text, NULL }, { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
 	const char *text[ROW_MAX_COLUMNS] = { 0 };
-	struct value v[ROW_MAX_COLUMNS];
+	struct value v[ROW_MAX_COLUMNS] = { 0 };
 	struct store *s = NULL;
 	sqlite3_stmt *st = NULL;
 	char *sql = NULL;
@@ -1196,11 +1197,12 @@ int cmd_import(int argc, char **argv)
 		if (!col) {
 			refuse(&c, MSG_ERR_UNKNOWN_FIELD, t->name, name);
 			header_bad = 1;
+			col_of[k] = SIZE_MAX; /* matches no column */
 			continue;
 		}
 		col_of[k] = schema_column_index(t, col);
 		for (size_t j = 0; j < k; j++)
-			if (col_of[j] == col_of[k]) {
+			if (col_of[j] != SIZE_MAX && col_of[j] == col_of[k]) {
 				refuse(&c, MSG_ERR_CSV_HEADER_DUP, name);
 				header_bad = 1;
 			}
