@@ -35,7 +35,7 @@
 
 #define API_POOL_MAX 16       /* idle read connections kept */
 #define API_JSON_TYPE "application/json"
-#define API_DAY_MS (86400LL * 1000)
+#define API_DAY_MS ((int64_t)86400 * 1000)
 #define API_DEFLATE_LEVEL 6
 
 static const double latency_buckets_ms[] = { 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000 };
@@ -975,6 +975,34 @@ static int status_agent(void *ctx, const struct store_agent *ag)
 	return 0;
 }
 
+/* Enrolled agent tokens that never said hello: offices that never synced. */
+static int status_never(void *ctx, const struct store_token *t)
+{
+	struct status_ctx *S = ctx;
+	if (t->kind != STORE_TOKEN_AGENT || t->agent_id[0] || t->revoked_ms)
+		return 0;
+	const char *code = NULL, *name = NULL;
+	for (size_t i = 0; i < S->U->n; i++)
+		if (strcmp(S->U->v[i].id, t->unit_id) == 0) {
+			code = S->U->v[i].code;
+			name = S->U->v[i].name;
+			break;
+		}
+	buf_printf(S->b, "%s{\"agent\":null,\"unit\":", S->first ? "" : ",");
+	buf_json_str(S->b, t->unit_id);
+	buf_printf(S->b, ",\"unit_code\":");
+	buf_json_str(S->b, code);
+	buf_printf(S->b, ",\"unit_name\":");
+	buf_json_str(S->b, name);
+	buf_printf(S->b, ",\"token\":");
+	buf_json_str(S->b, t->prefix);
+	buf_printf(S->b, ",\"enrolled_ms\":%" PRId64 ",\"days_silent\":%" PRId64
+		   ",\"state\":\"never\",\"state_vi\":\"Chưa kết nối lần nào\"}",
+		   t->created_ms, (S->now - t->created_ms) / API_DAY_MS);
+	S->first = 0;
+	return 0;
+}
+
 static void handle_status(struct ctx *c)
 {
 	struct buf b = { 0 };
@@ -998,7 +1026,7 @@ static void handle_status(struct ctx *c)
 			   "\"Bản ghi không gửi được\"}");
 		buf_printf(&b, ",\"flags\":{\"held\":%" PRId64 ",\"dangling_ref\":%" PRId64
 			   ",\"closed_unit\":%" PRId64 "},\"offices\":[", flags[0], flags[1], flags[2]);
-		ok = s->agents_list(s, status_agent, &S) == 0;
+		ok = s->agents_list(s, status_agent, &S) == 0 && s->tokens_list(s, status_never, &S) == 0;
 		buf_printf(&b, "]}");
 	}
 	s->read_end(s);
