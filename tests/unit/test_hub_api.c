@@ -228,6 +228,30 @@ static void test_hub_api__bad_value_is_quarantined_and_the_set_acknowledged(void
 	th_agent_release(&ag);
 }
 
+static void test_hub_api__owner_change_is_quarantined_and_skipped_entries_listed(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	th_add(&ag, "person", P1, 'i', U_C1, PERSON, 0);
+	th_add(&ag, "person", P1, 'u', U_B1, "phone=s:1", 0); /* another owner: refused */
+	struct th_entry *sk = th_add(&ag, "person", P2, 'i', U_C1, PERSON, 0);
+	/* entry 3 could not be sent: it travels as (seq, hash, reason) */
+	unsigned char h3[32], prev[32];
+	entry_hash(&sk->e, h3);
+	memcpy(prev, ag.v[1].chain, 32);
+	sk->e.skipped = 1;
+	memcpy(sk->e.hash, h3, 32);
+	sk->e.reason = "too_large";
+	entry_chain_step(prev, h3, sk->chain);
+	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "owner_changed");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_skipped WHERE seq = 3 AND reason = 'too_large'"), 1);
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE unit_id = '" U_C1 "' AND phone IS NULL"), 1);
+	expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200,
+	       "\"skipped\":[{\"seq\":3,\"reason\":\"too_large\"}]");
+	th_agent_release(&ag);
+}
+
 static void test_hub_api__another_units_row_is_quarantined_out_of_scope(void **state)
 {
 	struct th_hub *h = *state;
@@ -460,6 +484,7 @@ int main(void)
 		T(test_hub_api__update_before_insert_is_held_hidden_then_settled),
 		T(test_hub_api__change_for_an_unknown_unit_is_held_until_the_unit_arrives),
 		T(test_hub_api__bad_value_is_quarantined_and_the_set_acknowledged),
+		T(test_hub_api__owner_change_is_quarantined_and_skipped_entries_listed),
 		T(test_hub_api__another_units_row_is_quarantined_out_of_scope),
 		T(test_hub_api__dangling_reference_is_flagged_until_the_row_arrives),
 		T(test_hub_api__record_for_a_closed_unit_is_accepted_flagged_with_successor),
