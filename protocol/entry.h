@@ -60,7 +60,9 @@ struct entry {
 int entry_hash(const struct entry *e, unsigned char out[ENTRY_HASH_BYTES]);
 
 /* Appends canon(e) (PROTOCOL.md §5) to a new buffer. On success returns 0 and sets
- * *out (caller frees with free()) and *len; -1 when an allocation fails. */
+ * *out (caller frees with free()) and *len; -1 when an allocation fails. NULL strings
+ * are encoded as empty; e->skipped is ignored (a skipped entry has no canon: its hash
+ * travels instead). */
 int entry_canonical(const struct entry *e, unsigned char **out, size_t *len);
 
 /* chain(n) = H(prev || entry_hash): writes into next (may alias prev). */

@@ -57,7 +57,11 @@ enum validate_code validate_value(const struct schema_column *c, const struct va
 				  int version, struct validate_status *st);
 
 /* Derives the UUIDv5 id of a natural-key row from its key fields (all must be
- * present). 0 on success, -1 when a key field is missing or null. */
+ * present; the owning unit is a key column, so `unit_id` must be among `fields`:
+ * validate_entry adds it from the entry's owner). The name hashed is
+ * "table\x1fvalue1\x1fvalue2…" with key columns in declared order, text as is and
+ * integers in decimal. 0 on success, -1 when a key field is missing, null, neither
+ * integer nor text, or the table has no natural key. */
 int validate_natural_id(const struct schema_table *t, const struct field *fields, size_t nfields,
 			char out[37]);
 

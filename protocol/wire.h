@@ -113,13 +113,18 @@ void wire_changeset_free(struct wire_changeset *cs);
 /* Incremental encoder used by the agent to cut change sets by bytes. */
 struct wire_changeset_writer;
 struct wire_changeset_writer *wire_changeset_writer_new(int schema, const char *agent);
-/* Appends an entry; returns 0, -1 on allocation failure, 1 when the entry's fields
- * cannot be encoded (the caller then sends it skipped with reason "unencodable").
- * wire_changeset_writer_bytes is the JSON size so far. */
+/* Appends an entry; returns 0, -1 on allocation failure or when e->seq does not follow
+ * the previous entry's (a caller bug), 1 when the entry cannot be encoded: text not
+ * valid UTF-8 or containing NUL or longer than WIRE_MAX_STRING, an integer beyond
+ * ±2^53, a clock of 2^63 or more, a non-finite real, the same field twice (the caller
+ * then sends it skipped with reason "unencodable"). On -1 or 1 the writer is unchanged.
+ * wire_changeset_writer_bytes is an upper bound of the JSON size so far (from/to
+ * counted at their widest); the finished text is never longer. */
 int wire_changeset_writer_add(struct wire_changeset_writer *w, const struct entry *e);
 size_t wire_changeset_writer_bytes(const struct wire_changeset_writer *w);
 size_t wire_changeset_writer_count(const struct wire_changeset_writer *w);
-/* The encoded size one entry would add (for "alone larger than a batch"). */
+/* The encoded size one entry would add (for "alone larger than a batch"); 0 when it
+ * cannot be encoded or an allocation fails. */
 size_t wire_entry_encoded_bytes(const struct entry *e);
 /* Finishes: sets from/to and chains, returns the JSON text (caller frees). The writer
  * is freed in every case. */
