@@ -39,6 +39,10 @@
 #define BATCH_BYTES_MAX (1 << 20)       /* the hub's compressed body limit (PROTOCOL.md §11) */
 #define LIST_LIMIT_MAX 100000000LL      /* a limit, not a row cap: larger means "all" */
 #define TOKEN_SHOWN_CHARS 4             /* config prints the token masked but for its tail */
+#define BACKUP_INTERVAL_MS 86400000LL   /* data commands make at most one automatic copy a day */
+#define BACKUP_PATH_MAX 4096            /* longest backup path we accept */
+
+static void backup_if_due(struct store *s, const char *db);
 
 /* ---- output ---- */
 
@@ -719,6 +723,14 @@ int cmd_config(int argc, char **argv)
 		say(stderr, MSG_ERR_BAD_UNIT, unit);
 		goto done;
 	}
+	if (ca && *ca) { /* a CA file that cannot be read would only fail at the next sync */
+		FILE *probe = fopen(ca, "rb");
+		if (!probe) {
+			say(stderr, MSG_ERR_OPEN_FILE, ca);
+			goto done;
+		}
+		fclose(probe);
+	}
 	if ((rc = open_store(db, &s)) != EXIT_OK)
 		goto done;
 	if (unit && store_unit_id(s)[0] && strcmp(unit, store_unit_id(s)) != 0) {
@@ -820,8 +832,10 @@ int cmd_add(int argc, char **argv)
 	struct row_ctx c = { s, t, 0 };
 	char id[IDS_UUID_TEXT];
 	enum row_result r = row_write(&c, text, ROW_ADD, NULL, id);
-	if ((rc = finish_write(s, r)) == EXIT_OK)
+	if ((rc = finish_write(s, r)) == EXIT_OK) {
 		printf("%s\n", id);
+		backup_if_due(s, db);
+	}
 done:
 	store_close(s);
 	free(pos);
@@ -855,8 +869,10 @@ int cmd_set(int argc, char **argv)
 	struct row_ctx c = { s, t, 0 };
 	char id[IDS_UUID_TEXT];
 	enum row_result r = row_write(&c, text, ROW_SET, pos[1], id);
-	if ((rc = finish_write(s, r)) == EXIT_OK)
+	if ((rc = finish_write(s, r)) == EXIT_OK) {
 		say(stdout, r == ROW_UPDATED ? MSG_UPDATED : MSG_UNCHANGED);
+		backup_if_due(s, db);
+	}
 done:
 	store_close(s);
 	free(pos);
@@ -921,6 +937,7 @@ int cmd_rm(int argc, char **argv)
 		goto done;
 	}
 	say(stdout, MSG_REMOVED);
+	backup_if_due(s, db);
 	rc = EXIT_OK;
 done:
 	sqlite3_finalize(st);
@@ -1260,6 +1277,7 @@ int cmd_import(int argc, char **argv)
 	}
 	in_tx = 0;
 	say(stdout, MSG_IMPORT_DONE, nins + nupd + nsame, nins, nupd, nsame);
+	backup_if_due(s, db);
 	rc = EXIT_OK;
 done:
 	if (in_tx)
@@ -1426,15 +1444,72 @@ done:
 	return rc;
 }
 
+/* Where backups go: --dir, else config backup_dir, else beside the database. A new
+ * string (free with free()), or NULL when out of memory or the config cannot be read. */
+static char *backup_dir_new(struct store *s, const char *db, const char *dir)
+{
+	char *cfg = NULL;
+	if (dir) {
+		char *copy = malloc(strlen(dir) + 1);
+		if (copy)
+			memcpy(copy, dir, strlen(dir) + 1);
+		return copy;
+	}
+	int rc = store_config_get(s, "backup_dir", &cfg);
+	if (rc < 0)
+		return NULL;
+	if (rc == 0 && cfg[0])
+		return cfg;
+	free(cfg);
+	const char *slash = strrchr(db, '/');
+	const char *bslash = strrchr(db, '\\');
+	if (bslash && (!slash || bslash > slash))
+		slash = bslash;
+	size_t n = slash ? (size_t)(slash - db) + 1 : 0;
+	char *out = malloc(n + 2);
+	if (!out)
+		return NULL;
+	if (n)
+		memcpy(out, db, n);
+	else
+		out[n++] = '.';
+	out[n] = '\0';
+	return out;
+}
+
+/* The rolling backup without a scheduler: after a successful write, if this database
+ * made no copy for BACKUP_INTERVAL_MS, make one now. A failure only warns: the data the
+ * office just entered is safely committed either way. */
+static void backup_if_due(struct store *s, const char *db)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t last = 0;
+	char err[ERR_TEXT], path[BACKUP_PATH_MAX];
+	if (sqlite3_prepare_v2(store_db(s), "SELECT coalesce(max(made_ms), 0) FROM lk_backup", -1, &st, NULL) ==
+		    SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		last = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (store_wall_ms() - last < BACKUP_INTERVAL_MS)
+		return;
+	char *dir = backup_dir_new(s, db, NULL);
+	int keep = (int)store_config_int(s, "backup_keep_days", BACKUP_KEEP_DAYS_DEFAULT);
+	if (!dir || store_backup_to(s, dir, keep, path, sizeof path, err, sizeof err) != 0) {
+		say(stderr, MSG_WARN_BACKUP, dir ? dir : "?");
+		log_line("automatic backup failed", dir ? err : "out of memory");
+	}
+	free(dir);
+}
+
 int cmd_backup(int argc, char **argv)
 {
-	const char *db = store_default_path(), *dir = NULL, *keep_text = NULL;
-	const struct opt_spec specs[] = { { "--db", &db, NULL }, { "--dir", &dir, NULL },
+	const char *db = store_default_path(), *dir_opt = NULL, *keep_text = NULL;
+	const struct opt_spec specs[] = { { "--db", &db, NULL }, { "--dir", &dir_opt, NULL },
 					  { "--keep-days", &keep_text, NULL }, { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
 	struct store *s = NULL;
-	char *cfg_dir = NULL, *db_dir = NULL;
-	char err[ERR_TEXT], path[4096];
+	char *dir = NULL;
+	char err[ERR_TEXT], path[BACKUP_PATH_MAX];
 	size_t npos;
 	long long keep = 0;
 	int rc;
@@ -1455,30 +1530,9 @@ int cmd_backup(int argc, char **argv)
 		goto done;
 	if (!keep_text)
 		keep = store_config_int(s, "backup_keep_days", BACKUP_KEEP_DAYS_DEFAULT);
-	if (!dir) {
-		if (store_config_get(s, "backup_dir", &cfg_dir) < 0) {
-			rc = internal_error(s, "cannot read config");
-			goto done;
-		}
-		dir = cfg_dir;
-	}
-	if (!dir) { /* beside the database */
-		const char *slash = strrchr(db, '/');
-		const char *bslash = strrchr(db, '\\');
-		if (bslash && (!slash || bslash > slash))
-			slash = bslash;
-		size_t n = slash ? (size_t)(slash - db) + 1 : 0;
-		db_dir = malloc(n + 2);
-		if (!db_dir) {
-			rc = internal_error(NULL, "out of memory");
-			goto done;
-		}
-		if (n)
-			memcpy(db_dir, db, n);
-		else
-			db_dir[n++] = '.';
-		db_dir[n] = '\0';
-		dir = db_dir;
+	if (!(dir = backup_dir_new(s, db, dir_opt))) {
+		rc = internal_error(s, "cannot choose the backup directory");
+		goto done;
 	}
 	if (store_backup_to(s, dir, (int)keep, path, sizeof path, err, sizeof err) != 0) {
 		say(stderr, MSG_ERR_BACKUP, dir);
@@ -1489,8 +1543,7 @@ int cmd_backup(int argc, char **argv)
 	say(stdout, MSG_BACKUP_DONE, path);
 	rc = EXIT_OK;
 done:
-	free(cfg_dir);
-	free(db_dir);
+	free(dir);
 	store_close(s);
 	free(pos);
 	return rc;

@@ -613,6 +613,30 @@ static void test_agent_commands__backup_writes_a_copy_beside_the_database(void *
 	assert_int_equal(run(cmd_backup, "backup", "--db", f->db, "--dir", none, NULL), EXIT_CANTCREAT);
 }
 
+static void test_agent_commands__first_write_of_the_day_makes_a_backup(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=An", NULL), EXIT_OK);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_backup"), 1);
+	char path[256];
+	query_text(f->db, "SELECT path FROM lk_backup", path, sizeof path);
+	assert_int_equal(strncmp(path, f->dir, strlen(f->dir)), 0);
+	assert_int_equal(query_int(path, "SELECT count(*) FROM person"), 1);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Bình", NULL), EXIT_OK);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_backup"), 1);
+	/* a backup that cannot be made warns but never fails the write */
+	char sql[256];
+	snprintf(sql, sizeof sql, "%s/missing-dir", f->dir);
+	assert_int_equal(run(cmd_config, "config", "--db", f->db, "--backup-dir", sql, NULL), EXIT_OK);
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE lk_backup SET made_ms = 0", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Chi", NULL), EXIT_OK);
+	assert_non_null(strstr(f->err, "Cảnh báo"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM person"), 3);
+}
+
 int main(void)
 {
 	setenv("LC_ALL", "vi_VN.UTF-8", 1);
@@ -641,6 +665,7 @@ int main(void)
 		T(test_agent_commands__export_then_import_round_trips_vietnamese_text),
 		T(test_agent_commands__schema_lists_tables_and_prints_ddl),
 		T(test_agent_commands__backup_writes_a_copy_beside_the_database),
+		T(test_agent_commands__first_write_of_the_day_makes_a_backup),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
