@@ -127,7 +127,11 @@ static int cmd_init(int argc, char **argv)
 	if ((rc = open_store(o.db, 1, &s)) != 0)
 		return rc;
 	char hub_id[40];
-	s->meta_get(s, "hub_id", hub_id, sizeof hub_id);
+	if (s->meta_get(s, "hub_id", hub_id, sizeof hub_id) != 0) {
+		fprintf(stderr, "lienket-hub: cannot read the hub id of '%s'\n", o.db);
+		rc = EXIT_SOFTWARE;
+		goto done;
+	}
 	if (o.units) {
 		char err[512];
 		size_t created = 0;
