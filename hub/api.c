@@ -633,8 +633,18 @@ static int changes_write(struct store *s, void *ctx)
 	/* A store failure leaves no partial result behind (changes_apply releases it). */
 	if (s->savepoint(s) != 0)
 		return -1;
-	int b = auth_bind(s, J->token, J->cs->agent, J->now);
 	int rc = -1;
+	struct store_agent ag;
+	int found = s->agent_get(s, J->cs->agent, &ag);
+	if (found < 0)
+		goto done;
+	if (found == 0 && ag.retired_to[0]) {
+		changes_error(&J->res, 403, "agent_retired", "agent", J->now,
+			      "agent %s was retired by recover", ag.id);
+		rc = 0;
+		goto done;
+	}
+	int b = auth_bind(s, J->token, J->cs->agent, J->now);
 	if (b < 0)
 		goto done;
 	if (b == 1) {

@@ -159,7 +159,7 @@ static void test_hub_api__fork_is_refused_and_recover_rebinds_the_token_once(voi
 	expect(th_hello(h, AGN, h->token_c1), 200, "\"retired\":false");
 	expect(th_hello(h, AG1, h->token_c1), 200, "\"retired\":true");
 	expect(th_hello(h, AG2, h->token_c1), 403, "token_bound");
-	expect(th_send(h, &restored, h->token_c1, 4, 4), 403, NULL);
+	expect(th_send(h, &restored, h->token_c1, 4, 4), 403, "agent_retired");
 	th_agent_release(&ag);
 	th_agent_release(&restored);
 }
