@@ -163,19 +163,28 @@ static void append_check_expr(sqlite3_str *q, const struct schema_column *c)
 	}
 }
 
-static void append_table_ddl(sqlite3_str *q, const struct schema_table *t)
+/* One column definition. A column added to an existing table (added = 1) cannot be
+ * NOT NULL: the rows written before it have no value. */
+static void append_column_def(sqlite3_str *q, const struct schema_column *c, int added)
 {
-	sqlite3_str_appendf(q, "CREATE TABLE \"%w\"(\n", t->name);
+	const char *affinity = (c->type == SCHEMA_INT || c->type == SCHEMA_BOOL) ? "INTEGER" : "TEXT";
+	int not_null = (c->flags & SCHEMA_REQUIRED) && !added;
+	sqlite3_str_appendf(q, "\"%w\" %s%s%s CONSTRAINT \"%w\" CHECK (", c->name, affinity,
+			    (c->flags & SCHEMA_ID) ? " PRIMARY KEY" : "", not_null ? " NOT NULL" : "", c->name);
+	if (!not_null)
+		sqlite3_str_appendf(q, "\"%w\" IS NULL OR (", c->name);
+	append_check_expr(q, c);
+	sqlite3_str_appendall(q, not_null ? ")" : "))");
+}
+
+/* if_not_exists: for upgrades, which may meet a table a failed earlier run created. */
+static void append_table_ddl(sqlite3_str *q, const struct schema_table *t, int if_not_exists)
+{
+	const char *ine = if_not_exists ? "IF NOT EXISTS " : "";
+	sqlite3_str_appendf(q, "CREATE TABLE %s\"%w\"(\n", ine, t->name);
 	for (size_t i = 0; i < t->ncolumns; i++) {
-		const struct schema_column *c = &t->columns[i];
-		const char *affinity = (c->type == SCHEMA_INT || c->type == SCHEMA_BOOL) ? "INTEGER" : "TEXT";
-		sqlite3_str_appendf(q, "  \"%w\" %s%s%s CONSTRAINT \"%w\" CHECK (", c->name, affinity,
-				    (c->flags & SCHEMA_ID) ? " PRIMARY KEY" : "",
-				    (c->flags & SCHEMA_REQUIRED) ? " NOT NULL" : "", c->name);
-		if (!(c->flags & SCHEMA_REQUIRED))
-			sqlite3_str_appendf(q, "\"%w\" IS NULL OR (", c->name);
-		append_check_expr(q, c);
-		sqlite3_str_appendall(q, (c->flags & SCHEMA_REQUIRED) ? ")" : "))");
+		sqlite3_str_appendall(q, "  ");
+		append_column_def(q, &t->columns[i], 0);
 		sqlite3_str_appendall(q, i + 1 < t->ncolumns || schema_table_has_key(t) ? ",\n" : "\n");
 	}
 	if (schema_table_has_key(t)) {
@@ -189,7 +198,7 @@ static void append_table_ddl(sqlite3_str *q, const struct schema_table *t)
 		sqlite3_str_appendall(q, ")\n");
 	}
 	sqlite3_str_appendall(q, ");\n");
-	sqlite3_str_appendf(q, "CREATE INDEX \"%w_unit\" ON \"%w\"(unit_id);\n", t->name, t->name);
+	sqlite3_str_appendf(q, "CREATE INDEX %s\"%w_unit\" ON \"%w\"(unit_id);\n", ine, t->name, t->name);
 }
 
 /* The statements shared by the three journaling triggers: bump the clock, then append. */
@@ -300,7 +309,7 @@ int store_schema_sql(char **out)
 	sqlite3_str *q = sqlite3_str_new(NULL);
 	sqlite3_str_appendall(q, internal_ddl);
 	for (size_t i = 0; i < schema_ntables; i++) {
-		append_table_ddl(q, &schema_tables[i]);
+		append_table_ddl(q, &schema_tables[i], 0);
 		append_triggers(q, &schema_tables[i]);
 	}
 	int rc = sqlite3_str_errcode(q);
@@ -359,7 +368,7 @@ static int configure(sqlite3 *db, char *err, size_t errlen)
 	return 0;
 }
 
-static int load_state(struct store *s, char *err, size_t errlen)
+static int load_state(struct store *s, int *version_out, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
@@ -380,18 +389,72 @@ static int load_state(struct store *s, char *err, size_t errlen)
 			(const char *)sqlite3_column_text(st, 2), NULL);
 		goto done;
 	}
-	/* TODO: when SCHEMA_VERSION becomes 2, upgrade here: add the new tables and
-	 * columns, regenerate the triggers and raise lk_state.schema_version, in one
-	 * transaction. Version 1 is the first, so nothing is older. */
 	if (!agent || strlen(agent) != 36 || !unit || (unit[0] && strlen(unit) != 36)) {
 		set_err(err, errlen, "not an agent database: bad lk_state row%s%s", NULL, NULL);
 		goto done;
 	}
 	memcpy(s->agent_id, agent, 37);
 	memcpy(s->unit_id, unit, strlen(unit) + 1);
+	*version_out = version;
 	ret = 0;
 done:
 	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Brings a database written under schema `from` to SCHEMA_VERSION in one transaction:
+ * new tables, new columns (nullable, see append_column_def), every generated trigger
+ * dropped and generated again, lk_state.schema_version raised. Entries already in the
+ * journal keep the version they were written under, so they travel as they were. */
+static int upgrade(struct store *s, int from, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	sqlite3_str *q = NULL;
+	char *sql = NULL;
+	int ret = -1;
+	if (exec(s->db, "BEGIN IMMEDIATE", err, errlen))
+		return -1;
+	q = sqlite3_str_new(NULL);
+	if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+				      " AND name LIKE 'lk\\_%' ESCAPE '\\'",
+			       -1, &st, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "sqlite: %s%s", sqlite3_errmsg(s->db), NULL);
+		goto done;
+	}
+	while (sqlite3_step(st) == SQLITE_ROW)
+		sqlite3_str_appendf(q, "DROP TRIGGER \"%w\";\n", (const char *)sqlite3_column_text(st, 0));
+	for (size_t i = 0; i < schema_ntables; i++) {
+		const struct schema_table *t = &schema_tables[i];
+		if (t->since > from) {
+			append_table_ddl(q, t, 1);
+		} else {
+			for (size_t k = 0; k < t->ncolumns; k++) {
+				if (t->columns[k].since <= from)
+					continue;
+				sqlite3_str_appendf(q, "ALTER TABLE \"%w\" ADD COLUMN ", t->name);
+				append_column_def(q, &t->columns[k], 1);
+				sqlite3_str_appendall(q, ";\n");
+			}
+		}
+		append_triggers(q, t);
+	}
+	sqlite3_str_appendf(q, "UPDATE lk_state SET schema_version = %d WHERE one = 1;\n", SCHEMA_VERSION);
+	sql = sqlite3_str_finish(q);
+	q = NULL;
+	if (!sql) {
+		set_err(err, errlen, "out of memory%s%s", NULL, NULL);
+		goto done;
+	}
+	if (exec(s->db, sql, err, errlen) || exec(s->db, "COMMIT", err, errlen))
+		goto done;
+	ret = 0;
+done:
+	sqlite3_finalize(st);
+	if (q)
+		sqlite3_free(sqlite3_str_finish(q));
+	sqlite3_free(sql);
+	if (ret && !sqlite3_get_autocommit(s->db))
+		exec(s->db, "ROLLBACK", NULL, 0);
 	return ret;
 }
 
@@ -406,7 +469,10 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		set_err(err, errlen, "cannot open '%s': %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto fail;
 	}
-	if (configure(s->db, err, errlen) || load_state(s, err, errlen))
+	int version = 0;
+	if (configure(s->db, err, errlen) || load_state(s, &version, err, errlen))
+		goto fail;
+	if (version < SCHEMA_VERSION && upgrade(s, version, err, errlen))
 		goto fail;
 	*out = s;
 	return 0;

@@ -663,6 +663,48 @@ static void test_agent_store__schema_sql_creates_every_table(void **state)
 	free(sql);
 }
 
+static void test_agent_store__older_schema_is_upgraded_on_open(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	store_close(f->s);
+	f->s = NULL;
+	/* an "older" database: one table missing, one trigger missing, version 0 */
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(exec_sql(db, "DROP TABLE year_record; DROP TRIGGER lk_person_ai;"
+				      " UPDATE lk_state SET schema_version = 0"),
+			 SQLITE_OK);
+	assert_int_equal(exec_sql(db, "INSERT INTO person(id, unit_id, full_name) VALUES"
+				      " ('0190f3a2-0000-7000-8000-000000000020', '" UNIT "', 'cũ')"),
+			 SQLITE_OK);
+	assert_int_equal(journal_count(db), 0);
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof err), 0);
+	db = store_db(f->s);
+	assert_int_equal(query_int(db, "SELECT schema_version FROM lk_state"), SCHEMA_VERSION);
+	assert_int_equal(exec_sql(db, "INSERT INTO year_record(id, unit_id, year) VALUES"
+				      " ('0190f3a2-0000-7000-8000-000000000021', '" UNIT "', 2024)"),
+			 SQLITE_OK);
+	assert_int_equal(exec_sql(db, "INSERT INTO person(id, unit_id, full_name) VALUES"
+				      " ('0190f3a2-0000-7000-8000-000000000022', '" UNIT "', 'mới')"),
+			 SQLITE_OK);
+	assert_int_equal(journal_count(db), 2);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM person"), 2);
+}
+
+static void test_agent_store__newer_schema_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	char err[256] = "";
+	assert_int_equal(exec_sql(store_db(f->s), "UPDATE lk_state SET schema_version = 99"), SQLITE_OK);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof err), -1);
+	assert_non_null(strstr(err, "newer"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +730,8 @@ int main(void)
 		T(test_agent_store__scope_follows_current_parent_links),
 		T(test_agent_store__backup_rotation_removes_only_old_copies),
 		T(test_agent_store__schema_sql_creates_every_table),
+		T(test_agent_store__older_schema_is_upgraded_on_open),
+		T(test_agent_store__newer_schema_is_refused),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
