@@ -298,7 +298,7 @@ static int close_c2(struct store *s, void *ctx)
 	return changes_apply_hub(s, &e, th_now_ms(), &vs);
 }
 
-static void test_hub_api__record_for_a_closed_unit_is_accepted_flagged_with_successor(void **state)
+static void test_hub_api__closed_unit_record_is_flagged_and_merged_unit_joins_the_scope(void **state)
 {
 	struct th_hub *h = *state;
 	assert_int_equal(th_with_store(h, close_c2, NULL), 0);
@@ -307,6 +307,12 @@ static void test_hub_api__record_for_a_closed_unit_is_accepted_flagged_with_succ
 	th_add(&ad, "person", P1, 'i', U_C2, PERSON, 0);
 	expect(th_send(h, &ad, h->token_d, 1, 1), 200, "\"applied\":1");
 	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'closed_unit' AND suggestion = '" U_C1 "'"), 1);
+	/* C2 was merged into C1: C1's office may now write C2's rows */
+	struct th_agent a1;
+	th_agent_init(&a1, AG1);
+	th_add(&a1, "person", P2, 'i', U_C2, PERSON, 0);
+	expect(th_send(h, &a1, h->token_c1, 1, 1), 200, "\"applied\":1");
+	th_agent_release(&a1);
 	th_agent_release(&ad);
 }
 
@@ -487,7 +493,7 @@ int main(void)
 		T(test_hub_api__owner_change_is_quarantined_and_skipped_entries_listed),
 		T(test_hub_api__another_units_row_is_quarantined_out_of_scope),
 		T(test_hub_api__dangling_reference_is_flagged_until_the_row_arrives),
-		T(test_hub_api__record_for_a_closed_unit_is_accepted_flagged_with_successor),
+		T(test_hub_api__closed_unit_record_is_flagged_and_merged_unit_joins_the_scope),
 		T(test_hub_api__revoked_token_is_refused),
 		T(test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status),
 		T(test_hub_api__protocol_and_schema_version_mismatch_are_refused_whole),
