@@ -132,6 +132,35 @@ out:
 	return rc;
 }
 
+/* The office's words for a last_error code: the agent's own codes here, the hub's
+ * codes (PROTOCOL.md §7) through msg_code(). */
+static const char *error_text(const char *code)
+{
+	static const struct {
+		const char *code;
+		enum msg_id id;
+	} local[] = {
+		{ "unreachable", MSG_SYNC_UNREACHABLE },
+		{ "tls", MSG_SYNC_TLS },
+		{ "bad_url", MSG_ERRTEXT_BAD_URL },
+		{ "redirect", MSG_ERRTEXT_BAD_ANSWER },
+		{ "answer_too_large", MSG_ERRTEXT_BAD_ANSWER },
+		{ "bad_answer", MSG_ERRTEXT_BAD_ANSWER },
+		{ "local_error", MSG_ERRTEXT_LOCAL },
+		{ "cancelled", MSG_ERRTEXT_CANCELLED },
+		{ "fork", MSG_SYNC_FORK },
+		{ "schema_newer", MSG_SYNC_SCHEMA_NEWER },
+	};
+	if (!code)
+		return msg_code("");
+	for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
+		if (strcmp(local[i].code, code) == 0)
+			return msg(local[i].id);
+	if (strncmp(code, "http_", 5) == 0)
+		return msg(MSG_ERRTEXT_BAD_ANSWER);
+	return msg_code(code);
+}
+
 /* What the office reads after a sync (stdout for success, stderr for trouble). */
 static void tell_office(int rc, const struct sync_result *r, int quiet)
 {
@@ -175,7 +204,7 @@ static void tell_office(int rc, const struct sync_result *r, int quiet)
 		else if (strcmp(r->error, "schema_newer") == 0)
 			fprintf(stderr, "%s\n", msg(MSG_SYNC_SCHEMA_NEWER));
 		else {
-			fprintf(stderr, msg(MSG_SYNC_PROTOCOL), msg_code(r->error));
+			fprintf(stderr, msg(MSG_SYNC_PROTOCOL), error_text(r->error));
 			fputc('\n', stderr);
 		}
 		break;
@@ -251,7 +280,7 @@ int cmd_recover(int argc, char **argv)
 	}
 	struct sync_options so = { o.quiet, !o.quiet && isatty(STDERR_FILENO) };
 	rc = sync_recover(s, t, &so, &r);
-	if (strcmp(r.error, "internal") != 0 || rc == EXIT_OK) {
+	if (strcmp(r.error, "local_error") != 0 || rc == EXIT_OK) {
 		printf(msg(MSG_RECOVER_DONE), store_agent_id(s), (unsigned long long)pending);
 		putchar('\n');
 	}
@@ -602,7 +631,7 @@ int cmd_status(int argc, char **argv)
 		if (si.last_error) {
 			json_str(stdout, si.last_error);
 			fputs(",\"last_error_text\":", stdout);
-			json_str(stdout, msg_code(si.last_error));
+			json_str(stdout, error_text(si.last_error));
 			fputs(",\"last_error_detail\":", stdout);
 			json_str(stdout, si.last_error_detail);
 		} else {
@@ -638,10 +667,8 @@ int cmd_status(int argc, char **argv)
 	printf(msg(MSG_STATUS_LAST_SYNC), when);
 	putchar('\n');
 	if (si.last_error) {
-		printf(msg(MSG_STATUS_LAST_ERROR), si.last_error, msg_code(si.last_error));
+		printf(msg(MSG_STATUS_LAST_ERROR), si.last_error, error_text(si.last_error));
 		putchar('\n');
-		if (strcmp(si.last_error, "fork") == 0)
-			printf("%s\n", msg(MSG_SYNC_FORK));
 	} else {
 		printf("%s\n", msg(MSG_STATUS_NO_ERROR));
 	}

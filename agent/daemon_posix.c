@@ -37,8 +37,14 @@ int daemon_os_init(void)
 
 void daemon_os_release(void)
 {
-	if (initialised)
-		sigprocmask(SIG_SETMASK, &saved_mask, NULL);
+	if (!initialised)
+		return;
+	/* Consume stop signals still pending, or unblocking would deliver them and kill
+	 * the process with the default action instead of letting it return cleanly. */
+	struct timespec zero = { 0, 0 };
+	while (sigtimedwait(&stop_set, NULL, &zero) > 0)
+		stop_seen = 1;
+	sigprocmask(SIG_SETMASK, &saved_mask, NULL);
 	initialised = 0;
 }
 

@@ -289,8 +289,9 @@ static int outcome(struct sync_ctx *c, const struct call *k)
 	if (k->kind == CALL_TRANSPORT) {
 		switch (k->tr) {
 		case TRANSPORT_UNREACHABLE:
-		case TRANSPORT_CANCELLED:
 			return fail(c, EXIT_TEMPFAIL, "unreachable", "hub unreachable: %s", k->detail);
+		case TRANSPORT_CANCELLED:
+			return fail(c, EXIT_TEMPFAIL, "cancelled", "sync stopped on request");
 		case TRANSPORT_TLS:
 			return fail(c, EXIT_TEMPFAIL, "tls", "TLS failure: %s", k->detail);
 		case TRANSPORT_BAD_URL:
@@ -301,7 +302,7 @@ static int outcome(struct sync_ctx *c, const struct call *k)
 		case TRANSPORT_TOO_LARGE:
 			return fail(c, EXIT_PROTOCOL, "answer_too_large", "%s", k->detail);
 		default:
-			return fail(c, EXIT_SOFTWARE, "internal", "transport: %s %s",
+			return fail(c, EXIT_SOFTWARE, "local_error", "transport: %s %s",
 				    transport_result_str(k->tr), k->detail);
 		}
 	}
@@ -330,7 +331,7 @@ static int do_hello(struct sync_ctx *c)
 	int rc = EXIT_SOFTWARE;
 
 	if (journal_pending(c->s, &pending, NULL) != 0 || journal_acked(c->s, &acked) != 0)
-		return fail(c, EXIT_SOFTWARE, "internal", "cannot read the journal: %s",
+		return fail(c, EXIT_SOFTWARE, "local_error", "cannot read the journal: %s",
 			    sqlite3_errmsg(store_db(c->s)));
 	memset(&h, 0, sizeof h);
 	h.v = WIRE_PROTOCOL_VERSION;
@@ -342,9 +343,9 @@ static int do_hello(struct sync_ctx *c)
 	snprintf(h.software, sizeof h.software, "lienket-agent %s", LK_VERSION);
 	json = wire_hello_encode(&h);
 	if (!json)
-		return fail(c, EXIT_SOFTWARE, "internal", "out of memory encoding hello");
+		return fail(c, EXIT_SOFTWARE, "local_error", "out of memory encoding hello");
 	if (call_hub(c, "POST", "/v1/hello", json, &k) != 0) {
-		rc = fail(c, EXIT_SOFTWARE, "internal", "hello: %s", k.detail);
+		rc = fail(c, EXIT_SOFTWARE, "local_error", "hello: %s", k.detail);
 		goto out;
 	}
 	if (k.kind != CALL_OK) {
@@ -385,7 +386,7 @@ static int reconcile(struct sync_ctx *c)
 	}
 	if (store_config_get(c->s, "hub_id", &old_hub) < 0 || journal_acked(c->s, &acked) != 0 ||
 	    journal_last_seq(c->s, &last) != 0) {
-		rc = fail(c, EXIT_SOFTWARE, "internal", "cannot read state: %s",
+		rc = fail(c, EXIT_SOFTWARE, "local_error", "cannot read state: %s",
 			  sqlite3_errmsg(store_db(c->s)));
 		goto out;
 	}
@@ -454,7 +455,7 @@ static int reconcile(struct sync_ctx *c)
 	rc = EXIT_OK;
 	goto out;
 db_error:
-	rc = fail(c, EXIT_SOFTWARE, "internal", "database: %s", sqlite3_errmsg(store_db(c->s)));
+	rc = fail(c, EXIT_SOFTWARE, "local_error", "database: %s", sqlite3_errmsg(store_db(c->s)));
 out:
 	free(old_hub);
 	return rc;
@@ -495,7 +496,7 @@ static int do_push(struct sync_ctx *c, int *blocked)
 				  ? (size_t)c->hello.max_changes
 				  : WIRE_MAX_CHANGES;
 	if (journal_pending(c->s, &c->total_entries, &c->total_bytes) != 0)
-		return fail(c, EXIT_SOFTWARE, "internal", "cannot count pending entries");
+		return fail(c, EXIT_SOFTWARE, "local_error", "cannot count pending entries");
 	c->done_entries = c->done_bytes = 0;
 	c->started_ms = mono_ms();
 
@@ -506,15 +507,15 @@ static int do_push(struct sync_ctx *c, int *blocked)
 		char err[256] = "";
 
 		if (journal_acked(c->s, &acked) != 0 || journal_last_seq(c->s, &last) != 0)
-			return fail(c, EXIT_SOFTWARE, "internal", "cannot read the journal");
+			return fail(c, EXIT_SOFTWARE, "local_error", "cannot read the journal");
 		int br = journal_build_batch(c->s, c->agent, acked + 1, &lim, &b, err, sizeof err);
 		if (br == 1)
 			break;
 		if (br != 0)
-			return fail(c, EXIT_SOFTWARE, "internal", "cannot build a change set: %s", err);
+			return fail(c, EXIT_SOFTWARE, "local_error", "cannot build a change set: %s", err);
 		if (call_hub(c, "POST", "/v1/changes", b.json, &k) != 0) {
 			journal_batch_release(&b);
-			return fail(c, EXIT_SOFTWARE, "internal", "changes: %s", k.detail);
+			return fail(c, EXIT_SOFTWARE, "local_error", "changes: %s", k.detail);
 		}
 		if (k.kind == CALL_OK) {
 			struct wire_changes_answer a;
@@ -539,7 +540,7 @@ static int do_push(struct sync_ctx *c, int *blocked)
 			    sqlite3_exec(store_db(c->s), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 				sqlite3_exec(store_db(c->s), "ROLLBACK", NULL, NULL, NULL);
 				wire_changes_answer_release(&a);
-				rc = fail(c, EXIT_SOFTWARE, "internal", "cannot record acknowledgement: %s",
+				rc = fail(c, EXIT_SOFTWARE, "local_error", "cannot record acknowledgement: %s",
 					  sqlite3_errmsg(store_db(c->s)));
 				goto batch_fail;
 			}
@@ -577,7 +578,7 @@ static int do_push(struct sync_ctx *c, int *blocked)
 			    clock_tries++ < SYNC_MAX_CLOCK_RETRIES && k.err.hub_time > 0) {
 				int64_t n = journal_lower_clocks(c->s, k.err.hub_time);
 				if (n < 0) {
-					rc = fail(c, EXIT_SOFTWARE, "internal", "cannot lower clocks: %s",
+					rc = fail(c, EXIT_SOFTWARE, "local_error", "cannot lower clocks: %s",
 						  sqlite3_errmsg(store_db(c->s)));
 					goto batch_fail;
 				}
@@ -843,9 +844,9 @@ out_fk:
 static int do_pull(struct sync_ctx *c)
 {
 	uint64_t cursor = config_u64(c->s, "pull_cursor", 0);
-	int64_t limit = c->hello.pull_page_rows > 0 ? c->hello.pull_page_rows : SYNC_DEFAULT_PULL_ROWS;
-	if (limit > WIRE_MAX_PULL_ROWS)
-		limit = WIRE_MAX_PULL_ROWS;
+	int64_t limit = c->hello.pull_page_rows > 0 ? c->hello.pull_page_rows : SYNC_PULL_ROWS;
+	if (limit > SYNC_PULL_ROWS)
+		limit = SYNC_PULL_ROWS;
 	for (;;) {
 		char path[96];
 		struct call k;
@@ -855,7 +856,7 @@ static int do_pull(struct sync_ctx *c)
 
 		snprintf(path, sizeof path, "/v1/pull?cursor=%" PRIu64 "&limit=%" PRId64, cursor, limit);
 		if (call_hub(c, "GET", path, NULL, &k) != 0)
-			return fail(c, EXIT_SOFTWARE, "internal", "pull: %s", k.detail);
+			return fail(c, EXIT_SOFTWARE, "local_error", "pull: %s", k.detail);
 		if (k.kind != CALL_OK) {
 			rc = outcome(c, &k);
 			call_release(&k);
@@ -870,7 +871,7 @@ static int do_pull(struct sync_ctx *c)
 		call_release(&k);
 		if (apply_page(c, p) != 0) {
 			wire_pull_page_free(p);
-			return fail(c, EXIT_SOFTWARE, "internal", "cannot apply a pull page");
+			return fail(c, EXIT_SOFTWARE, "local_error", "cannot apply a pull page");
 		}
 		int more = p->more;
 		uint64_t next = p->cursor;
@@ -1029,7 +1030,7 @@ static void finish(struct sync_ctx *c, int code)
 		    config_put(c->s, "last_error_detail", c->res->error[0] ? c->res->detail : NULL) != 0)
 			logf_(c, "cannot record the sync");
 	} else {
-		if (config_put(c->s, "last_error", c->res->error[0] ? c->res->error : "internal") != 0 ||
+		if (config_put(c->s, "last_error", c->res->error[0] ? c->res->error : "local_error") != 0 ||
 		    config_put(c->s, "last_error_detail", c->res->detail) != 0 ||
 		    config_put_u64(c->s, "last_error_ms", (uint64_t)now) != 0)
 			logf_(c, "cannot record the error");
@@ -1093,6 +1094,12 @@ int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
 	c.o = o ? o : &dflt;
 	c.res = res;
 	c.agent = store_agent_id(s);
+	{
+		char pragma[64];
+		snprintf(pragma, sizeof pragma, "PRAGMA cache_size = -%d", SYNC_CACHE_KIB);
+		if (sqlite3_exec(store_db(s), pragma, NULL, NULL, NULL) != SQLITE_OK)
+			logf_(&c, "cannot shrink the page cache: %s", sqlite3_errmsg(store_db(s)));
+	}
 	int rc = run(&c);
 	if (rc == EXIT_PROTOCOL && strcmp(res->error, "schema_newer") == 0)
 		finish(&c, EXIT_OK); /* synced what it could; the error stays for status */
@@ -1177,7 +1184,7 @@ int sync_recover(struct store *s, struct transport *t, const struct sync_options
 	if (rejournal(s, err, sizeof err) != 0) {
 		memset(res, 0, sizeof *res);
 		res->checksums = -1;
-		snprintf(res->error, sizeof res->error, "internal");
+		snprintf(res->error, sizeof res->error, "local_error");
 		snprintf(res->detail, sizeof res->detail, "recover: %.200s", err);
 		if (!o || !o->quiet)
 			fprintf(stderr, "lienket-agent: %s\n", res->detail);

@@ -22,7 +22,11 @@
 /* Retries within one sync before giving up until next time. */
 #define SYNC_MAX_CLOCK_RETRIES 3   /* clock_ahead: lowering makes the next try pass */
 #define SYNC_MAX_RESEND 3          /* bad_deflate / gap: the link or the hub hiccuped */
-#define SYNC_DEFAULT_PULL_ROWS 500 /* when the hub gives no pull_page_rows */
+/* Rows asked per pull page: fewer than the hub's 500 so one decoded page stays small
+ * (the whole sync must fit in 16 MB resident on an old laptop). */
+#define SYNC_PULL_ROWS 200
+/* SQLite page cache during a sync, KiB: the journal is streamed, a big cache buys nothing. */
+#define SYNC_CACHE_KIB 1024
 
 struct sync_options {
 	int quiet;    /* no English log lines on stderr */
