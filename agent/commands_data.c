@@ -1389,7 +1389,12 @@ static void print_column(const struct schema_column *c)
 	case SCHEMA_INT: printf(msg(MSG_TYPE_INT), (long long)c->min, (long long)c->max); break;
 	case SCHEMA_BOOL: fputs(msg(MSG_TYPE_BOOL), stdout); break;
 	case SCHEMA_DATE: fputs(msg(MSG_TYPE_DATE), stdout); break;
-	case SCHEMA_REF: printf(msg(MSG_TYPE_REF), c->ref_table ? c->ref_table : "-"); break;
+	case SCHEMA_REF:
+		if (c->flags & SCHEMA_ID)
+			fputs(msg(MSG_TYPE_ID), stdout);
+		else
+			printf(msg(MSG_TYPE_REF), c->ref_table ? c->ref_table : "-");
+		break;
 	case SCHEMA_ENUM:
 		fputs(msg(MSG_TYPE_ENUM), stdout);
 		for (const struct schema_enum_value *v = c->enum_values; v->code; v++)
