@@ -215,6 +215,29 @@ static void tell_office(int rc, const struct sync_result *r, int quiet)
 	}
 }
 
+/* Progress on a terminal: one line rewritten in place. */
+static void show_progress(const struct sync_progress *p, void *ctx)
+{
+	(void)ctx;
+	if (p->pulling)
+		fprintf(stderr, msg(MSG_SYNC_PROGRESS_PULL), (unsigned long long)p->pulled_rows);
+	else
+		fprintf(stderr, msg(MSG_SYNC_PROGRESS_PUSH), (unsigned long long)p->done_entries,
+			(unsigned long long)p->total_entries,
+			(unsigned long long)(p->done_bytes / 1024),
+			(unsigned long long)(p->total_bytes / 1024), p->bytes_per_s / 1024.0);
+	fputs("\033[K\r", stderr);
+	fflush(stderr);
+}
+
+static void sync_options_for(struct sync_options *so, int quiet)
+{
+	memset(so, 0, sizeof *so);
+	so->quiet = quiet;
+	if (!quiet && isatty(STDERR_FILENO))
+		so->progress = show_progress;
+}
+
 int cmd_sync(int argc, char **argv)
 {
 	struct common_opts o;
@@ -234,8 +257,11 @@ int cmd_sync(int argc, char **argv)
 	rc = open_transport(s, o.quiet, &t);
 	if (rc)
 		goto out;
-	struct sync_options so = { o.quiet, !o.quiet && isatty(STDERR_FILENO) };
+	struct sync_options so;
+	sync_options_for(&so, o.quiet);
 	rc = sync_run(s, t, &so, &r);
+	if (so.progress)
+		fputc('\n', stderr);
 	tell_office(rc, &r, o.quiet);
 out:
 	transport_free(t);
@@ -278,8 +304,11 @@ int cmd_recover(int argc, char **argv)
 		rc = EXIT_SOFTWARE;
 		goto out;
 	}
-	struct sync_options so = { o.quiet, !o.quiet && isatty(STDERR_FILENO) };
+	struct sync_options so;
+	sync_options_for(&so, o.quiet);
 	rc = sync_recover(s, t, &so, &r);
+	if (so.progress)
+		fputc('\n', stderr);
 	if (strcmp(r.error, "local_error") != 0 || rc == EXIT_OK) {
 		printf(msg(MSG_RECOVER_DONE), store_agent_id(s), (unsigned long long)pending);
 		putchar('\n');
@@ -321,7 +350,9 @@ static int daemon_attempt(const char *db, int probe_only)
 		rc = sync_probe(t) == 0 ? EXIT_OK : EXIT_TEMPFAIL;
 		goto out;
 	}
-	struct sync_options so = { 0, 0 };
+	struct sync_options so;
+	sync_options_for(&so, 1); /* a daemon has no terminal to draw on; logs stay */
+	so.quiet = 0;
 	rc = sync_run(s, t, &so, &r);
 	if (rc != EXIT_OK && rc != EXIT_TEMPFAIL)
 		tell_office(rc, &r, 0);

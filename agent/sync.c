@@ -100,16 +100,21 @@ static int fail(struct sync_ctx *c, int exit_code, const char *code, const char 
 	return exit_code;
 }
 
-static void progress(struct sync_ctx *c, const char *phase)
+static void progress(struct sync_ctx *c, int pulling)
 {
-	if (!c->o || !c->o->progress || c->o->quiet)
+	struct sync_progress p;
+	if (!c->o || !c->o->progress)
 		return;
 	double secs = (double)(mono_ms() - c->started_ms) / 1000.0;
-	double kbs = secs > 0.05 ? (double)c->done_bytes / 1024.0 / secs : 0.0;
-	fprintf(stderr, "\r%s %" PRIu64 "/%" PRIu64 " (%" PRIu64 "/%" PRIu64 " KB, %.1f KB/s)   ",
-		phase, c->done_entries, c->total_entries, c->done_bytes / 1024,
-		c->total_bytes / 1024, kbs);
-	fflush(stderr);
+	memset(&p, 0, sizeof p);
+	p.pulling = pulling;
+	p.done_entries = c->done_entries;
+	p.total_entries = c->total_entries;
+	p.done_bytes = c->done_bytes;
+	p.total_bytes = c->total_bytes;
+	p.pulled_rows = c->res->pulled;
+	p.bytes_per_s = secs > 0.05 ? (double)c->done_bytes / secs : 0.0;
+	c->o->progress(&p, c->o->progress_ctx);
 	c->progress_shown = 1;
 }
 
@@ -548,7 +553,7 @@ static int do_push(struct sync_ctx *c, int *blocked)
 			c->res->skipped += b.nskipped;
 			c->done_entries += b.count;
 			c->done_bytes += b.entry_bytes;
-			progress(c, "push");
+			progress(c, 0);
 			wire_changes_answer_release(&a);
 			resends = 0;
 			call_release(&k);
@@ -626,10 +631,6 @@ static int do_push(struct sync_ctx *c, int *blocked)
 	batch_next:
 		call_release(&k);
 		journal_batch_release(&b);
-	}
-	if (c->progress_shown) {
-		fputc('\n', stderr);
-		c->progress_shown = 0;
 	}
 	return EXIT_OK;
 }
@@ -876,6 +877,7 @@ static int do_pull(struct sync_ctx *c)
 		int more = p->more;
 		uint64_t next = p->cursor;
 		wire_pull_page_free(p);
+		progress(c, 1);
 		if (!more)
 			break;
 		if (next == cursor)
@@ -1085,7 +1087,7 @@ int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
 	     struct sync_result *res)
 {
 	struct sync_ctx c;
-	static const struct sync_options dflt = { 0, 0 };
+	static const struct sync_options dflt = { 0, NULL, NULL };
 	memset(res, 0, sizeof *res);
 	res->checksums = -1;
 	memset(&c, 0, sizeof c);
@@ -1105,8 +1107,6 @@ int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
 		finish(&c, EXIT_OK); /* synced what it could; the error stays for status */
 	else
 		finish(&c, rc);
-	if (c.progress_shown)
-		fputc('\n', stderr);
 	if (c.have_hello)
 		wire_hello_answer_release(&c.hello);
 	return rc;

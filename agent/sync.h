@@ -28,9 +28,21 @@
 /* SQLite page cache during a sync, KiB: the journal is streamed, a big cache buys nothing. */
 #define SYNC_CACHE_KIB 1024
 
+/* Progress of a running sync, for a terminal display. */
+struct sync_progress {
+	int pulling;            /* 0: pushing, 1: pulling */
+	uint64_t done_entries, total_entries; /* push: entries acknowledged / pending at start */
+	uint64_t done_bytes, total_bytes;     /* push: bytes of their fields JSON */
+	uint64_t pulled_rows;   /* pull: rows applied so far */
+	double bytes_per_s;     /* push rate so far */
+};
+
 struct sync_options {
-	int quiet;    /* no English log lines on stderr */
-	int progress; /* show progress on stderr (a terminal) */
+	int quiet; /* no English log lines on stderr */
+	/* Called after every acknowledged change set and applied pull page (may be NULL).
+	 * The engine writes a newline on stderr before its next log line. */
+	void (*progress)(const struct sync_progress *p, void *ctx);
+	void *progress_ctx;
 };
 
 struct sync_result {

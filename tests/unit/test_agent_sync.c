@@ -602,7 +602,7 @@ static void add_persons(struct store *s, int first, int n)
 	sql(s, "COMMIT");
 }
 
-static const struct sync_options quiet = { 1, 0 };
+static const struct sync_options quiet = { 1, NULL, NULL };
 
 static int do_sync(struct fixture *f, struct sync_result *r)
 {
