@@ -263,6 +263,49 @@ static int scope_has(struct applier *A, const char *unit)
 	return units_scope_contains(&A->scope, unit);
 }
 
+static const struct value *entry_field(const struct entry *e, const char *name)
+{
+	for (size_t i = 0; i < e->nfields; i++)
+		if (strcmp(e->fields[i].name, name) == 0)
+			return &e->fields[i].v;
+	return NULL;
+}
+
+/* An agent may name and link only units it owns (a commune's village branches: their
+ * unit rows are owned by the commune) and attach them only under units in its scope;
+ * otherwise a link row owned by its own unit could pull another unit into its scope.
+ * 1 allowed, 0 not (msg written), -1 failure. */
+static int unit_link_allowed(struct applier *A, const struct entry *e, char *msg, size_t len)
+{
+	const struct value *of = entry_field(e, "of_unit");
+	if (of && of->kind == VALUE_TEXT) {
+		const struct schema_table *ut = schema_table_find("unit", SCHEMA_VERSION);
+		struct merge_row r;
+		if (!ut || merge_row_init(&r, ut, of->s, NULL) != 0)
+			return -1;
+		int rc = A->s->row_read(A->s, &r);
+		int foreign = rc == 0 && merge_row_inserted(&r) && strcmp(r.owner, e->owner) != 0;
+		merge_row_release(&r);
+		if (rc < 0)
+			return -1;
+		if (foreign) {
+			snprintf(msg, len, "unit %s is not owned by %s", of->s, e->owner);
+			return 0;
+		}
+	}
+	const struct value *parent = entry_field(e, "parent_id");
+	if (parent && parent->kind == VALUE_TEXT) {
+		int in = scope_has(A, parent->s);
+		if (in < 0)
+			return -1;
+		if (!in) {
+			snprintf(msg, len, "parent %s is not in the scope of unit %s", parent->s, A->unit);
+			return 0;
+		}
+	}
+	return 1;
+}
+
 /* Applies one entry of an agent. 0 (applied, quarantined, held or skipped), -1 failure. */
 static int apply_entry(struct applier *A, const struct entry *e)
 {
@@ -294,6 +337,13 @@ static int apply_entry(struct applier *A, const struct entry *e)
 	if (!in) {
 		snprintf(msg, sizeof msg, "owning unit %s is not in the scope of unit %s", e->owner, A->unit);
 		return quarantine(A, e, "out_of_scope", "unit_id", msg);
+	}
+	if (e->op != ENTRY_DELETE && (strcmp(t->name, "unit_parent") == 0 || strcmp(t->name, "unit_name") == 0)) {
+		int ok = unit_link_allowed(A, e, msg, sizeof msg);
+		if (ok < 0)
+			return -1;
+		if (!ok)
+			return quarantine(A, e, "out_of_scope", "of_unit", msg);
 	}
 	int rc = merge_into(A->s, t, e, A->agent, A->now_ms, A->today);
 	if (rc < 0)

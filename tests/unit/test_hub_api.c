@@ -262,6 +262,13 @@ static void test_hub_api__another_units_row_is_quarantined_out_of_scope(void **s
 	expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "out_of_scope");
 	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE code = 'out_of_scope'"), 2);
 	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 0);
+	/* nor pull another unit into its scope with a parent link */
+	th_add(&ag, "unit_parent", "0190f3b0-0000-7000-8000-0000000000e3", 'i', U_C1,
+	       "of_unit=s:" U_C2 ";parent_id=s:" U_C1 ";valid_from=s:2024-01-01;valid_to=n", 0);
+	th_add(&ag, "unit_parent", "0190f3b0-0000-7000-8000-0000000000e4", 'i', U_C1,
+	       "of_unit=s:" U_B1 ";parent_id=s:" U_D ";valid_from=s:2024-01-01;valid_to=n", 0);
+	expect(th_send(h, &ag, h->token_c1, 3, 4), 200, "\"applied\":0");
+	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE code = 'out_of_scope'"), 4);
 	/* the district may write for its communes */
 	struct th_agent ad;
 	th_agent_init(&ad, AGD);
