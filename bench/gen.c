@@ -1070,6 +1070,7 @@ struct person {
 
 static void person_draw(struct rng *r, int year, int age_lo, int age_hi, struct person *p)
 {
+	memset(p, 0, sizeof *p); /* the id is set by the caller */
 	int female = rng_percent(r, 42);
 	snprintf(p->name, sizeof p->name, "%s %s %s", PICK(r, family),
 		 female ? PICK(r, middle_f) : PICK(r, middle_m), female ? PICK(r, given_f) : PICK(r, given_m));
