@@ -123,3 +123,9 @@ install: all
 
 clean:
 	rm -rf build
+
+include bench/gen.mk
+
+soak:
+	@$(MAKE) --no-print-directory MODE=asan all-tests
+	@LK_BIN=build/asan SOAK_ITERATIONS=$${SOAK_ITERATIONS:-500} sh scripts/soak.sh
