@@ -261,11 +261,56 @@ static void bind_value(sqlite3_stmt *st, int idx, const struct value *v)
 enum row_mode { ROW_ADD, ROW_SET, ROW_IMPORT };
 enum row_result { ROW_INSERTED, ROW_UPDATED, ROW_UNCHANGED, ROW_REJECTED, ROW_FAILED };
 
+/* Prepared statements kept across the rows of one import: preparing an INSERT compiles
+ * the table's triggers, which is most of the cost of a row. */
+enum row_slot { SLOT_OWNER, SLOT_INSERT, SLOT_UPDATE, ROW_SLOTS };
+
+struct row_stmt {
+	char *sql;        /* sqlite3_malloc'd; the key */
+	sqlite3_stmt *st; /* NULL when empty */
+};
+
 struct row_ctx {
 	struct store *s;
 	const struct schema_table *t;
 	unsigned long line; /* CSV line for messages; 0 on the command line */
+	struct row_stmt cache[ROW_SLOTS];
 };
+
+/* The statement for sql in slot (takes sql, freed with sqlite3_free), reset and with
+ * no bindings; NULL when it cannot be prepared. Every user resets it after stepping, so
+ * no statement keeps a transaction open. */
+static sqlite3_stmt *row_stmt(struct row_ctx *c, enum row_slot slot, char *sql)
+{
+	struct row_stmt *r = &c->cache[slot];
+	if (!sql)
+		return NULL;
+	if (r->st && strcmp(r->sql, sql) == 0) {
+		sqlite3_free(sql);
+		sqlite3_reset(r->st);
+		sqlite3_clear_bindings(r->st);
+		return r->st;
+	}
+	sqlite3_finalize(r->st);
+	sqlite3_free(r->sql);
+	r->st = NULL;
+	r->sql = sql;
+	if (sqlite3_prepare_v2(store_db(c->s), sql, -1, &r->st, NULL) != SQLITE_OK) {
+		sqlite3_finalize(r->st);
+		r->st = NULL;
+	}
+	return r->st;
+}
+
+static void row_ctx_release(struct row_ctx *c)
+{
+	for (size_t i = 0; i < ROW_SLOTS; i++) {
+		sqlite3_finalize(c->cache[i].st);
+		sqlite3_free(c->cache[i].sql);
+		c->cache[i].st = NULL;
+		c->cache[i].sql = NULL;
+	}
+}
 
 /* One refusal for the office, prefixed with the CSV line when there is one. */
 static void refuse(const struct row_ctx *c, int id, ...)
@@ -285,15 +330,14 @@ static void refuse_field(const struct row_ctx *c, const struct schema_column *co
 }
 
 /* Looks up the row's owner. 1 found (owner copied), 0 absent, -1 error. */
-static int row_owner(const struct row_ctx *c, const char *id, char owner[IDS_UUID_TEXT])
+static int row_owner(struct row_ctx *c, const char *id, char owner[IDS_UUID_TEXT])
 {
-	sqlite3_stmt *st = NULL;
 	int ret = -1;
 	sqlite3_str *q = sqlite3_str_new(NULL);
 	sqlite3_str_appendf(q, "SELECT unit_id FROM \"%w\" WHERE id = ?1", c->t->name);
-	char *sql = sqlite3_str_finish(q);
-	if (!sql || sqlite3_prepare_v2(store_db(c->s), sql, -1, &st, NULL) != SQLITE_OK)
-		goto done;
+	sqlite3_stmt *st = row_stmt(c, SLOT_OWNER, sqlite3_str_finish(q));
+	if (!st)
+		return -1;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
@@ -303,9 +347,7 @@ static int row_owner(const struct row_ctx *c, const char *id, char owner[IDS_UUI
 		snprintf(owner, IDS_UUID_TEXT, "%s", o ? o : "");
 		ret = 1;
 	}
-done:
-	sqlite3_finalize(st);
-	sqlite3_free(sql);
+	sqlite3_reset(st);
 	return ret;
 }
 
@@ -361,7 +403,7 @@ static enum row_result write_failed(const struct row_ctx *c, const char *id)
  * (all of them, not just the first) before ROW_REJECTED is returned. out_id receives
  * the row's id.
  */
-static enum row_result row_write(const struct row_ctx *c, const char *const *text, enum row_mode mode,
+static enum row_result row_write(struct row_ctx *c, const char *const *text, enum row_mode mode,
 				 const char *set_id, char out_id[IDS_UUID_TEXT])
 {
 	const struct schema_table *t = c->t;
@@ -525,7 +567,9 @@ static enum row_result row_write(const struct row_ctx *c, const char *const *tex
 		res = ROW_UNCHANGED; /* an id and nothing else */
 		goto done;
 	}
-	if (sqlite3_prepare_v2(store_db(c->s), sql, -1, &st, NULL) != SQLITE_OK)
+	st = row_stmt(c, found ? SLOT_UPDATE : SLOT_INSERT, sql);
+	sql = NULL; /* the cache owns it now */
+	if (!st)
 		goto sqlerr;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	if (!found)
@@ -538,6 +582,7 @@ static enum row_result row_write(const struct row_ctx *c, const char *const *tex
 		res = write_failed(c, id);
 		goto done;
 	}
+	sqlite3_reset(st);
 	if (!found)
 		res = ROW_INSERTED;
 	else
@@ -547,7 +592,8 @@ sqlerr:
 	log_line("sqlite", sqlite3_errmsg(store_db(c->s)));
 	res = ROW_FAILED;
 done:
-	sqlite3_finalize(st);
+	if (st)
+		sqlite3_reset(st);
 	sqlite3_free(sql);
 	return res;
 }
@@ -807,6 +853,7 @@ static int finish_write(struct store *s, enum row_result r)
 
 int cmd_add(int argc, char **argv)
 {
+	struct row_ctx c = { 0 };
 	const char *db = store_default_path();
 	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
@@ -829,7 +876,8 @@ int cmd_add(int argc, char **argv)
 		goto done;
 	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK)
 		goto done;
-	struct row_ctx c = { s, t, 0 };
+	c.s = s;
+	c.t = t;
 	char id[IDS_UUID_TEXT];
 	enum row_result r = row_write(&c, text, ROW_ADD, NULL, id);
 	if ((rc = finish_write(s, r)) == EXIT_OK) {
@@ -837,6 +885,7 @@ int cmd_add(int argc, char **argv)
 		backup_if_due(s, db);
 	}
 done:
+	row_ctx_release(&c);
 	store_close(s);
 	free(pos);
 	return rc;
@@ -844,6 +893,7 @@ done:
 
 int cmd_set(int argc, char **argv)
 {
+	struct row_ctx c = { 0 };
 	const char *db = store_default_path();
 	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
@@ -866,7 +916,8 @@ int cmd_set(int argc, char **argv)
 		goto done;
 	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK)
 		goto done;
-	struct row_ctx c = { s, t, 0 };
+	c.s = s;
+	c.t = t;
 	char id[IDS_UUID_TEXT];
 	enum row_result r = row_write(&c, text, ROW_SET, pos[1], id);
 	if ((rc = finish_write(s, r)) == EXIT_OK) {
@@ -874,6 +925,7 @@ int cmd_set(int argc, char **argv)
 		backup_if_due(s, db);
 	}
 done:
+	row_ctx_release(&c);
 	store_close(s);
 	free(pos);
 	return rc;
@@ -881,6 +933,7 @@ done:
 
 int cmd_rm(int argc, char **argv)
 {
+	struct row_ctx c = { 0 };
 	const char *db = store_default_path();
 	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
@@ -902,7 +955,8 @@ int cmd_rm(int argc, char **argv)
 		goto done;
 	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK)
 		goto done;
-	struct row_ctx c = { s, t, 0 };
+	c.s = s;
+	c.t = t;
 	char owner[IDS_UUID_TEXT];
 	int found = ids_uuid_valid(pos[1]) ? row_owner(&c, pos[1], owner) : 0;
 	if (found < 0) {
@@ -942,6 +996,7 @@ int cmd_rm(int argc, char **argv)
 done:
 	sqlite3_finalize(st);
 	sqlite3_free(sql);
+	row_ctx_release(&c);
 	store_close(s);
 	free(pos);
 	return rc;
@@ -1075,7 +1130,7 @@ int cmd_list(int argc, char **argv)
 		if (c->type == SCHEMA_INT || c->type == SCHEMA_BOOL) {
 			enum validate_code vc = parse_value(c, text[i], &v[i]);
 			if (vc == VALIDATE_BAD_TYPE) {
-				struct row_ctx rctx = { NULL, t, 0 };
+				struct row_ctx rctx = { .t = t };
 				refuse_field(&rctx, c, "bad_type");
 				rc = EXIT_USAGE;
 			}
@@ -1156,6 +1211,7 @@ static enum msg_id csv_msg(enum csv_status cs)
 
 int cmd_import(int argc, char **argv)
 {
+	struct row_ctx c = { 0 };
 	const char *db = store_default_path();
 	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
@@ -1191,7 +1247,8 @@ int cmd_import(int argc, char **argv)
 		rc = internal_error(NULL, "out of memory");
 		goto done;
 	}
-	struct row_ctx c = { s, t, 0 };
+	c.s = s;
+	c.t = t;
 
 	/* The header: field names of this table, each once. */
 	enum csv_status cs = csv_reader_next(r);
@@ -1285,6 +1342,7 @@ done:
 	csv_reader_free(r);
 	if (f)
 		fclose(f);
+	row_ctx_release(&c);
 	store_close(s);
 	free(pos);
 	return rc;
