@@ -431,42 +431,195 @@ static int is_district_level(const char *kind)
 	return strcmp(kind, "district") == 0 || strcmp(kind, "affiliated") == 0;
 }
 
-/* Marks, per unit index, the ids a query returns (first column). */
-static int row_mark(struct ctx *c, sqlite3_stmt *st, void *arg)
-{
-	unsigned char *mark = arg;
-	long i = unittree_index(c->tree, text(st, 0));
-	if (i >= 0)
-		mark[i] = 1;
-	return 0;
-}
-
-/* ---- the figures ---- */
-
 static const char *const K_GIAO_BAN = "giao_ban", *const K_GIAO_NV = "giao_nhiem_vu",
 			 *const K_BRANCH = "branch", *const K_JOINT = "joint",
 			 *const K_SECRETARY = "branch_secretary";
 
-/* 1. District-level units open in Y with a giao ban or task meeting in Y. */
-static int fig_implementing(struct ctx *c, int col)
+static void mark(const struct ctx *c, unsigned char *set, const char *unit_id)
 {
-	const struct period *p = &c->per[col];
-	size_t n = unittree_count(c->tree);
-	unsigned char *mark = calloc(n ? n : 1, 1);
-	int rc;
-	if (!mark)
-		return fail_nomem(c);
-	rc = query(c, "figure 1", row_mark, mark,
-		   "SELECT DISTINCT unit_id FROM r_meeting"
-		   " WHERE kind IN (?1, ?2) AND held_on BETWEEN ?3 AND ?4",
-		   "tttt", K_GIAO_BAN, K_GIAO_NV, p->from, p->to);
-	for (size_t i = 0; rc == REPORT_OK && i < n; i++) {
-		const char *id = unittree_id(c->tree, i);
-		if (!open_during(c->tree, id, p) || !is_district_level(kind_in(c->tree, id, p)))
-			continue;
-		add(c, 1, 0, col, id, mark[i], 1);
+	long i = unittree_index(c->tree, unit_id);
+	if (i >= 0)
+		set[i] = 1;
+}
+
+/* One pass over the meetings of a year feeds figures 1, 3, 4, 5, 6 and 7: meetings
+ * grouped by (kind, holding unit, host branch) are few (units × hosts), whatever the
+ * number of meetings, so the meeting table is read once per year. */
+struct meeting_pass {
+	int col;
+	unsigned char *held;       /* per unit: holds a giao ban or task meeting (figure 1) */
+	unsigned char *active;     /* per unit: held or hosted any meeting (figure 7) */
+	struct dset hosts;         /* figure 6: distinct host branches */
+};
+
+static int row_meeting(struct ctx *c, sqlite3_stmt *st, void *arg)
+{
+	struct meeting_pass *mp = arg;
+	const char *kind = text(st, 0), *unit = text(st, 1), *host = text(st, 2);
+	int64_t n = sqlite3_column_int64(st, 3), attended = sqlite3_column_int64(st, 4);
+	if (!kind || !unit)
+		return 0;
+	mark(c, mp->active, unit);
+	if (host)
+		mark(c, mp->active, host);
+	if (strcmp(kind, K_GIAO_BAN) == 0) {
+		add(c, 3, 0, mp->col, unit, n, 0);
+		mark(c, mp->held, unit);
+	} else if (strcmp(kind, K_GIAO_NV) == 0) {
+		add(c, 4, 0, mp->col, unit, n, 0);
+		mark(c, mp->held, unit);
+	} else if (strcmp(kind, K_BRANCH) == 0) {
+		/* a branch meeting counts for its branch: the host, or the owning branch */
+		add(c, 5, 0, mp->col, host ? host : unit, attended, n);
+	} else if (strcmp(kind, K_JOINT) == 0) {
+		add(c, 6, 0, mp->col, unit, n, 0);
+		if (host && dset_add(c, &mp->hosts, unit, host) != 0)
+			return -1;
 	}
-	free(mark);
+	return 0;
+}
+
+/* 1. District-level units open in Y with a giao ban or task meeting in Y. */
+static void fig_implementing(struct ctx *c, const struct meeting_pass *mp)
+{
+	const struct period *p = &c->per[mp->col];
+	for (size_t i = 0; i < unittree_count(c->tree); i++) {
+		const char *id = unittree_id(c->tree, i);
+		if (open_during(c->tree, id, p) && is_district_level(kind_in(c->tree, id, p)))
+			add(c, 1, 0, mp->col, id, mp->held[i], 1);
+	}
+}
+
+/* 1 when the statement (bound by the caller) returns a row, 0 when not, -1 on error. */
+static int probe(sqlite3_stmt *st)
+{
+	int s = sqlite3_step(st);
+	sqlite3_reset(st);
+	return s == SQLITE_ROW ? 1 : s == SQLITE_DONE ? 0 : -1;
+}
+
+/* Activity in Y: a volunteer activity counts in Y when it overlaps Y. Campaigns last
+ * weeks, so only activities started in Y−1 or Y are read (one bounded index range);
+ * one that started earlier and still ran in Y is not seen. */
+#define ACTIVITY_IN_Y(v)                                                                  \
+	v "started_on BETWEEN ?4 AND ?3 AND COALESCE(" v "ended_on, " v "started_on) >= ?2"
+
+/* Above this many branches left to check, one set query per source is cheaper than a
+ * look-up per branch (each look-up reads that branch's whole history). */
+#define INACTIVE_PROBE_MAX 32
+
+/* 7. Branches open during Y that neither held nor took part in any meeting and took
+ * part in no activity in Y. The meeting pass has marked the branches that held or
+ * hosted one. The others (few in practice: the target is none) are checked one by
+ * one with indexed look-ups, or, when many, by set queries over the year's rows. */
+static int fig_inactive(struct ctx *c, struct meeting_pass *mp)
+{
+	static const char *const probe_sql[] = {
+		"SELECT 1 FROM r_meeting_branch mb JOIN r_meeting m ON m.id = mb.meeting_id"
+		" WHERE mb.branch_id = ?1 AND m.held_on BETWEEN ?2 AND ?3 LIMIT 1",
+		"SELECT 1 FROM r_volunteer WHERE unit_id = ?1 AND " ACTIVITY_IN_Y("") " LIMIT 1",
+		"SELECT 1 FROM r_volunteer_branch vb JOIN r_volunteer v ON v.id = vb.volunteer_id"
+		" WHERE vb.branch_id = ?1 AND " ACTIVITY_IN_Y("v.") " LIMIT 1",
+	};
+	static const char set_sql[] =
+		"SELECT mb.branch_id FROM r_meeting m JOIN r_meeting_branch mb"
+		" ON mb.meeting_id = m.id WHERE m.held_on BETWEEN ?2 AND ?3"
+		" UNION SELECT unit_id FROM r_volunteer v WHERE " ACTIVITY_IN_Y("v.")
+		" UNION SELECT vb.branch_id FROM r_volunteer v JOIN r_volunteer_branch vb"
+		" ON vb.volunteer_id = v.id WHERE " ACTIVITY_IN_Y("v.");
+	const struct period *p = &c->per[mp->col];
+	char from_before[11];
+	sqlite3_stmt *st[ARRAY_LEN(probe_sql)] = { NULL };
+	size_t n = unittree_count(c->tree), ncand = 0;
+	unsigned char *cand = calloc(n ? n : 1, 1);
+	int rc = REPORT_OK;
+	if (!cand)
+		return fail_nomem(c);
+	snprintf(from_before, sizeof from_before, "%04u-01-01", (unsigned)(p->year - 1) % 10000u);
+	for (size_t i = 0; i < n; i++) {
+		const char *id = unittree_id(c->tree, i);
+		if (!open_during(c->tree, id, p) || strcmp(kind_in(c->tree, id, p), "branch") != 0 ||
+		    roll_of(c, id)->state != 1)
+			continue;
+		cand[i] = 1;
+		ncand += !mp->active[i];
+	}
+	if (ncand > INACTIVE_PROBE_MAX) {
+		sqlite3_stmt *q = NULL;
+		int s;
+		if (sqlite3_prepare_v2(c->db, set_sql, -1, &q, NULL) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 2, p->from, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 3, p->to, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 4, from_before, -1, SQLITE_STATIC) != SQLITE_OK) {
+			sqlite3_finalize(q);
+			rc = fail_db(c, "figure 7");
+			goto done;
+		}
+		while ((s = sqlite3_step(q)) == SQLITE_ROW)
+			mark(c, mp->active, text(q, 0));
+		sqlite3_finalize(q);
+		if (s != SQLITE_DONE) {
+			rc = fail_db(c, "figure 7");
+			goto done;
+		}
+	} else {
+		for (size_t k = 0; k < ARRAY_LEN(probe_sql); k++) {
+			if (sqlite3_prepare_v2(c->db, probe_sql[k], -1, &st[k], NULL) != SQLITE_OK ||
+			    sqlite3_bind_text(st[k], 2, p->from, -1, SQLITE_STATIC) != SQLITE_OK ||
+			    sqlite3_bind_text(st[k], 3, p->to, -1, SQLITE_STATIC) != SQLITE_OK ||
+			    (sqlite3_bind_parameter_count(st[k]) >= 4 &&
+			     sqlite3_bind_text(st[k], 4, from_before, -1, SQLITE_STATIC) != SQLITE_OK)) {
+				rc = fail_db(c, "figure 7");
+				goto done;
+			}
+		}
+		for (size_t i = 0; i < n; i++) {
+			for (size_t k = 0; cand[i] && !mp->active[i] && k < ARRAY_LEN(probe_sql); k++) {
+				int found;
+				if (sqlite3_bind_text(st[k], 1, unittree_id(c->tree, i), -1,
+						      SQLITE_STATIC) != SQLITE_OK ||
+				    (found = probe(st[k])) < 0) {
+					rc = fail_db(c, "figure 7");
+					goto done;
+				}
+				mp->active[i] = (unsigned char)found;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (cand[i])
+			add(c, 7, 0, mp->col, unittree_id(c->tree, i), !mp->active[i], 1);
+done:
+	for (size_t k = 0; k < ARRAY_LEN(probe_sql); k++)
+		sqlite3_finalize(st[k]);
+	free(cand);
+	return rc;
+}
+
+/* Figures 1, 3, 4 (meetings), 5, 6 and 7 for one year. */
+static int pass_meetings(struct ctx *c, int col)
+{
+	size_t n = unittree_count(c->tree);
+	struct meeting_pass mp = { col, calloc(n ? n : 1, 1), calloc(n ? n : 1, 1), { 0 } };
+	int rc;
+	if (!mp.held || !mp.active) {
+		rc = fail_nomem(c);
+		goto done;
+	}
+	rc = query(c, "meetings", row_meeting, &mp,
+		   "SELECT kind, unit_id, host_branch_id, count(*),"
+		   " sum(commune_secretary_attended = 1) FROM r_meeting"
+		   " WHERE held_on BETWEEN ?1 AND ?2 GROUP BY kind, unit_id, host_branch_id",
+		   "tt", c->per[col].from, c->per[col].to);
+	if (rc != REPORT_OK)
+		goto done;
+	dset_store(c, &mp.hosts, 6, 1, col, 0);
+	fig_implementing(c, &mp);
+	rc = fig_inactive(c, &mp);
+done:
+	dset_release(&mp.hosts);
+	free(mp.held);
+	free(mp.active);
 	return rc;
 }
 
@@ -487,104 +640,15 @@ static int fig_pilots(struct ctx *c, int col)
 		     "t", c->per[col].as_of);
 }
 
-static int count_meetings(struct ctx *c, int number, size_t m, int col, const char *kind)
-{
-	struct sum_arg a = { number, m, col, -1 };
-	return query(c, "meetings", row_sum, &a,
-		     "SELECT unit_id, count(*) FROM r_meeting"
-		     " WHERE kind = ?1 AND held_on BETWEEN ?2 AND ?3 GROUP BY unit_id",
-		     "ttt", kind, c->per[col].from, c->per[col].to);
-}
-
-/* 3. Giao ban held in Y. */
-static int fig_giao_ban(struct ctx *c, int col)
-{
-	return count_meetings(c, 3, 0, col, K_GIAO_BAN);
-}
-
-/* 4. Task-assignment meetings held in Y, and the tasks assigned at them. */
+/* 4. The tasks assigned at the task-assignment meetings of Y. */
 static int fig_tasks(struct ctx *c, int col)
 {
 	struct sum_arg a = { 4, 1, col, -1 };
-	int rc = count_meetings(c, 4, 0, col, K_GIAO_NV);
-	if (rc != REPORT_OK)
-		return rc;
 	return query(c, "figure 4", row_sum, &a,
-		     "SELECT m.unit_id, count(*) FROM r_task t JOIN r_meeting m"
-		     " ON m.id = t.meeting_id"
+		     "SELECT m.unit_id, count(*) FROM r_meeting m JOIN r_task t"
+		     " ON t.meeting_id = m.id"
 		     " WHERE m.kind = ?1 AND m.held_on BETWEEN ?2 AND ?3 GROUP BY m.unit_id",
 		     "ttt", K_GIAO_NV, c->per[col].from, c->per[col].to);
-}
-
-/* 5. Branch meetings in Y attended by a commune secretary, over all of them. */
-static int row_attended(struct ctx *c, sqlite3_stmt *st, void *arg)
-{
-	const int *col = arg;
-	add(c, 5, 0, *col, text(st, 0), sqlite3_column_int64(st, 2),
-	    sqlite3_column_int64(st, 1));
-	return 0;
-}
-
-static int fig_attended(struct ctx *c, int col)
-{
-	return query(c, "figure 5", row_attended, &col,
-		     "SELECT COALESCE(host_branch_id, unit_id), count(*),"
-		     " sum(commune_secretary_attended = 1) FROM r_meeting"
-		     " WHERE kind = ?1 AND held_on BETWEEN ?2 AND ?3"
-		     " GROUP BY COALESCE(host_branch_id, unit_id)",
-		     "ttt", K_BRANCH, c->per[col].from, c->per[col].to);
-}
-
-/* 6. Joint meetings in Y, and the distinct branches that hosted them. */
-static int row_dset(struct ctx *c, sqlite3_stmt *st, void *arg)
-{
-	return dset_add(c, arg, text(st, 0), text(st, 1));
-}
-
-static int fig_joint(struct ctx *c, int col)
-{
-	struct dset d = { 0 };
-	int rc = count_meetings(c, 6, 0, col, K_JOINT);
-	if (rc == REPORT_OK)
-		rc = query(c, "figure 6", row_dset, &d,
-			   "SELECT unit_id, host_branch_id FROM r_meeting"
-			   " WHERE kind = ?1 AND held_on BETWEEN ?2 AND ?3"
-			   " AND host_branch_id IS NOT NULL GROUP BY unit_id, host_branch_id",
-			   "ttt", K_JOINT, c->per[col].from, c->per[col].to);
-	if (rc == REPORT_OK)
-		dset_store(c, &d, 6, 1, col, 0);
-	dset_release(&d);
-	return rc;
-}
-
-/* 7. Branches open during Y with no meeting held or attended and no activity in Y. */
-static int fig_inactive(struct ctx *c, int col)
-{
-	const struct period *p = &c->per[col];
-	size_t n = unittree_count(c->tree);
-	unsigned char *active = calloc(n ? n : 1, 1);
-	int rc;
-	if (!active)
-		return fail_nomem(c);
-	rc = query(c, "figure 7", row_mark, active,
-		   "SELECT COALESCE(host_branch_id, unit_id) FROM r_meeting"
-		   " WHERE held_on BETWEEN ?1 AND ?2"
-		   " UNION SELECT mb.branch_id FROM r_meeting_branch mb"
-		   " JOIN r_meeting m ON m.id = mb.meeting_id WHERE m.held_on BETWEEN ?1 AND ?2"
-		   " UNION SELECT unit_id FROM r_volunteer"
-		   " WHERE started_on <= ?2 AND COALESCE(ended_on, started_on) >= ?1"
-		   " UNION SELECT vb.branch_id FROM r_volunteer_branch vb"
-		   " JOIN r_volunteer v ON v.id = vb.volunteer_id"
-		   " WHERE v.started_on <= ?2 AND COALESCE(v.ended_on, v.started_on) >= ?1",
-		   "tt", p->from, p->to);
-	for (size_t i = 0; rc == REPORT_OK && i < n; i++) {
-		const char *id = unittree_id(c->tree, i);
-		if (!open_during(c->tree, id, p) || strcmp(kind_in(c->tree, id, p), "branch") != 0)
-			continue;
-		add(c, 7, 0, col, id, !active[i], 1);
-	}
-	free(active);
-	return rc;
 }
 
 /* 8. Youth gathered over youth in the area, from the year-end records of Y. */
@@ -962,10 +1026,10 @@ static int fill_units(struct ctx *c, const char *root)
 	return REPORT_OK;
 }
 
-static int (*const figure_fns[REPORT_NFIGURES])(struct ctx *c, int col) = {
-	fig_implementing, fig_pilots, fig_giao_ban, fig_tasks,   fig_attended,
-	fig_joint,        fig_inactive, fig_gathering, fig_volunteer, fig_party,
-	fig_insurance,    fig_support, fig_rating,
+/* Each computes its figures for one column (year). */
+static int (*const passes[])(struct ctx *c, int col) = {
+	pass_meetings, fig_pilots,  fig_tasks,     fig_gathering, fig_volunteer,
+	fig_party,     fig_insurance, fig_support, fig_rating,
 };
 
 /* The report keeps the owned strings behind its last figure's pointer-free area: a
@@ -1034,9 +1098,9 @@ int report_build(sqlite3 *db, const char *unit_id, int year, const char *today,
 	snprintf(c.r->previous_as_of, sizeof c.r->previous_as_of, "%s", c.per[COL_PREV].as_of);
 	if ((rc = fill_units(&c, c.root)) != REPORT_OK || (rc = define_figures(&c)) != REPORT_OK)
 		goto done;
-	for (size_t i = 0; i < REPORT_NFIGURES; i++)
+	for (size_t i = 0; i < ARRAY_LEN(passes); i++)
 		for (int col = COL_CUR; col <= COL_PREV; col++)
-			if ((rc = figure_fns[i](&c, col)) != REPORT_OK)
+			if ((rc = passes[i](&c, col)) != REPORT_OK)
 				goto done;
 	if ((rc = compute_targets(&c)) != REPORT_OK)
 		goto done;

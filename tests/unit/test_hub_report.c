@@ -380,6 +380,24 @@ static int setup(void **state)
 	return 0;
 }
 
+/* The fixture plus 40 idle branches under C1: enough left to check that figure 7
+ * takes its set queries rather than one look-up per branch. */
+static int setup_many_idle(void **state)
+{
+	setup(state);
+	struct fixture *fx = *state;
+	assert_int_equal(sqlite3_exec(fx->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < 40; i++) {
+		char id[16], lid[16];
+		snprintf(id, sizeof id, "I%d", i);
+		snprintf(lid, sizeof lid, "l-I%d", i);
+		unit(fx, id, "2000-01-01", "Chi đoàn nghỉ", NULL, "branch", NULL);
+		link_unit(fx, lid, id, "C1", "2000-01-01", NULL);
+	}
+	assert_int_equal(sqlite3_exec(fx->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	return 0;
+}
+
 static int teardown(void **state)
 {
 	struct fixture *fx = *state;
@@ -703,6 +721,16 @@ static void test_report__bad_arguments_are_refused(void **state)
 	assert_null(r);
 }
 
+static void test_report__many_inactive_branches_counted_by_set_queries(void **state)
+{
+	struct report *r = build(state, NULL, 2021, "2022-03-01");
+	/* as in figure7 test, plus the 40 idle branches of D1 */
+	CHECK(r, 7, "branches", NULL, 41, 48, 41, 48);
+	CHECK(r, 7, "branches", "D1", 40, 45, 41, 45);
+	CHECK(r, 7, "branches", "D2", 1, 3, 0, 3);
+	report_free(r);
+}
+
 static char *render(const struct report *r, int (*fn)(const struct report *, FILE *),
 		    size_t *len)
 {
@@ -807,5 +835,9 @@ int main(void)
 		cmocka_unit_test(test_report__csv_has_bom_and_crlf),
 		cmocka_unit_test(test_report__html_is_self_contained_and_escaped),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	const struct CMUnitTest many[] = {
+		cmocka_unit_test(test_report__many_inactive_branches_counted_by_set_queries),
+	};
+	int failed = cmocka_run_group_tests(tests, setup, teardown);
+	return failed + cmocka_run_group_tests(many, setup_many_idle, teardown);
 }
