@@ -68,6 +68,13 @@ static int usage(enum msg_id usage_id)
 
 static int internal_error(struct store *s, const char *what)
 {
+	int code = s ? sqlite3_errcode(store_db(s)) & 0xff : SQLITE_OK;
+	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+		/* another program (a sync) held the database past the busy timeout */
+		say(stderr, MSG_ERR_BUSY);
+		log_line(what, sqlite3_errmsg(store_db(s)));
+		return EXIT_TEMPFAIL;
+	}
 	say(stderr, MSG_ERR_INTERNAL);
 	log_line(what, s ? sqlite3_errmsg(store_db(s)) : NULL);
 	return EXIT_SOFTWARE;
