@@ -444,7 +444,9 @@ static void mark(const struct ctx *c, unsigned char *set, const char *unit_id)
 
 /* One pass over the meetings of a year feeds figures 1, 3, 4, 5, 6 and 7: meetings
  * grouped by (kind, holding unit, host branch) are few (units × hosts), whatever the
- * number of meetings, so the meeting table is read once per year. */
+ * number of meetings, so the meeting table is read once per year. The kinds are
+ * listed so that the (kind, held_on) index serves the date range even on a database
+ * without ANALYZE statistics. */
 struct meeting_pass {
 	int col;
 	unsigned char *held;       /* per unit: holds a giao ban or task meeting (figure 1) */
@@ -504,38 +506,58 @@ static int probe(sqlite3_stmt *st)
 #define ACTIVITY_IN_Y(v)                                                                  \
 	v "started_on BETWEEN ?4 AND ?3 AND COALESCE(" v "ended_on, " v "started_on) >= ?2"
 
-/* Above this many branches left to check, one set query per source is cheaper than a
- * look-up per branch (each look-up reads that branch's whole history). */
+/* Above this many branches left to check, one set query is cheaper than a look-up
+ * per branch (each look-up reads that branch's whole history of participations). */
 #define INACTIVE_PROBE_MAX 32
+
+/* Marks the first column of every row of a prepared statement; then finalizes it. */
+static int mark_rows(struct ctx *c, sqlite3_stmt *q, unsigned char *set)
+{
+	int s;
+	while ((s = sqlite3_step(q)) == SQLITE_ROW)
+		mark(c, set, text(q, 0));
+	sqlite3_finalize(q);
+	return s == SQLITE_DONE ? REPORT_OK : fail_db(c, "figure 7");
+}
 
 /* 7. Branches open during Y that neither held nor took part in any meeting and took
  * part in no activity in Y. The meeting pass has marked the branches that held or
- * hosted one. The others (few in practice: the target is none) are checked one by
- * one with indexed look-ups, or, when many, by set queries over the year's rows. */
+ * hosted a meeting; volunteer activities of Y−1..Y are one bounded set query; the
+ * branches still unmarked (few in practice: the target is none) are looked up one by
+ * one in the participations, or by one set query over the year's meetings when many. */
 static int fig_inactive(struct ctx *c, struct meeting_pass *mp)
 {
-	static const char *const probe_sql[] = {
-		"SELECT 1 FROM r_meeting_branch mb JOIN r_meeting m ON m.id = mb.meeting_id"
-		" WHERE mb.branch_id = ?1 AND m.held_on BETWEEN ?2 AND ?3 LIMIT 1",
-		"SELECT 1 FROM r_volunteer WHERE unit_id = ?1 AND " ACTIVITY_IN_Y("") " LIMIT 1",
-		"SELECT 1 FROM r_volunteer_branch vb JOIN r_volunteer v ON v.id = vb.volunteer_id"
-		" WHERE vb.branch_id = ?1 AND " ACTIVITY_IN_Y("v.") " LIMIT 1",
-	};
-	static const char set_sql[] =
-		"SELECT mb.branch_id FROM r_meeting m JOIN r_meeting_branch mb"
-		" ON mb.meeting_id = m.id WHERE m.held_on BETWEEN ?2 AND ?3"
-		" UNION SELECT unit_id FROM r_volunteer v WHERE " ACTIVITY_IN_Y("v.")
+	static const char volunteer_sql[] =
+		"SELECT unit_id FROM r_volunteer v WHERE " ACTIVITY_IN_Y("v.")
 		" UNION SELECT vb.branch_id FROM r_volunteer v JOIN r_volunteer_branch vb"
 		" ON vb.volunteer_id = v.id WHERE " ACTIVITY_IN_Y("v.");
+	static const char set_sql[] =
+		"SELECT DISTINCT mb.branch_id FROM r_meeting m JOIN r_meeting_branch mb"
+		" ON mb.meeting_id = m.id WHERE m.kind IN (?5, ?6, ?7, ?8)"
+		" AND m.held_on BETWEEN ?2 AND ?3";
+	static const char probe_sql[] =
+		"SELECT 1 FROM r_meeting_branch mb JOIN r_meeting m ON m.id = mb.meeting_id"
+		" WHERE mb.branch_id = ?1 AND m.held_on BETWEEN ?2 AND ?3 LIMIT 1";
 	const struct period *p = &c->per[mp->col];
 	char from_before[11];
-	sqlite3_stmt *st[ARRAY_LEN(probe_sql)] = { NULL };
+	sqlite3_stmt *q = NULL;
 	size_t n = unittree_count(c->tree), ncand = 0;
 	unsigned char *cand = calloc(n ? n : 1, 1);
 	int rc = REPORT_OK;
 	if (!cand)
 		return fail_nomem(c);
 	snprintf(from_before, sizeof from_before, "%04u-01-01", (unsigned)(p->year - 1) % 10000u);
+	if (sqlite3_prepare_v2(c->db, volunteer_sql, -1, &q, NULL) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 2, p->from, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 3, p->to, -1, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_text(q, 4, from_before, -1, SQLITE_STATIC) != SQLITE_OK) {
+		rc = fail_db(c, "figure 7");
+		goto done;
+	}
+	rc = mark_rows(c, q, mp->active);
+	q = NULL;
+	if (rc != REPORT_OK)
+		goto done;
 	for (size_t i = 0; i < n; i++) {
 		const char *id = unittree_id(c->tree, i);
 		if (!open_during(c->tree, id, p) || strcmp(kind_in(c->tree, id, p), "branch") != 0 ||
@@ -545,53 +567,45 @@ static int fig_inactive(struct ctx *c, struct meeting_pass *mp)
 		ncand += !mp->active[i];
 	}
 	if (ncand > INACTIVE_PROBE_MAX) {
-		sqlite3_stmt *q = NULL;
-		int s;
 		if (sqlite3_prepare_v2(c->db, set_sql, -1, &q, NULL) != SQLITE_OK ||
 		    sqlite3_bind_text(q, 2, p->from, -1, SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_bind_text(q, 3, p->to, -1, SQLITE_STATIC) != SQLITE_OK ||
-		    sqlite3_bind_text(q, 4, from_before, -1, SQLITE_STATIC) != SQLITE_OK) {
-			sqlite3_finalize(q);
+		    sqlite3_bind_text(q, 5, K_GIAO_BAN, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 6, K_GIAO_NV, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 7, K_BRANCH, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 8, K_JOINT, -1, SQLITE_STATIC) != SQLITE_OK) {
 			rc = fail_db(c, "figure 7");
 			goto done;
 		}
-		while ((s = sqlite3_step(q)) == SQLITE_ROW)
-			mark(c, mp->active, text(q, 0));
-		sqlite3_finalize(q);
-		if (s != SQLITE_DONE) {
+		rc = mark_rows(c, q, mp->active);
+		q = NULL;
+		if (rc != REPORT_OK)
+			goto done;
+	} else if (ncand > 0) {
+		if (sqlite3_prepare_v2(c->db, probe_sql, -1, &q, NULL) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 2, p->from, -1, SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 3, p->to, -1, SQLITE_STATIC) != SQLITE_OK) {
 			rc = fail_db(c, "figure 7");
 			goto done;
 		}
-	} else {
-		for (size_t k = 0; k < ARRAY_LEN(probe_sql); k++) {
-			if (sqlite3_prepare_v2(c->db, probe_sql[k], -1, &st[k], NULL) != SQLITE_OK ||
-			    sqlite3_bind_text(st[k], 2, p->from, -1, SQLITE_STATIC) != SQLITE_OK ||
-			    sqlite3_bind_text(st[k], 3, p->to, -1, SQLITE_STATIC) != SQLITE_OK ||
-			    (sqlite3_bind_parameter_count(st[k]) >= 4 &&
-			     sqlite3_bind_text(st[k], 4, from_before, -1, SQLITE_STATIC) != SQLITE_OK)) {
+		for (size_t i = 0; i < n; i++) {
+			int found;
+			if (!cand[i] || mp->active[i])
+				continue;
+			if (sqlite3_bind_text(q, 1, unittree_id(c->tree, i), -1, SQLITE_STATIC) !=
+				    SQLITE_OK ||
+			    (found = probe(q)) < 0) {
 				rc = fail_db(c, "figure 7");
 				goto done;
 			}
-		}
-		for (size_t i = 0; i < n; i++) {
-			for (size_t k = 0; cand[i] && !mp->active[i] && k < ARRAY_LEN(probe_sql); k++) {
-				int found;
-				if (sqlite3_bind_text(st[k], 1, unittree_id(c->tree, i), -1,
-						      SQLITE_STATIC) != SQLITE_OK ||
-				    (found = probe(st[k])) < 0) {
-					rc = fail_db(c, "figure 7");
-					goto done;
-				}
-				mp->active[i] = (unsigned char)found;
-			}
+			mp->active[i] = (unsigned char)found;
 		}
 	}
 	for (size_t i = 0; i < n; i++)
 		if (cand[i])
 			add(c, 7, 0, mp->col, unittree_id(c->tree, i), !mp->active[i], 1);
 done:
-	for (size_t k = 0; k < ARRAY_LEN(probe_sql); k++)
-		sqlite3_finalize(st[k]);
+	sqlite3_finalize(q);
 	free(cand);
 	return rc;
 }
@@ -609,8 +623,10 @@ static int pass_meetings(struct ctx *c, int col)
 	rc = query(c, "meetings", row_meeting, &mp,
 		   "SELECT kind, unit_id, host_branch_id, count(*),"
 		   " sum(commune_secretary_attended = 1) FROM r_meeting"
-		   " WHERE held_on BETWEEN ?1 AND ?2 GROUP BY kind, unit_id, host_branch_id",
-		   "tt", c->per[col].from, c->per[col].to);
+		   " WHERE kind IN (?3, ?4, ?5, ?6) AND held_on BETWEEN ?1 AND ?2"
+		   " GROUP BY kind, unit_id, host_branch_id",
+		   "tttttt", c->per[col].from, c->per[col].to, K_GIAO_BAN, K_GIAO_NV, K_BRANCH,
+		   K_JOINT);
 	if (rc != REPORT_OK)
 		goto done;
 	dset_store(c, &mp.hosts, 6, 1, col, 0);
@@ -690,9 +706,11 @@ static int fig_volunteer(struct ctx *c, int col)
 }
 
 /* The branch a person was secretary of on a date (SQL expression over ?3). */
+/* The unary + keeps the planner on the (person_id, role) index: without statistics it
+ * would otherwise range-scan (role, term_from) over every secretary for every row. */
 #define SECRETARY_BRANCH(person, date)                                                    \
 	"(SELECT min(r.of_unit) FROM r_role r WHERE r.person_id = " person                \
-	" AND r.role = ?3 AND r.term_from <= " date                                       \
+	" AND r.role = ?3 AND +r.term_from <= " date                                      \
 	" AND (r.term_until IS NULL OR r.term_until >= " date "))"
 
 /* 10. Secretaries (on the date) introduced to the Party in Y; admitted in Y. */
