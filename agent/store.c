@@ -372,7 +372,7 @@ static int load_state(struct store *s, int *version_out, char *err, size_t errle
 {
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
-	if (sqlite3_prepare_v2(s->db, "SELECT agent_id, unit_id, schema_version FROM lk_state WHERE one = 1",
+	if (sqlite3_prepare_v2(s->db, "SELECT agent_id, unit_id, schema_version, applying FROM lk_state WHERE one = 1",
 			       -1, &st, NULL) != SQLITE_OK) {
 		set_err(err, errlen, "not an agent database (%s)%s", sqlite3_errmsg(s->db), NULL);
 		goto done;
@@ -396,6 +396,14 @@ static int load_state(struct store *s, int *version_out, char *err, size_t errle
 	memcpy(s->agent_id, agent, 37);
 	memcpy(s->unit_id, unit, strlen(unit) + 1);
 	*version_out = version;
+	int stuck = sqlite3_column_int(st, 3) != 0;
+	sqlite3_finalize(st);
+	st = NULL;
+	/* Readers see only committed state, where applying is 0 unless a program
+	 * committed a pull without store_apply_end: then nothing would ever be journaled
+	 * again, so put it right. */
+	if (stuck && exec(s->db, "UPDATE lk_state SET applying = 0 WHERE one = 1", err, errlen))
+		goto done;
 	ret = 0;
 done:
 	sqlite3_finalize(st);

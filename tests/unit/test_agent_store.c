@@ -359,6 +359,21 @@ static void test_agent_store__pulled_rows_are_not_journaled(void **state)
 	assert_int_equal(journal_count(db), 1);
 }
 
+static void test_agent_store__a_committed_applying_flag_is_reset_on_open(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	assert_int_equal(exec_sql(store_db(f->s), "UPDATE lk_state SET applying = 1"), SQLITE_OK);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof err), 0);
+	assert_int_equal(query_int(store_db(f->s), "SELECT applying FROM lk_state"), 0);
+	assert_int_equal(exec_sql(store_db(f->s), "INSERT INTO person(id, unit_id, full_name) VALUES"
+						  " ('0190f3a2-0000-7000-8000-000000000030', '" UNIT "', 'A')"),
+			 SQLITE_OK);
+	assert_int_equal(journal_count(store_db(f->s)), 1);
+}
+
 static void test_agent_store__another_program_sees_applying_zero_while_pull_runs(void **state)
 {
 	struct fixture *f = *state;
@@ -718,6 +733,7 @@ int main(void)
 		T(test_agent_store__write_from_another_program_is_journaled),
 		T(test_agent_store__pulled_rows_are_not_journaled),
 		T(test_agent_store__another_program_sees_applying_zero_while_pull_runs),
+		T(test_agent_store__a_committed_applying_flag_is_reset_on_open),
 		T(test_agent_store__clocks_increase_when_wall_time_goes_back),
 		T(test_agent_store__noop_update_writes_no_entry),
 		T(test_agent_store__owner_and_key_changes_are_refused),
