@@ -1629,3 +1629,65 @@ int report_write_html_page(const struct report *r, FILE *f)
 	fputs("</body></html>\n", f);
 	return rc == REPORT_OK ? finish(f) : rc;
 }
+
+/* ---- formats ---- */
+
+static const struct {
+	const char *name;
+	enum report_format fmt;
+	const char *content_type;
+} formats[] = {
+	{ "text", REPORT_FORMAT_TEXT, "text/plain; charset=utf-8" },
+	{ "json", REPORT_FORMAT_JSON, "application/json" },
+	{ "csv", REPORT_FORMAT_CSV, "text/csv; charset=utf-8" },
+	{ "html", REPORT_FORMAT_HTML, "text/html; charset=utf-8" },
+};
+
+int report_format_parse(const char *name, enum report_format *out)
+{
+	for (size_t i = 0; name && i < ARRAY_LEN(formats); i++)
+		if (strcmp(name, formats[i].name) == 0) {
+			*out = formats[i].fmt;
+			return 0;
+		}
+	return -1;
+}
+
+const char *report_format_content_type(enum report_format fmt)
+{
+	for (size_t i = 0; i < ARRAY_LEN(formats); i++)
+		if (formats[i].fmt == fmt)
+			return formats[i].content_type;
+	return "application/octet-stream";
+}
+
+int report_write(const struct report *r, enum report_format fmt, FILE *f)
+{
+	switch (fmt) {
+	case REPORT_FORMAT_TEXT: return report_write_text(r, f);
+	case REPORT_FORMAT_JSON: return report_write_json(r, f);
+	case REPORT_FORMAT_CSV: return report_write_csv(r, f);
+	case REPORT_FORMAT_HTML: return report_write_html_page(r, f);
+	}
+	return REPORT_WRITE;
+}
+
+int report_http_status(enum report_code code)
+{
+	switch (code) {
+	case REPORT_OK: return 200;
+	case REPORT_BAD_ARGUMENT: return 400;
+	case REPORT_UNKNOWN_UNIT: return 404;
+	default: return 500;
+	}
+}
+
+const char *report_code_name(enum report_code code)
+{
+	switch (code) {
+	case REPORT_OK: return "ok";
+	case REPORT_BAD_ARGUMENT: return "bad_argument";
+	case REPORT_UNKNOWN_UNIT: return "unknown_unit";
+	default: return "internal";
+	}
+}

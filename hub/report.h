@@ -149,4 +149,23 @@ int report_write_csv(const struct report *r, FILE *f);
 int report_write_html(const struct report *r, FILE *f);
 int report_write_html_page(const struct report *r, FILE *f);
 
+/* For the CLI (`--format`) and the HTTP route. */
+enum report_format {
+	REPORT_FORMAT_TEXT,
+	REPORT_FORMAT_JSON,
+	REPORT_FORMAT_CSV,
+	REPORT_FORMAT_HTML, /* the whole page (report_write_html_page) */
+};
+/* "text", "json", "csv", "html" → 0 and *out; -1 for anything else (out untouched). */
+int report_format_parse(const char *name, enum report_format *out);
+/* The Content-Type to send with a format (static string). */
+const char *report_format_content_type(enum report_format fmt);
+/* Writes r in fmt; REPORT_OK or REPORT_WRITE. */
+int report_write(const struct report *r, enum report_format fmt, FILE *f);
+/* The HTTP status of a report_build failure: 400 bad argument, 404 unknown unit, 500
+ * for our faults. And a stable lower-case name for the JSON error body's code:
+ * "bad_argument", "unknown_unit", "internal". */
+int report_http_status(enum report_code code);
+const char *report_code_name(enum report_code code);
+
 #endif

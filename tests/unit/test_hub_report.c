@@ -731,6 +731,47 @@ static void test_report__many_inactive_branches_counted_by_set_queries(void **st
 	report_free(r);
 }
 
+static void test_report__formats_parse_and_map(void **state)
+{
+	enum report_format f = REPORT_FORMAT_TEXT;
+	(void)state;
+	assert_int_equal(report_format_parse("csv", &f), 0);
+	assert_int_equal(f, REPORT_FORMAT_CSV);
+	assert_int_equal(report_format_parse("pdf", &f), -1);
+	assert_int_equal(report_format_parse(NULL, &f), -1);
+	assert_string_equal(report_format_content_type(REPORT_FORMAT_JSON), "application/json");
+	assert_int_equal(report_http_status(REPORT_UNKNOWN_UNIT), 404);
+	assert_int_equal(report_http_status(REPORT_BAD_ARGUMENT), 400);
+	assert_int_equal(report_http_status(REPORT_STORAGE), 500);
+	assert_string_equal(report_code_name(REPORT_UNKNOWN_UNIT), "unknown_unit");
+}
+
+static void test_report__database_without_hub_tables_is_a_storage_error(void **state)
+{
+	sqlite3 *db = NULL;
+	struct report *r = NULL;
+	struct report_error err;
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	assert_int_equal(report_build(db, NULL, 2021, "2022-03-01", &r, &err), REPORT_STORAGE);
+	assert_null(r);
+	assert_non_null(strstr(err.message, "unit"));
+	assert_int_equal(report_build(db, NULL, 2021, "2022-03-01", &r, NULL), REPORT_STORAGE);
+	assert_true(sqlite3_get_autocommit(db)); /* its transaction was rolled back */
+	sqlite3_close(db);
+}
+
+static void test_report__caller_transaction_is_kept(void **state)
+{
+	struct fixture *fx = *state;
+	struct report *r = NULL;
+	assert_int_equal(sqlite3_exec(fx->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(report_build(fx->db, "D1", 2021, "2022-03-01", &r, NULL), REPORT_OK);
+	assert_false(sqlite3_get_autocommit(fx->db));
+	assert_int_equal(sqlite3_exec(fx->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	report_free(r);
+}
+
 static char *render(const struct report *r, int (*fn)(const struct report *, FILE *),
 		    size_t *len)
 {
@@ -834,6 +875,9 @@ int main(void)
 		cmocka_unit_test(test_report__json_matches_the_figures),
 		cmocka_unit_test(test_report__csv_has_bom_and_crlf),
 		cmocka_unit_test(test_report__html_is_self_contained_and_escaped),
+		cmocka_unit_test(test_report__formats_parse_and_map),
+		cmocka_unit_test(test_report__database_without_hub_tables_is_a_storage_error),
+		cmocka_unit_test(test_report__caller_transaction_is_kept),
 	};
 	const struct CMUnitTest many[] = {
 		cmocka_unit_test(test_report__many_inactive_branches_counted_by_set_queries),
