@@ -1357,8 +1357,9 @@ done:
 
 int cmd_export(int argc, char **argv)
 {
-	const char *db = store_default_path(), *out = NULL;
-	const struct opt_spec specs[] = { { "--db", &db, NULL }, { "--out", &out, NULL }, { NULL, NULL, NULL } };
+	const char *db = store_default_path(), *out = NULL, *sep = NULL;
+	const struct opt_spec specs[] = { { "--db", &db, NULL }, { "--out", &out, NULL }, { "--sep", &sep, NULL },
+					  { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
 	struct store *s = NULL;
 	sqlite3_stmt *st = NULL;
@@ -1372,7 +1373,7 @@ int cmd_export(int argc, char **argv)
 		return internal_error(NULL, "out of memory");
 	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_EXPORT, pos, &npos)) != 0)
 		goto done;
-	if (npos != 1) {
+	if (npos != 1 || (sep && strcmp(sep, ",") != 0 && strcmp(sep, ";") != 0)) {
 		rc = usage(MSG_USAGE_EXPORT);
 		goto done;
 	}
@@ -1393,6 +1394,8 @@ int cmd_export(int argc, char **argv)
 		goto done;
 	}
 	int werr = csv_writer_init(&w, f, 1);
+	if (sep)
+		w.sep = sep[0];
 	for (size_t i = 0; i < t->ncolumns && !werr; i++)
 		werr = csv_write_field(&w, t->columns[i].name, strlen(t->columns[i].name));
 	if (!werr)

@@ -28,6 +28,7 @@ struct csv_reader {
 	size_t nback;
 	int started;              /* BOM check done */
 	int done;                 /* no more records */
+	int sep;                  /* ',' or ';'; 0 until the first record decides */
 };
 
 struct csv_reader *csv_reader_new(FILE *f)
@@ -192,6 +193,8 @@ enum csv_status csv_reader_next(struct csv_reader *r)
 				return CSV_UNTERMINATED;
 			}
 			r->done = 1;
+			if (r->sep == 0)
+				r->sep = ',';
 			return end_field(r, field_start);
 		}
 		if (quoted) {
@@ -219,15 +222,20 @@ enum csv_status csv_reader_next(struct csv_reader *r)
 			}
 			continue;
 		}
-		if (c == ',' || c == '\n') {
+		if (r->sep == 0 && (c == ',' || c == ';'))
+			r->sep = c; /* the first separator of the header decides */
+		if (c == r->sep || c == '\n') {
 			st = end_field(r, field_start);
 			if (st != CSV_OK) {
 				if (st == CSV_TOO_MANY_FIELDS && c != '\n')
 					skip_record(r, 0);
 				return st;
 			}
-			if (c == '\n')
+			if (c == '\n') {
+				if (r->sep == 0)
+					r->sep = ',';
 				return CSV_OK;
+			}
 			field_start = r->len;
 			at_start = 1;
 			was_quoted = 0;
@@ -265,31 +273,32 @@ int csv_writer_init(struct csv_writer *w, FILE *f, int bom)
 {
 	w->f = f;
 	w->in_record = 0;
+	w->sep = ',';
 	if (bom && fputs("\xEF\xBB\xBF", f) == EOF)
 		return -1;
 	return 0;
 }
 
-static int needs_quotes(const char *s, size_t len)
+static int needs_quotes(const char *s, size_t len, char sep)
 {
 	if (len == 0)
 		return 0;
 	if (s[0] == ' ' || s[len - 1] == ' ' || s[0] == '\t' || s[len - 1] == '\t')
 		return 1; /* spreadsheets trim unquoted edge spaces */
 	for (size_t i = 0; i < len; i++)
-		if (s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
+		if (s[i] == sep || s[i] == ',' || s[i] == ';' || s[i] == '"' || s[i] == '\r' || s[i] == '\n')
 			return 1;
 	return 0;
 }
 
 int csv_write_field(struct csv_writer *w, const char *s, size_t len)
 {
-	if (w->in_record && putc(',', w->f) == EOF)
+	if (w->in_record && putc(w->sep, w->f) == EOF)
 		return -1;
 	w->in_record = 1;
 	if (!s || len == 0)
 		return 0;
-	if (!needs_quotes(s, len))
+	if (!needs_quotes(s, len, w->sep))
 		return fwrite(s, 1, len, w->f) == len ? 0 : -1;
 	if (putc('"', w->f) == EOF)
 		return -1;

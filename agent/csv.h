@@ -7,6 +7,9 @@
  * most CSV_MAX_FIELD_BYTES and a record at most CSV_MAX_FIELDS fields, so a hostile
  * file costs bounded memory. A malformed record is reported with the line it starts on
  * and skipped; reading goes on with the next record, so every bad line can be listed.
+ * The separator is ',' or ';' — whichever comes first in the first record (the header):
+ * Excel writes ';' where the list separator of Windows is ';', as in Vietnamese
+ * settings. Fields holding either character are quoted on writing, so both read back.
  *
  * The writer quotes a field only when it must, and writes CRLF (and optionally a BOM)
  * so that Excel opens Vietnamese text intact.
@@ -64,6 +67,7 @@ const char *csv_status_str(enum csv_status s);
 struct csv_writer {
 	FILE *f;           /* borrowed */
 	int in_record;     /* a field was written on the current record */
+	char sep;          /* ',' (set by csv_writer_init); ';' for Excel in Vietnamese settings */
 };
 
 /* Starts writing to f; with bom = 1 writes the UTF-8 byte-order mark first.

@@ -37,7 +37,7 @@ static const struct command commands[] = {
 	{ "show", cmd_show, MSG_USAGE_SHOW, 0, MSG_HELP_SHOW, MSG_COUNT },
 	{ "list", cmd_list, MSG_USAGE_LIST, 0, MSG_HELP_LIST, MSG_COUNT },
 	{ "import", cmd_import, MSG_USAGE_IMPORT, 0, MSG_HELP_IMPORT, MSG_HELP_IMPORT_MORE },
-	{ "export", cmd_export, MSG_USAGE_EXPORT, 0, MSG_HELP_EXPORT, MSG_COUNT },
+	{ "export", cmd_export, MSG_USAGE_EXPORT, 0, MSG_HELP_EXPORT, MSG_HELP_EXPORT_MORE },
 	{ "schema", cmd_schema, MSG_USAGE_SCHEMA, 0, MSG_HELP_SCHEMA, MSG_COUNT },
 	{ "backup", cmd_backup, MSG_USAGE_BACKUP, 0, MSG_HELP_BACKUP, MSG_COUNT },
 	{ "sync", cmd_sync, MSG_USAGE_SYNC, 1, MSG_HELP_SYNC, MSG_COUNT },

@@ -580,6 +580,24 @@ static void test_agent_commands__export_then_import_round_trips_vietnamese_text(
 	assert_non_null(strstr(b, "Thiếu kinh phí, \"chỗ họp\"\nvà máy chiếu"));
 }
 
+static void test_agent_commands__semicolon_export_imports_back(void **state)
+{
+	struct fixture *f = *state;
+	char out[160], second[160], text[1024];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Hồ; Thị, Mai", "birth_year=2001", NULL),
+			 EXIT_OK);
+	snprintf(out, sizeof out, "%s/semi.csv", f->dir);
+	assert_int_equal(run(cmd_export, "export", "--db", f->db, "person", "--out", out, "--sep", ";", NULL), EXIT_OK);
+	slurp(out, text, sizeof text);
+	assert_non_null(strstr(text, "id;unit_id;full_name;birth_year;gender;phone\r\n"));
+	assert_non_null(strstr(text, ";\"Hồ; Thị, Mai\";2001;;\r\n"));
+	snprintf(second, sizeof second, "%s/second.db", f->dir);
+	assert_int_equal(run(cmd_init, "init", "--db", second, "--unit", UNIT, NULL), EXIT_OK);
+	assert_int_equal(run(cmd_import, "import", "--db", second, "person", out, NULL), EXIT_OK);
+	assert_int_equal(query_int(second, "SELECT count(*) FROM person WHERE full_name = 'Hồ; Thị, Mai' AND birth_year = 2001"), 1);
+	assert_int_equal(run(cmd_export, "export", "--db", f->db, "person", "--sep", "|", NULL), EXIT_USAGE);
+}
+
 /* ---- schema, backup ---- */
 
 static void test_agent_commands__schema_lists_tables_and_prints_ddl(void **state)
@@ -663,6 +681,7 @@ int main(void)
 		T(test_agent_commands__natural_key_import_twice_does_not_double),
 		T(test_agent_commands__export_writes_bom_and_crlf),
 		T(test_agent_commands__export_then_import_round_trips_vietnamese_text),
+		T(test_agent_commands__semicolon_export_imports_back),
 		T(test_agent_commands__schema_lists_tables_and_prints_ddl),
 		T(test_agent_commands__backup_writes_a_copy_beside_the_database),
 		T(test_agent_commands__first_write_of_the_day_makes_a_backup),

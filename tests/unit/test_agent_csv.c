@@ -94,6 +94,18 @@ static void test_agent_csv__a_first_character_like_a_bom_is_kept(void **state)
 	close_text(&fx);
 }
 
+static void test_agent_csv__semicolons_from_vietnamese_excel_are_read(void **state)
+{
+	(void)state;
+	struct reader_fixture fx;
+	struct csv_reader *r = OPEN(fx, "full_name;note\r\nAn;\"a, b; c\"\r\nBình;x,y\r\n");
+	expect_record(r, 1, "full_name", "note", NULL);
+	expect_record(r, 2, "An", "a, b; c", NULL);
+	expect_record(r, 3, "Bình", "x,y", NULL); /* a comma is text once ';' separates */
+	assert_int_equal(csv_reader_next(r), CSV_EOF);
+	close_text(&fx);
+}
+
 static void test_agent_csv__crlf_and_lf_line_ends_both_work(void **state)
 {
 	(void)state;
@@ -270,6 +282,7 @@ int main(void)
 		cmocka_unit_test(test_agent_csv__reads_plain_records),
 		cmocka_unit_test(test_agent_csv__strips_the_utf8_bom),
 		cmocka_unit_test(test_agent_csv__a_first_character_like_a_bom_is_kept),
+		cmocka_unit_test(test_agent_csv__semicolons_from_vietnamese_excel_are_read),
 		cmocka_unit_test(test_agent_csv__crlf_and_lf_line_ends_both_work),
 		cmocka_unit_test(test_agent_csv__quoted_fields_keep_commas_quotes_and_newlines),
 		cmocka_unit_test(test_agent_csv__empty_fields_blank_lines_and_no_final_newline),
