@@ -4,8 +4,9 @@
  * The reader is a byte-at-a-time state machine over stdio's buffer. The current record
  * lives in one growing buffer (fields NUL-terminated, back to back) plus an offset per
  * field; both are bounded by CSV_MAX_FIELD_BYTES × CSV_MAX_FIELDS. Invariant: between
- * calls the FILE is positioned at the start of a record (or at end of file), so a bad
- * record never takes the next one with it.
+ * calls the reader (the FILE plus the few bytes given back in `back`) stands at the
+ * start of a record or at the end of the file, so a bad record never takes the next
+ * one with it.
  */
 #include "csv.h"
 
