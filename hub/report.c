@@ -1173,6 +1173,21 @@ static const struct report_measure *shown(const struct report *r, size_t fig, in
 	return row < 0 ? &f->total[m] : &f->rows[(size_t)row * f->nmeasures + m];
 }
 
+/* value/of rounded to 1/scale (scale 10, 100, …), with a decimal point whatever the
+ * locale (printf's %f would follow LC_NUMERIC and could write a comma into JSON). */
+static const char *fmt_ratio(int64_t value, int64_t of, int64_t scale, char buf[48])
+{
+	int neg = (value < 0) != (of < 0);
+	uint64_t v = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
+	uint64_t o = of < 0 ? (uint64_t)0 - (uint64_t)of : (uint64_t)of;
+	uint64_t sc = (uint64_t)scale, q = (v * sc * 2 + o) / (o * 2);
+	int digits = 0;
+	for (uint64_t k = sc; k > 1; k /= 10)
+		digits++;
+	snprintf(buf, 48, "%s%" PRIu64 ".%0*" PRIu64, neg && q ? "-" : "", q / sc, digits, q % sc);
+	return buf;
+}
+
 /* Integer with Vietnamese thousands dots: 6.123. */
 static const char *fmt_int(int64_t v, char buf[32])
 {
@@ -1285,6 +1300,7 @@ static void json_str(FILE *f, const char *s)
 
 static void json_cell_fields(FILE *f, const struct report_cell *c)
 {
+	char buf[48];
 	fprintf(f, "\"value\":%" PRId64 ",\"of\":", c->value);
 	if (c->of < 0) {
 		fputs("null,\"share\":null", f);
@@ -1293,7 +1309,7 @@ static void json_cell_fields(FILE *f, const struct report_cell *c)
 		if (c->of == 0)
 			fputs("null", f);
 		else
-			fprintf(f, "%.4f", (double)c->value / (double)c->of);
+			fputs(fmt_ratio(c->value, c->of, 10000, buf), f);
 	}
 	fprintf(f, ",\"split\":%s", c->split ? "true" : "false");
 }
@@ -1410,8 +1426,9 @@ static void csv_field(FILE *f, const char *s)
 static void csv_num_cells(FILE *f, const struct report_cell *c)
 {
 	fprintf(f, "%" PRId64 ",", c->value);
-	if (c->of >= 0 && c->of > 0)
-		fprintf(f, "%" PRId64 ",%.1f,", c->of, 100.0 * (double)c->value / (double)c->of);
+	char buf[48];
+	if (c->of > 0)
+		fprintf(f, "%" PRId64 ",%s,", c->of, fmt_ratio(c->value * 100, c->of, 10, buf));
 	else if (c->of >= 0)
 		fprintf(f, "%" PRId64 ",,", c->of);
 	else

@@ -800,6 +800,8 @@ static void test_report__json_matches_the_figures(void **state)
 	assert_string_equal(json_string_value(json_object_get(f11, "key")), "insurance");
 	assert_int_equal(json_integer_value(json_object_get(f11, "value")), 4);
 	assert_int_equal(json_integer_value(json_object_get(f11, "of")), 7);
+	assert_true(json_real_value(json_object_get(f11, "share")) > 0.57139 &&
+		    json_real_value(json_object_get(f11, "share")) < 0.57141);
 	json_t *prev = json_object_get(f11, "previous");
 	assert_int_equal(json_integer_value(json_object_get(prev, "value")), 6);
 	json_t *bd = json_object_get(f11, "unit_breakdown");
@@ -822,6 +824,8 @@ static void test_report__csv_has_bom_and_crlf(void **state)
 	char *s = render(r, report_write_csv, &len);
 	assert_memory_equal(s, "\xEF\xBB\xBF", 3);
 	assert_non_null(strstr(s, "\r\n11,insurance,"));
+	/* the province total of figure 11: 4 of 7 (57.1%), 2020: 6 of 7 (85.7%) */
+	assert_non_null(strstr(s, ",99,4,7,57.1,,6,7,85.7,\r\n"));
 	for (size_t i = 0; i < len; i++)
 		if (s[i] == '\n')
 			assert_int_equal(s[i - 1], '\r');
