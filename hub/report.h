@@ -39,14 +39,47 @@
  *   unit_breakdown lists the children of the unit as of the report date, in the
  *   order of "units"; records of the unit itself count in the totals only.
  *
- * Indexes the report relies on (the store should create them; without them a report
- * over millions of rows scans whole tables):
- *   unit_name(of_unit), unit_parent(of_unit), unit_event(of_unit)   -- tree load
- *   meeting(kind, held_on), meeting_branch(meeting_id), meeting_branch(branch_id),
- *   task(meeting_id), volunteer(started_on), volunteer_branch(volunteer_id),
- *   pilot(valid_from), role(person_id, role), role(role, term_from),
- *   insurance_card(person_id), support(on_date), party(on_date), year_record(year),
- *   and (unit_id) on every table (scope and checksums use it too).
+ * The figures as computed (MODEL.md "The figures, precisely"; Y and, in the previous
+ * column, Y−1; D = the "as of" date of the column):
+ *   1 implementing  district/affiliated units open during Y with a giao ban or giao
+ *                   nhiệm vụ meeting (owning unit) held in Y / all such units.
+ *   2 pilots        distinct branches with a pilot row valid on D; target 2 per
+ *                   district open on the report date (the model says 2–3).
+ *   3 giao_ban      meetings of kind giao_ban held in Y; target 2 per district.
+ *   4 giao_nhiem_vu meetings of kind giao_nhiem_vu in Y (target 12 per district) and
+ *                   the tasks whose meeting_id is one of them.
+ *   5 branch_meetings_attended  branch meetings in Y with commune_secretary_attended
+ *                   = 1 / all branch meetings in Y (counted for host_branch_id, else
+ *                   the owning unit).
+ *   6 joint         joint meetings in Y (target 12 per commune) and distinct host
+ *                   branches (target: per commune, min(12, its branches)).
+ *   7 inactive      branches open during Y that held or hosted no meeting, took part
+ *                   in none (meeting_branch) and in no volunteer activity overlapping
+ *                   Y (owned or via volunteer_branch; activities started in Y−1 or Y
+ *                   are read) / branches open during Y; target 0.
+ *   8 gathering     Σ youth_gathered / Σ youth_in_area over year records of Y having
+ *                   both.
+ *   9 volunteer     activities started in Y: participations (headline), teams,
+ *                   activities; participations and teams by kind.
+ *  10 party         distinct persons who were branch secretaries on the event date,
+ *                   introduced in Y; admitted in Y (counted under that branch).
+ *  11 insurance     distinct branch secretaries in office on D with a card valid on D
+ *                   / all branch secretaries in office on D.
+ *  12 support       distinct secretaries (on the support date) supported in Y, by
+ *                   kind, and the sum of their loans (amount_vnd).
+ *  13 evaluation    year records of Y with a rating: rank >= rank("hoan_thanh") / all
+ *                   rated; rank >= rank("tot") / all rated (ranks from schema.c).
+ * Dated ranges (valid_to, valid_until, term_until) include their last day.
+ *
+ * Cost: proportional to the rows of Y and Y−1 (date-indexed ranges), not to the
+ * history: 17 s on a synthetic hub of 11.6 million rows with 860,000 meetings a year
+ * (a real province has a tenth of that per year). Indexes it relies on, all created
+ * by store_sqlite.c (REPORT_DDL): meeting(kind, held_on), meeting_branch(meeting_id),
+ * meeting_branch(branch_id), task(meeting_id), volunteer(started_on),
+ * volunteer_branch(volunteer_id), pilot(valid_from), role(person_id, role),
+ * role(role, term_from), insurance_card(person_id), support(on_date), party(on_date),
+ * year_record(year), unit_name(of_unit), unit_parent(of_unit). Every query's plan uses
+ * them without ANALYZE statistics.
  *
  * Owns: a struct report and every string in it (freed by report_free). Labels are
  * static Vietnamese strings (schema.c enumeration labels where they exist).
