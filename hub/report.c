@@ -1050,6 +1050,24 @@ static int (*const passes[])(struct ctx *c, int col) = {
 	fig_party,     fig_insurance, fig_support, fig_rating,
 };
 
+/* A unit that did not exist during the whole year: refused when it did not exist at
+ * all in Y; reported as of its last day when it closed during Y. */
+static int fit_to_unit_life(struct ctx *c)
+{
+	struct period *p = &c->per[COL_CUR];
+	const char *opened = unittree_opened_on(c->tree, c->root);
+	const char *closed = unittree_closed_on(c->tree, c->root);
+	if (strcmp(opened, p->as_of) > 0)
+		return fail(c, REPORT_BAD_ARGUMENT, "unit", "unit '%s' opened on %s, after %s",
+			    c->root, opened, p->as_of);
+	if (closed && strcmp(closed, p->from) <= 0)
+		return fail(c, REPORT_BAD_ARGUMENT, "unit", "unit '%s' closed on %s, before %d",
+			    c->root, closed, p->year);
+	if (closed && strcmp(closed, p->as_of) <= 0)
+		unittree_day_before(closed, p->as_of);
+	return REPORT_OK;
+}
+
 /* The report keeps the owned strings behind its last figure's pointer-free area: a
  * struct report_strings allocated with the report (see report_alloc). */
 struct report_box {
@@ -1103,6 +1121,8 @@ int report_build(sqlite3 *db, const char *unit_id, int year, const char *today,
 			  unit_id && *unit_id ? unit_id : "(root)");
 		goto done;
 	}
+	if ((rc = fit_to_unit_life(&c)) != REPORT_OK)
+		goto done;
 	box = calloc(1, sizeof *box);
 	c.rolls = calloc(unittree_count(c.tree) ? unittree_count(c.tree) : 1, sizeof *c.rolls);
 	if (!box || !c.rolls) {

@@ -114,8 +114,7 @@ static void civil_from_days(long z, int *y, int *m, int *d)
 	*y = (int)(yoe + era * 400 + (*m <= 2));
 }
 
-/* The day before date ('YYYY-MM-DD') into out; a malformed date is copied as is. */
-static void day_before(const char *date, char out[11])
+void unittree_day_before(const char *date, char out[11])
 {
 	int y, m, d;
 	if (sscanf(date, "%4d-%2d-%2d", &y, &m, &d) != 3) {
@@ -201,7 +200,7 @@ static struct tunit *parent_of_unit(const struct unittree *t, const struct tunit
 	char before[11];
 	const char *d = date;
 	if (is_closed_by(u, date)) {
-		day_before(u->closed_on, before);
+		unittree_day_before(u->closed_on, before);
 		d = before;
 	}
 	return find(t, link_at(u, d));
@@ -711,7 +710,7 @@ static void settle(struct unittree *t)
 		if (!u->closed_on || u->nsucc == 1)
 			continue;
 		char before[11];
-		day_before(u->closed_on, before);
+		unittree_day_before(u->closed_on, before);
 		const struct tname *mine = name_at(u, before, 0);
 		for (size_t k = 0; mine && mine->code && k < u->nsucc; k++) {
 			const struct tname *theirs = name_at(find(t, u->succ[k]), u->closed_on, 0);

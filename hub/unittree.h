@@ -128,6 +128,9 @@ int unittree_in_subtree(const struct unittree *t, const char *root, const char *
 int unittree_descendants_as_of(const struct unittree *t, const char *root, const char *date,
 			       const char ***out, size_t *n);
 
+/* The day before date ('YYYY-MM-DD') into out; a malformed date is copied as is. */
+void unittree_day_before(const char *date, char out[11]);
+
 /* The root of the tree on date: the open unit without a parent, preferring kind
  * "province", then the smallest id. NULL when there is no unit. */
 const char *unittree_root(const struct unittree *t, const char *date);

@@ -695,6 +695,29 @@ static void test_report__current_year_is_as_of_today(void **state)
 	report_free(r);
 }
 
+static void test_report__unit_closed_during_year_is_reported_to_its_last_day(void **state)
+{
+	struct report *r = build(state, "C2", 2021, "2022-03-01");
+	assert_string_equal(r->as_of, "2021-06-30");
+	assert_int_equal(r->nrows, 2); /* B4, B5 */
+	CHECK(r, 6, "meetings", NULL, 1, -1, 1, -1);      /* j4; j8 */
+	CHECK(r, 13, "completed", NULL, 1, 2, 1, 2);      /* B4 of B4 B5; B5 of B4 B5 */
+	report_free(r);
+}
+
+static void test_report__unit_that_did_not_exist_in_the_year_is_refused(void **state)
+{
+	struct fixture *fx = *state;
+	struct report *r = NULL;
+	struct report_error err;
+	assert_int_equal(report_build(fx->db, "C2", 2022, "2022-03-01", &r, &err),
+			 REPORT_BAD_ARGUMENT);
+	assert_string_equal(err.field, "unit");
+	assert_int_equal(report_build(fx->db, "C4", 2020, "2022-03-01", &r, &err),
+			 REPORT_BAD_ARGUMENT);
+	assert_null(r);
+}
+
 static void test_report__unit_given_by_code(void **state)
 {
 	struct report *r = build(state, "902", 2021, "2022-03-01");
@@ -874,6 +897,8 @@ int main(void)
 		cmocka_unit_test(test_report__year_before_the_merge_shows_both_communes),
 		cmocka_unit_test(test_report__split_commune_marked_tach_and_counted_once),
 		cmocka_unit_test(test_report__current_year_is_as_of_today),
+		cmocka_unit_test(test_report__unit_closed_during_year_is_reported_to_its_last_day),
+		cmocka_unit_test(test_report__unit_that_did_not_exist_in_the_year_is_refused),
 		cmocka_unit_test(test_report__unit_given_by_code),
 		cmocka_unit_test(test_report__bad_arguments_are_refused),
 		cmocka_unit_test(test_report__json_matches_the_figures),

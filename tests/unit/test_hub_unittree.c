@@ -350,6 +350,20 @@ static void test_unittree__merge_cycle_does_not_hang(void **state)
 	(void)unittree_in_subtree(T(state), "P", "X2", "2021-12-31");
 }
 
+static void test_unittree__day_before_crosses_months_and_leap_years(void **state)
+{
+	char d[11];
+	(void)state;
+	unittree_day_before("2021-07-01", d);
+	assert_string_equal(d, "2021-06-30");
+	unittree_day_before("2024-03-01", d);
+	assert_string_equal(d, "2024-02-29");
+	unittree_day_before("2021-01-01", d);
+	assert_string_equal(d, "2020-12-31");
+	unittree_day_before("junk", d);
+	assert_string_equal(d, "junk");
+}
+
 static void test_unittree__root_is_the_province(void **state)
 {
 	assert_string_equal(unittree_root(T(state), "2021-12-31"), "P");
@@ -370,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_unittree__closed_without_successor_counts_under_last_parent),
 		cmocka_unit_test(test_unittree__subtree_includes_merged_units),
 		cmocka_unit_test(test_unittree__merge_cycle_does_not_hang),
+		cmocka_unit_test(test_unittree__day_before_crosses_months_and_leap_years),
 		cmocka_unit_test(test_unittree__root_is_the_province),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
