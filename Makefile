@@ -60,7 +60,7 @@ protocol: $(PROTO_LIB)
 hub: $(B)/lienket-hub
 agent: $(B)/lienket-agent
 
-$(B)/%.o: %.c $(wildcard protocol/*.h hub/*.h agent/*.h)
+$(B)/%.o: %.c $(wildcard protocol/*.h hub/*.h agent/*.h agent/*.def)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
