@@ -1200,7 +1200,7 @@ static const char *fmt_ratio(int64_t value, int64_t of, int64_t scale, char buf[
 	int neg = (value < 0) != (of < 0);
 	uint64_t v = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
 	uint64_t o = of < 0 ? (uint64_t)0 - (uint64_t)of : (uint64_t)of;
-	uint64_t sc = (uint64_t)scale, q = (v * sc * 2 + o) / (o * 2);
+	uint64_t sc = (uint64_t)scale, q = o ? (v * sc * 2 + o) / (o * 2) : 0;
 	int digits = 0;
 	for (uint64_t k = sc; k > 1; k /= 10)
 		digits++;

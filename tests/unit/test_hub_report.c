@@ -31,6 +31,7 @@
 #include "store.h"
 
 #define END ((const char *)"\x01")
+#define NONE ((const char *)NULL) /* SQL NULL among the variadic values */
 
 enum row_state { LIVE, DELETED, PHANTOM, TIE_DELETED };
 
@@ -184,7 +185,7 @@ static void build_fixture(struct fixture *fx)
 	link_unit(fx, "l-B8b", "B8", "C5", "2021-07-01", NULL);
 	/* a deleted link that would move B1 to D2: must be ignored */
 	put(fx, DELETED, "unit_parent", "l-B1-gone", "P", "of_unit", "B1", "parent_id", "C5",
-	    "valid_from", "2021-01-01", "valid_to", NULL, END);
+	    "valid_from", "2021-01-01", "valid_to", NONE, END);
 	put(fx, LIVE, "unit_event", "e-merge", "P", "kind", "merge", "of_unit", "C2", "other_unit",
 	    "C1", "effective_on", "2021-07-01", END);
 	put(fx, LIVE, "unit_event", "e-split1", "P", "kind", "split", "of_unit", "C3", "other_unit",

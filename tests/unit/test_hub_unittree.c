@@ -27,6 +27,7 @@
 #include "unittree.h"
 
 #define END ((const char *)"\x01")
+#define NONE ((const char *)NULL) /* SQL NULL among the variadic values */
 
 struct fixture {
 	char dir[64];
