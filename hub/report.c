@@ -1201,10 +1201,14 @@ static const char *fmt_ratio(int64_t value, int64_t of, int64_t scale, char buf[
 	uint64_t v = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
 	uint64_t o = of < 0 ? (uint64_t)0 - (uint64_t)of : (uint64_t)of;
 	uint64_t sc = (uint64_t)scale, q = o ? (v * sc * 2 + o) / (o * 2) : 0;
-	int digits = 0;
-	for (uint64_t k = sc; k > 1; k /= 10)
-		digits++;
-	snprintf(buf, 48, "%s%" PRIu64 ".%0*" PRIu64, neg && q ? "-" : "", q / sc, digits, q % sc);
+	char frac[24];
+	size_t nf = 0;
+	for (uint64_t k = sc, r = q % sc; k > 1 && nf < sizeof frac - 1; k /= 10, r /= 10)
+		frac[nf++] = (char)('0' + r % 10); /* least significant first */
+	size_t len = (size_t)snprintf(buf, 48, "%s%" PRIu64 ".", neg && q ? "-" : "", q / sc);
+	for (size_t i = 0; i < nf && len + 1 < 48; i++)
+		buf[len++] = frac[nf - 1 - i];
+	buf[len < 48 ? len : 47] = '\0';
 	return buf;
 }
 
