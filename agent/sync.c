@@ -46,6 +46,8 @@ struct sync_ctx {
 	uint64_t total_entries, total_bytes, done_entries, done_bytes;
 	int64_t started_ms;
 	int progress_shown;
+	/* a pulled table or column this build does not know (a newer hub schema) */
+	int unknown_seen;
 };
 
 int64_t sync_wall_ms(void)
@@ -678,13 +680,18 @@ static void bind_value(sqlite3_stmt *st, int i, const struct value *v)
 /* The columns of a pulled row that we write: known in our schema, not id/unit_id, and
  * (when mask is given) not touched by an unacknowledged entry. Returns count; idx gets
  * the row's field indexes. */
-static size_t writable_fields(const struct schema_table *t, const struct wire_pull_row *row,
-			      uint64_t mask, size_t *idx, const struct schema_column **cols)
+static size_t writable_fields(struct sync_ctx *c, const struct schema_table *t,
+			      const struct wire_pull_row *row, uint64_t mask, size_t *idx,
+			      const struct schema_column **cols)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < row->nfields && n < SYNC_MAX_COLUMNS; i++) {
 		const struct schema_column *col = schema_column_find(t, row->fields[i].name, SCHEMA_VERSION);
-		if (!col || (col->flags & (SCHEMA_ID | SCHEMA_OWNER)))
+		if (!col) {
+			c->unknown_seen = 1;
+			continue;
+		}
+		if (col->flags & (SCHEMA_ID | SCHEMA_OWNER))
 			continue;
 		size_t ci = schema_column_index(t, col);
 		if (ci < 64 && (mask & ((uint64_t)1 << ci)))
@@ -713,9 +720,15 @@ static int apply_row(struct sync_ctx *c, uint64_t acked, const struct wire_pull_
 		*last_clock = hlc_receive(*last_clock, row->del_clock);
 	for (size_t i = 0; i < row->nfields; i++)
 		*last_clock = hlc_receive(*last_clock, row->fields[i].clock);
-	if (!t || !row->id || !ids_uuid_valid(row->id)) {
-		logf_(c, "pulled row of unknown table '%s' or bad id skipped",
-		      row->table ? row->table : "?");
+	if (!t) {
+		if (!c->unknown_seen)
+			logf_(c, "pulled rows of unknown table '%s' skipped (the hub's schema is newer)",
+			      row->table ? row->table : "?");
+		c->unknown_seen = 1;
+		return 0;
+	}
+	if (!row->id || !ids_uuid_valid(row->id)) {
+		logf_(c, "pulled %s row with a malformed id skipped", t->name);
 		return 0;
 	}
 	int remote = row->ins_writer &&
@@ -744,7 +757,7 @@ static int apply_row(struct sync_ctx *c, uint64_t acked, const struct wire_pull_
 			goto out;
 		sqlite3_bind_text(st, 1, row->id, -1, SQLITE_STATIC);
 	} else if (local) {
-		size_t n = writable_fields(t, row, mask, idx, cols);
+		size_t n = writable_fields(c, t, row, mask, idx, cols);
 		if (n == 0) {
 			rc = 0;
 			goto out;
@@ -760,7 +773,7 @@ static int apply_row(struct sync_ctx *c, uint64_t acked, const struct wire_pull_
 			bind_value(st, (int)i + 1, &row->fields[idx[i]].v);
 		sqlite3_bind_text(st, (int)n + 1, row->id, -1, SQLITE_STATIC);
 	} else {
-		size_t n = writable_fields(t, row, 0, idx, cols);
+		size_t n = writable_fields(c, t, row, 0, idx, cols);
 		size_t len = (size_t)snprintf(sql, bufsz, "INSERT INTO \"%s\"(id, unit_id", t->name);
 		for (size_t i = 0; i < n; i++)
 			len += (size_t)snprintf(sql + len, bufsz - len, ", \"%s\"", cols[i]->name);
@@ -830,6 +843,9 @@ static int apply_page(struct sync_ctx *c, const struct wire_pull_page *p)
 	if (state_set_i64(c->s, "last_clock", (int64_t)last) != 0 ||
 	    config_put_u64(c->s, "pull_cursor", p->cursor) != 0)
 		goto out;
+	/* What a newer hub schema sent is pulled again once this agent is upgraded. */
+	if (c->unknown_seen && config_put_u64(c->s, "pull_partial_schema", SCHEMA_VERSION) != 0)
+		goto out;
 	rc = 0;
 out:
 	if (store_apply_end(c->s, rc == 0) != 0 && rc == 0) {
@@ -844,6 +860,14 @@ out_fk:
 
 static int do_pull(struct sync_ctx *c)
 {
+	uint64_t partial = config_u64(c->s, "pull_partial_schema", 0);
+	if (partial && partial < SCHEMA_VERSION) {
+		/* rows of tables or columns we did not know were skipped: pull them now */
+		logf_(c, "schema upgraded from %" PRIu64 ": pulling everything again", partial);
+		if (config_put(c->s, "pull_cursor", "0") != 0 ||
+		    config_put(c->s, "pull_partial_schema", NULL) != 0)
+			return fail(c, EXIT_SOFTWARE, "local_error", "cannot reset the pull cursor");
+	}
 	uint64_t cursor = config_u64(c->s, "pull_cursor", 0);
 	int64_t limit = c->hello.pull_page_rows > 0 ? c->hello.pull_page_rows : SYNC_PULL_ROWS;
 	if (limit > SYNC_PULL_ROWS)

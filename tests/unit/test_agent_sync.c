@@ -968,6 +968,32 @@ static void test_sync__pull_pages_apply_with_their_cursor(void **state)
 	assert_int_equal(r.pulled, 0);
 }
 
+static void test_sync__rows_of_a_newer_schema_are_skipped_and_remembered(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	struct entry e;
+	struct field fl;
+	add_persons(f->s, 1, 2);
+	memset(&e, 0, sizeof e);
+	memset(&fl, 0, sizeof fl);
+	fl.name = "what";
+	fl.v.kind = VALUE_TEXT;
+	fl.v.s = "x";
+	fl.v.len = 1;
+	e.table = "table_of_schema_9";
+	e.id = PID("000000000777");
+	e.op = 'i';
+	e.owner = UNIT;
+	e.clock = hlc_from_ms(sync_wall_ms());
+	e.fields = &fl;
+	e.nfields = 1;
+	fake_merge(f->hub, &e, OTHER_LAPTOP);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(local_acked(f->s), 2);
+	assert_int_equal(store_config_int(f->s, "pull_partial_schema", 0), SCHEMA_VERSION);
+}
+
 /* ---- the curl transport's refusals (no network needed) ---- */
 
 static void test_transport__plain_http_is_refused_off_loopback(void **state)
@@ -1033,6 +1059,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync__a_laptop_restored_from_an_old_backup_forks_and_recover_keeps_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__credentials_refused_exit_77_and_unreachable_75, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__pull_pages_apply_with_their_cursor, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__rows_of_a_newer_schema_are_skipped_and_remembered, setup, teardown),
 		cmocka_unit_test(test_transport__plain_http_is_refused_off_loopback),
 		cmocka_unit_test(test_transport__loopback_hosts),
 		cmocka_unit_test(test_transport__a_closed_loopback_port_is_unreachable),
