@@ -927,19 +927,32 @@ static int compute_targets(struct ctx *c)
 {
 	const char *d = c->per[COL_CUR].as_of;
 	size_t n = unittree_count(c->tree);
-	/* zero targets everywhere first, so a row without districts reads 0, not none */
+	int64_t *branches = calloc(n ? n : 1, sizeof *branches); /* per commune */
 	static const struct {
 		int number;
 		size_t m;
 	} with_target[] = { { 2, 0 }, { 3, 0 }, { 4, 0 }, { 6, 0 }, { 6, 1 }, { 7, 0 } };
+	struct unittree_name nm;
+	if (!branches)
+		return fail_nomem(c);
+	/* zero targets everywhere first, so a row without districts reads 0, not none */
 	for (size_t i = 0; i < ARRAY_LEN(with_target); i++)
 		for (int row = -1; row < (int)c->r->nrows; row++)
 			measure_at(&c->r->figures[with_target[i].number - 1], row,
 				   with_target[i].m)
 				->target = 0;
+	/* branches per commune on the report date, for the rotation target */
 	for (size_t i = 0; i < n; i++) {
 		const char *id = unittree_id(c->tree, i);
-		struct unittree_name nm;
+		if (!unittree_is_open(c->tree, id, d) || unittree_name_of(c->tree, id, d, &nm) != 0 ||
+		    strcmp(nm.kind, "branch") != 0)
+			continue;
+		long p = unittree_index(c->tree, unittree_effective_parent(c->tree, id, d));
+		if (p >= 0)
+			branches[p]++;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *id = unittree_id(c->tree, i);
 		if (!unittree_is_open(c->tree, id, d) || unittree_name_of(c->tree, id, d, &nm) != 0)
 			continue;
 		const struct roll *ro = roll_of(c, id);
@@ -951,20 +964,8 @@ static int compute_targets(struct ctx *c)
 			giao_ban = TARGET_GIAO_BAN_PER_DISTRICT;
 			tasks = TARGET_TASK_MEETINGS_PER_DISTRICT;
 		} else if (strcmp(nm.kind, "commune") == 0) {
-			const char **kids = NULL;
-			size_t nk = 0;
-			if (unittree_children(c->tree, id, d, &kids, &nk) != 0)
-				return fail_nomem(c);
-			for (size_t k = 0; k < nk; k++) {
-				struct unittree_name kn;
-				if (unittree_name_of(c->tree, kids[k], d, &kn) == 0 &&
-				    strcmp(kn.kind, "branch") == 0)
-					rotation++;
-			}
-			free(kids);
-			if (rotation > TARGET_ROTATION_MAX)
-				rotation = TARGET_ROTATION_MAX;
 			joint = TARGET_JOINT_PER_COMMUNE;
+			rotation = branches[i] < TARGET_ROTATION_MAX ? branches[i] : TARGET_ROTATION_MAX;
 		} else {
 			continue;
 		}
@@ -978,6 +979,7 @@ static int compute_targets(struct ctx *c)
 			set_target(c, 6, 1, row, rotation);
 		}
 	}
+	free(branches);
 	return REPORT_OK;
 }
 

@@ -349,6 +349,16 @@ const char *unittree_parent_of(const struct unittree *t, const char *unit_id,
 	return p ? p->id : NULL;
 }
 
+const char *unittree_effective_parent(const struct unittree *t, const char *unit_id,
+				      const char *date)
+{
+	const struct tunit *u = find(t, unit_id);
+	if (!u || !date)
+		return NULL;
+	const struct tunit *p = stand_in(t, find(t, link_at(u, date)), date);
+	return p ? p->id : NULL;
+}
+
 struct child_sort {
 	const char *id, *code, *name;
 };

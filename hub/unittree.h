@@ -91,8 +91,14 @@ int unittree_name_of(const struct unittree *t, const char *unit_id, const char *
 const char *unittree_parent_of(const struct unittree *t, const char *unit_id,
 			       const char *date);
 
-/* Units open on date whose parent on date is unit_id, sorted by code then name then
- * id. *out is a malloc'd array of borrowed ids (free the array only); *n its length.
+/* The unit a unit counts under one level up on date: its parent on date, or, when
+ * that parent was closed by then, the parent's successor (repeatedly; its own parent
+ * when it has none). NULL for a root or an unknown unit. */
+const char *unittree_effective_parent(const struct unittree *t, const char *unit_id,
+				      const char *date);
+
+/* Units open on date whose effective parent on date is unit_id (so including units
+ * still linked to a unit merged into it), sorted by code then name then id. *out is a malloc'd array of borrowed ids (free the array only); *n its length.
  * Returns 0, or -1 when out of memory (outputs untouched). */
 int unittree_children(const struct unittree *t, const char *unit_id, const char *date,
 		      const char ***out, size_t *n);

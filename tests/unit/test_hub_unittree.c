@@ -205,6 +205,14 @@ static void test_unittree__parent_follows_dated_links(void **state)
 	assert_null(unittree_parent_of(T(state), "nope", "2021-07-01"));
 }
 
+static void test_unittree__effective_parent_follows_a_merged_parent(void **state)
+{
+	assert_string_equal(unittree_parent_of(T(state), "B5", "2021-12-31"), "C2");
+	assert_string_equal(unittree_effective_parent(T(state), "B5", "2021-12-31"), "C1");
+	assert_string_equal(unittree_effective_parent(T(state), "B5", "2021-06-30"), "C2");
+	assert_null(unittree_effective_parent(T(state), "P", "2021-06-30"));
+}
+
 static void test_unittree__children_as_of_a_date(void **state)
 {
 	const char **ids = NULL;
@@ -375,6 +383,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unittree__deleted_rows_are_not_part_of_the_tree),
 		cmocka_unit_test(test_unittree__parent_follows_dated_links),
+		cmocka_unit_test(test_unittree__effective_parent_follows_a_merged_parent),
 		cmocka_unit_test(test_unittree__children_as_of_a_date),
 		cmocka_unit_test(test_unittree__name_is_dated),
 		cmocka_unit_test(test_unittree__reused_code_resolves_by_date),
