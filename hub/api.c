@@ -25,6 +25,7 @@
 
 #include "auth.h"
 #include "changes.h"
+#include "dashboard.h"
 #include "entry.h"
 #include "hlc.h"
 #include "schema.h"
@@ -35,7 +36,6 @@
 
 #define API_POOL_MAX 16       /* idle read connections kept */
 #define API_JSON_TYPE "application/json"
-#define API_DAY_MS ((int64_t)86400 * 1000)
 #define API_DEFLATE_LEVEL 6
 
 static const double latency_buckets_ms[] = { 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000 };
@@ -53,6 +53,8 @@ struct api {
 	char db_path[1024];
 	int64_t max_ahead_ms;
 	char hub_id[37];
+	int trust_proxy;
+	int tls; /* served over HTTPS: the dashboard cookie gets Secure */
 
 	pthread_mutex_t lock; /* queue, pool and metrics */
 	pthread_cond_t work, done;
@@ -172,6 +174,8 @@ int api_new(const struct api_options *opt, struct api **out, char *err, size_t e
 	}
 	snprintf(a->db_path, sizeof a->db_path, "%s", opt->db_path ? opt->db_path : "");
 	a->max_ahead_ms = opt->max_ahead_ms > 0 ? opt->max_ahead_ms : HLC_MAX_AHEAD_MS;
+	a->trust_proxy = opt->trust_proxy;
+	a->tls = opt->tls;
 	if (store_sqlite_open(a->db_path, 0, &a->wstore, err, errlen) != 0) {
 		free(a);
 		return -1;
@@ -339,25 +343,6 @@ static void buf_printf(struct buf *b, const char *fmt, ...)
 		b->p = np;
 		b->cap = nc;
 	}
-}
-
-/* A JSON string (or null); s is valid UTF-8 from the store. */
-static void buf_json_str(struct buf *b, const char *s)
-{
-	if (!s) {
-		buf_printf(b, "null");
-		return;
-	}
-	buf_printf(b, "\"");
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			buf_printf(b, "\\%c", *p);
-		else if (*p < 0x20)
-			buf_printf(b, "\\u%04x", *p);
-		else
-			buf_printf(b, "%c", *p);
-	}
-	buf_printf(b, "\"");
 }
 
 static char *buf_detach(struct buf *b)
@@ -590,7 +575,10 @@ static void handle_hello(struct ctx *c)
 	snprintf(ans.unit, sizeof ans.unit, "%s", c->token.unit_id);
 	ans.acked = J.agent.acked;
 	snprintf(ans.chain, sizeof ans.chain, "%s", J.agent.chain);
-	ans.backup_seq = 0; /* TODO: the backup issue sets the sequence its backup covers */
+	if (c->rs->backup_seq_get(c->rs, h.agent, &ans.backup_seq) != 0) {
+		fail(c->resp, 500, "internal", NULL, "cannot read the backup sequence");
+		goto done;
+	}
 	ans.max_body_bytes = WIRE_MAX_BODY_BYTES;
 	ans.max_inflated_bytes = WIRE_MAX_INFLATED_BYTES;
 	ans.max_changes = WIRE_MAX_CHANGES;
@@ -872,181 +860,44 @@ done:
 	units_scope_release(&scope);
 }
 
-/* ---- status ---- */
+/* ---- status, report, dashboard (status.c, dashboard.c) ---- */
 
-struct unit_names {
-	struct { char id[37]; char *code, *name, *kind; } *v;
-	size_t n, cap;
-};
-
-static int collect_unit(void *ctx, const struct store_unit_info *u)
+static const char *query(struct ctx *c, const char *key)
 {
-	struct unit_names *U = ctx;
-	if (U->n == U->cap) {
-		size_t nc = U->cap ? U->cap * 2 : 64;
-		void *n = realloc(U->v, nc * sizeof *U->v);
-		if (!n)
-			return -1;
-		U->v = n;
-		U->cap = nc;
-	}
-	snprintf(U->v[U->n].id, 37, "%s", u->id ? u->id : "");
-	U->v[U->n].code = u->code ? strdup(u->code) : NULL;
-	U->v[U->n].name = u->name ? strdup(u->name) : NULL;
-	U->v[U->n].kind = u->kind ? strdup(u->kind) : NULL;
-	U->n++;
-	return 0;
-}
-
-static void unit_names_free(struct unit_names *U)
-{
-	for (size_t i = 0; i < U->n; i++) {
-		free(U->v[i].code);
-		free(U->v[i].name);
-		free(U->v[i].kind);
-	}
-	free(U->v);
-}
-
-struct status_ctx {
-	struct store *s;
-	struct buf *b;
-	struct unit_names *U;
-	int64_t now;
-	int first;
-};
-
-static int status_skipped(void *ctx, uint64_t seq, const char *reason)
-{
-	struct status_ctx *S = ctx;
-	buf_printf(S->b, "%s{\"seq\":%" PRIu64 ",\"reason\":", S->first ? "" : ",", seq);
-	buf_json_str(S->b, reason);
-	buf_printf(S->b, "}");
-	S->first = 0;
-	return 0;
-}
-
-static int status_agent(void *ctx, const struct store_agent *ag)
-{
-	struct status_ctx *S = ctx;
-	struct buf *b = S->b;
-	struct store_agent_counts k = { 0 };
-	if (S->s->agent_counts(S->s, ag->id, &k) != 0)
-		return -1;
-	const char *code = NULL, *name = NULL;
-	for (size_t i = 0; i < S->U->n; i++)
-		if (strcmp(S->U->v[i].id, ag->unit_id) == 0) {
-			code = S->U->v[i].code;
-			name = S->U->v[i].name;
-			break;
-		}
-	int64_t last = ag->last_hello_ms > ag->last_changes_ms ? ag->last_hello_ms : ag->last_changes_ms;
-	int64_t days = last ? (S->now - last) / API_DAY_MS : -1;
-	const char *state, *state_vi;
-	if (ag->retired_to[0]) {
-		state = "retired";
-		state_vi = "Đã thay thế (khôi phục)";
-	} else if (days >= 7) {
-		state = "silent";
-		state_vi = "Lâu chưa đồng bộ";
-	} else if (ag->pending > 0 || k.held > 0) {
-		state = "pending";
-		state_vi = "Còn dữ liệu chờ gửi";
-	} else {
-		state = "ok";
-		state_vi = "Đã đồng bộ";
-	}
-	buf_printf(b, "%s{\"agent\":", S->first ? "" : ",");
-	buf_json_str(b, ag->id);
-	buf_printf(b, ",\"unit\":");
-	buf_json_str(b, ag->unit_id);
-	buf_printf(b, ",\"unit_code\":");
-	buf_json_str(b, code);
-	buf_printf(b, ",\"unit_name\":");
-	buf_json_str(b, name);
-	buf_printf(b, ",\"software\":");
-	buf_json_str(b, ag->software);
-	buf_printf(b, ",\"acked\":%" PRIu64 ",\"last_sync_ms\":%" PRId64 ",\"last_changes_ms\":%" PRId64
-		   ",\"pending\":%" PRId64 ",\"clock_offset_ms\":%" PRId64 ",\"days_silent\":%" PRId64
-		   ",\"quarantined\":%" PRId64 ",\"held\":%" PRId64 ",\"state\":",
-		   ag->acked, last, ag->last_changes_ms, ag->pending, ag->offset_ms, days, k.quarantined,
-		   k.held);
-	buf_json_str(b, state);
-	buf_printf(b, ",\"state_vi\":");
-	buf_json_str(b, state_vi);
-	buf_printf(b, ",\"retired_to\":");
-	buf_json_str(b, ag->retired_to[0] ? ag->retired_to : NULL);
-	buf_printf(b, ",\"skipped\":[");
-	S->first = 1;
-	if (S->s->skipped_list(S->s, ag->id, status_skipped, S) != 0)
-		return -1;
-	buf_printf(b, "]}");
-	S->first = 0;
-	return 0;
-}
-
-/* Enrolled agent tokens that never said hello: offices that never synced. */
-static int status_never(void *ctx, const struct store_token *t)
-{
-	struct status_ctx *S = ctx;
-	if (t->kind != STORE_TOKEN_AGENT || t->agent_id[0] || t->revoked_ms)
-		return 0;
-	const char *code = NULL, *name = NULL;
-	for (size_t i = 0; i < S->U->n; i++)
-		if (strcmp(S->U->v[i].id, t->unit_id) == 0) {
-			code = S->U->v[i].code;
-			name = S->U->v[i].name;
-			break;
-		}
-	buf_printf(S->b, "%s{\"agent\":null,\"unit\":", S->first ? "" : ",");
-	buf_json_str(S->b, t->unit_id);
-	buf_printf(S->b, ",\"unit_code\":");
-	buf_json_str(S->b, code);
-	buf_printf(S->b, ",\"unit_name\":");
-	buf_json_str(S->b, name);
-	buf_printf(S->b, ",\"token\":");
-	buf_json_str(S->b, t->prefix);
-	buf_printf(S->b, ",\"enrolled_ms\":%" PRId64 ",\"days_silent\":%" PRId64
-		   ",\"state\":\"never\",\"state_vi\":\"Chưa kết nối lần nào\"}",
-		   t->created_ms, (S->now - t->created_ms) / API_DAY_MS);
-	S->first = 0;
-	return 0;
+	return c->req->query ? c->req->query(c->req->query_ctx, key) : NULL;
 }
 
 static void handle_status(struct ctx *c)
 {
-	struct buf b = { 0 };
-	struct unit_names U = { 0 };
-	char today[11];
-	int64_t flags[3] = { 0 };
-	units_today(c->now, today);
-	struct store *s = c->rs;
-	int ok = s->read_begin(s) == 0;
-	struct status_ctx S = { .s = s, .b = &b, .U = &U, .now = c->now, .first = 1 };
-	ok = ok && s->units_list(s, today, collect_unit, &U) == 0 &&
-	     s->flags_count(s, "held", &flags[0]) == 0 && s->flags_count(s, "dangling_ref", &flags[1]) == 0 &&
-	     s->flags_count(s, "closed_unit", &flags[2]) == 0;
-	if (ok) {
-		buf_printf(&b, "{\"v\":1,\"hub_time\":%" PRId64 ",\"hub_id\":", c->now);
-		buf_json_str(&b, c->a->hub_id);
-		buf_printf(&b, ",\"labels_vi\":{\"last_sync_ms\":\"Lần đồng bộ cuối\",\"pending\":"
-			   "\"Bản ghi chờ gửi\",\"clock_offset_ms\":\"Lệch đồng hồ (ms)\","
-			   "\"days_silent\":\"Số ngày chưa đồng bộ\",\"quarantined\":"
-			   "\"Bản ghi bị cách ly\",\"held\":\"Bản ghi đang chờ\",\"skipped\":"
-			   "\"Bản ghi không gửi được\"}");
-		buf_printf(&b, ",\"flags\":{\"held\":%" PRId64 ",\"dangling_ref\":%" PRId64
-			   ",\"closed_unit\":%" PRId64 "},\"offices\":[", flags[0], flags[1], flags[2]);
-		ok = s->agents_list(s, status_agent, &S) == 0 && s->tokens_list(s, status_never, &S) == 0;
-		buf_printf(&b, "]}");
-	}
-	s->read_end(s);
-	unit_names_free(&U);
-	if (!ok) {
-		free(b.p);
-		fail(c->resp, 500, "internal", NULL, "cannot read the sync status");
+	char *json = NULL;
+	struct dashboard_error e = { 0 };
+	if (dashboard_status_json(c->a->db_path, c->now, &json, &e) != 0)
+		fail(c->resp, e.status, e.code, e.field, "%s", e.message);
+	else
+		answer(c->req, c->resp, json, API_JSON_TYPE);
+}
+
+static void handle_report(struct ctx *c)
+{
+	char *json = NULL;
+	struct dashboard_error e = { 0 };
+	if (dashboard_report_json(c->a->db_path, query(c, "unit"), query(c, "year"), c->now, &json,
+				  &e) != 0)
+		fail(c->resp, e.status, e.code, e.field, "%s", e.message);
+	else
+		answer(c->req, c->resp, json, API_JSON_TYPE);
+}
+
+/* GET / and POST /: authenticated by the page itself (cookie or login form). */
+static void handle_dashboard(struct ctx *c)
+{
+	if (!c->rs && !(c->rs = pool_get(c->a))) {
+		fail(c->resp, 503, "unavailable", NULL, "cannot open the database");
 		return;
 	}
-	answer(c->req, c->resp, buf_detach(&b), API_JSON_TYPE);
+	struct dashboard_env env = { .db_path = c->a->db_path, .rs = c->rs, .now_ms = c->now,
+				     .tls = c->a->tls };
+	dashboard_page(&env, c->req, c->resp);
 }
 
 /* ---- metrics, healthz ---- */
@@ -1112,6 +963,9 @@ static const struct route routes[] = {
 	{ "POST", "/v1/changes", ROUTE_AGENT,  handle_changes },
 	{ "GET",  "/v1/pull",    ROUTE_AGENT,  handle_pull },
 	{ "GET",  "/v1/status",  ROUTE_VIEWER, handle_status },
+	{ "GET",  "/v1/report",  ROUTE_VIEWER, handle_report },
+	{ "GET",  "/",           ROUTE_OPEN,   handle_dashboard },
+	{ "POST", "/",           ROUTE_OPEN,   handle_dashboard },
 	{ "GET",  "/metrics",    ROUTE_VIEWER, handle_metrics },
 	{ "GET",  "/healthz",    ROUTE_OPEN,   handle_healthz },
 };
@@ -1157,9 +1011,34 @@ void api_count_refused(struct api *a, int status, size_t bytes_in)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* The client's address for logs: behind a trusted proxy, the last address of
+ * X-Forwarded-For (earlier ones are the client's own claims). */
+static void client_address(const struct api *a, const struct api_request *req, char out[64])
+{
+	const char *src = req->client ? req->client : "";
+	size_t len = strlen(src);
+	if (a->trust_proxy && req->forwarded_for && *req->forwarded_for) {
+		const char *last = strrchr(req->forwarded_for, ',');
+		src = last ? last + 1 : req->forwarded_for;
+		while (*src == ' ' || *src == '\t')
+			src++;
+		len = strlen(src);
+		while (len && (src[len - 1] == ' ' || src[len - 1] == '\t'))
+			len--;
+	}
+	if (len > 63)
+		len = 63;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)src[i];
+		out[i] = ch > 0x20 && ch < 0x7f ? (char)ch : '?'; /* never a control byte in a log */
+	}
+	out[len] = '\0';
+}
+
 void api_handle(struct api *a, const struct api_request *req, struct api_response *resp)
 {
 	memset(resp, 0, sizeof *resp);
+	client_address(a, req, resp->log.client);
 	struct ctx c = { .a = a, .req = req, .resp = resp, .now = now_ms() };
 	const struct route *r = NULL;
 	int path_known = 0;

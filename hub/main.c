@@ -22,6 +22,7 @@
 #include "server.h"
 #include "store.h"
 #include "units.h"
+#include "viewcmd.h"
 #include "wire.h"
 
 #define EXIT_USAGE 64
@@ -435,7 +436,8 @@ static int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "usage: %s\n", USAGE_SERVE);
 		return EXIT_USAGE;
 	}
-	struct api_options ao = { .db_path = o.db, .trust_proxy = o.trust_proxy };
+	struct api_options ao = { .db_path = o.db, .trust_proxy = o.trust_proxy,
+				   .tls = o.cert != NULL };
 	if (api_new(&ao, &a, err, sizeof err) != 0) {
 		fprintf(stderr, "lienket-hub: %s\n", err);
 		return EXIT_NOINPUT;
@@ -511,6 +513,9 @@ static const struct command commands[] = {
 	{ "serve", cmd_serve, USAGE_SERVE },
 	{ "merge-file", cmd_merge_file, USAGE_MERGE },
 	{ "schema", cmd_schema, "lienket-hub schema" },
+	{ "status", viewcmd_status, VIEWCMD_USAGE_STATUS },
+	{ "report", viewcmd_report, VIEWCMD_USAGE_REPORT },
+	{ "digest", viewcmd_digest, VIEWCMD_USAGE_DIGEST },
 };
 
 static void usage_all(FILE *f)

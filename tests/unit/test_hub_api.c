@@ -479,7 +479,9 @@ static void test_hub_api__status_and_metrics_for_viewers_and_unknown_routes(void
 	expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200, "Chưa kết nối lần nào");
 	expect(th_call(h->api, "GET", "/metrics", h->token_viewer, NULL), 200, "lienket_changesets_total 1");
 	expect(th_call(h->api, "GET", "/healthz", NULL, NULL), 200, "\"ok\":true");
-	expect(th_call(h->api, "GET", "/v1/report", h->token_viewer, NULL), 404, "not_found");
+	expect(th_call(h->api, "GET", "/v1/report", h->token_viewer, NULL), 200, "\"figures\"");
+	expect(th_call(h->api, "GET", "/v1/report", h->token_c1, NULL), 403, "forbidden");
+	expect(th_call(h->api, "GET", "/nowhere", h->token_viewer, NULL), 404, "not_found");
 	expect(th_call(h->api, "GET", "/v1/changes", h->token_c1, NULL), 405, "method");
 	th_agent_release(&ag);
 }

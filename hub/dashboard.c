@@ -1,0 +1,615 @@
+/*
+ * dashboard.c — the dashboard page, its cookie login, and the JSON of /v1/report and
+ * /v1/status (see dashboard.h for the login rules).
+ *
+ * The page: a unit picker (the province, its districts, their communes, as of today)
+ * and a year picker (a plain GET form, no script), a summary table of the thirteen
+ * figures whose cells carry data-figure / data-measure / data-value / data-of
+ * attributes (what the browser test compares with /v1/report), the sync status
+ * (status_write_html) and the full report with its SVG charts (report_write_html).
+ * No external asset: styles are inline, charts are inline SVG.
+ *
+ * Invariant: every text from the database or the request is HTML-escaped; a token is
+ * read from the request and handed to auth_check, never written anywhere else except
+ * the Set-Cookie header of the login answer.
+ * Owns: per request, its SQLite connection, report and status (freed before return).
+ */
+#include "dashboard.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth.h"
+#include "report.h"
+#include "status.h"
+#include "unittree.h"
+
+#define DASHBOARD_YEARS 6 /* years offered in the picker: this one and five before */
+
+/* ---- small helpers ---- */
+
+static int current_year(int64_t now_ms, char today[11])
+{
+	status_vn_date(now_ms, today);
+	return atoi(today);
+}
+
+static void error_set(struct dashboard_error *e, int status, const char *code, const char *field,
+		      const char *message)
+{
+	e->status = status;
+	snprintf(e->code, sizeof e->code, "%s", code);
+	snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+	snprintf(e->message, sizeof e->message, "%s", message);
+}
+
+/* Parses a year "YYYY" (NULL or "" → def). 0, or -1 when malformed. */
+static int parse_year(const char *s, int def, int *out)
+{
+	if (!s || !*s) {
+		*out = def;
+		return 0;
+	}
+	if (strlen(s) != 4)
+		return -1;
+	for (int i = 0; i < 4; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+	*out = atoi(s);
+	return 0;
+}
+
+/* A unit id or code from the query: only [A-Za-z0-9_.-], at most 64 characters. */
+static int safe_unit(const char *s)
+{
+	if (!s || !*s || strlen(s) > 64)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      *s == '-' || *s == '_' || *s == '.'))
+			return 0;
+	return 1;
+}
+
+static int report_status(const struct report_error *re)
+{
+	return re->code == REPORT_BAD_ARGUMENT ? 400 : re->code == REPORT_UNKNOWN_UNIT ? 404 : 500;
+}
+
+/* ---- JSON routes ---- */
+
+int dashboard_report_json(const char *db_path, const char *unit, const char *year,
+			  int64_t now_ms, char **json, struct dashboard_error *e)
+{
+	char today[11], err[256];
+	int y, rc = -1;
+	sqlite3 *db = NULL;
+	struct report *r = NULL;
+	struct report_error re = { 0 };
+	char *text = NULL;
+	size_t len = 0;
+	int cur = current_year(now_ms, today);
+	if (parse_year(year, cur, &y) != 0) {
+		error_set(e, 400, "bad_message", "year", "year is not YYYY");
+		goto done;
+	}
+	if (status_db_open(db_path, &db, err, sizeof err) != 0) {
+		error_set(e, 500, "internal", NULL, err);
+		goto done;
+	}
+	if (report_build(db, unit, y, today, &r, &re) != REPORT_OK) {
+		int st = report_status(&re);
+		error_set(e, st, st == 400 ? "bad_message" : st == 404 ? "not_found" : "internal",
+			  re.field, re.message);
+		goto done;
+	}
+	FILE *f = open_memstream(&text, &len);
+	if (!f) {
+		error_set(e, 500, "internal", NULL, "out of memory");
+		goto done;
+	}
+	int wr = report_write_json(r, f);
+	if (fclose(f) != 0 || wr != REPORT_OK) {
+		error_set(e, 500, "internal", NULL, "cannot write the report");
+		goto done;
+	}
+	*json = text;
+	text = NULL;
+	rc = 0;
+done:
+	free(text);
+	report_free(r);
+	sqlite3_close(db);
+	return rc;
+}
+
+int dashboard_status_json(const char *db_path, int64_t now_ms, char **json,
+			  struct dashboard_error *e)
+{
+	char err[256];
+	int rc = -1;
+	sqlite3 *db = NULL;
+	struct status *st = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	if (status_db_open(db_path, &db, err, sizeof err) != 0 ||
+	    status_build(db, now_ms, &st, err, sizeof err) != 0) {
+		error_set(e, 500, "internal", NULL, err);
+		goto done;
+	}
+	FILE *f = open_memstream(&text, &len);
+	if (!f) {
+		error_set(e, 500, "internal", NULL, "out of memory");
+		goto done;
+	}
+	int wr = status_write_json(st, f);
+	if (fclose(f) != 0 || wr != 0) {
+		error_set(e, 500, "internal", NULL, "cannot write the status");
+		goto done;
+	}
+	*json = text;
+	text = NULL;
+	rc = 0;
+done:
+	free(text);
+	status_free(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+/* ---- responses ---- */
+
+/* Takes ownership of body (malloc'd HTML, may be NULL: out of memory → 500). */
+static void html_answer(struct api_response *resp, int status, char *body)
+{
+	free(resp->body);
+	if (!body) {
+		static const char oom[] = "<!DOCTYPE html><p>Lỗi máy chủ: hết bộ nhớ.</p>";
+		body = strdup(oom);
+		status = 500;
+	}
+	resp->status = status;
+	resp->content_type = DASHBOARD_HTML_TYPE;
+	resp->content_encoding = NULL;
+	resp->body = (unsigned char *)body;
+	resp->body_len = body ? strlen(body) : 0;
+}
+
+static void page_head(FILE *f, const char *title)
+{
+	fputs("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	      "<meta name=\"referrer\" content=\"no-referrer\"><title>", f);
+	status_html_text(f, title);
+	fputs("</title><style>"
+	      "body{font-family:sans-serif;margin:0;color:#222;background:#fafafa}"
+	      "header{background:#1565c0;color:#fff;padding:10px 16px}"
+	      "header h1{margin:0;font-size:20px}header a{color:#fff}"
+	      "main{padding:12px 16px;max-width:1240px}"
+	      "form.pick{background:#fff;border:1px solid #ddd;padding:8px;margin:8px 0}"
+	      "form.pick label{margin-right:12px}"
+	      "table.sum{border-collapse:collapse;background:#fff}"
+	      "table.sum th,table.sum td{border:1px solid #ccc;padding:3px 6px}"
+	      "table.sum td.n{text-align:right}"
+	      "section{background:#fff;border:1px solid #ddd;padding:8px 12px;margin:12px 0}"
+	      ".err{color:#b71c1c;font-weight:bold}"
+	      "</style></head><body>", f);
+}
+
+static void login_page(struct api_response *resp, int status, const char *message)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f) {
+		html_answer(resp, 500, NULL);
+		return;
+	}
+	page_head(f, "Liên Kết — đăng nhập");
+	fputs("<header><h1>Liên Kết — Tỉnh đoàn</h1></header><main>", f);
+	if (message) {
+		fputs("<p class=\"err\">", f);
+		status_html_text(f, message);
+		fputs("</p>", f);
+	}
+	fputs("<form class=\"pick\" method=\"post\" action=\"/\">"
+	      "<p>Nhập mã truy cập dành cho người xem (do quản trị máy chủ tỉnh cấp bằng lệnh "
+	      "<code>lienket-hub enroll --viewer</code>).</p>"
+	      "<label>Mã truy cập <input type=\"password\" name=\"token\" autocomplete=\"off\" "
+	      "size=\"50\"></label> <button type=\"submit\">Đăng nhập</button></form>"
+	      "</main></body></html>", f);
+	int bad = fclose(f) != 0;
+	if (bad) {
+		free(text);
+		text = NULL;
+	}
+	html_answer(resp, status, text);
+}
+
+static void redirect(struct api_response *resp, const char *location, const char *cookie)
+{
+	snprintf(resp->location, sizeof resp->location, "%s", location);
+	if (cookie)
+		snprintf(resp->set_cookie, sizeof resp->set_cookie, "%s", cookie);
+	html_answer(resp, 303, strdup("<!DOCTYPE html><p>Đang chuyển trang…</p>"));
+}
+
+/* ---- login ---- */
+
+/* The value of cookie `name` from a Cookie header, copied into out. 0, or -1. */
+static int cookie_value(const char *header, const char *name, char *out, size_t n)
+{
+	size_t nl = strlen(name);
+	const char *p = header;
+	while (p && *p) {
+		while (*p == ' ' || *p == ';')
+			p++;
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > nl && strncmp(p, name, nl) == 0 && p[nl] == '=') {
+			size_t vl = len - nl - 1;
+			if (vl == 0 || vl >= n)
+				return -1;
+			memcpy(out, p + nl + 1, vl);
+			out[vl] = '\0';
+			return 0;
+		}
+		p = end;
+	}
+	return -1;
+}
+
+static int hexval(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+		: c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* The `token` field of an application/x-www-form-urlencoded body. 0, or -1. */
+static int form_token(const unsigned char *body, size_t len, char *out, size_t n)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t j = i;
+		while (j < len && body[j] != '&')
+			j++;
+		if (j - i > 6 && memcmp(body + i, "token=", 6) == 0) {
+			size_t o = 0;
+			for (size_t k = i + 6; k < j; k++) {
+				char c = (char)body[k];
+				if (c == '+')
+					c = ' ';
+				else if (c == '%' && k + 2 < j && hexval((char)body[k + 1]) >= 0 &&
+					 hexval((char)body[k + 2]) >= 0) {
+					c = (char)(hexval((char)body[k + 1]) * 16 + hexval((char)body[k + 2]));
+					k += 2;
+				}
+				if (o + 1 >= n)
+					return -1;
+				out[o++] = c;
+			}
+			out[o] = '\0';
+			/* pasted tokens often carry spaces or a newline around them */
+			while (o && (out[o - 1] == ' ' || out[o - 1] == '\n' || out[o - 1] == '\r'))
+				out[--o] = '\0';
+			size_t lead = strspn(out, " \r\n");
+			memmove(out, out + lead, strlen(out + lead) + 1);
+			return out[0] ? 0 : -1;
+		}
+		i = j + 1;
+	}
+	return -1;
+}
+
+/* Checks a token. Returns 0 viewer, 403 agent, 401 unknown/revoked/missing, 500. */
+static int check_token(const struct dashboard_env *env, const char *token)
+{
+	char header[DASHBOARD_MAX_TOKEN + 16];
+	struct store_token t;
+	if (!token || !*token || strlen(token) > DASHBOARD_MAX_TOKEN)
+		return 401;
+	snprintf(header, sizeof header, "Bearer %s", token);
+	switch (auth_check(env->rs, header, &t)) {
+	case AUTH_OK:
+		return t.kind == STORE_TOKEN_VIEWER ? 0 : 403;
+	case AUTH_FAILED:
+		return 500;
+	default:
+		return 401;
+	}
+}
+
+static void login_with(const struct dashboard_env *env, const struct api_request *req,
+		       struct api_response *resp, const char *token)
+{
+	int rc = check_token(env, token);
+	if (rc == 403) {
+		login_page(resp, 403, "Mã này là của một văn phòng xã (máy đồng bộ), không dùng để xem "
+				      "trang của tỉnh. Hãy dùng mã dành cho người xem.");
+		return;
+	}
+	if (rc == 500) {
+		login_page(resp, 500, "Lỗi máy chủ khi kiểm tra mã. Hãy thử lại sau.");
+		return;
+	}
+	if (rc != 0) {
+		login_page(resp, 401, "Mã truy cập không đúng hoặc đã bị thu hồi.");
+		return;
+	}
+	char cookie[256], location[160] = "/";
+	snprintf(cookie, sizeof cookie, DASHBOARD_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/%s",
+		 token, env->tls ? "; Secure" : "");
+	const char *u = req->query ? req->query(req->query_ctx, "unit") : NULL;
+	const char *y = req->query ? req->query(req->query_ctx, "year") : NULL;
+	int year;
+	int has_u = safe_unit(u), has_y = y && parse_year(y, 0, &year) == 0 && *y;
+	if (has_u || has_y)
+		snprintf(location, sizeof location, "/?%s%s%s%s%s", has_u ? "unit=" : "",
+			 has_u ? u : "", has_u && has_y ? "&" : "", has_y ? "year=" : "",
+			 has_y ? y : "");
+	redirect(resp, location, cookie);
+}
+
+/* ---- the page ---- */
+
+struct picker {
+	struct unittree *tree;
+	const char *root;
+	char today[11];
+};
+
+static void option(FILE *f, const struct unittree *t, const char *id, const char *date,
+		   const char *selected, int depth)
+{
+	struct unittree_name nm;
+	if (unittree_name_of(t, id, date, &nm) != 0)
+		return;
+	fputs("<option value=\"", f);
+	status_html_text(f, id);
+	fputc('"', f);
+	if (selected && strcmp(selected, id) == 0)
+		fputs(" selected", f);
+	fputc('>', f);
+	for (int i = 0; i < depth; i++)
+		fputs("— ", f);
+	status_html_text(f, nm.name);
+	fputs("</option>", f);
+}
+
+/* The province, its districts and their communes (or the province's communes where
+ * there is no district level), as of today. */
+static int unit_options(FILE *f, const struct unittree *t, const char *root, const char *date,
+			const char *selected)
+{
+	const char **kids = NULL, **sub = NULL;
+	size_t nk = 0, ns = 0;
+	option(f, t, root, date, selected, 0);
+	if (unittree_children(t, root, date, &kids, &nk) != 0)
+		return -1;
+	for (size_t i = 0; i < nk; i++) {
+		option(f, t, kids[i], date, selected, 1);
+		struct unittree_name nm;
+		if (unittree_name_of(t, kids[i], date, &nm) == 0 && nm.kind &&
+		    strcmp(nm.kind, "branch") == 0)
+			continue;
+		if (unittree_children(t, kids[i], date, &sub, &ns) != 0) {
+			free(kids);
+			return -1;
+		}
+		for (size_t k = 0; k < ns; k++) {
+			struct unittree_name cn;
+			if (unittree_name_of(t, sub[k], date, &cn) == 0 && cn.kind &&
+			    strcmp(cn.kind, "branch") == 0)
+				continue;
+			option(f, t, sub[k], date, selected, 2);
+		}
+		free(sub);
+		sub = NULL;
+	}
+	free(kids);
+	return 0;
+}
+
+static void fmt_cell(FILE *f, const char *figure, const char *measure, const char *which,
+		     const struct report_cell *c)
+{
+	fputs("<td class=\"n\" data-figure=\"", f);
+	status_html_text(f, figure);
+	fputs("\" data-measure=\"", f);
+	status_html_text(f, measure);
+	fprintf(f, "\" data-column=\"%s\" data-value=\"%lld\"", which, (long long)c->value);
+	if (c->of >= 0)
+		fprintf(f, " data-of=\"%lld\"", (long long)c->of);
+	fprintf(f, ">%lld", (long long)c->value);
+	if (c->of >= 0) {
+		fprintf(f, " / %lld", (long long)c->of);
+		if (c->of > 0) {
+			/* Vietnamese writes a decimal comma */
+			long long permille = (long long)((double)c->value * 1000.0 / (double)c->of + 0.5);
+			fprintf(f, " (%lld,%lld%%)", permille / 10, permille % 10);
+		}
+	}
+	if (c->split)
+		fputs(" <small>(tách)</small>", f);
+	fputs("</td>", f);
+}
+
+static void summary(FILE *f, const struct report *r)
+{
+	fprintf(f, "<section id=\"summary\"><h2>Các chỉ tiêu — ");
+	status_html_text(f, r->unit_name);
+	fprintf(f, ", năm %d</h2><p>Tính đến %s, so với năm %d.</p>", r->year, r->as_of, r->year - 1);
+	fprintf(f, "<table class=\"sum\"><thead><tr><th>STT</th><th>Chỉ tiêu</th><th>Nội dung</th>"
+		   "<th>Năm %d</th><th>Chỉ tiêu giao</th><th>Năm %d</th></tr></thead><tbody>",
+		r->year, r->year - 1);
+	for (size_t i = 0; i < REPORT_NFIGURES; i++) {
+		const struct report_figure *fg = &r->figures[i];
+		for (size_t m = 0; m < fg->nmeasures; m++) {
+			const struct report_measure *ms = &fg->total[m];
+			fputs("<tr>", f);
+			if (m == 0) {
+				fprintf(f, "<td rowspan=\"%zu\">%d</td><td rowspan=\"%zu\">", fg->nmeasures,
+					fg->number, fg->nmeasures);
+				status_html_text(f, fg->label);
+				fputs("</td>", f);
+			}
+			fputs("<td>", f);
+			status_html_text(f, ms->label);
+			fputs("</td>", f);
+			fmt_cell(f, fg->key, ms->key, "value", &ms->value);
+			if (ms->target >= 0)
+				fprintf(f, "<td class=\"n\">%lld</td>", (long long)ms->target);
+			else
+				fputs("<td></td>", f);
+			if (ms->has_previous)
+				fmt_cell(f, fg->key, ms->key, "previous", &ms->previous);
+			else
+				fputs("<td></td>", f);
+			fputs("</tr>", f);
+		}
+	}
+	fputs("</tbody></table></section>", f);
+}
+
+/* Writes the whole page for unit/year into f; returns the HTTP status (200, or 400/404
+ * with the error shown in the page, 500 when the database failed). */
+static int page(const struct dashboard_env *env, const char *unit, const char *year_s, FILE *f)
+{
+	char today[11], err[256];
+	int cur = current_year(env->now_ms, today), year = cur, status = 200;
+	sqlite3 *db = NULL;
+	struct unittree *tree = NULL;
+	struct report *r = NULL;
+	struct status *st = NULL;
+	struct report_error re = { 0 };
+	const char *message = NULL;
+	if (parse_year(year_s, cur, &year) != 0 || year > cur) {
+		year = cur;
+		status = 400;
+		message = "Năm không hợp lệ; đang xem năm hiện tại.";
+	}
+	if (status_db_open(env->db_path, &db, err, sizeof err) != 0 ||
+	    unittree_load(db, &tree, err, sizeof err) != 0) {
+		status = 500;
+		goto done;
+	}
+	const char *root = unittree_root(tree, today);
+	struct unittree_name rn;
+	const char *province = root && unittree_name_of(tree, root, today, &rn) == 0 ? rn.name : "Tỉnh";
+	if (unit && *unit && report_build(db, unit, year, today, &r, &re) != REPORT_OK) {
+		status = report_status(&re);
+		message = re.code == REPORT_UNKNOWN_UNIT ? "Không có đơn vị này; đang xem toàn tỉnh."
+			  : re.code == REPORT_BAD_ARGUMENT ? "Năm hoặc đơn vị không hợp lệ; đang xem toàn tỉnh."
+			  : NULL;
+		if (status == 500)
+			goto done;
+		unit = NULL;
+	}
+	if (!r && report_build(db, NULL, year, today, &r, &re) != REPORT_OK) {
+		status = 500;
+		goto done;
+	}
+	if (status_build(db, env->now_ms, &st, err, sizeof err) != 0) {
+		status = 500;
+		goto done;
+	}
+	char title[300];
+	snprintf(title, sizeof title, "Liên Kết — %s, năm %d", r->unit_name ? r->unit_name : "", year);
+	page_head(f, title);
+	fputs("<header><h1>Liên Kết — ", f);
+	status_html_text(f, province);
+	fputs("</h1><a href=\"/?logout=1\">Đăng xuất</a></header><main>", f);
+	if (message) {
+		fputs("<p class=\"err\">", f);
+		status_html_text(f, message);
+		fputs("</p>", f);
+	}
+	fputs("<form class=\"pick\" method=\"get\" action=\"/\"><label>Đơn vị <select name=\"unit\">", f);
+	if (root && unit_options(f, tree, root, today, r->unit_id) != 0) {
+		status = 500;
+		goto done;
+	}
+	fputs("</select></label><label>Năm <select name=\"year\">", f);
+	for (int y = cur; y > cur - DASHBOARD_YEARS; y--)
+		fprintf(f, "<option value=\"%d\"%s>%d</option>", y, y == year ? " selected" : "", y);
+	if (year <= cur - DASHBOARD_YEARS)
+		fprintf(f, "<option value=\"%d\" selected>%d</option>", year, year);
+	fputs("</select></label><button type=\"submit\">Xem</button></form>", f);
+	fprintf(f, "<p data-report-unit=\"%s\" data-report-year=\"%d\">", r->unit_id, r->year);
+	fputs("<a href=\"#summary\">Các chỉ tiêu</a> · <a href=\"#status\">Tình trạng đồng bộ</a> · "
+	      "<a href=\"#report\">Báo cáo chi tiết và biểu đồ</a></p>", f);
+	summary(f, r);
+	fputs("<div id=\"status\">", f);
+	if (status_write_html(st, f) != 0)
+		status = 500;
+	fputs("</div><div id=\"report\">", f);
+	if (report_write_html(r, f) != REPORT_OK)
+		status = 500;
+	fputs("</div></main></body></html>\n", f);
+done:
+	status_free(st);
+	report_free(r);
+	unittree_free(tree);
+	sqlite3_close(db);
+	return status;
+}
+
+void dashboard_page(const struct dashboard_env *env, const struct api_request *req,
+		    struct api_response *resp)
+{
+	char token[DASHBOARD_MAX_TOKEN + 1];
+	const char *q_token = req->query ? req->query(req->query_ctx, "token") : NULL;
+	if (req->method && strcmp(req->method, "POST") == 0) {
+		if (form_token(req->body, req->body_len, token, sizeof token) != 0) {
+			login_page(resp, 400, "Hãy nhập mã truy cập.");
+			return;
+		}
+		login_with(env, req, resp, token);
+		return;
+	}
+	if (q_token) {
+		login_with(env, req, resp, q_token);
+		return;
+	}
+	const char *logout = req->query ? req->query(req->query_ctx, "logout") : NULL;
+	if (logout) {
+		redirect(resp, "/", DASHBOARD_COOKIE "=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/");
+		return;
+	}
+	if (!req->cookie || cookie_value(req->cookie, DASHBOARD_COOKIE, token, sizeof token) != 0) {
+		login_page(resp, 401, NULL);
+		return;
+	}
+	int rc = check_token(env, token);
+	if (rc == 403) {
+		login_page(resp, 403, "Mã này là của một văn phòng xã (máy đồng bộ), không dùng để xem "
+				      "trang của tỉnh.");
+		return;
+	}
+	if (rc == 500) {
+		login_page(resp, 500, "Lỗi máy chủ khi kiểm tra mã. Hãy thử lại sau.");
+		return;
+	}
+	if (rc != 0) {
+		login_page(resp, 401, "Phiên đăng nhập đã hết hiệu lực. Hãy đăng nhập lại.");
+		return;
+	}
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	if (!f) {
+		html_answer(resp, 500, NULL);
+		return;
+	}
+	const char *unit = req->query ? req->query(req->query_ctx, "unit") : NULL;
+	const char *year = req->query ? req->query(req->query_ctx, "year") : NULL;
+	int status = page(env, unit, year, f);
+	if (fclose(f) != 0 || status == 500) {
+		free(text);
+		text = strdup("<!DOCTYPE html><html lang=\"vi\"><meta charset=\"utf-8\">"
+			      "<p>Lỗi máy chủ: không đọc được cơ sở dữ liệu. Hãy thử lại sau.</p></html>");
+		status = 500;
+	}
+	html_answer(resp, status, text);
+}

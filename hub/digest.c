@@ -1,0 +1,296 @@
+/*
+ * digest.c — the morning report (see digest.h for the files and the day rules).
+ *
+ * Reads in one transaction: the status as of the cut-off (status_build), the receipts
+ * of the day before (hub_receipt, grouped by agent), and the province report
+ * (report_build). Writes each file to "<name>.tmp" and renames it into place.
+ *
+ * Invariant: a file named digest-DATE* is either complete or absent.
+ * Owns: its temporary file names while writing.
+ */
+#include "digest.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+#include "status.h"
+#include "unittree.h"
+
+#define DIGEST_PATH_MAX 4096
+
+/* ---- arrivals ---- */
+
+void digest_arrivals_free(struct digest_arrival *a, size_t n)
+{
+	for (size_t i = 0; a && i < n; i++) {
+		free(a[i].unit_name);
+		free(a[i].unit_code);
+	}
+	free(a);
+}
+
+static int by_name(const void *x, const void *y)
+{
+	const struct digest_arrival *a = x, *b = y;
+	int c = strcmp(a->unit_name ? a->unit_name : a->unit, b->unit_name ? b->unit_name : b->unit);
+	return c ? c : strcmp(a->agent, b->agent);
+}
+
+int digest_arrivals(sqlite3 *db, int64_t from_ms, int64_t to_ms, const char *names_date,
+		    struct digest_arrival **out, size_t *n, char *err, size_t errlen)
+{
+	static const char sql[] =
+		"SELECT r.agent_id, coalesce(a.unit_id, ''),"
+		" sum(CASE WHEN r.duplicate THEN 0 ELSE 1 END), sum(r.duplicate),"
+		" sum(CASE WHEN r.duplicate THEN 0 ELSE r.seq_to - r.seq_from + 1 END),"
+		" sum(r.applied), sum(r.quarantined), sum(r.held), sum(r.skipped),"
+		" min(r.received_ms), max(r.received_ms)"
+		" FROM hub_receipt r LEFT JOIN hub_agent a ON a.id = r.agent_id"
+		" WHERE r.received_ms >= ?1 AND r.received_ms < ?2 GROUP BY r.agent_id";
+	sqlite3_stmt *q = NULL;
+	struct unittree *tree = NULL;
+	struct digest_arrival *v = NULL;
+	size_t nv = 0, cap = 0;
+	int rc = -1;
+	if (unittree_load(db, &tree, err, errlen) != 0)
+		goto done;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
+		goto sql_failed;
+	sqlite3_bind_int64(q, 1, from_ms);
+	sqlite3_bind_int64(q, 2, to_ms);
+	int step;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		if (nv == cap) {
+			size_t nc = cap ? cap * 2 : 32;
+			struct digest_arrival *nvv = realloc(v, nc * sizeof *nvv);
+			if (!nvv)
+				goto oom;
+			v = nvv;
+			cap = nc;
+		}
+		struct digest_arrival *a = &v[nv++];
+		memset(a, 0, sizeof *a);
+		const unsigned char *t = sqlite3_column_text(q, 0);
+		snprintf(a->agent, sizeof a->agent, "%s", t ? (const char *)t : "");
+		t = sqlite3_column_text(q, 1);
+		snprintf(a->unit, sizeof a->unit, "%s", t ? (const char *)t : "");
+		a->changesets = sqlite3_column_int64(q, 2);
+		a->duplicates = sqlite3_column_int64(q, 3);
+		a->changes = sqlite3_column_int64(q, 4);
+		a->applied = sqlite3_column_int64(q, 5);
+		a->quarantined = sqlite3_column_int64(q, 6);
+		a->held = sqlite3_column_int64(q, 7);
+		a->skipped = sqlite3_column_int64(q, 8);
+		a->first_ms = sqlite3_column_int64(q, 9);
+		a->last_ms = sqlite3_column_int64(q, 10);
+		struct unittree_name nm;
+		if (a->unit[0] && unittree_name_of(tree, a->unit, names_date, &nm) == 0) {
+			a->unit_name = nm.name ? strdup(nm.name) : NULL;
+			a->unit_code = nm.code ? strdup(nm.code) : NULL;
+			if ((nm.name && !a->unit_name) || (nm.code && !a->unit_code))
+				goto oom;
+		}
+	}
+	if (step != SQLITE_DONE)
+		goto sql_failed;
+	if (nv)
+		qsort(v, nv, sizeof *v, by_name);
+	*out = v;
+	*n = nv;
+	v = NULL;
+	rc = 0;
+	goto done;
+sql_failed:
+	snprintf(err, errlen, "cannot read the receipts: %s", sqlite3_errmsg(db));
+	goto done;
+oom:
+	snprintf(err, errlen, "out of memory");
+done:
+	digest_arrivals_free(v, nv);
+	sqlite3_finalize(q);
+	unittree_free(tree);
+	return rc;
+}
+
+int digest_write_arrivals_csv(const struct digest_arrival *a, size_t n, FILE *f)
+{
+	fputs("\xEF\xBB\xBF", f);
+	fputs("STT,Đơn vị,Mã đơn vị,Mã máy,Số lần gửi (bộ thay đổi),Số thay đổi,Đã ghi nhận,"
+	      "Bị cách ly,Đang chờ,Không gửi được,Gửi lặp lại,Lần đầu (giờ Việt Nam),"
+	      "Lần cuối (giờ Việt Nam)\r\n", f);
+	for (size_t i = 0; i < n; i++) {
+		char first[17], last[17];
+		status_vn_time(a[i].first_ms, first);
+		status_vn_time(a[i].last_ms, last);
+		fprintf(f, "%zu,", i + 1);
+		status_csv_text(f, a[i].unit_name ? a[i].unit_name : a[i].unit);
+		fputc(',', f);
+		status_csv_text(f, a[i].unit_code);
+		fprintf(f, ",%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+			   ",%" PRId64 ",%s,%s\r\n",
+			a[i].agent, a[i].changesets, a[i].changes, a[i].applied, a[i].quarantined,
+			a[i].held, a[i].skipped, a[i].duplicates, first, last);
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+/* ---- files ---- */
+
+/* Opens "<dir>/<name>.tmp" for writing; the final name goes into final. */
+static FILE *open_tmp(const char *dir, const char *name, char *final, char *tmp, char *err,
+		      size_t errlen)
+{
+	int k1 = snprintf(final, DIGEST_PATH_MAX, "%s/%s", dir, name);
+	int k2 = snprintf(tmp, DIGEST_PATH_MAX, "%s/%s.tmp", dir, name);
+	if (k1 < 0 || k2 < 0 || k1 >= DIGEST_PATH_MAX || k2 >= DIGEST_PATH_MAX) {
+		snprintf(err, errlen, "output path too long");
+		return NULL;
+	}
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		snprintf(err, errlen, "cannot write '%s': %s", tmp, strerror(errno));
+	return f;
+}
+
+/* Closes f and renames tmp to final; wrote_ok is the writer's result. */
+static int close_rename(FILE *f, int wrote_ok, const char *tmp, const char *final, char *err,
+			size_t errlen)
+{
+	int bad = !wrote_ok;
+	if (fflush(f) != 0 || ferror(f))
+		bad = 1;
+	if (fclose(f) != 0)
+		bad = 1;
+	if (bad) {
+		snprintf(err, errlen, "cannot write '%s'", tmp);
+		remove(tmp);
+		return -1;
+	}
+	if (rename(tmp, final) != 0) {
+		snprintf(err, errlen, "cannot rename '%s': %s", tmp, strerror(errno));
+		remove(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static void arrivals_html(FILE *f, const struct digest_arrival *a, size_t n, const char *day)
+{
+	int64_t sets = 0, changes = 0, applied = 0, quarantined = 0;
+	for (size_t i = 0; i < n; i++) {
+		sets += a[i].changesets;
+		changes += a[i].changes;
+		applied += a[i].applied;
+		quarantined += a[i].quarantined;
+	}
+	fputs("<section class=\"lk-arrivals\"><h2>Dữ liệu nhận được ngày ", f);
+	status_html_text(f, day);
+	fprintf(f, "</h2><p>%zu văn phòng gửi %" PRId64 " lần (bộ thay đổi), %" PRId64
+		   " thay đổi; đã ghi nhận %" PRId64 ", bị cách ly %" PRId64 ".</p>",
+		n, sets, changes, applied, quarantined);
+	if (!n) {
+		fputs("<p>Không có văn phòng nào gửi dữ liệu trong ngày.</p></section>", f);
+		return;
+	}
+	fputs("<table><thead><tr><th>#</th><th>Đơn vị</th><th>Số lần gửi</th><th>Số thay đổi</th>"
+	      "<th>Đã ghi nhận</th><th>Bị cách ly</th><th>Đang chờ</th><th>Không gửi được</th>"
+	      "<th>Gửi lặp lại</th><th>Lần cuối</th></tr></thead><tbody>", f);
+	for (size_t i = 0; i < n; i++) {
+		char last[17];
+		status_vn_time(a[i].last_ms, last);
+		fprintf(f, "<tr><td>%zu</td><td>", i + 1);
+		status_html_text(f, a[i].unit_name ? a[i].unit_name : a[i].unit);
+		fprintf(f, "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
+			   "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%s</td></tr>",
+			a[i].changesets, a[i].changes, a[i].applied, a[i].quarantined, a[i].held,
+			a[i].skipped, a[i].duplicates, last);
+	}
+	fputs("</tbody></table></section>", f);
+}
+
+int digest_write(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, const char *dir,
+		 char *err, size_t errlen)
+{
+	int64_t cutoff_ms, day_ms;
+	char yesterday[11], name[64], final[DIGEST_PATH_MAX], tmp[DIGEST_PATH_MAX];
+	struct status *st = NULL;
+	struct report *r = NULL;
+	struct report_error re = { 0 };
+	struct digest_arrival *arr = NULL;
+	size_t narr = 0;
+	int rc = -1, in_tx = 0;
+	FILE *f;
+	if (status_vn_ms(date, cutoff_hh, cutoff_mm, &cutoff_ms) != 0 ||
+	    status_vn_ms(date, 0, 0, &day_ms) != 0) {
+		snprintf(err, errlen, "bad date '%s' or cut-off %02d:%02d", date ? date : "",
+			 cutoff_hh % 100, cutoff_mm % 100);
+		return 1;
+	}
+	status_vn_date(day_ms - STATUS_DAY_MS, yesterday);
+	if (sqlite3_get_autocommit(db)) {
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "cannot begin a read: %s", sqlite3_errmsg(db));
+			goto done;
+		}
+		in_tx = 1;
+	}
+	if (status_build(db, cutoff_ms, &st, err, errlen) != 0 ||
+	    digest_arrivals(db, day_ms - STATUS_DAY_MS, day_ms, yesterday, &arr, &narr, err,
+			    errlen) != 0)
+		goto done;
+	if (report_build(db, NULL, atoi(yesterday), yesterday, &r, &re) != REPORT_OK) {
+		snprintf(err, errlen, "cannot build the report: %s", re.message);
+		goto done;
+	}
+
+	snprintf(name, sizeof name, "digest-%s-status.csv", date);
+	if (!(f = open_tmp(dir, name, final, tmp, err, errlen)) ||
+	    close_rename(f, status_write_csv(st, f) == 0, tmp, final, err, errlen) != 0)
+		goto done;
+	snprintf(name, sizeof name, "digest-%s-arrivals.csv", date);
+	if (!(f = open_tmp(dir, name, final, tmp, err, errlen)) ||
+	    close_rename(f, digest_write_arrivals_csv(arr, narr, f) == 0, tmp, final, err, errlen) != 0)
+		goto done;
+	snprintf(name, sizeof name, "digest-%s-report.csv", date);
+	if (!(f = open_tmp(dir, name, final, tmp, err, errlen)) ||
+	    close_rename(f, report_write_csv(r, f) == REPORT_OK, tmp, final, err, errlen) != 0)
+		goto done;
+
+	snprintf(name, sizeof name, "digest-%s.html", date);
+	if (!(f = open_tmp(dir, name, final, tmp, err, errlen)))
+		goto done;
+	char cut[17];
+	status_vn_time(cutoff_ms, cut);
+	fputs("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Báo cáo buổi sáng ", f);
+	status_html_text(f, date);
+	fputs("</title><style>body{font-family:sans-serif;margin:16px;color:#222}"
+	      ".lk-arrivals table{border-collapse:collapse}.lk-arrivals th,.lk-arrivals td"
+	      "{border:1px solid #ccc;padding:3px 6px}section{margin:16px 0}</style></head><body>"
+	      "<h1>Liên Kết — báo cáo buổi sáng ngày ", f);
+	status_html_text(f, date);
+	fputs("</h1><p>Tình trạng đồng bộ lúc ", f);
+	status_html_text(f, cut);
+	fputs(" (giờ Việt Nam); dữ liệu nhận được ngày ", f);
+	status_html_text(f, yesterday);
+	fputs("; báo cáo năm ", f);
+	fprintf(f, "%d tính đến hết ngày ", r->year);
+	status_html_text(f, yesterday);
+	fputs(".</p>", f);
+	int ok = status_write_html(st, f) == 0;
+	arrivals_html(f, arr, narr, yesterday);
+	ok = ok && report_write_html(r, f) == REPORT_OK;
+	fputs("</body></html>\n", f);
+	if (close_rename(f, ok, tmp, final, err, errlen) != 0)
+		goto done;
+	rc = 0;
+done:
+	if (in_tx)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	digest_arrivals_free(arr, narr);
+	report_free(r);
+	status_free(st);
+	return rc;
+}

@@ -1,0 +1,1046 @@
+/*
+ * status.c — the sync status of every office (see status.h for the order and the
+ * meaning of "as of").
+ *
+ * status_build reads, in one read transaction: the hub id, the unit tree (for names
+ * and codes as of the status date), every agent, every enrolled agent token that never
+ * said hello, and per agent its quarantined changes, skipped entries, held changes;
+ * then every flag, each attributed to the agent that last wrote the flagged row (the
+ * row's `_writer`); flags on rows no office wrote are the province's own ("loose").
+ *
+ * JSON (GET /v1/status), compatible with the first version of the route:
+ *   {"v":1,"hub_time":ms,"as_of":"YYYY-MM-DD HH:MM","hub_id":"…","labels_vi":{…},
+ *    "flags":{"held":n,"dangling_ref":n,"closed_unit":n},
+ *    "offices":[{"agent":"…"|null,"unit":"…","unit_code":…,"unit_name":…,
+ *      "software":…,"acked":n,"last_sync_ms":ms,"last_sync":"YYYY-MM-DD HH:MM"|null,
+ *      "last_changes_ms":ms,"pending":n,"clock_offset_ms":n,"clock_off":bool,
+ *      "days_silent":n,"silent_1d":bool,"silent_3d":bool,"quarantined":n,"held":n,
+ *      "skipped_count":n,"flagged":n,"rank":0..5,"state":"…","state_vi":"…",
+ *      "retired_to":…,"skipped":[{"seq":n,"reason":"…"}],
+ *      "issues":[{"kind":"quarantine|skipped|held|flag","seq":n,"code":"…",
+ *                 "table":…,"id":…,"field":…,"detail":…,"reason_vi":"…"}]}, …],
+ *    "loose_flags":[issue…]}
+ *   A never-connected office has "agent":null, "token" (the prefix) and "enrolled_ms".
+ *
+ * Invariant: every count is complete; lists stop at STATUS_MAX_ISSUES per office.
+ * Owns: nothing beyond what status_build returns.
+ */
+#include "status.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "schema.h"
+#include "unittree.h"
+
+#define STATUS_SQL_MAX 512
+
+/* ---- Vietnam time and escaping ---- */
+
+static void vn_tm(int64_t ms, struct tm *tm)
+{
+	int64_t s = ms + STATUS_VN_OFFSET_MS;
+	/* floor division: instants before 1970 stay on the right day */
+	time_t t = (time_t)(s >= 0 ? s / 1000 : -((-s + 999) / 1000));
+	gmtime_r(&t, tm);
+}
+
+void status_vn_date(int64_t ms, char out[11])
+{
+	struct tm tm;
+	vn_tm(ms, &tm);
+	if (strftime(out, 11, "%Y-%m-%d", &tm) == 0)
+		snprintf(out, 11, "0000-00-00");
+}
+
+void status_vn_time(int64_t ms, char out[17])
+{
+	struct tm tm;
+	vn_tm(ms, &tm);
+	if (strftime(out, 17, "%Y-%m-%d %H:%M", &tm) == 0)
+		snprintf(out, 17, "0000-00-00 00:00");
+}
+
+/* Days from 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+int status_vn_ms(const char *date, int hh, int mm, int64_t *out)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (!date || strlen(date) != 10 || date[4] != '-' || date[7] != '-' || hh < 0 || hh > 23 ||
+	    mm < 0 || mm > 59)
+		return -1;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (date[i] < '0' || date[i] > '9'))
+			return -1;
+	int y = atoi(date), m = atoi(date + 5), d = atoi(date + 8);
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1] || (m == 2 && d == 29 && !leap))
+		return -1;
+	int64_t days = days_from_civil(y, m, d);
+	*out = days * STATUS_DAY_MS + ((int64_t)hh * 60 + mm) * 60000 - STATUS_VN_OFFSET_MS;
+	return 0;
+}
+
+void status_html_text(FILE *f, const char *s)
+{
+	if (!s)
+		return;
+	for (; *s; s++) {
+		switch (*s) {
+		case '&': fputs("&amp;", f); break;
+		case '<': fputs("&lt;", f); break;
+		case '>': fputs("&gt;", f); break;
+		case '"': fputs("&quot;", f); break;
+		case '\'': fputs("&#39;", f); break;
+		default: fputc(*s, f);
+		}
+	}
+}
+
+void status_json_text(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+void status_csv_text(FILE *f, const char *s)
+{
+	if (!s)
+		return;
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+}
+
+int status_db_open(const char *path, sqlite3 **db, char *err, size_t errlen)
+{
+	sqlite3 *d = NULL;
+	if (sqlite3_open_v2(path, &d, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open '%s': %s", path, d ? sqlite3_errmsg(d) : "out of memory");
+		sqlite3_close(d);
+		return -1;
+	}
+	sqlite3_busy_timeout(d, STATUS_BUSY_TIMEOUT_MS);
+	*db = d;
+	return 0;
+}
+
+/* ---- Vietnamese reasons ---- */
+
+static const struct { const char *code, *vi; } quarantine_vi[] = {
+	{ "bad_type", "giá trị không đúng kiểu (chữ, số hay ngày)" },
+	{ "bad_enum", "giá trị không có trong danh sách được phép" },
+	{ "bad_range", "số nằm ngoài khoảng cho phép" },
+	{ "too_long", "chữ dài quá mức cho phép" },
+	{ "bad_date", "ngày không hợp lệ" },
+	{ "bad_id", "mã định danh không đúng dạng" },
+	{ "required", "thiếu thông tin bắt buộc" },
+	{ "out_of_scope", "bản ghi thuộc đơn vị ngoài phạm vi của văn phòng này" },
+	{ "owner_changed", "đổi đơn vị sở hữu của bản ghi (không được phép)" },
+	{ "key_changed", "sửa trường khóa của bản ghi (không được phép)" },
+	{ "hub_only", "bảng chỉ Tỉnh đoàn được ghi" },
+	{ "bad_op", "thao tác xóa không hợp lệ" },
+	{ "agent_retired", "máy đã được thay thế (khôi phục) vẫn gửi dữ liệu" },
+};
+
+static const char *code_vi(const char *code)
+{
+	for (size_t i = 0; code && i < sizeof quarantine_vi / sizeof quarantine_vi[0]; i++)
+		if (strcmp(quarantine_vi[i].code, code) == 0)
+			return quarantine_vi[i].vi;
+	return "lỗi không xác định";
+}
+
+static const char *table_vi(const char *table)
+{
+	const struct schema_table *t = table ? schema_table_find(table, SCHEMA_VERSION) : NULL;
+	return t ? t->label_vi : table;
+}
+
+/* "Bị cách ly: <reason> — bảng Người (person), trường gender". malloc'd or NULL. */
+static char *reason_text(const char *head, const char *reason, const char *table,
+			 const char *field, const char *tail)
+{
+	size_t cap = 64 + strlen(head) + strlen(reason) + (table ? 2 * strlen(table) + 200 : 0) +
+		     (field ? strlen(field) : 0) + (tail ? strlen(tail) : 0);
+	char *s = malloc(cap);
+	if (!s)
+		return NULL;
+	int n = snprintf(s, cap, "%s: %s", head, reason);
+	if (table && n > 0 && (size_t)n < cap)
+		n += snprintf(s + n, cap - (size_t)n, " — bảng %s", table_vi(table));
+	if (field && *field && n > 0 && (size_t)n < cap)
+		n += snprintf(s + n, cap - (size_t)n, ", trường %s", field);
+	if (tail && *tail && n > 0 && (size_t)n < cap)
+		snprintf(s + n, cap - (size_t)n, " (%s)", tail);
+	return s;
+}
+
+/* ---- building ---- */
+
+struct build {
+	sqlite3 *db;
+	struct unittree *tree;
+	char date[11];
+	int64_t as_of;
+	struct status *st;
+	size_t cap;
+	char *err;
+	size_t errlen;
+};
+
+static char *dup_col(sqlite3_stmt *q, int i)
+{
+	const unsigned char *t = sqlite3_column_text(q, i);
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static void copy_col(char *dst, size_t n, sqlite3_stmt *q, int i)
+{
+	const unsigned char *t = sqlite3_column_text(q, i);
+	snprintf(dst, n, "%s", t ? (const char *)t : "");
+}
+
+static int prepare(struct build *B, const char *sql, sqlite3_stmt **q)
+{
+	if (sqlite3_prepare_v2(B->db, sql, -1, q, NULL) != SQLITE_OK) {
+		snprintf(B->err, B->errlen, "cannot read the sync status: %s", sqlite3_errmsg(B->db));
+		return -1;
+	}
+	return 0;
+}
+
+static void issue_release(struct status_issue *i)
+{
+	free(i->code);
+	free(i->table);
+	free(i->row_id);
+	free(i->field);
+	free(i->detail);
+	free(i->reason_vi);
+}
+
+static struct status_office *office_add(struct build *B)
+{
+	struct status *st = B->st;
+	if (st->n == B->cap) {
+		size_t nc = B->cap ? B->cap * 2 : 32;
+		struct status_office *v = realloc(st->offices, nc * sizeof *v);
+		if (!v)
+			return NULL;
+		st->offices = v;
+		B->cap = nc;
+	}
+	struct status_office *o = &st->offices[st->n++];
+	memset(o, 0, sizeof *o);
+	return o;
+}
+
+static int office_unit(struct build *B, struct status_office *o)
+{
+	struct unittree_name nm;
+	if (unittree_name_of(B->tree, o->unit, B->date, &nm) != 0)
+		return 0;
+	o->unit_name = nm.name ? strdup(nm.name) : NULL;
+	o->unit_code = nm.code ? strdup(nm.code) : NULL;
+	return (nm.name && !o->unit_name) || (nm.code && !o->unit_code) ? -1 : 0;
+}
+
+/* Appends an issue to o (or to the loose list when o is NULL). Takes ownership of
+ * every string of *src, also on failure. */
+static int issue_add(struct build *B, struct status_office *o, struct status_issue *src)
+{
+	struct status_issue **v = o ? &o->issues : &B->st->loose;
+	size_t *n = o ? &o->nissues : &B->st->nloose;
+	if (*n >= STATUS_MAX_ISSUES) {
+		issue_release(src);
+		return 0;
+	}
+	struct status_issue *nv = realloc(*v, (*n + 1) * sizeof *nv);
+	if (!nv) {
+		issue_release(src);
+		return -1;
+	}
+	*v = nv;
+	nv[(*n)++] = *src;
+	return 0;
+}
+
+static int read_agents(struct build *B)
+{
+	sqlite3_stmt *q = NULL, *r = NULL;
+	int rc = -1;
+	if (prepare(B, "SELECT id, unit_id, acked, first_seen_ms, last_hello_ms, last_changes_ms,"
+		       " offset_ms, pending, software, retired_to FROM hub_agent WHERE first_seen_ms <= ?1",
+		    &q) != 0 ||
+	    prepare(B, "SELECT max(received_ms) FROM hub_receipt WHERE agent_id = ?1 AND received_ms <= ?2",
+		    &r) != 0)
+		goto done;
+	sqlite3_bind_int64(q, 1, B->as_of);
+	int step;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		struct status_office *o = office_add(B);
+		if (!o)
+			goto done;
+		copy_col(o->agent, sizeof o->agent, q, 0);
+		copy_col(o->unit, sizeof o->unit, q, 1);
+		o->acked = (uint64_t)sqlite3_column_int64(q, 2);
+		o->enrolled_ms = sqlite3_column_int64(q, 3);
+		int64_t hello = sqlite3_column_int64(q, 4);
+		o->last_changes_ms = sqlite3_column_int64(q, 5);
+		o->offset_ms = sqlite3_column_int64(q, 6);
+		o->pending = sqlite3_column_int64(q, 7);
+		copy_col(o->software, sizeof o->software, q, 8);
+		copy_col(o->retired_to, sizeof o->retired_to, q, 9);
+		o->retired = o->retired_to[0] != 0;
+		o->last_ms = hello > o->last_changes_ms ? hello : o->last_changes_ms;
+		if (o->last_changes_ms > B->as_of || o->last_ms > B->as_of) {
+			/* contact after the cut-off: the last receipt before it, else first seen */
+			sqlite3_reset(r);
+			sqlite3_bind_text(r, 1, o->agent, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(r, 2, B->as_of);
+			if (sqlite3_step(r) != SQLITE_ROW)
+				goto done;
+			int64_t rec = sqlite3_column_int64(r, 0);
+			if (o->last_changes_ms > B->as_of)
+				o->last_changes_ms = rec;
+			if (o->last_ms > B->as_of)
+				o->last_ms = rec > o->enrolled_ms ? rec : o->enrolled_ms;
+		}
+		if (office_unit(B, o) != 0)
+			goto done;
+	}
+	if (step != SQLITE_DONE)
+		goto done;
+	rc = 0;
+done:
+	if (rc != 0 && !B->err[0])
+		snprintf(B->err, B->errlen, "cannot read the agents: %s", sqlite3_errmsg(B->db));
+	sqlite3_finalize(q);
+	sqlite3_finalize(r);
+	return rc;
+}
+
+static int read_never(struct build *B)
+{
+	sqlite3_stmt *q = NULL;
+	int rc = -1;
+	if (prepare(B, "SELECT prefix, unit_id, created_ms FROM hub_token WHERE kind = 0 AND"
+		       " agent_id = '' AND revoked_ms = 0 AND created_ms <= ?1", &q) != 0)
+		goto done;
+	sqlite3_bind_int64(q, 1, B->as_of);
+	int step;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		struct status_office *o = office_add(B);
+		if (!o)
+			goto done;
+		copy_col(o->token_prefix, sizeof o->token_prefix, q, 0);
+		copy_col(o->unit, sizeof o->unit, q, 1);
+		o->enrolled_ms = sqlite3_column_int64(q, 2);
+		o->never = 1;
+		if (office_unit(B, o) != 0)
+			goto done;
+	}
+	rc = step == SQLITE_DONE ? 0 : -1;
+done:
+	if (rc != 0 && !B->err[0])
+		snprintf(B->err, B->errlen, "cannot read the tokens: %s", sqlite3_errmsg(B->db));
+	sqlite3_finalize(q);
+	return rc;
+}
+
+/* Quarantined, skipped and held changes of every agent (count, then the first ones). */
+static int read_agent_issues(struct build *B)
+{
+	sqlite3_stmt *qq = NULL, *qs = NULL, *qh = NULL;
+	int rc = -1;
+	if (prepare(B, "SELECT seq, code, tbl, row_id, field, message, at_ms FROM hub_quarantine"
+		       " WHERE agent_id = ?1 AND at_ms <= ?2 ORDER BY seq", &qq) != 0 ||
+	    prepare(B, "SELECT seq, reason, at_ms FROM hub_skipped WHERE agent_id = ?1 AND at_ms <= ?2"
+		       " ORDER BY seq", &qs) != 0 ||
+	    prepare(B, "SELECT seq, owner, at_ms FROM hub_held WHERE agent_id = ?1 AND at_ms <= ?2"
+		       " ORDER BY seq", &qh) != 0)
+		goto done;
+	for (size_t i = 0; i < B->st->n; i++) {
+		struct status_office *o = &B->st->offices[i];
+		if (o->never)
+			continue;
+		sqlite3_stmt *qs3[3] = { qq, qs, qh };
+		for (int k = 0; k < 3; k++) {
+			sqlite3_stmt *q = qs3[k];
+			sqlite3_reset(q);
+			sqlite3_bind_text(q, 1, o->agent, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(q, 2, B->as_of);
+			int step;
+			while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+				struct status_issue is = { 0 };
+				is.seq = (uint64_t)sqlite3_column_int64(q, 0);
+				is.code = dup_col(q, 1);
+				if (k == 0) {
+					o->quarantined++;
+					is.kind = STATUS_ISSUE_QUARANTINE;
+					is.table = dup_col(q, 2);
+					is.row_id = dup_col(q, 3);
+					is.field = dup_col(q, 4);
+					is.detail = dup_col(q, 5);
+					is.at_ms = sqlite3_column_int64(q, 6);
+					is.reason_vi = reason_text("Bị cách ly", code_vi(is.code), is.table,
+								   is.field, NULL);
+				} else if (k == 1) {
+					o->skipped++;
+					is.kind = STATUS_ISSUE_SKIPPED;
+					is.at_ms = sqlite3_column_int64(q, 2);
+					is.reason_vi = reason_text("Máy xã không gửi được bản ghi",
+								   "dữ liệu không mã hóa được", NULL, NULL,
+								   is.code);
+				} else {
+					o->held++;
+					is.kind = STATUS_ISSUE_HELD;
+					is.detail = is.code;
+					is.code = strdup("held");
+					is.at_ms = sqlite3_column_int64(q, 2);
+					is.reason_vi = reason_text("Đang chờ",
+								   "đơn vị của bản ghi chưa có trên máy chủ tỉnh",
+								   NULL, NULL, is.detail);
+				}
+				if (!is.reason_vi || !is.code) {
+					issue_release(&is);
+					goto done;
+				}
+				if (issue_add(B, o, &is) != 0)
+					goto done;
+			}
+			if (step != SQLITE_DONE)
+				goto done;
+		}
+	}
+	rc = 0;
+done:
+	if (rc != 0 && !B->err[0])
+		snprintf(B->err, B->errlen, "cannot read quarantined changes: %s", sqlite3_errmsg(B->db));
+	sqlite3_finalize(qq);
+	sqlite3_finalize(qs);
+	sqlite3_finalize(qh);
+	return rc;
+}
+
+static struct status_office *office_of_agent(struct build *B, const char *agent)
+{
+	for (size_t i = 0; agent && *agent && i < B->st->n; i++)
+		if (strcmp(B->st->offices[i].agent, agent) == 0)
+			return &B->st->offices[i];
+	return NULL;
+}
+
+static char *flag_reason(struct build *B, const char *kind, const char *table, const char *field,
+			 const char *detail, const char *suggestion)
+{
+	if (strcmp(kind, "dangling_ref") == 0) {
+		const char *slash = detail ? strchr(detail, '/') : NULL;
+		char what[80] = "";
+		if (slash)
+			snprintf(what, sizeof what, "%.*s", (int)(slash - detail), detail);
+		return reason_text("Gắn cờ", "tham chiếu tới bản ghi máy chủ tỉnh chưa nhận", table,
+				   field, what[0] ? table_vi(what) : NULL);
+	}
+	if (strcmp(kind, "closed_unit") == 0) {
+		char tail[300] = "";
+		struct unittree_name nm;
+		if (suggestion && unittree_name_of(B->tree, suggestion, B->date, &nm) == 0 && nm.name)
+			snprintf(tail, sizeof tail, "đơn vị kế tiếp: %s", nm.name);
+		return reason_text("Gắn cờ", "đơn vị đã sáp nhập hoặc giải thể trước ngày của bản ghi",
+				   table, NULL, tail);
+	}
+	if (strcmp(kind, "held") == 0)
+		return reason_text("Gắn cờ", "chưa nhận được bản ghi gốc (lệnh thêm mới)", table, NULL,
+				   NULL);
+	return reason_text("Gắn cờ", kind, table, field, NULL);
+}
+
+static int read_flags(struct build *B)
+{
+	sqlite3_stmt *q = NULL, *w = NULL;
+	int rc = -1;
+	if (prepare(B, "SELECT tbl, row_id, kind, field, detail, suggestion, at_ms FROM hub_flag"
+		       " WHERE at_ms <= ?1 ORDER BY at_ms, tbl, row_id", &q) != 0)
+		goto done;
+	sqlite3_bind_int64(q, 1, B->as_of);
+	int step;
+	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *tbl = (const char *)sqlite3_column_text(q, 0);
+		const char *row = (const char *)sqlite3_column_text(q, 1);
+		const char *kind = (const char *)sqlite3_column_text(q, 2);
+		const char *field = (const char *)sqlite3_column_text(q, 3);
+		if (!tbl || !row || !kind)
+			continue;
+		if (strcmp(kind, "held") == 0)
+			B->st->flags_held++;
+		else if (strcmp(kind, "dangling_ref") == 0)
+			B->st->flags_dangling++;
+		else if (strcmp(kind, "closed_unit") == 0)
+			B->st->flags_closed++;
+		/* a change kept aside for an unknown unit is listed from hub_held already */
+		if (strcmp(kind, "held") == 0 && field && strcmp(field, "unit_id") == 0)
+			continue;
+		const struct schema_table *t = schema_table_find(tbl, SCHEMA_VERSION);
+		char writer[37] = "";
+		if (t) {
+			char sql[STATUS_SQL_MAX];
+			snprintf(sql, sizeof sql, "SELECT _writer FROM \"%s\" WHERE id = ?1", t->name);
+			if (prepare(B, sql, &w) != 0)
+				goto done;
+			sqlite3_bind_text(w, 1, row, -1, SQLITE_TRANSIENT);
+			int ws = sqlite3_step(w);
+			if (ws == SQLITE_ROW)
+				copy_col(writer, sizeof writer, w, 0);
+			else if (ws != SQLITE_DONE)
+				goto done;
+			sqlite3_finalize(w);
+			w = NULL;
+		}
+		struct status_office *o = office_of_agent(B, writer);
+		struct status_issue is = { .kind = STATUS_ISSUE_FLAG };
+		is.code = strdup(kind);
+		is.table = strdup(tbl);
+		is.row_id = strdup(row);
+		is.field = field && *field ? strdup(field) : NULL;
+		is.detail = dup_col(q, 4);
+		is.at_ms = sqlite3_column_int64(q, 6);
+		is.reason_vi = flag_reason(B, kind, tbl, field, is.detail,
+					   (const char *)sqlite3_column_text(q, 5));
+		if (!is.code || !is.table || !is.row_id || !is.reason_vi) {
+			issue_release(&is);
+			goto done;
+		}
+		if (o)
+			o->flagged++;
+		if (issue_add(B, o, &is) != 0)
+			goto done;
+	}
+	rc = step == SQLITE_DONE ? 0 : -1;
+done:
+	if (rc != 0 && !B->err[0])
+		snprintf(B->err, B->errlen, "cannot read the flags: %s", sqlite3_errmsg(B->db));
+	sqlite3_finalize(w);
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static void classify(struct status_office *o, int64_t as_of)
+{
+	int64_t since = o->never ? o->enrolled_ms : o->last_ms;
+	int64_t silent_ms = as_of - since;
+	if (silent_ms < 0)
+		silent_ms = 0;
+	o->days_silent = silent_ms / STATUS_DAY_MS;
+	o->silent_1d = !o->retired && silent_ms > STATUS_DAY_MS;
+	o->silent_3d = !o->retired && silent_ms > 3 * STATUS_DAY_MS;
+	o->clock_off = !o->never && (o->offset_ms > STATUS_CLOCK_WARN_MS ||
+				     o->offset_ms < -STATUS_CLOCK_WARN_MS);
+	int issues = o->quarantined || o->skipped || o->held || o->flagged || o->clock_off;
+	if (o->retired) {
+		o->rank = STATUS_RANK_RETIRED;
+		o->state = "retired";
+		o->state_vi = "Đã thay thế (khôi phục)";
+	} else if (o->silent_3d) {
+		o->rank = STATUS_RANK_SILENT_3D;
+		o->state = o->never ? "never" : "silent";
+		o->state_vi = o->never ? "Chưa kết nối lần nào — quá 3 ngày" : "Quá 3 ngày chưa liên lạc";
+	} else if (o->silent_1d) {
+		o->rank = STATUS_RANK_SILENT_1D;
+		o->state = o->never ? "never" : "silent";
+		o->state_vi = o->never ? "Chưa kết nối lần nào — quá 1 ngày" : "Quá 1 ngày chưa liên lạc";
+	} else if (o->never) {
+		o->rank = STATUS_RANK_NEVER;
+		o->state = "never";
+		o->state_vi = "Chưa kết nối lần nào";
+	} else if (issues) {
+		o->rank = STATUS_RANK_ISSUES;
+		o->state = o->clock_off && !(o->quarantined || o->skipped || o->held || o->flagged)
+				   ? "clock" : "issues";
+		o->state_vi = strcmp(o->state, "clock") == 0 ? "Đồng hồ máy lệch"
+							      : "Có dữ liệu cần xử lý";
+	} else {
+		o->rank = STATUS_RANK_OK;
+		o->state = "ok";
+		o->state_vi = "Đã đồng bộ";
+	}
+}
+
+static int by_priority(const void *x, const void *y)
+{
+	const struct status_office *a = x, *b = y;
+	if (a->rank != b->rank)
+		return a->rank < b->rank ? -1 : 1;
+	int64_t sa = a->never ? a->enrolled_ms : a->last_ms;
+	int64_t sb = b->never ? b->enrolled_ms : b->last_ms;
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	int64_t ia = a->quarantined + a->skipped + a->held + a->flagged;
+	int64_t ib = b->quarantined + b->skipped + b->held + b->flagged;
+	if (ia != ib)
+		return ia > ib ? -1 : 1;
+	int c = strcmp(a->unit_name ? a->unit_name : "", b->unit_name ? b->unit_name : "");
+	if (c)
+		return c;
+	c = strcmp(a->agent, b->agent);
+	return c ? c : strcmp(a->token_prefix, b->token_prefix);
+}
+
+int status_build(sqlite3 *db, int64_t as_of_ms, struct status **out, char *err, size_t errlen)
+{
+	char ebuf[256] = "";
+	struct build B = { .db = db, .as_of = as_of_ms, .err = err ? err : ebuf,
+			   .errlen = err ? errlen : sizeof ebuf };
+	int rc = -1, in_tx = 0;
+	sqlite3_stmt *q = NULL;
+	if (B.errlen)
+		B.err[0] = '\0';
+	B.st = calloc(1, sizeof *B.st);
+	if (!B.st) {
+		snprintf(B.err, B.errlen, "out of memory");
+		goto done;
+	}
+	B.st->as_of_ms = as_of_ms;
+	status_vn_date(as_of_ms, B.date);
+	if (sqlite3_get_autocommit(db)) {
+		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(B.err, B.errlen, "cannot begin a read: %s", sqlite3_errmsg(db));
+			goto done;
+		}
+		in_tx = 1;
+	}
+	if (unittree_load(db, &B.tree, B.err, B.errlen) != 0)
+		goto done;
+	if (prepare(&B, "SELECT value FROM hub_meta WHERE key = 'hub_id'", &q) != 0)
+		goto done;
+	if (sqlite3_step(q) == SQLITE_ROW)
+		copy_col(B.st->hub_id, sizeof B.st->hub_id, q, 0);
+	if (read_agents(&B) != 0 || read_never(&B) != 0 || read_agent_issues(&B) != 0 ||
+	    read_flags(&B) != 0)
+		goto done;
+	for (size_t i = 0; i < B.st->n; i++)
+		classify(&B.st->offices[i], as_of_ms);
+	if (B.st->n)
+		qsort(B.st->offices, B.st->n, sizeof *B.st->offices, by_priority);
+	*out = B.st;
+	B.st = NULL;
+	rc = 0;
+done:
+	if (rc != 0 && !B.err[0])
+		snprintf(B.err, B.errlen, "out of memory");
+	sqlite3_finalize(q);
+	if (in_tx)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	unittree_free(B.tree);
+	status_free(B.st);
+	return rc;
+}
+
+void status_free(struct status *st)
+{
+	if (!st)
+		return;
+	for (size_t i = 0; i < st->n; i++) {
+		struct status_office *o = &st->offices[i];
+		free(o->unit_code);
+		free(o->unit_name);
+		for (size_t k = 0; k < o->nissues; k++)
+			issue_release(&o->issues[k]);
+		free(o->issues);
+	}
+	for (size_t k = 0; k < st->nloose; k++)
+		issue_release(&st->loose[k]);
+	free(st->loose);
+	free(st->offices);
+	free(st);
+}
+
+/* ---- JSON ---- */
+
+static const char *issue_kind(enum status_issue_kind k)
+{
+	switch (k) {
+	case STATUS_ISSUE_QUARANTINE: return "quarantine";
+	case STATUS_ISSUE_SKIPPED: return "skipped";
+	case STATUS_ISSUE_HELD: return "held";
+	default: return "flag";
+	}
+}
+
+static void json_issue(FILE *f, const struct status_issue *is)
+{
+	fprintf(f, "{\"kind\":\"%s\",\"seq\":%" PRIu64 ",\"code\":", issue_kind(is->kind), is->seq);
+	status_json_text(f, is->code);
+	fputs(",\"table\":", f);
+	status_json_text(f, is->table);
+	fputs(",\"id\":", f);
+	status_json_text(f, is->row_id);
+	fputs(",\"field\":", f);
+	status_json_text(f, is->field);
+	fputs(",\"detail\":", f);
+	status_json_text(f, is->detail);
+	fputs(",\"reason_vi\":", f);
+	status_json_text(f, is->reason_vi);
+	fputc('}', f);
+}
+
+static const char *json_bool(int b) { return b ? "true" : "false"; }
+
+int status_write_json(const struct status *st, FILE *f)
+{
+	char when[17];
+	status_vn_time(st->as_of_ms, when);
+	fprintf(f, "{\"v\":1,\"hub_time\":%" PRId64 ",\"as_of\":\"%s\",\"hub_id\":", st->as_of_ms, when);
+	status_json_text(f, st->hub_id);
+	fputs(",\"labels_vi\":{\"last_sync_ms\":\"Lần đồng bộ cuối\",\"pending\":\"Bản ghi chờ gửi\","
+	      "\"clock_offset_ms\":\"Lệch đồng hồ (ms)\",\"days_silent\":\"Số ngày chưa đồng bộ\","
+	      "\"quarantined\":\"Bản ghi bị cách ly\",\"held\":\"Bản ghi đang chờ\","
+	      "\"skipped\":\"Bản ghi không gửi được\",\"flagged\":\"Bản ghi bị gắn cờ\"}", f);
+	fprintf(f, ",\"flags\":{\"held\":%" PRId64 ",\"dangling_ref\":%" PRId64 ",\"closed_unit\":%" PRId64
+		   "},\"offices\":[", st->flags_held, st->flags_dangling, st->flags_closed);
+	for (size_t i = 0; i < st->n; i++) {
+		const struct status_office *o = &st->offices[i];
+		fputs(i ? ",{\"agent\":" : "{\"agent\":", f);
+		status_json_text(f, o->agent[0] ? o->agent : NULL);
+		fputs(",\"unit\":", f);
+		status_json_text(f, o->unit);
+		fputs(",\"unit_code\":", f);
+		status_json_text(f, o->unit_code);
+		fputs(",\"unit_name\":", f);
+		status_json_text(f, o->unit_name);
+		if (o->never) {
+			fputs(",\"token\":", f);
+			status_json_text(f, o->token_prefix);
+			fprintf(f, ",\"enrolled_ms\":%" PRId64, o->enrolled_ms);
+		} else {
+			fputs(",\"software\":", f);
+			status_json_text(f, o->software);
+		}
+		char last[17];
+		status_vn_time(o->last_ms, last);
+		fprintf(f, ",\"acked\":%" PRIu64 ",\"last_sync_ms\":%" PRId64 ",\"last_sync\":", o->acked,
+			o->last_ms);
+		status_json_text(f, o->last_ms ? last : NULL);
+		fprintf(f, ",\"last_changes_ms\":%" PRId64 ",\"pending\":%" PRId64
+			   ",\"clock_offset_ms\":%" PRId64 ",\"clock_off\":%s,\"days_silent\":%" PRId64
+			   ",\"silent_1d\":%s,\"silent_3d\":%s,\"quarantined\":%" PRId64 ",\"held\":%" PRId64
+			   ",\"skipped_count\":%" PRId64 ",\"flagged\":%" PRId64 ",\"rank\":%d,\"state\":",
+			o->last_changes_ms, o->pending, o->offset_ms, json_bool(o->clock_off), o->days_silent,
+			json_bool(o->silent_1d), json_bool(o->silent_3d), o->quarantined, o->held,
+			o->skipped, o->flagged, (int)o->rank);
+		status_json_text(f, o->state);
+		fputs(",\"state_vi\":", f);
+		status_json_text(f, o->state_vi);
+		fputs(",\"retired_to\":", f);
+		status_json_text(f, o->retired_to[0] ? o->retired_to : NULL);
+		fputs(",\"skipped\":[", f);
+		int first = 1;
+		for (size_t k = 0; k < o->nissues; k++) {
+			if (o->issues[k].kind != STATUS_ISSUE_SKIPPED)
+				continue;
+			fprintf(f, "%s{\"seq\":%" PRIu64 ",\"reason\":", first ? "" : ",", o->issues[k].seq);
+			status_json_text(f, o->issues[k].code);
+			fputc('}', f);
+			first = 0;
+		}
+		fputs("],\"issues\":[", f);
+		for (size_t k = 0; k < o->nissues; k++) {
+			if (k)
+				fputc(',', f);
+			json_issue(f, &o->issues[k]);
+		}
+		fputs("]}", f);
+	}
+	fputs("],\"loose_flags\":[", f);
+	for (size_t k = 0; k < st->nloose; k++) {
+		if (k)
+			fputc(',', f);
+		json_issue(f, &st->loose[k]);
+	}
+	fputs("]}", f);
+	return ferror(f) ? -1 : 0;
+}
+
+/* ---- text ---- */
+
+/* Display width of UTF-8 text: code points, not counting combining marks U+0300..036F. */
+static size_t text_width(const char *s)
+{
+	size_t w = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p & 0xC0) == 0x80)
+			continue;
+		if (p[0] == 0xCC || (p[0] == 0xCD && p[1] < 0xB0))
+			continue;
+		w++;
+	}
+	return w;
+}
+
+static void pad(FILE *f, const char *s, size_t width, int right)
+{
+	size_t w = text_width(s);
+	if (right)
+		for (size_t i = w; i < width; i++)
+			fputc(' ', f);
+	fputs(s, f);
+	if (!right)
+		for (size_t i = w; i < width; i++)
+			fputc(' ', f);
+}
+
+static void office_name(const struct status_office *o, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s", o->unit_name ? o->unit_name : o->unit);
+}
+
+static void offset_text(const struct status_office *o, char *buf, size_t n)
+{
+	if (o->never) {
+		snprintf(buf, n, "—");
+		return;
+	}
+	int64_t a = o->offset_ms < 0 ? -o->offset_ms : o->offset_ms;
+	const char *sign = o->offset_ms < 0 ? "+" : o->offset_ms > 0 ? "−" : "";
+	/* offset = hub − laptop: a positive offset is a laptop behind the hub */
+	if (a < 60000)
+		snprintf(buf, n, "%s%" PRId64 " giây", sign, a / 1000);
+	else if (a < 3600000)
+		snprintf(buf, n, "%s%" PRId64 " phút", sign, a / 60000);
+	else
+		snprintf(buf, n, "%s%" PRId64 " giờ %" PRId64 " phút", sign, a / 3600000,
+			 (a % 3600000) / 60000);
+}
+
+int status_write_text(const struct status *st, FILE *f)
+{
+	static const char *const head[] = { "#", "Đơn vị", "Mã", "Tình trạng", "Liên lạc cuối",
+					    "Số ngày", "Chờ gửi", "Lệch giờ máy", "Cách ly",
+					    "Chờ/Bỏ qua", "Gắn cờ" };
+	static const size_t width[] = { 3, 26, 6, 34, 16, 7, 7, 14, 7, 10, 6 };
+	char when[17];
+	status_vn_time(st->as_of_ms, when);
+	fprintf(f, "TÌNH TRẠNG ĐỒNG BỘ — lúc %s (giờ Việt Nam)\n", when);
+	fprintf(f, "Văn phòng: %zu. Cờ trên toàn tỉnh: %" PRId64 " đang chờ, %" PRId64
+		   " tham chiếu thiếu, %" PRId64 " đơn vị đã đóng.\n\n",
+		st->n, st->flags_held, st->flags_dangling, st->flags_closed);
+	for (size_t c = 0; c < sizeof head / sizeof head[0]; c++) {
+		pad(f, head[c], width[c], c == 0 || c >= 5);
+		fputs("  ", f);
+	}
+	fputc('\n', f);
+	for (size_t i = 0; i < st->n; i++) {
+		const struct status_office *o = &st->offices[i];
+		char cells[11][160];
+		snprintf(cells[0], sizeof cells[0], "%zu", i + 1);
+		office_name(o, cells[1], sizeof cells[1]);
+		snprintf(cells[2], sizeof cells[2], "%s", o->unit_code ? o->unit_code : "—");
+		snprintf(cells[3], sizeof cells[3], "%s", o->state_vi);
+		if (o->last_ms)
+			status_vn_time(o->last_ms, cells[4]);
+		else
+			snprintf(cells[4], sizeof cells[4], "chưa bao giờ");
+		snprintf(cells[5], sizeof cells[5], "%" PRId64, o->days_silent);
+		snprintf(cells[6], sizeof cells[6], "%" PRId64, o->pending);
+		offset_text(o, cells[7], sizeof cells[7]);
+		snprintf(cells[8], sizeof cells[8], "%" PRId64, o->quarantined);
+		snprintf(cells[9], sizeof cells[9], "%" PRId64 "/%" PRId64, o->held, o->skipped);
+		snprintf(cells[10], sizeof cells[10], "%" PRId64, o->flagged);
+		for (size_t c = 0; c < 11; c++) {
+			pad(f, cells[c], width[c], c == 0 || c >= 5);
+			fputs("  ", f);
+		}
+		fputc('\n', f);
+	}
+	int any = 0;
+	for (size_t i = 0; i < st->n; i++) {
+		const struct status_office *o = &st->offices[i];
+		if (!o->nissues)
+			continue;
+		if (!any)
+			fputs("\nCHI TIẾT CẦN XỬ LÝ\n", f);
+		any = 1;
+		char name[160];
+		office_name(o, name, sizeof name);
+		fprintf(f, "\n%s%s%s%s:\n", name, o->agent[0] ? " (máy " : "", o->agent,
+			o->agent[0] ? ")" : "");
+		for (size_t k = 0; k < o->nissues; k++) {
+			const struct status_issue *is = &o->issues[k];
+			if (is->seq)
+				fprintf(f, "  - [#%" PRIu64 "] %s\n", is->seq, is->reason_vi);
+			else
+				fprintf(f, "  - %s\n", is->reason_vi);
+		}
+		int64_t total = o->quarantined + o->skipped + o->held + o->flagged;
+		if ((int64_t)o->nissues < total)
+			fprintf(f, "  … và %" PRId64 " mục khác\n", total - (int64_t)o->nissues);
+	}
+	if (st->nloose) {
+		fputs("\nCờ trên dữ liệu do tỉnh ghi:\n", f);
+		for (size_t k = 0; k < st->nloose; k++)
+			fprintf(f, "  - %s\n", st->loose[k].reason_vi);
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+/* ---- CSV ---- */
+
+int status_write_csv(const struct status *st, FILE *f)
+{
+	fputs("\xEF\xBB\xBF", f);
+	fputs("STT,Đơn vị,Mã đơn vị,Mã máy,Tình trạng,Liên lạc cuối (giờ Việt Nam),Số ngày chưa liên lạc,"
+	      "Quá 1 ngày,Quá 3 ngày,Bản ghi chờ gửi,Lệch đồng hồ (giây),Bị cách ly,Đang chờ,"
+	      "Không gửi được,Gắn cờ,Chi tiết\r\n", f);
+	for (size_t i = 0; i < st->n; i++) {
+		const struct status_office *o = &st->offices[i];
+		char last[17] = "";
+		if (o->last_ms)
+			status_vn_time(o->last_ms, last);
+		fprintf(f, "%zu,", i + 1);
+		status_csv_text(f, o->unit_name ? o->unit_name : o->unit);
+		fputc(',', f);
+		status_csv_text(f, o->unit_code);
+		fputc(',', f);
+		status_csv_text(f, o->agent);
+		fputc(',', f);
+		status_csv_text(f, o->state_vi);
+		fprintf(f, ",%s,%" PRId64 ",%s,%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
+			   ",%" PRId64 ",",
+			last, o->days_silent, o->silent_1d ? "có" : "không", o->silent_3d ? "có" : "không",
+			o->pending, o->never ? 0 : o->offset_ms / 1000, o->quarantined, o->held,
+			o->skipped, o->flagged);
+		size_t len = 1;
+		for (size_t k = 0; k < o->nissues; k++)
+			len += strlen(o->issues[k].reason_vi) + 2;
+		char *all = malloc(len);
+		if (!all)
+			return -1;
+		all[0] = '\0';
+		for (size_t k = 0; k < o->nissues; k++) {
+			if (k)
+				strcat(all, "; ");
+			strcat(all, o->issues[k].reason_vi);
+		}
+		status_csv_text(f, all);
+		free(all);
+		fputs("\r\n", f);
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+/* ---- HTML ---- */
+
+static const char *rank_class(enum status_rank r)
+{
+	static const char *const c[] = { "s3", "s1", "nv", "is", "ok", "rt" };
+	return (size_t)r < sizeof c / sizeof c[0] ? c[r] : "ok";
+}
+
+int status_write_html(const struct status *st, FILE *f)
+{
+	char when[17];
+	status_vn_time(st->as_of_ms, when);
+	fputs("<section class=\"lk-status\"><style>"
+	      ".lk-status table{border-collapse:collapse;width:100%;font-size:14px}"
+	      ".lk-status th,.lk-status td{border:1px solid #ccc;padding:4px 6px;text-align:left;"
+	      "vertical-align:top}.lk-status td.n{text-align:right}"
+	      ".lk-status tr.s3 td{background:#fdd}.lk-status tr.s1 td{background:#ffe6cc}"
+	      ".lk-status tr.nv td{background:#fde}.lk-status tr.is td{background:#ffc}"
+	      ".lk-status tr.rt td{color:#888}.lk-status ul{margin:2px 0;padding-left:18px}"
+	      ".lk-status .badge{font-weight:bold}</style>", f);
+	fputs("<h2>Tình trạng đồng bộ</h2><p>Lúc ", f);
+	status_html_text(f, when);
+	fprintf(f, " (giờ Việt Nam). Số văn phòng: <b data-status=\"offices\">%zu</b>. Quá 1 ngày chưa "
+		   "liên lạc: <b>", st->n);
+	size_t n1 = 0, n3 = 0;
+	for (size_t i = 0; i < st->n; i++) {
+		n1 += st->offices[i].silent_1d;
+		n3 += st->offices[i].silent_3d;
+	}
+	fprintf(f, "%zu</b>, quá 3 ngày: <b>%zu</b>. Cờ trên toàn tỉnh: %" PRId64 " đang chờ, %" PRId64
+		   " tham chiếu thiếu, %" PRId64 " đơn vị đã đóng.</p>",
+		n1, n3, st->flags_held, st->flags_dangling, st->flags_closed);
+	fputs("<table><thead><tr><th>#</th><th>Đơn vị</th><th>Tình trạng</th><th>Liên lạc cuối</th>"
+	      "<th>Số ngày</th><th>Chờ gửi</th><th>Lệch giờ máy</th><th>Cách ly</th><th>Đang chờ</th>"
+	      "<th>Không gửi được</th><th>Gắn cờ</th><th>Chi tiết</th></tr></thead><tbody>", f);
+	for (size_t i = 0; i < st->n; i++) {
+		const struct status_office *o = &st->offices[i];
+		char last[17] = "chưa bao giờ", off[64];
+		if (o->last_ms)
+			status_vn_time(o->last_ms, last);
+		offset_text(o, off, sizeof off);
+		fprintf(f, "<tr class=\"%s\" data-unit=\"", rank_class(o->rank));
+		status_html_text(f, o->unit);
+		fprintf(f, "\"><td class=\"n\">%zu</td><td>", i + 1);
+		status_html_text(f, o->unit_name ? o->unit_name : o->unit);
+		if (o->unit_code) {
+			fputs(" <small>(", f);
+			status_html_text(f, o->unit_code);
+			fputs(")</small>", f);
+		}
+		fputs("</td><td class=\"badge\">", f);
+		status_html_text(f, o->state_vi);
+		fputs("</td><td>", f);
+		status_html_text(f, last);
+		fprintf(f, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td><td>",
+			o->days_silent, o->pending);
+		status_html_text(f, off);
+		fprintf(f, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
+			   "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td><td>",
+			o->quarantined, o->held, o->skipped, o->flagged);
+		if (o->nissues) {
+			fputs("<ul>", f);
+			for (size_t k = 0; k < o->nissues; k++) {
+				fputs("<li>", f);
+				status_html_text(f, o->issues[k].reason_vi);
+				fputs("</li>", f);
+			}
+			fputs("</ul>", f);
+		}
+		fputs("</td></tr>", f);
+	}
+	fputs("</tbody></table>", f);
+	if (st->nloose) {
+		fputs("<p>Cờ trên dữ liệu do tỉnh ghi:</p><ul>", f);
+		for (size_t k = 0; k < st->nloose; k++) {
+			fputs("<li>", f);
+			status_html_text(f, st->loose[k].reason_vi);
+			fputs("</li>", f);
+		}
+		fputs("</ul>", f);
+	}
+	fputs("</section>", f);
+	return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,146 @@
+/*
+ * status.h — the sync status of every office, as the province reads it: who synced
+ * when, what each laptop reported pending, its clock offset, how long it has been
+ * silent, and what of its data the hub quarantined, set aside or flagged, with the
+ * reasons in Vietnamese. Served as JSON by `GET /v1/status`, printed by
+ * `lienket-hub status`, shown on the dashboard and in the morning digest.
+ *
+ * Order (status_build sorts; "what needs a phone call is on top"):
+ *   1. silent for more than 3 days (an office that never connected counts from its
+ *      enrolment), 2. silent for more than 1 day, 3. enrolled but never connected,
+ *   4. has quarantined, held, skipped or flagged data or a clock off by more than
+ *   STATUS_CLOCK_WARN_MS, 5. in order, 6. retired agents (replaced by a recovery).
+ *   Within a rank: the longest silent first, then by unit name, then agent id.
+ *
+ * Times: Unix milliseconds; days and clock times shown are Vietnam's (UTC+7, no
+ * daylight saving; computed without the machine's time zone).
+ *
+ * "As of": status_build(…, as_of_ms) reads what the hub knew at that instant where the
+ * database keeps history (receipts, quarantine, skipped, held and flags carry their
+ * time): contact after as_of_ms falls back to the last receipt before it; pending
+ * and clock offset are those of the last hello (the hub keeps no older ones).
+ *
+ * Reads the hub's bookkeeping tables (hub_agent, hub_token, hub_receipt,
+ * hub_quarantine, hub_skipped, hub_held, hub_flag: store_sqlite.c) through SQLite
+ * directly, like report.c, in one read transaction.
+ *
+ * Owns: a struct status and every string in it (status_free). Labels are static.
+ */
+#ifndef LK_HUB_STATUS_H
+#define LK_HUB_STATUS_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define STATUS_DAY_MS ((int64_t)86400 * 1000)
+#define STATUS_VN_OFFSET_MS ((int64_t)7 * 3600 * 1000) /* Asia/Ho_Chi_Minh: UTC+7, no DST */
+/* A laptop clock further off than this is worth a call (HLC_MAX_AHEAD_MS refuses at 24 h). */
+#define STATUS_CLOCK_WARN_MS ((int64_t)10 * 60 * 1000)
+/* Issues listed per office (the counts stay complete): a page, not a dump. */
+#define STATUS_MAX_ISSUES 100
+
+enum status_rank {
+	STATUS_RANK_SILENT_3D = 0,
+	STATUS_RANK_SILENT_1D = 1,
+	STATUS_RANK_NEVER = 2,
+	STATUS_RANK_ISSUES = 3,
+	STATUS_RANK_OK = 4,
+	STATUS_RANK_RETIRED = 5,
+};
+
+enum status_issue_kind {
+	STATUS_ISSUE_QUARANTINE, /* refused change (PROTOCOL.md §7.2) */
+	STATUS_ISSUE_SKIPPED,    /* an entry the laptop could not send */
+	STATUS_ISSUE_HELD,       /* kept aside: its unit is not on the hub yet */
+	STATUS_ISSUE_FLAG,       /* accepted but flagged (§7.3) */
+};
+
+struct status_issue {
+	enum status_issue_kind kind;
+	uint64_t seq;        /* 0 for flags */
+	char *code;          /* quarantine code, skip reason, flag kind ("dangling_ref") */
+	char *table;         /* NULL when unknown */
+	char *row_id;
+	char *field;
+	char *detail;        /* English message or flag detail, may be NULL */
+	char *reason_vi;     /* what the province reads */
+	int64_t at_ms;
+};
+
+struct status_office {
+	char agent[37];          /* "" for an office that never connected */
+	char unit[37];
+	char *unit_code;         /* NULL when none */
+	char *unit_name;         /* NULL when the unit is unknown */
+	char token_prefix[16];   /* for never-connected offices */
+	char software[64];
+	char retired_to[37];
+	uint64_t acked;
+	int64_t last_ms;         /* last contact (hello or change set); 0 never */
+	int64_t last_changes_ms; /* last accepted change set; 0 none */
+	int64_t enrolled_ms;     /* token creation (never-connected offices) or first seen */
+	int64_t pending;         /* entries reported unsent at the last hello */
+	int64_t offset_ms;       /* hub time − laptop time at the last hello */
+	int64_t days_silent;     /* whole days since last contact (or enrolment) */
+	int silent_1d, silent_3d, never, retired, clock_off;
+	int64_t quarantined, skipped, held, flagged;
+	enum status_rank rank;
+	const char *state;       /* static ASCII: silent, never, issues, ok, retired, pending */
+	const char *state_vi;    /* static Vietnamese */
+	size_t nissues;          /* listed (at most STATUS_MAX_ISSUES) */
+	struct status_issue *issues;
+};
+
+struct status {
+	int64_t as_of_ms;
+	char hub_id[37];
+	int64_t flags_held, flags_dangling, flags_closed; /* whole hub */
+	size_t n;
+	struct status_office *offices;   /* sorted (order above) */
+	size_t nloose;
+	struct status_issue *loose;      /* flags no office wrote (province's own rows) */
+};
+
+/* Builds the status as of as_of_ms. Returns 0 and *out (status_free), or -1 with an
+ * English reason in err (SQLite failure or out of memory); *out untouched then. */
+int status_build(sqlite3 *db, int64_t as_of_ms, struct status **out, char *err, size_t errlen);
+void status_free(struct status *st);
+
+/* Renderers: 0, or -1 when writing to f failed.
+ * json: the `GET /v1/status` document (one line; see status.c for the fields).
+ * text: a table in Vietnamese for the terminal, then each office's issues.
+ * csv:  UTF-8 with a byte-order mark and CRLF (Excel), one line per office.
+ * html: a self-contained <section class="lk-status"> fragment (inline style), every
+ *       text escaped. */
+int status_write_json(const struct status *st, FILE *f);
+int status_write_text(const struct status *st, FILE *f);
+int status_write_csv(const struct status *st, FILE *f);
+int status_write_html(const struct status *st, FILE *f);
+
+/* ---- shared helpers (Vietnam time, escaping), used by dashboard.c and digest.c ---- */
+
+/* Opens an existing hub database for status_build and report_build, which only read
+ * (opened read-write all the same: a WAL database opened read-only fails when its -shm
+ * file is missing, i.e. whenever the hub is not running). Busy timeout
+ * STATUS_BUSY_TIMEOUT_MS. 0 and *db (sqlite3_close it), or -1 with a reason in err. */
+#define STATUS_BUSY_TIMEOUT_MS 10000 /* wait this long for the writer's checkpoint */
+int status_db_open(const char *path, sqlite3 **db, char *err, size_t errlen);
+
+/* 'YYYY-MM-DD' of ms in Vietnam. */
+void status_vn_date(int64_t ms, char out[11]);
+/* 'YYYY-MM-DD HH:MM' of ms in Vietnam. */
+void status_vn_time(int64_t ms, char out[17]);
+/* Unix ms of 'YYYY-MM-DD' at hh:mm Vietnam time. 0, or -1 for a malformed or
+ * impossible date or time (out untouched). */
+int status_vn_ms(const char *date, int hh, int mm, int64_t *out);
+
+/* Writes s with & < > " ' escaped (NULL writes nothing). */
+void status_html_text(FILE *f, const char *s);
+/* Writes s as a JSON string, or null. */
+void status_json_text(FILE *f, const char *s);
+/* Writes s as one CSV field (quoted when it holds , " CR or LF). */
+void status_csv_text(FILE *f, const char *s);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * viewcmd.c — `lienket-hub status`, `report` and `digest` (see viewcmd.h).
+ *
+ * Thin: option parsing and exit codes here; the work is status.c, report.c and
+ * digest.c. The database is opened with status_db_open (reads only).
+ * Owns: nothing beyond one command's run.
+ */
+#include "viewcmd.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "digest.h"
+#include "report.h"
+#include "status.h"
+
+#define EXIT_USAGE 64
+#define EXIT_DATAERR 65
+#define EXIT_NOINPUT 66
+#define EXIT_SOFTWARE 70
+
+enum { V_DB = 1, V_FORMAT, V_UNIT, V_YEAR, V_TODAY, V_DATE, V_OUT, V_CUTOFF, V_HELP };
+
+static const struct option view_opts[] = {
+	{ "db", required_argument, NULL, V_DB },
+	{ "format", required_argument, NULL, V_FORMAT },
+	{ "unit", required_argument, NULL, V_UNIT },
+	{ "year", required_argument, NULL, V_YEAR },
+	{ "today", required_argument, NULL, V_TODAY },
+	{ "date", required_argument, NULL, V_DATE },
+	{ "out", required_argument, NULL, V_OUT },
+	{ "cutoff", required_argument, NULL, V_CUTOFF },
+	{ "help", no_argument, NULL, V_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct view_opts {
+	const char *db, *format, *unit, *year, *today, *date, *out, *cutoff;
+	int help;
+};
+
+/* 0, -1 after --help (printed), or EXIT_USAGE after printing the usage. */
+static int parse(int argc, char **argv, const char *usage, const char *allowed,
+		 struct view_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "", view_opts, NULL)) != -1) {
+		const char *name = c > 0 && c <= V_HELP ? view_opts[c - 1].name : NULL;
+		if (!name || (c != V_HELP && !strstr(allowed, name))) {
+			fprintf(stderr, "lienket-hub: unknown option '%s'\nusage: %s\n", argv[optind - 1],
+				usage);
+			return EXIT_USAGE;
+		}
+		switch (c) {
+		case V_DB: o->db = optarg; break;
+		case V_FORMAT: o->format = optarg; break;
+		case V_UNIT: o->unit = optarg; break;
+		case V_YEAR: o->year = optarg; break;
+		case V_TODAY: o->today = optarg; break;
+		case V_DATE: o->date = optarg; break;
+		case V_OUT: o->out = optarg; break;
+		case V_CUTOFF: o->cutoff = optarg; break;
+		default: o->help = 1;
+		}
+	}
+	if (o->help) {
+		printf("usage: %s\n", usage);
+		return -1;
+	}
+	if (optind != argc || !o->db) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int open_db(const char *path, sqlite3 **db)
+{
+	char err[512];
+	struct stat sb;
+	if (stat(path, &sb) != 0) {
+		fprintf(stderr, "lienket-hub: no database '%s' (create it with `lienket-hub init`)\n", path);
+		return EXIT_NOINPUT;
+	}
+	if (status_db_open(path, db, err, sizeof err) != 0) {
+		fprintf(stderr, "lienket-hub: %s\n", err);
+		return EXIT_NOINPUT;
+	}
+	return 0;
+}
+
+int viewcmd_status(int argc, char **argv)
+{
+	struct view_opts o;
+	sqlite3 *db = NULL;
+	struct status *st = NULL;
+	char err[512];
+	int rc = parse(argc, argv, VIEWCMD_USAGE_STATUS, "db format", &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	const char *fmt = o.format ? o.format : "text";
+	int (*write)(const struct status *, FILE *) =
+		strcmp(fmt, "text") == 0 ? status_write_text : strcmp(fmt, "json") == 0 ? status_write_json
+		: strcmp(fmt, "csv") == 0 ? status_write_csv : strcmp(fmt, "html") == 0 ? status_write_html
+		: NULL;
+	if (!write) {
+		fprintf(stderr, "lienket-hub: unknown format '%s'\nusage: %s\n", fmt, VIEWCMD_USAGE_STATUS);
+		return EXIT_USAGE;
+	}
+	if ((rc = open_db(o.db, &db)) != 0)
+		return rc;
+	if (status_build(db, wall_ms(), &st, err, sizeof err) != 0) {
+		fprintf(stderr, "lienket-hub: %s\n", err);
+		rc = EXIT_SOFTWARE;
+		goto done;
+	}
+	if (write(st, stdout) != 0 || (strcmp(fmt, "json") == 0 && putchar('\n') == EOF) ||
+	    fflush(stdout) != 0) {
+		fprintf(stderr, "lienket-hub: cannot write the status\n");
+		rc = EXIT_SOFTWARE;
+	}
+done:
+	status_free(st);
+	sqlite3_close(db);
+	return rc;
+}
+
+int viewcmd_report(int argc, char **argv)
+{
+	struct view_opts o;
+	sqlite3 *db = NULL;
+	struct report *r = NULL;
+	struct report_error re = { 0 };
+	char today[11];
+	int rc = parse(argc, argv, VIEWCMD_USAGE_REPORT, "db format unit year today", &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	const char *fmt = o.format ? o.format : "text";
+	int (*write)(const struct report *, FILE *) =
+		strcmp(fmt, "text") == 0 ? report_write_text : strcmp(fmt, "json") == 0 ? report_write_json
+		: strcmp(fmt, "csv") == 0 ? report_write_csv : strcmp(fmt, "html") == 0 ? report_write_html_page
+		: NULL;
+	if (!write) {
+		fprintf(stderr, "lienket-hub: unknown format '%s'\nusage: %s\n", fmt, VIEWCMD_USAGE_REPORT);
+		return EXIT_USAGE;
+	}
+	int64_t t;
+	if (o.today && status_vn_ms(o.today, 0, 0, &t) != 0) {
+		fprintf(stderr, "lienket-hub: --today '%s' is not a date YYYY-MM-DD\n", o.today);
+		return EXIT_USAGE;
+	}
+	if (o.today)
+		snprintf(today, sizeof today, "%s", o.today);
+	else
+		status_vn_date(wall_ms(), today);
+	int year = atoi(today);
+	if (o.year) {
+		char *end;
+		long y = strtol(o.year, &end, 10);
+		if (*end || end == o.year || y < 2000 || y > 2100) {
+			fprintf(stderr, "lienket-hub: --year '%s' is not a year 2000..2100\n", o.year);
+			return EXIT_USAGE;
+		}
+		year = (int)y;
+	}
+	if ((rc = open_db(o.db, &db)) != 0)
+		return rc;
+	switch (report_build(db, o.unit, year, today, &r, &re)) {
+	case REPORT_OK:
+		break;
+	case REPORT_BAD_ARGUMENT:
+	case REPORT_UNKNOWN_UNIT:
+		fprintf(stderr, "lienket-hub: %s%s\n", re.message,
+			re.code == REPORT_UNKNOWN_UNIT ? " (see `lienket-hub units list`)" : "");
+		rc = EXIT_DATAERR;
+		goto done;
+	default:
+		fprintf(stderr, "lienket-hub: cannot build the report: %s\n", re.message);
+		rc = EXIT_SOFTWARE;
+		goto done;
+	}
+	if (write(r, stdout) != REPORT_OK || (strcmp(fmt, "json") == 0 && putchar('\n') == EOF) ||
+	    fflush(stdout) != 0) {
+		fprintf(stderr, "lienket-hub: cannot write the report\n");
+		rc = EXIT_SOFTWARE;
+	}
+done:
+	report_free(r);
+	sqlite3_close(db);
+	return rc;
+}
+
+int viewcmd_digest(int argc, char **argv)
+{
+	struct view_opts o;
+	sqlite3 *db = NULL;
+	char err[512];
+	int hh = 7, mm = 0;
+	int rc = parse(argc, argv, VIEWCMD_USAGE_DIGEST, "db date out cutoff", &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (!o.date || !o.out) {
+		fprintf(stderr, "usage: %s\n", VIEWCMD_USAGE_DIGEST);
+		return EXIT_USAGE;
+	}
+	if (o.cutoff) {
+		char extra;
+		if (strlen(o.cutoff) != 5 || sscanf(o.cutoff, "%2d:%2d%c", &hh, &mm, &extra) != 2 ||
+		    hh < 0 || hh > 23 || mm < 0 || mm > 59) {
+			fprintf(stderr, "lienket-hub: --cutoff '%s' is not a time HH:MM\n", o.cutoff);
+			return EXIT_USAGE;
+		}
+	}
+	int64_t t;
+	if (status_vn_ms(o.date, 0, 0, &t) != 0) {
+		fprintf(stderr, "lienket-hub: --date '%s' is not a date YYYY-MM-DD\n", o.date);
+		return EXIT_USAGE;
+	}
+	struct stat sb;
+	if (stat(o.out, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "lienket-hub: --out '%s' is not a directory\n", o.out);
+		return EXIT_USAGE;
+	}
+	if ((rc = open_db(o.db, &db)) != 0)
+		return rc;
+	int w = digest_write(db, o.date, hh, mm, o.out, err, sizeof err);
+	if (w != 0) {
+		fprintf(stderr, "lienket-hub: %s\n", err);
+		rc = w > 0 ? EXIT_USAGE : EXIT_SOFTWARE;
+	} else {
+		printf("%s/digest-%s.html\n%s/digest-%s-status.csv\n%s/digest-%s-arrivals.csv\n"
+		       "%s/digest-%s-report.csv\n",
+		       o.out, o.date, o.out, o.date, o.out, o.date, o.out, o.date);
+	}
+	sqlite3_close(db);
+	return rc;
+}

@@ -1,0 +1,25 @@
+/*
+ * viewcmd.h — the `lienket-hub` commands that print what the province reads:
+ * `status`, `report` and `digest` (main.c lists them in its command table).
+ *
+ * Each takes argc/argv from the command name on, parses its own options, opens the
+ * database itself, writes its output to stdout (or files), its errors to stderr in
+ * English, and returns a process exit code like every command of main.c (0 ok,
+ * 64 usage, 65 bad input, 66 no database, 70 internal error).
+ */
+#ifndef LK_HUB_VIEWCMD_H
+#define LK_HUB_VIEWCMD_H
+
+#define VIEWCMD_USAGE_STATUS "lienket-hub status --db FILE [--format text|json|csv|html]"
+#define VIEWCMD_USAGE_REPORT \
+	"lienket-hub report --db FILE [--unit UNIT_ID_OR_CODE] [--year YYYY] " \
+	"[--format text|json|csv|html] [--today YYYY-MM-DD]"
+#define VIEWCMD_USAGE_DIGEST \
+	"lienket-hub digest --db FILE --date YYYY-MM-DD --out DIR [--cutoff HH:MM]   " \
+	"(Vietnam time; default cut-off 07:00)"
+
+int viewcmd_status(int argc, char **argv);
+int viewcmd_report(int argc, char **argv);
+int viewcmd_digest(int argc, char **argv);
+
+#endif
