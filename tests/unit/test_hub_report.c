@@ -687,6 +687,51 @@ static void test_report__split_commune_marked_tach_and_counted_once(void **state
 	report_free(r);
 }
 
+static char *render(const struct report *r, int (*fn)(const struct report *, FILE *),
+		    size_t *len);
+
+/* Marks the rows of the 2021 reform deleted (1) or live again (0). */
+static void reform_rows(struct fixture *fx, int deleted)
+{
+	static const struct {
+		const char *table, *where;
+	} rows[] = {
+		{ "unit_event", "1" },
+		{ "unit_parent", "valid_from >= '2021-07-01'" },
+		{ "unit", "id IN ('C4', 'C5')" },
+		{ "unit_name", "of_unit IN ('C4', 'C5')" },
+	};
+	char sql[512];
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		snprintf(sql, sizeof sql, "UPDATE %s SET _del_clock = %d, _del_writer = '%s' WHERE %s",
+			 rows[i].table, deleted ? 20 : 0, deleted ? "a" : "", rows[i].where);
+		assert_int_equal(sqlite3_exec(fx->db, sql, NULL, NULL, NULL), SQLITE_OK);
+	}
+}
+
+static void test_report__a_later_reform_does_not_change_an_earlier_year(void **state)
+{
+	struct fixture *fx = *state;
+	size_t len_with, len_without;
+	struct report *r = build(state, NULL, 2020, "2022-03-01");
+	char *with = render(r, report_write_json, &len_with);
+	report_free(r);
+	reform_rows(fx, 1);
+	r = build(state, NULL, 2020, "2022-03-01");
+	char *without = render(r, report_write_json, &len_without);
+	report_free(r);
+	reform_rows(fx, 0);
+	assert_string_equal(with, without);
+	/* and the reform rows really were gone: the 2021 tree of D2 differs without them */
+	reform_rows(fx, 1);
+	r = build(state, "D2", 2021, "2022-03-01");
+	assert_int_equal(r->nrows, 1); /* C3 only */
+	report_free(r);
+	reform_rows(fx, 0);
+	free(with);
+	free(without);
+}
+
 static void test_report__current_year_is_as_of_today(void **state)
 {
 	struct report *r = build(state, NULL, 2021, "2021-08-15");
@@ -897,6 +942,7 @@ int main(void)
 		cmocka_unit_test(test_report__merged_commune_counts_once_under_its_successor),
 		cmocka_unit_test(test_report__year_before_the_merge_shows_both_communes),
 		cmocka_unit_test(test_report__split_commune_marked_tach_and_counted_once),
+		cmocka_unit_test(test_report__a_later_reform_does_not_change_an_earlier_year),
 		cmocka_unit_test(test_report__current_year_is_as_of_today),
 		cmocka_unit_test(test_report__unit_closed_during_year_is_reported_to_its_last_day),
 		cmocka_unit_test(test_report__unit_that_did_not_exist_in_the_year_is_refused),
