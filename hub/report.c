@@ -1,9 +1,10 @@
 /*
  * report.c — the thirteen figures of MODEL.md for a unit subtree and a year.
  *
- * How a figure is made: one aggregate query per figure and year over the r_* views
- * (rows that exist), grouped by the unit a record counts for (owning unit, branch or
- * secretary's branch) and, where a figure counts distinct things, by that thing;
+ * How a figure is made: aggregate queries per year over the r_* views (rows that
+ * exist) — one pass over the meetings feeds figures 1, 3–7, one query each the others
+ * — grouped by the unit a record counts for (owning unit, branch or secretary's
+ * branch) and, where a figure counts distinct things, by that thing;
  * each result row is then rolled up through the unit tree as of the report date
  * (unittree_rollup, cached per unit) into the total and the breakdown rows. So the
  * work in C is bounded by units × distinct keys, never by records, and reforms are
@@ -20,7 +21,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "schema.h"
 #include "unittree.h"

@@ -4,8 +4,8 @@
  *
  * report_build computes; report_write_{text,json,csv,html} render one result. Every
  * figure is recomputed from the synced tables at build time (never a typed total):
- * one aggregate query per figure and year, grouped by owning unit (or branch, or
- * person), then rolled up in memory through the unit tree as of the report date
+ * a few aggregate queries per year, grouped by owning unit (or branch, or person),
+ * then rolled up in memory through the unit tree as of the report date
  * (unittree.h), so reforms are followed at query time and history is never moved.
  *
  * Periods (Vietnam time): "in Y" is 1 January..31 December of Y; "as of Y" is
