@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "hlc.h"
+#include "ids.h"
 #include "units.h"
 
 #define ZERO_CHAIN "0000000000000000000000000000000000000000000000000000000000000000"
@@ -143,6 +144,22 @@ static const char *row_date(const struct merge_row *r)
 	return NULL;
 }
 
+/* Sets closed_unit on an existing row whose owner was closed by a reform on or before
+ * the record's date (today for a record without one), naming the successor. */
+static int closed_flag(struct store *s, const struct merge_row *r, const char *today, int64_t now_ms)
+{
+	char successor[37] = "";
+	const char *date = row_date(r);
+	int closed = s->unit_closed(s, r->owner, date ? date : today, successor);
+	if (closed < 0)
+		return -1;
+	if (!closed)
+		return 0;
+	struct store_flag f = { r->t->name, r->id, "closed_unit", NULL, r->owner,
+				successor[0] ? successor : NULL };
+	return s->flag_set(s, &f, now_ms);
+}
+
 /* Recomputes the flags of row r after a write: held (no insert yet), dangling_ref
  * (a reference to a row the hub does not hold), closed_unit (owner closed before the
  * record's date). An insert resolves dangling references to this row. */
@@ -180,17 +197,35 @@ static int row_flags(struct store *s, const struct merge_row *r, const char *tod
 		if (s->flag_set(s, &f, now_ms) != 0)
 			return -1;
 	}
-	char successor[37] = "";
-	const char *date = row_date(r);
-	int closed = s->unit_closed(s, r->owner, date ? date : today, successor);
-	if (closed < 0)
+	return closed_flag(s, r, today, now_ms);
+}
+
+struct reflag {
+	struct store *s;
+	const char *today;
+	int64_t now_ms;
+};
+
+static int reflag_row(void *ctx, const struct merge_row *r)
+{
+	struct reflag *R = ctx;
+	if (R->s->flag_clear(R->s, r->t->name, r->id, "closed_unit") != 0)
 		return -1;
-	if (closed) {
-		struct store_flag f = { tn, r->id, "closed_unit", NULL, r->owner,
-					successor[0] ? successor : NULL };
-		if (s->flag_set(s, &f, now_ms) != 0)
+	return closed_flag(R->s, r, R->today, R->now_ms);
+}
+
+/* A reform event of `unit` was written: its rows' closed_unit flags are recomputed
+ * (a close flags records dated after it; an event removed clears them). */
+static int reflag_unit(struct store *s, const char *unit, const char *today, int64_t now_ms)
+{
+	char json[48];
+	struct reflag R = { s, today, now_ms };
+	if (!unit || !ids_uuid_valid(unit))
+		return 0;
+	snprintf(json, sizeof json, "[\"%s\"]", unit);
+	for (size_t t = 0; t < schema_ntables; t++)
+		if (s->rows_owned(s, &schema_tables[t], json, reflag_row, &R) != 0)
 			return -1;
-	}
 	return 0;
 }
 
@@ -211,6 +246,15 @@ static int merge_into(struct store *s, const struct schema_table *t, const struc
 		rc = 1;
 		goto done;
 	}
+	int is_event = strcmp(t->name, "unit_event") == 0;
+	size_t of_col = 0;
+	char of_before[37] = "";
+	if (is_event) {
+		const struct schema_column *c = schema_column_find(t, "of_unit", SCHEMA_VERSION);
+		of_col = c ? schema_column_index(t, c) : 0;
+		if (of_col && r.cells[of_col].v.kind == VALUE_TEXT)
+			snprintf(of_before, sizeof of_before, "%s", r.cells[of_col].v.s);
+	}
 	if (merge_apply(&r, e, writer, &changed) != 0)
 		goto done;
 	if (changed) {
@@ -218,6 +262,14 @@ static int merge_into(struct store *s, const struct schema_table *t, const struc
 		if (s->next_hs(s, &hs) != 0 || s->row_write(s, &r, hs, now_ms) != 0 ||
 		    row_flags(s, &r, today, now_ms) != 0)
 			goto done;
+		if (is_event && of_col) {
+			const char *of_now = r.cells[of_col].v.kind == VALUE_TEXT ? r.cells[of_col].v.s : NULL;
+			if (reflag_unit(s, of_now, today, now_ms) != 0)
+				goto done;
+			if (of_before[0] && (!of_now || strcmp(of_now, of_before) != 0) &&
+			    reflag_unit(s, of_before, today, now_ms) != 0)
+				goto done;
+		}
 	}
 	rc = 0;
 done:
@@ -610,32 +662,117 @@ done:
 
 /* ---- the hub's own writes ---- */
 
+/* The greatest clock written into a row (insert, delete, any column), 0 when the row
+ * is new: a correction is ordered after what the operator saw. -1 on failure. */
+static int row_max_clock(struct store *s, const struct schema_table *t, const char *id,
+			 uint64_t *max)
+{
+	struct merge_row r;
+	*max = 0;
+	if (merge_row_init(&r, t, id, NULL) != 0)
+		return -1;
+	int found = s->row_read(s, &r);
+	if (found == 0) {
+		*max = r.ins_clock > r.del_clock ? r.ins_clock : r.del_clock;
+		for (size_t i = 2; i < t->ncolumns; i++)
+			if (r.cells[i].clock > *max)
+				*max = r.cells[i].clock;
+	}
+	merge_row_release(&r);
+	return found < 0 ? -1 : 0;
+}
+
+/* Advances the hub's own journal (meta hub_seq, hub_chain) by entry e. */
+static int hub_journal(struct store *s, struct entry *e)
+{
+	char buf[80];
+	unsigned char chain[32], h[ENTRY_HASH_BYTES];
+	int r = s->meta_get(s, "hub_seq", buf, sizeof buf);
+	if (r < 0)
+		return -1;
+	e->seq = (r == 0 ? strtoull(buf, NULL, 10) : 0) + 1;
+	r = s->meta_get(s, "hub_chain", buf, sizeof buf);
+	if (r < 0 || hex_decode(r == 0 ? buf : ZERO_CHAIN, chain, 32) != 0 || entry_hash(e, h) != 0)
+		return -1;
+	entry_chain_step(chain, h, chain);
+	hex_encode(chain, 32, buf);
+	if (s->meta_set(s, "hub_chain", buf) != 0)
+		return -1;
+	snprintf(buf, sizeof buf, "%llu", (unsigned long long)e->seq);
+	return s->meta_set(s, "hub_seq", buf);
+}
+
 int changes_apply_hub(struct store *s, const struct entry *e, int64_t now_ms,
 		      struct validate_status *vs)
 {
 	char hub_id[40], last[32], today[11];
+	memset(vs, 0, sizeof *vs);
 	if (s->meta_get(s, "hub_id", hub_id, sizeof hub_id) != 0)
 		return -1;
 	int r = s->meta_get(s, "hub_clock", last, sizeof last);
 	if (r < 0)
 		return -1;
-	uint64_t clock = hlc_next(r == 0 ? strtoull(last, NULL, 10) : 0, now_ms);
-	snprintf(last, sizeof last, "%llu", (unsigned long long)clock);
-	if (s->meta_set(s, "hub_clock", last) != 0)
-		return -1;
 	struct entry he = *e;
-	he.clock = clock;
-	memset(vs, 0, sizeof *vs);
+	he.clock = 0;
 	if (validate_entry(&he, SCHEMA_VERSION, 1, vs) != VALIDATE_OK)
 		return 1;
 	const struct schema_table *t = schema_table_find(he.table, SCHEMA_VERSION);
 	if (!t)
 		return 1;
+	uint64_t seen;
+	if (row_max_clock(s, t, he.id, &seen) != 0)
+		return -1;
+	uint64_t clock = hlc_next(r == 0 ? strtoull(last, NULL, 10) : 0, now_ms);
+	if (clock <= seen)
+		clock = seen + 1;
+	he.clock = clock;
+	snprintf(last, sizeof last, "%llu", (unsigned long long)clock);
+	if (s->meta_set(s, "hub_clock", last) != 0)
+		return -1;
 	units_today(now_ms, today);
 	int rc = merge_into(s, t, &he, hub_id, now_ms, today);
 	if (rc == 1) {
 		snprintf(vs->message, sizeof vs->message, "owning unit differs from the row's");
 		vs->code = VALIDATE_OWNER_CHANGED;
+		return 1;
 	}
-	return rc;
+	if (rc != 0 || hub_journal(s, &he) != 0)
+		return -1;
+	if (is_unit_table(t) && changes_retry_held(s, now_ms) != 0)
+		return -1;
+	return 0;
+}
+
+int changes_hub_mark(struct store *s, struct changes_hub_mark *m)
+{
+	char buf[80];
+	int r = s->meta_get(s, "hub_seq", buf, sizeof buf);
+	if (r < 0)
+		return -1;
+	m->seq = r == 0 ? strtoull(buf, NULL, 10) : 0;
+	r = s->meta_get(s, "hub_chain", m->chain, sizeof m->chain);
+	if (r < 0)
+		return -1;
+	if (r == 1)
+		memcpy(m->chain, ZERO_CHAIN, sizeof m->chain);
+	return 0;
+}
+
+int changes_hub_receipt(struct store *s, const struct changes_hub_mark *m, int64_t now_ms)
+{
+	struct changes_hub_mark now;
+	struct store_receipt rec = { 0 };
+	if (changes_hub_mark(s, &now) != 0)
+		return -1;
+	if (now.seq == m->seq)
+		return 0;
+	if (s->meta_get(s, "hub_id", rec.agent_id, sizeof rec.agent_id) != 0)
+		return -1;
+	rec.seq_from = m->seq + 1;
+	rec.seq_to = now.seq;
+	snprintf(rec.chain_before, sizeof rec.chain_before, "%s", m->chain);
+	snprintf(rec.chain_after, sizeof rec.chain_after, "%s", now.chain);
+	rec.applied = (int64_t)(now.seq - m->seq);
+	rec.received_ms = now_ms;
+	return s->receipt_add(s, &rec);
 }

@@ -40,11 +40,27 @@ int changes_precheck(const struct wire_changeset *cs, int64_t hub_time_ms, int64
 int changes_apply(struct store *s, const struct wire_changeset *cs, const char *unit_id,
 		  struct store_token *token, int64_t now_ms, struct changes_result *res);
 
-/* Applies one entry written by the hub itself (clock taken from the hub's clock,
- * writer = hub_id; e->clock is ignored). 0 applied, 1 refused by validation (vs
- * filled), -1 storage failure. */
+/* Applies one entry written by the hub itself (a correction, a reform, units loaded
+ * at init) through the same merge as an agent's: writer = hub_id, clock from the
+ * hub's clock (meta hub_clock) raised above every clock the row already holds, so a
+ * correction is ordered after what the operator saw (e->clock and e->seq are
+ * ignored). Each applied entry advances the hub's own journal (meta hub_seq and
+ * hub_chain, chained like an agent's, §5), which changes_hub_receipt records. A
+ * unit_event written recomputes the closed_unit flags of its unit's rows; a write to
+ * a unit table retries held changes. 0 applied, 1 refused by validation or owner
+ * changed (vs filled), -1 storage failure. */
 int changes_apply_hub(struct store *s, const struct entry *e, int64_t now_ms,
 		      struct validate_status *vs);
+
+/* The hub's own journal position, to receipt what a command wrote. */
+struct changes_hub_mark {
+	uint64_t seq;
+	char chain[65];
+};
+int changes_hub_mark(struct store *s, struct changes_hub_mark *m);
+/* Adds a receipt (agent = hub_id: the province's) for the hub entries written since
+ * m, when there are any. 0 or -1. */
+int changes_hub_receipt(struct store *s, const struct changes_hub_mark *m, int64_t now_ms);
 
 /* Settles held changes whose owning unit is now known. 0 or -1. */
 int changes_retry_held(struct store *s, int64_t now_ms);

@@ -12,12 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "auth.h"
 #include "changes.h"
+#include "correct.h"
 #include "hlc.h"
 #include "ids.h"
+#include "ops.h"
+#include "reform.h"
 #include "schema.h"
 #include "server.h"
 #include "store.h"
@@ -40,7 +44,9 @@ static int64_t wall_ms(void)
 
 /* Long options shared by the commands; each command accepts only those it lists. */
 enum { OPT_DB = 1, OPT_UNITS, OPT_UNIT, OPT_VIEWER, OPT_NAME, OPT_LISTEN, OPT_CERT, OPT_KEY,
-       OPT_PORT_FILE, OPT_AGENT, OPT_HELP, OPT_TRUST_PROXY };
+       OPT_PORT_FILE, OPT_AGENT, OPT_HELP, OPT_TRUST_PROXY, OPT_ON, OPT_INTO, OPT_TO, OPT_CODE,
+       OPT_KIND, OPT_PARENT, OPT_REFORM, OPT_ALL, OPT_FORCE, OPT_NOTE, OPT_TIMEOUT, OPT_MAXCONN,
+       OPT_THREADS };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, OPT_DB },
@@ -54,13 +60,28 @@ static const struct option long_opts[] = {
 	{ "port-file", required_argument, NULL, OPT_PORT_FILE },
 	{ "agent", required_argument, NULL, OPT_AGENT },
 	{ "trust-proxy", no_argument, NULL, OPT_TRUST_PROXY },
+	{ "on", required_argument, NULL, OPT_ON },
+	{ "into", required_argument, NULL, OPT_INTO },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "code", required_argument, NULL, OPT_CODE },
+	{ "kind", required_argument, NULL, OPT_KIND },
+	{ "parent", required_argument, NULL, OPT_PARENT },
+	{ "reform", required_argument, NULL, OPT_REFORM },
+	{ "all", no_argument, NULL, OPT_ALL },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "note", required_argument, NULL, OPT_NOTE },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "max-connections", required_argument, NULL, OPT_MAXCONN },
+	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct opts {
 	const char *db, *units, *unit, *name, *listen, *cert, *key, *port_file, *agent;
-	int viewer, help, trust_proxy;
+	const char *on, *into, *to, *code, *kind, *parent, *reform, *note;
+	const char *timeout, *max_connections, *threads;
+	int viewer, help, trust_proxy, all, force;
 	int nargs;
 	char **args;
 };
@@ -85,6 +106,19 @@ static int parse(int argc, char **argv, const char *usage, struct opts *o)
 		case OPT_PORT_FILE: o->port_file = optarg; break;
 		case OPT_AGENT: o->agent = optarg; break;
 		case OPT_TRUST_PROXY: o->trust_proxy = 1; break;
+		case OPT_ON: o->on = optarg; break;
+		case OPT_INTO: o->into = optarg; break;
+		case OPT_TO: o->to = optarg; break;
+		case OPT_CODE: o->code = optarg; break;
+		case OPT_KIND: o->kind = optarg; break;
+		case OPT_PARENT: o->parent = optarg; break;
+		case OPT_REFORM: o->reform = optarg; break;
+		case OPT_ALL: o->all = 1; break;
+		case OPT_FORCE: o->force = 1; break;
+		case OPT_NOTE: o->note = optarg; break;
+		case OPT_TIMEOUT: o->timeout = optarg; break;
+		case OPT_MAXCONN: o->max_connections = optarg; break;
+		case OPT_THREADS: o->threads = optarg; break;
 		case OPT_HELP: o->help = 1; break;
 		default:
 			fprintf(stderr, "lienket-hub: unknown option '%s'\nusage: %s\n", argv[optind - 1], usage);
@@ -162,38 +196,200 @@ done:
 	return rc;
 }
 
-/* ---- units list ---- */
+/* ---- units ---- */
+
+struct list_ctx {
+	struct store *s;
+	const char *on;
+	int all;
+	int failed;
+};
 
 static int print_unit(void *ctx, const struct store_unit_info *u)
 {
-	(void)ctx;
-	printf("%s\t%s\t%s\t%s\t%s\n", u->id, u->code ? u->code : "-", u->name ? u->name : "-",
-	       u->kind ? u->kind : "-", u->parent_id ? u->parent_id : "-");
+	struct list_ctx *L = ctx;
+	char succ[37] = "";
+	int closed = L->s->unit_closed(L->s, u->id, L->on, succ);
+	if (closed < 0)
+		return -1;
+	if ((closed || !u->name) && !L->all)
+		return 0; /* closed, or not yet opened on that date */
+	printf("%s\t%s\t%s\t%s\t%s\t%s\n", u->id, u->code ? u->code : "-", u->name ? u->name : "-",
+	       u->kind ? u->kind : "-", u->parent_id ? u->parent_id : "-",
+	       closed ? (succ[0] ? succ : "closed") : "open");
 	return 0;
 }
 
-static const char USAGE_UNITS[] = "lienket-hub units list --db FILE   (id, code, name, kind, parent; tab-separated)";
+static const char USAGE_UNITS[] =
+	"lienket-hub units list|import|open|rename|merge|split|move|close --db FILE [--on YYYY-MM-DD] ...\n"
+	"  units list [--on DATE] [--all]     id, code, name, kind, parent, state (open, or the successor)\n"
+	"  units import UNITS.csv             load more units (the `init --units` format)\n"
+	"  units import --reform FILE.csv --on DATE   apply an official conversion (e.g. 2025-07-01)\n"
+	"  units open --name NAME --kind KIND [--code CODE] [--parent UNIT] --on DATE\n"
+	"  units rename --unit UNIT --name NAME [--code CODE] [--kind KIND] [--note TEXT] --on DATE\n"
+	"  units merge --unit UNIT --into UNIT --on DATE\n"
+	"  units split --unit UNIT --into UNIT,UNIT[,...] --on DATE   (naming UNIT itself: it lives on)\n"
+	"  units move --unit UNIT --to PARENT --on DATE\n"
+	"  units close --unit UNIT [--into SUCCESSOR] [--note TEXT] --on DATE\n"
+	"  UNIT is a unit id or an official code valid on DATE; DATE defaults to today (Vietnam).";
+
+/* Runs one reform subcommand inside a transaction. */
+static int units_reform(struct opts *o, const char *sub, struct store *s, char *what, size_t wlen)
+{
+	struct reform r;
+	struct changes_hub_mark mark;
+	char today[11], unit[37] = "", other[37] = "", id[37] = "";
+	int64_t now = wall_ms();
+	units_today(now, today);
+	const char *on = o->on ? o->on : today;
+	if (s->begin(s) != 0) {
+		fprintf(stderr, "lienket-hub: cannot start a transaction on '%s'\n", o->db);
+		return EXIT_SOFTWARE;
+	}
+	if (changes_hub_mark(s, &mark) != 0) {
+		s->rollback(s);
+		fprintf(stderr, "lienket-hub: cannot read the hub's journal\n");
+		return EXIT_SOFTWARE;
+	}
+	int rc = reform_init(&r, s, on, now);
+	if (rc == 0 && o->unit)
+		rc = reform_resolve(&r, o->unit, r.on, unit);
+	if (strcmp(sub, "open") == 0) {
+		if (rc == 0 && o->parent)
+			rc = reform_resolve(&r, o->parent, r.on, other);
+		if (rc == 0)
+			rc = reform_open(&r, o->name, o->code, o->kind, o->parent ? other : NULL, id);
+		snprintf(what, wlen, "open %s %s on %s", id, o->name ? o->name : "", r.on);
+	} else if (strcmp(sub, "rename") == 0) {
+		if (rc == 0)
+			rc = reform_rename(&r, unit, o->name, o->code, o->kind, o->note);
+		snprintf(what, wlen, "rename %s to %s on %s", unit, o->name ? o->name : "", r.on);
+	} else if (strcmp(sub, "merge") == 0) {
+		if (rc == 0)
+			rc = reform_resolve(&r, o->into, r.on, other);
+		if (rc == 0)
+			rc = reform_merge(&r, unit, other);
+		snprintf(what, wlen, "merge %s into %s on %s", unit, other, r.on);
+	} else if (strcmp(sub, "move") == 0) {
+		if (rc == 0)
+			rc = reform_resolve(&r, o->to, r.on, other);
+		if (rc == 0)
+			rc = reform_move(&r, unit, other);
+		snprintf(what, wlen, "move %s under %s on %s", unit, other, r.on);
+	} else if (strcmp(sub, "close") == 0) {
+		if (rc == 0 && o->into)
+			rc = reform_resolve(&r, o->into, r.on, other);
+		if (rc == 0)
+			rc = reform_close(&r, unit, o->into ? other : NULL, o->note);
+		snprintf(what, wlen, "close %s on %s", unit, r.on);
+	} else if (strcmp(sub, "split") == 0) {
+		char ids[16][37], list[512];
+		const char *parts[16];
+		size_t n = 0;
+		snprintf(list, sizeof list, "%s", o->into);
+		char *save = NULL;
+		for (char *tok = strtok_r(list, ",", &save); rc == 0 && tok; tok = strtok_r(NULL, ",", &save)) {
+			if (n == 16) {
+				snprintf(r.err, sizeof r.err, "too many parts");
+				r.code = REFORM_BAD;
+				rc = -1;
+				break;
+			}
+			rc = reform_resolve(&r, tok, r.on, ids[n]);
+			parts[n] = ids[n];
+			n++;
+		}
+		if (rc == 0)
+			rc = reform_split(&r, unit, parts, n);
+		snprintf(what, wlen, "split %s into %s on %s", unit, o->into, r.on);
+	} else { /* import --reform */
+		struct reform_summary sum;
+		if (rc == 0)
+			rc = reform_import(&r, o->reform, &sum);
+		if (rc == 0)
+			printf("new units: %zu (reused %zu); merged: %zu; split: %zu; districts closed: %zu;"
+			       " province renamed: %s\n", sum.new_units, sum.reused_units, sum.merged,
+			       sum.split, sum.districts_closed, sum.province_renamed ? "yes" : "no");
+		snprintf(what, wlen, "import --reform %s on %s", o->reform, r.on);
+	}
+	if (rc == 0 && changes_hub_receipt(s, &mark, now) != 0) {
+		snprintf(r.err, sizeof r.err, "cannot write the receipt");
+		r.code = REFORM_FAIL;
+		rc = -1;
+	}
+	if (rc != 0) {
+		s->rollback(s);
+		fprintf(stderr, "lienket-hub: %s\n", r.err);
+		return r.code == REFORM_BAD ? EXIT_DATAERR : EXIT_SOFTWARE;
+	}
+	if (s->commit(s) != 0) {
+		fprintf(stderr, "lienket-hub: cannot commit to '%s'\n", o->db);
+		return EXIT_SOFTWARE;
+	}
+	if (id[0])
+		printf("%s\n", id);
+	printf("events: %zu, units opened: %zu, effective %s\n", r.events, r.units_opened, r.on);
+	return 0;
+}
 
 static int cmd_units(int argc, char **argv)
 {
 	struct opts o;
 	struct store *s = NULL;
+	char what[1024] = "";
 	int rc = parse(argc, argv, USAGE_UNITS, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (o.nargs != 1 || strcmp(o.args[0], "list") != 0) {
+	const char *sub = o.nargs >= 1 ? o.args[0] : "";
+	static const char *const subs[] = { "list", "import", "open", "rename", "merge", "split", "move",
+					    "close" };
+	int known = 0;
+	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
+		known |= strcmp(sub, subs[i]) == 0;
+	int import_csv = strcmp(sub, "import") == 0 && !o.reform;
+	int need_unit = strcmp(sub, "list") && strcmp(sub, "import") && strcmp(sub, "open");
+	if (!known || (o.nargs != 1 + import_csv) || (need_unit && !o.unit) ||
+	    ((!strcmp(sub, "merge") || !strcmp(sub, "split")) && !o.into) || (!strcmp(sub, "move") && !o.to) ||
+	    ((!strcmp(sub, "rename") || !strcmp(sub, "open")) && !o.name) ||
+	    (!strcmp(sub, "open") && !o.kind)) {
 		fprintf(stderr, "usage: %s\n", USAGE_UNITS);
 		return EXIT_USAGE;
 	}
 	if ((rc = open_store(o.db, 0, &s)) != 0)
 		return rc;
-	char today[11];
-	units_today(wall_ms(), today);
-	if (s->units_list(s, today, print_unit, NULL) != 0) {
-		fprintf(stderr, "lienket-hub: cannot list units\n");
-		rc = EXIT_SOFTWARE;
+	if (strcmp(sub, "list") == 0) {
+		char today[11];
+		units_today(wall_ms(), today);
+		struct list_ctx L = { s, o.on ? o.on : today, o.all, 0 };
+		if (s->units_list(s, L.on, print_unit, &L) != 0) {
+			fprintf(stderr, "lienket-hub: cannot list units\n");
+			rc = EXIT_SOFTWARE;
+		}
+	} else if (import_csv) {
+		char err[512];
+		size_t created = 0;
+		struct changes_hub_mark mark;
+		int64_t now = wall_ms();
+		if (s->begin(s) != 0 || changes_hub_mark(s, &mark) != 0) {
+			fprintf(stderr, "lienket-hub: cannot start a transaction on '%s'\n", o.db);
+			rc = EXIT_SOFTWARE;
+		} else if (units_load_csv(s, o.args[1], now, &created, err, sizeof err) != 0) {
+			s->rollback(s);
+			fprintf(stderr, "lienket-hub: %s\n", err);
+			rc = EXIT_DATAERR;
+		} else if (changes_hub_receipt(s, &mark, now) != 0 || s->commit(s) != 0) {
+			fprintf(stderr, "lienket-hub: cannot commit the units to '%s'\n", o.db);
+			rc = EXIT_SOFTWARE;
+		} else {
+			printf("units: %zu created\n", created);
+			snprintf(what, sizeof what, "import %s (%zu units)", o.args[1], created);
+		}
+	} else {
+		rc = units_reform(&o, sub, s, what, sizeof what);
 	}
 	s->close(s);
+	if (rc == 0 && what[0] && ops_log(o.db, wall_ms(), "reform", what, (char *)NULL) != 0)
+		fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations'\n", o.db);
 	return rc;
 }
 
@@ -236,6 +432,14 @@ static int cmd_enroll(int argc, char **argv)
 		goto done;
 	}
 	printf("token: %s\n", token);
+	{
+		char prefix[STORE_TOKEN_PREFIX + 1];
+		memcpy(prefix, token, STORE_TOKEN_PREFIX);
+		prefix[STORE_TOKEN_PREFIX] = '\0';
+		if (ops_log(o.db, wall_ms(), "enroll", prefix, o.viewer ? "viewer" : unit,
+			    o.name ? o.name : "", (char *)NULL) != 0)
+			fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations'\n", o.db);
+	}
 	if (!o.viewer)
 		printf("unit: %s\n", unit);
 	else
@@ -247,6 +451,24 @@ done:
 }
 
 /* ---- revoke ---- */
+
+struct revoke_log {
+	const char *db;
+	int64_t at_ms;
+	int failed;
+};
+
+/* Logs each token revoked by this command (restore re-applies them). */
+static int log_revoked(void *ctx, const struct store_token *t)
+{
+	struct revoke_log *L = ctx;
+	if (t->revoked_ms != L->at_ms)
+		return 0;
+	if (ops_log(L->db, L->at_ms, "revoke", t->hash, t->prefix, t->agent_id[0] ? t->agent_id : "-",
+		    (char *)NULL) != 0)
+		L->failed = 1;
+	return 0;
+}
 
 static const char USAGE_REVOKE[] = "lienket-hub revoke --db FILE TOKEN_PREFIX|AGENT_ID";
 
@@ -264,8 +486,9 @@ static int cmd_revoke(int argc, char **argv)
 	if ((rc = open_store(o.db, 0, &s)) != 0)
 		return rc;
 	int n = -1;
+	int64_t now = wall_ms();
 	if (s->begin(s) == 0) {
-		n = auth_revoke(s, o.args[0], wall_ms());
+		n = auth_revoke(s, o.args[0], now);
 		if (n < 0 || s->commit(s) != 0) {
 			if (n >= 0)
 				n = -1;
@@ -280,6 +503,10 @@ static int cmd_revoke(int argc, char **argv)
 		fprintf(stderr, "lienket-hub: no active token matches '%s'\n", o.args[0]);
 		rc = EXIT_DATAERR;
 	} else {
+		struct revoke_log L = { o.db, now, 0 };
+		if (s->tokens_list(s, log_revoked, &L) != 0 || L.failed)
+			fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations': a restore"
+					" would not re-apply this revocation\n", o.db);
 		printf("revoked: %d\n", n);
 	}
 	s->close(s);
@@ -422,7 +649,24 @@ done:
 /* ---- serve ---- */
 
 static const char USAGE_SERVE[] =
-	"lienket-hub serve --db FILE --listen ADDR:PORT [--cert CERT.pem --key KEY.pem] [--port-file F] [--trust-proxy]";
+	"lienket-hub serve --db FILE --listen ADDR:PORT [--cert CERT.pem --key KEY.pem] [--port-file F]"
+	" [--trust-proxy] [--timeout SECONDS] [--max-connections N] [--threads N]";
+
+/* A positive count option ("" or NULL: 0, the server's default). 0 or -1. */
+static int count_opt(const char *name, const char *text, unsigned max, unsigned *out)
+{
+	char *end = NULL;
+	*out = 0;
+	if (!text)
+		return 0;
+	unsigned long v = strtoul(text, &end, 10);
+	if (!*text || *end || text[0] == '-' || v == 0 || v > max) {
+		fprintf(stderr, "lienket-hub: --%s must be a number from 1 to %u\n", name, max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
 
 static int cmd_serve(int argc, char **argv)
 {
@@ -432,25 +676,140 @@ static int cmd_serve(int argc, char **argv)
 	int rc = parse(argc, argv, USAGE_SERVE, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (!o.db || !o.listen || (!o.cert != !o.key)) {
+	struct server_options so = { .listen = o.listen, .cert_file = o.cert, .key_file = o.key,
+				     .port_file = o.port_file };
+	if (!o.db || !o.listen || (!o.cert != !o.key) ||
+	    count_opt("timeout", o.timeout, 3600, &so.timeout_s) != 0 ||
+	    count_opt("max-connections", o.max_connections, 100000, &so.max_connections) != 0 ||
+	    count_opt("threads", o.threads, 256, &so.threads) != 0) {
 		fprintf(stderr, "usage: %s\n", USAGE_SERVE);
 		return EXIT_USAGE;
 	}
-	struct api_options ao = { .db_path = o.db, .trust_proxy = o.trust_proxy,
-				   .tls = o.cert != NULL };
+	int lock = ops_serving_lock(o.db, err, sizeof err);
+	if (lock < 0) {
+		fprintf(stderr, "lienket-hub: %s\n", err);
+		return EXIT_SOFTWARE;
+	}
+	struct api_options ao = { .db_path = o.db, .trust_proxy = o.trust_proxy };
 	if (api_new(&ao, &a, err, sizeof err) != 0) {
 		fprintf(stderr, "lienket-hub: %s\n", err);
+		close(lock);
 		return EXIT_NOINPUT;
 	}
-	struct server_options so = { .listen = o.listen, .cert_file = o.cert, .key_file = o.key,
-				     .port_file = o.port_file };
 	signal(SIGPIPE, SIG_IGN);
 	if (server_run(&so, a, err, sizeof err) != 0) {
 		fprintf(stderr, "lienket-hub: %s\n", err);
 		rc = EXIT_SOFTWARE;
 	}
 	api_free(a);
+	close(lock);
 	return rc;
+}
+
+/* ---- corrections: add, set, rm ---- */
+
+static const char USAGE_ADD[] =
+	"lienket-hub add --db FILE TABLE field=value ...   (unit_id=UNIT, default the province; prints the id)";
+static const char USAGE_SET[] = "lienket-hub set --db FILE TABLE ID field=value ...";
+static const char USAGE_RM[] = "lienket-hub rm --db FILE TABLE ID";
+
+static int correction(int argc, char **argv, enum correct_op op, const char *usage)
+{
+	struct opts o;
+	struct store *s = NULL;
+	char err[512], id[37] = "";
+	int changed = 0;
+	int rc = parse(argc, argv, usage, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	size_t fixed = op == CORRECT_ADD ? 1 : 2;
+	if ((size_t)o.nargs < fixed || (op == CORRECT_RM && o.nargs != 2) ||
+	    (op == CORRECT_SET && o.nargs < 3)) {
+		fprintf(stderr, "usage: %s\n", usage);
+		return EXIT_USAGE;
+	}
+	if ((rc = open_store(o.db, 0, &s)) != 0)
+		return rc;
+	int64_t now = wall_ms();
+	if (s->begin(s) != 0) {
+		fprintf(stderr, "lienket-hub: cannot start a transaction on '%s'\n", o.db);
+		rc = EXIT_SOFTWARE;
+		goto done;
+	}
+	int r = correct_apply(s, op, o.args[0], op == CORRECT_ADD ? NULL : o.args[1],
+			      (const char *const *)o.args + fixed, (size_t)o.nargs - fixed, now, id,
+			      &changed, err, sizeof err);
+	if (r != CORRECT_OK) {
+		s->rollback(s);
+		fprintf(stderr, "lienket-hub: %s\n", err);
+		rc = r == CORRECT_REFUSED ? EXIT_DATAERR : EXIT_SOFTWARE;
+		goto done;
+	}
+	if (s->commit(s) != 0) {
+		fprintf(stderr, "lienket-hub: cannot commit to '%s'\n", o.db);
+		rc = EXIT_SOFTWARE;
+		goto done;
+	}
+	static const char *const names[] = { "add", "set", "rm" };
+	if (op == CORRECT_ADD)
+		printf("%s\n", id);
+	else
+		printf("%s\n", !changed ? "unchanged" : op == CORRECT_SET ? "updated" : "removed");
+	if (changed && ops_log(o.db, now, "correction", names[op], o.args[0], id, (char *)NULL) != 0)
+		fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations'\n", o.db);
+done:
+	s->close(s);
+	return rc;
+}
+
+static int cmd_add(int argc, char **argv) { return correction(argc, argv, CORRECT_ADD, USAGE_ADD); }
+static int cmd_set(int argc, char **argv) { return correction(argc, argv, CORRECT_SET, USAGE_SET); }
+static int cmd_rm(int argc, char **argv) { return correction(argc, argv, CORRECT_RM, USAGE_RM); }
+
+/* ---- backup, restore ---- */
+
+static const char USAGE_BACKUP[] = "lienket-hub backup --db FILE OUT   (while serving; OUT must not exist)";
+static const char USAGE_RESTORE[] =
+	"lienket-hub restore --db FILE [--force] BACKUP   (the hub stopped; --force: an older backup)";
+
+static int cmd_backup(int argc, char **argv)
+{
+	struct opts o;
+	struct ops_backup_result res;
+	char err[1024];
+	int rc = parse(argc, argv, USAGE_BACKUP, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (!o.db || o.nargs != 1) {
+		fprintf(stderr, "usage: %s\n", USAGE_BACKUP);
+		return EXIT_USAGE;
+	}
+	if (ops_backup(o.db, o.args[0], wall_ms(), &res, err, sizeof err) != 0) {
+		fprintf(stderr, "lienket-hub: %s\n", err);
+		return EXIT_SOFTWARE;
+	}
+	printf("backup: %s\nhub_id: %s\nhub sequence: %" PRIu64 "\nagents covered: %zu\n", o.args[0],
+	       res.hub_id, res.hs, res.agents);
+	return 0;
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+	struct opts o;
+	char err[2048];
+	int rc = parse(argc, argv, USAGE_RESTORE, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (!o.db || o.nargs != 1) {
+		fprintf(stderr, "usage: %s\n", USAGE_RESTORE);
+		return EXIT_USAGE;
+	}
+	int r = ops_restore(o.db, o.args[0], o.force, wall_ms(), stdout, err, sizeof err);
+	if (r != 0) {
+		fprintf(stderr, "lienket-hub: %s\n", err);
+		return r > 0 ? EXIT_DATAERR : EXIT_SOFTWARE;
+	}
+	return 0;
 }
 
 /* ---- schema ---- */
@@ -511,6 +870,11 @@ static const struct command commands[] = {
 	{ "revoke", cmd_revoke, USAGE_REVOKE },
 	{ "agents", cmd_agents, USAGE_AGENTS },
 	{ "serve", cmd_serve, USAGE_SERVE },
+	{ "add", cmd_add, USAGE_ADD },
+	{ "set", cmd_set, USAGE_SET },
+	{ "rm", cmd_rm, USAGE_RM },
+	{ "backup", cmd_backup, USAGE_BACKUP },
+	{ "restore", cmd_restore, USAGE_RESTORE },
 	{ "merge-file", cmd_merge_file, USAGE_MERGE },
 	{ "schema", cmd_schema, "lienket-hub schema" },
 	{ "status", viewcmd_status, VIEWCMD_USAGE_STATUS },

@@ -124,18 +124,31 @@ struct store {
 	/* Parent links existing and valid on `today` (YYYY-MM-DD). */
 	int (*unit_links)(struct store *s, const char *today,
 			  int (*cb)(void *ctx, const char *unit, const char *parent), void *ctx);
-	/* Existing merge events (unit merged, successor, effective date). */
+	/* Existing events that hand a unit's records to another unit: merge, split (a
+	 * part, not the unit naming itself) and close with a successor (unit, successor,
+	 * effective date). Scope follows them (PROTOCOL.md §8). */
 	int (*unit_merges)(struct store *s,
 			   int (*cb)(void *ctx, const char *unit, const char *into, const char *on),
 			   void *ctx);
 	/* 1 when the unit is known (a unit row, a name or a parent link), 0 not. */
 	int (*unit_known)(struct store *s, const char *unit_id);
-	/* 1 when the unit was closed or merged on or before `on_date`; successor written
-	 * ("" when none). 0 open. */
+	/* 1 when the unit was closed on or before `on_date` by a close, merge or split
+	 * event (a split that names the unit itself as a part does not close it), with the
+	 * suggested successor written: the event's other unit (for a split, the part that
+	 * took the unit's code, else the first recorded), or with none the unit's parent on
+	 * the day before it closed ("" when neither). 0 open. Same rules as unittree.h. */
 	int (*unit_closed)(struct store *s, const char *unit_id, const char *on_date,
 			   char successor[37]);
 	/* The unit valid today with official code `code`: 0 and id written, 1 absent. */
 	int (*unit_by_code)(struct store *s, const char *code, const char *today, char id[37]);
+	/* The dated rows (t is unit_name or unit_parent) of `unit_id` that exist and have
+	 * not ended before `date` (valid_to NULL or >= date), with their valid_from and
+	 * owner. Reforms end them (valid_to) instead of rewriting them. */
+	int (*unit_dated_rows)(struct store *s, const struct schema_table *t, const char *unit_id,
+			       const char *date,
+			       int (*cb)(void *ctx, const char *row_id, const char *valid_from,
+					 const char *owner),
+			       void *ctx);
 	/* Every existing unit with its current name, code, kind and parent. */
 	int (*units_list)(struct store *s, const char *today,
 			  int (*cb)(void *ctx, const struct store_unit_info *u), void *ctx);
@@ -174,6 +187,11 @@ struct store {
 			 void *ctx);
 	int (*held_remove)(struct store *s, const char *agent_id, uint64_t seq);
 
+	/* Backups (PROTOCOL.md §6.1 backup_seq): the highest sequence of an agent that the
+	 * latest backup holds (0 when none), and recording it. */
+	int (*backup_seq_get)(struct store *s, const char *agent_id, uint64_t *seq);
+	int (*backup_seq_set)(struct store *s, const char *agent_id, uint64_t seq);
+
 	/* Flags outside the synced tables. flag_set replaces (table,row,kind,field). */
 	int (*flag_set)(struct store *s, const struct store_flag *f, int64_t at_ms);
 	/* Clears flags of a row of one kind (field NULL: every field). */
@@ -189,5 +207,23 @@ struct store {
  * an English reason in err. Close with s->close(s). */
 int store_sqlite_open(const char *path, int create, struct store **out, char *err,
 		      size_t errlen);
+
+/* What a copy holds: one callback per agent with the sequence it acknowledged. */
+struct store_copy_info {
+	char hub_id[37];
+	uint64_t hs;          /* the hub sequence of the snapshot */
+	int64_t taken_ms;     /* meta backup_taken_ms of the source ("" -> 0) */
+	int (*agent)(void *ctx, const char *agent_id, uint64_t acked);
+	void *ctx;
+};
+
+/* Copies the SQLite hub database at src into the new file dst with SQLite's online
+ * backup: one consistent snapshot, read while other connections (a serving hub) go on
+ * writing. dst must not exist; it is left as a single file (rollback journal mode)
+ * and, when stamp_ms is non-zero, its meta backup_taken_ms is set to it. info (may be
+ * NULL) receives the snapshot's hub id, hub sequence and, through info->agent, each
+ * agent's acknowledged sequence. 0, or -1 with an English reason in err (dst removed). */
+int store_sqlite_copy(const char *src, const char *dst, int64_t stamp_ms,
+		      struct store_copy_info *info, char *err, size_t errlen);
 
 #endif

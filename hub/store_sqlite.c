@@ -123,6 +123,10 @@ static size_t append(char *buf, size_t n, size_t cap, const char *fmt, const cha
 	return k < 0 ? cap : n + (size_t)k;
 }
 
+/* Tables added after the first release: also made when an older database is opened. */
+#define BACKUP_DDL \
+	"CREATE TABLE IF NOT EXISTS hub_backup(agent_id TEXT PRIMARY KEY, seq INTEGER NOT NULL);"
+
 static const char META_DDL[] =
 	"CREATE TABLE IF NOT EXISTS hub_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS hub_token(hash TEXT PRIMARY KEY, prefix TEXT NOT NULL,"
@@ -152,7 +156,8 @@ static const char META_DDL[] =
 	"CREATE TABLE IF NOT EXISTS hub_flag(tbl TEXT NOT NULL, row_id TEXT NOT NULL, kind TEXT NOT NULL,"
 	" field TEXT NOT NULL, detail TEXT, suggestion TEXT, at_ms INTEGER NOT NULL,"
 	" PRIMARY KEY(tbl, row_id, kind, field));"
-	"CREATE INDEX IF NOT EXISTS hub_flag_detail ON hub_flag(kind, detail);";
+	"CREATE INDEX IF NOT EXISTS hub_flag_detail ON hub_flag(kind, detail);"
+	BACKUP_DDL;
 
 /* Indexes the report and the unit tree rely on (report.h). */
 static const char REPORT_DDL[] =
@@ -568,7 +573,8 @@ static int st_unit_merges(struct store *s, int (*cb)(void *, const char *, const
 {
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT of_unit, other_unit, effective_on FROM unit_event WHERE " EXISTS_SQL("")
-		 " AND kind = 'merge' AND other_unit IS NOT NULL", &st) != 0)
+		 " AND kind IN ('merge', 'split', 'close') AND other_unit IS NOT NULL"
+		 " AND other_unit <> of_unit", &st) != 0)
 		return -1;
 	int out = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -596,20 +602,76 @@ static int st_unit_known(struct store *s, const char *unit_id)
 	return out;
 }
 
+/* A name row of unit ?u valid on date ?d (for the successor's code match). */
+#define NAME_ON(p, u, d) EXISTS_SQL(p) " AND " p "of_unit = " u " AND " p "valid_from <= " d \
+	" AND (" p "valid_to IS NULL OR " p "valid_to >= " d ")"
+
 static int st_unit_closed(struct store *s, const char *unit_id, const char *on_date,
 			  char successor[37])
 {
 	sqlite3_stmt *st;
-	if (prep(s, "SELECT other_unit FROM unit_event WHERE " EXISTS_SQL("")
-		 " AND of_unit = ?1 AND kind IN ('close', 'merge') AND effective_on <= ?2"
-		 " ORDER BY effective_on LIMIT 1", &st) != 0)
+	char closed_on[16] = "";
+	/* The earliest closing event; among events of that day the part that took the
+	 * unit's code first, then the first recorded (ids are time-ordered). */
+	if (prep(s, "SELECT e.other_unit, e.effective_on FROM unit_event e WHERE " EXISTS_SQL("e.")
+		 " AND e.of_unit = ?1 AND e.effective_on <= ?2 AND (e.kind IN ('close', 'merge')"
+		 "  OR (e.kind = 'split' AND NOT EXISTS (SELECT 1 FROM unit_event x WHERE "
+		 EXISTS_SQL("x.") " AND x.of_unit = ?1 AND x.kind = 'split' AND x.other_unit = ?1)))"
+		 " ORDER BY e.effective_on,"
+		 " EXISTS (SELECT 1 FROM unit_name a, unit_name b WHERE "
+		 NAME_ON("a.", "e.other_unit", "e.effective_on") " AND "
+		 NAME_ON("b.", "?1", "date(e.effective_on, '-1 day')") " AND a.code = b.code) DESC,"
+		 " e.id LIMIT 1", &st) != 0)
 		return -1;
 	bind_text(st, 1, unit_id);
 	bind_text(st, 2, on_date);
 	int rc = sqlite3_step(st);
 	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-	if (out == 1)
+	if (out == 1) {
 		copy_col(successor, 37, st, 0);
+		copy_col(closed_on, sizeof closed_on, st, 1);
+	}
+	release(s, st);
+	if (out != 1 || successor[0])
+		return out;
+	/* No successor: the parent on the day before it closed. */
+	if (prep(s, "SELECT parent_id FROM unit_parent p WHERE " NAME_ON("p.", "?1", "date(?2, '-1 day')")
+		 " ORDER BY p.valid_from DESC LIMIT 1", &st) != 0)
+		return -1;
+	bind_text(st, 1, unit_id);
+	bind_text(st, 2, closed_on);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		copy_col(successor, 37, st, 0);
+	release(s, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 1 : -1;
+}
+
+static int st_unit_dated_rows(struct store *s, const struct schema_table *t, const char *unit_id,
+			      const char *date,
+			      int (*cb)(void *, const char *, const char *, const char *), void *ctx)
+{
+	char sql[512];
+	sqlite3_stmt *st;
+	if (strcmp(t->name, "unit_name") != 0 && strcmp(t->name, "unit_parent") != 0)
+		return -1;
+	snprintf(sql, sizeof sql, "SELECT id, valid_from, unit_id FROM \"%s\" WHERE " EXISTS_SQL("")
+		 " AND of_unit = ?1 AND (valid_to IS NULL OR valid_to >= ?2) ORDER BY valid_from, id",
+		 t->name);
+	if (prep(s, sql, &st) != 0)
+		return -1;
+	bind_text(st, 1, unit_id);
+	bind_text(st, 2, date);
+	int out = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		const char *from = (const char *)sqlite3_column_text(st, 1);
+		const char *owner = (const char *)sqlite3_column_text(st, 2);
+		if (id && from && owner && (out = cb(ctx, id, from, owner)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
 	release(s, st);
 	return out;
 }
@@ -982,6 +1044,32 @@ static int st_held_remove(struct store *s, const char *agent_id, uint64_t seq)
 	return rc;
 }
 
+/* ---- backups ---- */
+
+static int st_backup_seq_get(struct store *s, const char *agent_id, uint64_t *seq)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT seq FROM hub_backup WHERE agent_id = ?1", &st) != 0)
+		return -1;
+	bind_text(st, 1, agent_id);
+	int rc = sqlite3_step(st);
+	*seq = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	release(s, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int st_backup_seq_set(struct store *s, const char *agent_id, uint64_t seq)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_backup(agent_id, seq) VALUES(?1, ?2)", &st) != 0)
+		return -1;
+	bind_text(st, 1, agent_id);
+	sqlite3_bind_int64(st, 2, (int64_t)seq);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	release(s, st);
+	return rc;
+}
+
 static int st_flag_set(struct store *s, const struct store_flag *f, int64_t at_ms)
 {
 	sqlite3_stmt *st;
@@ -1076,6 +1164,7 @@ static const struct store sqlite_ops = {
 	.unit_known = st_unit_known,
 	.unit_closed = st_unit_closed,
 	.unit_by_code = st_unit_by_code,
+	.unit_dated_rows = st_unit_dated_rows,
 	.units_list = st_units_list,
 	.token_get = st_token_get,
 	.token_put = st_token_put,
@@ -1092,6 +1181,8 @@ static const struct store sqlite_ops = {
 	.held_add = st_held_add,
 	.held_list = st_held_list,
 	.held_remove = st_held_remove,
+	.backup_seq_get = st_backup_seq_get,
+	.backup_seq_set = st_backup_seq_set,
 	.flag_set = st_flag_set,
 	.flag_clear = st_flag_clear,
 	.flag_resolve = st_flag_resolve,
@@ -1151,6 +1242,10 @@ int store_sqlite_open(const char *path, int create, struct store **out, char *er
 			snprintf(err, errlen, "'%s' is not a lienket hub database", path);
 			goto fail;
 		}
+		if (exec_sql(ss->db, BACKUP_DDL) != 0) {
+			snprintf(err, errlen, "cannot upgrade '%s': %s", path, sqlite3_errmsg(ss->db));
+			goto fail;
+		}
 	}
 	if (prepare_rows(ss) != 0) {
 		snprintf(err, errlen, "cannot prepare statements on '%s': %s", path, sqlite3_errmsg(ss->db));
@@ -1163,4 +1258,134 @@ fail:
 	if (create)
 		unlink(path);
 	return -1;
+}
+
+/* ---- copies (backup and restore) ---- */
+
+/* Reads what the snapshot holds, inside src's open read transaction. */
+static int copy_read_info(sqlite3 *db, struct store_copy_info *info)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	if (sqlite3_prepare_v2(db, "SELECT key, value FROM hub_meta WHERE key IN"
+			       " ('hub_id', 'hs', 'backup_taken_ms')", -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	int r;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+		const char *v = (const char *)sqlite3_column_text(st, 1);
+		if (!k || !v)
+			continue;
+		if (strcmp(k, "hub_id") == 0)
+			snprintf(info->hub_id, sizeof info->hub_id, "%s", v);
+		else if (strcmp(k, "hs") == 0)
+			info->hs = strtoull(v, NULL, 10);
+		else
+			info->taken_ms = strtoll(v, NULL, 10);
+	}
+	if (r != SQLITE_DONE || !info->hub_id[0])
+		goto done;
+	sqlite3_finalize(st);
+	st = NULL;
+	if (!info->agent) {
+		rc = 0;
+		goto done;
+	}
+	if (sqlite3_prepare_v2(db, "SELECT id, acked FROM hub_agent ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		if (id && info->agent(info->ctx, id, (uint64_t)sqlite3_column_int64(st, 1)) != 0)
+			goto done;
+	}
+	rc = r == SQLITE_DONE ? 0 : -1;
+done:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+int store_sqlite_copy(const char *src, const char *dst, int64_t stamp_ms,
+		      struct store_copy_info *info, char *err, size_t errlen)
+{
+	sqlite3 *from = NULL, *to = NULL;
+	sqlite3_backup *bk = NULL;
+	struct stat sb;
+	int rc = -1, made = 0, reading = 0;
+	if (stat(dst, &sb) == 0) {
+		snprintf(err, errlen, "cannot write '%s': file exists", dst);
+		return -1;
+	}
+	if (sqlite3_open_v2(src, &from, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot open '%s': %s", src, from ? sqlite3_errmsg(from) : "out of memory");
+		goto done;
+	}
+	sqlite3_busy_timeout(from, SQLITE_BUSY_TIMEOUT_MS);
+	if (sqlite3_open_v2(dst, &to, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "cannot create '%s': %s", dst, to ? sqlite3_errmsg(to) : "out of memory");
+		goto done;
+	}
+	made = 1;
+	/* One read transaction on src: the info and the pages are the same snapshot
+	 * (sqlite3_backup_step uses the transaction already open on the source). */
+	if (exec_sql(from, "BEGIN") != 0) {
+		snprintf(err, errlen, "cannot read '%s': %s", src, sqlite3_errmsg(from));
+		goto done;
+	}
+	reading = 1;
+	struct store_copy_info none = { .agent = NULL };
+	if (copy_read_info(from, info ? info : &none) != 0) {
+		snprintf(err, errlen, "'%s' is not a readable lienket hub database: %s", src,
+			 sqlite3_errmsg(from));
+		goto done;
+	}
+	bk = sqlite3_backup_init(to, "main", from, "main");
+	if (!bk) {
+		snprintf(err, errlen, "cannot start copying into '%s': %s", dst, sqlite3_errmsg(to));
+		goto done;
+	}
+	int step = sqlite3_backup_step(bk, -1);
+	int fin = sqlite3_backup_finish(bk);
+	bk = NULL;
+	if (step != SQLITE_DONE || fin != SQLITE_OK) {
+		snprintf(err, errlen, "cannot copy '%s' into '%s': %s", src, dst, sqlite3_errstr(step != SQLITE_DONE ? step : fin));
+		goto done;
+	}
+	exec_sql(from, "COMMIT");
+	reading = 0;
+	if (exec_sql(to, "PRAGMA journal_mode=DELETE") != 0) {
+		snprintf(err, errlen, "cannot finish '%s': %s", dst, sqlite3_errmsg(to));
+		goto done;
+	}
+	if (stamp_ms) {
+		sqlite3_stmt *st = NULL;
+		char v[32];
+		snprintf(v, sizeof v, "%" PRId64, stamp_ms);
+		int ok = sqlite3_prepare_v2(to, "INSERT OR REPLACE INTO hub_meta(key, value)"
+					    " VALUES('backup_taken_ms', ?1)", -1, &st, NULL) == SQLITE_OK;
+		if (ok) {
+			sqlite3_bind_text(st, 1, v, -1, SQLITE_TRANSIENT);
+			ok = sqlite3_step(st) == SQLITE_DONE;
+		}
+		sqlite3_finalize(st);
+		if (!ok) {
+			snprintf(err, errlen, "cannot stamp '%s': %s", dst, sqlite3_errmsg(to));
+			goto done;
+		}
+		if (info)
+			info->taken_ms = stamp_ms;
+	}
+	rc = 0;
+done:
+	if (bk)
+		sqlite3_backup_finish(bk);
+	if (reading)
+		exec_sql(from, "ROLLBACK");
+	sqlite3_close(from);
+	if (to && sqlite3_close(to) != SQLITE_OK && rc == 0) {
+		snprintf(err, errlen, "cannot close '%s'", dst);
+		rc = -1;
+	}
+	if (rc != 0 && made)
+		unlink(dst);
+	return rc;
 }

@@ -189,8 +189,7 @@ char *units_scope_json(const struct units_scope *sc)
 
 /* ---- CSV ---- */
 
-/* Splits one CSV line in place (RFC 4180 quotes). Returns the number of fields. */
-static size_t csv_split(char *line, char **fields, size_t max)
+size_t units_csv_split(char *line, char **fields, size_t max)
 {
 	size_t n = 0;
 	char *p = line, *w;
@@ -328,7 +327,7 @@ int units_load_csv(struct store *s, const char *path, int64_t now_ms, size_t *cr
 		if (len == 0)
 			continue;
 		char *fl[8];
-		size_t n = csv_split(line, fl, 8);
+		size_t n = units_csv_split(line, fl, 8);
 		if (lineno == 1) {
 			if (n != 7 || strcmp(fl[0], "province") != 0 || strcmp(fl[5], "commune_code") != 0) {
 				snprintf(err, errlen,

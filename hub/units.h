@@ -40,4 +40,8 @@ void units_today(int64_t now_ms, char out[11]);
 int units_load_csv(struct store *s, const char *path, int64_t now_ms, size_t *created,
 		   char *err, size_t errlen);
 
+/* Splits one CSV line in place (RFC 4180 quotes) into at most max fields. Returns
+ * the number of fields. */
+size_t units_csv_split(char *line, char **fields, size_t max);
+
 #endif
