@@ -53,6 +53,7 @@ struct api {
 	char db_path[1024];
 	int64_t max_ahead_ms;
 	char hub_id[37];
+	int trust_proxy;
 	int tls; /* served over HTTPS: the dashboard cookie gets Secure */
 
 	pthread_mutex_t lock; /* queue, pool and metrics */
@@ -173,6 +174,7 @@ int api_new(const struct api_options *opt, struct api **out, char *err, size_t e
 	}
 	snprintf(a->db_path, sizeof a->db_path, "%s", opt->db_path ? opt->db_path : "");
 	a->max_ahead_ms = opt->max_ahead_ms > 0 ? opt->max_ahead_ms : HLC_MAX_AHEAD_MS;
+	a->trust_proxy = opt->trust_proxy;
 	a->tls = opt->tls;
 	if (store_sqlite_open(a->db_path, 0, &a->wstore, err, errlen) != 0) {
 		free(a);
@@ -573,7 +575,10 @@ static void handle_hello(struct ctx *c)
 	snprintf(ans.unit, sizeof ans.unit, "%s", c->token.unit_id);
 	ans.acked = J.agent.acked;
 	snprintf(ans.chain, sizeof ans.chain, "%s", J.agent.chain);
-	ans.backup_seq = 0; /* TODO: the backup issue sets the sequence its backup covers */
+	if (c->rs->backup_seq_get(c->rs, h.agent, &ans.backup_seq) != 0) {
+		fail(c->resp, 500, "internal", NULL, "cannot read the backup sequence");
+		goto done;
+	}
 	ans.max_body_bytes = WIRE_MAX_BODY_BYTES;
 	ans.max_inflated_bytes = WIRE_MAX_INFLATED_BYTES;
 	ans.max_changes = WIRE_MAX_CHANGES;
@@ -1006,9 +1011,34 @@ void api_count_refused(struct api *a, int status, size_t bytes_in)
 	pthread_mutex_unlock(&a->lock);
 }
 
+/* The client's address for logs: behind a trusted proxy, the last address of
+ * X-Forwarded-For (earlier ones are the client's own claims). */
+static void client_address(const struct api *a, const struct api_request *req, char out[64])
+{
+	const char *src = req->client ? req->client : "";
+	size_t len = strlen(src);
+	if (a->trust_proxy && req->forwarded_for && *req->forwarded_for) {
+		const char *last = strrchr(req->forwarded_for, ',');
+		src = last ? last + 1 : req->forwarded_for;
+		while (*src == ' ' || *src == '\t')
+			src++;
+		len = strlen(src);
+		while (len && (src[len - 1] == ' ' || src[len - 1] == '\t'))
+			len--;
+	}
+	if (len > 63)
+		len = 63;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)src[i];
+		out[i] = ch > 0x20 && ch < 0x7f ? (char)ch : '?'; /* never a control byte in a log */
+	}
+	out[len] = '\0';
+}
+
 void api_handle(struct api *a, const struct api_request *req, struct api_response *resp)
 {
 	memset(resp, 0, sizeof *resp);
+	client_address(a, req, resp->log.client);
 	struct ctx c = { .a = a, .req = req, .resp = resp, .now = now_ms() };
 	const struct route *r = NULL;
 	int path_known = 0;

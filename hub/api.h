@@ -44,6 +44,7 @@ struct api_request {
 	const unsigned char *body;     /* raw body as received (compressed), may be NULL */
 	size_t body_len;
 	const char *client;            /* peer address, for logs */
+	const char *forwarded_for;     /* "X-Forwarded-For" header, or NULL */
 };
 
 /* What to log for the request (one line per request; never a token). */
@@ -53,6 +54,8 @@ struct api_log {
 	uint64_t seq_from, seq_to;
 	int64_t applied, quarantined;
 	char error[32]; /* the error code, if any */
+	char client[64]; /* the client's address: with trust_proxy, the last address of
+			  * X-Forwarded-For (the one our proxy added), else req->client */
 };
 
 /* The answer. body is owned by the response; release with api_response_release. */
