@@ -452,24 +452,6 @@ done:
 
 /* ---- revoke ---- */
 
-struct revoke_log {
-	const char *db;
-	int64_t at_ms;
-	int failed;
-};
-
-/* Logs each token revoked by this command (restore re-applies them). */
-static int log_revoked(void *ctx, const struct store_token *t)
-{
-	struct revoke_log *L = ctx;
-	if (t->revoked_ms != L->at_ms)
-		return 0;
-	if (ops_log(L->db, L->at_ms, "revoke", t->hash, t->prefix, t->agent_id[0] ? t->agent_id : "-",
-		    (char *)NULL) != 0)
-		L->failed = 1;
-	return 0;
-}
-
 static const char USAGE_REVOKE[] = "lienket-hub revoke --db FILE TOKEN_PREFIX|AGENT_ID";
 
 static int cmd_revoke(int argc, char **argv)
@@ -503,8 +485,7 @@ static int cmd_revoke(int argc, char **argv)
 		fprintf(stderr, "lienket-hub: no active token matches '%s'\n", o.args[0]);
 		rc = EXIT_DATAERR;
 	} else {
-		struct revoke_log L = { o.db, now, 0 };
-		if (s->tokens_list(s, log_revoked, &L) != 0 || L.failed)
+		if (ops_log_revoked(o.db, s, now) != 0)
 			fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations': a restore"
 					" would not re-apply this revocation\n", o.db);
 		printf("revoked: %d\n", n);

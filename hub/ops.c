@@ -111,6 +111,29 @@ static int log_each(const char *db, int *exists, int (*cb)(void *ctx, const stru
 	return rc;
 }
 
+struct revoke_log {
+	const char *db;
+	int64_t at_ms;
+	int failed;
+};
+
+static int log_revoked(void *ctx, const struct store_token *t)
+{
+	struct revoke_log *L = ctx;
+	if (t->revoked_ms != L->at_ms)
+		return 0;
+	if (ops_log(L->db, L->at_ms, "revoke", t->hash, t->prefix, t->agent_id[0] ? t->agent_id : "-",
+		    (char *)NULL) != 0)
+		L->failed = 1;
+	return 0;
+}
+
+int ops_log_revoked(const char *db, struct store *s, int64_t at_ms)
+{
+	struct revoke_log L = { db, at_ms, 0 };
+	return s->tokens_list(s, log_revoked, &L) != 0 || L.failed ? -1 : 0;
+}
+
 /* ---- serving lock ---- */
 
 int ops_serving_lock(const char *db, char *err, size_t errlen)

@@ -33,6 +33,11 @@
  * and flushes it to disk. 0 or -1. */
 int ops_log(const char *db, int64_t now_ms, const char *kind, ...);
 
+struct store;
+/* Logs every token of s revoked at at_ms (the time given to auth_revoke), so that a
+ * restore re-applies the revocation. 0 or -1. */
+int ops_log_revoked(const char *db, struct store *s, int64_t at_ms);
+
 /* Takes the serving lock of db: returns a descriptor to keep open while serving, or
  * -1 with err filled (another process serves db, or the lock file cannot be made). */
 int ops_serving_lock(const char *db, char *err, size_t errlen);

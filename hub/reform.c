@@ -102,6 +102,29 @@ static int new_id(struct reform *r, char id[37])
 	return 0;
 }
 
+/* Event ids increase in the order events are written, also within one millisecond
+ * (UUIDv7 is random there): "the first recorded" successor (unittree.h) is the
+ * smallest id. The last 12 hex digits (random bits) are bumped past the previous id. */
+static int event_id(struct reform *r, char id[37])
+{
+	if (new_id(r, id) != 0)
+		return -1;
+	if (r->last_event[0] && strcmp(id, r->last_event) <= 0) {
+		memcpy(id, r->last_event, 37);
+		for (int i = 35; i >= 24; i--) {
+			char *c = &id[i];
+			if (*c == 'f') {
+				*c = '0';
+				continue;
+			}
+			*c = *c == '9' ? 'a' : (char)(*c + 1);
+			break;
+		}
+	}
+	memcpy(r->last_event, id, 37);
+	return 0;
+}
+
 static int event(struct reform *r, const char *kind, const char *unit, const char *other,
 		 const char *note)
 {
@@ -111,7 +134,7 @@ static int event(struct reform *r, const char *kind, const char *unit, const cha
 		{ "other_unit", text(other) },   { "effective_on", text(r->on) },
 		{ "note", text(note) },
 	};
-	if (new_id(r, id) != 0 || put(r, "unit_event", 'i', id, r->root, f, 5) != 0)
+	if (event_id(r, id) != 0 || put(r, "unit_event", 'i', id, r->root, f, 5) != 0)
 		return -1;
 	r->events++;
 	return 0;

@@ -45,6 +45,7 @@ struct reform {
 	size_t units_opened;
 	enum reform_code code;
 	char err[512];
+	char last_event[37]; /* the id of the last event written (ids increase) */
 };
 
 /* Prepares r for reforms effective on `on` (YYYY-MM-DD). REFORM_BAD for a bad date or
