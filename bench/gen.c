@@ -533,6 +533,7 @@ struct commune {
 	char uid[UUID_TEXT];
 	int first_branch, nbranches;
 	int first_act, nact;
+	int silent;       /* --silent: its office never syncs; its records are outside the figures */
 };
 
 struct branch {
@@ -614,6 +615,8 @@ struct gen {
 	struct activity *a;
 	int na;
 	struct stats *ds; /* per district */
+	struct stats silent_st; /* what the --silent communes record (never reaches the hub) */
+	int nsilent;
 	long rows_written;
 	struct gen_row row;
 	char line[GEN_LINE_MAX];
@@ -1278,11 +1281,11 @@ static int rank_cmp(const void *pa, const void *pb)
 
 /* Rates branches in the order of `rk` (best first): n4 xuất sắc, n3 tốt, then hoàn thành,
  * the last n1 không hoàn thành. */
-static void plan_ratings(struct gen *g, struct rank *rk, int which, int n4, int n3, int n1)
+static void plan_ratings(struct gen *g, struct rank *rk, int n, int which, int n4, int n3, int n1)
 {
-	qsort(rk, (size_t)g->nb, sizeof *rk, rank_cmp);
-	for (int i = 0; i < g->nb; i++) {
-		int v = i < n4 ? R_XUAT_SAC : i < n4 + n3 ? R_TOT : i >= g->nb - n1 ? R_KHONG : R_HOAN_THANH;
+	qsort(rk, (size_t)n, sizeof *rk, rank_cmp);
+	for (int i = 0; i < n; i++) {
+		int v = i < n4 ? R_XUAT_SAC : i < n4 + n3 ? R_TOT : i >= n - n1 ? R_KHONG : R_HOAN_THANH;
 		g->b[rk[i].idx].rating[which] = v;
 	}
 }
@@ -1301,72 +1304,114 @@ static int plan_activities(struct gen *g, struct rng *r)
 	for (int c = 0; c < g->nc; c++) {
 		struct commune *cm = &g->c[c];
 		cm->first_act = g->na;
-		int k = rng_range(r, 2, 4);
+		/* A --silent commune draws from its own stream, so the others are as without it. */
+		struct rng rs, *rp = r;
+		if (cm->silent) {
+			char stream[64];
+			snprintf(stream, sizeof stream, "silent-activities:%s", cm->code);
+			rng_init(&rs, g->seed, stream);
+			rp = &rs;
+		}
+		int k = rng_range(rp, 2, 4);
 		for (int i = 0; i < k + cm->nbranches; i++) {
 			int branch = i < k ? -1 : cm->first_branch + i - k;
-			if (branch >= 0 && !rng_percent(r, 35))
+			if (branch >= 0 && !rng_percent(rp, 35))
 				continue;
 			struct activity *a = &g->a[g->na++];
 			a->commune = c;
 			a->branch = branch;
-			a->kind = PICK(r, kind_pick);
+			a->kind = PICK(rp, kind_pick);
 			a->year = Y;
 			/* Bình Thuận's 2021 wave: most anti-epidemic work from June to October. */
-			a->start = a->kind == VK_OTHER ? day_between(r, day_of(Y, 1, 5), day_of(Y, 12, 10))
-						       : day_between(r, day_of(Y, 6, 1), day_of(Y, 11, 30));
-			a->end = a->start + rng_range(r, 0, 20);
+			a->start = a->kind == VK_OTHER ? day_between(rp, day_of(Y, 1, 5), day_of(Y, 12, 10))
+						       : day_between(rp, day_of(Y, 6, 1), day_of(Y, 11, 30));
+			a->end = a->start + rng_range(rp, 0, 20);
 			if (a->end > day_of(Y, 12, 31))
 				a->end = day_of(Y, 12, 31);
-			a->teams = branch < 0 ? rng_range(r, 1, 4) : 1;
-			a->weight = rng_range(r, wlo[a->kind], whi[a->kind]) / (branch < 0 ? 1 : 2);
+			a->teams = branch < 0 ? rng_range(rp, 1, 4) : 1;
+			a->weight = rng_range(rp, wlo[a->kind], whi[a->kind]) / (branch < 0 ? 1 : 2);
 		}
 		/* One activity of the year before, which the year's figures must leave out. */
 		struct activity *a = &g->a[g->na++];
 		a->commune = c;
 		a->branch = -1;
-		a->kind = rng_percent(r, 50) ? VK_QUARANTINE : VK_OTHER;
+		a->kind = rng_percent(rp, 50) ? VK_QUARANTINE : VK_OTHER;
 		a->year = Y - 1;
-		a->start = day_between(r, day_of(Y - 1, 3, 1), day_of(Y - 1, 11, 30));
-		a->end = a->start + rng_range(r, 1, 14);
-		a->teams = rng_range(r, 1, 2);
-		a->participations = rng_range(r, 10, 40);
+		a->start = day_between(rp, day_of(Y - 1, 3, 1), day_of(Y - 1, 11, 30));
+		a->end = a->start + rng_range(rp, 1, 14);
+		a->teams = rng_range(rp, 1, 2);
+		a->participations = rng_range(rp, 10, 40);
 		cm->nact = g->na - cm->first_act;
 	}
 	/* Participations of the year: 3 each, the rest shared by weight, the remainder one by
 	 * one: the sum is exactly the target. */
 	long n = 0, w = 0, sum = 0;
-	for (int i = 0; i < g->na; i++)
-		if (g->a[i].year == Y) {
+	for (int i = 0; i < g->na; i++) {
+		struct activity *a = &g->a[i];
+		if (a->year == Y && g->c[a->commune].silent)
+			a->participations = 3 + a->weight; /* outside the target */
+		else if (a->year == Y) {
 			n++;
-			w += g->a[i].weight;
+			w += a->weight;
 		}
+	}
 	long spare = g->target_participations - 3 * n;
 	if (n == 0 || spare < 0)
 		return gen_fail(&g->err, "cannot share %d participations over %ld activities", g->target_participations, n);
 	for (int i = 0; i < g->na; i++)
-		if (g->a[i].year == Y) {
+		if (g->a[i].year == Y && !g->c[g->a[i].commune].silent) {
 			g->a[i].participations = 3 + (int)((long)g->a[i].weight * spare / w);
 			sum += g->a[i].participations;
 		}
 	for (int i = 0; i < g->na && sum < g->target_participations; i++)
-		if (g->a[i].year == Y) {
+		if (g->a[i].year == Y && !g->c[g->a[i].commune].silent) {
 			g->a[i].participations++;
 			sum++;
 		}
 	return 0;
 }
 
+/* The branches of a --silent commune (lo..hi of them) and everything the plan decides
+ * for the others, from the commune's own stream: secretaries in office since the
+ * congresses of Y-2, most with a valid card, some introduced to the Party, rated
+ * "hoàn thành" or better both years, no pilot. None of it counts in a target. */
+static void plan_silent(struct gen *g, int c, int lo, int hi)
+{
+	const int Y = g->year;
+	struct commune *cm = &g->c[c];
+	struct rng rs;
+	char stream[64];
+	snprintf(stream, sizeof stream, "silent:%s", cm->code);
+	rng_init(&rs, g->seed, stream);
+	cm->nbranches = rng_range(&rs, lo, hi < GEN_MAX_BRANCHES ? hi : GEN_MAX_BRANCHES);
+	for (int k = 0; k < cm->nbranches; k++) {
+		struct branch *b = &g->b[g->nb++];
+		b->commune = c;
+		b->opened = day_between(&rs, day_of(Y - 16, 1, 1), day_of(Y - 3, 12, 31));
+		uuid7_on(&rs, b->opened, b->uid);
+		b->term_from = day_between(&rs, day_of(Y - 2, 3, 1), day_of(Y - 2, 6, 30));
+		b->insurance = rng_percent(&rs, 90) ? INS_VALID : INS_NONE;
+		b->party = rng_percent(&rs, 30) ? PARTY_INTRODUCED : PARTY_NONE;
+		b->rating[0] = rng_range(&rs, R_HOAN_THANH, R_XUAT_SAC);
+		b->rating[1] = rng_range(&rs, R_HOAN_THANH, R_XUAT_SAC);
+	}
+}
+
 static int plan(struct gen *g)
 {
 	struct rng r;
 	const int Y = g->year;
-	int *idx = NULL, *counts = NULL;
+	int *idx = NULL, *counts = NULL, *cnt = NULL, *counted = NULL;
 	struct rank *rk = NULL;
 	int rc = -1;
 	rng_init(&r, g->seed, "plan");
 	if (g->target_participations < 0)
 		g->target_participations = 6200 + (int)rng_below(&r, 100);
-	const int N = g->target_branches, n = g->nc;
+	/* N branches over the n communes that sync; a --silent commune gets branches of its
+	 * own, drawn from its own stream, outside every target. */
+	const int N = g->target_branches, n = g->nc - g->nsilent;
+	if (n < 1)
+		return gen_fail(&g->err, "every commune is --silent");
 	if (N < n)
 		return gen_fail(&g->err, "%d branches cannot cover %d communes", N, n);
 	if (g->target_insured > N || g->target_admitted > g->target_introduced)
@@ -1374,12 +1419,14 @@ static int plan(struct gen *g)
 			    g->target_insured, N, g->target_admitted, g->target_introduced);
 
 	/* Branches per commune: every commune between lo and hi (5-7 for 695 over 121). */
-	counts = calloc((size_t)n, sizeof *counts);
-	g->b = calloc((size_t)N, sizeof *g->b);
+	counts = calloc((size_t)g->nc, sizeof *counts);
+	counted = calloc((size_t)g->nc, sizeof *counted);
+	g->b = calloc((size_t)N + (size_t)g->nsilent * GEN_MAX_BRANCHES, sizeof *g->b);
 	idx = calloc((size_t)N, sizeof *idx);
+	cnt = calloc((size_t)N, sizeof *cnt);
 	rk = calloc((size_t)N, sizeof *rk);
 	g->ds = calloc((size_t)g->nd, sizeof *g->ds);
-	if (!counts || !g->b || !idx || !rk || !g->ds) {
+	if (!counts || !counted || !g->b || !idx || !cnt || !rk || !g->ds) {
 		gen_fail(&g->err, "out of memory");
 		goto out;
 	}
@@ -1390,21 +1437,30 @@ static int plan(struct gen *g)
 		goto out;
 	}
 	long rem = N - (long)lo * n;
+	for (int c = 0, i = 0; c < g->nc; c++)
+		if (!g->c[c].silent)
+			counted[i++] = c;
 	for (int i = 0; i < n; i++)
-		counts[i] = lo;
+		counts[counted[i]] = lo;
 	while (rem > 0) {
-		int i = (int)rng_below(&r, (uint32_t)n);
+		int i = counted[rng_below(&r, (uint32_t)n)];
 		if (counts[i] < hi) {
 			counts[i]++;
 			rem--;
 		}
 	}
 	g->nb = 0;
-	for (int c = 0; c < n; c++) {
+	int ncnt = 0;
+	for (int c = 0; c < g->nc; c++) {
 		struct commune *cm = &g->c[c];
 		cm->first_branch = g->nb;
+		if (cm->silent) {
+			plan_silent(g, c, lo, hi);
+			continue;
+		}
 		cm->nbranches = counts[c];
 		for (int k = 0; k < counts[c]; k++) {
+			cnt[ncnt++] = g->nb;
 			struct branch *b = &g->b[g->nb++];
 			b->commune = c;
 			b->opened = day_between(&r, day_of(Y - 16, 1, 1), day_of(Y - 3, 12, 31));
@@ -1415,7 +1471,7 @@ static int plan(struct gen *g)
 	/* Secretaries: 3% changed during the year, 5% the year before, the rest in office since
 	 * the branch congresses of Y-2 (2019 for 2021). */
 	for (int i = 0; i < N; i++)
-		idx[i] = i;
+		idx[i] = cnt[i];
 	rng_shuffle(&r, idx, N);
 	int nchg = N * 3 / 100, nchg_prev = N * 5 / 100;
 	for (int i = 0; i < N; i++) {
@@ -1466,13 +1522,13 @@ static int plan(struct gen *g)
 	 * year's with noise. Y: 22% xuất sắc, 50% tốt, the rest hoàn thành, none below;
 	 * Y-1: 14% xuất sắc, 44% tốt, 3% không hoàn thành. */
 	for (int i = 0; i < N; i++) {
-		rk[i].idx = i;
+		rk[i].idx = cnt[i];
 		rk[i].key = rng_below(&r, 1000000u);
 	}
-	plan_ratings(g, rk, 0, N * 14 / 100, N * 44 / 100, N * 3 / 100);
+	plan_ratings(g, rk, N, 0, N * 14 / 100, N * 44 / 100, N * 3 / 100);
 	for (int i = 0; i < N; i++)
 		rk[i].key += rng_below(&r, 300000u);
-	plan_ratings(g, rk, 1, N * 22 / 100, N * 50 / 100, 0);
+	plan_ratings(g, rk, N, 1, N * 22 / 100, N * 50 / 100, 0);
 
 	/* The year before the model spread: 3% of the branches held and joined nothing. */
 	rng_shuffle(&r, idx, N);
@@ -1485,8 +1541,8 @@ static int plan(struct gen *g)
 	for (int d = 0; d < g->nd; d++) {
 		int m = 0;
 		for (int i = 0; i < N; i++)
-			if (g->c[g->b[i].commune].district == d)
-				idx[m++] = i;
+			if (g->c[g->b[cnt[i]].commune].district == d)
+				idx[m++] = cnt[i];
 		rng_shuffle(&r, idx, m);
 		int k = rng_range(&r, 2, 3);
 		for (int i = 0; i < k && i < m; i++)
@@ -1502,7 +1558,9 @@ static int plan(struct gen *g)
 	rc = 0;
 out:
 	free(counts);
+	free(counted);
 	free(idx);
+	free(cnt);
 	free(rk);
 	return rc;
 }
@@ -1777,7 +1835,7 @@ static int write_commune(struct gen *g, int ci)
 {
 	const int Y = g->year;
 	const struct commune *cm = &g->c[ci];
-	struct stats *st = &g->ds[cm->district];
+	struct stats *st = cm->silent ? &g->silent_st : &g->ds[cm->district];
 	struct folder fo;
 	struct rng r;
 	char stream[64], id[UUID_TEXT], dd[DATE_TEXT], concern[GEN_VALUE_MAX], follow[GEN_VALUE_MAX];
@@ -2081,13 +2139,15 @@ static int write_district(struct gen *g, int di)
 		if (text_compose(g, &r, concern, sizeof concern, cp, ARRAY_LEN(cp), &x, 2000, 1) ||
 		    text_compose(g, &r, follow, sizeof follow, fp, ARRAY_LEN(fp), &x, 2000, 1))
 			goto out;
+		/* Not a --silent commune's branches: their ids reach other offices only through
+		 * the hub, which never gets them. */
 		for (int i = 0; i < g->nb; i++)
-			n += g->c[g->b[i].commune].district == di;
+			n += g->c[g->b[i].commune].district == di && !g->c[g->b[i].commune].silent;
 		uuid7_on(&r, day, id);
 		if (write_meeting(g, &fo, id, dt->uid, "giao_ban", day, NULL, -1, n + nsm, concern, follow))
 			goto out;
 		for (int i = 0; i < g->nb; i++)
-			if (g->c[g->b[i].commune].district == di &&
+			if (g->c[g->b[i].commune].district == di && !g->c[g->b[i].commune].silent &&
 			    write_link(g, &fo, "meeting_branch", dt->uid, "meeting_id", id, g->b[i].uid))
 				goto out;
 		st->giao_ban++;
@@ -2234,7 +2294,7 @@ static int write_expected(struct gen *g, FILE *f, const char *path)
 	json_str(f, g->province_code);
 	fprintf(f, ", \"name\": ");
 	json_str(f, g->province_name);
-	fprintf(f, ", \"districts\": %d, \"communes\": %d, \"branches\": %d},\n", g->nd, g->nc, g->nb);
+	fprintf(f, ", \"districts\": %d, \"communes\": %d, \"branches\": %ld},\n", g->nd, g->nc, p.branches);
 	fprintf(f, "  \"headline\": [\n");
 	json_headline(f, 11, "secretaries", "Bí thư chi đoàn thôn, khu phố", "695", p.secretaries, 0);
 	json_headline(f, 11, "secretaries_with_insurance", "Bí thư chi đoàn có thẻ bảo hiểm y tế", "667", p.insured, 0);
@@ -2259,7 +2319,26 @@ static int write_expected(struct gen *g, FILE *f, const char *path)
 		json_figures(f, &g->ds[d], "    ");
 		fprintf(f, "   }%s\n", d + 1 < g->nd ? "," : "");
 	}
-	fprintf(f, "  ]\n}\n");
+	fprintf(f, "  ]");
+	if (g->nsilent) {
+		/* What the --silent offices record: never synced, so in none of the figures above. */
+		fprintf(f, ",\n  \"silent\": {\"communes\": [");
+		for (int c = 0, k = 0; c < g->nc; c++) {
+			if (!g->c[c].silent)
+				continue;
+			fprintf(f, "%s{\"code\": ", k++ ? ", " : "");
+			json_str(f, g->c[c].code);
+			fprintf(f, ", \"name\": ");
+			json_str(f, g->c[c].name);
+			fprintf(f, ", \"unit_id\": \"%s\", \"district_code\": ", g->c[c].uid);
+			json_str(f, g->d[g->c[c].district].code);
+			fprintf(f, ", \"branches\": %d}", g->c[c].nbranches);
+		}
+		fprintf(f, "],\n   \"figures\": {\n");
+		json_figures(f, &g->silent_st, "    ");
+		fprintf(f, "  }}");
+	}
+	fprintf(f, "\n}\n");
 	if (ferror(f))
 		return gen_fail(&g->err, "cannot write '%s'", path);
 	return 0;
@@ -2421,13 +2500,18 @@ static void usage(FILE *f)
 		"       lienket-gen province --units FILE --print-expected [--seed N] [--year Y] [--unit-ids FILE]\n"
 		"       lienket-gen changes --units FILE --table meeting|volunteer|person --count N\n"
 		"                           --rows-out FILE|- [--seed N] [--year Y] [--unit-ids FILE]\n"
+		"       province also takes [--silent CODE]... (a commune whose office never syncs)\n"
 		"\n"
 		"province: writes DIR/<code>/NN-<table>.csv for every commune and district office,\n"
 		"DIR/index.csv and DIR/expected.json (the figures the report must show).\n"
 		"--unit-ids FILE: CSV of code,unit_id as the hub prints them; without it unit ids are\n"
 		"derived as UUIDv5 of \"district:<code>\" / \"commune:<code>\".\n"
 		"Targets (the article's, by default): --branches 695 --insured 667 --introduced 245\n"
-		"--admitted 93 --participations N (default 6200 + a seeded draw below 100).\n");
+		"--admitted 93 --participations N (default 6200 + a seeded draw below 100).\n"
+		"--silent CODE: that commune's office records a year too (its own 5-7 branches, drawn\n"
+		"from its own stream) but never syncs: its rows are outside the targets and the\n"
+		"figures, which the other communes reach alone; district folders do not name its\n"
+		"branches. expected.json lists it under \"silent\". Repeatable.\n");
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -2445,6 +2529,8 @@ int main(int argc, char **argv)
 {
 	struct gen *g = calloc(1, sizeof *g);
 	const char *table = NULL, *rows_out = NULL;
+	const char *silent[64];
+	int nsilent = 0;
 	long count = -1;
 	int rc = 1, changes;
 	if (!g) {
@@ -2498,6 +2584,8 @@ int main(int argc, char **argv)
 			table = v;
 		else if (!strcmp(a, "--rows-out"))
 			rows_out = v;
+		else if (!strcmp(a, "--silent") && is_code(v) && nsilent < (int)ARRAY_LEN(silent))
+			silent[nsilent++] = v;
 		else if (!strcmp(a, "--seed") && parse_long(v, 0, LONG_MAX, &x) == 0)
 			g->seed = (uint64_t)x;
 		else if (!strcmp(a, "--year") && parse_long(v, 2002, 2099, &x) == 0)
@@ -2518,7 +2606,25 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (load_units(g) || assign_unit_ids(g) || plan(g))
+	if (changes && nsilent) {
+		fprintf(stderr, "lienket-gen: --silent is for 'province' only\n");
+		rc = 2;
+		goto out;
+	}
+	if (load_units(g))
+		goto fail;
+	for (int i = 0; i < nsilent; i++) {
+		int c = 0;
+		while (c < g->nc && strcmp(g->c[c].code, silent[i]) != 0)
+			c++;
+		if (c == g->nc) {
+			gen_fail(&g->err, "--silent %s: no such commune in '%s'", silent[i], g->units_path);
+			goto fail;
+		}
+		g->nsilent += !g->c[c].silent;
+		g->c[c].silent = 1;
+	}
+	if (assign_unit_ids(g) || plan(g))
 		goto fail;
 	name_branches(g);
 	if (!g->ids_mapped && !changes)
@@ -2553,6 +2659,9 @@ int main(int argc, char **argv)
 	if (g->out_dir)
 		fprintf(stderr, "lienket-gen: %d districts, %d communes, %d branches, %ld rows in '%s'\n", g->nd, g->nc,
 			g->nb, g->rows_written, g->out_dir);
+	if (g->out_dir && g->nsilent)
+		fprintf(stderr, "lienket-gen: of which %d silent commune(s), %ld branches, outside the figures\n",
+			g->nsilent, g->silent_st.branches);
 	rc = 0;
 	goto out;
 fail:
