@@ -832,16 +832,19 @@ static void offset_text(const struct status_office *o, char *buf, size_t n)
 		snprintf(buf, n, "—");
 		return;
 	}
+	/* offset = hub − laptop: negative is a laptop ahead of the hub ("nhanh") */
 	int64_t a = o->offset_ms < 0 ? -o->offset_ms : o->offset_ms;
-	const char *sign = o->offset_ms < 0 ? "+" : o->offset_ms > 0 ? "−" : "";
-	/* offset = hub − laptop: a positive offset is a laptop behind the hub */
+	const char *how = o->offset_ms < 0 ? "nhanh" : "chậm";
 	if (a < 60000)
-		snprintf(buf, n, "%s%" PRId64 " giây", sign, a / 1000);
+		snprintf(buf, n, "đúng giờ");
 	else if (a < 3600000)
-		snprintf(buf, n, "%s%" PRId64 " phút", sign, a / 60000);
-	else
-		snprintf(buf, n, "%s%" PRId64 " giờ %" PRId64 " phút", sign, a / 3600000,
+		snprintf(buf, n, "%s %" PRId64 " phút", how, a / 60000);
+	else if (a < STATUS_DAY_MS)
+		snprintf(buf, n, "%s %" PRId64 " giờ %" PRId64 " phút", how, a / 3600000,
 			 (a % 3600000) / 60000);
+	else
+		snprintf(buf, n, "%s %" PRId64 " ngày %" PRId64 " giờ", how, a / STATUS_DAY_MS,
+			 (a % STATUS_DAY_MS) / 3600000);
 }
 
 int status_write_text(const struct status *st, FILE *f)

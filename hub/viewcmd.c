@@ -213,7 +213,12 @@ int viewcmd_digest(int argc, char **argv)
 	int rc = parse(argc, argv, VIEWCMD_USAGE_DIGEST, "db date out cutoff", &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (!o.date || !o.out) {
+	char today[11];
+	if (!o.date) {
+		status_vn_date(wall_ms(), today);
+		o.date = today;
+	}
+	if (!o.out) {
 		fprintf(stderr, "usage: %s\n", VIEWCMD_USAGE_DIGEST);
 		return EXIT_USAGE;
 	}

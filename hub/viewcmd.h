@@ -15,8 +15,8 @@
 	"lienket-hub report --db FILE [--unit UNIT_ID_OR_CODE] [--year YYYY] " \
 	"[--format text|json|csv|html] [--today YYYY-MM-DD]"
 #define VIEWCMD_USAGE_DIGEST \
-	"lienket-hub digest --db FILE --date YYYY-MM-DD --out DIR [--cutoff HH:MM]   " \
-	"(Vietnam time; default cut-off 07:00)"
+	"lienket-hub digest --db FILE --out DIR [--date YYYY-MM-DD] [--cutoff HH:MM]   " \
+	"(Vietnam time; default today, cut-off 07:00)"
 
 int viewcmd_status(int argc, char **argv);
 int viewcmd_report(int argc, char **argv);

@@ -1,0 +1,314 @@
+/*
+ * test_hub_status.c — the sync status of status.c: the order that puts the offices to
+ * call on top, the silent flags at their exact boundaries, the "as of" reading, the
+ * Vietnamese reasons, flags attributed to the office that wrote the row, Vietnam-time
+ * days whatever the machine's zone, and the CSV/HTML renderings (BOM, CRLF, escaping).
+ *
+ * Each test writes the hub's bookkeeping rows (hub_agent, hub_token, hub_quarantine,
+ * hub_receipt, hub_flag) directly with SQL on the fixture hub of hub_test_util.h, at
+ * chosen times, and builds the status as of a chosen instant.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "hub_test_util.h"
+#include "status.h"
+
+#define DAY STATUS_DAY_MS
+#define AS_OF ((int64_t)1795600000000) /* 2026-11-25 07:06:40 UTC */
+#define AG_OK "0190f3a2-0000-7000-8000-00000000a001"
+#define AG_1D "0190f3a2-0000-7000-8000-00000000a002"
+#define AG_3D "0190f3a2-0000-7000-8000-00000000a003"
+#define AG_Q  "0190f3a2-0000-7000-8000-00000000a004"
+#define AG_RT "0190f3a2-0000-7000-8000-00000000a005"
+#define AG_CK "0190f3a2-0000-7000-8000-00000000a006"
+
+struct fx {
+	struct th_hub h;
+	sqlite3 *db;
+};
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	if (!f || th_hub_new(&f->h) != 0)
+		return -1;
+	if (sqlite3_open(f->h.path, &f->db) != SQLITE_OK)
+		return -1;
+	/* the fixture's agent tokens never said hello: start without them */
+	if (sqlite3_exec(f->db, "DELETE FROM hub_token WHERE kind = 0", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	sqlite3_close(f->db);
+	th_hub_free(&f->h);
+	free(f);
+	return 0;
+}
+
+static void sql(struct fx *f, const char *fmt, ...)
+{
+	char q[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof q, fmt, ap);
+	va_end(ap);
+	char *err = NULL;
+	if (sqlite3_exec(f->db, q, NULL, NULL, &err) != SQLITE_OK)
+		print_error("%s: %s\n", q, err ? err : "");
+	sqlite3_free(err);
+	assert_null(err);
+}
+
+static void agent_row(struct fx *f, const char *id, const char *unit, int64_t last_ms,
+		      int64_t offset_ms, const char *retired_to)
+{
+	sql(f, "INSERT INTO hub_agent VALUES('%s','%s',5,'',%lld,%lld,%lld,%lld,%lld,2,'lienket-agent 0.1.0','%s')",
+	    id, unit, (long long)(last_ms - 10 * DAY), (long long)last_ms, (long long)last_ms,
+	    (long long)(last_ms - offset_ms), (long long)offset_ms, retired_to);
+}
+
+static struct status *build(struct fx *f, int64_t as_of)
+{
+	struct status *st = NULL;
+	char err[256];
+	int rc = status_build(f->db, as_of, &st, err, sizeof err);
+	if (rc != 0)
+		print_error("status_build: %s\n", err);
+	assert_int_equal(rc, 0);
+	return st;
+}
+
+static const struct status_office *find(const struct status *st, const char *agent)
+{
+	for (size_t i = 0; i < st->n; i++)
+		if (strcmp(st->offices[i].agent, agent) == 0)
+			return &st->offices[i];
+	return NULL;
+}
+
+static void test_hub_status__offices_to_call_are_on_top(void **state)
+{
+	struct fx *f = *state;
+	agent_row(f, AG_OK, U_C1, AS_OF - 3600 * 1000, 0, "");
+	agent_row(f, AG_1D, U_C2, AS_OF - 2 * DAY, 0, "");
+	agent_row(f, AG_3D, U_D, AS_OF - 5 * DAY, 0, "");
+	agent_row(f, AG_Q, U_C1, AS_OF - 60 * 1000, 0, "");
+	agent_row(f, AG_RT, U_C1, AS_OF - 30 * DAY, 0, AG_OK);
+	sql(f, "INSERT INTO hub_quarantine VALUES('%s',7,'bad_enum','person','p1','gender','bad',%lld)",
+	    AG_Q, (long long)(AS_OF - 1000));
+	/* enrolled four days ago, never connected: a call too, after the 5-day silence */
+	sql(f, "INSERT INTO hub_token VALUES('h1','lk_neverxx',0,'%s','c2','',%lld,0,0,0)", U_C2,
+	    (long long)(AS_OF - 4 * DAY));
+	struct status *st = build(f, AS_OF);
+	assert_int_equal(st->n, 6);
+	assert_string_equal(st->offices[0].agent, AG_3D);
+	assert_int_equal(st->offices[0].rank, STATUS_RANK_SILENT_3D);
+	assert_true(st->offices[1].never);
+	assert_int_equal(st->offices[1].rank, STATUS_RANK_SILENT_3D);
+	assert_string_equal(st->offices[1].state, "never");
+	assert_string_equal(st->offices[2].agent, AG_1D);
+	assert_int_equal(st->offices[2].rank, STATUS_RANK_SILENT_1D);
+	assert_string_equal(st->offices[3].agent, AG_Q);
+	assert_int_equal(st->offices[3].rank, STATUS_RANK_ISSUES);
+	assert_string_equal(st->offices[4].agent, AG_OK);
+	assert_int_equal(st->offices[4].rank, STATUS_RANK_OK);
+	assert_string_equal(st->offices[5].agent, AG_RT);
+	assert_int_equal(st->offices[5].rank, STATUS_RANK_RETIRED);
+	assert_false(st->offices[5].silent_3d); /* a retired laptop is not a call */
+	assert_string_equal(st->offices[0].unit_name, "Huyện D");
+	status_free(st);
+}
+
+static void test_hub_status__silent_flags_are_strictly_more_than_one_and_three_days(void **state)
+{
+	struct fx *f = *state;
+	agent_row(f, AG_OK, U_C1, AS_OF - DAY, 0, "");
+	agent_row(f, AG_1D, U_C2, AS_OF - DAY - 1, 0, "");
+	agent_row(f, AG_3D, U_D, AS_OF - 3 * DAY, 0, "");
+	agent_row(f, AG_Q, U_C1, AS_OF - 3 * DAY - 1, 0, "");
+	struct status *st = build(f, AS_OF);
+	const struct status_office *a = find(st, AG_OK), *b = find(st, AG_1D), *c = find(st, AG_3D),
+				   *d = find(st, AG_Q);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_non_null(c);
+	assert_non_null(d);
+	assert_false(a->silent_1d);
+	assert_int_equal(a->days_silent, 1);
+	assert_true(b->silent_1d);
+	assert_false(b->silent_3d);
+	assert_true(c->silent_1d);
+	assert_false(c->silent_3d);
+	assert_int_equal(c->days_silent, 3);
+	assert_true(d->silent_3d);
+	assert_string_equal(st->offices[0].agent, AG_Q);
+	status_free(st);
+}
+
+static void test_hub_status__clock_offset_over_ten_minutes_is_flagged(void **state)
+{
+	struct fx *f = *state;
+	agent_row(f, AG_OK, U_C1, AS_OF - 1000, 9 * 60 * 1000, "");
+	agent_row(f, AG_CK, U_C2, AS_OF - 1000, -(int64_t)3 * 3600 * 1000, "");
+	struct status *st = build(f, AS_OF);
+	assert_false(find(st, AG_OK)->clock_off);
+	assert_true(find(st, AG_CK)->clock_off);
+	assert_string_equal(find(st, AG_CK)->state, "clock");
+	assert_string_equal(st->offices[0].agent, AG_CK);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_int_equal(status_write_text(st, out), 0);
+	fclose(out);
+	assert_non_null(strstr(text, "nhanh 3 giờ 0 phút"));
+	assert_non_null(strstr(text, "Đồng hồ máy lệch"));
+	free(text);
+	status_free(st);
+}
+
+static void test_hub_status__quarantine_and_flags_carry_vietnamese_reasons(void **state)
+{
+	struct fx *f = *state;
+	agent_row(f, AG_Q, U_C1, AS_OF - 1000, 0, "");
+	sql(f, "INSERT INTO hub_quarantine VALUES('%s',3,'bad_enum','person','p1','<gender>','m',%lld)",
+	    AG_Q, (long long)(AS_OF - 5000));
+	sql(f, "INSERT INTO hub_skipped VALUES('%s',4,'00','too_large',%lld)", AG_Q, (long long)(AS_OF - 4000));
+	/* a meeting last written by AG_Q, flagged for a reference the hub does not hold */
+	sql(f, "INSERT INTO meeting(id, unit_id, kind, held_on, _ins_clock, _ins_writer, _del_clock,"
+	       " _del_writer, _clock, _writer, _fc, _hs, _recv_ms) VALUES('m1','%s','joint','2021-03-14',"
+	       " 1,'%s',0,'',1,'%s','{}',1,0)", U_C1, AG_Q, AG_Q);
+	sql(f, "INSERT INTO hub_flag VALUES('meeting','m1','dangling_ref','host_branch_id','unit/x',NULL,%lld)",
+	    (long long)(AS_OF - 3000));
+	/* a flag on a row the province wrote itself belongs to no office */
+	sql(f, "INSERT INTO hub_flag VALUES('unit','u9','held','',NULL,NULL,%lld)", (long long)(AS_OF - 3000));
+	struct status *st = build(f, AS_OF);
+	const struct status_office *o = find(st, AG_Q);
+	assert_non_null(o);
+	assert_int_equal(o->quarantined, 1);
+	assert_int_equal(o->skipped, 1);
+	assert_int_equal(o->flagged, 1);
+	assert_int_equal(o->nissues, 3);
+	assert_non_null(strstr(o->issues[0].reason_vi, "danh sách được phép"));
+	assert_non_null(strstr(o->issues[0].reason_vi, "bảng Người"));
+	assert_non_null(strstr(o->issues[2].reason_vi, "tham chiếu"));
+	assert_int_equal(st->nloose, 1);
+	assert_int_equal(st->flags_dangling, 1);
+	assert_int_equal(st->flags_held, 1);
+
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_int_equal(status_write_html(st, out), 0);
+	fclose(out);
+	assert_null(strstr(text, "<gender>"));
+	assert_non_null(strstr(text, "&lt;gender&gt;"));
+	free(text);
+	out = open_memstream(&text, &len);
+	assert_int_equal(status_write_json(st, out), 0);
+	fclose(out);
+	assert_non_null(strstr(text, "\"skipped\":[{\"seq\":4,\"reason\":\"too_large\"}]"));
+	assert_non_null(strstr(text, "\"kind\":\"quarantine\",\"seq\":3,\"code\":\"bad_enum\""));
+	free(text);
+	status_free(st);
+}
+
+static void test_hub_status__as_of_ignores_what_came_later(void **state)
+{
+	struct fx *f = *state;
+	/* heard from an hour after the cut-off; its last change set before it was 2 days earlier */
+	agent_row(f, AG_1D, U_C2, AS_OF + 3600 * 1000, 0, "");
+	sql(f, "INSERT INTO hub_receipt(agent_id, seq_from, seq_to, chain_before, chain_after, applied,"
+	       " quarantined, held, skipped, duplicate, received_ms) VALUES('%s',1,5,'','',5,0,0,0,0,%lld)",
+	    AG_1D, (long long)(AS_OF - 2 * DAY));
+	sql(f, "INSERT INTO hub_quarantine VALUES('%s',9,'bad_date','meeting','m','held_on','x',%lld)",
+	    AG_1D, (long long)(AS_OF + 1));
+	struct status *st = build(f, AS_OF);
+	const struct status_office *o = find(st, AG_1D);
+	assert_non_null(o);
+	assert_int_equal(o->last_ms, AS_OF - 2 * DAY);
+	assert_true(o->silent_1d);
+	assert_int_equal(o->quarantined, 0);
+	status_free(st);
+	st = build(f, AS_OF + 2 * 3600 * 1000);
+	o = find(st, AG_1D);
+	assert_int_equal(o->quarantined, 1);
+	assert_false(o->silent_1d);
+	status_free(st);
+}
+
+static void test_hub_status__vietnam_days_whatever_the_machine_zone(void **state)
+{
+	(void)state;
+	setenv("TZ", "America/New_York", 1);
+	tzset();
+	char d[11], t[17];
+	int64_t ms;
+	/* 2021-03-13 16:59:59.999 UTC is 23:59:59 in Vietnam; one ms later the 14th begins */
+	assert_int_equal(status_vn_ms("2021-03-14", 0, 0, &ms), 0);
+	assert_int_equal(ms, (int64_t)1615654800000);
+	status_vn_date(ms - 1, d);
+	assert_string_equal(d, "2021-03-13");
+	status_vn_date(ms, d);
+	assert_string_equal(d, "2021-03-14");
+	status_vn_time(ms + 7 * 3600 * 1000 + 30 * 60 * 1000, t);
+	assert_string_equal(t, "2021-03-14 07:30");
+	assert_int_equal(status_vn_ms("2024-02-29", 7, 0, &ms), 0);
+	assert_int_equal(status_vn_ms("2021-02-29", 7, 0, &ms), -1);
+	assert_int_equal(status_vn_ms("2021-13-01", 7, 0, &ms), -1);
+	assert_int_equal(status_vn_ms("2021-03-14", 24, 0, &ms), -1);
+	assert_int_equal(status_vn_ms("21-03-14", 0, 0, &ms), -1);
+	unsetenv("TZ");
+	tzset();
+}
+
+static void test_hub_status__csv_starts_with_a_bom_and_ends_lines_with_crlf(void **state)
+{
+	struct fx *f = *state;
+	agent_row(f, AG_OK, U_C1, AS_OF - 1000, 0, "");
+	agent_row(f, AG_1D, U_C2, AS_OF - 2 * DAY, 0, "");
+	struct status *st = build(f, AS_OF);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_int_equal(status_write_csv(st, out), 0);
+	fclose(out);
+	assert_memory_equal(text, "\xEF\xBB\xBF", 3);
+	size_t lines = 0;
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == '\n') {
+			assert_true(i > 0 && text[i - 1] == '\r');
+			lines++;
+		}
+	assert_int_equal(lines, 3);
+	assert_non_null(strstr(text, "Xã C2"));
+	assert_non_null(strstr(text, "Quá 1 ngày chưa liên lạc"));
+	free(text);
+	status_free(st);
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_hub_status__offices_to_call_are_on_top),
+		T(test_hub_status__silent_flags_are_strictly_more_than_one_and_three_days),
+		T(test_hub_status__clock_offset_over_ten_minutes_is_flagged),
+		T(test_hub_status__quarantine_and_flags_carry_vietnamese_reasons),
+		T(test_hub_status__as_of_ignores_what_came_later),
+		cmocka_unit_test(test_hub_status__vietnam_days_whatever_the_machine_zone),
+		T(test_hub_status__csv_starts_with_a_bom_and_ends_lines_with_crlf),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
