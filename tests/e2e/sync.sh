@@ -478,12 +478,13 @@ else
 fi
 
 # ---- the hub restored from a backup ------------------------------------------------
-# issue 5: `lienket-hub backup FILE` while serving, `lienket-hub restore FILE` (new
-# database id); agents notice it at hello and send again what the hub lacks.
+# issue 5: `lienket-hub backup --db DB OUT` while serving, `lienket-hub restore --db DB
+# BACKUP` with the hub stopped (new database id); the laptops notice it at hello
+# ("hub database changed"), send again what the hub lacks and pull from the start.
 if ! "$HUB" --help 2>&1 | grep -q 'backup'; then
 	fail sync__hub_restored_from_backup_converges "lienket-hub backup not available (lienket-hub --help lists no backup command)"
 else
-	"$HUB" backup --db "$HDB" "$E2E_DIR/hub.backup" >"$E2E_DIR/backup.out" 2>&1
+	"$HUB" backup --db "$HDB" "$E2E_DIR/hub.backup" >"$E2E_DIR/backup.out" 2>&1 # while serving
 	rc_b=$?
 	hub_id_before=$(sqlite3 "$ADB" "SELECT value FROM lk_config WHERE key = 'hub_id'")
 	ag r1 "$ADB" add person "full_name=Đặng Văn Sau Sao Lưu" birth_year=1990; q1=$RC
@@ -507,6 +508,7 @@ else
 	hub_id_after=$(sqlite3 "$ADB" "SELECT value FROM lk_config WHERE key = 'hub_id'")
 	if [ "$rc_b$rc_r" = 00 ] && [ "$q1$q2$q3$q4$q5$q6$q7$q8" = 00000000 ] &&
 		[ "$lost_a" -lt "$held_a" ] && [ "$hub_id_after" != "$hub_id_before" ] &&
+		grep -q 'hub database changed' "$E2E_DIR/r6.err" &&
 		[ "$(hub_acked "$AGENT_A")" = "$(last_seq "$ADB")" ] &&
 		[ "$(hub_acked "$AGENT_B")" = "$(last_seq "$BDB")" ] &&
 		hub_exists person "$PR" && [ "$(hub_value person "$P1" phone)" = 0922222222 ] &&
@@ -593,6 +595,9 @@ for l in A B; do
 done
 grep -q 'The data matches the province hub' "$E2E_DIR/f-sa.out" || why="$why status A says: $(tail -1 "$E2E_DIR/f-sa.out");"
 grep -q 'The data matches the province hub' "$E2E_DIR/f-sb.out" || why="$why status B says: $(tail -1 "$E2E_DIR/f-sb.out");"
+# and in Vietnamese, the office's default language
+LC_ALL=C.UTF-8 "$AGENT" status --db "$BDB" >"$E2E_DIR/f-vi.out" 2>&1
+grep -q 'Dữ liệu khớp với máy chủ tỉnh' "$E2E_DIR/f-vi.out" || why="$why status B in Vietnamese says: $(tail -1 "$E2E_DIR/f-vi.out");"
 if [ "$f1$f2" = 00 ] && [ -z "$why" ] && [ "$sum_hub" = "$sum_a" ] && [ "$sum_hub" = "$sum_b" ] &&
 	[ "${sum_hub%%:*}" -gt 300 ]; then
 	ok sync__status_says_checksums_agree
