@@ -861,7 +861,7 @@ int status_write_text(const struct status *st, FILE *f)
 		st->n, st->flags_held, st->flags_dangling, st->flags_closed);
 	for (size_t c = 0; c < sizeof head / sizeof head[0]; c++) {
 		pad(f, head[c], width[c], c == 0 || c >= 5);
-		fputs("  ", f);
+		fputs(c + 1 < sizeof head / sizeof head[0] ? "  " : "", f);
 	}
 	fputc('\n', f);
 	for (size_t i = 0; i < st->n; i++) {
@@ -883,7 +883,7 @@ int status_write_text(const struct status *st, FILE *f)
 		snprintf(cells[10], sizeof cells[10], "%" PRId64, o->flagged);
 		for (size_t c = 0; c < 11; c++) {
 			pad(f, cells[c], width[c], c == 0 || c >= 5);
-			fputs("  ", f);
+			fputs(c + 1 < 11 ? "  " : "", f);
 		}
 		fputc('\n', f);
 	}

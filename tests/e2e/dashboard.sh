@@ -239,7 +239,6 @@ rows = re.findall(r'<tr class="(\w+)" data-unit="([^"]+)"', sec)
 assert rows and rows[0][1] == sys.argv[2], rows
 assert "Chưa kết nối lần nào" in sec
 assert 'value="%s"' % sys.argv[3] in dom, "district missing from the unit picker"
-assert "&lt;script&gt;" not in dom or True
 PY
 then
 	ok dashboard__status_puts_the_silent_office_on_top
@@ -281,8 +280,8 @@ else
 fi
 
 stop "$HUB_PID_hub"
-if grep -q 'ERROR: AddressSanitizer\|runtime error' "$E2E_DIR/hub.log"; then
-	fail dashboard__hub_clean_under_sanitizers "$(grep -m1 'ERROR\|runtime error' "$E2E_DIR/hub.log")"
+if grep -q 'ERROR: [A-Za-z]*Sanitizer\|runtime error' "$E2E_DIR/hub.log"; then
+	fail dashboard__hub_clean_under_sanitizers "$(grep -m1 'Sanitizer\|runtime error' "$E2E_DIR/hub.log")"
 else
 	ok dashboard__hub_clean_under_sanitizers
 fi
