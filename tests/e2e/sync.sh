@@ -575,6 +575,44 @@ else
 	fail sync__pending_edit_that_lost_the_race_comes_back_right "syncs $rc_b $rc_a; phone on the hub $(hub_value person "$P3" phone) (B's later 0944444444 wins), on laptop A $a_phone (A's older 0933333333 lost); $DIFF"
 fi
 
+# ---- a record the hub rejects; a revoked token -------------------------------------
+# A third laptop of the commune. Another program writes on its database (journaled by
+# the triggers like the agent's own writes, issue 3) a person owned by another commune:
+# the hub quarantines it (out_of_scope), acknowledges the rest, sync exits 65 and
+# status lists it. Then its token is revoked: sync exits 77 and the new record stays.
+CDB="$E2E_DIR/laptop-c.db"
+TOKEN_C=$(enroll laptop-c)
+OTHER=$("$HUB" units list --db "$HDB" 2>/dev/null | awk -F'\t' '$2 == "22918" { print $1 }')
+ag c-init "$CDB" init --unit "$UNIT" --hub "$HUB_URL" --token "$TOKEN_C"; c1=$RC
+ag c-add "$CDB" add person "full_name=Lý Thị Hợp Lệ" birth_year=2000; c2=$RC
+PC=$(cat "$E2E_DIR/c-add.out")
+PX=01a21000-0000-7000-8000-00000000c0de
+sqlite3 "$CDB" "INSERT INTO person(id, unit_id, full_name) VALUES('$PX', '$OTHER', 'Ngoài Phạm Vi')"; c3=$?
+ag c-sync "$CDB" sync; rc_q=$RC
+status_json "$CDB"
+if [ "$c1$c2$c3" = 000 ] && [ -n "$OTHER" ] && [ "$rc_q" = 65 ] &&
+	[ "$(json "$E2E_DIR/st.json" pending)" = 0 ] && [ "$(json "$E2E_DIR/st.json" quarantined_count)" = 1 ] &&
+	grep -q '"code":"out_of_scope","table":"person","id":"'"$PX"'"' "$E2E_DIR/st.json" &&
+	hub_exists person "$PC" && ! hub_exists person "$PX"; then
+	ok sync__rejected_record_exits_65_and_status_lists_it
+else
+	fail sync__rejected_record_exits_65_and_status_lists_it "set-up $c1 $c2 $c3; sync exit $rc_q (want 65); status: $(cut -c1-300 "$E2E_DIR/st.json"); $(say c-sync)"
+fi
+AGENT_C=$(json "$E2E_DIR/st.json" agent)
+"$HUB" revoke --db "$HDB" "$AGENT_C" >"$E2E_DIR/revoke.out" 2>&1; c4=$?
+ag c-add2 "$CDB" add person "full_name=Sau Thu Hồi" birth_year=2001; c5=$RC
+PC2=$(cat "$E2E_DIR/c-add2.out")
+ag c-sync2 "$CDB" sync; rc_r=$RC
+status_json "$CDB"
+if [ "$c4$c5" = 00 ] && [ "$rc_r" = 77 ] && [ "$(json "$E2E_DIR/st.json" pending)" = 1 ] &&
+	[ "$(json "$E2E_DIR/st.json" last_error)" = revoked ] &&
+	[ "$(sqlite3 "$CDB" "SELECT full_name FROM person WHERE id = '$PC2'")" = "Sau Thu Hồi" ] &&
+	! hub_exists person "$PC2"; then
+	ok sync__revoked_token_exits_77_and_loses_nothing
+else
+	fail sync__revoked_token_exits_77_and_loses_nothing "revoke exit $c4 ($(tail -1 "$E2E_DIR/revoke.out")); sync exit $rc_r (want 77), pending $(json "$E2E_DIR/st.json" pending) (want 1), last_error $(json "$E2E_DIR/st.json" last_error); $(say c-sync2)"
+fi
+
 # ---- the end: the same rows everywhere, and status says so --------------------------
 ag f1 "$ADB" sync; f1=$RC
 ag f2 "$BDB" sync; f2=$RC
