@@ -671,7 +671,8 @@ static int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "lienket-hub: %s\n", err);
 		return EXIT_SOFTWARE;
 	}
-	struct api_options ao = { .db_path = o.db, .trust_proxy = o.trust_proxy };
+	struct api_options ao = { .db_path = o.db, .trust_proxy = o.trust_proxy,
+				   .tls = o.cert != NULL };
 	if (api_new(&ao, &a, err, sizeof err) != 0) {
 		fprintf(stderr, "lienket-hub: %s\n", err);
 		close(lock);

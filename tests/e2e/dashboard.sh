@@ -280,6 +280,30 @@ else
 fi
 
 stop "$HUB_PID_hub"
+
+# ---- over HTTPS the cookie is Secure ----
+if openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$E2E_DIR/key.pem" \
+	-out "$E2E_DIR/cert.pem" >"$E2E_DIR/openssl.log" 2>&1; then
+	"$HUB" serve --db "$DB" --listen 127.0.0.1:0 --port-file "$E2E_DIR/tls.port" \
+		--cert "$E2E_DIR/cert.pem" --key "$E2E_DIR/key.pem" >>"$E2E_DIR/hub.log" 2>&1 &
+	TLS_PID=$!
+	e2e_track $TLS_PID
+	if wait_file "$E2E_DIR/tls.port" 100; then
+		code=$(req tlslink --cacert "$E2E_DIR/cert.pem" "https://127.0.0.1:$(cat "$E2E_DIR/tls.port")/?token=$VIEWER")
+		if [ "$code" = 303 ] && grep -qi "^set-cookie: lk_session=$VIEWER; HttpOnly; SameSite=Strict; Path=/; Secure" "$E2E_DIR/tlslink.head"; then
+			ok dashboard__over_https_the_cookie_is_secure
+		else
+			fail dashboard__over_https_the_cookie_is_secure "status $code, $(grep -ci '^set-cookie:.*Secure' "$E2E_DIR/tlslink.head") Secure cookies"
+		fi
+	else
+		fail dashboard__over_https_the_cookie_is_secure "the HTTPS hub did not start"
+	fi
+	stop $TLS_PID
+else
+	fail dashboard__over_https_the_cookie_is_secure "openssl cannot make a test certificate: $(tail -1 "$E2E_DIR/openssl.log")"
+fi
+
 if grep -q 'ERROR: [A-Za-z]*Sanitizer\|runtime error' "$E2E_DIR/hub.log"; then
 	fail dashboard__hub_clean_under_sanitizers "$(grep -m1 'Sanitizer\|runtime error' "$E2E_DIR/hub.log")"
 else
