@@ -442,7 +442,40 @@ fi
 # ---- two laptops of one commune editing the same record ----------------------------
 ag b-init "$BDB" init --unit "$UNIT" --hub "$HUB_URL" --token "$TOKEN_B"
 AGENT_B=$(agent_id "$BDB")
-ag b-first "$BDB" sync
+# Laptop B's first sync pulls the commune in pages (the agent asks 200 rows a page)
+# over a 64 kbit/s link, cut once the first page is applied (B's pull cursor moved);
+# the next sync goes on from that cursor.
+dump_rows hub "$HDB" "$E2E_DIR/b-hub.rows"
+nrows=$(wc -l <"$E2E_DIR/b-hub.rows")
+if proxy_up pull --rate-bps 64000; then
+	point "$BDB" "$PROXY_URL"
+	LC_ALL=$AGENT_LANG "$AGENT" sync --db "$BDB" >"$E2E_DIR/b-cut.out" 2>"$E2E_DIR/b-cut.err" &
+	sync_pid=$!
+	e2e_track $sync_pid
+	i=0
+	while [ "$(sqlite3 "$BDB" "SELECT value FROM lk_config WHERE key = 'pull_cursor'" 2>/dev/null)" = "" ] &&
+		kill -0 $sync_pid 2>/dev/null && [ $i -lt 400 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	stop "$PROXY_PID"
+	wait $sync_pid
+	rc_pcut=$?
+	cursor_cut=$(sqlite3 "$BDB" "SELECT value FROM lk_config WHERE key = 'pull_cursor'")
+	have_cut=$(dump_rows agent "$BDB" "$E2E_DIR/b-cut.rows"; wc -l <"$E2E_DIR/b-cut.rows")
+	point "$BDB" "$HUB_URL"
+	ag b-first "$BDB" sync
+	got=$(sed -n 's/.*received \([0-9]*\) records.*/\1/p' "$E2E_DIR/b-first.out")
+	if [ "$rc_pcut" = 75 ] && [ -n "$cursor_cut" ] && [ "$have_cut" -gt 0 ] && [ "$have_cut" -lt "$nrows" ] &&
+		[ "$RC" = 0 ] && [ "$got" = $((nrows - have_cut)) ]; then
+		ok sync__pull_cut_half_way_resumes_from_its_cursor
+	else
+		fail sync__pull_cut_half_way_resumes_from_its_cursor "cut: exit $rc_pcut (want 75), cursor '$cursor_cut', rows $have_cut of $nrows; resume: exit $RC, received ${got:-?} rows (want $((nrows - have_cut))); $(say b-first)"
+	fi
+else
+	fail sync__pull_cut_half_way_resumes_from_its_cursor "proxy: $(tail -2 "$E2E_DIR/pull.stderr" 2>/dev/null)"
+	point "$BDB" "$HUB_URL"
+	ag b-first "$BDB" sync
+fi
 if [ "$RC" = 0 ] && same_rows "$BDB" && [ "$(last_seq "$BDB")" = 0 ]; then
 	ok sync__second_laptop_receives_the_commune_and_journals_none_of_it
 else
