@@ -799,6 +799,45 @@ out:
 	return rc;
 }
 
+int journal_fast_forward(struct store *s, uint64_t seq, const unsigned char chain[ENTRY_HASH_BYTES])
+{
+	char hex[ENTRY_HASH_HEX + 1], num[24];
+	sqlite3_stmt *st = NULL;
+	int rc = -1, in_tx = 0;
+	static const char *const seq_sql[] = {
+		"UPDATE main.sqlite_sequence SET seq = ?1 WHERE name = 'lk_journal' AND seq < ?1",
+		"INSERT INTO main.sqlite_sequence(name, seq) SELECT 'lk_journal', ?1"
+		" WHERE NOT EXISTS (SELECT 1 FROM main.sqlite_sequence WHERE name = 'lk_journal')",
+	};
+
+	hex_encode(chain, ENTRY_HASH_BYTES, hex);
+	snprintf(num, sizeof num, "%" PRIu64, seq);
+	if (exec_sql(s, "BEGIN IMMEDIATE") != 0)
+		goto out;
+	in_tx = 1;
+	for (size_t i = 0; i < sizeof seq_sql / sizeof seq_sql[0]; i++) {
+		if (sqlite3_prepare_v2(store_db(s), seq_sql[i], -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (config_put(s, "compacted_seq", num) != 0 || config_put(s, "compacted_chain", hex) != 0 ||
+	    config_put(s, "pull_cursor", "0") != 0 || journal_set_acked(s, seq) != 0)
+		goto out;
+	if (exec_sql(s, "COMMIT") != 0)
+		goto out;
+	in_tx = 0;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	if (in_tx)
+		exec_sql(s, "ROLLBACK");
+	return rc;
+}
+
 int journal_pending_touch(struct store *s, uint64_t acked, const char *table, const char *id,
 			  uint64_t *mask, int *existence)
 {

@@ -97,6 +97,14 @@ int64_t journal_lower_clocks(struct store *s, int64_t hub_time_ms);
  * 0 or -1. */
 int journal_compact(struct store *s, uint64_t upto);
 
+/* The hub holds this agent's sequence up to `seq` (chain `chain`) but the journal ends
+ * below it and nothing is pending (a laptop restored from a backup before it typed
+ * anything new): continue after the hub. Acknowledges up to seq, makes seq the
+ * compaction point with the hub's chain, moves the sequence on so the next entry is
+ * seq + 1, and restarts pulling from 0 (the rows of the entries this copy lacks come
+ * back by pull). One transaction; 0 or -1. */
+int journal_fast_forward(struct store *s, uint64_t seq, const unsigned char chain[ENTRY_HASH_BYTES]);
+
 /* For the pull merge: which columns of `table`/`id` unacknowledged entries touch.
  * Sets bit i of *mask for column index i of the schema table (an insert touches all),
  * and *existence to 1 when an unacknowledged insert or delete of the row exists.

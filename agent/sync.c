@@ -422,23 +422,36 @@ static int reconcile(struct sync_ctx *c)
 	if (config_put_u64(c->s, "backup_seq", a->backup_seq) != 0)
 		goto db_error;
 
-	if (a->acked > last) {
-		rc = fail(c, EXIT_PROTOCOL, "fork",
-			  "the hub holds sequence %" PRIu64 " of this agent but the journal ends at %"
-			  PRIu64 " (restored from an old backup?)", a->acked, last);
-		goto out;
-	}
-	/* The hub's chain at its acked must be ours, or the journals forked. */
 	if (hex_decode(a->chain, hub_chain, sizeof hub_chain) != 0) {
 		rc = fail(c, EXIT_PROTOCOL, "bad_answer", "hello answer: bad chain");
 		goto out;
 	}
+	if (a->acked > last) {
+		if (acked == last) {
+			/* Restored from a backup, nothing typed since: continue after the hub. */
+			logf_(c, "the hub holds sequence %" PRIu64 " but the journal ends at %" PRIu64
+				 " with nothing pending: continuing after the hub, pulling from the start",
+			      a->acked, last);
+			if (journal_fast_forward(c->s, a->acked, hub_chain) != 0)
+				goto db_error;
+			rc = EXIT_OK;
+			goto out;
+		}
+		/* Restored from a backup and edited since: a fork. The hub must see the change
+		 * set to refuse it (which lets `recover` rebind the token), so push as usual. */
+		logf_(c, "the hub holds sequence %" PRIu64 " but the journal ends at %" PRIu64
+			 " (restored from an old backup?)", a->acked, last);
+		rc = EXIT_OK;
+		goto out;
+	}
+	/* The hub's chain at its acked must be ours, or the journals forked; again the
+	 * push lets the hub say so. */
 	int cr = journal_chain_at(c->s, a->acked, ours);
 	if (cr < 0)
 		goto db_error;
 	if (cr == 0 && memcmp(ours, hub_chain, sizeof ours) != 0) {
-		rc = fail(c, EXIT_PROTOCOL, "fork",
-			  "the hub's chain at sequence %" PRIu64 " differs from this journal", a->acked);
+		logf_(c, "the hub's chain at sequence %" PRIu64 " differs from this journal", a->acked);
+		rc = EXIT_OK;
 		goto out;
 	}
 	if (a->acked > acked) {

@@ -902,6 +902,30 @@ static void test_sync__a_laptop_restored_from_an_old_backup_forks_and_recover_ke
 	free(prev);
 }
 
+static void test_sync__a_restored_laptop_without_new_edits_continues_after_the_hub(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	char old[160], err[256];
+	add_persons(f->s, 1, 3);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	snprintf(old, sizeof old, "%s/old.db", f->dir);
+	assert_int_equal(store_backup_to(f->s, f->dir, 0, old, sizeof old, err, sizeof err), 0);
+	add_persons(f->s, 4, 4);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(old, &f->s, err, sizeof err), 0);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(local_acked(f->s), 7);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM person"), 7); /* came back by pull */
+	add_persons(f->s, 20, 1);
+	assert_int_equal(sql_int(f->s, "SELECT max(seq) FROM lk_journal"), 8);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(f->hub->agents[0].acked, 8);
+	assert_int_equal(r.checksums, 1);
+}
+
 static void test_sync__credentials_refused_exit_77_and_unreachable_75(void **state)
 {
 	struct fixture *f = *state;
@@ -1057,6 +1081,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync__tombstones_delete_and_pending_inserts_keep_existence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__hub_restored_from_backup_gets_resent_and_pull_restarts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_laptop_restored_from_an_old_backup_forks_and_recover_keeps_edits, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__a_restored_laptop_without_new_edits_continues_after_the_hub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__credentials_refused_exit_77_and_unreachable_75, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__pull_pages_apply_with_their_cursor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__rows_of_a_newer_schema_are_skipped_and_remembered, setup, teardown),
