@@ -204,8 +204,12 @@ static void tell_office(int rc, const struct sync_result *r, int quiet)
 		else if (strcmp(r->error, "schema_newer") == 0)
 			fprintf(stderr, "%s\n", msg(MSG_SYNC_SCHEMA_NEWER));
 		else {
-			fprintf(stderr, msg(MSG_SYNC_PROTOCOL), error_text(r->error));
+			/* the code itself helps the technician; the text helps the office */
+			const char *text = error_text(r->error);
+			fprintf(stderr, msg(MSG_SYNC_PROTOCOL), r->error);
 			fputc('\n', stderr);
+			if (text != msg_code(""))
+				fprintf(stderr, "%s\n", text);
 		}
 		break;
 	default:

@@ -547,7 +547,17 @@ static int do_push(struct sync_ctx *c, int *blocked)
 				goto batch_fail;
 			}
 			set_offset(c, a.hub_time, k.arrived_ms);
-			if (a.acked <= acked || a.acked > last) {
+			if (a.acked > last) {
+				/* The hub holds more of this agent than the journal has: a copy
+				 * restored from an old backup whose new entries the hub took for
+				 * ones it already had. */
+				wire_changes_answer_release(&a);
+				rc = fail(c, EXIT_PROTOCOL, "fork",
+					  "hub acknowledged %" PRIu64 " beyond the journal's end %" PRIu64
+					  ": the journals forked", a.acked, last);
+				goto batch_fail;
+			}
+			if (a.acked <= acked) {
 				wire_changes_answer_release(&a);
 				rc = fail(c, EXIT_PROTOCOL, "bad_answer",
 					  "changes %" PRIu64 "..%" PRIu64 " answered acked %" PRIu64,
