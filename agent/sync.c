@@ -30,6 +30,9 @@
 #define SYNC_DEFLATE_LEVEL 6
 /* The most units an agent compares checksums for (a province office has ~1000). */
 #define SYNC_MAX_UNITS 4096
+/* The largest answer is a pull page (PROTOCOL.md §11): a bigger inflated answer is a
+ * hostile or broken hub and stops at this many bytes of memory. */
+#define SYNC_MAX_ANSWER_INFLATED WIRE_MAX_PULL_INFLATED_BYTES
 /* Columns per table fit in the merge's 64-bit pending mask. */
 #define SYNC_MAX_COLUMNS 64
 
@@ -248,7 +251,8 @@ static int call_hub(struct sync_ctx *c, const char *method, const char *path, co
 	if (resp.deflated) {
 		unsigned char *in = NULL;
 		size_t in_len = 0;
-		enum zio_result zr = zio_inflate(resp.body, resp.len, WIRE_MAX_INFLATED_BYTES, &in, &in_len);
+		enum zio_result zr = zio_inflate(resp.body, resp.len, SYNC_MAX_ANSWER_INFLATED, &in,
+						 &in_len);
 		if (zr != ZIO_OK) {
 			k->kind = CALL_HTTP_ERROR;
 			snprintf(k->err.code, sizeof k->err.code, "bad_answer");
