@@ -26,6 +26,7 @@
 #include "unittree.h"
 
 #define DASHBOARD_YEARS 6 /* years offered in the picker: this one and five before */
+#define DASHBOARD_FIRST_YEAR 2000 /* report_build's first year */
 
 /* ---- small helpers ---- */
 
@@ -484,7 +485,7 @@ static int page(const struct dashboard_env *env, const char *unit, const char *y
 	struct status *st = NULL;
 	struct report_error re = { 0 };
 	const char *message = NULL;
-	if (parse_year(year_s, cur, &year) != 0 || year > cur) {
+	if (parse_year(year_s, cur, &year) != 0 || year > cur || year < DASHBOARD_FIRST_YEAR) {
 		year = cur;
 		status = 400;
 		message = "Năm không hợp lệ; đang xem năm hiện tại.";
