@@ -51,6 +51,8 @@ struct sync_ctx {
 	int progress_shown;
 	/* a pulled table or column this build does not know (a newer hub schema) */
 	int unknown_seen;
+	/* the page being applied kept a local value for an unacknowledged entry */
+	int kept_local;
 };
 
 int64_t sync_wall_ms(void)
@@ -764,6 +766,14 @@ static int apply_row(struct sync_ctx *c, uint64_t acked, const struct wire_pull_
 	if (journal_pending_touch(c->s, acked, t->name, row->id, &mask, &pending_ex) != 0 ||
 	    exists_local(c->s, t, row->id, &local) != 0)
 		goto out;
+	if (pending_ex)
+		c->kept_local = 1;
+	for (size_t i = 0; i < row->nfields && !c->kept_local && mask; i++) {
+		const struct schema_column *col = schema_column_find(t, row->fields[i].name, SCHEMA_VERSION);
+		size_t ci = col ? schema_column_index(t, col) : 64;
+		if (ci < 64 && (mask & ((uint64_t)1 << ci)))
+			c->kept_local = 1;
+	}
 	if (pending_ex && !(local && remote)) {
 		/* An unacknowledged insert or delete keeps our existence; when both sides have
 		 * the row, the fields no pending entry touches are still taken below. */
@@ -840,7 +850,7 @@ out:
 	return rc;
 }
 
-static int apply_page(struct sync_ctx *c, const struct wire_pull_page *p)
+static int apply_page(struct sync_ctx *c, const struct wire_pull_page *p, uint64_t start_cursor)
 {
 	int64_t last_i = 0;
 	uint64_t acked = 0, last;
@@ -862,6 +872,7 @@ static int apply_page(struct sync_ctx *c, const struct wire_pull_page *p)
 	if (journal_acked(c->s, &acked) != 0 || state_get_i64(c->s, "last_clock", &last_i) != 0)
 		goto out;
 	last = (uint64_t)last_i;
+	c->kept_local = 0;
 	for (size_t i = 0; i < p->nrows; i++)
 		if (apply_row(c, acked, &p->rows[i], &last) != 0)
 			goto out;
@@ -869,6 +880,12 @@ static int apply_page(struct sync_ctx *c, const struct wire_pull_page *p)
 		last = (uint64_t)INT64_MAX;
 	if (state_set_i64(c->s, "last_clock", (int64_t)last) != 0 ||
 	    config_put_u64(c->s, "pull_cursor", p->cursor) != 0)
+		goto out;
+	/* A value kept for a pending entry may lose at the hub, and a losing write leaves the
+	 * hub's row unchanged, so the hub need not send it again: remember where this page
+	 * started and pull from there once nothing is pending (do_pull). */
+	if (c->kept_local && config_u64(c->s, "pull_replay_from", UINT64_MAX) > start_cursor &&
+	    config_put_u64(c->s, "pull_replay_from", start_cursor) != 0)
 		goto out;
 	/* What a newer hub schema sent is pulled again once this agent is upgraded. */
 	if (c->unknown_seen && config_put_u64(c->s, "pull_partial_schema", SCHEMA_VERSION) != 0)
@@ -894,6 +911,23 @@ static int do_pull(struct sync_ctx *c)
 		if (config_put(c->s, "pull_cursor", "0") != 0 ||
 		    config_put(c->s, "pull_partial_schema", NULL) != 0)
 			return fail(c, EXIT_SOFTWARE, "local_error", "cannot reset the pull cursor");
+	}
+	uint64_t replay = config_u64(c->s, "pull_replay_from", UINT64_MAX), pending = 0;
+	if (replay != UINT64_MAX) {
+		if (journal_pending(c->s, &pending, NULL) != 0)
+			return fail(c, EXIT_SOFTWARE, "local_error", "cannot count pending entries");
+		if (pending == 0) {
+			/* every entry is acknowledged now: fetch the hub's verdicts */
+			logf_(c, "pulling again from %" PRIu64 " for values kept while edits were pending",
+			      replay);
+			if (sqlite3_exec(store_db(c->s), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+			    config_put_u64(c->s, "pull_cursor", replay) != 0 ||
+			    config_put(c->s, "pull_replay_from", NULL) != 0 ||
+			    sqlite3_exec(store_db(c->s), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+				sqlite3_exec(store_db(c->s), "ROLLBACK", NULL, NULL, NULL);
+				return fail(c, EXIT_SOFTWARE, "local_error", "cannot rewind the pull cursor");
+			}
+		}
 	}
 	uint64_t cursor = config_u64(c->s, "pull_cursor", 0);
 	int64_t limit = c->hello.pull_page_rows > 0 ? c->hello.pull_page_rows : SYNC_PULL_ROWS;
@@ -921,7 +955,7 @@ static int do_pull(struct sync_ctx *c)
 		}
 		set_offset(c, p->hub_time, k.arrived_ms);
 		call_release(&k);
-		if (apply_page(c, p) != 0) {
+		if (apply_page(c, p, cursor) != 0) {
 			wire_pull_page_free(p);
 			return fail(c, EXIT_SOFTWARE, "local_error", "cannot apply a pull page");
 		}

@@ -86,6 +86,7 @@ struct fake_hub {
 	int lose_next_answer;     /* apply the next change set, then fail the transport */
 	int refuse_schema_above;  /* >0: 422 schema_newer for change sets of a higher schema */
 	int status_override;      /* e.g. 401 for every request */
+	int bump_only_on_change;  /* like a hub that does not re-send a row a losing write left unchanged */
 	uint64_t quarantine_seq;  /* report this seq quarantined (bad_range, birth_year) */
 	/* observations */
 	size_t nchangesets, max_changeset_bytes, entries_received, entries_applied_twice;
@@ -132,8 +133,8 @@ static int wins(uint64_t c, const char *w, uint64_t oc, const char *ow)
 	return hlc_order(c, w, oc, ow[0] ? ow : NULL) > 0;
 }
 
-static void fake_set_field(struct fake_row *r, const char *name, const struct value *v, uint64_t clock,
-			   const char *writer)
+static int fake_set_field(struct fake_row *r, const char *name, const struct value *v, uint64_t clock,
+			  const char *writer)
 {
 	struct fake_field *f = NULL;
 	for (size_t i = 0; i < r->nf; i++)
@@ -145,7 +146,7 @@ static void fake_set_field(struct fake_row *r, const char *name, const struct va
 		memset(f, 0, sizeof *f);
 		snprintf(f->name, sizeof f->name, "%s", name);
 	} else if (!wins(clock, writer, f->clock, f->writer)) {
-		return;
+		return 0;
 	}
 	free(f->text);
 	f->text = NULL;
@@ -156,6 +157,7 @@ static void fake_set_field(struct fake_row *r, const char *name, const struct va
 	}
 	f->clock = clock;
 	snprintf(f->writer, sizeof f->writer, "%s", writer);
+	return 1;
 }
 
 /* Merges one entry (any writer) and bumps the row's version even when it loses, so its
@@ -163,19 +165,23 @@ static void fake_set_field(struct fake_row *r, const char *name, const struct va
 static void fake_merge(struct fake_hub *h, const struct entry *e, const char *writer)
 {
 	struct fake_row *r = fake_row(h, e->table, e->id, 1);
+	int changed = 0;
 	assert_non_null(r);
 	snprintf(r->owner, sizeof r->owner, "%s", e->owner);
 	if (e->op == 'i' && wins(e->clock, writer, r->ins_clock, r->ins_w)) {
 		r->ins_clock = e->clock;
 		snprintf(r->ins_w, sizeof r->ins_w, "%s", writer);
+		changed = 1;
 	}
 	if (e->op == 'd' && wins(e->clock, writer, r->del_clock, r->del_w)) {
 		r->del_clock = e->clock;
 		snprintf(r->del_w, sizeof r->del_w, "%s", writer);
+		changed = 1;
 	}
 	for (size_t i = 0; i < e->nfields; i++)
-		fake_set_field(r, e->fields[i].name, &e->fields[i].v, e->clock, writer);
-	r->version = ++h->version;
+		changed |= fake_set_field(r, e->fields[i].name, &e->fields[i].v, e->clock, writer);
+	if (changed || !h->bump_only_on_change)
+		r->version = ++h->version;
 }
 
 static void fake_respond(struct transport_response *resp, int status, const char *json, int deflate)
@@ -811,6 +817,31 @@ static void test_sync__a_lost_race_comes_back_right_after_ack(void **state)
 	assert_int_equal(store_config_get(f->s, "hub_schema", &name), 1);
 }
 
+static void test_sync__a_lost_race_comes_back_even_when_the_hub_does_not_resend_the_row(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	f->hub->bump_only_on_change = 1;
+	add_persons(f->s, 1, 3);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	sql(f->s, "UPDATE person SET full_name = 'Bản của xã' WHERE id = '" PID("000000000003") "'");
+	uint64_t later = (uint64_t)sql_int(f->s, "SELECT max(clock) FROM lk_journal") + (5000ull << 16);
+	fake_other_write(f->hub, PID("000000000003"), "full_name", "Bản của huyện", later);
+	hold_pending(f);
+	assert_int_equal(do_sync(f, &r), EXIT_PROTOCOL);
+	char *name = sql_text(f->s, "SELECT full_name FROM person WHERE id = '" PID("000000000003") "'");
+	assert_string_equal(name, "Bản của xã");
+	free(name);
+	assert_true(store_config_int(f->s, "pull_replay_from", -1) >= 0);
+	f->hub->refuse_schema_above = 3;
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	name = sql_text(f->s, "SELECT full_name FROM person WHERE id = '" PID("000000000003") "'");
+	assert_string_equal(name, "Bản của huyện");
+	free(name);
+	assert_int_equal(r.checksums, 1);
+	assert_int_equal(store_config_int(f->s, "pull_replay_from", -1), -1);
+}
+
 static void test_sync__tombstones_delete_and_pending_inserts_keep_existence(void **state)
 {
 	struct fixture *f = *state;
@@ -1078,6 +1109,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync__quarantined_changes_are_recorded_and_exit_65, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_local_edit_not_yet_acknowledged_survives_a_pull, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_lost_race_comes_back_right_after_ack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__a_lost_race_comes_back_even_when_the_hub_does_not_resend_the_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__tombstones_delete_and_pending_inserts_keep_existence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__hub_restored_from_backup_gets_resent_and_pull_restarts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_laptop_restored_from_an_old_backup_forks_and_recover_keeps_edits, setup, teardown),
