@@ -224,7 +224,9 @@ int viewcmd_digest(int argc, char **argv)
 	}
 	if (o.cutoff) {
 		char extra;
-		if (strlen(o.cutoff) != 5 || sscanf(o.cutoff, "%2d:%2d%c", &hh, &mm, &extra) != 2 ||
+		size_t cl = strlen(o.cutoff);
+		if (cl < 4 || cl > 5 || o.cutoff[cl - 3] != ':' ||
+		    sscanf(o.cutoff, "%2d:%2d%c", &hh, &mm, &extra) != 2 ||
 		    hh < 0 || hh > 23 || mm < 0 || mm > 59) {
 			fprintf(stderr, "lienket-hub: --cutoff '%s' is not a time HH:MM\n", o.cutoff);
 			return EXIT_USAGE;

@@ -197,6 +197,24 @@ else
 	fail dashboard__report_route_refuses_agents_and_unknown_units "agent $code (want 403), unknown unit $code2 (want 404)"
 fi
 
+# ---- the status command ----
+"$HUB" status --db "$DB" >"$E2E_DIR/status.txt" 2>&1
+"$HUB" status --db "$DB" --format json >"$E2E_DIR/status.json" 2>&1
+"$HUB" status --db "$DB" --format csv >"$E2E_DIR/status.csv" 2>&1
+if grep -q 'TÌNH TRẠNG ĐỒNG BỘ' "$E2E_DIR/status.txt" && grep -q 'Chưa kết nối lần nào' "$E2E_DIR/status.txt" &&
+	python3 -c "
+import json,sys
+d=json.load(open(sys.argv[1]))
+o=d['offices']
+assert len(o)==3 and o[0]['unit']==sys.argv[2] and o[0]['state']=='never', o[0]
+assert all(x['state']=='ok' for x in o[1:]), [x['state'] for x in o]
+" "$E2E_DIR/status.json" "$SILENT_UNIT" 2>"$E2E_DIR/status.err" &&
+	[ "$(head -c 3 "$E2E_DIR/status.csv" | od -An -tx1 | tr -d ' ')" = efbbbf ]; then
+	ok dashboard__status_command_in_text_json_and_csv
+else
+	fail dashboard__status_command_in_text_json_and_csv "$(tail -2 "$E2E_DIR/status.err" "$E2E_DIR/status.txt" | tr '\n' ' ')"
+fi
+
 # ---- the browser ----
 if [ ! -x "$CHROMIUM" ]; then
 	for c in browser_shows_the_figures_of_the_report browser_final_address_has_no_token \
