@@ -10,7 +10,8 @@
 # named at the end. docs/demo.md describes each step.
 #
 #   sh scripts/demo.sh            (B=build dir, default build/release;
-#                                  DEMO_OUT=work dir, default demo-out; DEMO_JOBS=4)
+#                                  DEMO_OUT=work dir, default demo-out; DEMO_JOBS=4,
+#                                  DEMO_RECORD_JOBS=8; DEMO_NO_FAKETIME=1: see CLOCK)
 #
 # Every process it starts is stopped by PID on exit. Exit status 0 when every headline
 # figure of the report equals the article's.
@@ -26,6 +27,7 @@ YEAR=2021
 UNITS=tests/fixtures/binh-thuan-before-2025-07.csv
 SILENT=23278                  # Xã Tam Thanh (Huyện Phú Quí): never syncs
 CLOCK=23095                   # Xã Hàm Liêm: the laptop whose clock is two years ahead
+AHEAD_DAYS=730
 CUT_DURING=23188              # Xã Suối Kiết: cut after 6,000 bytes of a request
 CUT_DURING2=23227             # Xã Trà Tân: cut after 1,500 bytes of a request
 CUT_AFTER=23041               # Xã Hồng Thái: the hub gets the request, the answer is lost
@@ -131,16 +133,30 @@ vn() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|\.\)/\1.
 
 # ---- internal: one office's work, run in parallel by xargs ---------------------------
 
+# agent CODE ARGS... — lienket-agent on office CODE's laptop. The laptop with the wrong
+# clock runs under faketime (Debian's libfaketime: its wall clock AHEAD_DAYS ahead) when
+# it is installed; without it the demo writes its clocks ahead afterwards (see below).
+has_faketime() { [ -z "${DEMO_NO_FAKETIME:-}" ] && command -v faketime >/dev/null 2>&1; }
+agent() {
+	if [ "$1" = "$CLOCK" ] && has_faketime; then
+		shift
+		FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "+${AHEAD_DAYS}d" "$AGENT" "$@"
+	else
+		shift
+		"$AGENT" "$@"
+	fi
+}
+
 # __record CODE: the office's laptop is set up and records its year, offline.
 office_record() {
 	code=$1 dir="$OUT/offices/$1"
 	uid=$(awk -F, -v c="$code" '$1 == c { print $5 }' "$OUT/gen/index.csv")
 	{
-		"$AGENT" init --db "$dir/xa.db" --unit "$uid" --hub "$(cat "$dir/hub_url")" \
+		agent "$code" init --db "$dir/xa.db" --unit "$uid" --hub "$(cat "$dir/hub_url")" \
 			--token "$(cat "$dir/token")"
 		for f in "$OUT/gen/$code"/[0-9][0-9]-*.csv; do
 			t=$(basename "$f" .csv)
-			"$AGENT" import "${t#[0-9][0-9]-}" "$f" --db "$dir/xa.db"
+			agent "$code" import "${t#[0-9][0-9]-}" "$f" --db "$dir/xa.db"
 		done
 	} >"$dir/record.log" 2>&1 && : >"$dir/record.ok"
 }
@@ -149,7 +165,7 @@ office_record() {
 office_sync() {
 	dir="$OUT/offices/$1"
 	rc=0
-	"$AGENT" sync --db "$dir/xa.db" >"$dir/sync-$2.log" 2>&1 || rc=$?
+	agent "$1" sync --db "$dir/xa.db" >"$dir/sync-$2.log" 2>&1 || rc=$?
 	echo "$rc" >"$dir/sync-$2.rc"
 	return 0
 }
@@ -165,12 +181,16 @@ export B DEMO_OUT
 run_offices() {
 	xargs -P "$RECORD_JOBS" -I{} sh "$ROOT/scripts/demo.sh" "$1" {}
 }
-# sync_wave TRY CODES... — one sync of each office, JOBS at a time.
+# sync_wave TRY FILE [CODE...] — one sync of each office of FILE and of the CODEs, JOBS
+# at a time.
 sync_wave() {
-	try=$1
-	shift
-	printf '%s\n' "$@" | xargs -P "$JOBS" -I{} sh "$ROOT/scripts/demo.sh" __sync {} "$try"
+	try=$1 file=$2
+	shift 2
+	{ cat "$file"; [ $# -eq 0 ] || printf '%s\n' "$@"; } |
+		xargs -P "$JOBS" -I{} sh "$ROOT/scripts/demo.sh" __sync {} "$try"
 }
+# first WORDS — the first of a space-separated list.
+first() { echo "$1" | awk "{ print \$1 }"; }
 rc_of() { cat "$OUT/offices/$1/sync-$2.rc" 2>/dev/null || echo "?"; }
 name_of() { awk -F, -v c="$1" '$3 == c { print $4 }' "$OUT/gen/index.csv"; }
 
@@ -181,8 +201,9 @@ phase "dependencies (scripts/deps.sh demo)"
 sh scripts/deps.sh --check-or-install demo || die "missing Debian packages (see above)"
 
 phase "build (make $B, release)"
-LOG="$ROOT/$OUT.build.log"
-mkdir -p "$(dirname "$LOG")"
+rm -rf "$OUT"
+mkdir -p "$OUT/hub" "$OUT/offices" "$OUT/proxy"
+LOG="$OUT/build.log"
 make -j"$(nproc 2>/dev/null || echo 2)" --no-print-directory B="$B" MODE=release \
 	"$B/lienket-hub" "$B/lienket-agent" "$B/tools/faultproxy" "$B/lienket-gen" >"$LOG" 2>&1 ||
 	die "the build failed"
@@ -191,9 +212,6 @@ say "   built $B/lienket-hub, lienket-agent, lienket-gen, tools/faultproxy"
 # ---- 2. the province hub -------------------------------------------------------------
 
 phase "province hub: init, enroll 131 offices, serve"
-rm -rf "$OUT"
-mkdir -p "$OUT/hub" "$OUT/offices" "$OUT/proxy"
-mv "$LOG" "$OUT/build.log"
 LOG="$OUT/hub/init.log"
 DB="$OUT/hub/tinh.db"
 "$HUB" init --db "$DB" --units "$UNITS" >"$LOG" 2>&1 || die "lienket-hub init"
@@ -201,7 +219,7 @@ DB="$OUT/hub/tinh.db"
 nd=$(awk -F'\t' '$4 == "district"' "$OUT/hub/units.tsv" | wc -l)
 nc=$(awk -F'\t' '$4 == "commune"' "$OUT/hub/units.tsv" | wc -l)
 say "   $DB: $nd districts, $nc communes of $(sed -n 2p "$UNITS" | cut -d, -f1)"
-[ "$nd" -eq 10 ] && [ "$nc" -eq 121 ] || die "expected 10 districts and 121 communes"
+if [ "$nd" -ne 10 ] || [ "$nc" -ne 121 ]; then die "expected 10 districts and 121 communes"; fi
 LOG="$OUT/hub/serve.log"
 "$HUB" serve --db "$DB" --listen 127.0.0.1:0 --port-file "$OUT/hub/port" >"$LOG" 2>&1 &
 track $!
@@ -253,22 +271,27 @@ run_offices __record <"$OUT/offices.list"
 bad=""
 while read -r code; do [ -f "$OUT/offices/$code/record.ok" ] || bad="$bad $code"; done <"$OUT/offices.list"
 if [ -n "$bad" ]; then
-	set -- $bad
-	LOG="$OUT/offices/$1/record.log"
+	LOG="$OUT/offices/$(first "$bad")/record.log"
 	die "recording failed for:$bad"
 fi
 rows=$(cat "$OUT"/gen/*/[0-9][0-9]-*.csv | grep -vc '^id,\|^unit_id,' || true)
 say "   $(wc -l <"$OUT/offices.list") offices recorded $rows rows; nothing sent yet:"
 "$AGENT" status --db "$OUT/offices/$SILENT/xa.db" 2>&1 |  grep -i 'chờ gửi\|thành công gần nhất' | sed "s/^/   [$SILENT $(name_of $SILENT)] /"
 
-# The wrong clock: this laptop's date was set two years ahead while it recorded. Its
-# journal clocks (and recorded times) are written as such a laptop would have made them.
-AHEAD_MS=$((2 * 365 * 86400000))
-sqlite3 "$OUT/offices/$CLOCK/xa.db" \
-	"UPDATE lk_journal SET clock = clock + ($AHEAD_MS << 16), recorded_ms = recorded_ms + $AHEAD_MS;
-	 UPDATE lk_state SET last_clock = last_clock + ($AHEAD_MS << 16);" ||
-	die "cannot set the clock of $CLOCK ahead"
-say "   [$CLOCK $(name_of $CLOCK)] laptop clock set two years ahead while it recorded"
+# The wrong clock: this laptop's date is two years ahead. Under faketime it recorded (and
+# will sync) with that clock. Without faketime, its journal clocks and recorded times are
+# written as such a laptop would have made them (sqlite3 on the agent's own database);
+# its wall clock at sync time is then right, so only the agent sees the problem.
+if has_faketime; then
+	say "   [$CLOCK $(name_of $CLOCK)] laptop clock $AHEAD_DAYS days ahead (faketime): it recorded on $(faketime -f "+${AHEAD_DAYS}d" date +%F)"
+else
+	AHEAD_MS=$((AHEAD_DAYS * 86400000))
+	sqlite3 "$OUT/offices/$CLOCK/xa.db" \
+		"UPDATE lk_journal SET clock = clock + ($AHEAD_MS << 16), recorded_ms = recorded_ms + $AHEAD_MS;
+		 UPDATE lk_state SET last_clock = last_clock + ($AHEAD_MS << 16);" ||
+		die "cannot set the clock of $CLOCK ahead"
+	say "   [$CLOCK $(name_of $CLOCK)] no faketime: journal clocks written $AHEAD_DAYS days ahead, as that laptop would have"
+fi
 
 # ---- 4. online, in waves -------------------------------------------------------------
 
@@ -288,15 +311,19 @@ report_wave() { # report_wave TRY FILE
 		if [ "$(rc_of "$code" "$1")" = 0 ]; then ok=$((ok + 1)); else failed="$failed $code"; fi
 	done <"$2"
 	say "   $ok of $(wc -l <"$2") synced${failed:+; failed:$failed}"
-	[ -z "$failed" ] || { set -- $failed; LOG="$OUT/offices/$1/sync-$try.log"; die "sync failed"; }
+	[ -z "$failed" ] || { LOG="$OUT/offices/$(first "$failed")/sync-$1.log"; die "sync failed"; }
 }
 
 phase "wave 1: the 10 district offices sync"
-sync_wave 1 $(cat "$OUT/wave1")
+sync_wave 1 "$OUT/wave1"
 report_wave 1 "$OUT/wave1"
+# Their giao ban rows name every branch of the district, which no commune has sent yet.
+if curl -sf -o "$OUT/status.json" -H "Authorization: Bearer $VIEWER" "$HUB_URL/v1/status"; then
+	say "   hub flags now: $(sql "SELECT json_extract(j, '\$.flags.dangling_ref') FROM s;") rows name a branch not yet synced (dangling_ref)"
+fi
 
-phase "wave 2: $(wc -l <"$OUT/wave2") communes; three links cut half-way; the wrong clock"
-sync_wave 1 $(cat "$OUT/wave2") "$CUT_DURING" "$CUT_DURING2" "$CUT_AFTER" "$CLOCK"
+phase "wave 2: $(wc -l <"$OUT/wave2") communes + 3 links cut half-way + the wrong clock"
+sync_wave 1 "$OUT/wave2" "$CUT_DURING" "$CUT_DURING2" "$CUT_AFTER" "$CLOCK"
 report_wave 1 "$OUT/wave2"
 for code in "$CUT_DURING" "$CUT_DURING2" "$CUT_AFTER"; do
 	rc=$(rc_of "$code" 1)
@@ -307,16 +334,16 @@ done
 rc=$(rc_of "$CLOCK" 1)
 say "   [$CLOCK $(name_of "$CLOCK")] sync exit $rc: $(grep -i 'clock' "$OUT/offices/$CLOCK/sync-1.log" | head -n 1)"
 [ "$rc" = 0 ] || { LOG="$OUT/offices/$CLOCK/sync-1.log"; die "the laptop with the wrong clock did not sync"; }
-"$AGENT" status --db "$OUT/offices/$CLOCK/xa.db" 2>&1 | grep -i 'đồng hồ' | sed 's/^/     /'
+agent "$CLOCK" status --db "$OUT/offices/$CLOCK/xa.db" 2>&1 | grep -i 'đồng hồ' | sed 's/^/     /'
 
-phase "wave 3: $(wc -l <"$OUT/wave3") communes; the cut links are back"
+phase "wave 3: $(wc -l <"$OUT/wave3") communes + the 3 cut links, back"
 for code in "$CUT_DURING" "$CUT_DURING2" "$CUT_AFTER"; do
 	echo "fault=none" >"$OUT/proxy/$code/control.new"
 	mv "$OUT/proxy/$code/control.new" "$OUT/proxy/$code/control"
 	wait_log "$OUT/proxy/$code/log" "fault spec now 'none'" 50 ||
 		{ LOG="$OUT/proxy/$code/log"; die "faultproxy for $code did not reload"; }
 done
-sync_wave 2 $(cat "$OUT/wave3") "$CUT_DURING" "$CUT_DURING2" "$CUT_AFTER"
+sync_wave 2 "$OUT/wave3" "$CUT_DURING" "$CUT_DURING2" "$CUT_AFTER"
 report_wave 2 "$OUT/wave3"
 for code in "$CUT_DURING" "$CUT_DURING2" "$CUT_AFTER"; do
 	rc=$(rc_of "$code" 2)
@@ -401,7 +428,8 @@ line "Xuất sắc + tốt cao hơn năm trước" "cao hơn" "${good:-?}/${rate
 	"$([ -n "$good" ] && [ -n "$good_prev" ] && [ $((good * ${rated_prev:-0})) -gt $((good_prev * ${rated:-0})) ] && echo 1 || echo 0)"
 exp_parts=$(sed -n 's/.*"key": "volunteer_participations".*"expected": \([0-9]*\).*/\1/p' "$OUT/gen/expected.json")
 say "  (lienket-gen made $exp_parts participations; the report counts $parts.)"
-say "  Xã Tam Thanh (Phú Quý) chưa đồng bộ: những gì máy xã ghi (6 chi đoàn) chưa có trong báo cáo."
+silent_branches=$(sed -n 's/.*"silent": {"communes": \[.*"branches": \([0-9]*\)}.*/\1/p' "$OUT/gen/expected.json")
+say "  $(name_of "$SILENT") (huyện đảo Phú Quý) chưa đồng bộ lần nào: những gì máy xã ghi (${silent_branches:-?} chi đoàn) chưa có trong báo cáo."
 
 phase "sync status"
 LOG="$OUT/status.log"
