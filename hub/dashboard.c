@@ -537,7 +537,9 @@ static int page(const struct dashboard_env *env, const char *unit, const char *y
 	if (year <= cur - DASHBOARD_YEARS)
 		fprintf(f, "<option value=\"%d\" selected>%d</option>", year, year);
 	fputs("</select></label><button type=\"submit\">Xem</button></form>", f);
-	fprintf(f, "<p data-report-unit=\"%s\" data-report-year=\"%d\">", r->unit_id, r->year);
+	fputs("<p data-report-unit=\"", f);
+	status_html_text(f, r->unit_id);
+	fprintf(f, "\" data-report-year=\"%d\">", r->year);
 	fputs("<a href=\"#summary\">Các chỉ tiêu</a> · <a href=\"#status\">Tình trạng đồng bộ</a> · "
 	      "<a href=\"#report\">Báo cáo chi tiết và biểu đồ</a></p>", f);
 	summary(f, r);
