@@ -736,11 +736,7 @@ int changes_apply_hub(struct store *s, const struct entry *e, int64_t now_ms,
 		vs->code = VALIDATE_OWNER_CHANGED;
 		return 1;
 	}
-	if (rc != 0 || hub_journal(s, &he) != 0)
-		return -1;
-	if (is_unit_table(t) && changes_retry_held(s, now_ms) != 0)
-		return -1;
-	return 0;
+	return rc != 0 || hub_journal(s, &he) != 0 ? -1 : 0;
 }
 
 int changes_hub_mark(struct store *s, struct changes_hub_mark *m)
@@ -766,6 +762,10 @@ int changes_hub_receipt(struct store *s, const struct changes_hub_mark *m, int64
 		return -1;
 	if (now.seq == m->seq)
 		return 0;
+	/* What the hub wrote may be the unit held changes wait for: settled once the
+	 * whole command is written (a unit's parent link comes after its unit row). */
+	if (changes_retry_held(s, now_ms) != 0)
+		return -1;
 	if (s->meta_get(s, "hub_id", rec.agent_id, sizeof rec.agent_id) != 0)
 		return -1;
 	rec.seq_from = m->seq + 1;

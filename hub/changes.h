@@ -46,9 +46,8 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const char *
  * correction is ordered after what the operator saw (e->clock and e->seq are
  * ignored). Each applied entry advances the hub's own journal (meta hub_seq and
  * hub_chain, chained like an agent's, §5), which changes_hub_receipt records. A
- * unit_event written recomputes the closed_unit flags of its unit's rows; a write to
- * a unit table retries held changes. 0 applied, 1 refused by validation or owner
- * changed (vs filled), -1 storage failure. */
+ * unit_event written recomputes the closed_unit flags of its unit's rows. 0 applied,
+ * 1 refused by validation or owner changed (vs filled), -1 storage failure. */
 int changes_apply_hub(struct store *s, const struct entry *e, int64_t now_ms,
 		      struct validate_status *vs);
 
@@ -58,8 +57,9 @@ struct changes_hub_mark {
 	char chain[65];
 };
 int changes_hub_mark(struct store *s, struct changes_hub_mark *m);
-/* Adds a receipt (agent = hub_id: the province's) for the hub entries written since
- * m, when there are any. 0 or -1. */
+/* Ends a hub command: when hub entries were written since m, settles held changes
+ * (changes_retry_held: what the hub wrote may be the unit they wait for) and adds a
+ * receipt (agent = hub_id: the province's) for them. 0 or -1. */
 int changes_hub_receipt(struct store *s, const struct changes_hub_mark *m, int64_t now_ms);
 
 /* Settles held changes whose owning unit is now known. 0 or -1. */

@@ -168,20 +168,23 @@ static int cmd_init(int argc, char **argv)
 		goto done;
 	}
 	if (o.units) {
-		char err[512];
+		char err[512] = "cannot read the hub's journal";
 		size_t created = 0;
 		if (s->begin(s) != 0) {
 			fprintf(stderr, "lienket-hub: cannot start a transaction on '%s'\n", o.db);
 			rc = EXIT_SOFTWARE;
 			goto done;
 		}
-		if (units_load_csv(s, o.units, wall_ms(), &created, err, sizeof err) != 0) {
+		struct changes_hub_mark mark;
+		int64_t now = wall_ms();
+		if (changes_hub_mark(s, &mark) != 0 ||
+		    units_load_csv(s, o.units, now, &created, err, sizeof err) != 0) {
 			s->rollback(s);
 			fprintf(stderr, "lienket-hub: %s\n", err);
 			rc = EXIT_DATAERR;
 			goto done;
 		}
-		if (s->commit(s) != 0) {
+		if (changes_hub_receipt(s, &mark, now) != 0 || s->commit(s) != 0) {
 			fprintf(stderr, "lienket-hub: cannot commit the units to '%s'\n", o.db);
 			rc = EXIT_SOFTWARE;
 			goto done;

@@ -90,12 +90,13 @@ AGENT_B=$(agent_id "$BDB")
 ag a1 "$ADB" add meeting kind=joint held_on=2021-03-14 commune_secretary_attended=1 attendees=10
 M=$(cat "$E2E_DIR/a1.out")
 ag a2 "$ADB" sync; q1=$RC
+HUB_ID=$(sqlite3 "$HDB" "SELECT value FROM hub_meta WHERE key = 'hub_id'")
+receipts0=$(sqlite3 "$HDB" "SELECT count(*) FROM hub_receipt WHERE agent_id = '$HUB_ID'")
 hub set --db "$HDB" meeting "$M" attendees=30; h1=$?
 # the office edits another field before it has pulled the correction
 ag a3 "$ADB" set meeting "$M" "concerns=Thiếu kinh phí"; q2=$RC
 ag a4 "$ADB" sync; q3=$RC
-HUB_ID=$(sqlite3 "$HDB" "SELECT value FROM hub_meta WHERE key = 'hub_id'")
-receipts=$(sqlite3 "$HDB" "SELECT count(*) FROM hub_receipt WHERE agent_id = '$HUB_ID'")
+receipts=$(($(sqlite3 "$HDB" "SELECT count(*) FROM hub_receipt WHERE agent_id = '$HUB_ID'") - receipts0))
 writer=$(sqlite3 "$HDB" "SELECT _writer FROM meeting WHERE id = '$M'")
 if [ "$q1$h1$q2$q3" = 0000 ] && [ "$(hub_value meeting "$M" attendees)" = 30 ] &&
 	[ "$(laptop_value "$ADB" meeting "$M" attendees)" = 30 ] &&

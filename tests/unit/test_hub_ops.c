@@ -366,6 +366,42 @@ static void test_ops__close_flags_records_after_it_and_undoing_clears_them(void 
 	th_hub_free(&h);
 }
 
+struct x_unit { int unused; };
+
+/* As a command writes units: the rows, then the receipt that ends it. */
+static int write_x(struct store *s, void *ctx)
+{
+	struct changes_hub_mark m;
+	(void)ctx;
+	if (changes_hub_mark(s, &m) != 0 ||
+	    th_hub_unit(s, U_X, U_C1, "Thôn X", "branch", U_C1, "0190f3a2-0000-7000-8000-000000001099",
+			"0190f3a2-0000-7000-8000-000000002099") != 0)
+		return -1;
+	return changes_hub_receipt(s, &m, th_now_ms());
+}
+
+static void test_ops__hub_unit_write_settles_held_changes(void **state)
+{
+	(void)state;
+	struct th_hub h;
+	struct th_agent c1;
+	char v[64];
+	struct x_unit x = { 0 };
+	assert_int_equal(th_hub_new(&h), 0);
+	th_agent_init(&c1, AG_C1);
+	meeting(&c1, M1, U_X, "branch", "2024-06-01");
+	send_ok(&h, &c1, h.token_c1, 1, 1, 0);
+	query1(h.path, "SELECT count(*) FROM hub_held", NULL, v, sizeof v);
+	assert_string_equal(v, "1");
+	assert_int_equal(th_with_store(&h, write_x, &x), 0);
+	query1(h.path, "SELECT count(*) FROM hub_held", NULL, v, sizeof v);
+	assert_string_equal(v, "0");
+	query1(h.path, "SELECT unit_id FROM meeting WHERE id = ?1", M1, v, sizeof v);
+	assert_string_equal(v, U_X);
+	th_agent_release(&c1);
+	th_hub_free(&h);
+}
+
 /* ---- the real reform of 1 July 2025 ---- */
 
 struct import_ctx { const char *path; struct reform_summary sum; };
@@ -729,6 +765,7 @@ int main(void)
 		cmocka_unit_test(test_ops__split_closes_and_fans_out_scope),
 		cmocka_unit_test(test_ops__move_changes_the_parent_from_its_date),
 		cmocka_unit_test(test_ops__close_flags_records_after_it_and_undoing_clears_them),
+		cmocka_unit_test(test_ops__hub_unit_write_settles_held_changes),
 		cmocka_unit_test(test_ops__real_reform_keeps_2021_and_lands_new_records),
 		cmocka_unit_test(test_ops__corrections_validate_merge_receipt_and_pull),
 		cmocka_unit_test(test_ops__backup_reports_backup_seq_and_restore_renews_the_hub),
