@@ -91,15 +91,22 @@ proxy_bytes_up() {
 	echo "${v:-0}"
 }
 
-# json FILE KEY — a top-level member of a JSON object (status --json), as text.
-json() {
+# status_json DB — status --json of a laptop into $E2E_DIR/st.json, and its top-level
+# members as KEY=VALUE lines into st.json.kv (one Python start, not one per member);
+# 0 when status ran.
+status_json() {
+	ag st "$1" status --json
+	cp "$E2E_DIR/st.out" "$E2E_DIR/st.json"
 	python3 -c 'import json,sys
-v = json.load(open(sys.argv[1])).get(sys.argv[2])
-print("null" if v is None else str(v).lower() if isinstance(v, bool) else v)' "$1" "$2" 2>/dev/null
+for k, v in json.load(open(sys.argv[1])).items():
+    if not isinstance(v, (list, dict)):
+        print("%s=%s" % (k, "null" if v is None else str(v).lower() if isinstance(v, bool) else v))' \
+		"$E2E_DIR/st.json" >"$E2E_DIR/st.json.kv" 2>/dev/null
+	[ "$RC" = 0 ]
 }
 
-# status_json DB — status --json of a laptop into $E2E_DIR/st.json; 0 when it ran.
-status_json() { ag st "$1" status --json; cp "$E2E_DIR/st.out" "$E2E_DIR/st.json"; [ "$RC" = 0 ]; }
+# json FILE KEY — a top-level member of the status read by status_json, as text.
+json() { sed -n "s/^$2=//p" "$1.kv" | head -n 1; }
 
 # last_seq DB — the highest sequence the laptop ever journaled.
 last_seq() {
@@ -201,7 +208,37 @@ def enc_value(v):
         return b"s" + enc_str(v.encode("utf-8"))
     raise SystemExit("unexpected stored value %r" % (v,))
 
-if mode == "dump":
+def dump(side_, path):
+    global side, con
+    side, con = side_, connect(path)
+    out = []
+    for t in tables:
+        cols = columns(t)
+        if "id" not in cols:
+            raise SystemExit("%s: table %s missing" % (side, t))
+        for r in rows(t, cols, False):
+            d = dict(zip(cols, r))
+            out.append("%s %s %s" % (t, d["id"], " ".join(
+                "%s=%s" % (c, show(d[c])) for c in sorted(cols) if c != "id")))
+    out.sort()
+    return out
+
+if mode == "same":
+    # rows.py same hub HUB_DB UNIT AGENT_DB [ID]: the hub's rows and the laptop's, the
+    # same (exit 0), or the first differences (exit 1). With ID, that row only.
+    only = sys.argv[6] if len(sys.argv) > 6 else None
+    h, l = dump("hub", db), dump("agent", agent_db)
+    if only:
+        h = [x for x in h if x.split(" ")[1] == only]
+        l = [x for x in l if x.split(" ")[1] == only]
+    if h == l:
+        sys.exit(0)
+    hs, ls = set(h), set(l)
+    diff = ["hub only: " + x[:300] for x in h if x not in ls][:2] + \
+           ["laptop only: " + x[:300] for x in l if x not in hs][:2]
+    print("hub %d rows, laptop %d; %s" % (len(h), len(l), " ".join(diff)))
+    sys.exit(1)
+elif mode == "dump":
     out = []
     for t in tables:
         cols = columns(t)
@@ -239,16 +276,12 @@ checksum() { python3 "$E2E_DIR/rows.py" checksum "$1" "$2" "$UNIT" "$ADB" 2>&1; 
 # same_rows DB — the hub and the laptop hold the same rows; otherwise DIFF says how.
 DIFF=""
 same_rows() {
-	if ! dump_rows hub "$HDB" "$E2E_DIR/rows.hub" || ! dump_rows agent "$1" "$E2E_DIR/rows.agent"; then
-		DIFF="cannot read: $(tail -2 "$E2E_DIR/rows.hub" "$E2E_DIR/rows.agent" | tr '\n' ' ')"
-		return 1
-	fi
-	if cmp -s "$E2E_DIR/rows.hub" "$E2E_DIR/rows.agent"; then
-		DIFF=""
-		return 0
-	fi
-	DIFF="hub $(wc -l <"$E2E_DIR/rows.hub") rows, laptop $(wc -l <"$E2E_DIR/rows.agent"); $(diff "$E2E_DIR/rows.hub" "$E2E_DIR/rows.agent" | grep '^[<>]' | head -4 | sed 's/^</hub only:/;s/^>/laptop only:/' | cut -c1-300 | tr '\n' ' ')"
-	return 1
+	DIFF=$(python3 "$E2E_DIR/rows.py" same hub "$HDB" "$UNIT" "$1" 2>&1)
+}
+
+# same_row DB ID — the hub and the laptop hold the same row ID (both, or neither).
+same_row() {
+	DIFF=$(python3 "$E2E_DIR/rows.py" same hub "$HDB" "$UNIT" "$1" "$2" 2>&1)
 }
 
 # hub_value TABLE ID COLUMN — a value on the hub ('' when null or absent).
@@ -531,10 +564,9 @@ else
 	"$HUB" restore --db "$HDB" "$E2E_DIR/hub.backup" >"$E2E_DIR/restore.out" 2>&1
 	rc_r=$?
 	lost_a=$(hub_acked "$AGENT_A")
-	if hub_up; then
-		point "$ADB" "$HUB_URL"
-		point "$BDB" "$HUB_URL"
-	fi
+	hub_up && started=yes || started=no
+	point "$ADB" "$HUB_URL"
+	point "$BDB" "$HUB_URL"
 	ag r6 "$ADB" sync; q6=$RC
 	ag r7 "$BDB" sync; q7=$RC
 	ag r8 "$ADB" sync; q8=$RC
@@ -548,7 +580,7 @@ else
 		same_rows "$ADB" && same_rows "$BDB"; then
 		ok sync__hub_restored_from_backup_converges
 	else
-		fail sync__hub_restored_from_backup_converges "backup exit $rc_b ($(tail -1 "$E2E_DIR/backup.out")), restore exit $rc_r ($(tail -1 "$E2E_DIR/restore.out")); agent exits $q1 $q2 $q3 $q4 $q5 $q6 $q7 $q8; hub held A to $held_a, after restore $lost_a, now $(hub_acked "$AGENT_A") of $(last_seq "$ADB"); hub id $hub_id_before -> $hub_id_after; $DIFF"
+		fail sync__hub_restored_from_backup_converges "backup exit $rc_b ($(tail -1 "$E2E_DIR/backup.out")), restore exit $rc_r ($(tail -1 "$E2E_DIR/restore.out")); agent exits $q1 $q2 $q3 $q4 $q5 $q6 $q7 $q8; hub held A to $held_a, after restore $lost_a, now $(hub_acked "$AGENT_A") of $(last_seq "$ADB"); hub id $hub_id_before -> $hub_id_after; hub started: $started, running: $(kill -0 "$HUB_PID" 2>/dev/null && echo yes || echo no), log: $(grep -v ' 200 ' "$HLOG" | tail -3 | tr '\n' ' ' | cut -c1-300); $DIFF"
 	fi
 fi
 [ -n "$HUB_PID" ] || hub_up || { fail sync__hub_starts_again "$(tail -5 "$HLOG" | tr '\n' ' ')"; e2e_finish; }
@@ -644,6 +676,30 @@ if [ "$c4$c5" = 00 ] && [ "$rc_r" = 77 ] && [ "$(json "$E2E_DIR/st.json" pending
 	ok sync__revoked_token_exits_77_and_loses_nothing
 else
 	fail sync__revoked_token_exits_77_and_loses_nothing "revoke exit $c4 ($(tail -1 "$E2E_DIR/revoke.out")); sync exit $rc_r (want 77), pending $(json "$E2E_DIR/st.json" pending) (want 1), last_error $(json "$E2E_DIR/st.json" last_error); $(say c-sync2)"
+fi
+
+# ---- a laptop clock ahead of the hub -----------------------------------------------
+# Emulated: laptop A's pending entries (and its last clock) are moved 10 minutes ahead,
+# as if its clock had been ahead when they were recorded. The hub refuses the change
+# set (422 clock_ahead, limit 5 minutes); the agent lowers the clocks, sends again, and
+# status advises fixing the clock (PROTOCOL.md §4).
+ag k1 "$ADB" add person "full_name=Đồng Hồ Chạy Nhanh" birth_year=1991; t1=$RC
+PK=$(cat "$E2E_DIR/k1.out")
+ag k2 "$ADB" set person "$PK" phone=0955555555; t2=$RC
+acked=$(sqlite3 "$ADB" "SELECT acked_seq FROM lk_state")
+sqlite3 "$ADB" "UPDATE lk_journal SET clock = clock + (600000 << 16) WHERE seq > $acked;
+	UPDATE lk_state SET last_clock = (SELECT max(clock) FROM lk_journal)"; t3=$?
+ag k-sync "$ADB" sync; rc_k=$RC
+status_json "$ADB"
+hub_ms=$(($(date +%s) * 1000 + 1000))
+fc=$(sqlite3 "$HDB" "SELECT _ins_clock >> 16 FROM person WHERE id = '$PK'")
+if [ "$t1$t2$t3" = 000 ] && [ "$rc_k" = 0 ] && grep -q 'clock ahead' "$E2E_DIR/k-sync.err" &&
+	[ "$(json "$E2E_DIR/st.json" clock_advice)" = true ] && [ "$(json "$E2E_DIR/st.json" pending)" = 0 ] &&
+	[ "$(hub_value person "$PK" phone)" = 0955555555 ] && [ -n "$fc" ] && [ "$fc" -le "$hub_ms" ] &&
+	same_row "$ADB" "$PK"; then
+	ok sync__clock_ahead_is_lowered_and_status_advises
+else
+	fail sync__clock_ahead_is_lowered_and_status_advises "set-up $t1 $t2 $t3; sync exit $rc_k; clock_advice $(json "$E2E_DIR/st.json" clock_advice); insert clock on the hub ${fc:-none} ms, now $hub_ms; $(say k-sync); $DIFF"
 fi
 
 # ---- the end: the same rows everywhere, and status says so --------------------------
