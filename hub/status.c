@@ -302,7 +302,10 @@ static int read_agents(struct build *B)
 	sqlite3_stmt *q = NULL, *r = NULL;
 	int rc = -1;
 	if (prepare(B, "SELECT id, unit_id, acked, first_seen_ms, last_hello_ms, last_changes_ms,"
-		       " offset_ms, pending, software, retired_to FROM hub_agent WHERE first_seen_ms <= ?1",
+		       " offset_ms, pending, software, retired_to,"
+		       " NOT EXISTS(SELECT 1 FROM hub_token t WHERE t.agent_id = hub_agent.id AND"
+		       "  (t.revoked_ms = 0 OR t.revoked_ms > ?1))"
+		       " FROM hub_agent WHERE first_seen_ms <= ?1",
 		    &q) != 0 ||
 	    prepare(B, "SELECT max(received_ms) FROM hub_receipt WHERE agent_id = ?1 AND received_ms <= ?2",
 		    &r) != 0)
@@ -323,7 +326,8 @@ static int read_agents(struct build *B)
 		o->pending = sqlite3_column_int64(q, 7);
 		copy_col(o->software, sizeof o->software, q, 8);
 		copy_col(o->retired_to, sizeof o->retired_to, q, 9);
-		o->retired = o->retired_to[0] != 0;
+		o->revoked = sqlite3_column_int(q, 10) != 0;
+		o->retired = o->retired_to[0] != 0 || o->revoked;
 		o->last_ms = hello > o->last_changes_ms ? hello : o->last_changes_ms;
 		if (o->last_changes_ms > B->as_of || o->last_ms > B->as_of) {
 			/* contact after the cut-off: the last receipt before it, else first seen */
@@ -569,7 +573,11 @@ static void classify(struct status_office *o, int64_t as_of)
 	o->clock_off = !o->never && (o->offset_ms > STATUS_CLOCK_WARN_MS ||
 				     o->offset_ms < -STATUS_CLOCK_WARN_MS);
 	int issues = o->quarantined || o->skipped || o->held || o->flagged || o->clock_off;
-	if (o->retired) {
+	if (o->revoked && !o->retired_to[0]) {
+		o->rank = STATUS_RANK_RETIRED;
+		o->state = "revoked";
+		o->state_vi = "Mã truy cập đã thu hồi";
+	} else if (o->retired) {
 		o->rank = STATUS_RANK_RETIRED;
 		o->state = "retired";
 		o->state_vi = "Đã thay thế (khôi phục)";

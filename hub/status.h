@@ -9,7 +9,8 @@
  *   1. silent for more than 3 days (an office that never connected counts from its
  *      enrolment), 2. silent for more than 1 day, 3. enrolled but never connected,
  *   4. has quarantined, held, skipped or flagged data or a clock off by more than
- *   STATUS_CLOCK_WARN_MS, 5. in order, 6. retired agents (replaced by a recovery).
+ *   STATUS_CLOCK_WARN_MS, 5. in order, 6. retired agents (replaced by a recovery) and
+ *   agents whose tokens were all revoked: nobody to call.
  *   Within a rank: the longest silent first, then by unit name, then agent id.
  *
  * Times: Unix milliseconds; days and clock times shown are Vietnam's (UTC+7, no
@@ -84,10 +85,12 @@ struct status_office {
 	int64_t pending;         /* entries reported unsent at the last hello */
 	int64_t offset_ms;       /* hub time − laptop time at the last hello */
 	int64_t days_silent;     /* whole days since last contact (or enrolment) */
-	int silent_1d, silent_3d, never, retired, clock_off;
+	int silent_1d, silent_3d, never, clock_off;
+	int retired;             /* replaced by a recovery, or every token revoked */
+	int revoked;             /* no token of the agent is active (`lienket-hub revoke`) */
 	int64_t quarantined, skipped, held, flagged;
 	enum status_rank rank;
-	const char *state;       /* static ASCII: silent, never, issues, ok, retired, pending */
+	const char *state;       /* static ASCII: silent, never, issues, clock, ok, retired, revoked */
 	const char *state_vi;    /* static Vietnamese */
 	size_t nissues;          /* listed (at most STATUS_MAX_ISSUES) */
 	struct status_issue *issues;

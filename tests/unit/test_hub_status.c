@@ -76,6 +76,7 @@ static void agent_row(struct fx *f, const char *id, const char *unit, int64_t la
 	sql(f, "INSERT INTO hub_agent VALUES('%s','%s',5,'',%lld,%lld,%lld,%lld,%lld,2,'lienket-agent 0.1.0','%s')",
 	    id, unit, (long long)(last_ms - 10 * DAY), (long long)last_ms, (long long)last_ms,
 	    (long long)(last_ms - offset_ms), (long long)offset_ms, retired_to);
+	sql(f, "INSERT INTO hub_token VALUES('h%s','lk_%.8s',0,'%s','n','%s',0,0,0,0)", id, id + 28, unit, id);
 }
 
 static struct status *build(struct fx *f, int64_t as_of)
@@ -153,6 +154,24 @@ static void test_hub_status__silent_flags_are_strictly_more_than_one_and_three_d
 	assert_int_equal(c->days_silent, 3);
 	assert_true(d->silent_3d);
 	assert_string_equal(st->offices[0].agent, AG_Q);
+	status_free(st);
+}
+
+static void test_hub_status__an_agent_whose_tokens_are_revoked_is_not_a_call(void **state)
+{
+	struct fx *f = *state;
+	agent_row(f, AG_OK, U_C1, AS_OF - 1000, 0, "");
+	agent_row(f, AG_3D, U_C2, AS_OF - 9 * DAY, 0, "");
+	sql(f, "UPDATE hub_token SET revoked_ms = %lld WHERE agent_id = '%s'", (long long)(AS_OF - DAY), AG_3D);
+	struct status *st = build(f, AS_OF);
+	assert_string_equal(st->offices[1].agent, AG_3D);
+	assert_string_equal(st->offices[1].state, "revoked");
+	assert_false(st->offices[1].silent_3d);
+	status_free(st);
+	/* before the revocation it was a call */
+	st = build(f, AS_OF - 2 * DAY);
+	assert_true(find(st, AG_3D)->silent_3d);
+	assert_int_equal(find(st, AG_3D)->rank, STATUS_RANK_SILENT_3D);
 	status_free(st);
 }
 
@@ -304,6 +323,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_hub_status__offices_to_call_are_on_top),
 		T(test_hub_status__silent_flags_are_strictly_more_than_one_and_three_days),
+		T(test_hub_status__an_agent_whose_tokens_are_revoked_is_not_a_call),
 		T(test_hub_status__clock_offset_over_ten_minutes_is_flagged),
 		T(test_hub_status__quarantine_and_flags_carry_vietnamese_reasons),
 		T(test_hub_status__as_of_ignores_what_came_later),
