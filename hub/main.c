@@ -751,6 +751,55 @@ static int cmd_add(int argc, char **argv) { return correction(argc, argv, CORREC
 static int cmd_set(int argc, char **argv) { return correction(argc, argv, CORRECT_SET, USAGE_SET); }
 static int cmd_rm(int argc, char **argv) { return correction(argc, argv, CORRECT_RM, USAGE_RM); }
 
+/* ---- receipts ---- */
+
+static const char USAGE_RECEIPTS[] =
+	"lienket-hub receipts --db FILE [--agent ID] [--all]   (newest first, 50 unless --all; tab-separated:"
+	" received UTC, writer (province|office), agent, from, to, applied, quarantined, held, skipped,"
+	" duplicate)";
+
+/* The hub's own receipts carry its id (this one, or the one before a restore): an id
+ * that is no agent's. */
+static int print_receipt(void *ctx, const struct store_receipt *r)
+{
+	struct store *s = ctx;
+	struct store_agent ag;
+	int office = s->agent_get(s, r->agent_id, &ag);
+	if (office < 0)
+		return -1;
+	char when[32];
+	time_t t = (time_t)(r->received_ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	printf("%s\t%s\t%s\t%" PRIu64 "\t%" PRIu64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64 "\t%" PRId64
+	       "\t%s\n", when, office == 1 ? "province" : "office", r->agent_id,
+	       r->seq_from, r->seq_to, r->applied, r->quarantined, r->held, r->skipped,
+	       r->duplicate ? "duplicate" : "-");
+	return 0;
+}
+
+static int cmd_receipts(int argc, char **argv)
+{
+	struct opts o;
+	struct store *s = NULL;
+	int rc = parse(argc, argv, USAGE_RECEIPTS, &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (o.nargs != 0) {
+		fprintf(stderr, "usage: %s\n", USAGE_RECEIPTS);
+		return EXIT_USAGE;
+	}
+	if ((rc = open_store(o.db, 0, &s)) != 0)
+		return rc;
+	if (s->receipts_list(s, o.agent, o.all ? (size_t)INT64_MAX : 50, print_receipt, s) != 0) {
+		fprintf(stderr, "lienket-hub: cannot list receipts\n");
+		rc = EXIT_SOFTWARE;
+	}
+	s->close(s);
+	return rc;
+}
+
 /* ---- backup, restore ---- */
 
 static const char USAGE_BACKUP[] = "lienket-hub backup --db FILE OUT   (while serving; OUT must not exist)";
@@ -858,6 +907,7 @@ static const struct command commands[] = {
 	{ "add", cmd_add, USAGE_ADD },
 	{ "set", cmd_set, USAGE_SET },
 	{ "rm", cmd_rm, USAGE_RM },
+	{ "receipts", cmd_receipts, USAGE_RECEIPTS },
 	{ "backup", cmd_backup, USAGE_BACKUP },
 	{ "restore", cmd_restore, USAGE_RESTORE },
 	{ "merge-file", cmd_merge_file, USAGE_MERGE },
@@ -865,6 +915,7 @@ static const struct command commands[] = {
 	{ "status", viewcmd_status, VIEWCMD_USAGE_STATUS },
 	{ "report", viewcmd_report, VIEWCMD_USAGE_REPORT },
 	{ "digest", viewcmd_digest, VIEWCMD_USAGE_DIGEST },
+	{ "dashboard", viewcmd_dashboard, VIEWCMD_USAGE_DASHBOARD },
 };
 
 static void usage_all(FILE *f)

@@ -166,6 +166,9 @@ struct store {
 
 	/* What happened to change sets. */
 	int (*receipt_add)(struct store *s, const struct store_receipt *r);
+	/* Receipts, newest first, at most limit; agent_id NULL for every agent. */
+	int (*receipts_list)(struct store *s, const char *agent_id, size_t limit,
+			     int (*cb)(void *ctx, const struct store_receipt *r), void *ctx);
 	/* The receipt of agent ending at seq_to: 0 (chain_after written), 1 absent. */
 	int (*receipt_chain_at)(struct store *s, const char *agent_id, uint64_t seq,
 				char chain[65]);

@@ -918,6 +918,40 @@ static int st_receipt_add(struct store *s, const struct store_receipt *r)
 	return rc;
 }
 
+static int st_receipts_list(struct store *s, const char *agent_id, size_t limit,
+			    int (*cb)(void *, const struct store_receipt *), void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT agent_id, seq_from, seq_to, chain_before, chain_after, applied, quarantined,"
+		 " held, skipped, duplicate, received_ms FROM hub_receipt"
+		 " WHERE ?1 IS NULL OR agent_id = ?1 ORDER BY id DESC LIMIT ?2", &st) != 0)
+		return -1;
+	bind_text(st, 1, agent_id);
+	sqlite3_bind_int64(st, 2, (int64_t)limit);
+	int out = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_receipt r;
+		memset(&r, 0, sizeof r);
+		copy_col(r.agent_id, sizeof r.agent_id, st, 0);
+		r.seq_from = (uint64_t)sqlite3_column_int64(st, 1);
+		r.seq_to = (uint64_t)sqlite3_column_int64(st, 2);
+		copy_col(r.chain_before, sizeof r.chain_before, st, 3);
+		copy_col(r.chain_after, sizeof r.chain_after, st, 4);
+		r.applied = sqlite3_column_int64(st, 5);
+		r.quarantined = sqlite3_column_int64(st, 6);
+		r.held = sqlite3_column_int64(st, 7);
+		r.skipped = sqlite3_column_int64(st, 8);
+		r.duplicate = sqlite3_column_int(st, 9);
+		r.received_ms = sqlite3_column_int64(st, 10);
+		if ((out = cb(ctx, &r)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
+	release(s, st);
+	return out;
+}
+
 static int st_receipt_chain_at(struct store *s, const char *agent_id, uint64_t seq, char chain[65])
 {
 	sqlite3_stmt *st;
@@ -1174,6 +1208,7 @@ static const struct store sqlite_ops = {
 	.agents_list = st_agents_list,
 	.agent_counts = st_agent_counts,
 	.receipt_add = st_receipt_add,
+	.receipts_list = st_receipts_list,
 	.receipt_chain_at = st_receipt_chain_at,
 	.quarantine_add = st_quarantine_add,
 	.skipped_add = st_skipped_add,

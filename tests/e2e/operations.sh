@@ -97,15 +97,15 @@ hub set --db "$HDB" meeting "$M" attendees=30; h1=$?
 ag a3 "$ADB" set meeting "$M" "concerns=Thiếu kinh phí"; q2=$RC
 ag a4 "$ADB" sync; q3=$RC
 receipts=$(($(sqlite3 "$HDB" "SELECT count(*) FROM hub_receipt WHERE agent_id = '$HUB_ID'") - receipts0))
-writer=$(sqlite3 "$HDB" "SELECT _writer FROM meeting WHERE id = '$M'")
+province_receipts=$("$HUB" receipts --db "$HDB" 2>/dev/null | cut -f2,3 | grep -c "^province	$HUB_ID\$")
 if [ "$q1$h1$q2$q3" = 0000 ] && [ "$(hub_value meeting "$M" attendees)" = 30 ] &&
 	[ "$(laptop_value "$ADB" meeting "$M" attendees)" = 30 ] &&
 	[ "$(hub_value meeting "$M" concerns)" = "Thiếu kinh phí" ] &&
 	[ "$(laptop_value "$ADB" meeting "$M" concerns)" = "Thiếu kinh phí" ] &&
-	[ "$receipts" = 1 ] && agrees "$ADB"; then
+	[ "$receipts" = 1 ] && [ "$province_receipts" -ge 2 ] && agrees "$ADB"; then
 	ok operations__correction_pulled_by_the_office_beside_its_own_edit
 else
-	fail operations__correction_pulled_by_the_office_beside_its_own_edit "exits $q1 $h1 $q2 $q3; hub $(hub_value meeting "$M" attendees)/$(hub_value meeting "$M" concerns), laptop $(laptop_value "$ADB" meeting "$M" attendees)/$(laptop_value "$ADB" meeting "$M" concerns), receipts $receipts, writer $writer; $(say a4) $(cat "$E2E_DIR/hubcmd.out")"
+	fail operations__correction_pulled_by_the_office_beside_its_own_edit "exits $q1 $h1 $q2 $q3; hub $(hub_value meeting "$M" attendees)/$(hub_value meeting "$M" concerns), laptop $(laptop_value "$ADB" meeting "$M" attendees)/$(laptop_value "$ADB" meeting "$M" concerns), receipts $receipts, listed as the province's $province_receipts; $(say a4) $(cat "$E2E_DIR/hubcmd.out")"
 fi
 # the same field: the later clock wins, on both sides
 hub set --db "$HDB" meeting "$M" attendees=31; h2=$?
