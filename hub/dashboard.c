@@ -473,12 +473,11 @@ static void summary(FILE *f, const struct report *r)
 	fputs("</tbody></table></section>", f);
 }
 
-/* Writes the whole page for unit/year into f; returns the HTTP status (200, or 400/404
- * with the error shown in the page, 500 when the database failed). */
-static int page(const struct dashboard_env *env, const char *unit, const char *year_s, FILE *f)
+int dashboard_write(const char *db_path, const char *unit, const char *year_s, int64_t now_ms,
+		    FILE *f)
 {
 	char today[11], err[256];
-	int cur = current_year(env->now_ms, today), year = cur, status = 200;
+	int cur = current_year(now_ms, today), year = cur, status = 200;
 	sqlite3 *db = NULL;
 	struct unittree *tree = NULL;
 	struct report *r = NULL;
@@ -490,7 +489,7 @@ static int page(const struct dashboard_env *env, const char *unit, const char *y
 		status = 400;
 		message = "Năm không hợp lệ; đang xem năm hiện tại.";
 	}
-	if (status_db_open(env->db_path, &db, err, sizeof err) != 0 ||
+	if (status_db_open(db_path, &db, err, sizeof err) != 0 ||
 	    unittree_load(db, &tree, err, sizeof err) != 0) {
 		status = 500;
 		goto done;
@@ -511,7 +510,7 @@ static int page(const struct dashboard_env *env, const char *unit, const char *y
 		status = 500;
 		goto done;
 	}
-	if (status_build(db, env->now_ms, &st, err, sizeof err) != 0) {
+	if (status_build(db, now_ms, &st, err, sizeof err) != 0) {
 		status = 500;
 		goto done;
 	}
@@ -550,6 +549,8 @@ static int page(const struct dashboard_env *env, const char *unit, const char *y
 	if (report_write_html(r, f) != REPORT_OK)
 		status = 500;
 	fputs("</div></main></body></html>\n", f);
+	if (ferror(f))
+		status = 500;
 done:
 	status_free(st);
 	report_free(r);
@@ -607,7 +608,7 @@ void dashboard_page(const struct dashboard_env *env, const struct api_request *r
 	}
 	const char *unit = req->query ? req->query(req->query_ctx, "unit") : NULL;
 	const char *year = req->query ? req->query(req->query_ctx, "year") : NULL;
-	int status = page(env, unit, year, f);
+	int status = dashboard_write(env->db_path, unit, year, env->now_ms, f);
 	if (fclose(f) != 0 || status == 500) {
 		free(text);
 		text = strdup("<!DOCTYPE html><html lang=\"vi\"><meta charset=\"utf-8\">"

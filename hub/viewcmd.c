@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "dashboard.h"
 #include "digest.h"
 #include "report.h"
 #include "status.h"
@@ -255,4 +256,48 @@ int viewcmd_digest(int argc, char **argv)
 	}
 	sqlite3_close(db);
 	return rc;
+}
+
+int viewcmd_dashboard(int argc, char **argv)
+{
+	struct view_opts o;
+	char tmp[4096];
+	int rc = parse(argc, argv, VIEWCMD_USAGE_DASHBOARD, "db out unit year", &o);
+	if (rc)
+		return rc < 0 ? 0 : rc;
+	if (!o.out) {
+		fprintf(stderr, "usage: %s\n", VIEWCMD_USAGE_DASHBOARD);
+		return EXIT_USAGE;
+	}
+	struct stat sb;
+	if (stat(o.db, &sb) != 0) {
+		fprintf(stderr, "lienket-hub: no database '%s' (create it with `lienket-hub init`)\n", o.db);
+		return EXIT_NOINPUT;
+	}
+	int k = snprintf(tmp, sizeof tmp, "%s.tmp", o.out);
+	if (k < 0 || (size_t)k >= sizeof tmp) {
+		fprintf(stderr, "lienket-hub: --out path too long\n");
+		return EXIT_USAGE;
+	}
+	FILE *f = fopen(tmp, "wb");
+	if (!f) {
+		fprintf(stderr, "lienket-hub: cannot write '%s'\n", tmp);
+		return EXIT_SOFTWARE;
+	}
+	int st = dashboard_write(o.db, o.unit, o.year, wall_ms(), f);
+	if (fclose(f) != 0 || st == 500) {
+		fprintf(stderr, "lienket-hub: cannot write the dashboard page to '%s'\n", tmp);
+		remove(tmp);
+		return EXIT_SOFTWARE;
+	}
+	if (rename(tmp, o.out) != 0) {
+		fprintf(stderr, "lienket-hub: cannot rename '%s' to '%s'\n", tmp, o.out);
+		remove(tmp);
+		return EXIT_SOFTWARE;
+	}
+	if (st != 200)
+		fprintf(stderr, "lienket-hub: %s (the page shows %s)\n",
+			st == 404 ? "unknown unit" : "bad year", st == 404 ? "the province" : "this year");
+	printf("%s\n", o.out);
+	return st == 200 ? 0 : EXIT_DATAERR;
 }

@@ -1,6 +1,7 @@
 /*
  * viewcmd.h — the `lienket-hub` commands that print what the province reads:
- * `status`, `report` and `digest` (main.c lists them in its command table).
+ * `status`, `report`, `digest` and `dashboard` (the page of GET / written to a file;
+ * main.c lists them in its command table).
  *
  * Each takes argc/argv from the command name on, parses its own options, opens the
  * database itself, writes its output to stdout (or files), its errors to stderr in
@@ -18,7 +19,11 @@
 	"lienket-hub digest --db FILE --out DIR [--date YYYY-MM-DD] [--cutoff HH:MM]   " \
 	"(Vietnam time; default today, cut-off 07:00)"
 
+#define VIEWCMD_USAGE_DASHBOARD \
+	"lienket-hub dashboard --db FILE --out PAGE.html [--unit UNIT_ID_OR_CODE] [--year YYYY]"
+
 int viewcmd_status(int argc, char **argv);
+int viewcmd_dashboard(int argc, char **argv);
 int viewcmd_report(int argc, char **argv);
 int viewcmd_digest(int argc, char **argv);
 

@@ -284,6 +284,14 @@ else
 	fail dashboard__screenshot_kept "no PNG from chromium: $(grep -v dbus "$E2E_DIR/shot.err" | tail -2 | tr '\n' ' ')"
 fi
 
+# ---- the page written to a file (for the demo, or to mail) ----
+if "$HUB" dashboard --db "$DB" --out "$E2E_DIR/page.html" --year $YEAR >"$E2E_DIR/page.out" 2>&1 &&
+	compare_figures "$E2E_DIR/page.html" "$E2E_DIR/report.body" >"$E2E_DIR/cmpf.out" 2>&1; then
+	ok dashboard__page_written_to_a_file_shows_the_same_figures
+else
+	fail dashboard__page_written_to_a_file_shows_the_same_figures "$(tail -2 "$E2E_DIR/page.out" "$E2E_DIR/cmpf.out" | tr '\n' ' ')"
+fi
+
 # ---- the morning digest ----
 mkdir -p "$E2E_DIR/digest"
 today=$(TZ=Asia/Ho_Chi_Minh date +%Y-%m-%d)
