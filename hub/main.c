@@ -916,7 +916,6 @@ static const struct command commands[] = {
 	{ "report", viewcmd_report, VIEWCMD_USAGE_REPORT },
 	{ "digest", viewcmd_digest, VIEWCMD_USAGE_DIGEST },
 	{ "dashboard", viewcmd_dashboard, VIEWCMD_USAGE_DASHBOARD },
-	{ "dashboard", viewcmd_dashboard, VIEWCMD_USAGE_DASHBOARD },
 };
 
 static void usage_all(FILE *f)
