@@ -1,9 +1,11 @@
 #!/bin/sh
 # sync — end to end: the real lienket-hub on loopback and two real lienket-agent laptops
 # of one commune (issue 3, "Done when"). Records entered offline, the hub down then up,
-# a sync cut half-way, the answer of a batch lost, two laptops editing the same record,
-# the hub restored from a backup, a schema upgrade with entries pending; at the end the
-# hub and both laptops hold the same rows, the unit checksums agree and `status` says so.
+# a sync cut half-way (push, then pull), the answer of a batch lost, two laptops editing
+# the same record, the hub restored from a backup, a schema upgrade with entries
+# pending (and a pending edit that loses the race meanwhile), a rejected record (65), a
+# revoked token (77), a laptop clock ahead; at the end the hub and both laptops hold the
+# same rows, the unit checksums agree and `status` says so.
 #
 # Faults on the link come from tests/tools/faultproxy placed between a laptop and the
 # hub. The agent keeps one HTTP connection for a whole sync, and the proxy frames only
