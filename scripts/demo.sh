@@ -75,18 +75,36 @@ phase_end() {
 	PHASE=""
 }
 
-# Processes this script started, stopped by PID on exit.
-PIDS=""
-track() { PIDS="$PIDS $1"; }
+# Processes this script started (the hub, the faultproxies), stopped by PID on exit; their
+# PIDs are also in $OUT/pids for the watchdog (below).
+PIDS="" WATCHDOG=""
+track() { PIDS="$PIDS $1"; echo "$1" >>"$OUT/pids"; }
+# ours PID — the process is still one of ours (its arguments name our work directory), not
+# another that got its number since (PIDs wrap at 32768 here).
+ours() { ps -o args= -p "$1" 2>/dev/null | grep -qF -- "$OUT/"; }
 stop_pid() {
+	ours "$1" || return 0
 	kill "$1" 2>/dev/null || return 0
 	i=0
 	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-	kill -9 "$1" 2>/dev/null || true
+	! ours "$1" || kill -9 "$1" 2>/dev/null || true
 }
 cleanup() {
+	[ -z "$WATCHDOG" ] || kill "$WATCHDOG" 2>/dev/null || true
 	for p in $PIDS; do stop_pid "$p"; done
 	PIDS=""
+}
+# The watchdog: should this script be killed before its trap runs (SIGKILL, or SIGTERM while
+# it waits for a foreground job), it stops what the script started, within a second.
+start_watchdog() {
+	parent=$$
+	(
+		trap - EXIT INT TERM
+		while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+		[ -f "$OUT/pids" ] || exit 0
+		while read -r p; do ! ours "$p" || kill "$p" 2>/dev/null || true; done <"$OUT/pids"
+	) </dev/null >/dev/null 2>&1 &
+	WATCHDOG=$!
 }
 trap cleanup EXIT
 trap 'cleanup; exit 130' INT
@@ -203,6 +221,7 @@ sh scripts/deps.sh --check-or-install demo || die "missing Debian packages (see 
 phase "build (make $B, release)"
 rm -rf "$OUT"
 mkdir -p "$OUT/hub" "$OUT/offices" "$OUT/proxy"
+start_watchdog
 LOG="$OUT/build.log"
 make -j"$(nproc 2>/dev/null || echo 2)" --no-print-directory B="$B" MODE=release \
 	"$B/lienket-hub" "$B/lienket-agent" "$B/tools/faultproxy" "$B/lienket-gen" >"$LOG" 2>&1 ||
