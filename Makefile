@@ -129,3 +129,7 @@ include bench/gen.mk
 soak:
 	@$(MAKE) --no-print-directory MODE=asan all-tests
 	@LK_BIN=build/asan SOAK_ITERATIONS=$${SOAK_ITERATIONS:-500} sh scripts/soak.sh
+
+# The main job: a province on loopback (scripts/demo.sh, docs/demo.md).
+demo:
+	@sh scripts/demo.sh

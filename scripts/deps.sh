@@ -7,8 +7,8 @@ what=${2:-build}
 pkgs="build-essential pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev \
 libjansson-dev libmicrohttpd-dev libssl-dev sqlite3"
 case "$what" in
-  test)    pkgs="$pkgs libcmocka-dev curl python3 chromium clang libclang-rt-14-dev" ;;
-  demo)    pkgs="$pkgs curl" ;;
+  test)    pkgs="$pkgs libcmocka-dev curl python3 chromium clang libclang-rt-14-dev faketime" ;;
+  demo)    pkgs="$pkgs curl faketime" ;;
   browser) pkgs="$pkgs chromium" ;;
   fuzz)    pkgs="$pkgs clang libclang-rt-14-dev" ;;
 esac
