@@ -223,7 +223,8 @@ struct store_copy_info {
 /* Copies the SQLite hub database at src into the new file dst with SQLite's online
  * backup: one consistent snapshot, read while other connections (a serving hub) go on
  * writing. dst must not exist; it is left as a single file (rollback journal mode)
- * and, when stamp_ms is non-zero, its meta backup_taken_ms is set to it. info (may be
+ * after passing SQLite's quick_check (a damaged source is refused), and, when stamp_ms
+ * is non-zero, its meta backup_taken_ms is set to it. info (may be
  * NULL) receives the snapshot's hub id, hub sequence and, through info->agent, each
  * agent's acknowledged sequence. 0, or -1 with an English reason in err (dst removed). */
 int store_sqlite_copy(const char *src, const char *dst, int64_t stamp_ms,

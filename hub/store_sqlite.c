@@ -1387,6 +1387,19 @@ int store_sqlite_copy(const char *src, const char *dst, int64_t stamp_ms,
 	}
 	exec_sql(from, "COMMIT");
 	reading = 0;
+	/* A copy is only as good as its pages: check them before anyone relies on it. */
+	{
+		sqlite3_stmt *qc = NULL;
+		int ok = sqlite3_prepare_v2(to, "PRAGMA quick_check", -1, &qc, NULL) == SQLITE_OK &&
+			 sqlite3_step(qc) == SQLITE_ROW && sqlite3_column_text(qc, 0) &&
+			 strcmp((const char *)sqlite3_column_text(qc, 0), "ok") == 0;
+		sqlite3_finalize(qc);
+		if (!ok) {
+			snprintf(err, errlen, "the copy of '%s' fails SQLite's quick_check: '%s' is damaged",
+				 src, src);
+			goto done;
+		}
+	}
 	if (exec_sql(to, "PRAGMA journal_mode=DELETE") != 0) {
 		snprintf(err, errlen, "cannot finish '%s': %s", dst, sqlite3_errmsg(to));
 		goto done;
