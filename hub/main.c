@@ -225,16 +225,16 @@ static int print_unit(void *ctx, const struct store_unit_info *u)
 
 static const char USAGE_UNITS[] =
 	"lienket-hub units list|import|open|rename|merge|split|move|close --db FILE [--on YYYY-MM-DD] ...\n"
-	"  units list [--on DATE] [--all]     id, code, name, kind, parent, state (open, or the successor)\n"
-	"  units import UNITS.csv             load more units (the `init --units` format)\n"
-	"  units import --reform FILE.csv --on DATE   apply an official conversion (e.g. 2025-07-01)\n"
-	"  units open --name NAME --kind KIND [--code CODE] [--parent UNIT] --on DATE\n"
-	"  units rename --unit UNIT --name NAME [--code CODE] [--kind KIND] [--note TEXT] --on DATE\n"
-	"  units merge --unit UNIT --into UNIT --on DATE\n"
-	"  units split --unit UNIT --into UNIT,UNIT[,...] --on DATE   (naming UNIT itself: it lives on)\n"
-	"  units move --unit UNIT --to PARENT --on DATE\n"
-	"  units close --unit UNIT [--into SUCCESSOR] [--note TEXT] --on DATE\n"
-	"  UNIT is a unit id or an official code valid on DATE; DATE defaults to today (Vietnam).";
+	"    units list [--on DATE] [--all]     id, code, name, kind, parent, state (open, or the successor)\n"
+	"    units import UNITS.csv             load more units (the `init --units` format)\n"
+	"    units import --reform FILE.csv --on DATE   apply an official conversion (e.g. 2025-07-01)\n"
+	"    units open --name NAME --kind KIND [--code CODE] [--parent UNIT] --on DATE\n"
+	"    units rename --unit UNIT --name NAME [--code CODE] [--kind KIND] [--note TEXT] --on DATE\n"
+	"    units merge --unit UNIT --into UNIT --on DATE\n"
+	"    units split --unit UNIT --into UNIT,UNIT[,...] --on DATE   (naming UNIT itself: it lives on)\n"
+	"    units move --unit UNIT --to PARENT --on DATE\n"
+	"    units close --unit UNIT [--into SUCCESSOR] [--note TEXT] --on DATE\n"
+	"    UNIT is a unit id or an official code valid on DATE; DATE defaults to today (Vietnam).";
 
 /* Runs one reform subcommand inside a transaction. */
 static int units_reform(struct opts *o, const char *sub, struct store *s, char *what, size_t wlen)
