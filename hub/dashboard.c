@@ -543,6 +543,12 @@ int dashboard_write(const char *db_path, const char *unit, const char *year_s, i
 	      "<a href=\"#report\">Báo cáo chi tiết và biểu đồ</a></p>", f);
 	summary(f, r);
 	fputs("<div id=\"status\">", f);
+	if (root && strcmp(r->unit_id, root) != 0) {
+		status_keep_subtree(st, tree, r->unit_id, today);
+		fputs("<p>Tình trạng đồng bộ của các văn phòng thuộc ", f);
+		status_html_text(f, r->unit_name);
+		fputs(".</p>", f);
+	}
 	if (status_write_html(st, f) != 0)
 		status = 500;
 	fputs("</div><div id=\"report\">", f);

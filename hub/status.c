@@ -676,21 +676,45 @@ done:
 	return rc;
 }
 
+static void office_release(struct status_office *o)
+{
+	free(o->unit_code);
+	free(o->unit_name);
+	for (size_t k = 0; k < o->nissues; k++)
+		issue_release(&o->issues[k]);
+	free(o->issues);
+}
+
+static void loose_release(struct status *st)
+{
+	for (size_t k = 0; k < st->nloose; k++)
+		issue_release(&st->loose[k]);
+	free(st->loose);
+	st->loose = NULL;
+	st->nloose = 0;
+}
+
+void status_keep_subtree(struct status *st, const struct unittree *t, const char *root,
+			 const char *date)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < st->n; i++) {
+		if (unittree_in_subtree(t, root, st->offices[i].unit, date))
+			st->offices[k++] = st->offices[i];
+		else
+			office_release(&st->offices[i]);
+	}
+	st->n = k;
+	loose_release(st);
+}
+
 void status_free(struct status *st)
 {
 	if (!st)
 		return;
-	for (size_t i = 0; i < st->n; i++) {
-		struct status_office *o = &st->offices[i];
-		free(o->unit_code);
-		free(o->unit_name);
-		for (size_t k = 0; k < o->nissues; k++)
-			issue_release(&o->issues[k]);
-		free(o->issues);
-	}
-	for (size_t k = 0; k < st->nloose; k++)
-		issue_release(&st->loose[k]);
-	free(st->loose);
+	for (size_t i = 0; i < st->n; i++)
+		office_release(&st->offices[i]);
+	loose_release(st);
 	free(st->offices);
 	free(st);
 }

@@ -111,6 +111,13 @@ struct status {
 int status_build(sqlite3 *db, int64_t as_of_ms, struct status **out, char *err, size_t errlen);
 void status_free(struct status *st);
 
+struct unittree;
+/* Keeps only the offices whose unit counts in root's subtree as of date
+ * (unittree_in_subtree: root included, units merged into the subtree included) and
+ * drops the loose flags (the province's own rows). Order is kept. */
+void status_keep_subtree(struct status *st, const struct unittree *t, const char *root,
+			 const char *date);
+
 /* Renderers: 0, or -1 when writing to f failed.
  * json: the `GET /v1/status` document (one line; see status.c for the fields).
  * text: a table in Vietnamese for the terminal, then each office's issues.

@@ -149,6 +149,14 @@ static void test_hub_dashboard__bad_year_and_unit_are_said_in_the_page(void **st
 	p = call(h, "GET", cookie, NULL, q3);
 	assert_int_equal(p.status, 200);
 	assert_non_null(strstr(p.body, "data-report-unit=\"" U_C1 "\""));
+	/* the status of the chosen unit's offices only */
+	assert_non_null(strstr(p.body, "data-unit=\"" U_C1 "\""));
+	assert_null(strstr(p.body, "data-unit=\"" U_C2 "\""));
+	assert_null(strstr(p.body, "data-unit=\"" U_D "\""));
+	free(p.body);
+	p = call(h, "GET", cookie, NULL, NULL);
+	assert_non_null(strstr(p.body, "data-unit=\"" U_C2 "\""));
+	assert_non_null(strstr(p.body, "data-unit=\"" U_D "\""));
 	free(p.body);
 }
 
