@@ -5,8 +5,9 @@
  * The page: a unit picker (the province, its districts, their communes, as of today)
  * and a year picker (a plain GET form, no script), a summary table of the thirteen
  * figures whose cells carry data-figure / data-measure / data-value / data-of
- * attributes (what the browser test compares with /v1/report), the sync status
- * (status_write_html) and the full report with its SVG charts (report_write_html).
+ * attributes (what the browser test compares with /v1/report), the sync status of
+ * the chosen unit's offices (status_write_html after status_keep_subtree) and the
+ * full report with its SVG charts (report_write_html).
  * No external asset: styles are inline, charts are inline SVG.
  *
  * Invariant: every text from the database or the request is HTML-escaped; a token is
