@@ -238,4 +238,36 @@ if [ "$q20$q21$q24" = 000 ] && [ "$inherited" -gt 0 ] &&
 else
 	fail operations__new_commune_office_receives_the_merged_communes_records "exits $q20 $q21 $q24; inherited $inherited; D sees attendees '$(laptop_value "$DDB" meeting "$M" attendees)'; $(say d1)"
 fi
+
+# ---- every reform command from the command line ----------------------------------
+# On the new tree (after 2025-07-01), effective 2026-01-01: codes resolved as of that
+# date, the new dated rows visible in `units list --on`, history as it was.
+hub units open --db "$HDB" --name "Xã Thử Nghiệm" --kind commune --code 99001 --on 2026-01-01; c1=$?
+hub units rename --db "$HDB" --unit 22918 --name "Phường Mũi Né Mới" --on 2026-01-01; c2=$?
+hub units split --db "$HDB" --unit 22924 --into 22924,99001 --on 2026-01-01; c3=$?
+hub units merge --db "$HDB" --unit 22933 --into 22945 --on 2026-01-01; c4=$?
+hub units open --db "$HDB" --name "Thôn Mới" --kind branch --parent 22945 --on 2026-01-01; c5=$?
+BRANCH=$(head -n 1 "$E2E_DIR/hubcmd.out")
+hub units move --db "$HDB" --unit "$BRANCH" --to 22954 --on 2026-02-01; c6=$?
+hub units close --db "$HDB" --unit 99001 --into 22924 --on 2026-03-01; c7=$?
+hub units merge --db "$HDB" --unit 22933 --into 22945 --on 2026-04-01; c8=$?
+"$HUB" units list --db "$HDB" --on 2026-02-15 >"$E2E_DIR/list-feb.tsv" 2>&1
+"$HUB" units list --db "$HDB" --on 2025-12-31 >"$E2E_DIR/list-dec.tsv" 2>&1
+"$HUB" units list --db "$HDB" --on 2026-03-15 --all >"$E2E_DIR/list-all.tsv" 2>&1
+name_feb=$(awk -F'\t' '$2 == "22918" { print $3 }' "$E2E_DIR/list-feb.tsv")
+name_dec=$(awk -F'\t' '$2 == "22918" { print $3 }' "$E2E_DIR/list-dec.tsv")
+parent_feb=$(awk -F'\t' -v b="$BRANCH" '$1 == b { print $5 }' "$E2E_DIR/list-feb.tsv")
+has_22933_feb=$(awk -F'\t' '$2 == "22933"' "$E2E_DIR/list-feb.tsv" | wc -l)
+split_open=$(awk -F'\t' '$2 == "22924" { print $6 }' "$E2E_DIR/list-feb.tsv")
+U99001=$(unit_of 99001 2026-02-15)
+test_state=$(awk -F'\t' -v u="$U99001" '$1 == u { print $6 }' "$E2E_DIR/list-all.tsv")
+U22924=$(unit_of 22924 2026-02-15)
+U22954=$(unit_of 22954 2026-02-15)
+if [ "$c1$c2$c3$c4$c5$c6$c7" = 0000000 ] && [ "$c8" = 65 ] && [ "$name_feb" = "Phường Mũi Né Mới" ] &&
+	[ "$name_dec" = "Phường Mũi Né" ] && [ -n "$BRANCH" ] && [ "$parent_feb" = "$U22954" ] &&
+	[ "$has_22933_feb" = 0 ] && [ "$split_open" = open ] && [ "$test_state" = "$U22924" ]; then
+	ok operations__reform_commands_dated_from_the_command_line
+else
+	fail operations__reform_commands_dated_from_the_command_line "exits $c1 $c2 $c3 $c4 $c5 $c6 $c7 $c8 (want 0… and 65); 22918 named '$name_feb' in Feb, '$name_dec' in Dec; branch '$BRANCH' under '$parent_feb' (want $U22954); 22933 listed $has_22933_feb; 22924 '$split_open'; 99001 '$test_state' (want $U22924); $(tail -2 "$E2E_DIR/hubcmd.out" | tr '\n' ' ')"
+fi
 e2e_finish
