@@ -150,7 +150,7 @@ struct root_find {
 static int find_root(void *ctx, const struct store_unit_info *u)
 {
 	struct root_find *R = ctx;
-	if (u->parent_id || !u->id)
+	if (u->parent_id || !u->id || !u->name)
 		return 0;
 	int prov = u->kind && strcmp(u->kind, "province") == 0;
 	if (!R->id[0] || (prov && !R->province) || (prov == R->province && strcmp(u->id, R->id) < 0)) {

@@ -149,7 +149,8 @@ struct store {
 			       int (*cb)(void *ctx, const char *row_id, const char *valid_from,
 					 const char *owner),
 			       void *ctx);
-	/* Every existing unit with its current name, code, kind and parent. */
+	/* Every existing unit with its name, code and kind on `today` (a unit closed by
+	 * then: its last ones; not yet named: NULL) and its parent on `today`. */
 	int (*units_list)(struct store *s, const char *today,
 			  int (*cb)(void *ctx, const struct store_unit_info *u), void *ctx);
 

@@ -697,9 +697,11 @@ static int st_units_list(struct store *s, const char *today,
 			 int (*cb)(void *, const struct store_unit_info *), void *ctx)
 {
 	sqlite3_stmt *st;
+	/* The name valid on the date; for a unit closed by then, its last name. */
 	if (prep(s, "SELECT u.id, n.code, n.name, n.kind, p.parent_id FROM unit u"
-		 " LEFT JOIN unit_name n ON n.of_unit = u.id AND " EXISTS_SQL("n.")
-		 " AND n.valid_from <= ?1 AND (n.valid_to IS NULL OR n.valid_to >= ?1)"
+		 " LEFT JOIN unit_name n ON n.id = (SELECT x.id FROM unit_name x WHERE x.of_unit = u.id"
+		 " AND " EXISTS_SQL("x.") " AND x.valid_from <= ?1"
+		 " ORDER BY (x.valid_to IS NULL OR x.valid_to >= ?1) DESC, x.valid_from DESC LIMIT 1)"
 		 " LEFT JOIN unit_parent p ON p.of_unit = u.id AND " EXISTS_SQL("p.")
 		 " AND p.valid_from <= ?1 AND (p.valid_to IS NULL OR p.valid_to >= ?1)"
 		 " WHERE " EXISTS_SQL("u.") " ORDER BY n.code, u.id", &st) != 0)
