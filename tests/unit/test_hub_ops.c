@@ -554,6 +554,46 @@ static void test_ops__real_reform_keeps_2021_and_lands_new_records(void **state)
 	th_hub_free(&h);
 }
 
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* A conversion file that cannot be applied whole is refused and writes nothing. */
+static void test_ops__reform_file_refused_whole(void **state)
+{
+	(void)state;
+	struct th_hub h;
+	char path[160], before[64], after[64];
+	static const char *const bad[] = {
+		"province,code\n",
+		"new_province,new_province_code,new_commune,new_commune_code,old_commune,old_commune_code,"
+		"how,old_district,old_district_code\nTỉnh X,1,Xã Y,2,Xã Z,99999,whole,Huyện,1\n",
+		"new_province,new_province_code,new_commune,new_commune_code,old_commune,old_commune_code,"
+		"how,old_district,old_district_code\nTỉnh X,1,Xã Y,2,Xã Z,3,most,Huyện,1\n",
+		"new_province,new_province_code,new_commune,new_commune_code,old_commune,old_commune_code,"
+		"how,old_district,old_district_code\nTỉnh X,1,,2,Xã Z,3,whole,Huyện,1\n",
+	};
+	assert_int_equal(th_hub_new(&h), 0);
+	snprintf(path, sizeof path, "%s/conv.csv", h.dir);
+	query1(h.path, "SELECT value FROM hub_meta WHERE key = 'hs'", NULL, before, sizeof before);
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		struct import_ctx I = { path, { 0 } };
+		write_text(path, bad[i]);
+		assert_int_equal(run_reform(h.path, "2025-07-01", do_import, &I), -1);
+	}
+	struct import_ctx none = { "/nonexistent/conv.csv", { 0 } };
+	assert_int_equal(run_reform(h.path, "2025-07-01", do_import, &none), -1);
+	assert_int_equal(run_reform(h.path, "2025-02-30", do_import, &none), -1); /* no such date */
+	query1(h.path, "SELECT value FROM hub_meta WHERE key = 'hs'", NULL, after, sizeof after);
+	assert_string_equal(before, after);
+	unlink(path);
+	th_hub_free(&h);
+}
+
 /* ---- corrections ---- */
 
 static int correct(const char *path, enum correct_op op, const char *table, const char *id,
@@ -767,6 +807,7 @@ int main(void)
 		cmocka_unit_test(test_ops__close_flags_records_after_it_and_undoing_clears_them),
 		cmocka_unit_test(test_ops__hub_unit_write_settles_held_changes),
 		cmocka_unit_test(test_ops__real_reform_keeps_2021_and_lands_new_records),
+		cmocka_unit_test(test_ops__reform_file_refused_whole),
 		cmocka_unit_test(test_ops__corrections_validate_merge_receipt_and_pull),
 		cmocka_unit_test(test_ops__backup_reports_backup_seq_and_restore_renews_the_hub),
 	};
