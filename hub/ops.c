@@ -43,30 +43,38 @@ static void iso_time(int64_t ms, char out[32])
 int ops_log(const char *db, int64_t now_ms, const char *kind, ...)
 {
 	char path[OPS_PATH_MAX + 16];
-	path_with(path, sizeof path, db, ".operations");
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-	if (fd < 0)
+	char *line = NULL;
+	size_t len = 0;
+	int rc = -1;
+	/* The line is built first and written with one write(2) on an O_APPEND descriptor,
+	 * so lines of commands run at the same time never interleave. */
+	FILE *m = open_memstream(&line, &len);
+	if (!m)
 		return -1;
-	FILE *f = fdopen(fd, "a");
-	if (!f) {
-		close(fd);
-		return -1;
-	}
-	fprintf(f, "%" PRId64 "\t%s", now_ms, kind);
+	fprintf(m, "%" PRId64 "\t%s", now_ms, kind);
 	va_list ap;
 	va_start(ap, kind);
 	for (const char *v; (v = va_arg(ap, const char *)) != NULL;) {
-		fputc('\t', f);
+		fputc('\t', m);
 		for (const char *p = v; *p; p++)
-			fputc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p, f);
+			fputc(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p, m);
 		if (!*v)
-			fputc('-', f);
+			fputc('-', m);
 	}
 	va_end(ap);
-	fputc('\n', f);
-	int rc = fflush(f) == 0 && fsync(fileno(f)) == 0 ? 0 : -1;
-	if (fclose(f) != 0)
+	fputc('\n', m);
+	if (fclose(m) != 0)
+		goto done;
+	path_with(path, sizeof path, db, ".operations");
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+	if (fd < 0)
+		goto done;
+	ssize_t w = write(fd, line, len);
+	rc = w == (ssize_t)len && fsync(fd) == 0 ? 0 : -1;
+	if (close(fd) != 0)
 		rc = -1;
+done:
+	free(line);
 	return rc;
 }
 
