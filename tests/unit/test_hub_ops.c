@@ -797,6 +797,43 @@ static void test_ops__backup_reports_backup_seq_and_restore_renews_the_hub(void 
 	th_hub_free(&h);
 }
 
+/* ---- --trust-proxy ---- */
+
+static void client_of(struct api *a, const char *peer, const char *xff, char out[64])
+{
+	struct api_request req = { 0 };
+	struct api_response resp;
+	req.method = "GET";
+	req.path = "/healthz";
+	req.client = peer;
+	req.forwarded_for = xff;
+	api_handle(a, &req, &resp);
+	assert_int_equal(resp.status, 200);
+	snprintf(out, 64, "%s", resp.log.client);
+	api_response_release(&resp);
+}
+
+static void test_ops__trusted_proxy_logs_the_address_it_added(void **state)
+{
+	(void)state;
+	struct th_hub h;
+	struct api *proxied = NULL;
+	char err[256], c[64];
+	assert_int_equal(th_hub_new(&h), 0);
+	struct api_options o = { .db_path = h.path, .trust_proxy = 1 };
+	assert_int_equal(api_new(&o, &proxied, err, sizeof err), 0);
+	client_of(proxied, "127.0.0.1", "10.9.9.9, 203.0.113.7", c);
+	assert_string_equal(c, "203.0.113.7"); /* the last hop: what our proxy saw */
+	client_of(proxied, "127.0.0.1", NULL, c);
+	assert_string_equal(c, "127.0.0.1");
+	client_of(proxied, "127.0.0.1", "1.2.3.4\n5", c);
+	assert_string_equal(c, "1.2.3.4?5"); /* never a control byte in a log */
+	client_of(h.api, "127.0.0.1", "203.0.113.7", c); /* not trusted: the peer */
+	assert_string_equal(c, "127.0.0.1");
+	api_free(proxied);
+	th_hub_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -810,6 +847,7 @@ int main(void)
 		cmocka_unit_test(test_ops__reform_file_refused_whole),
 		cmocka_unit_test(test_ops__corrections_validate_merge_receipt_and_pull),
 		cmocka_unit_test(test_ops__backup_reports_backup_seq_and_restore_renews_the_hub),
+		cmocka_unit_test(test_ops__trusted_proxy_logs_the_address_it_added),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
