@@ -373,8 +373,12 @@ static int cmd_units(int argc, char **argv)
 		size_t created = 0;
 		struct changes_hub_mark mark;
 		int64_t now = wall_ms();
-		if (s->begin(s) != 0 || changes_hub_mark(s, &mark) != 0) {
+		if (s->begin(s) != 0) {
 			fprintf(stderr, "lienket-hub: cannot start a transaction on '%s'\n", o.db);
+			rc = EXIT_SOFTWARE;
+		} else if (changes_hub_mark(s, &mark) != 0) {
+			s->rollback(s);
+			fprintf(stderr, "lienket-hub: cannot read the hub's journal in '%s'\n", o.db);
 			rc = EXIT_SOFTWARE;
 		} else if (units_load_csv(s, o.args[1], now, &created, err, sizeof err) != 0) {
 			s->rollback(s);

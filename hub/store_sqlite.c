@@ -1387,8 +1387,11 @@ int store_sqlite_copy(const char *src, const char *dst, int64_t stamp_ms,
 		snprintf(err, errlen, "cannot copy '%s' into '%s': %s", src, dst, sqlite3_errstr(step != SQLITE_DONE ? step : fin));
 		goto done;
 	}
-	exec_sql(from, "COMMIT");
 	reading = 0;
+	if (exec_sql(from, "COMMIT") != 0) {
+		snprintf(err, errlen, "cannot end the read of '%s': %s", src, sqlite3_errmsg(from));
+		goto done;
+	}
 	/* A copy is only as good as its pages: check them before anyone relies on it. */
 	{
 		sqlite3_stmt *qc = NULL;
