@@ -5,7 +5,8 @@
  * Every table and column name that reaches SQL has first been found with
  * schema_table_find / schema_column_find and is then taken from the schema's static
  * strings, never from the user; every value is a bound parameter. Values are parsed
- * by column type and checked with validate_value before SQLite sees them; the CHECK
+ * by column type and checked with validate_value (fieldarg.h, the syntax the hub's
+ * corrections share) before SQLite sees them; the CHECK
  * constraints and triggers of store.c are the second line (and the only one for other
  * programs writing the file).
  *
@@ -23,6 +24,7 @@
 
 #include "commands.h"
 #include "csv.h"
+#include "fieldarg.h"
 #include "ids.h"
 #include "msg.h"
 #include "schema.h"
@@ -223,36 +225,6 @@ static int hub_url_ok(const char *u)
 
 /* ---- values ---- */
 
-/* Parses text for column c into v (borrowing text). "" is null. Returns the validation
- * code; VALIDATE_OK when v is fit to store. */
-static enum validate_code parse_value(const struct schema_column *c, const char *text, struct value *v)
-{
-	struct validate_status st;
-	memset(v, 0, sizeof *v);
-	if (!text || !*text) {
-		v->kind = VALUE_NULL;
-	} else if (c->type == SCHEMA_INT || c->type == SCHEMA_BOOL) {
-		long long n;
-		if (c->type == SCHEMA_BOOL && (strcmp(text, "có") == 0 || strcmp(text, "true") == 0))
-			n = 1;
-		else if (c->type == SCHEMA_BOOL && (strcmp(text, "không") == 0 || strcmp(text, "false") == 0))
-			n = 0;
-		else if (parse_int(text, INT64_MIN, INT64_MAX, &n) != 0) {
-			char *end = NULL;
-			errno = 0;
-			(void)strtoll(text, &end, 10);
-			return (errno == ERANGE && !*end) ? VALIDATE_BAD_RANGE : VALIDATE_BAD_TYPE;
-		}
-		v->kind = VALUE_INT;
-		v->i = n;
-	} else {
-		v->kind = VALUE_TEXT;
-		v->s = text;
-		v->len = strlen(text);
-	}
-	return validate_value(c, v, SCHEMA_VERSION, &st);
-}
-
 static void bind_value(sqlite3_stmt *st, int idx, const struct value *v)
 {
 	if (v->kind == VALUE_INT)
@@ -426,7 +398,7 @@ static enum row_result row_write(struct row_ctx *c, const char *const *text, enu
 	for (size_t i = 2; i < t->ncolumns; i++) {
 		if (!text[i])
 			continue;
-		enum validate_code vc = parse_value(&t->columns[i], text[i], &v[i]);
+		enum validate_code vc = fieldarg_value(&t->columns[i], text[i], &v[i]);
 		if (vc != VALIDATE_OK) {
 			refuse_field(c, &t->columns[i], validate_code_str(vc));
 			bad = 1;
@@ -605,45 +577,23 @@ done:
 	return res;
 }
 
-/* Fills text[] from "field=value" arguments. 0, or an exit code after messages. */
+/* Fills text[] from "field=value" arguments (fieldarg.h), reporting every bad one.
+ * 0, or an exit code after messages. */
 static int fields_from_args(const struct schema_table *t, const char **args, size_t n, const char **text,
 			    int allow_id)
 {
 	int rc = EXIT_OK;
 	for (size_t k = 0; k < n; k++) {
-		const char *eq = strchr(args[k], '=');
-		if (!eq || eq == args[k]) {
-			say(stderr, MSG_ERR_BAD_ARG, args[k]);
-			rc = EXIT_USAGE;
-			continue;
+		struct fieldarg_status st;
+		switch (fieldarg_put(t, args[k], allow_id, text, &st)) {
+		case FIELDARG_OK: continue;
+		case FIELDARG_NOT_FIELD_VALUE: say(stderr, MSG_ERR_BAD_ARG, args[k]); break;
+		case FIELDARG_NAME_TOO_LONG: say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, args[k]); break;
+		case FIELDARG_UNKNOWN_FIELD: say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, st.name); break;
+		case FIELDARG_ID_NOT_FIELD: say(stderr, MSG_ERR_ID_AUTO); break;
+		case FIELDARG_DUPLICATE: say(stderr, MSG_ERR_DUP_FIELD, st.name); break;
 		}
-		char name[64];
-		size_t nlen = (size_t)(eq - args[k]);
-		if (nlen >= sizeof name) {
-			say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, args[k]);
-			rc = EXIT_USAGE;
-			continue;
-		}
-		memcpy(name, args[k], nlen);
-		name[nlen] = '\0';
-		const struct schema_column *c = schema_column_find(t, name, SCHEMA_VERSION);
-		if (!c) {
-			say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, name);
-			rc = EXIT_USAGE;
-			continue;
-		}
-		size_t i = schema_column_index(t, c);
-		if (i == 0 && !allow_id) {
-			say(stderr, MSG_ERR_ID_AUTO);
-			rc = EXIT_USAGE;
-			continue;
-		}
-		if (text[i]) {
-			say(stderr, MSG_ERR_DUP_FIELD, name);
-			rc = EXIT_USAGE;
-			continue;
-		}
-		text[i] = eq + 1;
+		rc = EXIT_USAGE;
 	}
 	return rc;
 }
@@ -1135,7 +1085,7 @@ int cmd_list(int argc, char **argv)
 			continue;
 		const struct schema_column *c = &t->columns[i];
 		if (c->type == SCHEMA_INT || c->type == SCHEMA_BOOL) {
-			enum validate_code vc = parse_value(c, text[i], &v[i]);
+			enum validate_code vc = fieldarg_value(c, text[i], &v[i]);
 			if (vc == VALIDATE_BAD_TYPE) {
 				struct row_ctx rctx = { .t = t };
 				refuse_field(&rctx, c, "bad_type");
