@@ -808,8 +808,13 @@ static int finish_write(struct store *s, enum row_result r)
 	return r == ROW_REJECTED ? EXIT_DATAERR : EXIT_OK;
 }
 
-int cmd_add(int argc, char **argv)
+/* add TABLE field=value … and set TABLE ID field=value …: the same command but for the
+ * id argument, the row mode and what is printed. */
+static int write_command(int argc, char **argv, enum row_mode mode)
 {
+	const int is_set = mode == ROW_SET;
+	const enum msg_id usage_id = is_set ? MSG_USAGE_SET : MSG_USAGE_ADD;
+	const size_t nfixed = is_set ? 2 : 1; /* TABLE [ID] before the fields */
 	struct row_ctx c = { 0 };
 	const char *db = store_default_path();
 	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
@@ -820,25 +825,28 @@ int cmd_add(int argc, char **argv)
 	int rc;
 	if (!pos)
 		return internal_error(NULL, "out of memory");
-	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_ADD, pos, &npos)) != 0)
+	if ((rc = parse_args(argc, argv, specs, usage_id, pos, &npos)) != 0)
 		goto done;
-	if (npos < 2) {
-		rc = usage(MSG_USAGE_ADD);
+	if (npos < nfixed + 1) {
+		rc = usage(usage_id);
 		goto done;
 	}
 	const struct schema_table *t = find_table(pos[0], 1, &rc);
 	if (!t)
 		goto done;
-	if ((rc = fields_from_args(t, pos + 1, npos - 1, text, 0)) != EXIT_OK)
+	if ((rc = fields_from_args(t, pos + nfixed, npos - nfixed, text, 0)) != EXIT_OK)
 		goto done;
 	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK)
 		goto done;
 	c.s = s;
 	c.t = t;
 	char id[IDS_UUID_TEXT];
-	enum row_result r = row_write(&c, text, ROW_ADD, NULL, id);
+	enum row_result r = row_write(&c, text, mode, is_set ? pos[1] : NULL, id);
 	if ((rc = finish_write(s, r)) == EXIT_OK) {
-		printf("%s\n", id);
+		if (is_set)
+			say(stdout, r == ROW_UPDATED ? MSG_UPDATED : MSG_UNCHANGED);
+		else
+			printf("%s\n", id);
 		backup_if_due(s, db);
 	}
 done:
@@ -848,44 +856,14 @@ done:
 	return rc;
 }
 
+int cmd_add(int argc, char **argv)
+{
+	return write_command(argc, argv, ROW_ADD);
+}
+
 int cmd_set(int argc, char **argv)
 {
-	struct row_ctx c = { 0 };
-	const char *db = store_default_path();
-	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
-	const char **pos = pos_new(argc);
-	const char *text[ROW_MAX_COLUMNS] = { 0 };
-	struct store *s = NULL;
-	size_t npos;
-	int rc;
-	if (!pos)
-		return internal_error(NULL, "out of memory");
-	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_SET, pos, &npos)) != 0)
-		goto done;
-	if (npos < 3) {
-		rc = usage(MSG_USAGE_SET);
-		goto done;
-	}
-	const struct schema_table *t = find_table(pos[0], 1, &rc);
-	if (!t)
-		goto done;
-	if ((rc = fields_from_args(t, pos + 2, npos - 2, text, 0)) != EXIT_OK)
-		goto done;
-	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK)
-		goto done;
-	c.s = s;
-	c.t = t;
-	char id[IDS_UUID_TEXT];
-	enum row_result r = row_write(&c, text, ROW_SET, pos[1], id);
-	if ((rc = finish_write(s, r)) == EXIT_OK) {
-		say(stdout, r == ROW_UPDATED ? MSG_UPDATED : MSG_UNCHANGED);
-		backup_if_due(s, db);
-	}
-done:
-	row_ctx_release(&c);
-	store_close(s);
-	free(pos);
-	return rc;
+	return write_command(argc, argv, ROW_SET);
 }
 
 int cmd_rm(int argc, char **argv)
