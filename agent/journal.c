@@ -295,46 +295,6 @@ out:
 	return rc;
 }
 
-/* Writes a config value with plain SQL (safe inside a caller's transaction). */
-static int config_put(struct store *s, const char *key, const char *value)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-	if (sqlite3_prepare_v2(store_db(s),
-			       "INSERT INTO lk_config(key, value) VALUES(?, ?)"
-			       " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int config_u64(struct store *s, const char *key, uint64_t *out)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-	*out = 0;
-	if (sqlite3_prepare_v2(store_db(s), "SELECT value FROM lk_config WHERE key = ?", -1, &st,
-			       NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	int step = sqlite3_step(st);
-	if (step == SQLITE_ROW) {
-		const char *t = (const char *)sqlite3_column_text(st, 0);
-		*out = t ? strtoull(t, NULL, 10) : 0;
-		rc = 0;
-	} else if (step == SQLITE_DONE) {
-		rc = 0;
-	}
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
 int journal_acked(struct store *s, uint64_t *acked)
 {
 	return query_u64(s, "SELECT acked_seq FROM lk_state WHERE one = 1", 0, 0, acked);
@@ -358,7 +318,7 @@ int journal_last_seq(struct store *s, uint64_t *seq)
 {
 	uint64_t m = 0, c = 0;
 	if (query_u64(s, "SELECT coalesce(max(seq), 0) FROM lk_journal", 0, 0, &m) != 0 ||
-	    config_u64(s, "compacted_seq", &c) != 0)
+	    store_config_u64(s, "compacted_seq", 0, &c) != 0)
 		return -1;
 	*seq = m > c ? m : c;
 	return 0;
@@ -414,7 +374,7 @@ static int chain_lookup(struct store *s, uint64_t seq, unsigned char out[ENTRY_H
 	uint64_t compacted = 0;
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
-	if (config_u64(s, "compacted_seq", &compacted) != 0)
+	if (store_config_u64(s, "compacted_seq", 0, &compacted) != 0)
 		goto out;
 	if (seq == 0) {
 		memset(out, 0, ENTRY_HASH_BYTES);
@@ -459,7 +419,7 @@ static int compute_chains(struct store *s, uint64_t upto)
 	uint64_t start = 0, compacted = 0;
 	int rc = -1, in_tx = 0, n;
 
-	if (config_u64(s, "compacted_seq", &compacted) != 0 ||
+	if (store_config_u64(s, "compacted_seq", 0, &compacted) != 0 ||
 	    query_u64(s, "SELECT coalesce(min(seq), 0) FROM lk_journal WHERE chain IS NULL", 0, 0,
 		      &start) != 0)
 		goto out;
@@ -506,7 +466,7 @@ int journal_chain_at(struct store *s, uint64_t seq, unsigned char out[ENTRY_HASH
 	if (rc != 1)
 		return rc;
 	uint64_t compacted = 0;
-	if (config_u64(s, "compacted_seq", &compacted) != 0)
+	if (store_config_u64(s, "compacted_seq", 0, &compacted) != 0)
 		return -1;
 	if (seq < compacted)
 		return 1;
@@ -757,12 +717,12 @@ out:
 int journal_compact(struct store *s, uint64_t upto)
 {
 	unsigned char chain[ENTRY_HASH_BYTES];
-	char hex[ENTRY_HASH_HEX + 1], num[24];
+	char hex[ENTRY_HASH_HEX + 1];
 	uint64_t compacted = 0, acked = 0;
 	sqlite3_stmt *del = NULL;
 	int rc = -1, in_tx = 0;
 
-	if (config_u64(s, "compacted_seq", &compacted) != 0 || journal_acked(s, &acked) != 0)
+	if (store_config_u64(s, "compacted_seq", 0, &compacted) != 0 || journal_acked(s, &acked) != 0)
 		goto out;
 	if (upto > acked)
 		upto = acked;
@@ -776,11 +736,10 @@ int journal_compact(struct store *s, uint64_t upto)
 		goto out;
 	}
 	hex_encode(chain, sizeof chain, hex);
-	snprintf(num, sizeof num, "%" PRIu64, upto);
 	if (exec_sql(s, "BEGIN IMMEDIATE") != 0)
 		goto out;
 	in_tx = 1;
-	if (config_put(s, "compacted_chain", hex) != 0 || config_put(s, "compacted_seq", num) != 0)
+	if (store_config_set(s, "compacted_chain", hex) != 0 || store_config_set_u64(s, "compacted_seq", upto) != 0)
 		goto out;
 	if (sqlite3_prepare_v2(store_db(s), "DELETE FROM lk_journal WHERE seq <= ?", -1, &del,
 			       NULL) != SQLITE_OK)
@@ -801,7 +760,7 @@ out:
 
 int journal_fast_forward(struct store *s, uint64_t seq, const unsigned char chain[ENTRY_HASH_BYTES])
 {
-	char hex[ENTRY_HASH_HEX + 1], num[24];
+	char hex[ENTRY_HASH_HEX + 1];
 	sqlite3_stmt *st = NULL;
 	int rc = -1, in_tx = 0;
 	static const char *const seq_sql[] = {
@@ -811,7 +770,6 @@ int journal_fast_forward(struct store *s, uint64_t seq, const unsigned char chai
 	};
 
 	hex_encode(chain, ENTRY_HASH_BYTES, hex);
-	snprintf(num, sizeof num, "%" PRIu64, seq);
 	if (exec_sql(s, "BEGIN IMMEDIATE") != 0)
 		goto out;
 	in_tx = 1;
@@ -824,8 +782,8 @@ int journal_fast_forward(struct store *s, uint64_t seq, const unsigned char chai
 		sqlite3_finalize(st);
 		st = NULL;
 	}
-	if (config_put(s, "compacted_seq", num) != 0 || config_put(s, "compacted_chain", hex) != 0 ||
-	    config_put(s, "pull_cursor", "0") != 0 || journal_set_acked(s, seq) != 0)
+	if (store_config_set_u64(s, "compacted_seq", seq) != 0 || store_config_set(s, "compacted_chain", hex) != 0 ||
+	    store_config_set(s, "pull_cursor", "0") != 0 || journal_set_acked(s, seq) != 0)
 		goto out;
 	if (exec_sql(s, "COMMIT") != 0)
 		goto out;

@@ -29,6 +29,7 @@
  */
 #include "store.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -674,6 +675,31 @@ int store_config_set_int(struct store *s, const char *key, int64_t value)
 {
 	char buf[32];
 	snprintf(buf, sizeof buf, "%lld", (long long)value);
+	return store_config_set(s, key, buf);
+}
+
+int store_config_u64(struct store *s, const char *key, uint64_t dflt, uint64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+	if (sqlite3_prepare_v2(s->db, "SELECT value FROM lk_config WHERE key = ?1", -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		goto done;
+	const char *v = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+	*out = v && *v ? strtoull(v, NULL, 10) : dflt;
+	ret = 0;
+done:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int store_config_set_u64(struct store *s, const char *key, uint64_t value)
+{
+	char buf[24];
+	snprintf(buf, sizeof buf, "%" PRIu64, value);
 	return store_config_set(s, key, buf);
 }
 

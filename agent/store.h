@@ -63,6 +63,11 @@ int store_config_get(struct store *s, const char *key, char **out);
 int store_config_set(struct store *s, const char *key, const char *value);
 int64_t store_config_int(struct store *s, const char *key, int64_t dflt);
 int store_config_set_int(struct store *s, const char *key, int64_t value);
+/* Sequence numbers, cursors and times kept as unsigned decimal text. get: 0 and *out,
+ * dflt when the key is absent, null or ""; -1 on error (*out untouched). set: 0 or -1.
+ * Like every config call, one plain statement: safe inside a caller's transaction. */
+int store_config_u64(struct store *s, const char *key, uint64_t dflt, uint64_t *out);
+int store_config_set_u64(struct store *s, const char *key, uint64_t value);
 
 /* Starts a write transaction (BEGIN IMMEDIATE) in which triggers do not journal
  * (applying = 1): for rows arriving by pull. store_apply_end commits (commit=1) or rolls

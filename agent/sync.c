@@ -158,41 +158,13 @@ out:
 	return rc;
 }
 
-/* Plain-SQL config write, safe inside our own transactions. */
-static int config_put(struct store *s, const char *key, const char *value)
-{
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-	if (sqlite3_prepare_v2(store_db(s),
-			       value ? "INSERT INTO lk_config(key, value) VALUES(?1, ?2)"
-				       " ON CONFLICT(key) DO UPDATE SET value = excluded.value"
-				     : "DELETE FROM lk_config WHERE key = ?1",
-			       -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (value)
-		sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int config_put_u64(struct store *s, const char *key, uint64_t v)
-{
-	char num[24];
-	snprintf(num, sizeof num, "%" PRIu64, v);
-	return config_put(s, key, num);
-}
-
+/* A config number; an unreadable one counts as absent (the next write reports the
+ * database's trouble). */
 static uint64_t config_u64(struct store *s, const char *key, uint64_t dflt)
 {
-	char *v = NULL;
-	uint64_t r = dflt;
-	if (store_config_get(s, key, &v) == 0 && v && *v)
-		r = strtoull(v, NULL, 10);
-	free(v);
-	return r;
+	uint64_t v = dflt;
+	(void)store_config_u64(s, key, dflt, &v);
+	return v;
 }
 
 static void set_offset(struct sync_ctx *c, int64_t hub_time, int64_t arrived_ms)
@@ -417,15 +389,15 @@ static int reconcile(struct sync_ctx *c)
 			goto db_error;
 		if (a->acked <= last)
 			acked = a->acked;
-		if (config_put(c->s, "pull_cursor", "0") != 0)
+		if (store_config_set(c->s, "pull_cursor", "0") != 0)
 			goto db_error;
 	}
 	/* A database made for an official code learns its unit from the hub. */
 	if (!store_unit_id(c->s)[0] && a->unit[0] && store_set_unit_id(c->s, a->unit) != 0)
 		logf_(c, "cannot set the unit to %s", a->unit);
-	if (a->hub_id[0] && config_put(c->s, "hub_id", a->hub_id) != 0)
+	if (a->hub_id[0] && store_config_set(c->s, "hub_id", a->hub_id) != 0)
 		goto db_error;
-	if (config_put_u64(c->s, "backup_seq", a->backup_seq) != 0)
+	if (store_config_set_u64(c->s, "backup_seq", a->backup_seq) != 0)
 		goto db_error;
 
 	if (hex_decode(a->chain, hub_chain, sizeof hub_chain) != 0) {
@@ -620,14 +592,14 @@ static int do_push(struct sync_ctx *c, int *blocked)
 				}
 				logf_(c, "laptop clock ahead of the hub: lowered %" PRId64 " clocks, resending", n);
 				/* Remembered for status: the office should fix the laptop's clock. */
-				if (config_put_u64(c->s, "clock_ahead_at_ms", (uint64_t)sync_wall_ms()) != 0)
+				if (store_config_set_u64(c->s, "clock_ahead_at_ms", (uint64_t)sync_wall_ms()) != 0)
 					logf_(c, "cannot record clock_ahead");
 				goto batch_next;
 			}
 			if (k.status == 422 && strcmp(code, "schema_newer") == 0) {
 				char num[16];
 				snprintf(num, sizeof num, "%d", k.err.hub_schema);
-				if (config_put(c->s, "hub_schema", num) != 0)
+				if (store_config_set(c->s, "hub_schema", num) != 0)
 					logf_(c, "cannot record hub schema");
 				logf_(c, "hub runs schema %d, older than our entries (%d): keeping them pending",
 				      k.err.hub_schema, b.schema);
@@ -879,16 +851,16 @@ static int apply_page(struct sync_ctx *c, const struct wire_pull_page *p, uint64
 	if (last > (uint64_t)INT64_MAX)
 		last = (uint64_t)INT64_MAX;
 	if (state_set_i64(c->s, "last_clock", (int64_t)last) != 0 ||
-	    config_put_u64(c->s, "pull_cursor", p->cursor) != 0)
+	    store_config_set_u64(c->s, "pull_cursor", p->cursor) != 0)
 		goto out;
 	/* A value kept for a pending entry may lose at the hub, and a losing write leaves the
 	 * hub's row unchanged, so the hub need not send it again: remember where this page
 	 * started and pull from there once nothing is pending (do_pull). */
 	if (c->kept_local && config_u64(c->s, "pull_replay_from", UINT64_MAX) > start_cursor &&
-	    config_put_u64(c->s, "pull_replay_from", start_cursor) != 0)
+	    store_config_set_u64(c->s, "pull_replay_from", start_cursor) != 0)
 		goto out;
 	/* What a newer hub schema sent is pulled again once this agent is upgraded. */
-	if (c->unknown_seen && config_put_u64(c->s, "pull_partial_schema", SCHEMA_VERSION) != 0)
+	if (c->unknown_seen && store_config_set_u64(c->s, "pull_partial_schema", SCHEMA_VERSION) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -908,8 +880,8 @@ static int do_pull(struct sync_ctx *c)
 	if (partial && partial < SCHEMA_VERSION) {
 		/* rows of tables or columns we did not know were skipped: pull them now */
 		logf_(c, "schema upgraded from %" PRIu64 ": pulling everything again", partial);
-		if (config_put(c->s, "pull_cursor", "0") != 0 ||
-		    config_put(c->s, "pull_partial_schema", NULL) != 0)
+		if (store_config_set(c->s, "pull_cursor", "0") != 0 ||
+		    store_config_set(c->s, "pull_partial_schema", NULL) != 0)
 			return fail(c, EXIT_SOFTWARE, "local_error", "cannot reset the pull cursor");
 	}
 	uint64_t replay = config_u64(c->s, "pull_replay_from", UINT64_MAX), pending = 0;
@@ -921,8 +893,8 @@ static int do_pull(struct sync_ctx *c)
 			logf_(c, "pulling again from %" PRIu64 " for values kept while edits were pending",
 			      replay);
 			if (sqlite3_exec(store_db(c->s), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
-			    config_put_u64(c->s, "pull_cursor", replay) != 0 ||
-			    config_put(c->s, "pull_replay_from", NULL) != 0 ||
+			    store_config_set_u64(c->s, "pull_cursor", replay) != 0 ||
+			    store_config_set(c->s, "pull_replay_from", NULL) != 0 ||
 			    sqlite3_exec(store_db(c->s), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 				sqlite3_exec(store_db(c->s), "ROLLBACK", NULL, NULL, NULL);
 				return fail(c, EXIT_SOFTWARE, "local_error", "cannot rewind the pull cursor");
@@ -1072,7 +1044,7 @@ static int compare_checksums(struct sync_ctx *c)
 
 	if (n == 0) {
 		c->res->checksums = -1;
-		rc = config_put(c->s, "checksum_ok", NULL);
+		rc = store_config_set(c->s, "checksum_ok", NULL);
 		goto out;
 	}
 	units = calloc(n, sizeof *units);
@@ -1095,8 +1067,8 @@ static int compare_checksums(struct sync_ctx *c)
 	c->res->checksums = agree;
 	if (!agree)
 		logf_(c, "checksums differ: %s", detail);
-	if (config_put(c->s, "checksum_ok", agree ? "1" : "0") != 0 ||
-	    config_put(c->s, "checksum_detail", agree ? NULL : detail) != 0)
+	if (store_config_set(c->s, "checksum_ok", agree ? "1" : "0") != 0 ||
+	    store_config_set(c->s, "checksum_detail", agree ? NULL : detail) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -1109,17 +1081,17 @@ out:
 static void finish(struct sync_ctx *c, int code)
 {
 	int64_t now = sync_wall_ms();
-	if (config_put_u64(c->s, "last_attempt_ms", (uint64_t)now) != 0)
+	if (store_config_set_u64(c->s, "last_attempt_ms", (uint64_t)now) != 0)
 		logf_(c, "cannot record the attempt");
 	if (code == EXIT_OK || code == EXIT_DATAERR) {
-		if (config_put_u64(c->s, "last_sync_ms", (uint64_t)now) != 0 ||
-		    config_put(c->s, "last_error", c->res->error[0] ? c->res->error : NULL) != 0 ||
-		    config_put(c->s, "last_error_detail", c->res->error[0] ? c->res->detail : NULL) != 0)
+		if (store_config_set_u64(c->s, "last_sync_ms", (uint64_t)now) != 0 ||
+		    store_config_set(c->s, "last_error", c->res->error[0] ? c->res->error : NULL) != 0 ||
+		    store_config_set(c->s, "last_error_detail", c->res->error[0] ? c->res->detail : NULL) != 0)
 			logf_(c, "cannot record the sync");
 	} else {
-		if (config_put(c->s, "last_error", c->res->error[0] ? c->res->error : "local_error") != 0 ||
-		    config_put(c->s, "last_error_detail", c->res->detail) != 0 ||
-		    config_put_u64(c->s, "last_error_ms", (uint64_t)now) != 0)
+		if (store_config_set(c->s, "last_error", c->res->error[0] ? c->res->error : "local_error") != 0 ||
+		    store_config_set(c->s, "last_error_detail", c->res->detail) != 0 ||
+		    store_config_set_u64(c->s, "last_error_ms", (uint64_t)now) != 0)
 			logf_(c, "cannot record the error");
 	}
 }
@@ -1140,7 +1112,7 @@ static int run(struct sync_ctx *c)
 	if (rc != EXIT_OK)
 		return rc;
 	if (!blocked)
-		(void)config_put(c->s, "hub_schema", NULL);
+		(void)store_config_set(c->s, "hub_schema", NULL);
 	rc = do_pull(c);
 	if (rc != EXIT_OK)
 		return rc;
@@ -1149,7 +1121,7 @@ static int run(struct sync_ctx *c)
 		rc = do_hello(c);
 		if (rc != EXIT_OK)
 			return rc;
-		if (config_put_u64(c->s, "backup_seq", c->hello.backup_seq) != 0)
+		if (store_config_set_u64(c->s, "backup_seq", c->hello.backup_seq) != 0)
 			logf_(c, "cannot record backup_seq");
 	}
 	/* Compact what the hub's latest backup covers. */
@@ -1243,9 +1215,9 @@ static int rejournal(struct store *s, char *err, size_t errlen)
 		 acked, acked);
 	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
 		goto db_error;
-	if (config_put(s, "compacted_seq", NULL) != 0 || config_put(s, "compacted_chain", NULL) != 0 ||
-	    config_put(s, "pull_cursor", "0") != 0 || config_put(s, "backup_seq", NULL) != 0 ||
-	    config_put(s, "last_error", NULL) != 0 || config_put(s, "last_error_detail", NULL) != 0)
+	if (store_config_set(s, "compacted_seq", NULL) != 0 || store_config_set(s, "compacted_chain", NULL) != 0 ||
+	    store_config_set(s, "pull_cursor", "0") != 0 || store_config_set(s, "backup_seq", NULL) != 0 ||
+	    store_config_set(s, "last_error", NULL) != 0 || store_config_set(s, "last_error_detail", NULL) != 0)
 		goto db_error;
 	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
 		goto db_error;

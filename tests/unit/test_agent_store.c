@@ -530,6 +530,27 @@ static void test_agent_store__hub_only_tables_refuse_local_writes(void **state)
 	assert_int_equal(journal_count(db), 0);
 }
 
+static void test_agent_store__config_u64_defaults_when_absent_null_or_empty(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t v = 1;
+	assert_int_equal(store_config_u64(f->s, "pull_cursor", 9, &v), 0);
+	assert_int_equal(v, 9);
+	assert_int_equal(store_config_set_u64(f->s, "pull_cursor", UINT64_MAX), 0);
+	assert_int_equal(store_config_u64(f->s, "pull_cursor", 9, &v), 0);
+	assert_true(v == UINT64_MAX);
+	assert_int_equal(store_config_set(f->s, "pull_cursor", ""), 0);
+	assert_int_equal(store_config_u64(f->s, "pull_cursor", 9, &v), 0);
+	assert_int_equal(v, 9);
+	assert_int_equal(exec_sql(store_db(f->s), "UPDATE lk_config SET value = NULL WHERE key = 'pull_cursor'"),
+			 SQLITE_OK);
+	assert_int_equal(store_config_u64(f->s, "pull_cursor", 9, &v), 0);
+	assert_int_equal(v, 9);
+	assert_int_equal(store_config_set_u64(f->s, "pull_cursor", 42), 0);
+	assert_int_equal(store_config_u64(f->s, "pull_cursor", 9, &v), 0);
+	assert_int_equal(v, 42);
+}
+
 static void test_agent_store__config_values_round_trip(void **state)
 {
 	struct fixture *f = *state;
@@ -741,6 +762,7 @@ int main(void)
 		T(test_agent_store__check_constraints_refuse_bad_values),
 		T(test_agent_store__hub_only_tables_refuse_local_writes),
 		T(test_agent_store__config_values_round_trip),
+		T(test_agent_store__config_u64_defaults_when_absent_null_or_empty),
 		T(test_agent_store__new_agent_id_keeps_the_previous_ones),
 		T(test_agent_store__unit_known_by_code_is_set_once),
 		T(test_agent_store__scope_follows_current_parent_links),
