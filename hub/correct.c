@@ -1,21 +1,22 @@
 /*
  * correct.c — corrections from the province (see correct.h).
  *
- * Values are parsed by column type as the agent parses them (agent/commands_data.c:
- * "" is null, booleans accept có/không/true/false, integers are strict decimal) and
- * checked with validate_value; the entry is then validated again as a whole by
+ * Arguments and values are read by protocol/fieldarg.h, the parser the agent's
+ * add/set use too ("" is null, booleans accept có/không/true/false, integers are
+ * strict decimal, each value checked with validate_value); the entry is then validated
+ * again as a whole by
  * changes_apply_hub (validate_entry), so a correction can never hold what an office's
  * change could not. Table and column names come only from schema_tables[].
  */
 #include "correct.h"
 
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "changes.h"
+#include "fieldarg.h"
 #include "ids.h"
 #include "reform.h"
 #include "units.h"
@@ -38,38 +39,6 @@ static int failed(char *err, size_t errlen, const char *what)
 {
 	snprintf(err, errlen, "cannot %s: storage failure", what);
 	return CORRECT_FAILED;
-}
-
-/* Parses text for column c (borrowing it). VALIDATE_OK when v may be stored. */
-static enum validate_code parse_value(const struct schema_column *c, const char *text, struct value *v)
-{
-	struct validate_status st;
-	memset(v, 0, sizeof *v);
-	if (!*text) {
-		v->kind = VALUE_NULL;
-	} else if (c->type == SCHEMA_INT || c->type == SCHEMA_BOOL) {
-		long long n;
-		char *end = NULL;
-		if (c->type == SCHEMA_BOOL && (strcmp(text, "có") == 0 || strcmp(text, "true") == 0)) {
-			n = 1;
-		} else if (c->type == SCHEMA_BOOL && (strcmp(text, "không") == 0 || strcmp(text, "false") == 0)) {
-			n = 0;
-		} else {
-			errno = 0;
-			n = strtoll(text, &end, 10);
-			if (*end || end == text)
-				return VALIDATE_BAD_TYPE;
-			if (errno == ERANGE)
-				return VALIDATE_BAD_RANGE;
-		}
-		v->kind = VALUE_INT;
-		v->i = n;
-	} else {
-		v->kind = VALUE_TEXT;
-		v->s = text;
-		v->len = strlen(text);
-	}
-	return validate_value(c, v, SCHEMA_VERSION, &st);
 }
 
 static int same_value(const struct value *a, const struct value *b)
@@ -126,27 +95,24 @@ int correct_apply(struct store *s, enum correct_op op, const char *table, const 
 	if (op == CORRECT_SET && nargs == 0)
 		return refuse(err, errlen, "nothing to set: give field=value");
 	for (size_t k = 0; k < nargs; k++) {
-		const char *eq = strchr(args[k], '=');
-		char name[64];
-		size_t nlen = eq ? (size_t)(eq - args[k]) : 0;
-		if (!eq || nlen == 0 || nlen >= sizeof name)
-			return refuse(err, errlen, "'%s' is not field=value", args[k]);
-		memcpy(name, args[k], nlen);
-		name[nlen] = '\0';
-		const struct schema_column *c = schema_column_find(t, name, SCHEMA_VERSION);
-		if (!c)
-			return refuse(err, errlen, "table %s has no field '%s'", t->name, name);
-		size_t i = schema_column_index(t, c);
-		if (i == 0)
+		struct fieldarg_status fs;
+		switch (fieldarg_put(t, args[k], 0, txt, &fs)) {
+		case FIELDARG_OK:
+			break;
+		case FIELDARG_UNKNOWN_FIELD:
+			return refuse(err, errlen, "table %s has no field '%s'", t->name, fs.name);
+		case FIELDARG_ID_NOT_FIELD:
 			return refuse(err, errlen, "the id is not a field: it is made for add, given for set");
-		if (txt[i])
-			return refuse(err, errlen, "field '%s' given twice", name);
-		txt[i] = eq + 1;
+		case FIELDARG_DUPLICATE:
+			return refuse(err, errlen, "field '%s' given twice", fs.name);
+		default:
+			return refuse(err, errlen, "'%s' is not field=value", args[k]);
+		}
 	}
 	for (size_t i = 2; i < t->ncolumns; i++) {
 		if (!txt[i])
 			continue;
-		enum validate_code vc = parse_value(&t->columns[i], txt[i], &v[i]);
+		enum validate_code vc = fieldarg_value(&t->columns[i], txt[i], &v[i]);
 		if (vc != VALIDATE_OK)
 			return refuse(err, errlen, "%s (%s): %s", t->columns[i].name, t->columns[i].label_vi,
 				      validate_code_str(vc));
