@@ -4,9 +4,8 @@
  * Arguments and values are read by protocol/fieldarg.h, the parser the agent's
  * add/set use too ("" is null, booleans accept có/không/true/false, integers are
  * strict decimal, each value checked with validate_value); the entry is then validated
- * again as a whole by
- * changes_apply_hub (validate_entry), so a correction can never hold what an office's
- * change could not. Table and column names come only from schema_tables[].
+ * again as a whole by changes_apply_hub (validate_entry), so a correction can never
+ * hold what an office's change could not. Table and column names come only from schema_tables[].
  */
 #include "correct.h"
 
