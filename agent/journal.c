@@ -368,14 +368,13 @@ static int store_hash_chain(struct store *s, sqlite3_stmt **st, uint64_t seq,
 	return sqlite3_step(*st) == SQLITE_DONE ? 0 : -1;
 }
 
-/* The stored chain at seq without computing anything: 0 found, 1 not (yet) known. */
-static int chain_lookup(struct store *s, uint64_t seq, unsigned char out[ENTRY_HASH_BYTES])
+/* The stored chain at seq without computing anything, compacted being the compaction
+ * point (lk_config compacted_seq): 0 found, 1 not (yet) known, -1 on error. */
+static int chain_lookup(struct store *s, uint64_t compacted, uint64_t seq,
+			unsigned char out[ENTRY_HASH_BYTES])
 {
-	uint64_t compacted = 0;
 	sqlite3_stmt *st = NULL;
 	int rc = -1;
-	if (store_config_u64(s, "compacted_seq", 0, &compacted) != 0)
-		goto out;
 	if (seq == 0) {
 		memset(out, 0, ENTRY_HASH_BYTES);
 		rc = 0;
@@ -409,25 +408,24 @@ out:
 	return rc;
 }
 
-/* Computes and stores hashes and chains of every entry up to `upto` that lacks one. */
-static int compute_chains(struct store *s, uint64_t upto)
+/* Computes and stores hashes and chains of every entry up to `upto` that lacks one
+ * (compacted as for chain_lookup). */
+static int compute_chains(struct store *s, uint64_t compacted, uint64_t upto)
 {
 	struct journal_reader *r = NULL;
 	struct journal_item *it;
 	sqlite3_stmt *upd = NULL;
 	unsigned char prev[ENTRY_HASH_BYTES];
-	uint64_t start = 0, compacted = 0;
+	uint64_t start = 0;
 	int rc = -1, in_tx = 0, n;
 
-	if (store_config_u64(s, "compacted_seq", 0, &compacted) != 0 ||
-	    query_u64(s, "SELECT coalesce(min(seq), 0) FROM lk_journal WHERE chain IS NULL", 0, 0,
-		      &start) != 0)
+	if (query_u64(s, "SELECT coalesce(min(seq), 0) FROM lk_journal WHERE chain IS NULL", 0, 0, &start) != 0)
 		goto out;
 	if (start == 0 || start > upto) {
 		rc = 0;
 		goto out;
 	}
-	if (chain_lookup(s, start - 1, prev) != 0)
+	if (chain_lookup(s, compacted, start - 1, prev) != 0)
 		goto out; /* a hole before the first unchained entry: damaged journal */
 	if (exec_sql(s, "BEGIN IMMEDIATE") != 0)
 		goto out;
@@ -462,17 +460,15 @@ out:
 
 int journal_chain_at(struct store *s, uint64_t seq, unsigned char out[ENTRY_HASH_BYTES])
 {
-	int rc = chain_lookup(s, seq, out);
-	if (rc != 1)
-		return rc;
 	uint64_t compacted = 0;
 	if (store_config_u64(s, "compacted_seq", 0, &compacted) != 0)
 		return -1;
-	if (seq < compacted)
-		return 1;
-	if (compute_chains(s, seq) != 0)
+	int rc = chain_lookup(s, compacted, seq, out);
+	if (rc != 1 || seq < compacted)
+		return rc;
+	if (compute_chains(s, compacted, seq) != 0)
 		return -1;
-	return chain_lookup(s, seq, out);
+	return chain_lookup(s, compacted, seq, out);
 }
 
 /* lk_skipped outlives compaction, so status can still list what never travelled. */
