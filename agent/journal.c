@@ -504,6 +504,7 @@ int journal_build_batch(struct store *s, const char *agent_id, uint64_t from,
 	struct journal_reader *r = NULL;
 	struct journal_item *it;
 	struct wire_changeset_writer *w = NULL;
+	struct wire_encoded_entry *enc = NULL; /* the entry being measured */
 	sqlite3_stmt *upd = NULL;
 	unsigned char before[ENTRY_HASH_BYTES], prev[ENTRY_HASH_BYTES];
 	struct journal_batch b = { 0 };
@@ -558,8 +559,11 @@ int journal_build_batch(struct store *s, const char *agent_id, uint64_t from,
 		}
 		if (!reason && !it->encodable)
 			reason = new_reason = "unencodable";
+		/* Encoded once: measured for the cut, then appended. */
+		int enc_rc = 0;
 		if (!reason) {
-			size = wire_entry_encoded_bytes(&it->e);
+			enc_rc = wire_encoded_entry_new(&it->e, &enc);
+			size = enc_rc == 0 ? wire_encoded_entry_bytes(enc) : 0;
 			if (size + JOURNAL_ENVELOPE_BYTES > lim->entry_max_bytes)
 				reason = new_reason = "too_large";
 		}
@@ -567,14 +571,19 @@ int journal_build_batch(struct store *s, const char *agent_id, uint64_t from,
 			if (b.count > 0 && wire_changeset_writer_bytes(w) + size +
 						   JOURNAL_ENVELOPE_BYTES > lim->batch_bytes)
 				break;
-			int a = wire_changeset_writer_add(w, &it->e);
-			if (a < 0) {
-				snprintf(err, errlen, "out of memory encoding entry %" PRIu64, it->e.seq);
-				goto out;
-			}
-			if (a == 1)
+			if (enc_rc == 1) {
 				reason = new_reason = "unencodable";
+			} else {
+				int a = enc_rc < 0 ? -1 : wire_changeset_writer_add_encoded(w, enc);
+				enc = NULL; /* taken by add_encoded */
+				if (a < 0) {
+					snprintf(err, errlen, "out of memory encoding entry %" PRIu64, it->e.seq);
+					goto out;
+				}
+			}
 		}
+		wire_encoded_entry_free(enc); /* too large to send */
+		enc = NULL;
 		if (reason) {
 			struct entry se;
 			if (b.count > 0 && wire_changeset_writer_bytes(w) + JOURNAL_SKIPPED_BYTES +
@@ -634,6 +643,7 @@ int journal_build_batch(struct store *s, const char *agent_id, uint64_t from,
 	b.json = NULL;
 	rc = 0;
 out:
+	wire_encoded_entry_free(enc);
 	journal_reader_free(r);
 	sqlite3_finalize(upd);
 	wire_changeset_writer_free(w);

@@ -1133,6 +1133,61 @@ size_t wire_entry_encoded_bytes(const struct entry *e)
 	return n;
 }
 
+struct wire_encoded_entry {
+	json_t *j;
+	uint64_t seq;
+	size_t bytes; /* compact JSON length of j */
+};
+
+int wire_encoded_entry_new(const struct entry *e, struct wire_encoded_entry **out)
+{
+	struct wire_encoded_entry *x = calloc(1, sizeof *x);
+	if (!x)
+		return -1;
+	int rc = encode_entry(e, &x->j);
+	if (rc == 0 && (x->bytes = json_dumpb(x->j, NULL, 0, JSON_COMPACT)) == 0)
+		rc = -1;
+	if (rc) {
+		wire_encoded_entry_free(x);
+		return rc;
+	}
+	x->seq = e->seq;
+	*out = x;
+	return 0;
+}
+
+size_t wire_encoded_entry_bytes(const struct wire_encoded_entry *x)
+{
+	return x->bytes;
+}
+
+int wire_changeset_writer_add_encoded(struct wire_changeset_writer *w, struct wire_encoded_entry *x)
+{
+	int rc = -1;
+	if (w->count && x->seq != w->from + w->count)
+		goto out;
+	json_t *j = x->j;
+	x->j = NULL;
+	if (json_array_append_new(w->entries, j)) /* steals j, even on failure */
+		goto out;
+	if (w->count == 0)
+		w->from = x->seq;
+	w->bytes += x->bytes + (w->count ? 1 : 0);
+	w->count++;
+	rc = 0;
+out:
+	wire_encoded_entry_free(x);
+	return rc;
+}
+
+void wire_encoded_entry_free(struct wire_encoded_entry *x)
+{
+	if (!x)
+		return;
+	json_decref(x->j);
+	free(x);
+}
+
 char *wire_changeset_writer_finish(struct wire_changeset_writer *w,
 				   const unsigned char chain_before[32],
 				   const unsigned char chain_after[32])

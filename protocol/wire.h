@@ -126,6 +126,20 @@ size_t wire_changeset_writer_count(const struct wire_changeset_writer *w);
 /* The encoded size one entry would add (for "alone larger than a batch"); 0 when it
  * cannot be encoded or an allocation fails. */
 size_t wire_entry_encoded_bytes(const struct entry *e);
+/* One entry encoded once, for a caller that must know its size before deciding to
+ * append it (the agent cutting change sets by bytes): the pair
+ * wire_entry_encoded_bytes + wire_changeset_writer_add without encoding twice.
+ * new: 0 and *out (free with wire_encoded_entry_free unless handed to
+ * wire_changeset_writer_add_encoded), 1 when e cannot be encoded (the cases of
+ * wire_changeset_writer_add), -1 on allocation failure; *out is written only on 0.
+ * bytes: equal to wire_entry_encoded_bytes(e). add_encoded: appends as
+ * wire_changeset_writer_add(w, e) would and takes x in every case; 0, or -1 on
+ * allocation failure or when e->seq does not follow (the writer is then unchanged). */
+struct wire_encoded_entry;
+int wire_encoded_entry_new(const struct entry *e, struct wire_encoded_entry **out);
+size_t wire_encoded_entry_bytes(const struct wire_encoded_entry *x);
+int wire_changeset_writer_add_encoded(struct wire_changeset_writer *w, struct wire_encoded_entry *x);
+void wire_encoded_entry_free(struct wire_encoded_entry *x); /* accepts NULL */
 /* Finishes: sets from/to and chains, returns the JSON text (caller frees). The writer
  * is freed in every case. */
 char *wire_changeset_writer_finish(struct wire_changeset_writer *w,

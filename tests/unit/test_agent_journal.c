@@ -408,6 +408,53 @@ static void test_journal__pending_counts_only_unacknowledged(void **state)
 	assert_true(bytes > 8 * 20);
 }
 
+/* journal_build_batch measures and appends each entry from one encoding
+ * (wire_encoded_entry_*): the writer must end with the bytes and text that encoding
+ * twice (wire_entry_encoded_bytes, wire_changeset_writer_add) gave. */
+static void test_journal__entries_encoded_once_give_the_same_change_set(void **state)
+{
+	(void)state;
+	static const char name[] = "Lê Thị Hoa";
+	struct field fields[] = { { .name = "full_name", .v = { .kind = VALUE_TEXT, .s = name, .len = sizeof name - 1 } },
+				  { .name = "birth_year", .v = { .kind = VALUE_INT, .i = 1998 } } };
+	struct wire_changeset_writer *twice = wire_changeset_writer_new(1, AGENT);
+	struct wire_changeset_writer *once = wire_changeset_writer_new(1, AGENT);
+	unsigned char chain[ENTRY_HASH_BYTES] = { 0 };
+	assert_non_null(twice);
+	assert_non_null(once);
+	for (uint64_t seq = 1; seq <= 3; seq++) {
+		struct entry e = { .seq = seq, .table = "person", .id = "0190f3b2-2b3c-7d4e-9f60-718293a4b5c6",
+				   .op = seq == 1 ? ENTRY_INSERT : ENTRY_UPDATE, .owner = UNIT, .clock = seq << 16,
+				   .fields = fields, .nfields = seq == 1 ? 2 : 1 };
+		struct wire_encoded_entry *x = NULL;
+		assert_int_equal(wire_encoded_entry_new(&e, &x), 0);
+		assert_int_equal(wire_encoded_entry_bytes(x), wire_entry_encoded_bytes(&e));
+		assert_int_equal(wire_changeset_writer_add(twice, &e), 0);
+		assert_int_equal(wire_changeset_writer_add_encoded(once, x), 0);
+		assert_int_equal(wire_changeset_writer_bytes(once), wire_changeset_writer_bytes(twice));
+	}
+	/* a sequence that does not follow is refused, the encoding freed, the writer unchanged */
+	struct entry gap = { .seq = 9, .table = "person", .id = "0190f3b2-2b3c-7d4e-9f60-718293a4b5c6",
+			     .op = ENTRY_DELETE, .owner = UNIT, .clock = 9 << 16 };
+	struct wire_encoded_entry *x = NULL;
+	assert_int_equal(wire_encoded_entry_new(&gap, &x), 0);
+	assert_int_equal(wire_changeset_writer_add_encoded(once, x), -1);
+	assert_int_equal(wire_changeset_writer_count(once), 3);
+	/* an entry that cannot be encoded leaves *out alone */
+	struct entry bad = gap;
+	bad.op = 'x';
+	x = NULL;
+	assert_int_equal(wire_encoded_entry_new(&bad, &x), 1);
+	assert_null(x);
+	char *a = wire_changeset_writer_finish(twice, chain, chain);
+	char *b = wire_changeset_writer_finish(once, chain, chain);
+	assert_non_null(a);
+	assert_non_null(b);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +467,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal__compaction_keeps_the_chain_at_the_compaction_point, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__pending_touch_names_fields_and_existence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__pending_counts_only_unacknowledged, setup, teardown),
+		cmocka_unit_test(test_journal__entries_encoded_once_give_the_same_change_set),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
