@@ -678,6 +678,14 @@ static void bind_value(sqlite3_stmt *st, int i, const struct value *v)
 	}
 }
 
+/* 1 when an unacknowledged entry touches column col of t (mask from
+ * journal_pending_touch: bit i for column index i). */
+static int column_pending(const struct schema_table *t, const struct schema_column *col, uint64_t mask)
+{
+	size_t ci = schema_column_index(t, col);
+	return ci < 64 && (mask & ((uint64_t)1 << ci));
+}
+
 /* The columns of a pulled row that we write: known in our schema, not id/unit_id, and
  * (when mask is given) not touched by an unacknowledged entry. Returns count; idx gets
  * the row's field indexes. */
@@ -692,10 +700,7 @@ static size_t writable_fields(struct sync_ctx *c, const struct schema_table *t,
 			c->unknown_seen = 1;
 			continue;
 		}
-		if (col->flags & (SCHEMA_ID | SCHEMA_OWNER))
-			continue;
-		size_t ci = schema_column_index(t, col);
-		if (ci < 64 && (mask & ((uint64_t)1 << ci)))
+		if ((col->flags & (SCHEMA_ID | SCHEMA_OWNER)) || column_pending(t, col, mask))
 			continue;
 		idx[n] = i;
 		cols[n] = col;
@@ -742,8 +747,7 @@ static int apply_row(struct sync_ctx *c, uint64_t acked, const struct wire_pull_
 		c->kept_local = 1;
 	for (size_t i = 0; i < row->nfields && !c->kept_local && mask; i++) {
 		const struct schema_column *col = schema_column_find(t, row->fields[i].name, SCHEMA_VERSION);
-		size_t ci = col ? schema_column_index(t, col) : 64;
-		if (ci < 64 && (mask & ((uint64_t)1 << ci)))
+		if (col && column_pending(t, col, mask))
 			c->kept_local = 1;
 	}
 	if (pending_ex && !(local && remote)) {
