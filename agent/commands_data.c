@@ -48,15 +48,6 @@ static void backup_if_due(struct store *s, const char *db);
 
 /* ---- output ---- */
 
-static void say(FILE *f, int id, ...)
-{
-	va_list ap;
-	va_start(ap, id);
-	vfprintf(f, msg((enum msg_id)id), ap);
-	va_end(ap);
-	fputc('\n', f);
-}
-
 static void log_line(const char *what, const char *detail)
 {
 	fprintf(stderr, "lienket-agent: %s%s%s\n", what, detail ? ": " : "", detail ? detail : "");
@@ -64,7 +55,7 @@ static void log_line(const char *what, const char *detail)
 
 static int usage(enum msg_id usage_id)
 {
-	say(stderr, MSG_USAGE, msg(usage_id));
+	msg_say(stderr, MSG_USAGE, msg(usage_id));
 	return EXIT_USAGE;
 }
 
@@ -73,11 +64,11 @@ static int internal_error(struct store *s, const char *what)
 	int code = s ? sqlite3_errcode(store_db(s)) & 0xff : SQLITE_OK;
 	if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
 		/* another program (a sync) held the database past the busy timeout */
-		say(stderr, MSG_ERR_BUSY);
+		msg_say(stderr, MSG_ERR_BUSY);
 		log_line(what, sqlite3_errmsg(store_db(s)));
 		return EXIT_TEMPFAIL;
 	}
-	say(stderr, MSG_ERR_INTERNAL);
+	msg_say(stderr, MSG_ERR_INTERNAL);
 	log_line(what, s ? sqlite3_errmsg(store_db(s)) : NULL);
 	return EXIT_SOFTWARE;
 }
@@ -114,7 +105,7 @@ static int parse_args(int argc, char **argv, const struct opt_spec *specs, enum 
 			if (strlen(p->name) == nlen && strncmp(p->name, a, nlen) == 0)
 				sp = p;
 		if (!sp) {
-			say(stderr, MSG_ERR_UNKNOWN_OPTION, a);
+			msg_say(stderr, MSG_ERR_UNKNOWN_OPTION, a);
 			return usage(usage_id);
 		}
 		if (sp->flag) {
@@ -126,7 +117,7 @@ static int parse_args(int argc, char **argv, const struct opt_spec *specs, enum 
 		} else if (i + 1 < argc) {
 			*sp->value = argv[++i];
 		} else {
-			say(stderr, MSG_ERR_OPTION_VALUE, a);
+			msg_say(stderr, MSG_ERR_OPTION_VALUE, a);
 			return usage(usage_id);
 		}
 	}
@@ -156,7 +147,7 @@ static int open_store(const char *db, struct store **s)
 {
 	char err[ERR_TEXT];
 	if (store_open(db, s, err, sizeof err) != 0) {
-		say(stderr, MSG_ERR_NO_DB, db);
+		msg_say(stderr, MSG_ERR_NO_DB, db);
 		log_line(err, NULL);
 		return EXIT_NOINPUT;
 	}
@@ -171,7 +162,7 @@ static int need_unit(struct store *s)
 	char *code = NULL;
 	if (store_config_get(s, "unit_code", &code) < 0)
 		return internal_error(s, "cannot read unit_code");
-	say(stderr, MSG_ERR_UNIT_PENDING, code ? code : "?");
+	msg_say(stderr, MSG_ERR_UNIT_PENDING, code ? code : "?");
 	free(code);
 	return EXIT_CONFIG;
 }
@@ -180,7 +171,7 @@ static const struct schema_table *find_table(const char *name, int for_write, in
 {
 	const struct schema_table *t = schema_table_find(name, SCHEMA_VERSION);
 	if (!t) {
-		say(stderr, MSG_ERR_UNKNOWN_TABLE, name);
+		msg_say(stderr, MSG_ERR_UNKNOWN_TABLE, name);
 		*rc = EXIT_USAGE;
 		return NULL;
 	}
@@ -190,7 +181,7 @@ static const struct schema_table *find_table(const char *name, int for_write, in
 		return NULL;
 	}
 	if (for_write && t->hub_only) {
-		say(stderr, MSG_ERR_HUB_ONLY_TABLE, t->name, t->label_vi);
+		msg_say(stderr, MSG_ERR_HUB_ONLY_TABLE, t->name, t->label_vi);
 		*rc = EXIT_DATAERR;
 		return NULL;
 	}
@@ -587,11 +578,11 @@ static int fields_from_args(const struct schema_table *t, const char **args, siz
 		struct fieldarg_status st;
 		switch (fieldarg_put(t, args[k], allow_id, text, &st)) {
 		case FIELDARG_OK: continue;
-		case FIELDARG_NOT_FIELD_VALUE: say(stderr, MSG_ERR_BAD_ARG, args[k]); break;
-		case FIELDARG_NAME_TOO_LONG: say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, args[k]); break;
-		case FIELDARG_UNKNOWN_FIELD: say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, st.name); break;
-		case FIELDARG_ID_NOT_FIELD: say(stderr, MSG_ERR_ID_AUTO); break;
-		case FIELDARG_DUPLICATE: say(stderr, MSG_ERR_DUP_FIELD, st.name); break;
+		case FIELDARG_NOT_FIELD_VALUE: msg_say(stderr, MSG_ERR_BAD_ARG, args[k]); break;
+		case FIELDARG_NAME_TOO_LONG: msg_say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, args[k]); break;
+		case FIELDARG_UNKNOWN_FIELD: msg_say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, st.name); break;
+		case FIELDARG_ID_NOT_FIELD: msg_say(stderr, MSG_ERR_ID_AUTO); break;
+		case FIELDARG_DUPLICATE: msg_say(stderr, MSG_ERR_DUP_FIELD, st.name); break;
 		}
 		rc = EXIT_USAGE;
 	}
@@ -621,22 +612,22 @@ int cmd_init(int argc, char **argv)
 	}
 	int is_uuid = ids_uuid_valid(unit);
 	if (!is_uuid && !looks_like_code(unit)) {
-		say(stderr, MSG_ERR_BAD_UNIT, unit);
+		msg_say(stderr, MSG_ERR_BAD_UNIT, unit);
 		rc = EXIT_USAGE;
 		goto done;
 	}
 	if (hub && !hub_url_ok(hub)) {
-		say(stderr, MSG_ERR_BAD_HUB, hub);
+		msg_say(stderr, MSG_ERR_BAD_HUB, hub);
 		rc = EXIT_USAGE;
 		goto done;
 	}
 	if (token && !ids_token_wellformed(token)) {
-		say(stderr, MSG_ERR_BAD_TOKEN);
+		msg_say(stderr, MSG_ERR_BAD_TOKEN);
 		rc = EXIT_USAGE;
 		goto done;
 	}
 	if (store_create(db, is_uuid ? unit : NULL, &s, err, sizeof err) != 0) {
-		say(stderr, MSG_ERR_CREATE_DB, db);
+		msg_say(stderr, MSG_ERR_CREATE_DB, db);
 		log_line(err, NULL);
 		rc = EXIT_CANTCREAT;
 		goto done;
@@ -646,11 +637,11 @@ int cmd_init(int argc, char **argv)
 		rc = internal_error(s, "cannot write config");
 		goto done;
 	}
-	say(stdout, MSG_INIT_DONE, db, store_agent_id(s));
+	msg_say(stdout, MSG_INIT_DONE, db, store_agent_id(s));
 	if (is_uuid)
-		say(stdout, MSG_INIT_UNIT, unit);
+		msg_say(stdout, MSG_INIT_UNIT, unit);
 	else
-		say(stdout, MSG_INIT_UNIT_CODE, unit);
+		msg_say(stdout, MSG_INIT_UNIT_CODE, unit);
 	rc = EXIT_OK;
 done:
 	store_close(s);
@@ -698,7 +689,7 @@ int cmd_config(int argc, char **argv)
 			if (strcmp(pos[k], keys[j].key) == 0)
 				slot = keys[j].value;
 		if (!slot) {
-			say(stderr, MSG_ERR_UNKNOWN_OPTION, pos[k]);
+			msg_say(stderr, MSG_ERR_UNKNOWN_OPTION, pos[k]);
 			rc = usage(MSG_USAGE_CONFIG);
 			goto done;
 		}
@@ -706,30 +697,30 @@ int cmd_config(int argc, char **argv)
 	}
 	rc = EXIT_USAGE;
 	if (hub && *hub && !hub_url_ok(hub)) {
-		say(stderr, MSG_ERR_BAD_HUB, hub);
+		msg_say(stderr, MSG_ERR_BAD_HUB, hub);
 		goto done;
 	}
 	if (token && *token && !ids_token_wellformed(token)) {
-		say(stderr, MSG_ERR_BAD_TOKEN);
+		msg_say(stderr, MSG_ERR_BAD_TOKEN);
 		goto done;
 	}
 	if (batch && parse_int(batch, BATCH_BYTES_MIN, BATCH_BYTES_MAX, &n)) {
-		say(stderr, MSG_ERR_BAD_NUMBER, batch, "--batch-bytes", (long long)BATCH_BYTES_MIN,
+		msg_say(stderr, MSG_ERR_BAD_NUMBER, batch, "--batch-bytes", (long long)BATCH_BYTES_MIN,
 		    (long long)BATCH_BYTES_MAX);
 		goto done;
 	}
 	if (keep && parse_int(keep, 0, BACKUP_KEEP_DAYS_MAX, &n)) {
-		say(stderr, MSG_ERR_BAD_NUMBER, keep, "--backup-keep-days", 0LL, (long long)BACKUP_KEEP_DAYS_MAX);
+		msg_say(stderr, MSG_ERR_BAD_NUMBER, keep, "--backup-keep-days", 0LL, (long long)BACKUP_KEEP_DAYS_MAX);
 		goto done;
 	}
 	if (unit && !ids_uuid_valid(unit)) {
-		say(stderr, MSG_ERR_BAD_UNIT, unit);
+		msg_say(stderr, MSG_ERR_BAD_UNIT, unit);
 		goto done;
 	}
 	if (ca && *ca) { /* a CA file that cannot be read would only fail at the next sync */
 		FILE *probe = fopen(ca, "rb");
 		if (!probe) {
-			say(stderr, MSG_ERR_OPEN_FILE, ca);
+			msg_say(stderr, MSG_ERR_OPEN_FILE, ca);
 			goto done;
 		}
 		fclose(probe);
@@ -737,7 +728,7 @@ int cmd_config(int argc, char **argv)
 	if ((rc = open_store(db, &s)) != EXIT_OK)
 		goto done;
 	if (unit && store_unit_id(s)[0] && strcmp(unit, store_unit_id(s)) != 0) {
-		say(stderr, MSG_ERR_UNIT_SET, store_unit_id(s));
+		msg_say(stderr, MSG_ERR_UNIT_SET, store_unit_id(s));
 		rc = EXIT_DATAERR;
 		goto done;
 	}
@@ -761,7 +752,7 @@ int cmd_config(int argc, char **argv)
 		}
 	}
 	if (changed) {
-		say(stdout, MSG_OK);
+		msg_say(stdout, MSG_OK);
 		rc = EXIT_OK;
 		goto done;
 	}
@@ -844,7 +835,7 @@ static int write_command(int argc, char **argv, enum row_mode mode)
 	enum row_result r = row_write(&c, text, mode, is_set ? pos[1] : NULL, id);
 	if ((rc = finish_write(s, r)) == EXIT_OK) {
 		if (is_set)
-			say(stdout, r == ROW_UPDATED ? MSG_UPDATED : MSG_UNCHANGED);
+			msg_say(stdout, r == ROW_UPDATED ? MSG_UPDATED : MSG_UNCHANGED);
 		else
 			printf("%s\n", id);
 		backup_if_due(s, db);
@@ -899,7 +890,7 @@ int cmd_rm(int argc, char **argv)
 		goto done;
 	}
 	if (!found) {
-		say(stderr, MSG_ERR_NOT_FOUND, pos[1], t->name);
+		msg_say(stderr, MSG_ERR_NOT_FOUND, pos[1], t->name);
 		rc = EXIT_DATAERR;
 		goto done;
 	}
@@ -908,7 +899,7 @@ int cmd_rm(int argc, char **argv)
 		if (scope < 0) {
 			rc = internal_error(s, "cannot check scope");
 		} else {
-			say(stderr, MSG_ERR_NOT_IN_SCOPE, owner);
+			msg_say(stderr, MSG_ERR_NOT_IN_SCOPE, owner);
 			rc = EXIT_DATAERR;
 		}
 		goto done;
@@ -925,7 +916,7 @@ int cmd_rm(int argc, char **argv)
 		rc = finish_write(s, write_failed(&c, pos[1]));
 		goto done;
 	}
-	say(stdout, MSG_REMOVED);
+	msg_say(stdout, MSG_REMOVED);
 	backup_if_due(s, db);
 	rc = EXIT_OK;
 done:
@@ -1001,7 +992,7 @@ int cmd_show(int argc, char **argv)
 	sqlite3_bind_text(st, 1, pos[1], -1, SQLITE_STATIC);
 	int r = sqlite3_step(st);
 	if (r == SQLITE_DONE) {
-		say(stderr, MSG_ERR_NOT_FOUND, pos[1], t->name);
+		msg_say(stderr, MSG_ERR_NOT_FOUND, pos[1], t->name);
 		rc = EXIT_DATAERR;
 		goto done;
 	}
@@ -1046,7 +1037,7 @@ int cmd_list(int argc, char **argv)
 		goto done;
 	}
 	if (limit_text && parse_int(limit_text, 1, LIST_LIMIT_MAX, &limit)) {
-		say(stderr, MSG_ERR_BAD_NUMBER, limit_text, "--limit", 1LL, LIST_LIMIT_MAX);
+		msg_say(stderr, MSG_ERR_BAD_NUMBER, limit_text, "--limit", 1LL, LIST_LIMIT_MAX);
 		rc = EXIT_USAGE;
 		goto done;
 	}
@@ -1103,7 +1094,7 @@ int cmd_list(int argc, char **argv)
 	int r;
 	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
 		if (limit && shown == limit) {
-			say(stdout, MSG_LIST_MORE);
+			msg_say(stdout, MSG_LIST_MORE);
 			break;
 		}
 		for (size_t i = 0; i < t->ncolumns; i++) {
@@ -1120,7 +1111,7 @@ int cmd_list(int argc, char **argv)
 		rc = internal_error(s, "cannot read rows");
 		goto done;
 	}
-	say(stdout, MSG_LIST_COUNT, shown);
+	msg_say(stdout, MSG_LIST_COUNT, shown);
 	rc = EXIT_OK;
 done:
 	sqlite3_finalize(st);
@@ -1173,7 +1164,7 @@ int cmd_import(int argc, char **argv)
 		goto done;
 	f = fopen(pos[1], "rb");
 	if (!f) {
-		say(stderr, MSG_ERR_OPEN_FILE, pos[1]);
+		msg_say(stderr, MSG_ERR_OPEN_FILE, pos[1]);
 		rc = EXIT_NOINPUT;
 		goto done;
 	}
@@ -1188,7 +1179,7 @@ int cmd_import(int argc, char **argv)
 	/* The header: field names of this table, each once. */
 	enum csv_status cs = csv_reader_next(r);
 	if (cs == CSV_EOF) {
-		say(stderr, MSG_ERR_CSV_EMPTY, pos[1]);
+		msg_say(stderr, MSG_ERR_CSV_EMPTY, pos[1]);
 		rc = EXIT_DATAERR;
 		goto done;
 	}
@@ -1217,7 +1208,7 @@ int cmd_import(int argc, char **argv)
 			}
 	}
 	if (header_bad) {
-		say(stderr, MSG_IMPORT_FAILED, 1UL);
+		msg_say(stderr, MSG_IMPORT_FAILED, 1UL);
 		rc = EXIT_DATAERR;
 		goto done;
 	}
@@ -1259,7 +1250,7 @@ int cmd_import(int argc, char **argv)
 		}
 	}
 	if (nbad) {
-		say(stderr, MSG_IMPORT_FAILED, nbad);
+		msg_say(stderr, MSG_IMPORT_FAILED, nbad);
 		rc = EXIT_DATAERR;
 		goto done;
 	}
@@ -1268,7 +1259,7 @@ int cmd_import(int argc, char **argv)
 		goto done;
 	}
 	in_tx = 0;
-	say(stdout, MSG_IMPORT_DONE, nins + nupd + nsame, nins, nupd, nsame);
+	msg_say(stdout, MSG_IMPORT_DONE, nins + nupd + nsame, nins, nupd, nsame);
 	backup_if_due(s, db);
 	rc = EXIT_OK;
 done:
@@ -1317,7 +1308,7 @@ int cmd_export(int argc, char **argv)
 	}
 	f = out ? fopen(out, "wb") : stdout;
 	if (!f) {
-		say(stderr, MSG_ERR_WRITE_FILE, out);
+		msg_say(stderr, MSG_ERR_WRITE_FILE, out);
 		rc = EXIT_CANTCREAT;
 		goto done;
 	}
@@ -1343,7 +1334,7 @@ int cmd_export(int argc, char **argv)
 		goto done;
 	}
 	if (werr || fflush(f) != 0) {
-		say(stderr, MSG_ERR_WRITE_FILE, out ? out : "-");
+		msg_say(stderr, MSG_ERR_WRITE_FILE, out ? out : "-");
 		rc = EXIT_CANTCREAT;
 		goto done;
 	}
@@ -1351,11 +1342,11 @@ int cmd_export(int argc, char **argv)
 		int cerr = fclose(f);
 		f = NULL;
 		if (cerr) {
-			say(stderr, MSG_ERR_WRITE_FILE, out);
+			msg_say(stderr, MSG_ERR_WRITE_FILE, out);
 			rc = EXIT_CANTCREAT;
 			goto done;
 		}
-		say(stderr, MSG_EXPORT_DONE, nrows, out);
+		msg_say(stderr, MSG_EXPORT_DONE, nrows, out);
 	}
 	rc = EXIT_OK;
 done:
@@ -1429,7 +1420,7 @@ int cmd_schema(int argc, char **argv)
 	const struct schema_table *only = NULL;
 	if (npos == 1 && !(only = find_table(pos[0], 0, &rc)))
 		goto done;
-	say(stdout, MSG_SCHEMA_VERSION, SCHEMA_VERSION);
+	msg_say(stdout, MSG_SCHEMA_VERSION, SCHEMA_VERSION);
 	for (size_t i = 0; i < schema_ntables; i++) {
 		const struct schema_table *t = &schema_tables[i];
 		if ((only && t != only) || t->since > SCHEMA_VERSION)
@@ -1496,7 +1487,7 @@ static void backup_if_due(struct store *s, const char *db)
 	char *dir = backup_dir_new(s, db, NULL);
 	int keep = (int)store_config_int(s, "backup_keep_days", BACKUP_KEEP_DAYS_DEFAULT);
 	if (!dir || store_backup_to(s, dir, keep, path, sizeof path, err, sizeof err) != 0) {
-		say(stderr, MSG_WARN_BACKUP, dir ? dir : "?");
+		msg_say(stderr, MSG_WARN_BACKUP, dir ? dir : "?");
 		log_line("automatic backup failed", dir ? err : "out of memory");
 	}
 	free(dir);
@@ -1523,7 +1514,7 @@ int cmd_backup(int argc, char **argv)
 		goto done;
 	}
 	if (keep_text && parse_int(keep_text, 0, BACKUP_KEEP_DAYS_MAX, &keep)) {
-		say(stderr, MSG_ERR_BAD_NUMBER, keep_text, "--keep-days", 0LL, (long long)BACKUP_KEEP_DAYS_MAX);
+		msg_say(stderr, MSG_ERR_BAD_NUMBER, keep_text, "--keep-days", 0LL, (long long)BACKUP_KEEP_DAYS_MAX);
 		rc = EXIT_USAGE;
 		goto done;
 	}
@@ -1536,12 +1527,12 @@ int cmd_backup(int argc, char **argv)
 		goto done;
 	}
 	if (store_backup_to(s, dir, (int)keep, path, sizeof path, err, sizeof err) != 0) {
-		say(stderr, MSG_ERR_BACKUP, dir);
+		msg_say(stderr, MSG_ERR_BACKUP, dir);
 		log_line(err, NULL);
 		rc = EXIT_CANTCREAT;
 		goto done;
 	}
-	say(stdout, MSG_BACKUP_DONE, path);
+	msg_say(stdout, MSG_BACKUP_DONE, path);
 	rc = EXIT_OK;
 done:
 	free(dir);

@@ -91,8 +91,7 @@ static int open_store(const char *path, struct store **s)
 {
 	char err[256] = "";
 	if (store_open(path, s, err, sizeof err) != 0) {
-		fprintf(stderr, msg(MSG_SYNC_NO_DB), path, err);
-		fputc('\n', stderr);
+		msg_say(stderr, MSG_SYNC_NO_DB, path, err);
 		return EXIT_NOINPUT;
 	}
 	return 0;
@@ -105,8 +104,7 @@ static int open_transport(struct store *s, int quiet, struct transport **t)
 	int rc = EXIT_SOFTWARE;
 	if (store_config_get(s, "hub_url", &url) < 0 || store_config_get(s, "token", &token) < 0 ||
 	    store_config_get(s, "ca_file", &ca) < 0) {
-		fprintf(stderr, msg(MSG_SYNC_INTERNAL), "cannot read configuration");
-		fputc('\n', stderr);
+		msg_say(stderr, MSG_SYNC_INTERNAL, "cannot read configuration");
 		goto out;
 	}
 	if (!url || !*url || !token || !*token) {
@@ -116,8 +114,7 @@ static int open_transport(struct store *s, int quiet, struct transport **t)
 		goto out;
 	}
 	if (transport_curl_new(url, token, ca, t, err, sizeof err) != 0) {
-		fprintf(stderr, msg(MSG_SYNC_BAD_URL), err);
-		fputc('\n', stderr);
+		msg_say(stderr, MSG_SYNC_BAD_URL, err);
 		rc = EXIT_CONFIG;
 		goto out;
 	}
@@ -169,16 +166,12 @@ static void tell_office(int rc, const struct sync_result *r, int quiet)
 	switch (rc) {
 	case EXIT_OK:
 	case EXIT_DATAERR:
-		printf(msg(MSG_SYNC_SUMMARY), (unsigned long long)r->pushed,
-		       (unsigned long long)r->pulled);
-		putchar('\n');
+		msg_say(stdout, MSG_SYNC_SUMMARY, (unsigned long long)r->pushed, (unsigned long long)r->pulled);
 		if (r->skipped) {
-			printf(msg(MSG_SYNC_SKIPPED), (unsigned long long)r->skipped);
-			putchar('\n');
+			msg_say(stdout, MSG_SYNC_SKIPPED, (unsigned long long)r->skipped);
 		}
 		if (rc == EXIT_DATAERR) {
-			printf(msg(MSG_SYNC_QUARANTINED), (unsigned long long)r->quarantined);
-			putchar('\n');
+			msg_say(stdout, MSG_SYNC_QUARANTINED, (unsigned long long)r->quarantined);
 		}
 		if (r->checksums == 0)
 			printf("%s\n", msg(MSG_SYNC_CHECKSUM_DIFFER));
@@ -193,8 +186,7 @@ static void tell_office(int rc, const struct sync_result *r, int quiet)
 		fprintf(stderr, "%s\n", msg(MSG_SYNC_NOPERM));
 		break;
 	case EXIT_CONFIG:
-		fprintf(stderr, msg(MSG_SYNC_BAD_URL), r->detail);
-		fputc('\n', stderr);
+		msg_say(stderr, MSG_SYNC_BAD_URL, r->detail);
 		break;
 	case EXIT_PROTOCOL:
 		if (strcmp(r->error, "fork") == 0)
@@ -206,15 +198,13 @@ static void tell_office(int rc, const struct sync_result *r, int quiet)
 		else {
 			/* the code itself helps the technician; the text helps the office */
 			const char *text = error_text(r->error);
-			fprintf(stderr, msg(MSG_SYNC_PROTOCOL), r->error);
-			fputc('\n', stderr);
+			msg_say(stderr, MSG_SYNC_PROTOCOL, r->error);
 			if (text != msg_code(""))
 				fprintf(stderr, "%s\n", text);
 		}
 		break;
 	default:
-		fprintf(stderr, msg(MSG_SYNC_INTERNAL), r->detail);
-		fputc('\n', stderr);
+		msg_say(stderr, MSG_SYNC_INTERNAL, r->detail);
 		break;
 	}
 }
@@ -314,8 +304,7 @@ int cmd_recover(int argc, char **argv)
 	if (so.progress)
 		fputc('\n', stderr);
 	if (strcmp(r.error, "local_error") != 0 || rc == EXIT_OK) {
-		printf(msg(MSG_RECOVER_DONE), store_agent_id(s), (unsigned long long)pending);
-		putchar('\n');
+		msg_say(stdout, MSG_RECOVER_DONE, store_agent_id(s), (unsigned long long)pending);
 	}
 	tell_office(rc, &r, o.quiet);
 out:
@@ -384,8 +373,7 @@ int cmd_daemon(int argc, char **argv)
 		fprintf(stderr, "lienket-agent daemon: cannot block stop signals\n");
 		return EXIT_SOFTWARE;
 	}
-	fprintf(stderr, msg(MSG_DAEMON_STARTED), (int)o.interval_min, (int)o.probe_sec);
-	fputc('\n', stderr);
+	msg_say(stderr, MSG_DAEMON_STARTED, (int)o.interval_min, (int)o.probe_sec);
 	rc = EXIT_OK;
 	while (!daemon_os_stop_requested()) {
 		int64_t wait_ms;
@@ -559,9 +547,8 @@ static int status_lists(struct store *s, const struct status_info *si, int json)
 			json_str(stdout, skip_reason_text(why));
 			fputc('}', stdout);
 		} else {
-			printf(msg(MSG_STATUS_SKIPPED_ITEM), seq, tbl ? tbl : "", id ? id : "",
-			       skip_reason_text(why));
-			putchar('\n');
+			msg_say(stdout, MSG_STATUS_SKIPPED_ITEM, seq, tbl ? tbl : "", id ? id : "",
+				skip_reason_text(why));
 		}
 		first = 0;
 	}
@@ -579,11 +566,9 @@ static int status_lists(struct store *s, const struct status_info *si, int json)
 		fputs(",\"quarantined\":[", stdout);
 	} else {
 		if (si->nskipped > STATUS_LIST_MAX) {
-			printf(msg(MSG_STATUS_MORE), (unsigned long long)(si->nskipped - STATUS_LIST_MAX));
-			putchar('\n');
+			msg_say(stdout, MSG_STATUS_MORE, (unsigned long long)(si->nskipped - STATUS_LIST_MAX));
 		}
-		printf(msg(MSG_STATUS_QUARANTINED), (unsigned long long)si->nquarantined);
-		putchar('\n');
+		msg_say(stdout, MSG_STATUS_QUARANTINED, (unsigned long long)si->nquarantined);
 	}
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		unsigned long long seq = (unsigned long long)sqlite3_column_int64(st, 0);
@@ -607,17 +592,15 @@ static int status_lists(struct store *s, const struct status_info *si, int json)
 			json_str(stdout, msg_code(code ? code : ""));
 			fputc('}', stdout);
 		} else {
-			printf(msg(MSG_STATUS_QUARANTINE_ITEM), seq, tbl ? tbl : "", id ? id : "",
-			       field ? field : "", msg_code(code ? code : ""));
-			putchar('\n');
+			msg_say(stdout, MSG_STATUS_QUARANTINE_ITEM, seq, tbl ? tbl : "", id ? id : "",
+				field ? field : "", msg_code(code ? code : ""));
 		}
 		first = 0;
 	}
 	if (json) {
 		fputc(']', stdout);
 	} else if (si->nquarantined > STATUS_LIST_MAX) {
-		printf(msg(MSG_STATUS_MORE), (unsigned long long)(si->nquarantined - STATUS_LIST_MAX));
-		putchar('\n');
+		msg_say(stdout, MSG_STATUS_MORE, (unsigned long long)(si->nquarantined - STATUS_LIST_MAX));
 	}
 	rc = 0;
 out:
@@ -643,8 +626,7 @@ int cmd_status(int argc, char **argv)
 	if (rc)
 		goto out;
 	if (status_load(s, &si) != 0) {
-		fprintf(stderr, msg(MSG_SYNC_INTERNAL), sqlite3_errmsg(store_db(s)));
-		fputc('\n', stderr);
+		msg_say(stderr, MSG_SYNC_INTERNAL, sqlite3_errmsg(store_db(s)));
 		rc = EXIT_SOFTWARE;
 		goto out;
 	}
@@ -686,37 +668,28 @@ int cmd_status(int argc, char **argv)
 		rc = EXIT_OK;
 		goto out;
 	}
-	printf(msg(MSG_STATUS_UNIT), si.unit);
-	putchar('\n');
-	printf(msg(MSG_STATUS_AGENT), si.agent);
-	putchar('\n');
+	msg_say(stdout, MSG_STATUS_UNIT, si.unit);
+	msg_say(stdout, MSG_STATUS_AGENT, si.agent);
 	if (si.hub_url) {
-		printf(msg(MSG_STATUS_HUB), si.hub_url);
-		putchar('\n');
+		msg_say(stdout, MSG_STATUS_HUB, si.hub_url);
 	} else {
 		printf("%s\n", msg(MSG_STATUS_HUB_NONE));
 	}
-	printf(msg(MSG_STATUS_PENDING), (unsigned long long)si.pending);
-	putchar('\n');
+	msg_say(stdout, MSG_STATUS_PENDING, (unsigned long long)si.pending);
 	format_time(si.last_sync_ms, when, sizeof when);
-	printf(msg(MSG_STATUS_LAST_SYNC), when);
-	putchar('\n');
+	msg_say(stdout, MSG_STATUS_LAST_SYNC, when);
 	if (si.last_error) {
-		printf(msg(MSG_STATUS_LAST_ERROR), si.last_error, error_text(si.last_error));
-		putchar('\n');
+		msg_say(stdout, MSG_STATUS_LAST_ERROR, si.last_error, error_text(si.last_error));
 	} else {
 		printf("%s\n", msg(MSG_STATUS_NO_ERROR));
 	}
 	if (si.hub_schema) {
-		printf(msg(MSG_STATUS_SCHEMA_NEWER), atoi(si.hub_schema));
-		putchar('\n');
+		msg_say(stdout, MSG_STATUS_SCHEMA_NEWER, atoi(si.hub_schema));
 	}
-	printf(msg(MSG_STATUS_OFFSET), (long long)(si.offset_ms / 1000));
-	putchar('\n');
+	msg_say(stdout, MSG_STATUS_OFFSET, (long long)(si.offset_ms / 1000));
 	if (clock_advice(&si))
 		printf("%s\n", msg(MSG_STATUS_CLOCK_ADVICE));
-	printf(msg(MSG_STATUS_SKIPPED), (unsigned long long)si.nskipped);
-	putchar('\n');
+	msg_say(stdout, MSG_STATUS_SKIPPED, (unsigned long long)si.nskipped);
 	if (status_lists(s, &si, 0) != 0) {
 		rc = EXIT_SOFTWARE;
 		goto out;

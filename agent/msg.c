@@ -8,6 +8,7 @@
  */
 #include "msg.h"
 
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,15 @@ const char *msg(enum msg_id id)
 		return "?";
 	const struct msg_text *t = &texts[id];
 	return msg_english() ? t->en : t->vi;
+}
+
+void msg_say(FILE *f, int id, ...)
+{
+	va_list ap;
+	va_start(ap, id);
+	vfprintf(f, msg((enum msg_id)id), ap);
+	va_end(ap);
+	fputc('\n', f);
 }
 
 /* Hub error codes (PROTOCOL.md §7.1), quarantine codes (§7.2), skip reasons (§5) and

@@ -9,6 +9,8 @@
 #ifndef LK_AGENT_MSG_H
 #define LK_AGENT_MSG_H
 
+#include <stdio.h>
+
 enum msg_id {
 #define MSG(id, vi, en) id,
 #include "msg_data.def"
@@ -19,6 +21,11 @@ enum msg_id {
 
 /* The format string for id in the user's language (static). */
 const char *msg(enum msg_id id);
+
+/* Prints message id on f, formatted with the arguments that follow, then a newline.
+ * id is an enum msg_id passed as int: an enum is not a safe last named argument for
+ * va_start. */
+void msg_say(FILE *f, int id, ...);
 
 /* Translation of a hub error or quarantine code ("bad_enum", "gap", …) for the office;
  * unknown codes give a generic text. Static string. */
