@@ -1,14 +1,20 @@
 /*
  * changes.c — applying change sets (see changes.h).
  *
- * Per agent the store keeps the acknowledged sequence and chain(acked). A change set
- * from..to is checked against them:
+ * Per agent the store keeps the acknowledged sequence, chain(acked), and chain(k) for
+ * every sequence k it acknowledged (store chains_put, written with the merge). A change
+ * set from..to is checked against them:
  *   from > acked+1          gap (409, expected = acked+1), nothing stored;
- *   to <= acked             duplicate: acknowledged again, nothing applied;
  *   otherwise               the chain is recomputed from chain_before through the
- *                           entries; at seq = acked it must equal the hub's chain(acked)
- *                           (collision resistance makes this check the whole overlap),
- *                           else fork (409); only entries after acked are applied.
+ *                           entries; at seq = min(to, acked) it must equal the hub's
+ *                           chain there (collision resistance makes this one check the
+ *                           whole overlap), else fork (409), nothing applied;
+ *   to <= acked             duplicate: acknowledged again, nothing applied;
+ *   otherwise               only entries after acked are applied.
+ * Checking at exactly min(to, acked) matters: a laptop restored from an old backup
+ * may send new entries 4..4 where the hub received 4..5 in one change set. Sequences
+ * acknowledged by a hub older than the chain table have no chain(k) there: receipt
+ * boundaries are used, and where neither knows, a duplicate is taken on trust.
  * Each applied entry is validated (quarantine on failure), held when its owning unit is
  * unknown, checked against the agent's scope, then merged into its row (merge.h) with
  * one row read and one row write; flags are recomputed for that row.
@@ -507,20 +513,12 @@ int changes_retry_held(struct store *s, int64_t now_ms)
 
 /* ---- a change set ---- */
 
-static int chain_matches(const unsigned char c[32], const char *hex)
-{
-	unsigned char h[32];
-	if (hex_decode(hex, h, 32) != 0)
-		return 0;
-	return memcmp(c, h, 32) == 0;
-}
-
 static int refuse_fork(struct store *s, struct store_token *token, const struct wire_changeset *cs,
-		       int64_t now_ms, struct changes_result *res)
+		       uint64_t at, int64_t now_ms, struct changes_result *res)
 {
 	changes_error(res, 409, "fork", "chain_before", now_ms,
-		      "the chain of agent %s through sequence %llu differs from the hub's", cs->agent,
-		      (unsigned long long)cs->from);
+		      "the chain of agent %s at sequence %llu differs from the hub's", cs->agent,
+		      (unsigned long long)at);
 	if (token) {
 		token->fork_refused = 1;
 		if (s->token_put(s, token) != 0)
@@ -529,13 +527,31 @@ static int refuse_fork(struct store *s, struct store_token *token, const struct 
 	return 0;
 }
 
+/* The hub's chain(seq) of an acknowledged sequence: 0 (written), 1 unknown (acknowledged
+ * before the hub kept every chain, and not at a receipt boundary), -1 failure. */
+static int hub_chain_at(struct store *s, const struct store_agent *ag, uint64_t seq,
+			unsigned char chain[32])
+{
+	char hex[65];
+	if (seq == ag->acked)
+		return hex_decode(ag->chain, chain, 32) == 0 ? 0 : -1;
+	int k = s->chain_get(s, ag->id, seq, chain);
+	if (k != 1)
+		return k;
+	k = s->receipt_chain_at(s, ag->id, seq, hex);
+	if (k != 0)
+		return k;
+	return hex_decode(hex, chain, 32) == 0 ? 0 : -1;
+}
+
 int changes_apply(struct store *s, const struct wire_changeset *cs, const char *unit_id,
 		  struct store_token *token, int64_t now_ms, struct changes_result *res)
 {
 	struct store_agent ag;
 	struct applier A = { 0 };
-	unsigned char c[32], at_acked[32];
-	int rc = -1, keep = 0;
+	unsigned char c[32], at_check[32], hub_at[32];
+	unsigned char (*chains)[32] = NULL; /* chain(seq) after each entry */
+	int rc = -1, keep = 0, have_check = 0;
 	memset(res, 0, sizeof *res);
 	if (s->savepoint(s) != 0)
 		return -1;
@@ -563,18 +579,26 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const char *
 		rc = 0;
 		goto done;
 	}
+	/* The sequence to check: the last one both sides hold (from - 1 <= check <= to,
+	 * as the entries are exactly from..to: the decoder's bad_sequence). */
+	uint64_t check = cs->to < acked ? cs->to : acked;
+	chains = malloc((cs->nentries ? cs->nentries : 1) * sizeof *chains);
+	if (!chains)
+		goto done;
 	memcpy(c, cs->chain_before, 32);
-	int have_at_acked = cs->from - 1 == acked;
-	if (have_at_acked)
-		memcpy(at_acked, c, 32);
+	if (cs->from - 1 == check) {
+		memcpy(at_check, c, 32);
+		have_check = 1;
+	}
 	for (size_t i = 0; i < cs->nentries; i++) {
 		unsigned char h[ENTRY_HASH_BYTES];
 		if (entry_hash(&cs->entries[i], h) != 0)
 			goto done;
 		entry_chain_step(c, h, c);
-		if (cs->entries[i].seq == acked) {
-			memcpy(at_acked, c, 32);
-			have_at_acked = 1;
+		memcpy(chains[i], c, 32);
+		if (cs->entries[i].seq == check) {
+			memcpy(at_check, c, 32);
+			have_check = 1;
 		}
 	}
 	if (memcmp(c, cs->chain_after, 32) != 0) {
@@ -592,25 +616,21 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const char *
 	hex_encode(cs->chain_before, 32, rec.chain_before);
 	hex_encode(cs->chain_after, 32, rec.chain_after);
 	rec.received_ms = now_ms;
+	int known = hub_chain_at(s, &ag, check, hub_at);
+	if (known < 0)
+		goto done;
+	/* Unknown only for a duplicate in a range an older hub acknowledged (check = to <
+	 * acked): taken on trust, as that hub did. */
+	if (!have_check || (known == 0 && memcmp(at_check, hub_at, 32) != 0)) {
+		free(chains);
+		if (s->savepoint_end(s, 0) != 0)
+			return -1;
+		return refuse_fork(s, token, cs, check, now_ms, res);
+	}
 	if (cs->to <= acked) {
-		/* Duplicate: check the chain where the hub knows it, apply nothing. */
-		char known[65];
-		int k = cs->to == acked ? 0 : s->receipt_chain_at(s, cs->agent, cs->to, known);
-		if (k < 0)
-			goto done;
-		if (k == 0 && !chain_matches(c, cs->to == acked ? ag.chain : known)) {
-			if (s->savepoint_end(s, 0) != 0)
-				return -1;
-			return refuse_fork(s, token, cs, now_ms, res);
-		}
 		rec.duplicate = 1;
 		res->answer.duplicate = 1;
 	} else {
-		if (!have_at_acked || !chain_matches(at_acked, ag.chain)) {
-			if (s->savepoint_end(s, 0) != 0)
-				return -1;
-			return refuse_fork(s, token, cs, now_ms, res);
-		}
 		A.s = s;
 		A.agent = cs->agent;
 		A.unit = ag.unit_id;
@@ -627,6 +647,8 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const char *
 			if (A.units_touched)
 				units_changed = 1;
 		}
+		if (s->chains_put(s, cs->agent, acked + 1, cs->to, chains[acked + 1 - cs->from]) != 0)
+			goto done;
 		ag.acked = cs->to;
 		hex_encode(c, 32, ag.chain);
 		ag.last_changes_ms = now_ms;
@@ -652,6 +674,7 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const char *
 	keep = 1;
 	rc = 0;
 done:
+	free(chains);
 	applier_release(&A);
 	if (s->savepoint_end(s, keep) != 0)
 		rc = -1;

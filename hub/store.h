@@ -15,7 +15,8 @@
  *     _hs (hub sequence of the row's last write: the pull cursor), _recv_ms (hub time
  *     of that write; the office's time is in the clocks);
  *   - meta (hub_id, hub sequence counter, schema version), tokens, agents, receipts,
- *     quarantine, skipped entries, held changes and flags.
+ *     each agent's chain at every acknowledged sequence, quarantine, skipped entries,
+ *     held changes and flags.
  *
  * Conventions: functions return 0 on success and -1 on a storage failure; lookups
  * return 1 when the thing is absent (out untouched). Strings passed in are borrowed
@@ -173,6 +174,15 @@ struct store {
 	/* The receipt of agent ending at seq_to: 0 (chain_after written), 1 absent. */
 	int (*receipt_chain_at)(struct store *s, const char *agent_id, uint64_t seq,
 				char chain[65]);
+	/* chain(k) of an agent (PROTOCOL.md §5, 32 bytes) for every sequence k the hub
+	 * acknowledged, written in the transaction that acknowledged it, so a duplicate
+	 * is checked at exactly its last sequence. chains_put records one run: `chains`
+	 * holds chain(from) … chain(to), 32 bytes each (borrowed). chain_get: 0 (chain
+	 * written), 1 unknown (acknowledged before the hub kept them), -1. */
+	int (*chains_put)(struct store *s, const char *agent_id, uint64_t from, uint64_t to,
+			  const unsigned char *chains);
+	int (*chain_get)(struct store *s, const char *agent_id, uint64_t seq,
+			 unsigned char chain[32]);
 	int (*quarantine_add)(struct store *s, const char *agent_id, uint64_t seq,
 			      const char *code, const char *table, const char *row_id,
 			      const char *field, const char *message, int64_t at_ms);
