@@ -481,7 +481,6 @@ static void status_release(struct status_info *si)
 
 static int status_load(struct store *s, struct status_info *si)
 {
-	sqlite3_stmt *st = NULL;
 	memset(si, 0, sizeof *si);
 	si->unit = store_unit_id(s);
 	si->agent = store_agent_id(s);
@@ -500,11 +499,7 @@ static int status_load(struct store *s, struct status_info *si)
 		return -1;
 	si->last_sync_ms = cfg_i64(s, "last_sync_ms");
 	si->clock_ahead_at_ms = cfg_i64(s, "clock_ahead_at_ms");
-	if (sqlite3_prepare_v2(store_db(s), "SELECT offset_ms FROM lk_state WHERE one = 1", -1, &st,
-			       NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		si->offset_ms = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
+	(void)store_state_i64(s, STORE_STATE_OFFSET_MS, &si->offset_ms); /* 0 when unreadable */
 	return 0;
 }
 

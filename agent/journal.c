@@ -297,21 +297,16 @@ out:
 
 int journal_acked(struct store *s, uint64_t *acked)
 {
-	return query_u64(s, "SELECT acked_seq FROM lk_state WHERE one = 1", 0, 0, acked);
+	int64_t v;
+	if (store_state_i64(s, STORE_STATE_ACKED_SEQ, &v) != 0)
+		return -1;
+	*acked = (uint64_t)v;
+	return 0;
 }
 
 int journal_set_acked(struct store *s, uint64_t acked)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-	if (sqlite3_prepare_v2(store_db(s), "UPDATE lk_state SET acked_seq = ? WHERE one = 1", -1,
-			       &st, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)acked);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return store_state_set_i64(s, STORE_STATE_ACKED_SEQ, (int64_t)acked);
 }
 
 int journal_last_seq(struct store *s, uint64_t *seq)
@@ -655,7 +650,7 @@ out:
 
 int64_t journal_lower_clocks(struct store *s, int64_t hub_time_ms)
 {
-	sqlite3_stmt *rd = NULL, *upd = NULL, *st = NULL;
+	sqlite3_stmt *rd = NULL, *upd = NULL;
 	uint64_t acked, limit = hlc_from_ms(hub_time_ms), last = 0;
 	int64_t changed = 0, rc = -1;
 	int in_tx = 0, step;
@@ -690,8 +685,10 @@ int64_t journal_lower_clocks(struct store *s, int64_t hub_time_ms)
 		goto out;
 	/* `last` goes down to the hub's time too, never below an unacknowledged entry's clock
 	 * (acknowledged ones were within the hub's drift limit when it took them). */
-	if (query_u64(s, "SELECT last_clock FROM lk_state WHERE one = 1", 0, 0, &last) != 0)
+	int64_t last_i = 0;
+	if (store_state_i64(s, STORE_STATE_LAST_CLOCK, &last_i) != 0)
 		goto out;
+	last = (uint64_t)last_i;
 	uint64_t top = 0, hub = hlc_from_ms(hub_time_ms);
 	if (query_u64(s, "SELECT coalesce(max(clock), 0) FROM lk_journal WHERE seq > ?", acked, 1,
 		      &top) != 0)
@@ -699,11 +696,7 @@ int64_t journal_lower_clocks(struct store *s, int64_t hub_time_ms)
 	uint64_t new_last = last < hub ? last : hub;
 	if (new_last < top)
 		new_last = top;
-	if (sqlite3_prepare_v2(store_db(s), "UPDATE lk_state SET last_clock = ? WHERE one = 1", -1,
-			       &st, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)new_last);
-	if (sqlite3_step(st) != SQLITE_DONE)
+	if (store_state_set_i64(s, STORE_STATE_LAST_CLOCK, (int64_t)new_last) != 0)
 		goto out;
 	sqlite3_finalize(rd);
 	rd = NULL;
@@ -714,7 +707,6 @@ int64_t journal_lower_clocks(struct store *s, int64_t hub_time_ms)
 out:
 	sqlite3_finalize(rd);
 	sqlite3_finalize(upd);
-	sqlite3_finalize(st);
 	if (in_tx)
 		exec_sql(s, "ROLLBACK");
 	return rc;

@@ -703,6 +703,50 @@ int store_config_set_u64(struct store *s, const char *key, uint64_t value)
 	return store_config_set(s, key, buf);
 }
 
+/* ---- lk_state numbers ---- */
+
+/* The statements for each enum store_state, so no column name is ever pasted. */
+static const struct {
+	const char *get, *set;
+} state_sql[] = {
+	[STORE_STATE_ACKED_SEQ] = { "SELECT acked_seq FROM lk_state WHERE one = 1",
+				    "UPDATE lk_state SET acked_seq = ?1 WHERE one = 1" },
+	[STORE_STATE_LAST_CLOCK] = { "SELECT last_clock FROM lk_state WHERE one = 1",
+				     "UPDATE lk_state SET last_clock = ?1 WHERE one = 1" },
+	[STORE_STATE_OFFSET_MS] = { "SELECT offset_ms FROM lk_state WHERE one = 1",
+				    "UPDATE lk_state SET offset_ms = ?1 WHERE one = 1" },
+};
+
+int store_state_i64(struct store *s, enum store_state field, int64_t *out)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+	if ((size_t)field >= sizeof state_sql / sizeof state_sql[0] ||
+	    sqlite3_prepare_v2(s->db, state_sql[field].get, -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto done;
+	*out = sqlite3_column_int64(st, 0);
+	ret = 0;
+done:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int store_state_set_i64(struct store *s, enum store_state field, int64_t value)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+	if ((size_t)field >= sizeof state_sql / sizeof state_sql[0] ||
+	    sqlite3_prepare_v2(s->db, state_sql[field].set, -1, &st, NULL) != SQLITE_OK)
+		goto done;
+	sqlite3_bind_int64(st, 1, value);
+	ret = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+done:
+	sqlite3_finalize(st);
+	return ret;
+}
+
 /* ---- applying pulled rows ---- */
 
 int store_apply_begin(struct store *s)

@@ -69,6 +69,17 @@ int store_config_set_int(struct store *s, const char *key, int64_t value);
 int store_config_u64(struct store *s, const char *key, uint64_t dflt, uint64_t *out);
 int store_config_set_u64(struct store *s, const char *key, uint64_t value);
 
+/* The numbers of lk_state the sync engine reads and moves (meaning: the table above). */
+enum store_state {
+	STORE_STATE_ACKED_SEQ,
+	STORE_STATE_LAST_CLOCK,
+	STORE_STATE_OFFSET_MS,
+};
+/* get: 0 and *out, -1 on error (*out untouched). set: 0 or -1. One plain statement
+ * each: safe inside a caller's transaction. */
+int store_state_i64(struct store *s, enum store_state field, int64_t *out);
+int store_state_set_i64(struct store *s, enum store_state field, int64_t value);
+
 /* Starts a write transaction (BEGIN IMMEDIATE) in which triggers do not journal
  * (applying = 1): for rows arriving by pull. store_apply_end commits (commit=1) or rolls
  * back, always resetting applying. 0 or -1. */

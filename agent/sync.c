@@ -125,39 +125,6 @@ static void progress(struct sync_ctx *c, int pulling)
 	c->progress_shown = 1;
 }
 
-static int state_set_i64(struct store *s, const char *column, int64_t v)
-{
-	sqlite3_stmt *st = NULL;
-	char sql[96];
-	int rc = -1;
-	/* column is one of our literals, never outside input */
-	snprintf(sql, sizeof sql, "UPDATE lk_state SET %s = ? WHERE one = 1", column);
-	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	sqlite3_bind_int64(st, 1, v);
-	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
-static int state_get_i64(struct store *s, const char *column, int64_t *v)
-{
-	sqlite3_stmt *st = NULL;
-	char sql[96];
-	int rc = -1;
-	snprintf(sql, sizeof sql, "SELECT %s FROM lk_state WHERE one = 1", column);
-	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	if (sqlite3_step(st) != SQLITE_ROW)
-		goto out;
-	*v = sqlite3_column_int64(st, 0);
-	rc = 0;
-out:
-	sqlite3_finalize(st);
-	return rc;
-}
-
 /* A config number; an unreadable one counts as absent (the next write reports the
  * database's trouble). */
 static uint64_t config_u64(struct store *s, const char *key, uint64_t dflt)
@@ -171,7 +138,7 @@ static void set_offset(struct sync_ctx *c, int64_t hub_time, int64_t arrived_ms)
 {
 	if (hub_time <= 0)
 		return;
-	if (state_set_i64(c->s, "offset_ms", hub_time - arrived_ms) != 0)
+	if (store_state_set_i64(c->s, STORE_STATE_OFFSET_MS, hub_time - arrived_ms) != 0)
 		logf_(c, "cannot store the clock offset: %s", sqlite3_errmsg(store_db(c->s)));
 }
 
@@ -845,7 +812,7 @@ static int apply_page(struct sync_ctx *c, const struct wire_pull_page *p, uint64
 		logf_(c, "cannot start applying: %s", sqlite3_errmsg(store_db(c->s)));
 		goto out_fk;
 	}
-	if (journal_acked(c->s, &acked) != 0 || state_get_i64(c->s, "last_clock", &last_i) != 0)
+	if (journal_acked(c->s, &acked) != 0 || store_state_i64(c->s, STORE_STATE_LAST_CLOCK, &last_i) != 0)
 		goto out;
 	last = (uint64_t)last_i;
 	c->kept_local = 0;
@@ -854,7 +821,7 @@ static int apply_page(struct sync_ctx *c, const struct wire_pull_page *p, uint64
 			goto out;
 	if (last > (uint64_t)INT64_MAX)
 		last = (uint64_t)INT64_MAX;
-	if (state_set_i64(c->s, "last_clock", (int64_t)last) != 0 ||
+	if (store_state_set_i64(c->s, STORE_STATE_LAST_CLOCK, (int64_t)last) != 0 ||
 	    store_config_set_u64(c->s, "pull_cursor", p->cursor) != 0)
 		goto out;
 	/* A value kept for a pending entry may lose at the hub, and a losing write leaves the

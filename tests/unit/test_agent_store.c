@@ -551,6 +551,29 @@ static void test_agent_store__config_u64_defaults_when_absent_null_or_empty(void
 	assert_int_equal(v, 42);
 }
 
+static void test_agent_store__state_numbers_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	int64_t v = -1;
+	assert_int_equal(store_state_i64(f->s, STORE_STATE_ACKED_SEQ, &v), 0);
+	assert_int_equal(v, 0);
+	assert_int_equal(store_state_set_i64(f->s, STORE_STATE_ACKED_SEQ, 17), 0);
+	assert_int_equal(store_state_set_i64(f->s, STORE_STATE_OFFSET_MS, -2500), 0);
+	assert_int_equal(store_state_set_i64(f->s, STORE_STATE_LAST_CLOCK, INT64_MAX), 0);
+	assert_int_equal(store_state_i64(f->s, STORE_STATE_ACKED_SEQ, &v), 0);
+	assert_int_equal(v, 17);
+	assert_int_equal(store_state_i64(f->s, STORE_STATE_OFFSET_MS, &v), 0);
+	assert_int_equal(v, -2500);
+	assert_int_equal(store_state_i64(f->s, STORE_STATE_LAST_CLOCK, &v), 0);
+	assert_true(v == INT64_MAX);
+	assert_int_equal(query_int(store_db(f->s), "SELECT acked_seq FROM lk_state"), 17);
+	/* a field outside the enumeration is refused, *out untouched */
+	v = 5;
+	assert_int_equal(store_state_i64(f->s, (enum store_state)99, &v), -1);
+	assert_int_equal(v, 5);
+	assert_int_equal(store_state_set_i64(f->s, (enum store_state)99, 1), -1);
+}
+
 static void test_agent_store__config_values_round_trip(void **state)
 {
 	struct fixture *f = *state;
@@ -762,6 +785,7 @@ int main(void)
 		T(test_agent_store__check_constraints_refuse_bad_values),
 		T(test_agent_store__hub_only_tables_refuse_local_writes),
 		T(test_agent_store__config_values_round_trip),
+		T(test_agent_store__state_numbers_round_trip),
 		T(test_agent_store__config_u64_defaults_when_absent_null_or_empty),
 		T(test_agent_store__new_agent_id_keeps_the_previous_ones),
 		T(test_agent_store__unit_known_by_code_is_set_once),
