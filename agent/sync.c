@@ -995,15 +995,6 @@ out:
 	return rc;
 }
 
-int sync_unit_checksum(struct store *s, const char *unit, char buf[40])
-{
-	struct unit_sum u = { unit, { 0, 0 } };
-	if (checksum_tables(s, &u, 1) != 0)
-		return -1;
-	checksum_format(&u.sum, buf);
-	return 0;
-}
-
 /* Compares with the hello answer's checksums; stores the verdict for status. */
 static int compare_checksums(struct sync_ctx *c)
 {

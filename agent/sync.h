@@ -74,9 +74,6 @@ int sync_recover(struct store *s, struct transport *t, const struct sync_options
 /* GET /healthz: 0 when the hub answers 200, -1 otherwise. */
 int sync_probe(struct transport *t);
 
-/* Computes the local checksum of `unit` (PROTOCOL.md §8) into buf. 0 or -1. */
-int sync_unit_checksum(struct store *s, const char *unit, char buf[40]);
-
 /* Milliseconds since 1970 (wall clock). */
 int64_t sync_wall_ms(void);
 
