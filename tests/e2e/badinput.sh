@@ -61,9 +61,7 @@ T = dict(main=os.environ["T_MAIN"], fork=os.environ["T_FORK"], rev=os.environ["T
 U_MAIN, U_OTHER = os.environ["U_MAIN"], os.environ["U_OTHER"]
 failed = 0
 
-T0 = time.time()
 def ok(name):
-    if os.environ.get("BI_TIMES"): print("%.1f" % (time.time() - T0), end=" ")
     print("[       OK ] badinput__" + name, flush=True)
 
 def fail(name, why):
@@ -298,7 +296,9 @@ def raw_request(body, length, shut=False):
     """Content-Length `length` with `body` bytes sent; returns (status, json, secs)."""
     t0 = time.time()
     s = socket.create_connection(("127.0.0.1", port))
-    s.settimeout(40)
+    # A body that never completes is the hub's to time out (hub_http.sh checks that);
+    # here the client gives up after 3 s and only what was stored matters.
+    s.settimeout(3 if shut else 40)
     head = ("POST /v1/changes HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n"
             "Content-Encoding: deflate\r\nAuthorization: Bearer %s\r\nContent-Length: %d\r\n"
             "Connection: close\r\n\r\n" % (T["main"], length)).encode()

@@ -214,9 +214,13 @@ clock_case() {
 }
 # Years behind, before any contact: its edit is old; the other office's later edit wins,
 # and once it has talked to the hub its next edit wins again.
+# Its edit was made after it had seen the row, so it follows the row's clock (pulled
+# clocks raise the laptop's clock) and wins although the wall clock is 3 years behind.
 offset c2 $((-3 * YEAR_MS))
 phone c2 behind
 rel_sync c2
+if [ "$(hub_phone)" = behind ]; then ok faults__clock_years_behind_edit_after_seeing_the_row_wins; else
+	fail faults__clock_years_behind_edit_after_seeing_the_row_wins "hub '$(hub_phone)', want 'behind'"; fi
 phone c1 later-than-behind
 clock_case years_behind_edit_loses_to_a_later_edit later-than-behind
 phone c2 behind-synced
