@@ -5,10 +5,10 @@
  * Every table and column name that reaches SQL has first been found with
  * schema_table_find / schema_column_find and is then taken from the schema's static
  * strings, never from the user; every value is a bound parameter. Values are parsed
- * by column type and checked with validate_value (fieldarg.h, the syntax the hub's
- * corrections share) before SQLite sees them; the CHECK
- * constraints and triggers of store.c are the second line (and the only one for other
- * programs writing the file).
+ * by column type and checked with validate_value (protocol/fieldarg.h, the syntax the
+ * hub's corrections share) before SQLite sees them; the CHECK constraints and triggers
+ * of store.c are the second line (and the only one for other programs writing the
+ * file).
  *
  * Output: what the office reads goes through msg() (Vietnamese unless the locale says
  * English): results on stdout, refusals on stderr. Diagnostics for logs are English,
