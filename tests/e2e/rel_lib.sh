@@ -411,6 +411,19 @@ try:
     print("; ".join(d["problems"]) or "ok", "| lost", d["lost"], "duplicated", d["duplicated"], "extra", d["extra"])
 except Exception as e:
     print(open(sys.argv[1]).read()[-300:])' "$E2E_DIR/check.json")
+	# With REL_STATUS_CHECK=1, each agent's own view too: `status --json` says
+	# pending 0 and that its unit checksums agree with the hub's (PROTOCOL.md §8).
+	if [ "${REL_STATUS_CHECK:-0}" = 1 ]; then
+		for _ra in "$@"; do
+			_rs=$("$AGENT" status --json --db "$E2E_DIR/$_ra.db" 2>/dev/null | python3 -c 'import json,sys
+d = json.load(sys.stdin)
+print("ok" if d["pending"] == 0 and d["checksums_agree"] is True else "pending %s checksums_agree %s" % (d["pending"], d["checksums_agree"]))' 2>&1)
+			if [ "$_rs" != ok ]; then
+				_rr=1
+				REL_WHY="$REL_WHY; $_ra status: $_rs"
+			fi
+		done
+	fi
 	return $_rr
 }
 
