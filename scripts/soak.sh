@@ -163,6 +163,9 @@ set -- $(for key in connections faults bytes_client_to_server bytes_server_to_cl
 	delay-answer upstream_failures; do v=$(rel_proxy_stat "$key"); echo "${v:-0}"; done)
 san=$(grep -l 'AddressSanitizer\|runtime error' "$REL_HUB_LOG" "$E2E_DIR"/*.sync.log 2>/dev/null | wc -l)
 [ "$san" = 0 ] || fail soak__sanitizer_clean "$san logs with sanitizer reports"
+# The proxy frames the first request of each connection; a hello or a pull is under
+# 450 bytes, so a fault that fired after more than 450 request bytes hit a change set.
+on_changes=$(grep 'injecting' "$REL_PROXY_LOG" | sed -n 's/.*(up \([0-9]*\) down.*/\1/p' | awk '$1 > 450' | wc -l)
 dups=$(sqlite3 "$REL_HUB_DB" "SELECT count(*) FROM hub_receipt WHERE duplicate = 1")
 secs=$(($(date +%s) - T0))
 echo
@@ -171,6 +174,7 @@ echo "  tried:"
 echo "    iterations          $it (each: a fault set, records, every office syncing, kill -9 of one agent)"
 echo "    fault settings      $REL_FAULTS_SET:$(echo "$FAULT_LINES" | tr ' ' '\n' | sed '/^$/d' | sort | uniq -c | awk '{ printf " %s=%s", $2, $1 }')"
 echo "    faults injected     $2 (of $1 proxied connections): drop-before-request=$5 drop-during-request=$6 drop-after-request=$7 drop-during-answer=$8 drop-after-answer=$9 truncate-answer=${10} delay=${11} delay-answer=${12}"
+echo "    on change sets      $on_changes of those faults fired on a change-set request (request over 450 bytes)"
 echo "    crashes             agents killed with -9: $REL_AGENT_KILLS (power cuts during import: $PC_RUNS), hub killed with -9 and restarted: $REL_HUB_KILLS"
 echo "    bytes               $3 agent->hub, $4 hub->agent through the proxy"
 echo "    syncs               $REL_SYNCS ($REL_SYNC_FAILS ended with an error or were killed)"
