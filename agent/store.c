@@ -817,11 +817,19 @@ int store_in_scope(struct store *s, const char *unit_id)
 		return 0;
 	if (strcmp(unit_id, s->unit_id) == 0)
 		return 1;
-	/* The subtree as of today, through the dated parent links; UNION stops cycles. */
+	/* The subtree as of today (Vietnam's day, as the hub counts it), through the dated
+	 * parent links and the reform events that hand a unit over to one in the subtree
+	 * (merged, split or closed into it: PROTOCOL.md §8), as the hub decides scope.
+	 * UNION stops cycles. */
 	if (sqlite3_prepare_v2(s->db,
-			       "WITH RECURSIVE sub(u) AS (SELECT ?1 UNION SELECT p.of_unit FROM unit_parent p"
-			       " JOIN sub ON p.parent_id = sub.u WHERE p.valid_from <= date('now')"
-			       " AND (p.valid_to IS NULL OR p.valid_to >= date('now')))"
+			       "WITH RECURSIVE today(d) AS (SELECT date('now', '+7 hours')),"
+			       " sub(u) AS (SELECT ?1"
+			       " UNION SELECT p.of_unit FROM unit_parent p JOIN sub ON p.parent_id = sub.u"
+			       "  WHERE p.valid_from <= (SELECT d FROM today)"
+			       "  AND (p.valid_to IS NULL OR p.valid_to >= (SELECT d FROM today))"
+			       " UNION SELECT e.of_unit FROM unit_event e JOIN sub ON e.other_unit = sub.u"
+			       "  WHERE e.kind IN ('merge', 'split', 'close')"
+			       "  AND e.effective_on <= (SELECT d FROM today))"
 			       " SELECT 1 FROM sub WHERE u = ?2 LIMIT 1",
 			       -1, &st, NULL) != SQLITE_OK)
 		goto done;

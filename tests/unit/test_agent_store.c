@@ -649,6 +649,26 @@ static void test_agent_store__scope_follows_current_parent_links(void **state)
 	assert_int_equal(store_in_scope(f->s, OTHER_UUID), 0);
 }
 
+static void test_agent_store__scope_follows_units_merged_into_it(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db = store_db(f->s);
+	/* Pulled reform: commune c1 (with its branch d1) merged into ours on 2025-07-01;
+	 * commune c2 merges into ours only in 2999, so it is not ours yet. */
+	assert_int_equal(store_apply_begin(f->s), 0);
+	assert_int_equal(exec_sql(db, "INSERT INTO unit_event(id, unit_id, kind, of_unit, other_unit, effective_on) VALUES"
+				      " ('0190f3a2-0000-7000-8000-0000000000e1', '" OTHER_UUID "', 'merge', '0190f3a2-0000-7000-8000-0000000000c1', '" UNIT "', '2025-07-01'),"
+				      " ('0190f3a2-0000-7000-8000-0000000000e2', '" OTHER_UUID "', 'merge', '0190f3a2-0000-7000-8000-0000000000c2', '" UNIT "', '2999-01-01')"),
+			 SQLITE_OK);
+	assert_int_equal(exec_sql(db, "INSERT INTO unit_parent(id, unit_id, of_unit, parent_id, valid_from, valid_to) VALUES"
+				      " ('0190f3a2-0000-7000-8000-0000000000a4', '0190f3a2-0000-7000-8000-0000000000c1', '0190f3a2-0000-7000-8000-0000000000d1', '0190f3a2-0000-7000-8000-0000000000c1', '2020-01-01', NULL)"),
+			 SQLITE_OK);
+	assert_int_equal(store_apply_end(f->s, 1), 0);
+	assert_int_equal(store_in_scope(f->s, "0190f3a2-0000-7000-8000-0000000000c1"), 1);
+	assert_int_equal(store_in_scope(f->s, "0190f3a2-0000-7000-8000-0000000000d1"), 1);
+	assert_int_equal(store_in_scope(f->s, "0190f3a2-0000-7000-8000-0000000000c2"), 0);
+}
+
 static int file_exists(const char *p)
 {
 	FILE *fp = fopen(p, "rb");
@@ -790,6 +810,7 @@ int main(void)
 		T(test_agent_store__new_agent_id_keeps_the_previous_ones),
 		T(test_agent_store__unit_known_by_code_is_set_once),
 		T(test_agent_store__scope_follows_current_parent_links),
+		T(test_agent_store__scope_follows_units_merged_into_it),
 		T(test_agent_store__backup_rotation_removes_only_old_copies),
 		T(test_agent_store__schema_sql_creates_every_table),
 		T(test_agent_store__older_schema_is_upgraded_on_open),
