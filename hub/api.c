@@ -713,17 +713,71 @@ done:
 
 /* ---- pull ---- */
 
+/* Rows a pull reads at most while leaving out the agent's own: bounds one request's
+ * work when an agent pulls after pushing many rows; `more` brings it back for the rest. */
+#define PULL_SCAN_MAX 20000
+/* Rows read per table in one go once a page was short of rows by leaving some out:
+ * fewer, larger reads (each costs a scan of the scope), at most ~64 bytes a row held. */
+#define PULL_SCAN_BATCH 5000
+/* Quarantined rows of one agent kept in memory for a pull; beyond, nothing is left out. */
+#define PULL_QUARANTINED_MAX 10000
+
+/* The row ids whose merged state may differ from what this agent sent although only it
+ * wrote them: a change of its own went to quarantine. Sorted for bsearch. */
+struct idset {
+	char (*v)[37];
+	size_t n, cap;
+};
+
+static int idset_add(void *ctx, const char *id)
+{
+	struct idset *S = ctx;
+	if (S->n == S->cap) {
+		size_t nc = S->cap ? S->cap * 2 : 64;
+		char (*n)[37] = realloc(S->v, nc * sizeof *n);
+		if (!n)
+			return -1;
+		S->v = n;
+		S->cap = nc;
+	}
+	snprintf(S->v[S->n++], sizeof S->v[0], "%s", id);
+	return 0;
+}
+
+static int cmp_id37(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 struct cand {
 	uint64_t hs;
 	size_t table;
 	char id[37];
+	int own; /* left out: its merged state is exactly what the pulling agent sent */
 };
 
 struct cands {
 	struct cand *v;
 	size_t n, cap;
 	size_t table;
+	const char *self;          /* the pulling agent, NULL: leave nothing out */
+	const struct idset *quar;  /* its quarantined rows */
 };
+
+/* 1 when the agent wrote every stamp of r — the insert, the delete if any, every
+ * column written — and none of its changes to r went to quarantine: its copy is then
+ * exactly the merged state (PROTOCOL.md §6.3). From the row's metadata alone. */
+static int row_is_own(const struct cands *C, const struct merge_row *r)
+{
+	if (!C->self || strcmp(r->ins_writer, C->self) != 0 ||
+	    (r->del_writer[0] && strcmp(r->del_writer, C->self) != 0))
+		return 0;
+	for (size_t i = 2; i < r->t->ncolumns; i++)
+		if (r->cells[i].writer[0] && strcmp(r->cells[i].writer, C->self) != 0)
+			return 0;
+	return !(C->quar->n &&
+		 bsearch(r->id, C->quar->v, C->quar->n, sizeof C->quar->v[0], cmp_id37));
+}
 
 static int collect_cand(void *ctx, const struct merge_row *r, uint64_t hs)
 {
@@ -739,6 +793,7 @@ static int collect_cand(void *ctx, const struct merge_row *r, uint64_t hs)
 	C->v[C->n].hs = hs;
 	C->v[C->n].table = C->table;
 	snprintf(C->v[C->n].id, sizeof C->v[C->n].id, "%s", r->id);
+	C->v[C->n].own = row_is_own(C, r);
 	C->n++;
 	return 0;
 }
@@ -791,11 +846,93 @@ static int pull_add_row(struct wire_pull_writer *w, const struct merge_row *r)
 	return wire_pull_writer_add(w, &row);
 }
 
+/* A pull from cursor 0 leaves nothing out, and neither do the pages that continue it
+ * (PROTOCOL.md §6.3): the agent may lack rows only it wrote (a laptop restored from a
+ * backup). The hub position of its snapshot is kept in meta "pull_full_until:<agent>";
+ * while the agent's cursor is below it, its pulls are full ones. Resumes after an
+ * interruption too, as the mark lives in the database. */
+static void full_key(char key[64], const char *agent)
+{
+	snprintf(key, 64, "pull_full_until:%s", agent);
+}
+
+struct full_mark {
+	const char *agent;
+	uint64_t hs;
+};
+
+static int full_mark_write(struct store *s, void *ctx)
+{
+	const struct full_mark *M = ctx;
+	char key[64], v[32];
+	full_key(key, M->agent);
+	int r = s->meta_get(s, key, v, sizeof v);
+	if (r < 0)
+		return -1;
+	if (r == 0 && strtoull(v, NULL, 10) >= M->hs)
+		return 0;
+	snprintf(v, sizeof v, "%" PRIu64, M->hs);
+	return s->meta_set(s, key, v);
+}
+
+/* Adds the rows after *next to w in hub order until `limit` rows are in the page, the
+ * candidates run out or PULL_SCAN_MAX were read; *next moves past every row read
+ * (sent or left out) and *more says whether rows remain after it. 0 or -1. */
+static int pull_fill(struct store *s, struct cands *C, const char *scope_json, uint64_t limit,
+		     struct wire_pull_writer *w, uint64_t *next, int *more)
+{
+	size_t sent = 0, scanned = 0, batch = (size_t)limit;
+	*more = 0;
+	for (;;) {
+		C->n = 0;
+		for (size_t t = 0; t < schema_ntables; t++) {
+			const struct schema_table *tb = &schema_tables[t];
+			C->table = t;
+			if (s->rows_after(s, tb, *next, tb->pull == SCHEMA_PULL_ALL ? NULL : scope_json,
+					  batch + 1, collect_cand, C) != 0)
+				return -1;
+		}
+		if (C->n)
+			qsort(C->v, C->n, sizeof *C->v, by_hs);
+		/* Each table gave its first batch + 1 rows: the first `batch` of the union
+		 * are the first `batch` of all, in order; beyond, some may be missing. */
+		size_t take = C->n < batch ? C->n : batch, i;
+		for (i = 0; i < take && sent < limit; i++) {
+			*next = C->v[i].hs;
+			scanned++;
+			if (C->v[i].own)
+				continue;
+			struct merge_row r;
+			if (merge_row_init(&r, &schema_tables[C->v[i].table], C->v[i].id, NULL) != 0)
+				return -1;
+			int rr = s->row_read(s, &r);
+			int add = rr == 0 && (merge_row_inserted(&r) || r.del_writer[0]);
+			int bad = rr < 0 || (add && pull_add_row(w, &r) != 0);
+			merge_row_release(&r);
+			if (bad)
+				return -1;
+			sent += (size_t)add;
+		}
+		if (i < C->n && (i < take || sent == limit || scanned >= PULL_SCAN_MAX)) {
+			*more = 1;
+			return 0;
+		}
+		if (i == C->n)
+			return 0;
+		/* short of rows by leaving some out: read ahead in larger steps */
+		batch = PULL_SCAN_MAX - scanned < PULL_SCAN_BATCH ? PULL_SCAN_MAX - scanned
+								  : PULL_SCAN_BATCH;
+		if (batch < limit)
+			batch = (size_t)limit;
+	}
+}
+
 static void handle_pull(struct ctx *c)
 {
 	uint64_t cursor = 0, limit = WIRE_MAX_PULL_ROWS;
 	struct units_scope scope = { 0 };
 	struct cands C = { 0 };
+	struct idset quar = { 0 };
 	char *scope_json = NULL;
 	struct wire_pull_writer *w = NULL;
 	const char *qc = c->req->query ? c->req->query(c->req->query_ctx, "cursor") : NULL;
@@ -819,34 +956,44 @@ static void handle_pull(struct ctx *c)
 	if (units_scope_compute(s, c->token.unit_id, today, &scope) != 0 ||
 	    !(scope_json = units_scope_json(&scope)))
 		goto fail_read;
-	for (size_t t = 0; t < schema_ntables; t++) {
-		const struct schema_table *tb = &schema_tables[t];
-		C.table = t;
-		if (s->rows_after(s, tb, cursor, tb->pull == SCHEMA_PULL_ALL ? NULL : scope_json,
-				  (size_t)limit + 1, collect_cand, &C) != 0)
+	/* The agent's own rows are left out, except in a full pull (from cursor 0 and
+	 * the pages continuing it): it asks from 0 when its copy may lack what it once
+	 * sent (PROTOCOL.md §6.3). */
+	C.quar = &quar;
+	const char *agent = c->token.agent_id;
+	uint64_t pos = 0; /* from 0: this snapshot's hub position; else where a full pull ends */
+	char key[64], v[32];
+	if (agent[0]) {
+		full_key(key, agent);
+		int r = s->meta_get(s, cursor == 0 ? "hs" : key, v, sizeof v);
+		if (r < 0)
 			goto fail_read;
+		pos = r == 0 ? strtoull(v, NULL, 10) : 0;
 	}
-	if (C.n)
-		qsort(C.v, C.n, sizeof *C.v, by_hs);
-	size_t take = C.n < limit ? C.n : (size_t)limit;
+	if (agent[0] && cursor > 0 && cursor >= pos) {
+		int q = s->quarantined_rows(s, agent, PULL_QUARANTINED_MAX, idset_add, &quar);
+		if (q < 0)
+			goto fail_read;
+		if (q == 0) {
+			if (quar.n)
+				qsort(quar.v, quar.n, sizeof quar.v[0], cmp_id37);
+			C.self = agent;
+		}
+	}
 	w = wire_pull_writer_new(c->now);
 	if (!w)
 		goto fail_read;
 	uint64_t next = cursor;
-	for (size_t i = 0; i < take; i++) {
-		struct merge_row r;
-		if (merge_row_init(&r, &schema_tables[C.v[i].table], C.v[i].id, NULL) != 0)
-			goto fail_read;
-		int rr = s->row_read(s, &r);
-		int bad = rr < 0 || (rr == 0 && (merge_row_inserted(&r) || r.del_writer[0]) &&
-				      pull_add_row(w, &r) != 0);
-		merge_row_release(&r);
-		if (bad)
-			goto fail_read;
-		next = C.v[i].hs;
-	}
+	int more = 0;
+	if (pull_fill(s, &C, scope_json, limit, w, &next, &more) != 0)
+		goto fail_read;
 	s->read_end(s);
-	answer(c->req, c->resp, wire_pull_writer_finish(w, next, C.n > take), API_JSON_TYPE);
+	if (cursor == 0 && more && agent[0]) {
+		struct full_mark M = { agent, pos };
+		if (run_write(c->a, full_mark_write, &M) != 0)
+			goto fail_internal;
+	}
+	answer(c->req, c->resp, wire_pull_writer_finish(w, next, more), API_JSON_TYPE);
 	w = NULL;
 	goto done;
 fail_read:
@@ -856,6 +1003,7 @@ fail_internal:
 done:
 	wire_pull_writer_free(w);
 	free(C.v);
+	free(quar.v);
 	free(scope_json);
 	units_scope_release(&scope);
 }

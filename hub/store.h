@@ -14,9 +14,10 @@
  *     _clock/_writer (row clock) and _fc (per-column overrides, merge.h),
  *     _hs (hub sequence of the row's last write: the pull cursor), _recv_ms (hub time
  *     of that write; the office's time is in the clocks);
- *   - meta (hub_id, hub sequence counter, schema version), tokens, agents, receipts,
- *     each agent's chain at every acknowledged sequence, quarantine, skipped entries,
- *     held changes and flags.
+ *   - meta (hub_id, hub sequence counter, schema version, the hub position of each
+ *     agent's last pull from cursor 0: api.c), tokens, agents, receipts, each agent's
+ *     chain at every acknowledged sequence, quarantine, skipped entries, held changes
+ *     and flags.
  *
  * Conventions: functions return 0 on success and -1 on a storage failure; lookups
  * return 1 when the thing is absent (out untouched). Strings passed in are borrowed
@@ -186,6 +187,10 @@ struct store {
 	int (*quarantine_add)(struct store *s, const char *agent_id, uint64_t seq,
 			      const char *code, const char *table, const char *row_id,
 			      const char *field, const char *message, int64_t at_ms);
+	/* The row ids of an agent's quarantined changes, each once, any order (at most
+	 * limit; 1 when there were more, the scan cut short). */
+	int (*quarantined_rows)(struct store *s, const char *agent_id, size_t limit,
+				int (*cb)(void *ctx, const char *row_id), void *ctx);
 	int (*skipped_add)(struct store *s, const char *agent_id, uint64_t seq,
 			   const char *hash_hex, const char *reason, int64_t at_ms);
 	int (*skipped_list)(struct store *s, const char *agent_id,

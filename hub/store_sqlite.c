@@ -995,7 +995,8 @@ static int st_chains_put(struct store *s, const char *agent_id, uint64_t from, u
 	return rc;
 }
 
-static int st_chain_get(struct store *s, const char *agent_id, uint64_t seq, unsigned char chain[32])
+static int st_chain_get(struct store *s, const char *agent_id, uint64_t seq,
+			unsigned char chain[32])
 {
 	sqlite3_stmt *st;
 	/* The run holding seq is the first ending at or after it; a sequence before that
@@ -1042,6 +1043,32 @@ static int st_quarantine_add(struct store *s, const char *agent_id, uint64_t seq
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	release(s, st);
 	return rc;
+}
+
+static int st_quarantined_rows(struct store *s, const char *agent_id, size_t limit,
+			       int (*cb)(void *, const char *), void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT DISTINCT row_id FROM hub_quarantine WHERE agent_id = ?1 AND row_id IS NOT NULL"
+		 " LIMIT ?2", &st) != 0)
+		return -1;
+	bind_text(st, 1, agent_id);
+	sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
+	int out = 0, rc;
+	size_t n = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n++ == limit) {
+			out = 1;
+			break;
+		}
+		const char *id = (const char *)sqlite3_column_text(st, 0);
+		if (id && (out = cb(ctx, id)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
+	release(s, st);
+	return out;
 }
 
 static int st_skipped_add(struct store *s, const char *agent_id, uint64_t seq, const char *hash_hex,
@@ -1267,6 +1294,7 @@ static const struct store sqlite_ops = {
 	.chains_put = st_chains_put,
 	.chain_get = st_chain_get,
 	.quarantine_add = st_quarantine_add,
+	.quarantined_rows = st_quarantined_rows,
 	.skipped_add = st_skipped_add,
 	.skipped_list = st_skipped_list,
 	.held_add = st_held_add,

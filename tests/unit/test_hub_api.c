@@ -466,6 +466,111 @@ static void test_hub_api__pull_pages_scope_rows_and_reference_data_in_hub_order(
 	th_agent_release(&ag);
 }
 
+/* Pulls every page from cursor (limit 0: the hub's page size) and counts the rows of
+ * `table`; *end is the last cursor, *pages the requests made. */
+static size_t pull_count(struct th_hub *h, const char *token, uint64_t cursor, unsigned limit,
+			 const char *table, uint64_t *end, size_t *pages)
+{
+	size_t n = 0;
+	int more = 1;
+	*pages = 0;
+	while (more) {
+		char cur[32], lim[16];
+		snprintf(cur, sizeof cur, "%llu", (unsigned long long)cursor);
+		snprintf(lim, sizeof lim, "%u", limit ? limit : WIRE_MAX_PULL_ROWS);
+		const char *q[] = { "cursor", cur, "limit", lim, NULL };
+		struct th_answer a = th_call_raw(h->api, "GET", "/v1/pull", token, NULL, NULL, 0, q);
+		assert_int_equal(a.status, 200);
+		struct wire_pull_page *page;
+		struct wire_status st;
+		assert_int_equal(wire_pull_page_decode(a.body, strlen(a.body), &page, &st), 0);
+		assert_true(page->nrows <= (limit ? limit : WIRE_MAX_PULL_ROWS));
+		for (size_t i = 0; i < page->nrows; i++)
+			n += strcmp(page->rows[i].table, table) == 0;
+		more = page->more;
+		assert_true(page->cursor >= cursor);
+		assert_true(!more || page->cursor > cursor);
+		cursor = page->cursor;
+		wire_pull_page_free(page);
+		th_answer_free(&a);
+		(*pages)++;
+	}
+	*end = cursor;
+	return n;
+}
+
+#define OWN_ROWS 1200 /* more than two pages */
+
+static void own_rows(struct th_agent *ag)
+{
+	char id[37];
+	for (unsigned i = 0; i < OWN_ROWS; i++) {
+		snprintf(id, sizeof id, "0190f3b0-0000-7000-8000-%012x", 0x100000u + i);
+		th_add(ag, "person", id, 'i', i % 2 ? U_B1 : U_C1, PERSON, 0);
+	}
+}
+
+static void test_hub_api__pull_leaves_out_the_agents_own_rows_except_from_cursor_0(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	uint64_t c1, cd, end;
+	size_t pages;
+	th_agent_init(&ag, AG1);
+	expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	expect(th_hello(h, AGD, h->token_d), 200, NULL);
+	assert_int_equal(pull_count(h, h->token_c1, 0, 0, "person", &c1, &pages), 0);
+	assert_int_equal(pull_count(h, h->token_d, 0, 0, "person", &cd, &pages), 0);
+	own_rows(&ag);
+	for (uint64_t from = 1; from <= OWN_ROWS; from += 400)
+		expect(th_send(h, &ag, h->token_c1, from, from + 399), 200, "\"applied\":400");
+	int64_t last = sql_count(h, "SELECT max(_hs) FROM person");
+	/* the agent that sent them gets none back, and its cursor moves past them */
+	assert_int_equal(pull_count(h, h->token_c1, c1, 0, "person", &end, &pages), 0);
+	assert_int_equal(end, (uint64_t)last);
+	assert_int_equal(pages, 1);
+	assert_int_equal(pull_count(h, h->token_c1, c1, 7, "person", &end, &pages), 0);
+	assert_int_equal(end, (uint64_t)last);
+	/* the district's office gets them all */
+	assert_int_equal(pull_count(h, h->token_d, cd, 0, "person", &end, &pages), OWN_ROWS);
+	assert_int_equal(pages, 3);
+	/* and so does the agent from cursor 0 */
+	assert_int_equal(pull_count(h, h->token_c1, 0, 0, "person", &end, &pages), OWN_ROWS);
+	assert_int_equal(end, (uint64_t)last);
+	th_agent_release(&ag);
+}
+
+static void test_hub_api__pull_sends_the_agent_rows_others_wrote_or_it_had_refused(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag, ad;
+	uint64_t c1, end;
+	size_t pages;
+	th_agent_init(&ag, AG1);
+	th_agent_init(&ad, AGD);
+	expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	assert_int_equal(pull_count(h, h->token_c1, 0, 0, "person", &c1, &pages), 0);
+	own_rows(&ag);
+	th_add(&ag, "person", P1, 'i', U_C1, PERSON, 0);
+	th_add(&ag, "person", P1, 'u', U_C1, "gender=s:zzz", 0); /* quarantined: bad_enum */
+	expect(th_send(h, &ag, h->token_c1, 1, 1000), 200, "\"applied\":1000");
+	expect(th_send(h, &ag, h->token_c1, 1001, OWN_ROWS + 2), 200, "bad_enum");
+	/* the district corrects two of the commune's rows and adds one */
+	th_add(&ad, "person", "0190f3b0-0000-7000-8000-000000100007", 'u', U_B1, "phone=s:0909", 0);
+	th_add(&ad, "person", "0190f3b0-0000-7000-8000-000000100100", 'u', U_C1, "phone=s:0909", 0);
+	th_add(&ad, "person", P2, 'i', U_C1, PERSON, 0);
+	expect(th_send(h, &ad, h->token_d, 1, 3), 200, "\"applied\":3");
+	/* P1 (its change was refused, the hub's state is not what the laptop holds) and the
+	 * district's three; small pages keep `more` honest across the rows left out */
+	assert_int_equal(pull_count(h, h->token_c1, c1, 2, "person", &end, &pages), 4);
+	assert_int_equal(pages, 2);
+	assert_int_equal(end, (uint64_t)sql_count(h, "SELECT max(_hs) FROM person"));
+	assert_int_equal(pull_count(h, h->token_c1, c1, 0, "person", &end, &pages), 4);
+	assert_int_equal(pages, 1);
+	th_agent_release(&ag);
+	th_agent_release(&ad);
+}
+
 static void test_hub_api__status_and_metrics_for_viewers_and_unknown_routes(void **state)
 {
 	struct th_hub *h = *state;
@@ -509,6 +614,8 @@ int main(void)
 		T(test_hub_api__size_limits_and_encoding_are_enforced),
 		T(test_hub_api__clock_too_far_ahead_is_refused_with_hub_time),
 		T(test_hub_api__pull_pages_scope_rows_and_reference_data_in_hub_order),
+		T(test_hub_api__pull_leaves_out_the_agents_own_rows_except_from_cursor_0),
+		T(test_hub_api__pull_sends_the_agent_rows_others_wrote_or_it_had_refused),
 		T(test_hub_api__status_and_metrics_for_viewers_and_unknown_routes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
