@@ -269,13 +269,16 @@ static void server_log(const struct server_logline *l)
 	size_t n;
 	int w;
 	const char *error = l->error;
+	/* The api's client when it reported one: with --trust-proxy the address the proxy
+	 * saw (api.c client_address, already free of control bytes), else the peer. */
+	const char *client = l->log && l->log->client[0] ? l->log->client : l->client;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	if (strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm) == 0)
 		snprintf(stamp, sizeof stamp, "-");
 	w = snprintf(line, sizeof line, "%s.%03ldZ %s %s %s ", stamp, ts.tv_nsec / 1000000,
-		     l->client, l->method, l->path);
+		     client, l->method, l->path);
 	n = w < 0 ? 0 : (size_t)w;
 	if (l->status > 0)
 		w = snprintf(line + n, sizeof line - n, "%d", l->status);
@@ -717,6 +720,7 @@ static enum MHD_Result server_finish(struct server *s, struct MHD_Connection *mc
 	ar.body = rq->body;
 	ar.body_len = rq->body_len;
 	ar.client = rq->client;
+	ar.forwarded_for = server_header(mc, "X-Forwarded-For");
 	server_set_phase(s, rq->conn, PHASE_HANDLER);
 	api_handle(s->api, &ar, &resp);
 	server_release_body(s, rq);
