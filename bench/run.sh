@@ -1,0 +1,590 @@
+#!/bin/sh
+# bench/run.sh — the nine figures of issue 8 with the real binaries on loopback
+# (bench/README.md explains each one; `make bench` / `make bench-smoke` run this).
+#
+#   sh bench/run.sh full|smoke
+#
+# Environment: LK_BIN (directory with lienket-hub, lienket-agent, lienket-gen,
+# lienket-bench, tools/faultproxy), BENCH_DIR (scratch, removed first; BENCH_KEEP=1
+# keeps it), BENCH_CACHE (keeps the pre-loaded report hub between runs), BENCH_ONLY
+# (space-separated figure numbers to run, default all).
+#
+# Every figure prints "figure N: <value> | baseline: <value> | ratio: <r> | goal: …"; the
+# baselines are measured in the same run on the same rows, since the machine is shared
+# and noisy. In smoke mode the counts are tiny and each figure also prints one
+# cmocka-style line, "[       OK ] bench_smoke__<name>_runs" or "[  FAILED  ] …: reason";
+# the exit status is the number of failed figures. Every server, proxy and agent this
+# script starts is recorded and stopped by its PID.
+set -u
+MODE=${1:-smoke}
+: "${LK_BIN:=build/bench}"
+: "${BENCH_DIR:=$LK_BIN/bench-run}"
+: "${BENCH_CACHE:=$LK_BIN/bench-cache}"
+: "${BENCH_ONLY:=1 2 3 4 5 6 7 8 9}"
+ROOT_DIR=$(pwd)
+UNITS_CSV=$ROOT_DIR/tests/fixtures/binh-thuan-before-2025-07.csv
+HUB=$ROOT_DIR/$LK_BIN/lienket-hub
+AGENT=$ROOT_DIR/$LK_BIN/lienket-agent
+GEN=$ROOT_DIR/$LK_BIN/lienket-gen
+BENCH=$ROOT_DIR/$LK_BIN/lienket-bench
+PROXY=$ROOT_DIR/$LK_BIN/tools/faultproxy
+REPLAY=$ROOT_DIR/$LK_BIN/lienket-bench-replay
+case $LK_BIN in /*) HUB=$LK_BIN/lienket-hub; AGENT=$LK_BIN/lienket-agent; GEN=$LK_BIN/lienket-gen
+	BENCH=$LK_BIN/lienket-bench; PROXY=$LK_BIN/tools/faultproxy; REPLAY=$LK_BIN/lienket-bench-replay ;; esac
+
+if [ "$MODE" = full ]; then
+	: "${PRELOAD:=1000000}"  # rows in the hub before figure 1
+	: "${F1_AGENTS:=16}"; : "${F1_PER:=25000}"
+	: "${F4_ONE:=2000}"; : "${F4_BULK:=100000}"
+	: "${F5_BACKLOG:=100000}"; : "${F5_IDLE:=20}"
+	: "${F6_AGENTS:=500}"; : "${F6_PER:=2000}"; : "${F6_PAR:=64}"
+	: "${F7_CHANGES:=10000}"
+	: "${F8_ROWS:=10000000}"; : "${F8_YEARS:=10}"
+else
+	: "${PRELOAD:=5000}"
+	: "${F1_AGENTS:=4}"; : "${F1_PER:=500}"
+	: "${F4_ONE:=100}"; : "${F4_BULK:=2000}"
+	: "${F5_BACKLOG:=2000}"; : "${F5_IDLE:=2}"
+	: "${F6_AGENTS:=8}"; : "${F6_PER:=100}"; : "${F6_PAR:=4}"
+	: "${F7_CHANGES:=100}"
+	: "${F8_ROWS:=20000}"; : "${F8_YEARS:=2}"
+fi
+F7_RATE=32000; F7_LAT=500     # figure 7: bits/s, one-way ms
+F9_RATE=40000; F9_LAT=400     # figure 9: a 2G (EDGE) link
+
+FAKE_TOKEN=lk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA # figure 4 never syncs
+FAILED=0
+PIDS=""
+track() { PIDS="$PIDS $1"; echo "$1" >>"$W/pids"; } # $W/pids: background figures too
+stop() {
+	kill "$1" 2>/dev/null
+	i=0
+	while kill -0 "$1" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+cleanup() {
+	[ -f "$W/pids" ] && PIDS="$PIDS $(cat "$W/pids")"
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	for p in $PIDS; do stop "$p"; done
+	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$BENCH_DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+rm -rf "$BENCH_DIR"
+mkdir -p "$BENCH_DIR" "$BENCH_CACHE" || exit 1
+W=$BENCH_DIR
+LOG=$W/bench.log
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f", a / b }'; }
+kv() { tr ' ' '\n' | sed -n "s/^$1=//p" | head -1; } # kv KEY < "k=v k=v" line
+say() { echo "$*"; echo "$*" >>"$LOG"; }
+result() { # result N NAME
+	if [ "$MODE" = smoke ]; then
+		if [ -n "${ERR:-}" ]; then echo "[  FAILED  ] bench_smoke__$2_runs: $ERR"; FAILED=$((FAILED + 1))
+		else echo "[       OK ] bench_smoke__$2_runs"; fi
+	elif [ -n "${ERR:-}" ]; then
+		say "figure $1: FAILED: $ERR"; FAILED=$((FAILED + 1))
+	fi
+	ERR=""
+}
+want() { case " $BENCH_ONLY " in *" $1 "*) return 0 ;; esac; return 1; }
+ERR=""
+
+# wait_file FILE TENTHS
+wait_file() {
+	i=0
+	while [ ! -s "$1" ] && [ "$i" -lt "$2" ]; do sleep 0.1; i=$((i + 1)); done
+	[ -s "$1" ]
+}
+
+# hub_start DB NAME [THREADS] — sets HUB_PID, HUB_PORT, HUB_URL; log in $W/NAME.log
+hub_start() {
+	rm -f "$W/$2.port"
+	if [ -n "${3:-}" ]; then
+		"$HUB" serve --db "$1" --listen 127.0.0.1:0 --port-file "$W/$2.port" --threads "$3" \
+			>>"$W/$2.log" 2>&1 &
+	else
+		"$HUB" serve --db "$1" --listen 127.0.0.1:0 --port-file "$W/$2.port" >>"$W/$2.log" 2>&1 &
+	fi
+	HUB_PID=$!
+	track $HUB_PID
+	wait_file "$W/$2.port" 200 || { ERR="hub did not start"; return 1; }
+	HUB_PORT=$(cat "$W/$2.port")
+	HUB_URL="http://127.0.0.1:$HUB_PORT"
+}
+
+# proxy_start NAME RATE LATENCY — sets PROXY_PID, PROXY_URL (in front of HUB_PORT)
+proxy_start() {
+	rm -f "$W/$1.pport"
+	"$PROXY" --listen 127.0.0.1:0 --port-file "$W/$1.pport" --target "127.0.0.1:$HUB_PORT" \
+		--rate-bps "$2" --latency-ms "$3" --log "$W/$1.proxy.log" 2>>"$W/$1.proxy.log" &
+	PROXY_PID=$!
+	track $PROXY_PID
+	wait_file "$W/$1.pport" 100 || { ERR="proxy did not start"; return 1; }
+	PROXY_URL="http://127.0.0.1:$(cat "$W/$1.pport")"
+}
+
+gen_rows() { # gen_rows COUNT SEED YEAR OUT
+	"$GEN" changes --units "$UNITS_CSV" --unit-ids "$W/units.tsv" --table meeting --count "$1" \
+		--seed "$2" --year "$3" --rows-out "$4" 2>>"$LOG"
+}
+
+# split_rows IN OUTPREFIX PER BRANCHFILE FIRSTAGENT — row k goes to agent FIRST+(k-1)/PER,
+# re-owned by (and hosted at) that agent's branch (line N of BRANCHFILE is agent N's).
+split_rows() {
+	awk -F, -v OFS=, -v per="$3" -v pre="$2" -v first="$5" -v bf="$4" '
+		BEGIN { n = 0; while ((getline l < bf) > 0) br[n++] = l }
+		NR == 1 { hdr = $0; next }
+		{ a = first + int((NR - 2) / per); f = pre a ".csv"
+		  if (f != cur) { if (cur != "") close(cur); cur = f; print hdr > cur }
+		  $2 = br[a]; $5 = br[a]; print > cur }' "$1"
+}
+
+# The province: a hub with the real unit tree, and every branch of the generator's
+# province written by one province-level agent (a commune office's first sync), so
+# rows owned by branches are never held. Made once, copied for each figure.
+setup_province() {
+	"$HUB" init --db "$W/base.db" --units "$UNITS_CSV" >>"$LOG" 2>&1 || return 1
+	"$HUB" units list --db "$W/base.db" >"$W/units.tsv" 2>>"$LOG" || return 1
+	ROOT=$(awk -F'\t' '$4 == "province" { print $1 }' "$W/units.tsv")
+	"$GEN" province --units "$UNITS_CSV" --unit-ids "$W/units.tsv" --out "$W/prov" >>"$LOG" 2>&1 || return 1
+	for t in 01-unit 02-unit_name 03-unit_parent; do
+		head -1 "$W/prov/22915/$t.csv" >"$W/all-$t.csv"
+		for f in "$W"/prov/*/$t.csv; do tail -n +2 "$f" >>"$W/all-$t.csv"; done
+	done
+	awk -F, 'NR > 1 { print $1 }' "$W/all-01-unit.csv" >"$W/branches.txt"
+	hub_start "$W/base.db" base || return 1
+	tok=$("$HUB" enroll --db "$W/base.db" --unit "$ROOT" 2>>"$LOG" | sed -n 's/^token: //p')
+	"$AGENT" init --db "$W/a0.db" --unit "$ROOT" --hub "$HUB_URL" --token "$tok" >>"$LOG" 2>&1 &&
+	"$AGENT" sync --db "$W/a0.db" >>"$LOG" 2>&1 &&
+	"$AGENT" import --db "$W/a0.db" unit "$W/all-01-unit.csv" >>"$LOG" 2>&1 &&
+	"$AGENT" import --db "$W/a0.db" unit_name "$W/all-02-unit_name.csv" >>"$LOG" 2>&1 &&
+	"$AGENT" import --db "$W/a0.db" unit_parent "$W/all-03-unit_parent.csv" >>"$LOG" 2>&1 &&
+	"$AGENT" sync --db "$W/a0.db" >>"$LOG" 2>&1 || { stop $HUB_PID; return 1; }
+	stop $HUB_PID
+	rm -f "$W/base.db-wal" "$W/base.db-shm"
+}
+
+# new_hub NAME — a copy of the province hub at $W/NAME.db
+new_hub() { cp "$W/base.db" "$W/$1.db"; }
+
+# make_agents HUBDB URL PREFIX FIRST COUNT — agents PREFIX<i>.db for i in FIRST..FIRST+COUNT-1,
+# agent i enrolled for branch number i (line i+1 of branches.txt)
+make_agents() {
+	i=$4; last=$(($4 + $5))
+	while [ $i -lt $last ]; do
+		br=$(sed -n "$((i + 1))p" "$W/branches.txt")
+		tok=$("$HUB" enroll --db "$1" --unit "$br" 2>>"$LOG" | sed -n 's/^token: //p')
+		[ -n "$tok" ] || { ERR="enroll failed"; return 1; }
+		echo "$tok" >"$3$i.token"
+		"$AGENT" init --db "$3$i.db" --unit "$br" --hub "$2" --token "$tok" >>"$LOG" 2>&1 ||
+			{ ERR="agent init failed"; return 1; }
+		i=$((i + 1))
+	done
+}
+
+# fill_agents PREFIX FIRST COUNT — agentfill PREFIX<i>.db with PREFIX<i>.csv
+fill_agents() {
+	: >"$1.fill"
+	i=$2; last=$(($2 + $3))
+	while [ $i -lt $last ]; do echo "$1$i.db $1$i.csv" >>"$1.fill"; i=$((i + 1)); done
+	"$BENCH" agentfill --list "$1.fill" --txn 5000 >>"$LOG" 2>&1 || { ERR="agentfill failed"; return 1; }
+}
+
+# sync_pool PREFIX FIRST COUNT PAR — COUNT agents synced, PAR at a time (PAR workers each
+# taking every PAR-th agent); failures are appended to $W/sync.fail
+sync_pool() {
+	: >"$W/sync.fail"
+	wpids=""
+	w=0
+	while [ $w -lt "$4" ]; do
+		(
+			i=$(($2 + w)); last=$(($2 + $3))
+			while [ $i -lt $last ]; do
+				"$AGENT" sync --db "$1$i.db" >>"$1$i.log" 2>&1 || echo "agent $i: exit $?" >>"$W/sync.fail"
+				i=$((i + $4))
+			done
+		) &
+		wpids="$wpids $!"
+		track $!
+		w=$((w + 1))
+	done
+	for p in $wpids; do wait "$p"; done
+}
+
+# changes_stats LOG — from the hub log's POST /v1/changes lines: sets CS_SETS CS_CHANGES
+# CS_IN CS_P50 CS_P99 CS_ERR
+changes_stats() {
+	grep 'POST /v1/changes' "$1" >"$W/cs.lines" 2>/dev/null
+	CS_SETS=$(wc -l <"$W/cs.lines" | tr -d ' ')
+	CS_CHANGES=$(sed -n 's/.* applied=\([0-9]*\).*/\1/p' "$W/cs.lines" | awk '{ s += $1 } END { print s + 0 }')
+	CS_IN=$(sed -n 's/.* in=\([0-9]*\) .*/\1/p' "$W/cs.lines" | awk '{ s += $1 } END { print s + 0 }')
+	CS_ERR=$(awk '$5 != 200' "$W/cs.lines" | wc -l | tr -d ' ')
+	sed -n 's/.* ms=\([0-9]*\).*/\1/p' "$W/cs.lines" | sort -n >"$W/cs.ms"
+	CS_P50=$(awk '{ a[NR] = $1 } END { if (NR) print a[int((NR - 1) * 0.50) + 1]; else print 0 }' "$W/cs.ms")
+	CS_P99=$(awk '{ a[NR] = $1 } END { if (NR) print a[int((NR - 1) * 0.99) + 1]; else print 0 }' "$W/cs.ms")
+}
+
+# body_bytes LOG — sum of in= and out= over every request in a hub log
+body_bytes() {
+	sed -n 's/.* in=\([0-9]*\) out=\([0-9]*\) .*/\1 \2/p' "$1" | awk '{ s += $1 + $2 } END { print s + 0 }'
+}
+
+vm_hwm_kb() { sed -n 's/^VmHWM:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$1/status" 2>/dev/null; }
+
+T_START=$(now)
+say "lienket bench ($MODE) — $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores," \
+	"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1), SQLite $(sqlite3 --version 2>/dev/null | cut -d' ' -f1)"
+setup_province || { echo "setup failed; see $LOG"; tail -5 "$LOG"; exit 1; }
+PRE_ROWS=$W/preload.csv
+gen_rows "$PRELOAD" 101 2020 "$PRE_ROWS" || exit 1
+
+# ---- 7: slow link (started in the background: it waits on the link, not the CPU) ----
+fig7() {
+	new_hub f7
+	gen_rows "$F7_CHANGES" 107 2021 "$W/f7rows.csv"
+	split_rows "$W/f7rows.csv" "$W/f7a" "$F7_CHANGES" "$W/branches.txt" 200
+	if hub_start "$W/f7.db" f7 && proxy_start f7 "$F7_RATE" "$F7_LAT" &&
+		make_agents "$W/f7.db" "$HUB_URL" "$W/f7a" 200 1; then
+		# the office has synced before (the unit tree, straight to the hub); now the
+		# backlog goes over the slow link
+		"$AGENT" sync --db "$W/f7a200.db" >>"$W/f7a200.log" 2>&1 || ERR="first sync failed"
+		fill_agents "$W/f7a" 200 1
+		"$AGENT" config --db "$W/f7a200.db" --hub "$PROXY_URL" >>"$LOG" 2>&1 || ERR="config failed"
+		lines0=$(wc -l <"$W/f7.log")
+		t0=$(now)
+		"$AGENT" sync --db "$W/f7a200.db" >>"$W/f7a200.log" 2>&1 || ERR="sync failed: $(tail -1 "$W/f7a200.log")"
+		t1=$(now)
+		tail -n +$((lines0 + 1)) "$W/f7.log" >"$W/f7.sync.log"
+		BYTES=$(body_bytes "$W/f7.sync.log")
+		NREQ=$(grep -c ' /v1/' "$W/f7.sync.log")
+		stop $PROXY_PID; stop $HUB_PID
+		wall=$(elapsed "$t0" "$t1")
+		IDEAL=$(awk -v b="$BYTES" -v r="$F7_RATE" 'BEGIN { printf "%.1f", b * 8 / r }')
+		[ -z "$ERR" ] && say "figure 7: slow link ($F7_RATE bit/s, $F7_LAT ms one way): $F7_CHANGES changes" \
+			"synced in $wall s ($NREQ requests, $BYTES body bytes both ways) | baseline: ideal = bytes / rate" \
+			"= $IDEAL s | ratio: $(ratio "$IDEAL" "$wall") | goal: >= 0.8"
+	fi
+	result 7 slow_link
+	rm -f "$W"/f7a* "$W/f7.db"*
+}
+F7_PID=""
+if want 7; then
+	fig7 >"$W/f7.out" 2>&1 &
+	F7_PID=$!; track $F7_PID
+fi
+
+# ---- 1, 2, 3: merge throughput, the session extension, bytes on the wire ----
+F1_RATE=""; F1_SETS=0
+if want 1 || want 2 || want 3; then
+	new_hub f1
+	"$BENCH" hubload --db "$W/f1.db" --rows "$PRE_ROWS" >>"$LOG" 2>&1 || ERR="hubload failed"
+	gen_rows $((F1_AGENTS * F1_PER)) 102 2021 "$W/f1rows.csv"
+	split_rows "$W/f1rows.csv" "$W/f1a" "$F1_PER" "$W/branches.txt" 0
+	if [ -z "$ERR" ] && hub_start "$W/f1.db" f1 && make_agents "$W/f1.db" "$HUB_URL" "$W/f1a" 0 "$F1_AGENTS"; then
+		# each office's first sync (hello binds its token; the unit tree comes down),
+		# then its backlog, cut into change sets by the agent's own code
+		sync_pool "$W/f1a" 0 "$F1_AGENTS" 2
+		[ -s "$W/sync.fail" ] && ERR="first sync: $(head -1 "$W/sync.fail")"
+		fill_agents "$W/f1a" 0 "$F1_AGENTS"
+		: >"$W/prep.list"; : >"$W/replay.list"
+		i=0
+		while [ $i -lt "$F1_AGENTS" ]; do
+			echo "$W/f1a$i.db $W/f1a$i.bodies" >>"$W/prep.list"
+			echo "$W/f1a$i.bodies $(cat "$W/f1a$i.token")" >>"$W/replay.list"
+			i=$((i + 1))
+		done
+		"$REPLAY" prepare --list "$W/prep.list" >>"$LOG" 2>&1 || ERR="${ERR:-prepare failed}"
+		# a twin of the hub for the same replay with 16 server threads (1b below)
+		stop $HUB_PID
+		cp "$W/f1.db" "$W/f1b.db"
+		[ -f "$W/f1.db-wal" ] && cp "$W/f1.db-wal" "$W/f1b.db-wal"
+		hub_start "$W/f1.db" f1 || ERR="${ERR:-hub restart failed}"
+		lines0=$(wc -l <"$W/f1.log")
+		hc0=$(awk '{ print $14 + $15 }' "/proc/$HUB_PID/stat")
+		if [ -n "${BENCH_PROFILE:-}" ]; then
+			perf record -g -e cpu-clock -p "$HUB_PID" -o "$W/hub.perf" >>"$LOG" 2>&1 &
+			PERF_PID=$!; track $PERF_PID
+			sleep 1
+		fi
+		t0=$(now)
+		RP=$("$REPLAY" replay --url "$HUB_URL" --list "$W/replay.list" --par "$F1_AGENTS" 2>>"$LOG") ||
+			ERR="${ERR:-replay: $RP}"
+		t1=$(now)
+		echo "$RP" >>"$LOG"
+		hc1=$(awk '{ print $14 + $15 }' "/proc/$HUB_PID/stat")
+		if [ -n "${BENCH_PROFILE:-}" ]; then
+			kill -INT "$PERF_PID"; wait "$PERF_PID"
+			{ perf report -i "$W/hub.perf" --no-children --stdio --sort comm 2>/dev/null | grep '%' | head -8
+			  perf report -i "$W/hub.perf" --no-children --stdio --sort dso 2>/dev/null | grep '%' | head -12
+			  perf report -i "$W/hub.perf" --no-children --stdio --sort dso,sym -g none 2>/dev/null |
+				grep '%' | head -60
+			  perf report -i "$W/hub.perf" --children --stdio --sort sym -g none 2>/dev/null |
+				grep '%' | head -80; } >"$BENCH_CACHE/hub-profile.txt"
+		fi
+		HUB_CPU=$(awk -v a="$hc0" -v b="$hc1" -v tk="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / tk }')
+		tail -n +$((lines0 + 1)) "$W/f1.log" >"$W/f1.replay.log"
+		stop $HUB_PID
+		if [ -z "$ERR" ] && hub_start "$W/f1b.db" f1b 16; then
+			s0=$(now)
+			RPB=$("$REPLAY" replay --url "$HUB_URL" --list "$W/replay.list" --par "$F1_AGENTS" 2>>"$LOG") ||
+				ERR="${ERR:-replay (16 threads): $RPB}"
+			s1=$(now)
+			echo "$RPB" >>"$LOG"
+			stop $HUB_PID
+			changes_stats "$W/f1b.log"
+			F1B_RATE=$(awk -v n="$CS_CHANGES" -v t="$(elapsed "$s0" "$s1")" 'BEGIN { printf "%.0f", n / t }')
+			F1B_P50=$CS_P50; F1B_P99=$CS_P99
+		fi
+		changes_stats "$W/f1.replay.log"
+		[ -s "$W/sync.fail" ] && ERR="$(head -1 "$W/sync.fail")"
+		[ "$CS_CHANGES" -eq $((F1_AGENTS * F1_PER)) ] || ERR="${ERR:-hub applied $CS_CHANGES of $((F1_AGENTS * F1_PER))}"
+		F1_SETS=$CS_SETS
+		F1_BATCH=$(awk -v c="$CS_CHANGES" -v s="$CS_SETS" 'BEGIN { printf "%d", s ? c / s + 0.5 : 1000 }')
+		# the window of change sets only (first change set received .. last answered)
+		first=$(head -1 "$W/cs.lines" | cut -c12-23); last=$(tail -1 "$W/cs.lines" | cut -c12-23)
+		win=$(echo "$first $last" | awk '{ split($1, a, ":"); split($2, b, ":");
+			print (b[1] * 3600 + b[2] * 60 + b[3]) - (a[1] * 3600 + a[2] * 60 + a[3]) }')
+		wall=$(elapsed "$t0" "$t1")
+		F1_RATE=$(awk -v n="$CS_CHANGES" -v t="$wall" 'BEGIN { printf "%.0f", n / t }')
+		F1_WRATE=$(awk -v n="$CS_CHANGES" -v t="$win" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }')
+		F1_BPC=$(awk -v b="$CS_IN" -v n="$CS_CHANGES" 'BEGIN { printf "%.1f", n ? b / n : 0 }')
+		F1_P50=$CS_P50; F1_P99=$CS_P99
+	fi
+	# baselines, in process, same rows, same preload, transactions of one change set
+	BASE=$("$BENCH" upsert --db "$W/plain.db" --rows "$W/f1rows.csv" --preload "$PRE_ROWS" \
+		--batch "${F1_BATCH:-150}" 2>>"$LOG") || ERR="${ERR:-upsert baseline failed}"
+	rm -f "$W/plain.db" "$W/plain.db-wal" "$W/plain.db-shm"
+	SES=$("$BENCH" session --db "$W/ses.db" --rows "$W/f1rows.csv" --preload "$PRE_ROWS" \
+		--batch "${F1_BATCH:-150}" 2>>"$LOG") || ERR="${ERR:-session baseline failed}"
+	rm -f "$W/ses.db" "$W/ses.db-wal" "$W/ses.db-shm"
+	echo "$BASE" >>"$LOG"; echo "$SES" >>"$LOG"
+	B_RATE=$(echo "$BASE" | kv rows_per_s); S_RATE=$(echo "$SES" | kv rows_per_s)
+	S_BPC=$(echo "$SES" | kv zlib6_bytes_per_change)
+	if [ -z "$ERR" ]; then
+		say "figure 1: hub merge throughput, $F1_AGENTS agents' change sets sent at once over HTTP to a hub holding $PRELOAD rows:" \
+			"$F1_RATE changes/s end to end ($F1_WRATE/s over the change-set window; $F1_SETS sets of ~$F1_BATCH;" \
+			"p50 $F1_P50 ms, p99 $F1_P99 ms per set; hub CPU $HUB_CPU s of $(elapsed "$t0" "$t1") s wall) | baseline: plain LWW upsert, transactions of $F1_BATCH rows:" \
+			"$B_RATE rows/s | ratio: $(ratio "$F1_RATE" "$B_RATE") (window $(ratio "$F1_WRATE" "$B_RATE"))" \
+			"| goal: >= 50000/s and >= 0.9"
+		say "figure 1b: the same replay to the same hub started with --threads 16 (one server thread per" \
+			"agent, so 16 change sets can share a group commit instead of 4): ${F1B_RATE:-n/a} changes/s" \
+			"(p50 ${F1B_P50:-?} ms, p99 ${F1B_P99:-?} ms per set) | ratio to the baseline:" \
+			"$(ratio "${F1B_RATE:-0}" "$B_RATE"); to the default 4 threads: $(ratio "${F1B_RATE:-0}" "$F1_RATE")"
+		say "figure 2: the same against sqlite3changeset_apply: hub $F1_RATE changes/s | session apply" \
+			"$S_RATE rows/s (changesets of $F1_BATCH) | ratio: $(ratio "$F1_RATE" "$S_RATE")" \
+			"(window $(ratio "$F1_WRATE" "$S_RATE"))"
+		say "figure 3: bytes on the wire per change: $F1_BPC (deflated JSON, batches of ~$F1_BATCH) |" \
+			"baseline: session changeset, same batches, zlib level 6: $S_BPC | ratio: $(ratio "$F1_BPC" "$S_BPC")" \
+			"| goal: <= 0.9 (CouchDB replication: ~570)"
+	fi
+	E1=$ERR; result 1 hub_merge_throughput; ERR=$E1; result 2 session_extension; ERR=$E1; result 3 wire_bytes
+	rm -f "$W"/f1a*.csv
+fi
+
+# ---- 4: agent journaling cost ----
+if want 4; then
+	gen_rows "$F4_BULK" 104 2021 "$W/f4rows.csv"
+	split_rows "$W/f4rows.csv" "$W/f4r" "$F4_BULK" "$W/branches.txt" 0
+	for v in j n; do
+		"$AGENT" init --db "$W/f4$v.db" --unit "$(head -1 "$W/branches.txt")" --hub http://127.0.0.1:9 \
+			--token "$FAKE_TOKEN" >>"$LOG" 2>&1 || ERR="agent init failed"
+	done
+	sqlite3 "$W/f4n.db" 'DROP TRIGGER lk_meeting_ai;' 2>>"$LOG" || ERR="cannot drop the trigger"
+	if [ -z "$ERR" ]; then
+		J1=$("$BENCH" agentfill --db "$W/f4j.db" --rows "$W/f4r0.csv" --limit "$F4_ONE" --txn 1 2>>"$LOG")
+		N1=$("$BENCH" agentfill --db "$W/f4n.db" --rows "$W/f4r0.csv" --limit "$F4_ONE" --txn 1 2>>"$LOG")
+		for v in j n; do
+			"$AGENT" init --db "$W/f4b$v.db" --unit "$(head -1 "$W/branches.txt")" --hub http://127.0.0.1:9 \
+				--token "$FAKE_TOKEN" >>"$LOG" 2>&1
+		done
+		sqlite3 "$W/f4bn.db" 'DROP TRIGGER lk_meeting_ai;'
+		JB=$("$BENCH" agentfill --db "$W/f4bj.db" --rows "$W/f4r0.csv" --txn "$F4_BULK" 2>>"$LOG")
+		NB=$("$BENCH" agentfill --db "$W/f4bn.db" --rows "$W/f4r0.csv" --txn "$F4_BULK" 2>>"$LOG")
+		echo "$J1 / $N1 / $JB / $NB" >>"$LOG"
+		j1=$(echo "$J1" | kv rows_per_s); n1=$(echo "$N1" | kv rows_per_s)
+		jb=$(echo "$JB" | kv rows_per_s); nb=$(echo "$NB" | kv rows_per_s)
+		[ -n "$j1" ] && [ -n "$nb" ] || ERR="agentfill failed"
+	fi
+	[ -z "$ERR" ] && say "figure 4: agent journaling: $j1 writes/s one per transaction, $jb/s in one import" \
+		"transaction of $F4_BULK | baseline: same writes without the journaling trigger: $n1/s, $nb/s" \
+		"| ratio: $(ratio "$j1" "$n1") (one per transaction), $(ratio "$jb" "$nb") (bulk) | goal: >= 0.6"
+	result 4 agent_journaling
+	rm -f "$W"/f4*.db*
+fi
+
+# ---- 5: agent footprint ----
+if want 5; then
+	new_hub f5
+	gen_rows "$F5_BACKLOG" 105 2021 "$W/f5rows.csv"
+	split_rows "$W/f5rows.csv" "$W/f5a" "$F5_BACKLOG" "$W/branches.txt" 100
+	if hub_start "$W/f5.db" f5 && make_agents "$W/f5.db" "$HUB_URL" "$W/f5a" 100 1 && fill_agents "$W/f5a" 100 1; then
+		t0=$(now)
+		/usr/bin/time -v "$AGENT" sync --db "$W/f5a100.db" >"$W/f5.out" 2>&1 || ERR="sync failed: $(tail -1 "$W/f5.out")"
+		t1=$(now)
+		RSS=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$W/f5.out")
+		# the same process doing nothing but its own start and status: the floor
+		/usr/bin/time -v "$AGENT" status --db "$W/f5a100.db" --json >"$W/f5s.out" 2>&1
+		RSS0=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$W/f5s.out")
+		strip -o "$W/agent.stripped" "$AGENT"; strip -o "$W/hub.stripped" "$HUB"
+		SZA=$(wc -c <"$W/agent.stripped" | tr -d ' '); SZH=$(wc -c <"$W/hub.stripped" | tr -d ' ')
+		"$AGENT" daemon --db "$W/f5a100.db" >>"$W/f5d.log" 2>&1 &
+		DPID=$!; track $DPID
+		sleep 3
+		tk=$(getconf CLK_TCK)
+		c0=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat" 2>/dev/null); s0=$(now)
+		sleep "$F5_IDLE"
+		c1=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat" 2>/dev/null); s1=$(now)
+		DRSS=$(sed -n 's/^VmRSS:[^0-9]*\([0-9]*\).*/\1/p' "/proc/$DPID/status")
+		stop $DPID
+		stop $HUB_PID
+		IDLE=$(awk -v a="$c0" -v b="$c1" -v t="$(elapsed "$s0" "$s1")" -v tk="$tk" \
+			'BEGIN { printf "%.3f", (b - a) / tk / t * 100 }')
+		[ -n "$c1" ] || ERR="${ERR:-daemon not running}"
+		[ -n "$ERR" ] || say "figure 5: agent footprint: peak RSS $((RSS / 1024)).$(((RSS % 1024) * 10 / 1024)) MB syncing a" \
+			"$F5_BACKLOG-change backlog in $(elapsed "$t0" "$t1") s | baseline: the same binary's peak RSS for" \
+			"\`status\`: $((RSS0 / 1024)).$(((RSS0 % 1024) * 10 / 1024)) MB | ratio: $(ratio "$RSS" "$RSS0") |" \
+			"goal: < 16 MB; stripped: agent $SZA B, hub $SZH B; daemon idle CPU $IDLE% over $F5_IDLE s (RSS $DRSS kB)"
+	fi
+	result 5 agent_footprint
+	rm -f "$W"/f5a* "$W/f5.db"*
+fi
+
+# ---- 6: many agents ----
+if want 6; then
+	new_hub f6
+	gen_rows $((F6_AGENTS * F6_PER)) 106 2021 "$W/f6rows.csv"
+	split_rows "$W/f6rows.csv" "$W/f6a" "$F6_PER" "$W/branches.txt" 0
+	if hub_start "$W/f6.db" f6 && make_agents "$W/f6.db" "$HUB_URL" "$W/f6a" 0 "$F6_AGENTS" &&
+		fill_agents "$W/f6a" 0 "$F6_AGENTS"; then
+		t0=$(now)
+		sync_pool "$W/f6a" 0 "$F6_AGENTS" "$F6_PAR"
+		t1=$(now)
+		HWM=$(vm_hwm_kb $HUB_PID)
+		stop $HUB_PID
+		changes_stats "$W/f6.log"
+		NFAIL=$(wc -l <"$W/sync.fail" | tr -d ' ')
+		wall=$(elapsed "$t0" "$t1")
+		RATE=$(awk -v n="$CS_CHANGES" -v t="$wall" 'BEGIN { printf "%.0f", n / t }')
+		[ "$CS_CHANGES" -eq $((F6_AGENTS * F6_PER)) ] || ERR="hub applied $CS_CHANGES of $((F6_AGENTS * F6_PER))"
+		[ -z "$ERR" ] && say "figure 6: many agents: $F6_AGENTS x $F6_PER changes, $F6_PAR at once: $wall s," \
+			"$RATE changes/s, p50 $CS_P50 ms, p99 $CS_P99 ms per change set ($CS_SETS sets), hub peak" \
+			"$((HWM / 1024)) MB, errors: $NFAIL agents failed, $CS_ERR change sets refused | baseline: figure 1" \
+			"(16 at once) ${F1_RATE:-n/a} changes/s | ratio: $(ratio "$RATE" "${F1_RATE:-0}") | goal: hub < 100 MB," \
+			"zero errors"
+		[ "$NFAIL" -eq 0 ] && [ "$CS_ERR" -eq 0 ] || ERR="${ERR:-$NFAIL agents failed, $CS_ERR refused}"
+	fi
+	result 6 many_agents
+	rm -f "$W"/f6a* "$W/f6.db"*
+fi
+
+if want 9; then
+	new_hub f9
+	# a commune's month: the province generator's rows per commune per year / 12
+	C=$(ls "$W/prov" | grep -E '^[0-9]{5}$' | head -1)
+	YR=$(cat "$W"/prov/"$C"/*.csv | wc -l)
+	MONTH=$(( (YR + 11) / 12 ))
+	gen_rows "$MONTH" 109 2021 "$W/f9rows.csv"
+	split_rows "$W/f9rows.csv" "$W/f9a" "$MONTH" "$W/branches.txt" 300
+	if hub_start "$W/f9.db" f9 && proxy_start f9 "$F9_RATE" "$F9_LAT" &&
+		make_agents "$W/f9.db" "$HUB_URL" "$W/f9a" 300 1; then
+		# a first sync while in town (the unit tree), then a month of records offline,
+		# then back on the commune's 2G link
+		"$AGENT" sync --db "$W/f9a300.db" >>"$W/f9a300.log" 2>&1 || ERR="first sync failed"
+		fill_agents "$W/f9a" 300 1
+		"$AGENT" config --db "$W/f9a300.db" --hub "$PROXY_URL" >>"$LOG" 2>&1 || ERR="config failed"
+		lines0=$(wc -l <"$W/f9.log")
+		t0=$(now)
+		"$AGENT" sync --db "$W/f9a300.db" >>"$W/f9a300.log" 2>&1 || ERR="sync failed: $(tail -1 "$W/f9a300.log")"
+		t1=$(now)
+		tail -n +$((lines0 + 1)) "$W/f9.log" >"$W/f9.sync.log"
+		BYTES=$(body_bytes "$W/f9.sync.log")
+		NREQ=$(grep -c ' /v1/' "$W/f9.sync.log")
+		stop $PROXY_PID; stop $HUB_PID
+		wall=$(elapsed "$t0" "$t1")
+		IDEAL=$(awk -v b="$BYTES" -v r="$F9_RATE" -v n="$NREQ" -v l="$F9_LAT" \
+			'BEGIN { printf "%.1f", b * 8 / r + n * 2 * l / 1000 }')
+		[ -z "$ERR" ] && say "figure 9: a month offline ($MONTH changes: commune $C's year of $YR rows / 12)" \
+			"on 2G ($F9_RATE bit/s, $F9_LAT ms one way): $wall s from connect to acknowledged ($NREQ" \
+			"requests, $BYTES body bytes) | baseline: bytes / rate + one round trip per request = $IDEAL s" \
+			"| ratio: $(ratio "$IDEAL" "$wall")"
+	fi
+	result 9 month_offline_2g
+	rm -f "$W"/f9a* "$W/f9.db"*
+fi
+
+# ---- 8: report time over ten million rows ----
+if want 8; then
+	RDB=$BENCH_CACHE/report-$F8_ROWS.db
+	if [ ! -s "$RDB" ] || [ ! -s "$RDB.ok" ]; then
+		rm -f "$RDB" "$RDB-wal" "$RDB-shm" "$RDB.ok"
+		cp "$W/base.db" "$RDB"
+		cp "$W/units.tsv" "$RDB.units"
+		# one year of meetings through the hub's merge (merge_apply + row_write), then
+		# the same rows copied into each earlier year by SQL (new ids, dates moved back
+		# k years, rows as row_write left them): only the pre-load takes this short cut,
+		# never a measurement
+		per=$((F8_ROWS / F8_YEARS))
+		"$GEN" changes --units "$UNITS_CSV" --unit-ids "$W/units.tsv" --table meeting --count "$per" \
+			--seed 800 --year 2021 --rows-out - 2>>"$LOG" |
+			"$BENCH" hubload --db "$RDB" --rows - --commit-every 100000 >>"$LOG" 2>&1 || ERR="hubload failed"
+		{
+			echo "PRAGMA cache_size=-1000000; PRAGMA synchronous=OFF; BEGIN;"
+			y=1
+			while [ $y -lt "$F8_YEARS" ]; do
+				echo "INSERT INTO meeting SELECT printf('%08x', $y) || substr(id, 9), unit_id, kind,"
+				echo " (CAST(substr(held_on, 1, 4) AS INTEGER) - $y) || substr(held_on, 5), host_branch_id,"
+				echo " commune_secretary_attended, attendees, concerns, follow_up, _ins_clock, _ins_writer,"
+				echo " _del_clock, _del_writer, _clock, _writer, _fc, _hs + $y * $per, _recv_ms FROM meeting"
+				echo " WHERE id >= '01';"
+				y=$((y + 1))
+			done
+			echo "COMMIT;"
+		} >"$W/f8copy.sql"
+		[ -n "$ERR" ] || sqlite3 "$RDB" <"$W/f8copy.sql" >>"$LOG" 2>&1 || ERR="copying years failed"
+		[ -z "$ERR" ] && echo ok >"$RDB.ok"
+	fi
+	RROOT=$(awk -F'\t' '$4 == "province" { print $1 }' "$RDB.units" 2>/dev/null)
+	report_time() { # report_time LABEL — sets RT
+		s0=$(now)
+		"$HUB" report --db "$RDB" --unit "$RROOT" --year 2021 --format json >"$W/report.json" 2>>"$LOG" ||
+			ERR="report failed"
+		RT=$(elapsed "$s0" "$(now)")
+		echo "report $1: $RT s" >>"$LOG"
+	}
+	if [ -z "$ERR" ]; then
+		sqlite3 "$RDB" 'DROP INDEX IF EXISTS bench_meeting_live; DROP INDEX IF EXISTS bench_meeting_cover;'
+		report_time warm-up; report_time "current indexes"; RT0=$RT
+		EXISTS="COALESCE(_ins_writer, '') <> '' AND (COALESCE(_del_writer, '') = '' OR _ins_clock > _del_clock OR (_ins_clock = _del_clock AND _ins_writer > _del_writer))"
+		s0=$(now)
+		sqlite3 "$RDB" "CREATE INDEX bench_meeting_live ON meeting(kind, held_on, unit_id, host_branch_id, commune_secretary_attended) WHERE $EXISTS;" 2>>"$LOG" || ERR="create index failed"
+		CI=$(elapsed "$s0" "$(now)")
+		report_time warm-up; report_time "partial index"; RT1=$RT
+		sqlite3 "$RDB" 'DROP INDEX IF EXISTS bench_meeting_live;'
+		s0=$(now)
+		sqlite3 "$RDB" "CREATE INDEX bench_meeting_cover ON meeting(kind, held_on, unit_id, host_branch_id, commune_secretary_attended, _ins_writer, _del_writer, _ins_clock, _del_clock);" 2>>"$LOG" || ERR="create index failed"
+		CI2=$(elapsed "$s0" "$(now)")
+		report_time warm-up; report_time "covering index"; RT2=$RT
+		sqlite3 "$RDB" 'DROP INDEX IF EXISTS bench_meeting_cover;'
+		NROWS=$(sqlite3 "$RDB" 'SELECT count(*) FROM meeting')
+		[ -z "$ERR" ] && say "figure 8: report (province, 2021) over a hub holding $NROWS meeting rows" \
+			"($F8_YEARS years): $RT1 s with a partial covering index of live meetings (built in $CI s) |" \
+			"baseline: the hub's current indexes: $RT0 s | ratio: $(ratio "$RT1" "$RT0") | goal: < 1 s;" \
+			"a full covering index (existence columns, no WHERE; built in $CI2 s): $RT2 s, ratio $(ratio "$RT2" "$RT0")"
+	fi
+	result 8 report_time
+fi
+
+if [ -n "$F7_PID" ]; then
+	wait "$F7_PID"
+	cat "$W/f7.out"
+	grep -q FAILED "$W/f7.out" && FAILED=$((FAILED + 1))
+fi
+say "bench ($MODE) finished in $(elapsed "$T_START" "$(now)") s"
+[ "$MODE" = smoke ] && exit "$FAILED"
+exit 0
