@@ -303,6 +303,21 @@ static enum transport_result curl_request(struct transport *t, const struct tran
 			snprintf(err, errlen, "HTTP %ld redirect refused", status);
 		goto out;
 	}
+	/* A 2xx answer must say its length and arrive whole. A link cut inside the answer's
+	 * headers can leave curl with a status and no body and no error: that is the link's
+	 * fault (try later), not an unusable hub (PROTOCOL.md §6: answers carry
+	 * Content-Length). */
+	if (status >= 200 && status < 300) {
+		curl_off_t expect = -1;
+		if (curl_easy_getinfo(tc->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &expect) != CURLE_OK ||
+		    expect < 0 || (size_t)expect != b.len) {
+			rc = TRANSPORT_UNREACHABLE;
+			if (err)
+				snprintf(err, errlen, "answer cut short: %zu of %lld bytes", b.len,
+					 (long long)expect);
+			goto out;
+		}
+	}
 	resp->status = (int)status;
 	resp->body = b.data;
 	resp->len = b.len;

@@ -22,7 +22,10 @@ e2e_cleanup() {
 	done
 	[ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_DIR"
 }
-trap e2e_cleanup EXIT INT TERM
+trap e2e_cleanup EXIT
+# A suite told to stop must stop: clean up (the EXIT trap) and exit with the signal's code.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 ok() { echo "[       OK ] $1"; }
 fail() { echo "[  FAILED  ] $1: $2"; E2E_FAILED=$((E2E_FAILED + 1)); }
