@@ -534,7 +534,7 @@ if want 8; then
 			--seed 800 --year 2021 --rows-out - 2>>"$LOG" |
 			"$BENCH" hubload --db "$RDB" --rows - --commit-every 100000 >>"$LOG" 2>&1 || ERR="hubload failed"
 		{
-			echo "PRAGMA cache_size=-1000000; PRAGMA synchronous=OFF; BEGIN;"
+			echo "PRAGMA journal_mode=OFF; PRAGMA cache_size=-1000000; PRAGMA synchronous=OFF; BEGIN;"
 			y=1
 			while [ $y -lt "$F8_YEARS" ]; do
 				echo "INSERT INTO meeting SELECT printf('%08x', $y) || substr(id, 9), unit_id, kind,"
@@ -544,7 +544,7 @@ if want 8; then
 				echo " WHERE id >= '01';"
 				y=$((y + 1))
 			done
-			echo "COMMIT;"
+			echo "COMMIT; PRAGMA journal_mode=WAL;"
 		} >"$W/f8copy.sql"
 		[ -n "$ERR" ] || sqlite3 "$RDB" <"$W/f8copy.sql" >>"$LOG" 2>&1 || ERR="copying years failed"
 		[ -z "$ERR" ] && echo ok >"$RDB.ok"
@@ -562,7 +562,7 @@ if want 8; then
 		report_time warm-up; report_time "current indexes"; RT0=$RT
 		EXISTS="COALESCE(_ins_writer, '') <> '' AND (COALESCE(_del_writer, '') = '' OR _ins_clock > _del_clock OR (_ins_clock = _del_clock AND _ins_writer > _del_writer))"
 		s0=$(now)
-		sqlite3 "$RDB" "CREATE INDEX bench_meeting_live ON meeting(kind, held_on, unit_id, host_branch_id, commune_secretary_attended) WHERE $EXISTS;" 2>>"$LOG" || ERR="create index failed"
+		sqlite3 "$RDB" "CREATE INDEX bench_meeting_live ON meeting(kind, held_on, unit_id, host_branch_id, commune_secretary_attended, id) WHERE $EXISTS;" 2>>"$LOG" || ERR="create index failed"
 		CI=$(elapsed "$s0" "$(now)")
 		report_time warm-up; report_time "partial index"; RT1=$RT
 		sqlite3 "$RDB" 'DROP INDEX IF EXISTS bench_meeting_live;'
@@ -573,7 +573,7 @@ if want 8; then
 		sqlite3 "$RDB" 'DROP INDEX IF EXISTS bench_meeting_cover;'
 		NROWS=$(sqlite3 "$RDB" 'SELECT count(*) FROM meeting')
 		[ -z "$ERR" ] && say "figure 8: report (province, 2021) over a hub holding $NROWS meeting rows" \
-			"($F8_YEARS years): $RT1 s with a partial covering index of live meetings (built in $CI s) |" \
+			"($F8_YEARS years): $RT1 s with a partial index of live meetings covering the report (kind, held_on, unit_id, host_branch_id, commune_secretary_attended, id) (built in $CI s) |" \
 			"baseline: the hub's current indexes: $RT0 s | ratio: $(ratio "$RT1" "$RT0") | goal: < 1 s;" \
 			"a full covering index (existence columns, no WHERE; built in $CI2 s): $RT2 s, ratio $(ratio "$RT2" "$RT0")"
 	fi
