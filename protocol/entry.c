@@ -140,14 +140,15 @@ static void buf_fields(struct canon_buf *b, const struct field *fields, size_t n
 	buf_u32(b, (uint32_t)n);
 	if (n == 0 || b->failed)
 		return;
-	const struct field **sorted = malloc(n * sizeof *sorted);
+	/* sorted is an array of pointers: sizeof *sorted (a pointer) is the element size. */
+	const struct field **sorted = malloc(n * sizeof *sorted); // NOLINT(bugprone-sizeof-expression): elements are pointers, not structs
 	if (!sorted) {
 		b->failed = 1;
 		return;
 	}
 	for (size_t i = 0; i < n; i++)
 		sorted[i] = &fields[i];
-	qsort(sorted, n, sizeof *sorted, field_ptr_cmp);
+	qsort(sorted, n, sizeof *sorted, field_ptr_cmp); // NOLINT(bugprone-sizeof-expression): sorts the pointers
 	for (size_t i = 0; i < n; i++) {
 		buf_cstr(b, sorted[i]->name);
 		buf_value(b, &sorted[i]->v);
@@ -292,8 +293,14 @@ int value_equal(const struct value *a, const struct value *b)
 		return a->i == b->i;
 	case VALUE_BOOL:
 		return (a->i != 0) == (b->i != 0);
-	case VALUE_REAL:
-		return memcmp(&a->r, &b->r, sizeof a->r) == 0;
+	case VALUE_REAL: {
+		/* Equal means the same IEEE-754 bit pattern, as the canonical encoding
+		 * (buf_value) hashes the bits: -0.0 != 0.0, and a NaN equals its own bits. */
+		uint64_t ab, bb;
+		memcpy(&ab, &a->r, sizeof ab);
+		memcpy(&bb, &b->r, sizeof bb);
+		return ab == bb;
+	}
 	case VALUE_TEXT:
 	case VALUE_COMPOUND:
 		if (!a->s || !b->s)
