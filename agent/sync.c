@@ -218,11 +218,15 @@ static int call_hub(struct sync_ctx *c, const char *method, const char *path, co
 		k->kind = CALL_OK;
 	} else {
 		struct wire_status ws = { 0 };
+		/* Decoded into a local, then copied: passing &k->err made clang-analyzer forget
+		 * k->text and report it leaked (a false positive). */
+		struct wire_error_answer err = { 0 };
 		k->kind = CALL_HTTP_ERROR;
-		if (wire_error_answer_decode(k->text, k->len, &k->err, &ws) != 0) {
-			memset(&k->err, 0, sizeof k->err);
-			snprintf(k->err.code, sizeof k->err.code, "http_%d", resp.status);
+		if (wire_error_answer_decode(k->text, k->len, &err, &ws) != 0) {
+			memset(&err, 0, sizeof err);
+			snprintf(err.code, sizeof err.code, "http_%d", resp.status);
 		}
+		k->err = err;
 		snprintf(k->detail, sizeof k->detail, "%s %s: HTTP %d %s: %s", method, path,
 			 resp.status, k->err.code, k->err.message);
 		set_offset(c, k->err.hub_time, k->arrived_ms);
