@@ -982,11 +982,15 @@ int status_write_csv(const struct status *st, FILE *f)
 		char *all = malloc(len);
 		if (!all)
 			return -1;
+		size_t used = 0;
 		all[0] = '\0';
 		for (size_t k = 0; k < o->nissues; k++) {
-			if (k)
-				strcat(all, "; ");
-			strcat(all, o->issues[k].reason_vi);
+			/* Bounded appends: len counted each reason plus "; " above. */
+			int w = snprintf(all + used, len - used, "%s%s", k ? "; " : "",
+					 o->issues[k].reason_vi);
+			if (w < 0 || (size_t)w >= len - used)
+				break;
+			used += (size_t)w;
 		}
 		status_csv_text(f, all);
 		free(all);
