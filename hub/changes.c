@@ -574,7 +574,7 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const char *
 	uint64_t acked = ag.acked;
 	if (cs->from > acked + 1) {
 		changes_error(res, 409, "gap", "from", now_ms, "expected sequence %llu, got %llu",
-			      (unsigned long long)(acked + 1), (unsigned long long)cs->from);
+			      (unsigned long long)acked + 1, (unsigned long long)cs->from);
 		res->error.expected = acked + 1;
 		rc = 0;
 		goto done;

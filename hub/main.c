@@ -350,7 +350,8 @@ static int cmd_units(int argc, char **argv)
 	for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
 		known |= strcmp(sub, subs[i]) == 0;
 	int import_csv = strcmp(sub, "import") == 0 && !o.reform;
-	int need_unit = strcmp(sub, "list") && strcmp(sub, "import") && strcmp(sub, "open");
+	int need_unit = strcmp(sub, "list") != 0 && strcmp(sub, "import") != 0 &&
+			strcmp(sub, "open") != 0;
 	if (!known || (o.nargs != 1 + import_csv) || (need_unit && !o.unit) ||
 	    ((!strcmp(sub, "merge") || !strcmp(sub, "split")) && !o.into) || (!strcmp(sub, "move") && !o.to) ||
 	    ((!strcmp(sub, "rename") || !strcmp(sub, "open")) && !o.name) ||

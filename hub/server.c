@@ -333,8 +333,9 @@ static void server_mhd_logger(void *cls, const char *fmt, va_list ap)
 	char msg[512];
 	size_t n;
 	(void)cls;
-	memcpy(msg, "lienket-hub: microhttpd: ", 25);
-	vsnprintf(msg + 25, sizeof msg - 26, fmt, ap);
+	static const char prefix[] = "lienket-hub: microhttpd: ";
+	memcpy(msg, prefix, sizeof prefix); /* with its NUL */
+	vsnprintf(msg + sizeof prefix - 1, sizeof msg - sizeof prefix, fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		n--;

@@ -230,8 +230,9 @@ static size_t row_columns(char *sql, size_t n, size_t cap, const struct schema_t
 
 static int prepare_rows(struct sqlite_store *ss)
 {
-	ss->read_st = calloc(schema_ntables, sizeof *ss->read_st);
-	ss->write_st = calloc(schema_ntables, sizeof *ss->write_st);
+	/* Arrays of statement pointers: sizeof *ss->read_st is a pointer's size, as meant. */
+	ss->read_st = calloc(schema_ntables, sizeof *ss->read_st); // NOLINT(bugprone-sizeof-expression): array of pointers
+	ss->write_st = calloc(schema_ntables, sizeof *ss->write_st); // NOLINT(bugprone-sizeof-expression): array of pointers
 	if (!ss->read_st || !ss->write_st)
 		return -1;
 	for (size_t t = 0; t < schema_ntables; t++) {
