@@ -125,6 +125,7 @@ clean:
 	rm -rf build
 
 include bench/gen.mk
+include bench/bench.mk
 
 soak:
 	@$(MAKE) --no-print-directory MODE=asan all-tests

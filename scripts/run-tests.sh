@@ -34,9 +34,15 @@ for t in "$BUILD"/tests/test_*; do
   fi
   [ $rc -ne 0 ] && sed 's/^/    /' "$log/$name" | tail -40
 done
+# Under valgrind (make valgrind) the end-to-end suites named in VALGRIND_E2E run with
+# every hub and agent process under valgrind (tests/e2e/lib.sh, LK_VALGRIND).
+if [ "${VALGRIND:-0}" = 1 ]; then export LK_VALGRIND=1; fi
 for t in tests/e2e/*.sh; do
   [ -f "$t" ] || continue
   name=$(basename "$t" .sh)
+  if [ "${VALGRIND:-0}" = 1 ]; then
+    case " ${VALGRIND_E2E:-sync} " in *" $name "*) ;; *) continue ;; esac
+  fi
   case "$name" in lib|*_lib) continue ;; esac  # sourced helpers, not suites
   echo "== e2e/$name"
   sh "$t" >"$log/$name" 2>&1

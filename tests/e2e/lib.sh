@@ -9,6 +9,23 @@ E2E_FAILED=0
 E2E_DIR=$(mktemp -d "${TMPDIR:-/tmp}/lk-e2e.XXXXXX")
 HUB="$LK_BIN/lienket-hub"
 AGENT="$LK_BIN/lienket-agent"
+# LK_VALGRIND=1 (make valgrind, on the non-sanitized build): every hub and agent the
+# suite starts runs under valgrind; a leak or memory error makes that command exit 99,
+# which the suite's checks then report as a failure.
+if [ -n "${LK_VALGRIND:-}" ]; then
+	mkdir -p "$E2E_DIR/vg"
+	case "$LK_BIN" in /*) vg_bin=$LK_BIN ;; *) vg_bin=$PWD/$LK_BIN ;; esac
+	for prog in lienket-hub lienket-agent; do
+		cat >"$E2E_DIR/vg/$prog" <<VG
+#!/bin/sh
+exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
+	--log-file="$E2E_DIR/vg/$prog.%p.log" "$vg_bin/$prog" "\$@"
+VG
+		chmod +x "$E2E_DIR/vg/$prog"
+	done
+	HUB="$E2E_DIR/vg/lienket-hub"
+	AGENT="$E2E_DIR/vg/lienket-agent"
+fi
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 
 e2e_track() { E2E_PIDS="$E2E_PIDS $1"; }
