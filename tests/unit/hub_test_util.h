@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "api.h"
 #include "auth.h"
 #include "changes.h"
@@ -156,6 +158,50 @@ struct th_answer {
 	int status;
 	char *body; /* inflated, NUL-terminated */
 };
+
+/* cmocka group fixture: a fresh hub (th_hub_new) in *state; th_teardown frees it. */
+static inline int th_setup(void **state)
+{
+	struct th_hub *h = calloc(1, sizeof *h);
+	if (!h || th_hub_new(h) != 0) {
+		free(h);
+		return -1;
+	}
+	*state = h;
+	return 0;
+}
+
+static inline int th_teardown(void **state)
+{
+	struct th_hub *h = *state;
+	th_hub_free(h);
+	free(h);
+	return 0;
+}
+
+/* Runs one SQL statement on the hub's database through its own connection: the first
+ * column of the first row for a query, the number of rows changed for a write, -1 on
+ * error. */
+static inline int64_t th_sql_count(struct th_hub *h, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int64_t n = -1;
+	if (sqlite3_open_v2(h->path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return -1;
+	}
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		int rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		else if (rc == SQLITE_DONE)
+			n = sqlite3_changes(db);
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return n;
+}
 
 static inline const char *th_query(void *ctx, const char *key)
 {

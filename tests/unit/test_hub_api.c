@@ -23,38 +23,8 @@
 #define R1 "0190f3b0-0000-7000-8000-0000000000f1"
 #define PERSON "full_name=s:Nguyễn Văn An;birth_year=i:1990;gender=s:nam;phone=n"
 
-static int setup(void **state)
-{
-	struct th_hub *h = calloc(1, sizeof *h);
-	if (!h || th_hub_new(h) != 0)
-		return -1;
-	*state = h;
-	return 0;
-}
 
-static int teardown(void **state)
-{
-	struct th_hub *h = *state;
-	th_hub_free(h);
-	free(h);
-	return 0;
-}
 
-static int64_t sql_count(struct th_hub *h, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t n = -1;
-	if (sqlite3_open_v2(h->path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		if (sqlite3_step(st) == SQLITE_ROW)
-			n = sqlite3_column_int64(st, 0);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return n;
-}
 
 static void expect(struct th_answer a, int status, const char *needle)
 {
@@ -102,11 +72,11 @@ static void test_hub_api__duplicate_is_acknowledged_again_without_applying(void 
 	th_agent_init(&ag, AG1);
 	three_people(&ag);
 	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"applied\":3");
-	int64_t hs = sql_count(h, "SELECT max(_hs) FROM person");
+	int64_t hs = th_sql_count(h, "SELECT max(_hs) FROM person");
 	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"duplicate\":true");
 	expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "\"applied\":0");
-	assert_int_equal(sql_count(h, "SELECT max(_hs) FROM person"), hs);
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_receipt"), 3);
+	assert_int_equal(th_sql_count(h, "SELECT max(_hs) FROM person"), hs);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_receipt"), 3);
 	th_agent_release(&ag);
 }
 
@@ -120,7 +90,7 @@ static void test_hub_api__overlap_applies_only_the_tail(void **state)
 	th_add(&ag, "person", P3, 'd', U_C1, NULL, 0);
 	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"acked\":3");
 	expect(th_send(h, &ag, h->token_c1, 2, 5), 200, "\"applied\":2");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE id = '" P3 "' AND _del_writer <> ''"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P3 "' AND _del_writer <> ''"), 1);
 	th_agent_release(&ag);
 }
 
@@ -133,7 +103,7 @@ static void test_hub_api__gap_is_refused_with_the_sequence_expected(void **state
 	th_add(&ag, "person", P3, 'i', U_C1, PERSON, 0);
 	expect(th_send(h, &ag, h->token_c1, 1, 1), 200, "\"acked\":1");
 	expect(th_send(h, &ag, h->token_c1, 3, 4), 409, "\"expected\":2");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person"), 1);
 	expect(th_send(h, &ag, h->token_c1, 2, 4), 200, "\"acked\":4");
 	th_agent_release(&ag);
 }
@@ -154,7 +124,7 @@ static void test_hub_api__fork_is_refused_and_recover_rebinds_the_token_once(voi
 	th_add(&restored, "person", P3, 'u', U_C1, "phone=s:2", 0);
 	expect(th_send(h, &restored, h->token_c1, 4, 4), 409, "\"fork\"");
 	expect(th_send(h, &restored, h->token_c1, 2, 4), 409, "\"fork\"");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE id = '" P3 "'"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P3 "'"), 0);
 	/* recover: a new id binds once; the old id is retired */
 	expect(th_hello(h, AGN, h->token_c1), 200, "\"retired\":false");
 	expect(th_hello(h, AG1, h->token_c1), 200, "\"retired\":true");
@@ -174,10 +144,10 @@ static void test_hub_api__update_before_insert_is_held_hidden_then_settled(void 
 	th_add(&a2, "person", P1, 'u', U_C1, "phone=s:0909", hlc_from_ms(th_now_ms() + 1000));
 	th_add(&a1, "person", P1, 'i', U_C1, PERSON, hlc_from_ms(th_now_ms() - 1000));
 	expect(th_send(h, &a2, h->token_d, 1, 1), 200, "\"applied\":1");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held' AND row_id = '" P1 "'"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held' AND row_id = '" P1 "'"), 1);
 	expect(th_send(h, &a1, h->token_c1, 1, 1), 200, "\"applied\":1");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held'"), 0);
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE phone = '0909' AND _ins_writer <> ''"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held'"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE phone = '0909' AND _ins_writer <> ''"), 1);
 	th_agent_release(&a1);
 	th_agent_release(&a2);
 }
@@ -191,15 +161,15 @@ static void test_hub_api__change_for_an_unknown_unit_is_held_until_the_unit_arri
 	/* the district writes for a branch its commune created but has not synced yet */
 	th_add(&ad, "person", P2, 'i', U_X, PERSON, 0);
 	expect(th_send(h, &ad, h->token_d, 1, 1), 200, "\"applied\":0");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_held"), 1);
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_held"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person"), 0);
 	th_add(&a1, "unit", U_X, 'i', U_C1, "opened_on=s:2024-01-01", 0);
 	th_add(&a1, "unit_parent", "0190f3b0-0000-7000-8000-0000000000e2", 'i', U_C1,
 	       "of_unit=s:" U_X ";parent_id=s:" U_C1 ";valid_from=s:2024-01-01;valid_to=n", 0);
 	expect(th_send(h, &a1, h->token_c1, 1, 2), 200, "\"applied\":2");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_held"), 0);
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE unit_id = '" U_X "'"), 1);
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held'"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_held"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE unit_id = '" U_X "'"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held'"), 0);
 	th_agent_release(&a1);
 	th_agent_release(&ad);
 }
@@ -224,7 +194,7 @@ static void test_hub_api__bad_value_is_quarantined_and_the_set_acknowledged(void
 	assert_string_equal(ans.quarantined[0].field, "gender");
 	wire_changes_answer_release(&ans);
 	th_answer_free(&a);
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE code = 'bad_enum'"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE code = 'bad_enum'"), 1);
 	th_agent_release(&ag);
 }
 
@@ -245,8 +215,8 @@ static void test_hub_api__owner_change_is_quarantined_and_skipped_entries_listed
 	sk->e.reason = "too_large";
 	entry_chain_step(prev, h3, sk->chain);
 	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "owner_changed");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_skipped WHERE seq = 3 AND reason = 'too_large'"), 1);
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE unit_id = '" U_C1 "' AND phone IS NULL"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_skipped WHERE seq = 3 AND reason = 'too_large'"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE unit_id = '" U_C1 "' AND phone IS NULL"), 1);
 	expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200,
 	       "\"skipped\":[{\"seq\":3,\"reason\":\"too_large\"}]");
 	th_agent_release(&ag);
@@ -260,15 +230,15 @@ static void test_hub_api__another_units_row_is_quarantined_out_of_scope(void **s
 	th_add(&ag, "person", P1, 'i', U_C2, PERSON, 0);
 	th_add(&ag, "person", P2, 'i', U_D, PERSON, 0);
 	expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "out_of_scope");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE code = 'out_of_scope'"), 2);
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE code = 'out_of_scope'"), 2);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person"), 0);
 	/* nor pull another unit into its scope with a parent link */
 	th_add(&ag, "unit_parent", "0190f3b0-0000-7000-8000-0000000000e3", 'i', U_C1,
 	       "of_unit=s:" U_C2 ";parent_id=s:" U_C1 ";valid_from=s:2024-01-01;valid_to=n", 0);
 	th_add(&ag, "unit_parent", "0190f3b0-0000-7000-8000-0000000000e4", 'i', U_C1,
 	       "of_unit=s:" U_B1 ";parent_id=s:" U_D ";valid_from=s:2024-01-01;valid_to=n", 0);
 	expect(th_send(h, &ag, h->token_c1, 3, 4), 200, "\"applied\":0");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE code = 'out_of_scope'"), 4);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE code = 'out_of_scope'"), 4);
 	/* the district may write for its communes */
 	struct th_agent ad;
 	th_agent_init(&ad, AGD);
@@ -287,9 +257,9 @@ static void test_hub_api__dangling_reference_is_flagged_until_the_row_arrives(vo
 	       "person_id=s:" P1 ";role=s:branch_secretary;of_unit=s:" U_B1 ";term_from=s:2021-01-01;term_until=n", 0);
 	th_add(&ag, "person", P1, 'i', U_C1, PERSON, 0);
 	expect(th_send(h, &ag, h->token_c1, 1, 1), 200, "\"applied\":1");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'dangling_ref' AND field = 'person_id'"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'dangling_ref' AND field = 'person_id'"), 1);
 	expect(th_send(h, &ag, h->token_c1, 2, 2), 200, "\"applied\":1");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'dangling_ref'"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'dangling_ref'"), 0);
 	th_agent_release(&ag);
 }
 
@@ -313,7 +283,7 @@ static void test_hub_api__closed_unit_record_is_flagged_and_merged_unit_joins_th
 	th_agent_init(&ad, AGD);
 	th_add(&ad, "person", P1, 'i', U_C2, PERSON, 0);
 	expect(th_send(h, &ad, h->token_d, 1, 1), 200, "\"applied\":1");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'closed_unit' AND suggestion = '" U_C1 "'"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'closed_unit' AND suggestion = '" U_C1 "'"), 1);
 	/* C2 was merged into C1: C1's office may now write C2's rows */
 	struct th_agent a1;
 	th_agent_init(&a1, AG1);
@@ -351,7 +321,7 @@ static void test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status
 	expect(th_hello(h, AG1, h->token_viewer), 403, "forbidden");
 	expect(th_call(h->api, "GET", "/v1/status", h->token_c1, NULL), 403, "forbidden");
 	expect(th_call(h->api, "GET", "/metrics", h->token_c1, NULL), 403, "forbidden");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person"), 0);
 	th_agent_release(&ag);
 }
 
@@ -370,7 +340,7 @@ static void test_hub_api__protocol_and_schema_version_mismatch_are_refused_whole
 	/* an unknown column refuses the whole change set */
 	th_add(&ag, "person", P3, 'u', U_C1, "nickname=s:x", 0);
 	expect(th_send(h, &ag, h->token_c1, 1, 4), 400, "unknown_column");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person"), 0);
 	th_agent_release(&ag);
 }
 
@@ -415,7 +385,7 @@ static void test_hub_api__clock_too_far_ahead_is_refused_with_hub_time(void **st
 	th_add(&ag, "person", P1, 'u', U_C1, "phone=s:1", hlc_from_ms(th_now_ms() + 600000));
 	expect(th_send(h, &ag, h->token_c1, 1, 2), 422, "\"seq\":2");
 	expect(th_send(h, &ag, h->token_c1, 1, 2), 422, "hub_time");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person"), 0);
 	/* lowered below hub time, the same entries go through (the chain ignores clocks) */
 	ag.v[1].e.clock = ag.v[0].e.clock + 1;
 	expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "\"acked\":2");
@@ -524,7 +494,7 @@ static void test_hub_api__pull_leaves_out_the_agents_own_rows_except_from_cursor
 	own_rows(&ag);
 	for (uint64_t from = 1; from <= OWN_ROWS; from += 400)
 		expect(th_send(h, &ag, h->token_c1, from, from + 399), 200, "\"applied\":400");
-	int64_t last = sql_count(h, "SELECT max(_hs) FROM person");
+	int64_t last = th_sql_count(h, "SELECT max(_hs) FROM person");
 	/* the agent that sent them gets none back, and its cursor moves past them */
 	assert_int_equal(pull_count(h, h->token_c1, c1, 0, "person", &end, &pages), 0);
 	assert_int_equal(end, (uint64_t)last);
@@ -564,7 +534,7 @@ static void test_hub_api__pull_sends_the_agent_rows_others_wrote_or_it_had_refus
 	 * district's three; small pages keep `more` honest across the rows left out */
 	assert_int_equal(pull_count(h, h->token_c1, c1, 2, "person", &end, &pages), 4);
 	assert_int_equal(pages, 2);
-	assert_int_equal(end, (uint64_t)sql_count(h, "SELECT max(_hs) FROM person"));
+	assert_int_equal(end, (uint64_t)th_sql_count(h, "SELECT max(_hs) FROM person"));
 	assert_int_equal(pull_count(h, h->token_c1, c1, 0, "person", &end, &pages), 4);
 	assert_int_equal(pages, 1);
 	th_agent_release(&ag);
@@ -591,7 +561,7 @@ static void test_hub_api__status_and_metrics_for_viewers_and_unknown_routes(void
 	th_agent_release(&ag);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 
 int main(void)
 {

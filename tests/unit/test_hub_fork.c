@@ -21,41 +21,8 @@
 #define P4 "0190f3b0-0000-7000-8000-000000000004"
 #define PERSON "full_name=s:Nguyễn Văn An;birth_year=i:1990;gender=s:nam;phone=n"
 
-static int setup(void **state)
-{
-	struct th_hub *h = calloc(1, sizeof *h);
-	if (!h || th_hub_new(h) != 0)
-		return -1;
-	*state = h;
-	return 0;
-}
 
-static int teardown(void **state)
-{
-	struct th_hub *h = *state;
-	th_hub_free(h);
-	free(h);
-	return 0;
-}
 
-static int64_t sql_count(struct th_hub *h, const char *sql)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t n = -1;
-	if (sqlite3_open_v2(h->path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		int rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW)
-			n = sqlite3_column_int64(st, 0);
-		else if (rc == SQLITE_DONE)
-			n = sqlite3_changes(db);
-		sqlite3_finalize(st);
-	}
-	sqlite3_close(db);
-	return n;
-}
 
 static void expect(struct th_answer a, int status, const char *needle)
 {
@@ -97,20 +64,20 @@ static void test_hub_fork__fork_inside_a_duplicate_off_a_receipt_boundary_is_ref
 	struct th_hub *h = *state;
 	struct th_agent ag, restored;
 	hub_holds_five(h, &ag);
-	int64_t hs = sql_count(h, "SELECT max(_hs) FROM person");
+	int64_t hs = th_sql_count(h, "SELECT max(_hs) FROM person");
 	/* restored from a backup holding 1..3, the laptop wrote a new entry 4 */
 	th_agent_init(&restored, AG1);
 	first_three(&restored);
 	th_add(&restored, "person", P4, 'i', U_C1, PERSON, 0);
-	assert_int_equal(sql_count(h, FORK_REFUSED), 0);
+	assert_int_equal(th_sql_count(h, FORK_REFUSED), 0);
 	expect(th_send(h, &restored, h->token_c1, 4, 4), 409, "\"fork\"");
-	assert_int_equal(sql_count(h, FORK_REFUSED), 1);
+	assert_int_equal(th_sql_count(h, FORK_REFUSED), 1);
 	expect(th_send(h, &restored, h->token_c1, 2, 4), 409, "sequence 4");
 	/* nothing applied, nothing receipted */
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE id = '" P4 "'"), 0);
-	assert_int_equal(sql_count(h, "SELECT max(_hs) FROM person"), hs);
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM hub_receipt WHERE agent_id = '" AG1 "'"), 2);
-	assert_int_equal(sql_count(h, "SELECT acked FROM hub_agent WHERE id = '" AG1 "'"), 5);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P4 "'"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT max(_hs) FROM person"), hs);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_receipt WHERE agent_id = '" AG1 "'"), 2);
+	assert_int_equal(th_sql_count(h, "SELECT acked FROM hub_agent WHERE id = '" AG1 "'"), 5);
 	th_agent_release(&ag);
 	th_agent_release(&restored);
 }
@@ -123,12 +90,12 @@ static void test_hub_fork__the_same_change_set_resent_is_still_a_duplicate(void 
 	static const uint64_t ranges[][2] = { { 4, 4 }, { 2, 4 }, { 1, 1 }, { 1, 5 }, { 5, 5 }, { 3, 4 } };
 	for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
 		expect(th_send(h, &ag, h->token_c1, ranges[i][0], ranges[i][1]), 200, "\"duplicate\":true");
-	assert_int_equal(sql_count(h, FORK_REFUSED), 0);
+	assert_int_equal(th_sql_count(h, FORK_REFUSED), 0);
 	/* an overlap reaching past acked applies only its tail */
 	th_add(&ag, "person", P4, 'i', U_C1, PERSON, 0);
 	expect(th_send(h, &ag, h->token_c1, 4, 6), 200, "\"applied\":1");
 	expect(th_send(h, &ag, h->token_c1, 6, 6), 200, "\"duplicate\":true");
-	assert_int_equal(sql_count(h, FORK_REFUSED), 0);
+	assert_int_equal(th_sql_count(h, FORK_REFUSED), 0);
 	th_agent_release(&ag);
 }
 
@@ -164,8 +131,8 @@ static void test_hub_fork__a_fork_in_an_overlap_is_refused_at_acked(void **state
 	th_add(&restored, "person", P4, 'u', U_C1, "phone=s:1", 0);
 	th_add(&restored, "person", P4, 'u', U_C1, "phone=s:2", 0);
 	expect(th_send(h, &restored, h->token_c1, 4, 6), 409, "sequence 5");
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE id = '" P4 "'"), 0);
-	assert_int_equal(sql_count(h, FORK_REFUSED), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P4 "'"), 0);
+	assert_int_equal(th_sql_count(h, FORK_REFUSED), 1);
 	th_agent_release(&ag);
 	th_agent_release(&restored);
 }
@@ -176,14 +143,14 @@ static void test_hub_fork__sequences_acknowledged_before_chains_were_kept_use_re
 	struct th_agent ag, restored;
 	hub_holds_five(h, &ag);
 	/* a hub upgraded from a version that kept chains only at receipt boundaries */
-	assert_true(sql_count(h, "DELETE FROM hub_agent_chain") > 0);
+	assert_true(th_sql_count(h, "DELETE FROM hub_agent_chain") > 0);
 	th_agent_init(&restored, AG1);
 	first_three(&restored);
 	th_add(&restored, "person", P4, 'i', U_C1, PERSON, 0);
 	/* off a boundary nothing tells: taken on trust, as before */
 	expect(th_send(h, &restored, h->token_c1, 4, 4), 200, "\"duplicate\":true");
-	assert_int_equal(sql_count(h, FORK_REFUSED), 0);
-	assert_int_equal(sql_count(h, "SELECT count(*) FROM person WHERE id = '" P4 "'"), 0);
+	assert_int_equal(th_sql_count(h, FORK_REFUSED), 0);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P4 "'"), 0);
 	/* at a receipt boundary the receipt tells */
 	expect(th_send(h, &ag, h->token_c1, 2, 3), 200, "\"duplicate\":true");
 	struct th_agent other;
@@ -192,7 +159,7 @@ static void test_hub_fork__sequences_acknowledged_before_chains_were_kept_use_re
 	th_add(&other, "person", P2, 'i', U_B1, PERSON, 0);
 	th_add(&other, "person", P2, 'u', U_B1, "phone=s:0901", 0);
 	expect(th_send(h, &other, h->token_c1, 3, 3), 409, "sequence 3");
-	assert_int_equal(sql_count(h, FORK_REFUSED), 1);
+	assert_int_equal(th_sql_count(h, FORK_REFUSED), 1);
 	th_agent_release(&other);
 	/* what this hub acknowledges from now on is checked at every sequence */
 	th_add(&ag, "person", P4, 'i', U_C1, PERSON, 0);
@@ -205,7 +172,7 @@ static void test_hub_fork__sequences_acknowledged_before_chains_were_kept_use_re
 	th_agent_release(&restored);
 }
 
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, th_setup, th_teardown)
 
 int main(void)
 {
