@@ -803,11 +803,11 @@ int journal_pending_touch(struct store *s, uint64_t acked, const char *table, co
 	uint64_t m = 0;
 	int ex = 0;
 
-	if (sqlite3_prepare_v2(store_db(s),
-			       "SELECT j.op, e.key FROM lk_journal AS j LEFT JOIN json_each("
-			       "CASE WHEN json_valid(j.fields) THEN j.fields ELSE '{}' END) AS e"
-			       " WHERE j.seq > ?1 AND j.tbl = ?2 AND j.row_id = ?3",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (store_stmt_take(s,
+			    "SELECT j.op, e.key FROM lk_journal AS j LEFT JOIN json_each("
+			    "CASE WHEN json_valid(j.fields) THEN j.fields ELSE '{}' END) AS e"
+			    " WHERE j.seq > ?1 AND j.tbl = ?2 AND j.row_id = ?3",
+			    &st) != 0)
 		goto out;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)acked);
 	sqlite3_bind_text(st, 2, table, -1, SQLITE_STATIC);
@@ -833,7 +833,7 @@ int journal_pending_touch(struct store *s, uint64_t acked, const char *table, co
 	*existence = ex;
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	store_stmt_give(s, st);
 	return rc;
 }
 

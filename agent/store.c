@@ -38,10 +38,17 @@
 #include "ids.h"
 #include "schema.h"
 
+/* Statements kept prepared between store_stmt_give and the next take of the same SQL:
+ * the pull merge runs about four per row, and preparing them was most of its CPU. A
+ * table has a handful of statement shapes and a page touches one or two tables. */
+#define STORE_STMT_CACHE 16
+
 struct store {
 	sqlite3 *db;
 	char agent_id[IDS_UUID_TEXT];
 	char unit_id[IDS_UUID_TEXT]; /* "" while the unit is known only by its code */
+	sqlite3_stmt *stmts[STORE_STMT_CACHE]; /* given back, oldest first; reset, unbound */
+	size_t nstmts;
 };
 
 /* Milliseconds since 1970 as SQLite sees them; julianday('now') is fixed for one
@@ -99,6 +106,13 @@ static const char internal_ddl[] =
 	"  at_ms INTEGER NOT NULL\n"
 	");\n"
 	"CREATE TABLE lk_backup(path TEXT PRIMARY KEY, made_ms INTEGER NOT NULL);\n";
+
+/* Indexes beyond the generated ones, for store_in_scope's walk up the unit tree. Also
+ * run on every open (IF NOT EXISTS: nothing is written once they exist), so databases
+ * created before them get them without a schema version of their own. */
+#define STORE_SCOPE_INDEXES \
+	"CREATE INDEX IF NOT EXISTS lk_unit_parent_of ON unit_parent(of_unit);\n" \
+	"CREATE INDEX IF NOT EXISTS lk_unit_event_of ON unit_event(of_unit);\n"
 
 static void set_err(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
 {
@@ -313,6 +327,7 @@ int store_schema_sql(char **out)
 		append_table_ddl(q, &schema_tables[i], 0);
 		append_triggers(q, &schema_tables[i]);
 	}
+	sqlite3_str_appendall(q, STORE_SCOPE_INDEXES);
 	int rc = sqlite3_str_errcode(q);
 	char *sql = sqlite3_str_finish(q);
 	if (rc != SQLITE_OK || !sql) {
@@ -483,6 +498,8 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		goto fail;
 	if (version < SCHEMA_VERSION && upgrade(s, version, err, errlen))
 		goto fail;
+	if (exec(s->db, STORE_SCOPE_INDEXES, err, errlen))
+		goto fail;
 	*out = s;
 	return 0;
 fail:
@@ -575,12 +592,52 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	/* sqlite3_close refuses a connection with statements left: finalize ours first. */
+	for (size_t i = 0; i < s->nstmts; i++)
+		sqlite3_finalize(s->stmts[i]);
+	s->nstmts = 0;
 	if (s->db)
 		sqlite3_close(s->db);
 	free(s);
 }
 
 sqlite3 *store_db(struct store *s) { return s->db; }
+
+int store_stmt_take(struct store *s, const char *sql, sqlite3_stmt **out)
+{
+	/* Newest first: the statement given back last is the likeliest to be asked again. */
+	for (size_t i = s->nstmts; i-- > 0;) {
+		const char *text = sqlite3_sql(s->stmts[i]);
+		if (text && strcmp(text, sql) == 0) {
+			*out = s->stmts[i];
+			memmove(&s->stmts[i], &s->stmts[i + 1], (s->nstmts - i - 1) * sizeof s->stmts[0]);
+			s->nstmts--;
+			return 0;
+		}
+	}
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK || !st) {
+		sqlite3_finalize(st);
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+void store_stmt_give(struct store *s, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	/* reset also ends the statement's read of the database (its lock in WAL). */
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (s->nstmts == STORE_STMT_CACHE) {
+		sqlite3_finalize(s->stmts[0]);
+		memmove(&s->stmts[0], &s->stmts[1], (STORE_STMT_CACHE - 1) * sizeof s->stmts[0]);
+		s->nstmts--;
+	}
+	s->stmts[s->nstmts++] = st;
+}
 const char *store_agent_id(struct store *s) { return s->agent_id; }
 const char *store_unit_id(struct store *s) { return s->unit_id; }
 
@@ -820,18 +877,20 @@ int store_in_scope(struct store *s, const char *unit_id)
 	/* The subtree as of today (Vietnam's day, as the hub counts it), through the dated
 	 * parent links and the reform events that hand a unit over to one in the subtree
 	 * (merged, split or closed into it: PROTOCOL.md §8), as the hub decides scope.
-	 * UNION stops cycles. */
-	if (sqlite3_prepare_v2(s->db,
-			       "WITH RECURSIVE today(d) AS (SELECT date('now', '+7 hours')),"
-			       " sub(u) AS (SELECT ?1"
-			       " UNION SELECT p.of_unit FROM unit_parent p JOIN sub ON p.parent_id = sub.u"
-			       "  WHERE p.valid_from <= (SELECT d FROM today)"
-			       "  AND (p.valid_to IS NULL OR p.valid_to >= (SELECT d FROM today))"
-			       " UNION SELECT e.of_unit FROM unit_event e JOIN sub ON e.other_unit = sub.u"
-			       "  WHERE e.kind IN ('merge', 'split', 'close')"
-			       "  AND e.effective_on <= (SELECT d FROM today))"
-			       " SELECT 1 FROM sub WHERE u = ?2 LIMIT 1",
-			       -1, &st, NULL) != SQLITE_OK)
+	 * Walked upwards from unit_id, through STORE_SCOPE_INDEXES: a few index lookups
+	 * per level, where walking down from a province visits its whole tree. No cache:
+	 * an import may add the very links the next row depends on. UNION stops cycles. */
+	if (store_stmt_take(s,
+			    "WITH RECURSIVE today(d) AS (SELECT date('now', '+7 hours')),"
+			    " up(u) AS (SELECT ?2"
+			    " UNION SELECT p.parent_id FROM unit_parent p JOIN up ON p.of_unit = up.u"
+			    "  WHERE p.valid_from <= (SELECT d FROM today)"
+			    "  AND (p.valid_to IS NULL OR p.valid_to >= (SELECT d FROM today))"
+			    " UNION SELECT e.other_unit FROM unit_event e JOIN up ON e.of_unit = up.u"
+			    "  WHERE e.kind IN ('merge', 'split', 'close') AND e.other_unit IS NOT NULL"
+			    "  AND e.effective_on <= (SELECT d FROM today))"
+			    " SELECT 1 FROM up WHERE u = ?1 LIMIT 1",
+			    &st) != 0)
 		goto done;
 	sqlite3_bind_text(st, 1, s->unit_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, unit_id, -1, SQLITE_STATIC);
@@ -841,7 +900,7 @@ int store_in_scope(struct store *s, const char *unit_id)
 	else if (rc == SQLITE_DONE)
 		ret = 0;
 done:
-	sqlite3_finalize(st);
+	store_stmt_give(s, st);
 	return ret;
 }
 

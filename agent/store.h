@@ -53,6 +53,18 @@ void store_close(struct store *s); /* accepts NULL */
 /* Borrowed handle, valid until store_close. */
 sqlite3 *store_db(struct store *s);
 
+/* Prepared statements kept between uses, for SQL run once per row (the pull merge,
+ * journal lookups). take: 0 and *out, a statement for `sql` (one SQL statement) that
+ * the caller owns until it hands it to store_stmt_give — one given back earlier (reset,
+ * no bindings) or a newly prepared one; -1 when SQLite cannot prepare it
+ * (sqlite3_errmsg(store_db(s)) says why), *out untouched. Two takes of the same SQL
+ * without a give between them get two statements. give: resets the statement, clears
+ * its bindings and keeps it for a later take (the store finalizes the oldest kept one
+ * beyond a small number, and all of them in store_close); accepts NULL. The caller may
+ * also finalize a taken statement itself instead of giving it back. */
+int store_stmt_take(struct store *s, const char *sql, sqlite3_stmt **out);
+void store_stmt_give(struct store *s, sqlite3_stmt *st);
+
 /* Borrowed strings, valid until store_close. */
 const char *store_agent_id(struct store *s);
 const char *store_unit_id(struct store *s);

@@ -617,7 +617,7 @@ static int exists_local(struct store *s, const struct schema_table *t, const cha
 	char sql[128];
 	int rc = -1;
 	snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\" WHERE id = ?", t->name);
-	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK)
+	if (store_stmt_take(s, sql, &st) != 0)
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	int step = sqlite3_step(st);
@@ -626,7 +626,7 @@ static int exists_local(struct store *s, const struct schema_table *t, const cha
 	*exists = step == SQLITE_ROW;
 	rc = 0;
 out:
-	sqlite3_finalize(st);
+	store_stmt_give(s, st);
 	return rc;
 }
 
@@ -737,7 +737,7 @@ static int apply_row(struct sync_ctx *c, uint64_t acked, const struct wire_pull_
 		goto out;
 	if (!remote) {
 		snprintf(sql, bufsz, "DELETE FROM \"%s\" WHERE id = ?", t->name);
-		if (sqlite3_prepare_v2(store_db(c->s), sql, -1, &st, NULL) != SQLITE_OK)
+		if (store_stmt_take(c->s, sql, &st) != 0)
 			goto out;
 		sqlite3_bind_text(st, 1, row->id, -1, SQLITE_STATIC);
 	} else if (local) {
@@ -751,7 +751,7 @@ static int apply_row(struct sync_ctx *c, uint64_t acked, const struct wire_pull_
 			len += (size_t)snprintf(sql + len, bufsz - len, "%s\"%s\" = ?", i ? ", " : "",
 						cols[i]->name);
 		snprintf(sql + len, bufsz - len, " WHERE id = ?");
-		if (sqlite3_prepare_v2(store_db(c->s), sql, -1, &st, NULL) != SQLITE_OK)
+		if (store_stmt_take(c->s, sql, &st) != 0)
 			goto out;
 		for (size_t i = 0; i < n; i++)
 			bind_value(st, (int)i + 1, &row->fields[idx[i]].v);
@@ -765,7 +765,7 @@ static int apply_row(struct sync_ctx *c, uint64_t acked, const struct wire_pull_
 		for (size_t i = 0; i < n; i++)
 			len += (size_t)snprintf(sql + len, bufsz - len, ", ?");
 		snprintf(sql + len, bufsz - len, ")");
-		if (sqlite3_prepare_v2(store_db(c->s), sql, -1, &st, NULL) != SQLITE_OK)
+		if (store_stmt_take(c->s, sql, &st) != 0)
 			goto out;
 		sqlite3_bind_text(st, 1, row->id, -1, SQLITE_STATIC);
 		if (row->owner)
@@ -792,7 +792,7 @@ out:
 	if (rc != 0)
 		logf_(c, "cannot apply pulled row %s %s: %s", row->table ? row->table : "?",
 		      row->id ? row->id : "?", sqlite3_errmsg(store_db(c->s)));
-	sqlite3_finalize(st);
+	store_stmt_give(c->s, st);
 	free(sql);
 	return rc;
 }

@@ -669,6 +669,115 @@ static void test_agent_store__scope_follows_units_merged_into_it(void **state)
 	assert_int_equal(store_in_scope(f->s, "0190f3a2-0000-7000-8000-0000000000c2"), 0);
 }
 
+/* An import runs in one transaction and may write the unit links its later rows
+ * depend on: scope is decided on the tree as it stands, uncommitted rows included. */
+static void test_agent_store__scope_sees_links_written_in_the_same_transaction(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db = store_db(f->s);
+	const char *b1 = "0190f3a2-0000-7000-8000-0000000000b1";
+	const char *b2 = "0190f3a2-0000-7000-8000-0000000000b2";
+	assert_int_equal(exec_sql(db, "BEGIN IMMEDIATE"), SQLITE_OK);
+	assert_int_equal(store_in_scope(f->s, b1), 0);
+	assert_int_equal(exec_sql(db, "INSERT INTO unit_parent(id, unit_id, of_unit, parent_id, valid_from) VALUES"
+				      " ('0190f3a2-0000-7000-8000-0000000000a1', '" UNIT "', '0190f3a2-0000-7000-8000-0000000000b1', '" UNIT "', '2020-01-01')"),
+			 SQLITE_OK);
+	assert_int_equal(store_in_scope(f->s, b1), 1);
+	assert_int_equal(store_in_scope(f->s, b2), 0);
+	assert_int_equal(exec_sql(db, "INSERT INTO unit_parent(id, unit_id, of_unit, parent_id, valid_from) VALUES"
+				      " ('0190f3a2-0000-7000-8000-0000000000a2', '" UNIT "', '0190f3a2-0000-7000-8000-0000000000b2', '0190f3a2-0000-7000-8000-0000000000b1', '2020-01-01')"),
+			 SQLITE_OK);
+	assert_int_equal(store_in_scope(f->s, b2), 1);
+	/* the link ends: b1 (and b2 under it) leave the subtree at once */
+	assert_int_equal(exec_sql(db, "UPDATE unit_parent SET valid_to = '2021-01-01'"
+				      " WHERE id = '0190f3a2-0000-7000-8000-0000000000a1'"),
+			 SQLITE_OK);
+	assert_int_equal(store_in_scope(f->s, b1), 0);
+	assert_int_equal(store_in_scope(f->s, b2), 0);
+	assert_int_equal(exec_sql(db, "ROLLBACK"), SQLITE_OK);
+	assert_int_equal(store_in_scope(f->s, b1), 0);
+}
+
+/* A parent-link cycle (bad data) ends the walk instead of looping. */
+static void test_agent_store__scope_walk_stops_on_a_cycle(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(exec_sql(store_db(f->s), "INSERT INTO unit_parent(id, unit_id, of_unit, parent_id, valid_from) VALUES"
+				      " ('0190f3a2-0000-7000-8000-0000000000a1', '" UNIT "', '0190f3a2-0000-7000-8000-0000000000b1', '0190f3a2-0000-7000-8000-0000000000b2', '2020-01-01'),"
+				      " ('0190f3a2-0000-7000-8000-0000000000a2', '" UNIT "', '0190f3a2-0000-7000-8000-0000000000b2', '0190f3a2-0000-7000-8000-0000000000b1', '2020-01-01')"),
+			 SQLITE_OK);
+	assert_int_equal(store_in_scope(f->s, "0190f3a2-0000-7000-8000-0000000000b1"), 0);
+}
+
+/* Databases made before the scope indexes existed get them when opened. */
+static void test_agent_store__open_adds_the_scope_indexes(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	const char *count = "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+			    " AND name IN ('lk_unit_parent_of', 'lk_unit_event_of')";
+	assert_int_equal(query_int(store_db(f->s), count), 2);
+	assert_int_equal(exec_sql(store_db(f->s), "DROP INDEX lk_unit_parent_of; DROP INDEX lk_unit_event_of"), SQLITE_OK);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof err), 0);
+	assert_int_equal(query_int(store_db(f->s), count), 2);
+	/* the walk uses them rather than reading unit_parent whole at each level */
+	sqlite3_stmt *st = NULL;
+	int used = 0;
+	assert_int_equal(sqlite3_prepare_v2(store_db(f->s),
+					    "EXPLAIN QUERY PLAN SELECT parent_id FROM unit_parent WHERE of_unit = ?1",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const char *d = (const char *)sqlite3_column_text(st, 3);
+		used |= d && strstr(d, "lk_unit_parent_of") != NULL;
+	}
+	sqlite3_finalize(st);
+	assert_true(used);
+}
+
+/* A statement given back is the one the next take of the same SQL gets; two takes get
+ * two statements; every kept statement is finalized by store_close (a connection left
+ * with statements would not close, and the sanitizer would report the leak). */
+static void test_agent_store__statements_are_reused_and_closed(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3_stmt *a = NULL, *b = NULL, *c = NULL;
+	const char *sql = "SELECT value FROM lk_config WHERE key = ?1";
+	assert_int_equal(store_stmt_take(f->s, sql, &a), 0);
+	assert_int_equal(store_stmt_take(f->s, sql, &b), 0);
+	assert_ptr_not_equal(a, b);
+	assert_int_equal(sqlite3_bind_text(a, 1, "hub_url", -1, SQLITE_STATIC), SQLITE_OK);
+	assert_int_equal(sqlite3_step(a), SQLITE_DONE);
+	store_stmt_give(f->s, a);
+	assert_int_equal(store_stmt_take(f->s, sql, &c), 0);
+	assert_ptr_equal(c, a);
+	/* given back reset and unbound */
+	assert_int_equal(sqlite3_stmt_busy(c), 0);
+	assert_null(sqlite3_column_text(c, 0));
+	assert_int_equal(store_config_set(f->s, "k", "v"), 0);
+	assert_int_equal(sqlite3_bind_text(c, 1, "k", -1, SQLITE_STATIC), SQLITE_OK);
+	assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(c, 0), "v");
+	store_stmt_give(f->s, c);
+	store_stmt_give(f->s, b);
+	store_stmt_give(f->s, NULL);
+	/* more distinct statements than the store keeps: the oldest are finalized */
+	for (int i = 0; i < 40; i++) {
+		char q[64];
+		sqlite3_stmt *st = NULL;
+		snprintf(q, sizeof q, "SELECT %d", i);
+		assert_int_equal(store_stmt_take(f->s, q, &st), 0);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(st, 0), i);
+		store_stmt_give(f->s, st);
+	}
+	sqlite3_stmt *bad = NULL;
+	assert_int_equal(store_stmt_take(f->s, "SELECT FROM nowhere", &bad), -1);
+	assert_null(bad);
+}
+
 static int file_exists(const char *p)
 {
 	FILE *fp = fopen(p, "rb");
@@ -811,6 +920,10 @@ int main(void)
 		T(test_agent_store__unit_known_by_code_is_set_once),
 		T(test_agent_store__scope_follows_current_parent_links),
 		T(test_agent_store__scope_follows_units_merged_into_it),
+		T(test_agent_store__scope_sees_links_written_in_the_same_transaction),
+		T(test_agent_store__scope_walk_stops_on_a_cycle),
+		T(test_agent_store__open_adds_the_scope_indexes),
+		T(test_agent_store__statements_are_reused_and_closed),
 		T(test_agent_store__backup_rotation_removes_only_old_copies),
 		T(test_agent_store__schema_sql_creates_every_table),
 		T(test_agent_store__older_schema_is_upgraded_on_open),
