@@ -304,6 +304,11 @@ if want 1 || want 2 || want 3; then
 		stop $HUB_PID
 		cp "$W/f1.db" "$W/f1b.db"
 		[ -f "$W/f1.db-wal" ] && cp "$W/f1.db-wal" "$W/f1b.db-wal"
+		# BENCH_KEEP: one more twin, never replayed, for replaying by hand afterwards
+		if [ -n "${BENCH_KEEP:-}" ]; then
+			cp "$W/f1.db" "$W/f1-pristine.db"
+			[ -f "$W/f1.db-wal" ] && cp "$W/f1.db-wal" "$W/f1-pristine.db-wal"
+		fi
 		hub_start "$W/f1.db" f1 || ERR="${ERR:-hub restart failed}"
 		lines0=$(wc -l <"$W/f1.log")
 		hc0=$(awk '{ print $14 + $15 }' "/proc/$HUB_PID/stat")

@@ -93,6 +93,54 @@ int changes_precheck(const struct wire_changeset *cs, int64_t hub_time_ms, int64
 
 /* ---- one entry ---- */
 
+/* What applying one change set learns about units and referenced rows, so that the
+ * statements behind it run once per change set rather than once per change (an office
+ * writes for a handful of units; bench/README.md, figure 1). Every fact kept stays
+ * true until a unit table is written, when memo_forget drops the facts about units:
+ * a unit known to the hub stays known (an insert is never undone), a row inserted
+ * stays inserted, but a unit with no closing event may get one. */
+#define MEMO_REFS 16
+struct memo {
+	char known[37];  /* an owner the hub holds */
+	char open[37];   /* an owner with no closing event at any date */
+	struct { const struct schema_table *t; char id[37]; } refs[MEMO_REFS]; /* rows known */
+	size_t next_ref;
+};
+
+static void memo_forget_units(struct memo *m)
+{
+	if (m)
+		m->open[0] = 0;
+}
+
+/* unit_known through the memo (m may be NULL). */
+static int memo_unit_known(struct store *s, struct memo *m, const char *unit)
+{
+	if (m && m->known[0] && strcmp(m->known, unit) == 0)
+		return 1;
+	int k = s->unit_known(s, unit);
+	if (k == 1 && m)
+		snprintf(m->known, sizeof m->known, "%s", unit);
+	return k;
+}
+
+/* row_known through the memo (m may be NULL); only "known" is kept. */
+static int memo_row_known(struct store *s, struct memo *m, const struct schema_table *t,
+			  const char *id)
+{
+	if (m)
+		for (size_t i = 0; i < MEMO_REFS; i++)
+			if (m->refs[i].t == t && strcmp(m->refs[i].id, id) == 0)
+				return 1;
+	int k = s->row_known(s, t, id);
+	if (k == 1 && m && strlen(id) < sizeof m->refs[0].id) {
+		size_t i = m->next_ref++ % MEMO_REFS;
+		m->refs[i].t = t;
+		snprintf(m->refs[i].id, sizeof m->refs[i].id, "%s", id);
+	}
+	return k;
+}
+
 struct applier {
 	struct store *s;
 	const char *agent;
@@ -107,6 +155,7 @@ struct applier {
 	struct wire_quarantine *q;
 	size_t nq, qcap;
 	int64_t applied, held, skipped;
+	struct memo memo;
 };
 
 static int is_unit_table(const struct schema_table *t)
@@ -150,12 +199,29 @@ static const char *row_date(const struct merge_row *r)
 	return NULL;
 }
 
+/* The last date a record can carry (validate.h: dates are YYYY-MM-DD). */
+#define DATE_LAST "9999-12-31"
+
 /* Sets closed_unit on an existing row whose owner was closed by a reform on or before
- * the record's date (today for a record without one), naming the successor. */
-static int closed_flag(struct store *s, const struct merge_row *r, const char *today, int64_t now_ms)
+ * the record's date (today for a record without one), naming the successor. m (may be
+ * NULL) remembers an owner closed on no date at all. */
+static int closed_flag(struct store *s, struct memo *m, const struct merge_row *r, const char *today,
+		       int64_t now_ms)
 {
 	char successor[37] = "";
 	const char *date = row_date(r);
+	if (m && m->open[0] && strcmp(m->open, r->owner) == 0)
+		return 0;
+	if (m) {
+		int ever = s->unit_closed(s, r->owner, DATE_LAST, successor);
+		if (ever < 0)
+			return -1;
+		if (!ever) {
+			snprintf(m->open, sizeof m->open, "%s", r->owner);
+			return 0;
+		}
+		successor[0] = 0;
+	}
 	int closed = s->unit_closed(s, r->owner, date ? date : today, successor);
 	if (closed < 0)
 		return -1;
@@ -168,12 +234,13 @@ static int closed_flag(struct store *s, const struct merge_row *r, const char *t
 
 /* Recomputes the flags of row r after a write: held (no insert yet), dangling_ref
  * (a reference to a row the hub does not hold), closed_unit (owner closed before the
- * record's date). An insert resolves dangling references to this row. */
-static int row_flags(struct store *s, const struct merge_row *r, const char *today, int64_t now_ms)
+ * record's date). An insert resolves dangling references to this row. m: the change
+ * set's memo, or NULL. */
+static int row_flags(struct store *s, struct memo *m, const struct merge_row *r, const char *today,
+		     int64_t now_ms)
 {
 	const char *tn = r->t->name;
-	if (s->flag_clear(s, tn, r->id, "held") != 0 || s->flag_clear(s, tn, r->id, "dangling_ref") != 0 ||
-	    s->flag_clear(s, tn, r->id, "closed_unit") != 0)
+	if (s->flag_clear(s, tn, r->id, NULL) != 0)
 		return -1;
 	if (!merge_row_inserted(r)) {
 		struct store_flag f = { tn, r->id, "held", NULL, "insert not received", NULL };
@@ -192,7 +259,7 @@ static int row_flags(struct store *s, const struct merge_row *r, const char *tod
 		const struct schema_table *rt = schema_table_find(c->ref_table, SCHEMA_VERSION);
 		if (!rt)
 			continue;
-		int known = s->row_known(s, rt, r->cells[i].v.s);
+		int known = memo_row_known(s, m, rt, r->cells[i].v.s);
 		if (known < 0)
 			return -1;
 		if (known)
@@ -203,7 +270,7 @@ static int row_flags(struct store *s, const struct merge_row *r, const char *tod
 		if (s->flag_set(s, &f, now_ms) != 0)
 			return -1;
 	}
-	return closed_flag(s, r, today, now_ms);
+	return closed_flag(s, m, r, today, now_ms);
 }
 
 struct reflag {
@@ -217,7 +284,7 @@ static int reflag_row(void *ctx, const struct merge_row *r)
 	struct reflag *R = ctx;
 	if (R->s->flag_clear(R->s, r->t->name, r->id, "closed_unit") != 0)
 		return -1;
-	return closed_flag(R->s, r, R->today, R->now_ms);
+	return closed_flag(R->s, NULL, r, R->today, R->now_ms);
 }
 
 /* A reform event of `unit` was written: its rows' closed_unit flags are recomputed
@@ -237,8 +304,8 @@ static int reflag_unit(struct store *s, const char *unit, const char *today, int
 
 /* Reads the row, checks its owner, merges, writes when changed. Returns 0 merged,
  * 1 owner changed (nothing written), -1 failure. */
-static int merge_into(struct store *s, const struct schema_table *t, const struct entry *e,
-		      const char *writer, int64_t now_ms, const char *today)
+static int merge_into(struct store *s, struct memo *m, const struct schema_table *t,
+		      const struct entry *e, const char *writer, int64_t now_ms, const char *today)
 {
 	struct merge_row r;
 	int rc = -1, changed = 0;
@@ -265,8 +332,10 @@ static int merge_into(struct store *s, const struct schema_table *t, const struc
 		goto done;
 	if (changed) {
 		uint64_t hs;
+		if (is_unit_table(t))
+			memo_forget_units(m);
 		if (s->next_hs(s, &hs) != 0 || s->row_write(s, &r, hs, now_ms) != 0 ||
-		    row_flags(s, &r, today, now_ms) != 0)
+		    row_flags(s, m, &r, today, now_ms) != 0)
 			goto done;
 		if (is_event && of_col) {
 			const char *of_now = r.cells[of_col].v.kind == VALUE_TEXT ? r.cells[of_col].v.s : NULL;
@@ -384,7 +453,7 @@ static int apply_entry(struct applier *A, const struct entry *e)
 	const struct schema_table *t = schema_table_find(e->table, A->schema);
 	if (!t)
 		return quarantine(A, e, "bad_id", NULL, "unknown table");
-	int known = A->s->unit_known(A->s, e->owner);
+	int known = memo_unit_known(A->s, &A->memo, e->owner);
 	if (known < 0)
 		return -1;
 	if (!known)
@@ -403,7 +472,7 @@ static int apply_entry(struct applier *A, const struct entry *e)
 		if (!ok)
 			return quarantine(A, e, "out_of_scope", "of_unit", msg);
 	}
-	int rc = merge_into(A->s, t, e, A->agent, A->now_ms, A->today);
+	int rc = merge_into(A->s, &A->memo, t, e, A->agent, A->now_ms, A->today);
 	if (rc < 0)
 		return -1;
 	if (rc == 1) {
@@ -753,7 +822,7 @@ int changes_apply_hub(struct store *s, const struct entry *e, int64_t now_ms,
 	if (s->meta_set(s, "hub_clock", last) != 0)
 		return -1;
 	units_today(now_ms, today);
-	int rc = merge_into(s, t, &he, hub_id, now_ms, today);
+	int rc = merge_into(s, NULL, t, &he, hub_id, now_ms, today);
 	if (rc == 1) {
 		snprintf(vs->message, sizeof vs->message, "owning unit differs from the row's");
 		vs->code = VALIDATE_OWNER_CHANGED;

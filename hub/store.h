@@ -213,12 +213,21 @@ struct store {
 
 	/* Flags outside the synced tables. flag_set replaces (table,row,kind,field). */
 	int (*flag_set)(struct store *s, const struct store_flag *f, int64_t at_ms);
-	/* Clears flags of a row of one kind (field NULL: every field). */
+	/* Clears flags of a row of one kind, every field; kind NULL: of every kind. */
 	int (*flag_clear)(struct store *s, const char *table, const char *row_id,
 			  const char *kind);
 	/* Clears flags of one kind whose detail equals `detail` (a reference resolved). */
 	int (*flag_resolve)(struct store *s, const char *kind, const char *detail);
 	int (*flags_count)(struct store *s, const char *kind, int64_t *n);
+
+	/* Write-ahead log. writer_tune makes this connection the hub's one writer: it keeps
+	 * more of the database in memory, and its commits no longer copy the log into the
+	 * database file — whoever calls it runs checkpoint on another connection, so that
+	 * copying never delays a commit. checkpoint copies what is committed into the
+	 * database file without waiting for readers or the writer (what a reader still
+	 * needs stays in the log for the next one). 0 or -1. */
+	int (*writer_tune)(struct store *s);
+	int (*checkpoint)(struct store *s);
 };
 
 /* Opens (create=0) an existing hub database or creates a new one (create=1: the file

@@ -31,6 +31,9 @@
 #define SQLITE_BUSY_TIMEOUT_MS 10000 /* readers wait for a checkpoint at most this long */
 #define SQL_MAX 8192                 /* longest generated statement */
 #define STMT_CACHE_MAX 128           /* distinct statements kept prepared per connection */
+/* The writer's page cache: the b-tree pages of the indexes a merge inserts into at
+ * random places (unit_id, report indexes) stay in memory instead of being read back. */
+#define WRITER_CACHE_KIB (64 * 1024)
 
 /* A row is existing when its insert beats its delete (hlc_order in SQL: clocks are
  * below 2^63 so signed comparison is exact; writers compare as text). */
@@ -45,7 +48,7 @@ struct sqlite_store {
 	uint64_t hs;             /* hub sequence, valid while in_tx */
 	int hs_dirty;
 	int in_tx;
-	struct { char *sql; sqlite3_stmt *st; int busy; } cache[STMT_CACHE_MAX];
+	struct { char *sql; uint32_t hash; sqlite3_stmt *st; int busy; } cache[STMT_CACHE_MAX];
 	size_t ncache;
 };
 
@@ -56,13 +59,23 @@ static int exec_sql(sqlite3 *db, const char *sql)
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+/* FNV-1a of the SQL text: the cache compares texts only when hashes match. */
+static uint32_t sql_hash(const char *sql)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)sql; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
 /* Prepared statements are cached by SQL text; one in use (a scan whose callback
  * runs the same statement) is never handed out twice: a fresh one is made instead. */
 static int prep(struct store *s, const char *sql, sqlite3_stmt **st)
 {
 	struct sqlite_store *ss = S(s);
+	uint32_t h = sql_hash(sql);
 	for (size_t i = 0; i < ss->ncache; i++) {
-		if (strcmp(ss->cache[i].sql, sql) != 0)
+		if (ss->cache[i].hash != h || strcmp(ss->cache[i].sql, sql) != 0)
 			continue;
 		if (ss->cache[i].busy)
 			break;
@@ -76,6 +89,7 @@ static int prep(struct store *s, const char *sql, sqlite3_stmt **st)
 		char *copy = strdup(sql);
 		if (copy) {
 			ss->cache[ss->ncache].sql = copy;
+			ss->cache[ss->ncache].hash = h;
 			ss->cache[ss->ncache].st = *st;
 			ss->cache[ss->ncache].busy = 1;
 			ss->ncache++;
@@ -1207,11 +1221,13 @@ static int st_flag_set(struct store *s, const struct store_flag *f, int64_t at_m
 static int st_flag_clear(struct store *s, const char *table, const char *row_id, const char *kind)
 {
 	sqlite3_stmt *st;
-	if (prep(s, "DELETE FROM hub_flag WHERE tbl = ?1 AND row_id = ?2 AND kind = ?3", &st) != 0)
+	if (prep(s, kind ? "DELETE FROM hub_flag WHERE tbl = ?1 AND row_id = ?2 AND kind = ?3"
+			 : "DELETE FROM hub_flag WHERE tbl = ?1 AND row_id = ?2", &st) != 0)
 		return -1;
 	bind_text(st, 1, table);
 	bind_text(st, 2, row_id);
-	bind_text(st, 3, kind);
+	if (kind)
+		bind_text(st, 3, kind);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	release(s, st);
 	return rc;
@@ -1232,6 +1248,22 @@ static int st_flag_resolve(struct store *s, const char *kind, const char *detail
 static int st_flags_count(struct store *s, const char *kind, int64_t *n)
 {
 	return count_of(s, "SELECT count(*) FROM hub_flag WHERE kind = ?1", kind, n);
+}
+
+/* ---- write-ahead log ---- */
+
+static int st_writer_tune(struct store *s)
+{
+	char sql[96];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d; PRAGMA wal_autocheckpoint=0;",
+		 WRITER_CACHE_KIB);
+	return exec_sql(S(s)->db, sql);
+}
+
+static int st_checkpoint(struct store *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(S(s)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : -1;
 }
 
 /* ---- open and close ---- */
@@ -1307,6 +1339,8 @@ static const struct store sqlite_ops = {
 	.flag_clear = st_flag_clear,
 	.flag_resolve = st_flag_resolve,
 	.flags_count = st_flags_count,
+	.writer_tune = st_writer_tune,
+	.checkpoint = st_checkpoint,
 };
 
 int store_sqlite_open(const char *path, int create, struct store **out, char *err, size_t errlen)

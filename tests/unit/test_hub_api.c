@@ -293,6 +293,23 @@ static void test_hub_api__closed_unit_record_is_flagged_and_merged_unit_joins_th
 	th_agent_release(&ad);
 }
 
+/* The merge remembers, for one change set, which owner it found never closed: that
+ * must not spill over to the rows of another owner, closed, later in the same set. */
+static void test_hub_api__rows_of_a_closed_unit_after_an_open_one_in_a_change_set_are_flagged(void **state)
+{
+	struct th_hub *h = *state;
+	assert_int_equal(th_with_store(h, close_c2, NULL), 0);
+	struct th_agent ad;
+	th_agent_init(&ad, AGD);
+	th_add(&ad, "person", P1, 'i', U_C1, PERSON, 0);
+	th_add(&ad, "person", P2, 'i', U_C2, PERSON, 0);
+	th_add(&ad, "person", P3, 'i', U_C2, PERSON, 0);
+	expect(th_send(h, &ad, h->token_d, 1, 3), 200, "\"applied\":3");
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'closed_unit'"), 2);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'closed_unit' AND row_id = '" P1 "'"), 0);
+	th_agent_release(&ad);
+}
+
 static void test_hub_api__revoked_token_is_refused(void **state)
 {
 	struct th_hub *h = *state;
@@ -578,6 +595,7 @@ int main(void)
 		T(test_hub_api__another_units_row_is_quarantined_out_of_scope),
 		T(test_hub_api__dangling_reference_is_flagged_until_the_row_arrives),
 		T(test_hub_api__closed_unit_record_is_flagged_and_merged_unit_joins_the_scope),
+		T(test_hub_api__rows_of_a_closed_unit_after_an_open_one_in_a_change_set_are_flagged),
 		T(test_hub_api__revoked_token_is_refused),
 		T(test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status),
 		T(test_hub_api__protocol_and_schema_version_mismatch_are_refused_whole),
