@@ -7,6 +7,8 @@
  * hub's database id changed (restored): then the hub's `acked` is the truth and the
  * pull cursor restarts at 0. Pull pages are applied with the journaling triggers off
  * (store_apply_begin) in one transaction with the new cursor and the raised clock.
+ * Change sets are cut at batch_bytes, and grow within a sync on a link whose round trip
+ * weighs on every exchange (next_cut, PROTOCOL.md §6.2).
  * Owns: per call, the answer buffers it decodes; nothing survives a call.
  */
 #include "sync.h"
@@ -35,6 +37,18 @@
 #define SYNC_MAX_ANSWER_INFLATED WIRE_MAX_PULL_INFLATED_BYTES
 /* Columns per table fit in the merge's 64-bit pending mask. */
 #define SYNC_MAX_COLUMNS 64
+/* Change sets grow on a slow link (PROTOCOL.md §6.2). Each exchange costs a round trip
+ * on top of its bytes: 1 s at 2G's 500 ms one way, against 2 s to send a 64 KiB batch
+ * (8 KB deflated) at 32 kbit/s, so a third of the time went to waiting. The cut doubles
+ * for the next change set while the round trip (the quickest exchange of this sync) is
+ * at least SYNC_GROW_MIN_RTT_MS and more than 1/SYNC_GROW_RTT_SHARE of the last change
+ * set's exchange; on a LAN or loopback the round trip costs nothing next to the hub's
+ * work and batches stay at batch_bytes. */
+#define SYNC_GROW_MIN_RTT_MS 100
+#define SYNC_GROW_RTT_SHARE 8
+/* A link that drops loses the change set on the wire: a grown one is expected to be
+ * answered within this long, and one that took twice as long shrinks the cut back. */
+#define SYNC_BATCH_MAX_MS 10000
 
 struct sync_ctx {
 	struct store *s;
@@ -53,6 +67,9 @@ struct sync_ctx {
 	int unknown_seen;
 	/* the page being applied kept a local value for an unacknowledged entry */
 	int kept_local;
+	/* the quickest answered exchange of this sync, ms (-1: none yet): an upper bound
+	 * on the link's round trip */
+	int64_t rtt_ms;
 };
 
 int64_t sync_wall_ms(void)
@@ -152,6 +169,7 @@ struct call {
 	char *text;        /* inflated answer (owned), NUL-terminated */
 	size_t len;
 	int64_t arrived_ms;
+	int64_t took_ms;   /* request sent to answer read */
 	struct wire_error_answer err; /* CALL_HTTP_ERROR: decoded, or code "http_<status>" */
 	enum transport_result tr;
 	char detail[256];
@@ -181,13 +199,17 @@ static int call_hub(struct sync_ctx *c, const char *method, const char *path, co
 		req.body = body;
 		req.body_len = body_len;
 	}
+	int64_t sent_ms = mono_ms();
 	k->tr = transport_request(c->t, &req, &resp, k->detail, sizeof k->detail);
 	k->arrived_ms = sync_wall_ms();
+	k->took_ms = mono_ms() - sent_ms;
 	if (k->tr != TRANSPORT_OK) {
 		k->kind = CALL_TRANSPORT;
 		rc = 0;
 		goto out;
 	}
+	if (c->rtt_ms < 0 || k->took_ms < c->rtt_ms)
+		c->rtt_ms = k->took_ms;
 	k->status = resp.status;
 	if (resp.deflated) {
 		unsigned char *in = NULL;
@@ -447,19 +469,53 @@ static int record_quarantine(struct sync_ctx *c, const struct wire_changes_answe
 	return 0;
 }
 
+/* The cut for the next change set, after one of json_len bytes cut at `cut` was
+ * answered in took_ms (PROTOCOL.md §6.2). Sending time is taken to grow with the bytes
+ * and the round trip to stay: while the round trip weighs on every exchange the cut
+ * grows (at most doubling) to what is expected within SYNC_BATCH_MAX_MS; after a change
+ * set that took more than twice that it shrinks back to it. Never above `ceiling`,
+ * never shrunk below `base`. */
+static size_t next_cut(const struct sync_ctx *c, size_t cut, size_t json_len, int64_t took_ms,
+		       size_t base, size_t ceiling)
+{
+	int64_t rtt = c->rtt_ms < 0 ? 0 : c->rtt_ms;
+	int64_t send_ms = took_ms - rtt > 0 ? took_ms - rtt : 1;
+	/* bytes a change set can hold to be answered within the bound, at this rate */
+	double fit = rtt < SYNC_BATCH_MAX_MS
+			     ? (double)json_len * (double)(SYNC_BATCH_MAX_MS - rtt) / (double)send_ms
+			     : 0.0;
+	if (took_ms > 2 * SYNC_BATCH_MAX_MS && cut > base)
+		return fit > (double)base ? (size_t)fit : base;
+	/* a set cut short (the last one, or a schema change) says little about the link */
+	if (json_len < cut / 2 || cut >= ceiling)
+		return cut;
+	if (rtt < SYNC_GROW_MIN_RTT_MS || rtt * SYNC_GROW_RTT_SHARE <= took_ms || fit <= (double)cut)
+		return cut;
+	size_t next = fit < 2.0 * (double)cut ? (size_t)fit : 2 * cut;
+	return next < ceiling ? next : ceiling;
+}
+
 static int do_push(struct sync_ctx *c, int *blocked)
 {
 	struct journal_batch_limits lim;
 	int64_t batch_bytes = store_config_int(c->s, "batch_bytes", WIRE_DEFAULT_BATCH_BYTES);
 	int clock_tries = 0, resends = 0;
 	int rc = EXIT_SOFTWARE;
+	/* How far a change set may grow: its JSON within the hub's compressed-body limit,
+	 * so the deflated body is too whatever the compression; lowered by a 413. */
+	size_t ceiling = WIRE_MAX_BODY_BYTES;
 
 	*blocked = 0;
 	if (batch_bytes < (int64_t)JOURNAL_MIN_BATCH_BYTES)
 		batch_bytes = JOURNAL_MIN_BATCH_BYTES;
 	if (batch_bytes > (int64_t)WIRE_MAX_BODY_BYTES)
 		batch_bytes = WIRE_MAX_BODY_BYTES; /* uncompressed, yet keep it under the body cap */
+	if (c->hello.max_body_bytes > 0 && (uint64_t)c->hello.max_body_bytes < ceiling)
+		ceiling = (size_t)c->hello.max_body_bytes;
+	if (ceiling < (size_t)batch_bytes)
+		ceiling = (size_t)batch_bytes;
 	lim.batch_bytes = (size_t)batch_bytes;
+	/* what is "too large to send" stays the office's setting, whatever the link */
 	lim.entry_max_bytes = (size_t)batch_bytes;
 	lim.max_changes = c->hello.max_changes > 0 && c->hello.max_changes < WIRE_MAX_CHANGES
 				  ? (size_t)c->hello.max_changes
@@ -523,6 +579,8 @@ static int do_push(struct sync_ctx *c, int *blocked)
 					  sqlite3_errmsg(store_db(c->s)));
 				goto batch_fail;
 			}
+			lim.batch_bytes = next_cut(c, lim.batch_bytes, b.json_len, k.took_ms,
+						   (size_t)batch_bytes, ceiling);
 			c->res->pushed += a.acked - acked;
 			c->res->skipped += b.nskipped;
 			c->done_entries += b.count;
@@ -587,6 +645,7 @@ static int do_push(struct sync_ctx *c, int *blocked)
 				lim.batch_bytes /= 2;
 				if (lim.batch_bytes < JOURNAL_MIN_BATCH_BYTES)
 					lim.batch_bytes = JOURNAL_MIN_BATCH_BYTES;
+				ceiling = lim.batch_bytes; /* no growing back into the refusal */
 				logf_(c, "change set too large for the hub: cutting at %zu bytes",
 				      lim.batch_bytes);
 				goto batch_next;
@@ -1119,6 +1178,7 @@ int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
 	c.o = o ? o : &dflt;
 	c.res = res;
 	c.agent = store_agent_id(s);
+	c.rtt_ms = -1;
 	{
 		char pragma[64];
 		snprintf(pragma, sizeof pragma, "PRAGMA cache_size = -%d", SYNC_CACHE_KIB);

@@ -88,9 +88,11 @@ struct fake_hub {
 	int status_override;      /* e.g. 401 for every request */
 	int bump_only_on_change;  /* like a hub that does not re-send a row a losing write left unchanged */
 	uint64_t quarantine_seq;  /* report this seq quarantined (bad_range, birth_year) */
+	int latency_ms;           /* every exchange waits this long first: a slow link's round trip */
+	size_t max_json_bytes;    /* >0: 413 too_large for a change set longer than this */
 	/* observations */
 	size_t nchangesets, max_changeset_bytes, entries_received, entries_applied_twice;
-	size_t clock_ahead_refusals, skipped_received;
+	size_t clock_ahead_refusals, skipped_received, too_large_refusals;
 	uint64_t last_pull_cursor_asked;
 	int pulled_from_zero;
 	uint64_t max_clock_seen;
@@ -293,6 +295,11 @@ static int fake_changes(struct fake_hub *h, const char *body, size_t len, struct
 		fake_error(h, resp, 403, "agent_retired", 0, 0);
 		goto out;
 	}
+	if (h->max_json_bytes && len > h->max_json_bytes) {
+		h->too_large_refusals++;
+		fake_error(h, resp, 413, "too_large", 0, 0);
+		goto out;
+	}
 	if (h->refuse_schema_above && cs->schema > h->refuse_schema_above) {
 		fake_error(h, resp, 422, "schema_newer", 0, h->refuse_schema_above);
 		goto out;
@@ -442,6 +449,8 @@ static enum transport_result fake_request(struct transport *t, const struct tran
 	size_t len = 0;
 	enum transport_result rc = TRANSPORT_OK;
 	memset(resp, 0, sizeof *resp);
+	if (h->latency_ms > 0)
+		usleep((useconds_t)h->latency_ms * 1000);
 	if (h->down) {
 		if (err)
 			snprintf(err, errlen, "fake hub down");
@@ -645,6 +654,60 @@ static void test_sync__pushes_everything_in_byte_bounded_batches_then_checksums_
 	size_t before = f->hub->nchangesets;
 	assert_int_equal(do_sync(f, &r), EXIT_OK);
 	assert_int_equal(f->hub->nchangesets, before);
+}
+
+/* PROTOCOL.md §6.2: where every exchange waits a round trip much longer than the hub's
+ * work (200 ms here), change sets grow past batch_bytes, up to the hub's body limit. */
+static void test_sync__change_sets_grow_on_a_slow_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	add_persons(f->s, 1, 600);
+	assert_int_equal(store_config_set(f->s, "batch_bytes", "8192"), 0);
+	f->hub->latency_ms = 200;
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(r.pushed, 600);
+	assert_int_equal(f->hub->agents[0].acked, 600);
+	assert_int_equal(f->hub->entries_received, 600);
+	/* at 8 KiB a change set: about 20; doubling: 8, 16, 32, 64 KiB, then the rest */
+	assert_true(f->hub->max_changeset_bytes > 2 * 8192);
+	assert_true(f->hub->max_changeset_bytes <= WIRE_MAX_BODY_BYTES);
+	assert_true(f->hub->nchangesets <= 6);
+	assert_int_equal(r.checksums, 1);
+	/* a new sync starts again from the office's setting */
+	add_persons(f->s, 601, 20);
+	f->hub->max_changeset_bytes = 0;
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_true(f->hub->max_changeset_bytes <= 8192);
+}
+
+/* Without the round trip, the same backlog goes in change sets of batch_bytes. */
+static void test_sync__change_sets_keep_batch_bytes_without_a_slow_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	add_persons(f->s, 1, 600);
+	assert_int_equal(store_config_set(f->s, "batch_bytes", "8192"), 0);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(f->hub->agents[0].acked, 600);
+	assert_true(f->hub->max_changeset_bytes <= 8192);
+	assert_true(f->hub->nchangesets >= 15);
+}
+
+/* A grown change set refused as too large halves the cut, and the sync never grows
+ * back into the refusal (one 413, not one every other change set). */
+static void test_sync__a_grown_change_set_refused_too_large_stays_smaller(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	add_persons(f->s, 1, 600);
+	assert_int_equal(store_config_set(f->s, "batch_bytes", "8192"), 0);
+	f->hub->latency_ms = 200;
+	f->hub->max_json_bytes = 20000;
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(f->hub->agents[0].acked, 600);
+	assert_int_equal(f->hub->entries_received, 600);
+	assert_int_equal(f->hub->too_large_refusals, 1);
 }
 
 static void test_sync__a_cut_push_resumes_without_resending(void **state)
@@ -1102,6 +1165,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sync__pushes_everything_in_byte_bounded_batches_then_checksums_agree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__change_sets_grow_on_a_slow_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__change_sets_keep_batch_bytes_without_a_slow_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__a_grown_change_set_refused_too_large_stays_smaller, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_cut_push_resumes_without_resending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_lost_answer_is_not_sent_or_applied_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__clock_ahead_lowers_clocks_keeps_order_and_resends, setup, teardown),
