@@ -677,6 +677,7 @@ done:
 struct changes_job {
 	struct store_token *token;
 	const struct wire_changeset *cs;
+	const struct changes_prep *prep;
 	int64_t now;
 	struct changes_result res;
 };
@@ -708,7 +709,7 @@ static int changes_write(struct store *s, void *ctx)
 		rc = 0;
 		goto done;
 	}
-	rc = changes_apply(s, J->cs, J->token->unit_id, J->token, J->now, &J->res);
+	rc = changes_apply(s, J->cs, J->prep, J->token->unit_id, J->token, J->now, &J->res);
 done:
 	if (s->savepoint_end(s, rc == 0) != 0) {
 		changes_result_release(&J->res);
@@ -736,6 +737,7 @@ static void handle_changes(struct ctx *c)
 	struct wire_changeset *cs = NULL;
 	struct wire_status st = { 0 };
 	struct changes_job J = { 0 };
+	struct changes_prep prep = { 0 };
 	if (read_body(c, &json, &len) != 0)
 		return;
 	if (wire_changeset_decode((const char *)json, len, &cs, &st) != 0) {
@@ -750,8 +752,14 @@ static void handle_changes(struct ctx *c)
 		result_error(c, &J.res);
 		goto done;
 	}
+	/* chains and validation here, in the request's thread: the writer only merges */
+	if (changes_prepare(cs, &prep) != 0) {
+		fail(c->resp, 500, "internal", NULL, "cannot check the change set");
+		goto done;
+	}
 	J.token = &c->token;
 	J.cs = cs;
+	J.prep = &prep;
 	J.now = c->now;
 	double t0 = mono_ms();
 	if (run_write(c->a, changes_write, &J) != 0) {
@@ -773,6 +781,7 @@ static void handle_changes(struct ctx *c)
 	pthread_mutex_unlock(&c->a->lock);
 	answer(c->req, c->resp, wire_changes_answer_encode(&J.res.answer), API_JSON_TYPE);
 done:
+	changes_prep_release(&prep);
 	changes_result_release(&J.res);
 	wire_changeset_free(cs);
 	free(json);

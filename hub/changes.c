@@ -433,8 +433,9 @@ static int unit_link_allowed(struct applier *A, const struct entry *e, char *msg
 	return 1;
 }
 
-/* Applies one entry of an agent. 0 (applied, quarantined, held or skipped), -1 failure. */
-static int apply_entry(struct applier *A, const struct entry *e)
+/* Applies one entry of an agent; `check` is its validation when already done (or NULL).
+ * 0 (applied, quarantined, held or skipped), -1 failure. */
+static int apply_entry(struct applier *A, const struct entry *e, const struct changes_check *check)
 {
 	char msg[160];
 	if (e->skipped) {
@@ -446,10 +447,11 @@ static int apply_entry(struct applier *A, const struct entry *e)
 		A->skipped++;
 		return 0;
 	}
-	struct validate_status vs = { 0 };
-	enum validate_code vc = validate_entry(e, A->schema, 0, &vs);
+	struct validate_status own = { 0 };
+	const struct validate_status *vs = check ? &check->vs : &own;
+	enum validate_code vc = check ? check->vc : validate_entry(e, A->schema, 0, &own);
 	if (vc != VALIDATE_OK)
-		return quarantine(A, e, validate_code_str(vc), vs.field, vs.message);
+		return quarantine(A, e, validate_code_str(vc), vs->field, vs->message);
 	const struct schema_table *t = schema_table_find(e->table, A->schema);
 	if (!t)
 		return quarantine(A, e, "bad_id", NULL, "unknown table");
@@ -554,7 +556,7 @@ static int retry_one(struct store *s, const struct held_item *it, int64_t now_ms
 	units_today(now_ms, A.today);
 	if (s->held_remove(s, it->agent, it->seq) != 0 ||
 	    s->flag_clear(s, cs->entries[0].table, cs->entries[0].id, "held") != 0 ||
-	    apply_entry(&A, &cs->entries[0]) != 0)
+	    apply_entry(&A, &cs->entries[0], NULL) != 0)
 		goto done;
 	*progress = 1;
 	rc = 0;
@@ -613,17 +615,61 @@ static int hub_chain_at(struct store *s, const struct store_agent *ag, uint64_t 
 	return hex_decode(hex, chain, 32) == 0 ? 0 : -1;
 }
 
-int changes_apply(struct store *s, const struct wire_changeset *cs, const char *unit_id,
-		  struct store_token *token, int64_t now_ms, struct changes_result *res)
+int changes_prepare(const struct wire_changeset *cs, struct changes_prep *p)
+{
+	size_t n = cs->nentries;
+	memset(p, 0, sizeof *p);
+	p->chains = malloc((n ? n : 1) * sizeof *p->chains);
+	p->checks = calloc(n ? n : 1, sizeof *p->checks);
+	if (!p->chains || !p->checks)
+		goto fail;
+	p->n = n;
+	unsigned char c[32];
+	memcpy(c, cs->chain_before, 32);
+	for (size_t i = 0; i < n; i++) {
+		const struct entry *e = &cs->entries[i];
+		unsigned char h[ENTRY_HASH_BYTES];
+		if (entry_hash(e, h) != 0)
+			goto fail;
+		entry_chain_step(c, h, c);
+		memcpy(p->chains[i], c, 32);
+		p->checks[i].vc = e->skipped ? VALIDATE_OK : validate_entry(e, cs->schema, 0, &p->checks[i].vs);
+	}
+	memcpy(p->chain_end, c, 32);
+	return 0;
+fail:
+	changes_prep_release(p);
+	return -1;
+}
+
+void changes_prep_release(struct changes_prep *p)
+{
+	if (!p)
+		return;
+	free(p->chains);
+	free(p->checks);
+	memset(p, 0, sizeof *p);
+}
+
+int changes_apply(struct store *s, const struct wire_changeset *cs, const struct changes_prep *prep,
+		  const char *unit_id, struct store_token *token, int64_t now_ms,
+		  struct changes_result *res)
 {
 	struct store_agent ag;
 	struct applier A = { 0 };
-	unsigned char c[32], at_check[32], hub_at[32];
-	unsigned char (*chains)[32] = NULL; /* chain(seq) after each entry */
+	struct changes_prep own = { 0 };
+	unsigned char at_check[32], hub_at[32];
 	int rc = -1, keep = 0, have_check = 0;
 	memset(res, 0, sizeof *res);
-	if (s->savepoint(s) != 0)
+	if (!prep || prep->n != cs->nentries) {
+		if (changes_prepare(cs, &own) != 0)
+			return -1;
+		prep = &own;
+	}
+	if (s->savepoint(s) != 0) {
+		changes_prep_release(&own);
 		return -1;
+	}
 	int found = s->agent_get(s, cs->agent, &ag);
 	if (found < 0)
 		goto done;
@@ -651,26 +697,17 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const char *
 	/* The sequence to check: the last one both sides hold (from - 1 <= check <= to,
 	 * as the entries are exactly from..to: the decoder's bad_sequence). */
 	uint64_t check = cs->to < acked ? cs->to : acked;
-	chains = malloc((cs->nentries ? cs->nentries : 1) * sizeof *chains);
-	if (!chains)
-		goto done;
-	memcpy(c, cs->chain_before, 32);
 	if (cs->from - 1 == check) {
-		memcpy(at_check, c, 32);
+		memcpy(at_check, cs->chain_before, 32);
 		have_check = 1;
 	}
 	for (size_t i = 0; i < cs->nentries; i++) {
-		unsigned char h[ENTRY_HASH_BYTES];
-		if (entry_hash(&cs->entries[i], h) != 0)
-			goto done;
-		entry_chain_step(c, h, c);
-		memcpy(chains[i], c, 32);
 		if (cs->entries[i].seq == check) {
-			memcpy(at_check, c, 32);
+			memcpy(at_check, prep->chains[i], 32);
 			have_check = 1;
 		}
 	}
-	if (memcmp(c, cs->chain_after, 32) != 0) {
+	if (memcmp(prep->chain_end, cs->chain_after, 32) != 0) {
 		changes_error(res, 400, "bad_message", "chain_after", now_ms,
 			      "chain_after does not follow from chain_before and the entries");
 		rc = 0;
@@ -691,7 +728,7 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const char *
 	/* Unknown only for a duplicate in a range an older hub acknowledged (check = to <
 	 * acked): taken on trust, as that hub did. */
 	if (!have_check || (known == 0 && memcmp(at_check, hub_at, 32) != 0)) {
-		free(chains);
+		changes_prep_release(&own);
 		if (s->savepoint_end(s, 0) != 0)
 			return -1;
 		return refuse_fork(s, token, cs, check, now_ms, res);
@@ -711,15 +748,15 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const char *
 		for (size_t i = 0; i < cs->nentries; i++) {
 			if (cs->entries[i].seq <= acked)
 				continue;
-			if (apply_entry(&A, &cs->entries[i]) != 0)
+			if (apply_entry(&A, &cs->entries[i], &prep->checks[i]) != 0)
 				goto done;
 			if (A.units_touched)
 				units_changed = 1;
 		}
-		if (s->chains_put(s, cs->agent, acked + 1, cs->to, chains[acked + 1 - cs->from]) != 0)
+		if (s->chains_put(s, cs->agent, acked + 1, cs->to, prep->chains[acked + 1 - cs->from]) != 0)
 			goto done;
 		ag.acked = cs->to;
-		hex_encode(c, 32, ag.chain);
+		hex_encode(prep->chain_end, 32, ag.chain);
 		ag.last_changes_ms = now_ms;
 		if (s->agent_put(s, &ag) != 0)
 			goto done;
@@ -743,7 +780,7 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const char *
 	keep = 1;
 	rc = 0;
 done:
-	free(chains);
+	changes_prep_release(&own);
 	applier_release(&A);
 	if (s->savepoint_end(s, keep) != 0)
 		rc = -1;

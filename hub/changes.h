@@ -32,13 +32,32 @@ void changes_result_release(struct changes_result *r);
 int changes_precheck(const struct wire_changeset *cs, int64_t hub_time_ms, int64_t max_ahead_ms,
 		     struct changes_result *res);
 
+/* What applying a change set computes without the store: the chain after each entry
+ * and each entry's validation. api.c makes it in the request's thread, so the one
+ * writer thread does not (bench/README.md, figure 1). Owns its two arrays. */
+struct changes_prep {
+	size_t n;                    /* = cs->nentries */
+	unsigned char (*chains)[32]; /* chain(seq) after entry i */
+	unsigned char chain_end[32]; /* after the last entry (chain_before when none) */
+	struct changes_check {
+		enum validate_code vc;
+		struct validate_status vs;
+	} *checks;                   /* validate_entry of entry i (skipped entries: OK) */
+};
+/* Fills p for cs (after changes_precheck accepted it). 0, or -1 on allocation or hash
+ * failure (p left empty). Release with changes_prep_release. */
+int changes_prepare(const struct wire_changeset *cs, struct changes_prep *p);
+void changes_prep_release(struct changes_prep *p);
+
 /* Applies cs from agent cs->agent, enrolled for `unit_id`, inside the caller's write
- * transaction (a savepoint is taken and undone on refusal). `token` (may be NULL) is
- * marked fork_refused on a fork. Returns 0 with res filled (200, or 409 gap/fork,
- * 403 agent_retired, 400 bad_message), or -1 on a storage or allocation failure (the
- * caller rolls back and answers 500). */
-int changes_apply(struct store *s, const struct wire_changeset *cs, const char *unit_id,
-		  struct store_token *token, int64_t now_ms, struct changes_result *res);
+ * transaction (a savepoint is taken and undone on refusal). `prep` is changes_prepare
+ * of cs, or NULL (made here). `token` (may be NULL) is marked fork_refused on a fork.
+ * Returns 0 with res filled (200, or 409 gap/fork, 403 agent_retired, 400
+ * bad_message), or -1 on a storage or allocation failure (the caller rolls back and
+ * answers 500). */
+int changes_apply(struct store *s, const struct wire_changeset *cs, const struct changes_prep *prep,
+		  const char *unit_id, struct store_token *token, int64_t now_ms,
+		  struct changes_result *res);
 
 /* Applies one entry written by the hub itself (a correction, a reform, units loaded
  * at init) through the same merge as an agent's: writer = hub_id, clock from the
