@@ -70,6 +70,7 @@ struct api {
 	pthread_cond_t committed;     /* signalled after each commit */
 	uint64_t commits;             /* commits so far */
 	struct store *cstore;         /* the checkpointer's connection */
+	struct changes_cache scopes;  /* agents' scopes, used by the writer thread only */
 
 	struct store *pool[API_POOL_MAX];
 	size_t npool;
@@ -262,6 +263,7 @@ int api_new(const struct api_options *opt, struct api **out, char *err, size_t e
 /* Frees what api_new made once both threads have stopped. */
 static void api_destroy(struct api *a)
 {
+	changes_cache_release(&a->scopes);
 	a->wstore->close(a->wstore);
 	a->cstore->close(a->cstore);
 	for (size_t i = 0; i < a->npool; i++)
@@ -678,6 +680,7 @@ struct changes_job {
 	struct store_token *token;
 	const struct wire_changeset *cs;
 	const struct changes_prep *prep;
+	struct changes_cache *cache; /* the writer's: only touched inside changes_write */
 	int64_t now;
 	struct changes_result res;
 };
@@ -709,7 +712,7 @@ static int changes_write(struct store *s, void *ctx)
 		rc = 0;
 		goto done;
 	}
-	rc = changes_apply(s, J->cs, J->prep, J->token->unit_id, J->token, J->now, &J->res);
+	rc = changes_apply(s, J->cs, J->prep, J->cache, J->token->unit_id, J->token, J->now, &J->res);
 done:
 	if (s->savepoint_end(s, rc == 0) != 0) {
 		changes_result_release(&J->res);
@@ -760,6 +763,7 @@ static void handle_changes(struct ctx *c)
 	J.token = &c->token;
 	J.cs = cs;
 	J.prep = &prep;
+	J.cache = &c->a->scopes;
 	J.now = c->now;
 	double t0 = mono_ms();
 	if (run_write(c->a, changes_write, &J) != 0) {

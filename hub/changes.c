@@ -151,6 +151,7 @@ struct applier {
 	struct units_scope scope;
 	int scope_ok;
 	int units_touched;
+	struct changes_cache *cache; /* may be NULL */
 	int list; /* 1: collect quarantines for the answer */
 	struct wire_quarantine *q;
 	size_t nq, qcap;
@@ -378,11 +379,60 @@ static int hold(struct applier *A, const struct entry *e)
 	return rc;
 }
 
+void changes_cache_release(struct changes_cache *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < CHANGES_CACHE_SCOPES; i++)
+		units_scope_release(&c->slot[i].scope);
+	memset(c, 0, sizeof *c);
+}
+
+static int scope_copy(const struct units_scope *from, struct units_scope *to)
+{
+	to->n = 0;
+	to->ids = malloc((from->n ? from->n : 1) * sizeof *to->ids);
+	if (!to->ids)
+		return -1;
+	if (from->n)
+		memcpy(to->ids, from->ids, from->n * sizeof *to->ids);
+	to->n = from->n;
+	return 0;
+}
+
+/* A->scope for A->unit today: from the cache while the unit tree is unchanged, else
+ * computed (and kept in the cache). 0 or -1. */
+static int scope_load(struct applier *A)
+{
+	struct changes_cache *C = A->cache;
+	uint64_t v;
+	if (!C)
+		return units_scope_compute(A->s, A->unit, A->today, &A->scope);
+	if (A->s->units_version(A->s, &v) != 0)
+		return -1;
+	for (size_t i = 0; i < CHANGES_CACHE_SCOPES; i++) {
+		struct changes_cached_scope *c = &C->slot[i];
+		if (c->scope.ids && c->version == v && strcmp(c->unit, A->unit) == 0 &&
+		    strcmp(c->today, A->today) == 0)
+			return scope_copy(&c->scope, &A->scope);
+	}
+	if (units_scope_compute(A->s, A->unit, A->today, &A->scope) != 0)
+		return -1;
+	struct changes_cached_scope *c = &C->slot[C->next++ % CHANGES_CACHE_SCOPES];
+	units_scope_release(&c->scope);
+	if (scope_copy(&A->scope, &c->scope) != 0)
+		return 0; /* not kept: the next change set computes it again */
+	snprintf(c->unit, sizeof c->unit, "%s", A->unit);
+	snprintf(c->today, sizeof c->today, "%s", A->today);
+	c->version = v;
+	return 0;
+}
+
 static int scope_has(struct applier *A, const char *unit)
 {
 	if (!A->scope_ok || A->units_touched) {
 		units_scope_release(&A->scope);
-		if (units_scope_compute(A->s, A->unit, A->today, &A->scope) != 0)
+		if (scope_load(A) != 0)
 			return -1;
 		A->scope_ok = 1;
 		A->units_touched = 0;
@@ -652,8 +702,8 @@ void changes_prep_release(struct changes_prep *p)
 }
 
 int changes_apply(struct store *s, const struct wire_changeset *cs, const struct changes_prep *prep,
-		  const char *unit_id, struct store_token *token, int64_t now_ms,
-		  struct changes_result *res)
+		  struct changes_cache *cache, const char *unit_id, struct store_token *token,
+		  int64_t now_ms, struct changes_result *res)
 {
 	struct store_agent ag;
 	struct applier A = { 0 };
@@ -743,6 +793,7 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const struct
 		A.schema = cs->schema;
 		A.now_ms = now_ms;
 		A.list = 1;
+		A.cache = cache;
 		units_today(now_ms, A.today);
 		int units_changed = 0;
 		for (size_t i = 0; i < cs->nentries; i++) {

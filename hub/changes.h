@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "store.h"
+#include "units.h"
 #include "validate.h"
 #include "wire.h"
 
@@ -49,15 +50,30 @@ struct changes_prep {
 int changes_prepare(const struct wire_changeset *cs, struct changes_prep *p);
 void changes_prep_release(struct changes_prep *p);
 
+/* Scopes of enrolled units kept between change sets by one writer (store
+ * units_version tells when the unit tree may have changed). Zero-initialise; release
+ * with changes_cache_release. */
+#define CHANGES_CACHE_SCOPES 64
+struct changes_cache {
+	struct changes_cached_scope {
+		char unit[37];
+		char today[11];
+		uint64_t version;
+		struct units_scope scope;
+	} slot[CHANGES_CACHE_SCOPES];
+	size_t next;
+};
+void changes_cache_release(struct changes_cache *c);
+
 /* Applies cs from agent cs->agent, enrolled for `unit_id`, inside the caller's write
  * transaction (a savepoint is taken and undone on refusal). `prep` is changes_prepare
- * of cs, or NULL (made here). `token` (may be NULL) is marked fork_refused on a fork.
- * Returns 0 with res filled (200, or 409 gap/fork, 403 agent_retired, 400
- * bad_message), or -1 on a storage or allocation failure (the caller rolls back and
- * answers 500). */
+ * of cs, or NULL (made here); `cache` keeps scopes between calls of one writer, or
+ * NULL. `token` (may be NULL) is marked fork_refused on a fork. Returns 0 with res
+ * filled (200, or 409 gap/fork, 403 agent_retired, 400 bad_message), or -1 on a
+ * storage or allocation failure (the caller rolls back and answers 500). */
 int changes_apply(struct store *s, const struct wire_changeset *cs, const struct changes_prep *prep,
-		  const char *unit_id, struct store_token *token, int64_t now_ms,
-		  struct changes_result *res);
+		  struct changes_cache *cache, const char *unit_id, struct store_token *token,
+		  int64_t now_ms, struct changes_result *res);
 
 /* Applies one entry written by the hub itself (a correction, a reform, units loaded
  * at init) through the same merge as an agent's: writer = hub_id, clock from the

@@ -228,6 +228,12 @@ struct store {
 	 * needs stays in the log for the next one). 0 or -1. */
 	int (*writer_tune)(struct store *s);
 	int (*checkpoint)(struct store *s);
+
+	/* A number that differs from the one read before whenever a unit table (unit,
+	 * unit_name, unit_parent, unit_event) may have changed in between: written or
+	 * rolled back on this connection, or committed by any other. Lets a caller keep
+	 * what it derived from the unit tree (a scope) until then. 0 or -1. */
+	int (*units_version)(struct store *s, uint64_t *version);
 };
 
 /* Opens (create=0) an existing hub database or creates a new one (create=1: the file

@@ -48,6 +48,7 @@ struct sqlite_store {
 	uint64_t hs;             /* hub sequence, valid while in_tx */
 	int hs_dirty;
 	int in_tx;
+	uint64_t unit_writes;    /* unit-table writes and rollbacks on this connection */
 	struct { char *sql; uint32_t hash; sqlite3_stmt *st; int busy; } cache[STMT_CACHE_MAX];
 	size_t ncache;
 };
@@ -302,8 +303,10 @@ static int st_commit(struct store *s)
 	}
 	rc = exec_sql(S(s)->db, "COMMIT");
 done:
-	if (rc != 0)
+	if (rc != 0) {
 		exec_sql(S(s)->db, "ROLLBACK");
+		S(s)->unit_writes++;
+	}
 	S(s)->in_tx = 0;
 	return rc;
 }
@@ -311,6 +314,7 @@ done:
 static int st_rollback(struct store *s)
 {
 	S(s)->in_tx = 0;
+	S(s)->unit_writes++;
 	return exec_sql(S(s)->db, "ROLLBACK");
 }
 
@@ -321,6 +325,8 @@ static int st_savepoint(struct store *s) { return exec_sql(S(s)->db, "SAVEPOINT 
 
 static int st_savepoint_end(struct store *s, int keep)
 {
+	if (!keep)
+		S(s)->unit_writes++;
 	if (!keep && exec_sql(S(s)->db, "ROLLBACK TO cs") != 0)
 		return -1;
 	return exec_sql(S(s)->db, "RELEASE cs");
@@ -440,6 +446,8 @@ static int st_row_write(struct store *s, const struct merge_row *r, uint64_t hs,
 {
 	const struct schema_table *tb = r->t;
 	sqlite3_stmt *st = S(s)->write_st[table_index(tb)];
+	if (strncmp(tb->name, "unit", 4) == 0)
+		S(s)->unit_writes++;
 	char *fc = merge_fc_encode(r);
 	if (!fc)
 		return -1;
@@ -1260,6 +1268,22 @@ static int st_writer_tune(struct store *s)
 	return exec_sql(S(s)->db, sql);
 }
 
+/* PRAGMA data_version changes when another connection commits; unit_writes when
+ * this one writes a unit row or rolls back. */
+static int st_units_version(struct store *s, uint64_t *version)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "PRAGMA data_version", &st) != 0)
+		return -1;
+	int rc = sqlite3_step(st);
+	uint64_t dv = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	release(s, st);
+	if (rc != SQLITE_ROW)
+		return -1;
+	*version = (dv << 32) ^ S(s)->unit_writes;
+	return 0;
+}
+
 static int st_checkpoint(struct store *s)
 {
 	int rc = sqlite3_wal_checkpoint_v2(S(s)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
@@ -1341,6 +1365,7 @@ static const struct store sqlite_ops = {
 	.flags_count = st_flags_count,
 	.writer_tune = st_writer_tune,
 	.checkpoint = st_checkpoint,
+	.units_version = st_units_version,
 };
 
 int store_sqlite_open(const char *path, int create, struct store **out, char *err, size_t errlen)

@@ -310,6 +310,48 @@ static void test_hub_api__rows_of_a_closed_unit_after_an_open_one_in_a_change_se
 	th_agent_release(&ad);
 }
 
+/* The writer keeps each office's scope between change sets: a reform written by
+ * another connection (the CLI) must reach the next change set all the same. */
+static void test_hub_api__scope_kept_between_change_sets_follows_a_reform_written_elsewhere(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent a1;
+	th_agent_init(&a1, AG1);
+	th_add(&a1, "person", P1, 'i', U_C1, PERSON, 0);
+	th_add(&a1, "person", P2, 'i', U_C2, PERSON, 0);
+	expect(th_send(h, &a1, h->token_c1, 1, 1), 200, "\"applied\":1");
+	expect(th_send(h, &a1, h->token_c1, 2, 2), 200, "out_of_scope");
+	assert_int_equal(th_with_store(h, close_c2, NULL), 0);
+	th_add(&a1, "person", P3, 'i', U_C2, PERSON, 0);
+	expect(th_send(h, &a1, h->token_c1, 3, 3), 200, "\"applied\":1");
+	th_agent_release(&a1);
+}
+
+static int unit_write_undone(struct store *s, void *ctx)
+{
+	uint64_t *v = ctx;
+	struct validate_status vs;
+	struct field uf[] = { { "opened_on", th_text("2001-01-01") } };
+	struct entry e = { .table = "unit", .id = U_X, .op = 'i', .owner = U_P, .fields = uf, .nfields = 1 };
+	if (s->units_version(s, &v[0]) != 0 || s->savepoint(s) != 0 ||
+	    changes_apply_hub(s, &e, th_now_ms(), &vs) != 0 || s->units_version(s, &v[1]) != 0 ||
+	    s->savepoint_end(s, 0) != 0 || s->units_version(s, &v[2]) != 0)
+		return -1;
+	return 0;
+}
+
+/* What a scope was derived from may change by a unit write and again by undoing it:
+ * the version differs after each, never returning to a value a scope was kept at. */
+static void test_hub_api__units_version_changes_on_a_unit_write_and_on_its_undoing(void **state)
+{
+	struct th_hub *h = *state;
+	uint64_t v[3];
+	assert_int_equal(th_with_store(h, unit_write_undone, v), 0);
+	assert_true(v[0] != v[1]);
+	assert_true(v[1] != v[2]);
+	assert_true(v[0] != v[2]);
+}
+
 static void test_hub_api__revoked_token_is_refused(void **state)
 {
 	struct th_hub *h = *state;
@@ -596,6 +638,8 @@ int main(void)
 		T(test_hub_api__dangling_reference_is_flagged_until_the_row_arrives),
 		T(test_hub_api__closed_unit_record_is_flagged_and_merged_unit_joins_the_scope),
 		T(test_hub_api__rows_of_a_closed_unit_after_an_open_one_in_a_change_set_are_flagged),
+		T(test_hub_api__scope_kept_between_change_sets_follows_a_reform_written_elsewhere),
+		T(test_hub_api__units_version_changes_on_a_unit_write_and_on_its_undoing),
 		T(test_hub_api__revoked_token_is_refused),
 		T(test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status),
 		T(test_hub_api__protocol_and_schema_version_mismatch_are_refused_whole),
