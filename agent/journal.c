@@ -2,8 +2,12 @@
  * journal.c — lk_journal as a stream of entries for the sync engine (see journal.h).
  *
  * Fields are stored as a JSON object (written by the journaling triggers); they are
- * read back row by row with SQLite's json_each(), so this file needs no JSON library
- * and holds one entry at a time. Hash, chain and skip reason are written back into the
+ * read back one entry at a time, so this file needs no JSON library and holds one
+ * entry at a time. What json_object() writes for our values — string keys and
+ * values without escapes, plain integers, true/false/null, no whitespace — is read
+ * directly (read_plain_fields); anything else (escapes, reals, nesting, a hand-made
+ * row) goes through SQLite's json_each(), which is the reference: the direct reader
+ * accepts only text on which the two cannot differ. Hash, chain and skip reason are written back into the
  * row while it is being read (same connection, inside one write transaction: SQLite
  * allows updating the row a statement stands on; it only leaves undefined whether the
  * statement would see changes to rows it has not reached, and we change none).
@@ -132,6 +136,103 @@ static int slot_push(struct journal_reader *r, struct field_slot **slot)
 	return 0;
 }
 
+/* A JSON string at *p with no escape and no control character: sets its bytes
+ * (between the quotes) and moves *p past it. 0, or 1 for anything else. */
+static int plain_string(const char **p, const char *end, const char **s, size_t *len)
+{
+	const char *q = *p;
+	if (q >= end || *q != '"')
+		return 1;
+	const char *start = ++q;
+	while (q < end && *q != '"') {
+		if (*q == '\\' || (unsigned char)*q < 0x20)
+			return 1;
+		q++;
+	}
+	if (q >= end)
+		return 1;
+	*s = start;
+	*len = (size_t)(q - start);
+	*p = q + 1;
+	return 0;
+}
+
+/* Up to this many digits an integer fits int64_t whatever they are. */
+#define JOURNAL_PLAIN_INT_DIGITS 18
+
+/* The direct reader of read_fields: json of the shape {"k":v,...} with v a plain
+ * string, an integer of at most JOURNAL_PLAIN_INT_DIGITS digits (no leading zero,
+ * no fraction or exponent), true, false or null, and no whitespace anywhere: fills
+ * slots exactly as json_each() would. 0 when read, 1 when json is of another shape
+ * (nothing kept: the caller resets the slots and asks json_each), -1 on allocation. */
+static int read_plain_fields(struct journal_reader *r, const char *json, size_t json_len)
+{
+	const char *p = json, *end = json + json_len;
+	if (p >= end || *p++ != '{')
+		return 1;
+	if (p < end && *p == '}')
+		return p + 1 == end ? 0 : 1;
+	for (;;) {
+		const char *key, *sv = NULL;
+		size_t klen, slen = 0;
+		struct field_slot tmp = { 0 };
+		if (plain_string(&p, end, &key, &klen) != 0 || p >= end || *p++ != ':' || p >= end)
+			return 1;
+		if (*p == '"') {
+			if (plain_string(&p, end, &sv, &slen) != 0)
+				return 1;
+			tmp.kind = VALUE_TEXT;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			int neg = *p == '-';
+			const char *d = p + neg;
+			int64_t v = 0;
+			size_t n = 0;
+			while (d + n < end && d[n] >= '0' && d[n] <= '9') {
+				v = v * 10 + (d[n] - '0');
+				n++;
+			}
+			if (n == 0 || n > JOURNAL_PLAIN_INT_DIGITS || (n > 1 && d[0] == '0') ||
+			    (d + n < end && (d[n] == '.' || d[n] == 'e' || d[n] == 'E')))
+				return 1;
+			tmp.kind = VALUE_INT;
+			tmp.i = neg ? -v : v;
+			p = d + n;
+		} else if ((size_t)(end - p) >= 4 && memcmp(p, "true", 4) == 0) {
+			tmp.kind = VALUE_INT;
+			tmp.i = 1;
+			p += 4;
+		} else if ((size_t)(end - p) >= 5 && memcmp(p, "false", 5) == 0) {
+			tmp.kind = VALUE_INT;
+			tmp.i = 0;
+			p += 5;
+		} else if ((size_t)(end - p) >= 4 && memcmp(p, "null", 4) == 0) {
+			tmp.kind = VALUE_NULL;
+			p += 4;
+		} else {
+			return 1;
+		}
+		/* `id` and `unit_id` travel as the entry's id and owner, never as fields. */
+		int skip = (klen == 2 && memcmp(key, "id", 2) == 0) ||
+			   (klen == 7 && memcmp(key, "unit_id", 7) == 0);
+		if (!skip) {
+			struct field_slot *f;
+			if (slot_push(r, &f) != 0)
+				return -1;
+			*f = tmp;
+			if (arena_put(r, key, klen, &f->name_off) != 0 ||
+			    (tmp.kind == VALUE_TEXT && arena_put(r, sv, slen, &f->s_off) != 0))
+				return -1;
+			f->s_len = slen;
+		}
+		if (p >= end)
+			return 1;
+		if (*p == '}')
+			return p + 1 == end ? 0 : 1;
+		if (*p++ != ',')
+			return 1;
+	}
+}
+
 /* Reads the fields JSON into slots. Sets *encodable to 0 for JSON that is not an object
  * of canonical values; such values are kept as their JSON text so the entry still has
  * a deterministic hash. 0 or -1 (allocation). */
@@ -146,6 +247,15 @@ static int read_fields(struct journal_reader *r, const char *json, int json_len,
 		rc = 0;
 		goto out;
 	}
+	/* The arena is rewound with the slots when the direct reader gives up. */
+	size_t arena_mark = r->arena_len, slots_mark = r->nslots;
+	int plain = read_plain_fields(r, json, (size_t)json_len);
+	if (plain <= 0) {
+		rc = plain;
+		goto out;
+	}
+	r->arena_len = arena_mark;
+	r->nslots = slots_mark;
 	sqlite3_bind_text(r->each, 1, json, json_len, SQLITE_STATIC);
 	int nrows = 0;
 	while ((step = sqlite3_step(r->each)) == SQLITE_ROW) {

@@ -779,14 +779,14 @@ int store_state_i64(struct store *s, enum store_state field, int64_t *out)
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
 	if ((size_t)field >= sizeof state_sql / sizeof state_sql[0] ||
-	    sqlite3_prepare_v2(s->db, state_sql[field].get, -1, &st, NULL) != SQLITE_OK)
+	    store_stmt_take(s, state_sql[field].get, &st) != 0)
 		goto done;
 	if (sqlite3_step(st) != SQLITE_ROW)
 		goto done;
 	*out = sqlite3_column_int64(st, 0);
 	ret = 0;
 done:
-	sqlite3_finalize(st);
+	store_stmt_give(s, st);
 	return ret;
 }
 
@@ -795,12 +795,12 @@ int store_state_set_i64(struct store *s, enum store_state field, int64_t value)
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
 	if ((size_t)field >= sizeof state_sql / sizeof state_sql[0] ||
-	    sqlite3_prepare_v2(s->db, state_sql[field].set, -1, &st, NULL) != SQLITE_OK)
+	    store_stmt_take(s, state_sql[field].set, &st) != 0)
 		goto done;
 	sqlite3_bind_int64(st, 1, value);
 	ret = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 done:
-	sqlite3_finalize(st);
+	store_stmt_give(s, st);
 	return ret;
 }
 

@@ -250,6 +250,126 @@ static void insert_raw_journal(struct store *s, const char *fields)
 	sqlite3_finalize(st);
 }
 
+/* Fields are read directly when json_object() wrote them and through json_each()
+ * otherwise: for every shape, what the reader gives is what json_each() says (the
+ * reference), in order, id and unit_id left out; only canonical values are encodable. */
+static void test_journal__fields_read_as_json_each_reads_them(void **state)
+{
+	struct fixture *f = *state;
+	static const struct {
+		const char *json;
+		int encodable;
+	} cases[] = {
+		{ "{}", 1 },
+		{ "{\"full_name\":\"Nguyễn Văn A\",\"birth_year\":1990,\"gender\":null,\"phone\":\"09\"}", 1 },
+		{ "{\"a\":true,\"b\":false,\"c\":\"\"}", 1 },
+		{ "{\"n\":-0,\"m\":-123456789012345678,\"z\":0}", 1 },
+		{ "{\"big\":1234567890123456789}", 1 },            /* 19 digits: json_each */
+		{ "{\"s\":\"a\\\"b\\\\c\\u00e9\\n\"}", 1 },          /* escapes: json_each */
+		{ "{\"id\":\"x\",\"unit_id\":\"y\",\"k\":\"v\",\"idx\":1}", 1 },
+		{ "{\"k\":\"v\",\"k\":\"w\"}", 1 },
+		{ "{ \"k\" : 1 }", 1 },                             /* whitespace: json_each */
+		{ "{\"r\":1.5}", 0 },
+		{ "{\"e\":1e3}", 0 },
+		{ "{\"o\":{\"x\":1},\"a\":[1]}", 0 },
+		{ "{\"z\":01}", 0 },                                /* malformed */
+		{ "{\"k\":\"v\"}x", 0 },
+		{ "{\"k\":\"v\",}", 0 },
+		{ "{\"k\":tru}", 0 },
+		{ "{\"k\":\"v", 0 },
+		{ "[1,2]", 0 },
+	};
+	const size_t n = sizeof cases / sizeof cases[0];
+	sqlite3_stmt *ref = NULL;
+	struct journal_reader *r = NULL;
+	struct journal_item *it;
+
+	/* lk_journal's CHECK refuses malformed JSON; the reader must not rely on it */
+	sql(f->s, "PRAGMA ignore_check_constraints = ON");
+	for (size_t i = 0; i < n; i++)
+		insert_raw_journal(f->s, cases[i].json);
+	sql(f->s, "PRAGMA ignore_check_constraints = OFF");
+	assert_int_equal(sqlite3_prepare_v2(store_db(f->s),
+					    "SELECT key, type, value FROM json_each(?1) WHERE json_type(?1) = 'object'"
+					    " AND key NOT IN ('id', 'unit_id')",
+					    -1, &ref, NULL),
+			 SQLITE_OK);
+	assert_int_equal(journal_reader_open(f->s, 1, &r), 0);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(journal_reader_next(r, &it), 1);
+		assert_int_equal(it->e.seq, i + 1);
+		if (it->encodable != cases[i].encodable)
+			fail_msg("case %zu '%s': encodable %d", i, cases[i].json, it->encodable);
+		sqlite3_reset(ref);
+		sqlite3_bind_text(ref, 1, cases[i].json, -1, SQLITE_STATIC);
+		size_t k = 0;
+		int step;
+		while ((step = sqlite3_step(ref)) == SQLITE_ROW) {
+			const char *key = (const char *)sqlite3_column_text(ref, 0);
+			const char *type = (const char *)sqlite3_column_text(ref, 1);
+			if (k >= it->e.nfields)
+				fail_msg("case %zu '%s': field %zu (%s) missing", i, cases[i].json, k, key);
+			const struct field *fl = &it->e.fields[k++];
+			assert_string_equal(fl->name, key);
+			if (strcmp(type, "null") == 0) {
+				assert_int_equal(fl->v.kind, VALUE_NULL);
+			} else if (strcmp(type, "integer") == 0 || strcmp(type, "true") == 0 ||
+				   strcmp(type, "false") == 0) {
+				assert_int_equal(fl->v.kind, VALUE_INT);
+				assert_int_equal(fl->v.i, sqlite3_column_int64(ref, 2));
+			} else {
+				const char *v = (const char *)sqlite3_column_text(ref, 2);
+				assert_int_equal(fl->v.kind, VALUE_TEXT);
+				assert_int_equal(fl->v.len, (size_t)sqlite3_column_bytes(ref, 2));
+				assert_memory_equal(fl->v.s, v, fl->v.len);
+			}
+		}
+		/* json_each fails on malformed text: the entry then has no fields */
+		if (step != SQLITE_DONE)
+			k = 0;
+		if (k != it->e.nfields)
+			fail_msg("case %zu '%s': %zu fields, json_each %zu", i, cases[i].json, it->e.nfields, k);
+	}
+	assert_int_equal(journal_reader_next(r, &it), 0);
+	journal_reader_free(r);
+	sqlite3_finalize(ref);
+}
+
+/* A sequence number is never given twice, even once every entry was compacted away
+ * (the hub would take a new entry under a used number for one it already has). */
+static void test_journal__sequence_is_never_reused_after_compacting_everything(void **state)
+{
+	struct fixture *f = *state;
+	struct journal_batch_limits lim = limits(65536);
+	struct journal_batch b = { 0 };
+	struct wire_changeset *cs = NULL;
+	struct wire_status ws;
+	unsigned char at30[32];
+	char err[256];
+	add_persons(f->s, 30, 10);
+	assert_int_equal(journal_chain_at(f->s, 30, at30), 0);
+	assert_int_equal(journal_set_acked(f->s, 30), 0);
+	assert_int_equal(journal_compact(f->s, 30), 0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM lk_journal"), 0);
+	uint64_t last = 0;
+	assert_int_equal(journal_last_seq(f->s, &last), 0);
+	assert_int_equal(last, 30);
+	sql(f->s, "UPDATE person SET phone = '1' WHERE id = '0190f3b0-0000-7000-8000-000000000001'");
+	assert_int_equal(sql_int(f->s, "SELECT min(seq) FROM lk_journal"), 31);
+	/* the next change set starts there, chained to the compaction point */
+	assert_int_equal(journal_build_batch(f->s, AGENT, 31, &lim, &b, err, sizeof err), 0);
+	assert_int_equal(b.from, 31);
+	assert_int_equal(b.to, 31);
+	assert_int_equal(wire_changeset_decode(b.json, b.json_len, &cs, &ws), 0);
+	assert_memory_equal(cs->chain_before, at30, 32);
+	wire_changeset_free(cs);
+	journal_batch_release(&b);
+	/* an entry deleted by hand (the newest one) does not give its number back */
+	sql(f->s, "DELETE FROM lk_journal WHERE seq = 31");
+	sql(f->s, "UPDATE person SET phone = '2' WHERE id = '0190f3b0-0000-7000-8000-000000000001'");
+	assert_int_equal(sql_int(f->s, "SELECT max(seq) FROM lk_journal"), 32);
+}
+
 static void test_journal__too_large_and_unencodable_entries_travel_skipped(void **state)
 {
 	struct fixture *f = *state;
@@ -462,6 +582,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal__batches_are_cut_by_bytes_and_chain_across_batches, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__rebuilding_a_batch_after_a_lost_answer_gives_the_same_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__one_schema_version_per_change_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__fields_read_as_json_each_reads_them, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__sequence_is_never_reused_after_compacting_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__too_large_and_unencodable_entries_travel_skipped, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__lowering_after_clock_ahead_keeps_order_and_spares_acked, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__compaction_keeps_the_chain_at_the_compaction_point, setup, teardown),
