@@ -43,6 +43,7 @@ enum { COL_CUR = 0, COL_PREV = 1 };
 
 struct period {
 	int year;
+	char yyyy[5]; /* the year as text: what REPORT_YEAR_OF(held_on) gives for a date in it */
 	char from[11], to[11], as_of[11];
 };
 
@@ -444,9 +445,17 @@ static void mark(const struct ctx *c, unsigned char *set, const char *unit_id)
 
 /* One pass over the meetings of a year feeds figures 1, 3, 4, 5, 6 and 7: meetings
  * grouped by (kind, holding unit, host branch) are few (units × hosts), whatever the
- * number of meetings, so the meeting table is read once per year. The kinds are
- * listed so that the (kind, held_on) index serves the date range even on a database
- * without ANALYZE statistics. */
+ * number of meetings, so the meeting table is read once per year.
+ *
+ * "Held in Y" is said `MEETING_IN_YEAR` in every query: REPORT_YEAR_OF(held_on) = Y
+ * as text — the leading expression of the store's partial index meeting_year
+ * (report.h), so the meeting pass reads one contiguous run of index entries, already
+ * in (kind, unit, host) order: the GROUP BY streams without a sort and the table is
+ * never read — and the date range, which says the same for a validated date
+ * (YYYY-MM-DD, validate.c), is checked on the index's held_on column and lets a
+ * database still without meeting_year use its (kind, held_on) range. */
+#define MEETING_IN_YEAR(m, year, from, to)                                                \
+	REPORT_YEAR_OF(m "held_on") " = " year " AND " m "held_on BETWEEN " from " AND " to
 struct meeting_pass {
 	int col;
 	unsigned char *held;       /* per unit: holds a giao ban or task meeting (figure 1) */
@@ -533,8 +542,8 @@ static int fig_inactive(struct ctx *c, struct meeting_pass *mp)
 		" ON vb.volunteer_id = v.id WHERE " ACTIVITY_IN_Y("v.");
 	static const char set_sql[] =
 		"SELECT DISTINCT mb.branch_id FROM r_meeting m JOIN r_meeting_branch mb"
-		" ON mb.meeting_id = m.id WHERE m.kind IN (?5, ?6, ?7, ?8)"
-		" AND m.held_on BETWEEN ?2 AND ?3";
+		" ON mb.meeting_id = m.id WHERE " MEETING_IN_YEAR("m.", "?1", "?2", "?3")
+		" AND m.kind IN (?5, ?6, ?7, ?8)";
 	static const char probe_sql[] =
 		"SELECT 1 FROM r_meeting_branch mb JOIN r_meeting m ON m.id = mb.meeting_id"
 		" WHERE mb.branch_id = ?1 AND m.held_on BETWEEN ?2 AND ?3 LIMIT 1";
@@ -568,6 +577,7 @@ static int fig_inactive(struct ctx *c, struct meeting_pass *mp)
 	}
 	if (ncand > INACTIVE_PROBE_MAX) {
 		if (sqlite3_prepare_v2(c->db, set_sql, -1, &q, NULL) != SQLITE_OK ||
+		    sqlite3_bind_text(q, 1, p->yyyy, -1, SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_bind_text(q, 2, p->from, -1, SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_bind_text(q, 3, p->to, -1, SQLITE_STATIC) != SQLITE_OK ||
 		    sqlite3_bind_text(q, 5, K_GIAO_BAN, -1, SQLITE_STATIC) != SQLITE_OK ||
@@ -623,10 +633,10 @@ static int pass_meetings(struct ctx *c, int col)
 	rc = query(c, "meetings", row_meeting, &mp,
 		   "SELECT kind, unit_id, host_branch_id, count(*),"
 		   " sum(commune_secretary_attended = 1) FROM r_meeting"
-		   " WHERE kind IN (?3, ?4, ?5, ?6) AND held_on BETWEEN ?1 AND ?2"
+		   " WHERE " MEETING_IN_YEAR("", "?1", "?2", "?3") " AND kind IN (?4, ?5, ?6, ?7)"
 		   " GROUP BY kind, unit_id, host_branch_id",
-		   "tttttt", c->per[col].from, c->per[col].to, K_GIAO_BAN, K_GIAO_NV, K_BRANCH,
-		   K_JOINT);
+		   "ttttttt", c->per[col].yyyy, c->per[col].from, c->per[col].to, K_GIAO_BAN,
+		   K_GIAO_NV, K_BRANCH, K_JOINT);
 	if (rc != REPORT_OK)
 		goto done;
 	dset_store(c, &mp.hosts, 6, 1, col, 0);
@@ -663,8 +673,9 @@ static int fig_tasks(struct ctx *c, int col)
 	return query(c, "figure 4", row_sum, &a,
 		     "SELECT m.unit_id, count(*) FROM r_meeting m JOIN r_task t"
 		     " ON t.meeting_id = m.id"
-		     " WHERE m.kind = ?1 AND m.held_on BETWEEN ?2 AND ?3 GROUP BY m.unit_id",
-		     "ttt", K_GIAO_NV, c->per[col].from, c->per[col].to);
+		     " WHERE " MEETING_IN_YEAR("m.", "?2", "?3", "?4") " AND m.kind = ?1"
+		     " GROUP BY m.unit_id",
+		     "tttt", K_GIAO_NV, c->per[col].yyyy, c->per[col].from, c->per[col].to);
 }
 
 /* 8. Youth gathered over youth in the area, from the year-end records of Y. */
@@ -999,6 +1010,7 @@ static void period_init(struct period *p, int year, const char *today)
 	p->year = year;
 	snprintf(p->from, sizeof p->from, "%04u-01-01", (unsigned)year % 10000u);
 	snprintf(p->to, sizeof p->to, "%04u-12-31", (unsigned)year % 10000u);
+	snprintf(p->yyyy, sizeof p->yyyy, "%04u", (unsigned)year % 10000u);
 	if (today && strcmp(today, p->to) < 0)
 		snprintf(p->as_of, sizeof p->as_of, "%s", today);
 	else

@@ -71,15 +71,28 @@
  *                   rated; rank >= rank("tot") / all rated (ranks from schema.c).
  * Dated ranges (valid_to, valid_until, term_until) include their last day.
  *
- * Cost: proportional to the rows of Y and Y−1 (date-indexed ranges), not to the
- * history: 17 s on a synthetic hub of 11.6 million rows with 860,000 meetings a year
- * (a real province has a tenth of that per year). Indexes it relies on, all created
- * by store_sqlite.c (REPORT_DDL): meeting(kind, held_on), meeting_branch(meeting_id),
- * meeting_branch(branch_id), task(meeting_id), volunteer(started_on),
- * volunteer_branch(volunteer_id), pilot(valid_from), role(person_id, role),
- * role(role, term_from), insurance_card(person_id), support(on_date), party(on_date),
- * year_record(year), unit_name(of_unit), unit_parent(of_unit). Every query's plan uses
- * them without ANALYZE statistics.
+ * Cost: proportional to the rows of Y and Y−1 (year-indexed ranges), not to the
+ * history: 0.47 s on a hub of 10 million meetings, 1 million a year (bench/README.md
+ * figure 8; 9.1 s before meeting_year; a real province has ~8,000 a year). Indexes it
+ * relies on, all created by store_sqlite.c (REPORT_DDL), every query's plan using them
+ * without ANALYZE statistics:
+ *   meeting_year   meeting(REPORT_YEAR_OF(held_on), kind, unit_id, host_branch_id,
+ *                  commune_secretary_attended, held_on) WHERE UNITTREE_ROW_EXISTS:
+ *                  partial (live meetings only) and covering the meeting pass, whose
+ *                  WHERE says "held in Y" with the same year expression; so a year's
+ *                  meetings are one contiguous run of index entries in (kind, unit,
+ *                  host) order: the GROUP BY streams without a sort and the table is
+ *                  never read. The joins on meeting ids find the year's meetings
+ *                  through it too and read those rows: figure 4 the task meetings (a
+ *                  few hundred a year), figure 7 every meeting, but only when more than
+ *                  32 branches look inactive after the meeting pass;
+ *   meeting_branch(meeting_id), meeting_branch(branch_id), task(meeting_id),
+ *   volunteer(started_on), volunteer_branch(volunteer_id), pilot(valid_from),
+ *   role(person_id, role), role(role, term_from), insurance_card(person_id),
+ *   support(on_date), party(on_date), year_record(year), unit_name(of_unit),
+ *   unit_parent(of_unit).
+ * A database not yet opened by store_sqlite_open since meeting_year was added (it
+ * still has meeting(kind, held_on)) gives the same figures at the old speed.
  *
  * Owns: a struct report and every string in it (freed by report_free). Labels are
  * static Vietnamese strings (schema.c enumeration labels where they exist).
@@ -93,6 +106,11 @@
 #include <stdio.h>
 
 #define REPORT_NFIGURES 13
+
+/* The year of a date column as text ('2021'): the leading expression of the store's
+ * meeting_year index and of every report query on the meetings of a year (SQLite uses
+ * an expression index only for the same expression). */
+#define REPORT_YEAR_OF(date_col) "substr(" date_col ", 1, 4)"
 
 enum report_code {
 	REPORT_OK = 0,

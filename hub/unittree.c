@@ -21,14 +21,6 @@
 /* Successors a rollup fans out to (a split into more parts is unheard of). */
 #define UNITTREE_MAX_FANOUT 64
 
-/* "A row exists": its latest insert wins over its latest delete in the write order of
- * PROTOCOL.md §4 ((clock, writer), greater wins); a row with no insert yet (a held
- * update) does not exist. The single definition used by every report. */
-#define UNITTREE_EXISTS                                                                   \
-	"COALESCE(_ins_writer, '') <> '' AND (COALESCE(_del_writer, '') = ''"            \
-	" OR _ins_clock > _del_clock"                                                     \
-	" OR (_ins_clock = _del_clock AND _ins_writer > _del_writer))"
-
 struct arena_block {
 	struct arena_block *next;
 	size_t used, cap;
@@ -536,7 +528,7 @@ int unittree_views(sqlite3 *db, char *err, size_t errlen)
 		if (len < sizeof sql)
 			len += (size_t)snprintf(sql + len, sizeof sql - len,
 						" FROM main.\"%s\" WHERE %s", tb->name,
-						UNITTREE_EXISTS);
+						UNITTREE_ROW_EXISTS);
 		if (len >= sizeof sql) {
 			snprintf(err, errlen, "view of table '%s' too long", tb->name);
 			return -1;

@@ -54,11 +54,23 @@ struct unittree_name {
 	const char *valid_to; /* NULL: open-ended */
 };
 
+/* "A row exists": its latest insert wins over its latest delete in the write order of
+ * PROTOCOL.md §4 ((clock, writer), greater wins); a row with no insert yet (a held
+ * update) does not exist. An SQL condition over the hub's metadata columns (store.h),
+ * the single definition used by every report: the WHERE of the r_* views below, and,
+ * word for word, the WHERE of the partial indexes store_sqlite.c makes for the report
+ * (SQLite uses a partial index for a query on a view only when the view's WHERE
+ * implies the index's, which it proves for the same expression). */
+#define UNITTREE_ROW_EXISTS                                                               \
+	"COALESCE(_ins_writer, '') <> '' AND (COALESCE(_del_writer, '') = ''"            \
+	" OR _ins_clock > _del_clock"                                                     \
+	" OR (_ins_clock = _del_clock AND _ins_writer > _del_writer))"
+
 /* Creates (if missing) a TEMP VIEW r_<table> for every table of schema_tables[] on
- * this connection: id, unit_id and the declared columns of the rows that exist. This
- * is the only place the hub's metadata columns (_ins_clock, _ins_writer, _del_clock,
- * _del_writer; store.h) are read for existence. Returns 0, or -1 with an English
- * reason in err (the SQLite message). */
+ * this connection: id, unit_id and the declared columns of the rows that exist
+ * (UNITTREE_ROW_EXISTS). Reports read the metadata columns (_ins_clock, _ins_writer,
+ * _del_clock, _del_writer; store.h) for existence only through these views. Returns 0,
+ * or -1 with an English reason in err (the SQLite message). */
 int unittree_views(sqlite3 *db, char *err, size_t errlen);
 
 /* Reads every existing unit, name, parent link and event (through unittree_views,

@@ -29,6 +29,7 @@
 #include "report.h"
 #include "schema.h"
 #include "store.h"
+#include "unittree.h"
 
 #define END ((const char *)"\x01")
 #define NONE ((const char *)NULL) /* SQL NULL among the variadic values */
@@ -886,6 +887,143 @@ static void test_report__json_matches_the_figures(void **state)
 	report_free(r);
 }
 
+/* ---- the indexes the report relies on (report.h) ---- */
+
+#define TRACE_MAX 64
+
+/* Every statement a report_build ran, as prepared (parameters unexpanded). */
+struct traced {
+	char *sql[TRACE_MAX];
+	size_t n;
+};
+
+static int trace_stmt(unsigned type, void *ctx, void *stmt, void *x)
+{
+	struct traced *t = ctx;
+	const char *sql = x;
+	(void)stmt;
+	if (type == SQLITE_TRACE_STMT && t->n < TRACE_MAX && strncmp(sql, "--", 2) != 0) {
+		t->sql[t->n] = strdup(sql);
+		assert_non_null(t->sql[t->n]);
+		t->n++;
+	}
+	return 0;
+}
+
+static void traced_free(struct traced *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		free(t->sql[i]);
+	t->n = 0;
+}
+
+/* EXPLAIN QUERY PLAN of sql on db: its detail lines joined by '\n' (caller frees). */
+static char *plan_of(sqlite3 *db, const char *sql)
+{
+	char *q = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+	sqlite3_stmt *st = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(q);
+	assert_non_null(f);
+	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("plan of %s: %s", sql, sqlite3_errmsg(db));
+	while (sqlite3_step(st) == SQLITE_ROW)
+		fprintf(f, "%s\n", (const char *)sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	sqlite3_free(q);
+	fclose(f);
+	return buf;
+}
+
+/* The report of fx for 2021 as JSON (caller frees). */
+static char *report_json(void **state)
+{
+	struct report *r = build(state, NULL, 2021, "2022-03-01");
+	size_t len;
+	char *s = render(r, report_write_json, &len);
+	report_free(r);
+	return s;
+}
+
+/* Runs on the fixture with 40 idle branches, so figure 7's set query over the year's
+ * meetings runs too. */
+static void test_report__meetings_of_a_year_are_read_through_meeting_year_without_a_sort(
+	void **state)
+{
+	struct fixture *fx = *state;
+	struct traced t = { { 0 }, 0 };
+	size_t pass = 0, by_year = 0;
+	sqlite3_trace_v2(fx->db, SQLITE_TRACE_STMT, trace_stmt, &t);
+	struct report *r = build(state, NULL, 2021, "2022-03-01");
+	sqlite3_trace_v2(fx->db, 0, NULL, NULL);
+	report_free(r);
+	for (size_t i = 0; i < t.n; i++) {
+		if (!strstr(t.sql[i], "r_meeting ")) /* not r_meeting_branch alone */
+			continue;
+		char *plan = plan_of(fx->db, t.sql[i]);
+		if (strstr(t.sql[i], "substr(")) {
+			by_year++;
+			if (!strstr(plan, "USING INDEX meeting_year ("))
+				fail_msg("not through meeting_year: %s\n%s", t.sql[i], plan);
+		}
+		if (strstr(t.sql[i], "GROUP BY kind, unit_id, host_branch_id")) {
+			pass++;
+			/* one range of the index, in group order: no sort, no other table */
+			assert_non_null(strstr(plan, "(<expr>=? AND kind=?)"));
+			if (strstr(plan, "TEMP B-TREE"))
+				fail_msg("the meeting pass sorts: %s", plan);
+		}
+		free(plan);
+	}
+	traced_free(&t);
+	assert_int_equal(pass, 2); /* Y and Y-1 */
+	assert_true(by_year >= 6); /* + figure 4's tasks and figure 7's set query, each year */
+}
+
+/* A database made before meeting_year (meeting(kind, held_on) instead) gives the same
+ * report; opening it as a store upgrades it, and the report stays the same. */
+static void test_report__older_database_gets_meeting_year_when_opened_and_same_report(
+	void **state)
+{
+	struct fixture *fx = *state;
+	struct store *s = NULL;
+	sqlite3_stmt *st = NULL;
+	char err[256];
+	char *now = report_json(state);
+	assert_int_equal(sqlite3_exec(fx->db,
+				      "DROP INDEX meeting_year;"
+				      "CREATE INDEX meeting_kind ON meeting(kind, held_on);",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	char *before = report_json(state);
+	assert_string_equal(before, now);
+	if (store_sqlite_open(fx->path, 0, &s, err, sizeof err) != 0)
+		fail_msg("store: %s", err);
+	s->close(s);
+	assert_int_equal(sqlite3_prepare_v2(fx->db,
+					    "SELECT group_concat(name || ':' || sql, '|') FROM"
+					    " sqlite_master WHERE tbl_name = 'meeting' AND name IN"
+					    " ('meeting_year', 'meeting_kind')",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	const char *idx = (const char *)sqlite3_column_text(st, 0);
+	assert_non_null(idx);
+	assert_null(strstr(idx, "meeting_kind:")); /* dropped */
+	assert_non_null(strstr(idx, "meeting_year:CREATE INDEX meeting_year ON meeting("
+				    "substr(held_on, 1, 4), kind,"));
+	/* the partial index's WHERE is the views' existence predicate, word for word */
+	assert_non_null(strstr(idx, " WHERE " UNITTREE_ROW_EXISTS));
+	sqlite3_finalize(st);
+	char *after = report_json(state);
+	assert_string_equal(after, now);
+	free(now);
+	free(before);
+	free(after);
+}
+
 static void test_report__csv_has_bom_and_crlf(void **state)
 {
 	struct report *r = build(state, NULL, 2021, "2022-03-01");
@@ -954,9 +1092,12 @@ int main(void)
 		cmocka_unit_test(test_report__formats_parse_and_map),
 		cmocka_unit_test(test_report__database_without_hub_tables_is_a_storage_error),
 		cmocka_unit_test(test_report__caller_transaction_is_kept),
+		cmocka_unit_test(test_report__older_database_gets_meeting_year_when_opened_and_same_report),
 	};
 	const struct CMUnitTest many[] = {
 		cmocka_unit_test(test_report__many_inactive_branches_counted_by_set_queries),
+		cmocka_unit_test(
+			test_report__meetings_of_a_year_are_read_through_meeting_year_without_a_sort),
 	};
 	int failed = cmocka_run_group_tests(tests, setup, teardown);
 	return failed + cmocka_run_group_tests(many, setup_many_idle, teardown);
