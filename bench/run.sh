@@ -524,8 +524,10 @@ if want 9; then
 fi
 
 # ---- 8: report time over ten million rows ----
+# The hub's own indexes (store_sqlite.c REPORT_DDL: meeting_year) against the previous
+# index set (meeting(kind, held_on) in its place), same binary, same rows, same command.
 if want 8; then
-	RDB=$BENCH_CACHE/report-$F8_ROWS.db
+	RDB=$BENCH_CACHE/report-branches-$F8_ROWS.db
 	if [ ! -s "$RDB" ] || [ ! -s "$RDB.ok" ]; then
 		rm -f "$RDB" "$RDB-wal" "$RDB-shm" "$RDB.ok"
 		cp "$W/base.db" "$RDB"
@@ -533,13 +535,25 @@ if want 8; then
 		# one year of meetings through the hub's merge (merge_apply + row_write), then
 		# the same rows copied into each earlier year by SQL (new ids, dates moved back
 		# k years, rows as row_write left them): only the pre-load takes this short cut,
-		# never a measurement
+		# never a measurement. The generator's own branch ids (units.tsv lists the
+		# hub's units with codes, not its branches) are mapped one to one onto the hub's
+		# branches (branches.txt, first seen first), so every meeting counts in the
+		# report for a branch of the province (unit_id and host_branch_id: columns 2, 5).
 		per=$((F8_ROWS / F8_YEARS))
 		"$GEN" changes --units "$UNITS_CSV" --unit-ids "$W/units.tsv" --table meeting --count "$per" \
 			--seed 800 --year 2021 --rows-out - 2>>"$LOG" |
+			awk -F, -v OFS=, -v bf="$W/branches.txt" -v uf="$W/units.tsv" '
+				BEGIN { n = 0; while ((getline l < bf) > 0) br[n++] = l; k = 0
+					while ((getline l < uf) > 0) { split(l, f, "\t"); to[f[1]] = f[1] } }
+				NR == 1 { print; next }
+				{ if (!($2 in to)) to[$2] = br[k++ % n]
+				  if ($5 != "" && !($5 in to)) to[$5] = br[k++ % n]
+				  $2 = to[$2]; if ($5 != "") $5 = to[$5]; print }' |
 			"$BENCH" hubload --db "$RDB" --rows - --commit-every 100000 >>"$LOG" 2>&1 || ERR="hubload failed"
 		{
+			# the report's meeting indexes are made after the copy (baseline below)
 			echo "PRAGMA journal_mode=OFF; PRAGMA cache_size=-1000000; PRAGMA synchronous=OFF; BEGIN;"
+			echo "DROP INDEX IF EXISTS meeting_year; DROP INDEX IF EXISTS meeting_kind;"
 			y=1
 			while [ $y -lt "$F8_YEARS" ]; do
 				echo "INSERT INTO meeting SELECT printf('%08x', $y) || substr(id, 9), unit_id, kind,"
@@ -555,32 +569,35 @@ if want 8; then
 		[ -z "$ERR" ] && echo ok >"$RDB.ok"
 	fi
 	RROOT=$(awk -F'\t' '$4 == "province" { print $1 }' "$RDB.units" 2>/dev/null)
-	report_time() { # report_time LABEL — sets RT
+	report_time() { # report_time LABEL OUT — sets RT
 		s0=$(now)
-		"$HUB" report --db "$RDB" --unit "$RROOT" --year 2021 --format json >"$W/report.json" 2>>"$LOG" ||
+		"$HUB" report --db "$RDB" --unit "$RROOT" --year 2021 --format json >"$2" 2>>"$LOG" ||
 			ERR="report failed"
 		RT=$(elapsed "$s0" "$(now)")
 		echo "report $1: $RT s" >>"$LOG"
 	}
 	if [ -z "$ERR" ]; then
-		sqlite3 "$RDB" 'DROP INDEX IF EXISTS bench_meeting_live; DROP INDEX IF EXISTS bench_meeting_cover;'
-		report_time warm-up; report_time "current indexes"; RT0=$RT
-		EXISTS="COALESCE(_ins_writer, '') <> '' AND (COALESCE(_del_writer, '') = '' OR _ins_clock > _del_clock OR (_ins_clock = _del_clock AND _ins_writer > _del_writer))"
+		# baseline: the index set before meeting_year (`report` opens the database
+		# without touching its schema, so it runs on what is there)
 		s0=$(now)
-		sqlite3 "$RDB" "CREATE INDEX bench_meeting_live ON meeting(kind, held_on, unit_id, host_branch_id, commune_secretary_attended, id) WHERE $EXISTS;" 2>>"$LOG" || ERR="create index failed"
+		sqlite3 "$RDB" 'DROP INDEX IF EXISTS meeting_year;
+			CREATE INDEX IF NOT EXISTS meeting_kind ON meeting(kind, held_on);' 2>>"$LOG" ||
+			ERR="making the previous index set failed"
+		CI0=$(elapsed "$s0" "$(now)")
+		report_time warm-up "$W/report0.json"; report_time "previous indexes" "$W/report0.json"; RT0=$RT
+		# the hub's first open of the database (any command that opens its store)
+		# upgrades it: meeting_kind dropped, meeting_year built
+		s0=$(now)
+		"$HUB" units list --db "$RDB" >/dev/null 2>>"$LOG" || ERR="upgrade failed"
 		CI=$(elapsed "$s0" "$(now)")
-		report_time warm-up; report_time "partial index"; RT1=$RT
-		sqlite3 "$RDB" 'DROP INDEX IF EXISTS bench_meeting_live;'
-		s0=$(now)
-		sqlite3 "$RDB" "CREATE INDEX bench_meeting_cover ON meeting(kind, held_on, unit_id, host_branch_id, commune_secretary_attended, _ins_writer, _del_writer, _ins_clock, _del_clock);" 2>>"$LOG" || ERR="create index failed"
-		CI2=$(elapsed "$s0" "$(now)")
-		report_time warm-up; report_time "covering index"; RT2=$RT
-		sqlite3 "$RDB" 'DROP INDEX IF EXISTS bench_meeting_cover;'
+		report_time warm-up "$W/report.json"; report_time "hub indexes" "$W/report.json"; RT1=$RT
+		cmp -s "$W/report0.json" "$W/report.json" || ERR="the report differs between index sets"
 		NROWS=$(sqlite3 "$RDB" 'SELECT count(*) FROM meeting')
+		NY=$(sqlite3 "$RDB" "SELECT count(*) FROM meeting WHERE held_on BETWEEN '2021-01-01' AND '2021-12-31'")
 		[ -z "$ERR" ] && say "figure 8: report (province, 2021) over a hub holding $NROWS meeting rows" \
-			"($F8_YEARS years): $RT1 s with a partial index of live meetings covering the report (kind, held_on, unit_id, host_branch_id, commune_secretary_attended, id) (built in $CI s) |" \
-			"baseline: the hub's current indexes: $RT0 s | ratio: $(ratio "$RT1" "$RT0") | goal: < 1 s;" \
-			"a full covering index (existence columns, no WHERE; built in $CI2 s): $RT2 s, ratio $(ratio "$RT2" "$RT0")"
+			"($F8_YEARS years, $NY in 2021): $RT1 s with the hub's indexes (meeting_year; the upgrade" \
+			"built it in $CI s) | baseline: the previous index set (meeting(kind, held_on); built in" \
+			"$CI0 s): $RT0 s | ratio: $(ratio "$RT1" "$RT0") | goal: < 1 s; same JSON from both"
 	fi
 	result 8 report_time
 fi
