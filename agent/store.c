@@ -610,7 +610,8 @@ int store_stmt_take(struct store *s, const char *sql, sqlite3_stmt **out)
 		const char *text = sqlite3_sql(s->stmts[i]);
 		if (text && strcmp(text, sql) == 0) {
 			*out = s->stmts[i];
-			memmove(&s->stmts[i], &s->stmts[i + 1], (s->nstmts - i - 1) * sizeof s->stmts[0]);
+			memmove(&s->stmts[i], &s->stmts[i + 1],
+				(s->nstmts - i - 1) * sizeof s->stmts[0]); // NOLINT(bugprone-sizeof-expression): array of pointers
 			s->nstmts--;
 			return 0;
 		}
@@ -633,7 +634,8 @@ void store_stmt_give(struct store *s, sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 	if (s->nstmts == STORE_STMT_CACHE) {
 		sqlite3_finalize(s->stmts[0]);
-		memmove(&s->stmts[0], &s->stmts[1], (STORE_STMT_CACHE - 1) * sizeof s->stmts[0]);
+		memmove(&s->stmts[0], &s->stmts[1],
+			(STORE_STMT_CACHE - 1) * sizeof s->stmts[0]); // NOLINT(bugprone-sizeof-expression): array of pointers
 		s->nstmts--;
 	}
 	s->stmts[s->nstmts++] = st;
