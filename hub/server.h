@@ -16,9 +16,11 @@
 #define SERVER_MAX_CONNECTIONS     512  /* beyond: 429 busy / refused */
 #define SERVER_CONNECTION_TIMEOUT_S 30  /* a slow client cannot hold a connection longer */
 /* Thread pool size. A thread that hands a change set to the writer waits for its group
- * commit, and so do the other connections it serves: with 16, sixteen offices' change
- * sets can share one commit (bench/README.md, figure 1: 1.4-2x the throughput of 4). */
-#define SERVER_THREADS              16
+ * commit, and so do the other connections it serves: with 8, eight offices' change sets
+ * can share one commit. Each thread costs memory (its read connection's cache, malloc's
+ * arena): bench/README.md figure 6, hub peak 84 MB with 8 threads, 142 MB with 16, for
+ * the same throughput. */
+#define SERVER_THREADS              8
 
 struct server_options {
 	const char *listen;     /* "127.0.0.1:8080" or "[::1]:8080"; port 0 = any free port */

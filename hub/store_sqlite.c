@@ -35,7 +35,7 @@
 #define STMT_CACHE_MAX 128           /* distinct statements kept prepared per connection */
 /* The writer's page cache: the b-tree pages of the indexes a merge inserts into at
  * random places (unit_id, report indexes) stay in memory instead of being read back. */
-#define WRITER_CACHE_KIB (64 * 1024)
+#define WRITER_CACHE_KIB (16 * 1024)
 
 /* A row is existing when its insert beats its delete (hlc_order in SQL: clocks are
  * below 2^63 so signed comparison is exact; writers compare as text). */
