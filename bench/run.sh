@@ -378,9 +378,9 @@ if want 1 || want 2 || want 3; then
 			"$B_RATE rows/s | ratio: $(ratio "$F1_RATE" "$B_RATE") (window $(ratio "$F1_WRATE" "$B_RATE"))" \
 			"| goal: >= 50000/s and >= 0.9"
 		say "figure 1b: the same replay to the same hub started with --threads 16 (one server thread per" \
-			"agent, so 16 change sets can share a group commit instead of 4): ${F1B_RATE:-n/a} changes/s" \
+			"agent, so 16 change sets can share a group commit instead of the default 8): ${F1B_RATE:-n/a} changes/s" \
 			"(p50 ${F1B_P50:-?} ms, p99 ${F1B_P99:-?} ms per set) | ratio to the baseline:" \
-			"$(ratio "${F1B_RATE:-0}" "$B_RATE"); to the default 4 threads: $(ratio "${F1B_RATE:-0}" "$F1_RATE")"
+			"$(ratio "${F1B_RATE:-0}" "$B_RATE"); to the default 8 threads: $(ratio "${F1B_RATE:-0}" "$F1_RATE")"
 		say "figure 2: the same against sqlite3changeset_apply: hub $F1_RATE changes/s | session apply" \
 			"$S_RATE rows/s (changesets of $F1_BATCH) | ratio: $(ratio "$F1_RATE" "$S_RATE")" \
 			"(window $(ratio "$F1_WRATE" "$S_RATE"))"
