@@ -36,6 +36,8 @@
 /* The writer's page cache: the b-tree pages of the indexes a merge inserts into at
  * random places (unit_id, report indexes) stay in memory instead of being read back. */
 #define WRITER_CACHE_KIB (16 * 1024)
+/* Log size (4 KB pages) past which the writer catches up with the checkpoints itself. */
+#define WAL_CATCH_UP_FRAMES 4096
 
 /* A row is existing when its insert beats its delete (hlc_order in SQL: clocks are
  * below 2^63 so signed comparison is exact; writers compare as text). */
@@ -1269,12 +1271,30 @@ static int st_flags_count(struct store *s, const char *kind, int64_t *n)
 
 /* ---- write-ahead log ---- */
 
+/* The writer's log hook, in place of SQLite's automatic checkpoint (which copies the
+ * log into the database inside the commit that crossed 1,000 pages). Another thread
+ * does the copying (checkpoint), but the log file only starts over from its beginning
+ * when a checkpoint has caught up with it, and under a steady stream of commits a
+ * concurrent one never quite does: the file would grow without end, every write
+ * extending it. So past WAL_CATCH_UP_FRAMES the writer catches up itself — cheap, as
+ * the other thread has copied nearly all of it — and its next commit starts the log
+ * over. A failure here is not the commit's: the next commit tries again. */
+static int writer_wal_hook(void *ctx, sqlite3 *db, const char *name, int frames)
+{
+	(void)ctx;
+	if (frames >= WAL_CATCH_UP_FRAMES)
+		sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	return SQLITE_OK;
+}
+
 static int st_writer_tune(struct store *s)
 {
-	char sql[96];
-	snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d; PRAGMA wal_autocheckpoint=0;",
-		 WRITER_CACHE_KIB);
-	return exec_sql(S(s)->db, sql);
+	char sql[64];
+	snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d;", WRITER_CACHE_KIB);
+	if (exec_sql(S(s)->db, sql) != 0)
+		return -1;
+	sqlite3_wal_hook(S(s)->db, writer_wal_hook, NULL);
+	return 0;
 }
 
 /* PRAGMA data_version changes when another connection commits; unit_writes when

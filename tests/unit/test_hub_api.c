@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "hub_test_util.h"
 
@@ -352,6 +353,35 @@ static void test_hub_api__units_version_changes_on_a_unit_write_and_on_its_undoi
 	assert_true(v[0] != v[2]);
 }
 
+/* The writer's commits leave copying the log into the database to another thread;
+ * the log file must still start over, even when that thread never runs (or never
+ * catches up under a steady stream of commits): ~10,000 pages committed, 400 commits,
+ * and the log stays within twice the point where the writer catches up itself. */
+static void test_hub_api__writer_log_stays_bounded_without_a_checkpointer(void **state)
+{
+	struct th_hub *h = *state;
+	struct store *s;
+	char err[256], wal[128];
+	assert_int_equal(store_sqlite_open(h->path, 0, &s, err, sizeof err), 0);
+	assert_int_equal(s->writer_tune(s), 0);
+	char *big = malloc(100001);
+	assert_non_null(big);
+	memset(big, 'x', 100000);
+	big[100000] = 0;
+	for (int i = 0; i < 400; i++) {
+		big[0] = (char)('a' + i % 26);
+		assert_int_equal(s->begin(s), 0);
+		assert_int_equal(s->meta_set(s, "test_blob", big), 0);
+		assert_int_equal(s->commit(s), 0);
+	}
+	snprintf(wal, sizeof wal, "%s-wal", h->path);
+	struct stat st;
+	assert_int_equal(stat(wal, &st), 0);
+	assert_true(st.st_size < 2 * 4096 * (4096 + 24));
+	free(big);
+	s->close(s);
+}
+
 static void test_hub_api__revoked_token_is_refused(void **state)
 {
 	struct th_hub *h = *state;
@@ -640,6 +670,7 @@ int main(void)
 		T(test_hub_api__rows_of_a_closed_unit_after_an_open_one_in_a_change_set_are_flagged),
 		T(test_hub_api__scope_kept_between_change_sets_follows_a_reform_written_elsewhere),
 		T(test_hub_api__units_version_changes_on_a_unit_write_and_on_its_undoing),
+		T(test_hub_api__writer_log_stays_bounded_without_a_checkpointer),
 		T(test_hub_api__revoked_token_is_refused),
 		T(test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status),
 		T(test_hub_api__protocol_and_schema_version_mismatch_are_refused_whole),
