@@ -9,7 +9,8 @@
  * answered only after the commit that holds it. Reads (auth, pull, checksums, status)
  * use connections from a small pool, each in its own WAL snapshot. A checkpointer
  * thread with its own connection copies the write-ahead log into the database after
- * commits (at most every API_CHECKPOINT_MS), so the writer's commits never do it.
+ * commits (at most every API_CHECKPOINT_MS), so the writer's commits rarely do it
+ * (only to let the log start over once it has grown past a bound: store.h).
  *
  * Invariant: an answer 200 to a change set means it is on disk; a refusal stores
  * nothing (except the fork mark, PROTOCOL.md §9). Owns: the writer thread, its
@@ -19,6 +20,7 @@
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,8 +245,18 @@ int api_new(const struct api_options *opt, struct api **out, char *err, size_t e
 	pthread_cond_init(&a->work, NULL);
 	pthread_cond_init(&a->done, NULL);
 	pthread_cond_init(&a->committed, NULL);
+	/* The threads start with SIGTERM and SIGINT blocked: the server waits for them in
+	 * its main thread (server.c), and one delivered here would stop the hub undrained. */
+	sigset_t stops, old;
+	sigemptyset(&stops);
+	sigaddset(&stops, SIGTERM);
+	sigaddset(&stops, SIGINT);
+	int masked = pthread_sigmask(SIG_BLOCK, &stops, &old) == 0;
 	int writer = pthread_create(&a->writer, NULL, writer_main, a) == 0;
-	if (!writer || pthread_create(&a->checkpointer, NULL, checkpointer_main, a) != 0) {
+	int checkpointer = writer && pthread_create(&a->checkpointer, NULL, checkpointer_main, a) == 0;
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (!checkpointer) {
 		snprintf(err, errlen, "cannot start the %s thread", writer ? "checkpointer" : "writer");
 		if (writer) {
 			pthread_mutex_lock(&a->lock);

@@ -224,8 +224,9 @@ struct store {
 	 * more of the database in memory, and its commits no longer copy the log into the
 	 * database file — whoever calls it runs checkpoint on another connection, so that
 	 * copying rarely delays a commit (only when the log has grown past a bound: the
-	 * writer then catches up itself, so the log file starts over and stays bounded
-	 * even under a steady stream of commits). checkpoint copies what is committed into the
+	 * writer then catches up itself, so the log file starts over — as soon as no
+	 * reader still needs its old pages — even under a steady stream of commits).
+	 * checkpoint copies what is committed into the
 	 * database file without waiting for readers or the writer (what a reader still
 	 * needs stays in the log for the next one). 0 or -1. */
 	int (*writer_tune)(struct store *s);
