@@ -5,17 +5,16 @@
 #     include bench/bench.mk
 #
 #   make bench         every figure with its baseline and ratio (release build under
-#                      $(B); under 20 minutes on a 2-core machine)
+#                      $(B), build/release by default; ~8 minutes on a 2-core machine,
+#                      ~12 the first time)
 #   make bench-smoke   the same with tiny counts: one cmocka-style line per figure
 #                      ("[       OK ] bench_smoke__…"), under a minute; exits non-zero
 #                      when a figure failed to run
 #
 # BENCH_DIR is the scratch directory (removed first; BENCH_KEEP=1 keeps it afterwards);
 # BENCH_CACHE keeps the pre-loaded ten-million-row hub between runs (`make bench`
-# builds it once, in about 3 minutes). Benchmarks never build into build/release or
-# build/asan: run them as
-#     make -f Makefile -f bench/bench.mk B=build/bench MODE=release bench
-# until the Makefile includes this file.
+# builds it once, in about 4 minutes; 7 GB). Another build directory keeps a bench
+# away from a test build: make B=build/bench bench.
 
 BENCH_BIN   := $(B)/lienket-bench
 BENCH_REPLAY := $(B)/lienket-bench-replay
