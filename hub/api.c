@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -1135,8 +1136,11 @@ static void handle_dashboard(struct ctx *c)
 		fail(c->resp, 503, "unavailable", NULL, "cannot open the database");
 		return;
 	}
+	/* HTTPS to the client: ours, or the trusted proxy's (it says so; docs/reverse-proxy.md) */
+	const char *proto = c->req->forwarded_proto;
+	int https = c->a->tls || (c->a->trust_proxy && proto && strcasecmp(proto, "https") == 0);
 	struct dashboard_env env = { .db_path = c->a->db_path, .rs = c->rs, .now_ms = c->now,
-				     .tls = c->a->tls };
+				     .tls = https };
 	dashboard_page(&env, c->req, c->resp);
 }
 

@@ -45,6 +45,9 @@ struct api_request {
 	size_t body_len;
 	const char *client;            /* peer address, for logs */
 	const char *forwarded_for;     /* "X-Forwarded-For" header, or NULL */
+	const char *forwarded_proto;   /* "X-Forwarded-Proto" header, or NULL: with
+					* trust_proxy, "https" means the client's link is HTTPS
+					* (the dashboard cookie then gets Secure) */
 };
 
 /* What to log for the request (one line per request; never a token). */

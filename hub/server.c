@@ -722,6 +722,7 @@ static enum MHD_Result server_finish(struct server *s, struct MHD_Connection *mc
 	ar.body_len = rq->body_len;
 	ar.client = rq->client;
 	ar.forwarded_for = server_header(mc, "X-Forwarded-For");
+	ar.forwarded_proto = server_header(mc, "X-Forwarded-Proto");
 	server_set_phase(s, rq->conn, PHASE_HANDLER);
 	api_handle(s->api, &ar, &resp);
 	server_release_body(s, rq);

@@ -834,6 +834,45 @@ static void test_ops__trusted_proxy_logs_the_address_it_added(void **state)
 	th_hub_free(&h);
 }
 
+/* Behind a TLS-terminating proxy the hub itself speaks HTTP: the dashboard cookie is
+ * Secure when the trusted proxy says the client's link is HTTPS, never on a client's
+ * own say-so (no --trust-proxy). */
+static const char *login_cookie(struct api *a, const char *token, const char *proto, char out[256])
+{
+	const char *const q[] = { "token", token, NULL };
+	struct api_request req = { 0 };
+	struct api_response resp;
+	req.method = "GET";
+	req.path = "/";
+	req.query = th_query;
+	req.query_ctx = (void *)q;
+	req.client = "127.0.0.1";
+	req.forwarded_proto = proto;
+	api_handle(a, &req, &resp);
+	assert_int_equal(resp.status, 303);
+	snprintf(out, 256, "%s", resp.set_cookie);
+	api_response_release(&resp);
+	return out;
+}
+
+static void test_ops__trusted_proxy_https_makes_the_dashboard_cookie_secure(void **state)
+{
+	(void)state;
+	struct th_hub h;
+	struct api *proxied = NULL;
+	char err[256], c[256];
+	assert_int_equal(th_hub_new(&h), 0);
+	struct api_options o = { .db_path = h.path, .trust_proxy = 1 };
+	assert_int_equal(api_new(&o, &proxied, err, sizeof err), 0);
+	assert_non_null(strstr(login_cookie(proxied, h.token_viewer, "https", c), "; Secure"));
+	assert_non_null(strstr(login_cookie(proxied, h.token_viewer, "HTTPS", c), "; Secure"));
+	assert_null(strstr(login_cookie(proxied, h.token_viewer, "http", c), "Secure"));
+	assert_null(strstr(login_cookie(proxied, h.token_viewer, NULL, c), "Secure"));
+	assert_null(strstr(login_cookie(h.api, h.token_viewer, "https", c), "Secure")); /* not trusted */
+	api_free(proxied);
+	th_hub_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -848,6 +887,7 @@ int main(void)
 		cmocka_unit_test(test_ops__corrections_validate_merge_receipt_and_pull),
 		cmocka_unit_test(test_ops__backup_reports_backup_seq_and_restore_renews_the_hub),
 		cmocka_unit_test(test_ops__trusted_proxy_logs_the_address_it_added),
+		cmocka_unit_test(test_ops__trusted_proxy_https_makes_the_dashboard_cookie_secure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
