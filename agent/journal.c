@@ -187,8 +187,11 @@ static int read_plain_fields(struct journal_reader *r, const char *json, size_t 
 			const char *d = p + neg;
 			int64_t v = 0;
 			size_t n = 0;
+			/* digits past JOURNAL_PLAIN_INT_DIGITS are counted, not added: v never
+			 * overflows, and such a number goes to json_each below */
 			while (d + n < end && d[n] >= '0' && d[n] <= '9') {
-				v = v * 10 + (d[n] - '0');
+				if (n < JOURNAL_PLAIN_INT_DIGITS)
+					v = v * 10 + (d[n] - '0');
 				n++;
 			}
 			if (n == 0 || n > JOURNAL_PLAIN_INT_DIGITS || (n > 1 && d[0] == '0') ||

@@ -357,6 +357,17 @@ static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 	return 0;
 }
 
+/* STORE_SCOPE_INDEXES on a database made before them. They only make the scope walk
+ * faster, so making them never fails an open nor waits for a lock a daemon holds (an
+ * existing index takes no lock at all): when the database is busy the next open tries
+ * again, and a failure is deliberately not an error. */
+static void scope_indexes(sqlite3 *db)
+{
+	(void)sqlite3_busy_timeout(db, 0);
+	(void)sqlite3_exec(db, STORE_SCOPE_INDEXES, NULL, NULL, NULL);
+	(void)sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+}
+
 /* Per-connection settings: durability (a returned command survives a power cut),
  * concurrency with a daemon, and WAL (persistent, but asserted on every open). */
 static int configure(sqlite3 *db, char *err, size_t errlen)
@@ -498,8 +509,7 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 		goto fail;
 	if (version < SCHEMA_VERSION && upgrade(s, version, err, errlen))
 		goto fail;
-	if (exec(s->db, STORE_SCOPE_INDEXES, err, errlen))
-		goto fail;
+	scope_indexes(s->db);
 	*out = s;
 	return 0;
 fail:

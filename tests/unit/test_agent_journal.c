@@ -265,6 +265,8 @@ static void test_journal__fields_read_as_json_each_reads_them(void **state)
 		{ "{\"a\":true,\"b\":false,\"c\":\"\"}", 1 },
 		{ "{\"n\":-0,\"m\":-123456789012345678,\"z\":0}", 1 },
 		{ "{\"big\":1234567890123456789}", 1 },            /* 19 digits: json_each */
+		{ "{\"min\":-9223372036854775808}", 1 },          /* past 18 digits: never added up */
+		{ "{\"huge\":12345678901234567890}", 1 },         /* beyond int64: as json_each reads it */
 		{ "{\"s\":\"a\\\"b\\\\c\\u00e9\\n\"}", 1 },          /* escapes: json_each */
 		{ "{\"id\":\"x\",\"unit_id\":\"y\",\"k\":\"v\",\"idx\":1}", 1 },
 		{ "{\"k\":\"v\",\"k\":\"w\"}", 1 },

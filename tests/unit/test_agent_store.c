@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ids.h"
@@ -737,6 +738,33 @@ static void test_agent_store__open_adds_the_scope_indexes(void **state)
 	assert_true(used);
 }
 
+/* The scope indexes only make a walk faster: a database that lacks them opens at once
+ * while another process (a syncing daemon) holds its write lock, and gets them at a
+ * later open. */
+static void test_agent_store__busy_database_opens_without_waiting_for_the_scope_indexes(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	const char *count = "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+			    " AND name IN ('lk_unit_parent_of', 'lk_unit_event_of')";
+	assert_int_equal(exec_sql(store_db(f->s), "DROP INDEX lk_unit_parent_of; DROP INDEX lk_unit_event_of"), SQLITE_OK);
+	store_close(f->s);
+	f->s = NULL;
+	sqlite3 *daemon = NULL;
+	assert_int_equal(sqlite3_open(f->path, &daemon), SQLITE_OK);
+	assert_int_equal(exec_sql(daemon, "BEGIN IMMEDIATE"), SQLITE_OK);
+	time_t t0 = time(NULL);
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof err), 0);
+	assert_true(time(NULL) - t0 < 5); /* not the 10 s busy timeout */
+	assert_int_equal(query_int(store_db(f->s), count), 0);
+	assert_int_equal(exec_sql(daemon, "COMMIT"), SQLITE_OK);
+	sqlite3_close(daemon);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof err), 0);
+	assert_int_equal(query_int(store_db(f->s), count), 2);
+}
+
 /* A statement given back is the one the next take of the same SQL gets; two takes get
  * two statements; every kept statement is finalized by store_close (a connection left
  * with statements would not close, and the sanitizer would report the leak). */
@@ -923,6 +951,7 @@ int main(void)
 		T(test_agent_store__scope_sees_links_written_in_the_same_transaction),
 		T(test_agent_store__scope_walk_stops_on_a_cycle),
 		T(test_agent_store__open_adds_the_scope_indexes),
+		T(test_agent_store__busy_database_opens_without_waiting_for_the_scope_indexes),
 		T(test_agent_store__statements_are_reused_and_closed),
 		T(test_agent_store__backup_rotation_removes_only_old_copies),
 		T(test_agent_store__schema_sql_creates_every_table),
