@@ -270,6 +270,22 @@ static inline void th_answer_free(struct th_answer *ans)
 	ans->body = NULL;
 }
 
+/* Asserts an answer's status and, when needle is not NULL, that its body contains
+ * needle (printing the body when not); frees the answer. Needs cmocka.h, which every
+ * test includes before this header. */
+static inline void th_expect(struct th_answer a, int status, const char *needle)
+{
+	if (a.status != status || (needle && (!a.body || !strstr(a.body, needle))))
+		print_error("status %d body %s (wanted %d with %s)\n", a.status, a.body ? a.body : "",
+			    status, needle ? needle : "");
+	assert_int_equal(a.status, status);
+	if (needle) {
+		assert_non_null(a.body);
+		assert_non_null(strstr(a.body, needle));
+	}
+	th_answer_free(&a);
+}
+
 /* ---- simulated agents ---- */
 
 #define TH_MAX_FIELDS 8

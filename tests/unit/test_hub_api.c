@@ -27,19 +27,6 @@
 
 
 
-static void expect(struct th_answer a, int status, const char *needle)
-{
-	if (a.status != status || (needle && (!a.body || !strstr(a.body, needle))))
-		print_error("status %d body %s (wanted %d with %s)\n", a.status, a.body ? a.body : "",
-			    status, needle ? needle : "");
-	assert_int_equal(a.status, status);
-	if (needle) {
-		assert_non_null(a.body);
-		assert_non_null(strstr(a.body, needle));
-	}
-	th_answer_free(&a);
-}
-
 static void three_people(struct th_agent *ag)
 {
 	th_add(ag, "person", P1, 'i', U_C1, PERSON, 0);
@@ -63,7 +50,7 @@ static void test_hub_api__hello_binds_the_token_and_lists_checksums_of_the_scope
 	wire_hello_answer_release(&ans);
 	th_answer_free(&a);
 	/* another agent id on the same token is refused */
-	expect(th_hello(h, AG2, h->token_c1), 403, "token_bound");
+	th_expect(th_hello(h, AG2, h->token_c1), 403, "token_bound");
 }
 
 static void test_hub_api__duplicate_is_acknowledged_again_without_applying(void **state)
@@ -72,10 +59,10 @@ static void test_hub_api__duplicate_is_acknowledged_again_without_applying(void 
 	struct th_agent ag;
 	th_agent_init(&ag, AG1);
 	three_people(&ag);
-	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"applied\":3");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"applied\":3");
 	int64_t hs = th_sql_count(h, "SELECT max(_hs) FROM person");
-	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"duplicate\":true");
-	expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "\"applied\":0");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"duplicate\":true");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "\"applied\":0");
 	assert_int_equal(th_sql_count(h, "SELECT max(_hs) FROM person"), hs);
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_receipt"), 3);
 	th_agent_release(&ag);
@@ -89,8 +76,8 @@ static void test_hub_api__overlap_applies_only_the_tail(void **state)
 	three_people(&ag);
 	th_add(&ag, "person", P3, 'i', U_C1, PERSON, 0);
 	th_add(&ag, "person", P3, 'd', U_C1, NULL, 0);
-	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"acked\":3");
-	expect(th_send(h, &ag, h->token_c1, 2, 5), 200, "\"applied\":2");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"acked\":3");
+	th_expect(th_send(h, &ag, h->token_c1, 2, 5), 200, "\"applied\":2");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P3 "' AND _del_writer <> ''"), 1);
 	th_agent_release(&ag);
 }
@@ -102,10 +89,10 @@ static void test_hub_api__gap_is_refused_with_the_sequence_expected(void **state
 	th_agent_init(&ag, AG1);
 	three_people(&ag);
 	th_add(&ag, "person", P3, 'i', U_C1, PERSON, 0);
-	expect(th_send(h, &ag, h->token_c1, 1, 1), 200, "\"acked\":1");
-	expect(th_send(h, &ag, h->token_c1, 3, 4), 409, "\"expected\":2");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 1), 200, "\"acked\":1");
+	th_expect(th_send(h, &ag, h->token_c1, 3, 4), 409, "\"expected\":2");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person"), 1);
-	expect(th_send(h, &ag, h->token_c1, 2, 4), 200, "\"acked\":4");
+	th_expect(th_send(h, &ag, h->token_c1, 2, 4), 200, "\"acked\":4");
 	th_agent_release(&ag);
 }
 
@@ -116,21 +103,21 @@ static void test_hub_api__fork_is_refused_and_recover_rebinds_the_token_once(voi
 	th_agent_init(&ag, AG1);
 	th_agent_init(&restored, AG1);
 	three_people(&ag);
-	expect(th_hello(h, AG1, h->token_c1), 200, NULL);
-	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"acked\":3");
+	th_expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	th_expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"acked\":3");
 	/* a laptop restored from an old backup wrote other entries 2..4 */
 	th_add(&restored, "person", P1, 'i', U_C1, PERSON, 0);
 	th_add(&restored, "person", P3, 'i', U_C1, PERSON, 0);
 	th_add(&restored, "person", P3, 'u', U_C1, "phone=s:1", 0);
 	th_add(&restored, "person", P3, 'u', U_C1, "phone=s:2", 0);
-	expect(th_send(h, &restored, h->token_c1, 4, 4), 409, "\"fork\"");
-	expect(th_send(h, &restored, h->token_c1, 2, 4), 409, "\"fork\"");
+	th_expect(th_send(h, &restored, h->token_c1, 4, 4), 409, "\"fork\"");
+	th_expect(th_send(h, &restored, h->token_c1, 2, 4), 409, "\"fork\"");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P3 "'"), 0);
 	/* recover: a new id binds once; the old id is retired */
-	expect(th_hello(h, AGN, h->token_c1), 200, "\"retired\":false");
-	expect(th_hello(h, AG1, h->token_c1), 200, "\"retired\":true");
-	expect(th_hello(h, AG2, h->token_c1), 403, "token_bound");
-	expect(th_send(h, &restored, h->token_c1, 4, 4), 403, "agent_retired");
+	th_expect(th_hello(h, AGN, h->token_c1), 200, "\"retired\":false");
+	th_expect(th_hello(h, AG1, h->token_c1), 200, "\"retired\":true");
+	th_expect(th_hello(h, AG2, h->token_c1), 403, "token_bound");
+	th_expect(th_send(h, &restored, h->token_c1, 4, 4), 403, "agent_retired");
 	th_agent_release(&ag);
 	th_agent_release(&restored);
 }
@@ -144,9 +131,9 @@ static void test_hub_api__update_before_insert_is_held_hidden_then_settled(void 
 	/* the update is later than the insert, but arrives first */
 	th_add(&a2, "person", P1, 'u', U_C1, "phone=s:0909", hlc_from_ms(th_now_ms() + 1000));
 	th_add(&a1, "person", P1, 'i', U_C1, PERSON, hlc_from_ms(th_now_ms() - 1000));
-	expect(th_send(h, &a2, h->token_d, 1, 1), 200, "\"applied\":1");
+	th_expect(th_send(h, &a2, h->token_d, 1, 1), 200, "\"applied\":1");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held' AND row_id = '" P1 "'"), 1);
-	expect(th_send(h, &a1, h->token_c1, 1, 1), 200, "\"applied\":1");
+	th_expect(th_send(h, &a1, h->token_c1, 1, 1), 200, "\"applied\":1");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held'"), 0);
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE phone = '0909' AND _ins_writer <> ''"), 1);
 	th_agent_release(&a1);
@@ -161,13 +148,13 @@ static void test_hub_api__change_for_an_unknown_unit_is_held_until_the_unit_arri
 	th_agent_init(&ad, AGD);
 	/* the district writes for a branch its commune created but has not synced yet */
 	th_add(&ad, "person", P2, 'i', U_X, PERSON, 0);
-	expect(th_send(h, &ad, h->token_d, 1, 1), 200, "\"applied\":0");
+	th_expect(th_send(h, &ad, h->token_d, 1, 1), 200, "\"applied\":0");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_held"), 1);
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person"), 0);
 	th_add(&a1, "unit", U_X, 'i', U_C1, "opened_on=s:2024-01-01", 0);
 	th_add(&a1, "unit_parent", "0190f3b0-0000-7000-8000-0000000000e2", 'i', U_C1,
 	       "of_unit=s:" U_X ";parent_id=s:" U_C1 ";valid_from=s:2024-01-01;valid_to=n", 0);
-	expect(th_send(h, &a1, h->token_c1, 1, 2), 200, "\"applied\":2");
+	th_expect(th_send(h, &a1, h->token_c1, 1, 2), 200, "\"applied\":2");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_held"), 0);
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE unit_id = '" U_X "'"), 1);
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'held'"), 0);
@@ -215,10 +202,10 @@ static void test_hub_api__owner_change_is_quarantined_and_skipped_entries_listed
 	memcpy(sk->e.hash, h3, 32);
 	sk->e.reason = "too_large";
 	entry_chain_step(prev, h3, sk->chain);
-	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "owner_changed");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "owner_changed");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_skipped WHERE seq = 3 AND reason = 'too_large'"), 1);
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE unit_id = '" U_C1 "' AND phone IS NULL"), 1);
-	expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200,
+	th_expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200,
 	       "\"skipped\":[{\"seq\":3,\"reason\":\"too_large\"}]");
 	th_agent_release(&ag);
 }
@@ -230,7 +217,7 @@ static void test_hub_api__another_units_row_is_quarantined_out_of_scope(void **s
 	th_agent_init(&ag, AG1);
 	th_add(&ag, "person", P1, 'i', U_C2, PERSON, 0);
 	th_add(&ag, "person", P2, 'i', U_D, PERSON, 0);
-	expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "out_of_scope");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "out_of_scope");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE code = 'out_of_scope'"), 2);
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person"), 0);
 	/* nor pull another unit into its scope with a parent link */
@@ -238,13 +225,13 @@ static void test_hub_api__another_units_row_is_quarantined_out_of_scope(void **s
 	       "of_unit=s:" U_C2 ";parent_id=s:" U_C1 ";valid_from=s:2024-01-01;valid_to=n", 0);
 	th_add(&ag, "unit_parent", "0190f3b0-0000-7000-8000-0000000000e4", 'i', U_C1,
 	       "of_unit=s:" U_B1 ";parent_id=s:" U_D ";valid_from=s:2024-01-01;valid_to=n", 0);
-	expect(th_send(h, &ag, h->token_c1, 3, 4), 200, "\"applied\":0");
+	th_expect(th_send(h, &ag, h->token_c1, 3, 4), 200, "\"applied\":0");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE code = 'out_of_scope'"), 4);
 	/* the district may write for its communes */
 	struct th_agent ad;
 	th_agent_init(&ad, AGD);
 	th_add(&ad, "person", P1, 'i', U_C2, PERSON, 0);
-	expect(th_send(h, &ad, h->token_d, 1, 1), 200, "\"applied\":1");
+	th_expect(th_send(h, &ad, h->token_d, 1, 1), 200, "\"applied\":1");
 	th_agent_release(&ag);
 	th_agent_release(&ad);
 }
@@ -257,9 +244,9 @@ static void test_hub_api__dangling_reference_is_flagged_until_the_row_arrives(vo
 	th_add(&ag, "role", R1, 'i', U_C1,
 	       "person_id=s:" P1 ";role=s:branch_secretary;of_unit=s:" U_B1 ";term_from=s:2021-01-01;term_until=n", 0);
 	th_add(&ag, "person", P1, 'i', U_C1, PERSON, 0);
-	expect(th_send(h, &ag, h->token_c1, 1, 1), 200, "\"applied\":1");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 1), 200, "\"applied\":1");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'dangling_ref' AND field = 'person_id'"), 1);
-	expect(th_send(h, &ag, h->token_c1, 2, 2), 200, "\"applied\":1");
+	th_expect(th_send(h, &ag, h->token_c1, 2, 2), 200, "\"applied\":1");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'dangling_ref'"), 0);
 	th_agent_release(&ag);
 }
@@ -283,13 +270,13 @@ static void test_hub_api__closed_unit_record_is_flagged_and_merged_unit_joins_th
 	struct th_agent ad;
 	th_agent_init(&ad, AGD);
 	th_add(&ad, "person", P1, 'i', U_C2, PERSON, 0);
-	expect(th_send(h, &ad, h->token_d, 1, 1), 200, "\"applied\":1");
+	th_expect(th_send(h, &ad, h->token_d, 1, 1), 200, "\"applied\":1");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'closed_unit' AND suggestion = '" U_C1 "'"), 1);
 	/* C2 was merged into C1: C1's office may now write C2's rows */
 	struct th_agent a1;
 	th_agent_init(&a1, AG1);
 	th_add(&a1, "person", P2, 'i', U_C2, PERSON, 0);
-	expect(th_send(h, &a1, h->token_c1, 1, 1), 200, "\"applied\":1");
+	th_expect(th_send(h, &a1, h->token_c1, 1, 1), 200, "\"applied\":1");
 	th_agent_release(&a1);
 	th_agent_release(&ad);
 }
@@ -305,7 +292,7 @@ static void test_hub_api__rows_of_a_closed_unit_after_an_open_one_in_a_change_se
 	th_add(&ad, "person", P1, 'i', U_C1, PERSON, 0);
 	th_add(&ad, "person", P2, 'i', U_C2, PERSON, 0);
 	th_add(&ad, "person", P3, 'i', U_C2, PERSON, 0);
-	expect(th_send(h, &ad, h->token_d, 1, 3), 200, "\"applied\":3");
+	th_expect(th_send(h, &ad, h->token_d, 1, 3), 200, "\"applied\":3");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'closed_unit'"), 2);
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'closed_unit' AND row_id = '" P1 "'"), 0);
 	th_agent_release(&ad);
@@ -320,11 +307,11 @@ static void test_hub_api__scope_kept_between_change_sets_follows_a_reform_writte
 	th_agent_init(&a1, AG1);
 	th_add(&a1, "person", P1, 'i', U_C1, PERSON, 0);
 	th_add(&a1, "person", P2, 'i', U_C2, PERSON, 0);
-	expect(th_send(h, &a1, h->token_c1, 1, 1), 200, "\"applied\":1");
-	expect(th_send(h, &a1, h->token_c1, 2, 2), 200, "out_of_scope");
+	th_expect(th_send(h, &a1, h->token_c1, 1, 1), 200, "\"applied\":1");
+	th_expect(th_send(h, &a1, h->token_c1, 2, 2), 200, "out_of_scope");
 	assert_int_equal(th_with_store(h, close_c2, NULL), 0);
 	th_add(&a1, "person", P3, 'i', U_C2, PERSON, 0);
-	expect(th_send(h, &a1, h->token_c1, 3, 3), 200, "\"applied\":1");
+	th_expect(th_send(h, &a1, h->token_c1, 3, 3), 200, "\"applied\":1");
 	th_agent_release(&a1);
 }
 
@@ -385,7 +372,7 @@ static void test_hub_api__writer_log_stays_bounded_without_a_checkpointer(void *
 static void test_hub_api__revoked_token_is_refused(void **state)
 {
 	struct th_hub *h = *state;
-	expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	th_expect(th_hello(h, AG1, h->token_c1), 200, NULL);
 	char prefix[12];
 	snprintf(prefix, sizeof prefix, "%.11s", h->token_c1);
 	struct store *s;
@@ -395,9 +382,9 @@ static void test_hub_api__revoked_token_is_refused(void **state)
 	assert_int_equal(auth_revoke(s, prefix, th_now_ms()), 1);
 	assert_int_equal(s->commit(s), 0);
 	s->close(s);
-	expect(th_hello(h, AG1, h->token_c1), 401, "\"revoked\"");
-	expect(th_hello(h, AG1, "lk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 401, "unauthorized");
-	expect(th_hello(h, AG1, NULL), 401, "unauthorized");
+	th_expect(th_hello(h, AG1, h->token_c1), 401, "\"revoked\"");
+	th_expect(th_hello(h, AG1, "lk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"), 401, "unauthorized");
+	th_expect(th_hello(h, AG1, NULL), 401, "unauthorized");
 }
 
 static void test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status(void **state)
@@ -406,10 +393,10 @@ static void test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status
 	struct th_agent ag;
 	th_agent_init(&ag, AG1);
 	three_people(&ag);
-	expect(th_send(h, &ag, h->token_viewer, 1, 3), 403, "forbidden");
-	expect(th_hello(h, AG1, h->token_viewer), 403, "forbidden");
-	expect(th_call(h->api, "GET", "/v1/status", h->token_c1, NULL), 403, "forbidden");
-	expect(th_call(h->api, "GET", "/metrics", h->token_c1, NULL), 403, "forbidden");
+	th_expect(th_send(h, &ag, h->token_viewer, 1, 3), 403, "forbidden");
+	th_expect(th_hello(h, AG1, h->token_viewer), 403, "forbidden");
+	th_expect(th_call(h->api, "GET", "/v1/status", h->token_c1, NULL), 403, "forbidden");
+	th_expect(th_call(h->api, "GET", "/metrics", h->token_c1, NULL), 403, "forbidden");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person"), 0);
 	th_agent_release(&ag);
 }
@@ -417,18 +404,18 @@ static void test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status
 static void test_hub_api__protocol_and_schema_version_mismatch_are_refused_whole(void **state)
 {
 	struct th_hub *h = *state;
-	expect(th_call(h->api, "POST", "/v1/hello", h->token_c1,
+	th_expect(th_call(h->api, "POST", "/v1/hello", h->token_c1,
 		       "{\"v\":2,\"schema\":1,\"agent\":\"" AG1 "\",\"wall\":1,\"pending\":0,\"acked\":0}"),
 	       400, "protocol_version");
 	struct th_agent ag;
 	th_agent_init(&ag, AG1);
 	three_people(&ag);
 	char *json = th_changeset(&ag, 1, 3, SCHEMA_VERSION + 1);
-	expect(th_call(h->api, "POST", "/v1/changes", h->token_c1, json), 422, "\"hub_schema\":1");
+	th_expect(th_call(h->api, "POST", "/v1/changes", h->token_c1, json), 422, "\"hub_schema\":1");
 	free(json);
 	/* an unknown column refuses the whole change set */
 	th_add(&ag, "person", P3, 'u', U_C1, "nickname=s:x", 0);
-	expect(th_send(h, &ag, h->token_c1, 1, 4), 400, "unknown_column");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 4), 400, "unknown_column");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person"), 0);
 	th_agent_release(&ag);
 }
@@ -444,16 +431,16 @@ static void test_hub_api__size_limits_and_encoding_are_enforced(void **state)
 	unsigned char *z;
 	size_t zlen;
 	assert_int_equal(zio_deflate(spaces, big, 9, &z, &zlen), ZIO_OK);
-	expect(th_call_raw(h->api, "POST", "/v1/changes", h->token_c1, "deflate", z, zlen, NULL), 413,
+	th_expect(th_call_raw(h->api, "POST", "/v1/changes", h->token_c1, "deflate", z, zlen, NULL), 413,
 	       "too_large");
 	free(z);
 	/* compressed body over 1 MiB */
-	expect(th_call_raw(h->api, "POST", "/v1/changes", h->token_c1, "deflate", spaces,
+	th_expect(th_call_raw(h->api, "POST", "/v1/changes", h->token_c1, "deflate", spaces,
 			   WIRE_MAX_BODY_BYTES + 1, NULL), 413, "too_large");
 	/* not deflated */
-	expect(th_call_raw(h->api, "POST", "/v1/changes", h->token_c1, NULL, "{}", 2, NULL), 415,
+	th_expect(th_call_raw(h->api, "POST", "/v1/changes", h->token_c1, NULL, "{}", 2, NULL), 415,
 	       "bad_encoding");
-	expect(th_call_raw(h->api, "POST", "/v1/changes", h->token_c1, "deflate", "xx", 2, NULL), 400,
+	th_expect(th_call_raw(h->api, "POST", "/v1/changes", h->token_c1, "deflate", "xx", 2, NULL), 400,
 	       "bad_deflate");
 	free(spaces);
 	/* more than max_changes entries */
@@ -461,7 +448,7 @@ static void test_hub_api__size_limits_and_encoding_are_enforced(void **state)
 	th_agent_init(&ag, AG1);
 	for (int i = 0; i < WIRE_MAX_CHANGES + 1; i++)
 		th_add(&ag, "person", P1, 'u', U_C1, "phone=s:1", 0);
-	expect(th_send(h, &ag, h->token_c1, 1, WIRE_MAX_CHANGES + 1), 413, "too_large");
+	th_expect(th_send(h, &ag, h->token_c1, 1, WIRE_MAX_CHANGES + 1), 413, "too_large");
 	th_agent_release(&ag);
 }
 
@@ -472,12 +459,12 @@ static void test_hub_api__clock_too_far_ahead_is_refused_with_hub_time(void **st
 	th_agent_init(&ag, AG1);
 	th_add(&ag, "person", P1, 'i', U_C1, PERSON, 0);
 	th_add(&ag, "person", P1, 'u', U_C1, "phone=s:1", hlc_from_ms(th_now_ms() + 600000));
-	expect(th_send(h, &ag, h->token_c1, 1, 2), 422, "\"seq\":2");
-	expect(th_send(h, &ag, h->token_c1, 1, 2), 422, "hub_time");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 2), 422, "\"seq\":2");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 2), 422, "hub_time");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person"), 0);
 	/* lowered below hub time, the same entries go through (the chain ignores clocks) */
 	ag.v[1].e.clock = ag.v[0].e.clock + 1;
-	expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "\"acked\":2");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "\"acked\":2");
 	th_agent_release(&ag);
 }
 
@@ -487,7 +474,7 @@ static void test_hub_api__pull_pages_scope_rows_and_reference_data_in_hub_order(
 	struct th_agent ag;
 	th_agent_init(&ag, AG1);
 	three_people(&ag);
-	expect(th_send(h, &ag, h->token_c1, 1, 3), 200, NULL);
+	th_expect(th_send(h, &ag, h->token_c1, 1, 3), 200, NULL);
 	const char *q0[] = { "cursor", "0", NULL };
 	struct th_answer a = th_call_raw(h->api, "GET", "/v1/pull", h->token_c1, NULL, NULL, 0, q0);
 	assert_int_equal(a.status, 200);
@@ -576,13 +563,13 @@ static void test_hub_api__pull_leaves_out_the_agents_own_rows_except_from_cursor
 	uint64_t c1, cd, end;
 	size_t pages;
 	th_agent_init(&ag, AG1);
-	expect(th_hello(h, AG1, h->token_c1), 200, NULL);
-	expect(th_hello(h, AGD, h->token_d), 200, NULL);
+	th_expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	th_expect(th_hello(h, AGD, h->token_d), 200, NULL);
 	assert_int_equal(pull_count(h, h->token_c1, 0, 0, "person", &c1, &pages), 0);
 	assert_int_equal(pull_count(h, h->token_d, 0, 0, "person", &cd, &pages), 0);
 	own_rows(&ag);
 	for (uint64_t from = 1; from <= OWN_ROWS; from += 400)
-		expect(th_send(h, &ag, h->token_c1, from, from + 399), 200, "\"applied\":400");
+		th_expect(th_send(h, &ag, h->token_c1, from, from + 399), 200, "\"applied\":400");
 	int64_t last = th_sql_count(h, "SELECT max(_hs) FROM person");
 	/* the agent that sent them gets none back, and its cursor moves past them */
 	assert_int_equal(pull_count(h, h->token_c1, c1, 0, "person", &end, &pages), 0);
@@ -607,18 +594,18 @@ static void test_hub_api__pull_sends_the_agent_rows_others_wrote_or_it_had_refus
 	size_t pages;
 	th_agent_init(&ag, AG1);
 	th_agent_init(&ad, AGD);
-	expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	th_expect(th_hello(h, AG1, h->token_c1), 200, NULL);
 	assert_int_equal(pull_count(h, h->token_c1, 0, 0, "person", &c1, &pages), 0);
 	own_rows(&ag);
 	th_add(&ag, "person", P1, 'i', U_C1, PERSON, 0);
 	th_add(&ag, "person", P1, 'u', U_C1, "gender=s:zzz", 0); /* quarantined: bad_enum */
-	expect(th_send(h, &ag, h->token_c1, 1, 1000), 200, "\"applied\":1000");
-	expect(th_send(h, &ag, h->token_c1, 1001, OWN_ROWS + 2), 200, "bad_enum");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 1000), 200, "\"applied\":1000");
+	th_expect(th_send(h, &ag, h->token_c1, 1001, OWN_ROWS + 2), 200, "bad_enum");
 	/* the district corrects two of the commune's rows and adds one */
 	th_add(&ad, "person", "0190f3b0-0000-7000-8000-000000100007", 'u', U_B1, "phone=s:0909", 0);
 	th_add(&ad, "person", "0190f3b0-0000-7000-8000-000000100100", 'u', U_C1, "phone=s:0909", 0);
 	th_add(&ad, "person", P2, 'i', U_C1, PERSON, 0);
-	expect(th_send(h, &ad, h->token_d, 1, 3), 200, "\"applied\":3");
+	th_expect(th_send(h, &ad, h->token_d, 1, 3), 200, "\"applied\":3");
 	/* P1 (its change was refused, the hub's state is not what the laptop holds) and the
 	 * district's three; small pages keep `more` honest across the rows left out */
 	assert_int_equal(pull_count(h, h->token_c1, c1, 2, "person", &end, &pages), 4);
@@ -636,17 +623,17 @@ static void test_hub_api__status_and_metrics_for_viewers_and_unknown_routes(void
 	struct th_agent ag;
 	th_agent_init(&ag, AG1);
 	th_add(&ag, "person", P1, 'i', U_C1, "full_name=s:An;birth_year=i:1990;gender=s:zzz;phone=n", 0);
-	expect(th_hello(h, AG1, h->token_c1), 200, NULL);
-	expect(th_send(h, &ag, h->token_c1, 1, 1), 200, NULL);
-	expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200, "\"quarantined\":1");
-	expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200, "Xã C1");
-	expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200, "Chưa kết nối lần nào");
-	expect(th_call(h->api, "GET", "/metrics", h->token_viewer, NULL), 200, "lienket_changesets_total 1");
-	expect(th_call(h->api, "GET", "/healthz", NULL, NULL), 200, "\"ok\":true");
-	expect(th_call(h->api, "GET", "/v1/report", h->token_viewer, NULL), 200, "\"figures\"");
-	expect(th_call(h->api, "GET", "/v1/report", h->token_c1, NULL), 403, "forbidden");
-	expect(th_call(h->api, "GET", "/nowhere", h->token_viewer, NULL), 404, "not_found");
-	expect(th_call(h->api, "GET", "/v1/changes", h->token_c1, NULL), 405, "method");
+	th_expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	th_expect(th_send(h, &ag, h->token_c1, 1, 1), 200, NULL);
+	th_expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200, "\"quarantined\":1");
+	th_expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200, "Xã C1");
+	th_expect(th_call(h->api, "GET", "/v1/status", h->token_viewer, NULL), 200, "Chưa kết nối lần nào");
+	th_expect(th_call(h->api, "GET", "/metrics", h->token_viewer, NULL), 200, "lienket_changesets_total 1");
+	th_expect(th_call(h->api, "GET", "/healthz", NULL, NULL), 200, "\"ok\":true");
+	th_expect(th_call(h->api, "GET", "/v1/report", h->token_viewer, NULL), 200, "\"figures\"");
+	th_expect(th_call(h->api, "GET", "/v1/report", h->token_c1, NULL), 403, "forbidden");
+	th_expect(th_call(h->api, "GET", "/nowhere", h->token_viewer, NULL), 404, "not_found");
+	th_expect(th_call(h->api, "GET", "/v1/changes", h->token_c1, NULL), 405, "method");
 	th_agent_release(&ag);
 }
 

@@ -24,19 +24,6 @@
 
 
 
-static void expect(struct th_answer a, int status, const char *needle)
-{
-	if (a.status != status || (needle && (!a.body || !strstr(a.body, needle))))
-		print_error("status %d body %s (wanted %d with %s)\n", a.status, a.body ? a.body : "",
-			    status, needle ? needle : "");
-	assert_int_equal(a.status, status);
-	if (needle) {
-		assert_non_null(a.body);
-		assert_non_null(strstr(a.body, needle));
-	}
-	th_answer_free(&a);
-}
-
 /* Entries 1..3 both journals share (the chain ignores clocks). */
 static void first_three(struct th_agent *ag)
 {
@@ -52,9 +39,9 @@ static void hub_holds_five(struct th_hub *h, struct th_agent *ag)
 	first_three(ag);
 	th_add(ag, "person", P3, 'i', U_C1, PERSON, 0);
 	th_add(ag, "person", P3, 'u', U_C1, "phone=s:0902", 0);
-	expect(th_hello(h, AG1, h->token_c1), 200, NULL);
-	expect(th_send(h, ag, h->token_c1, 1, 3), 200, "\"acked\":3");
-	expect(th_send(h, ag, h->token_c1, 4, 5), 200, "\"acked\":5");
+	th_expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	th_expect(th_send(h, ag, h->token_c1, 1, 3), 200, "\"acked\":3");
+	th_expect(th_send(h, ag, h->token_c1, 4, 5), 200, "\"acked\":5");
 }
 
 #define FORK_REFUSED "SELECT fork_refused FROM hub_token WHERE agent_id = '" AG1 "'"
@@ -70,9 +57,9 @@ static void test_hub_fork__fork_inside_a_duplicate_off_a_receipt_boundary_is_ref
 	first_three(&restored);
 	th_add(&restored, "person", P4, 'i', U_C1, PERSON, 0);
 	assert_int_equal(th_sql_count(h, FORK_REFUSED), 0);
-	expect(th_send(h, &restored, h->token_c1, 4, 4), 409, "\"fork\"");
+	th_expect(th_send(h, &restored, h->token_c1, 4, 4), 409, "\"fork\"");
 	assert_int_equal(th_sql_count(h, FORK_REFUSED), 1);
-	expect(th_send(h, &restored, h->token_c1, 2, 4), 409, "sequence 4");
+	th_expect(th_send(h, &restored, h->token_c1, 2, 4), 409, "sequence 4");
 	/* nothing applied, nothing receipted */
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P4 "'"), 0);
 	assert_int_equal(th_sql_count(h, "SELECT max(_hs) FROM person"), hs);
@@ -89,12 +76,12 @@ static void test_hub_fork__the_same_change_set_resent_is_still_a_duplicate(void 
 	hub_holds_five(h, &ag);
 	static const uint64_t ranges[][2] = { { 4, 4 }, { 2, 4 }, { 1, 1 }, { 1, 5 }, { 5, 5 }, { 3, 4 } };
 	for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++)
-		expect(th_send(h, &ag, h->token_c1, ranges[i][0], ranges[i][1]), 200, "\"duplicate\":true");
+		th_expect(th_send(h, &ag, h->token_c1, ranges[i][0], ranges[i][1]), 200, "\"duplicate\":true");
 	assert_int_equal(th_sql_count(h, FORK_REFUSED), 0);
 	/* an overlap reaching past acked applies only its tail */
 	th_add(&ag, "person", P4, 'i', U_C1, PERSON, 0);
-	expect(th_send(h, &ag, h->token_c1, 4, 6), 200, "\"applied\":1");
-	expect(th_send(h, &ag, h->token_c1, 6, 6), 200, "\"duplicate\":true");
+	th_expect(th_send(h, &ag, h->token_c1, 4, 6), 200, "\"applied\":1");
+	th_expect(th_send(h, &ag, h->token_c1, 6, 6), 200, "\"duplicate\":true");
 	assert_int_equal(th_sql_count(h, FORK_REFUSED), 0);
 	th_agent_release(&ag);
 }
@@ -107,14 +94,14 @@ static void test_hub_fork__recover_rebinds_the_token_after_a_fork_in_a_duplicate
 	th_agent_init(&restored, AG1);
 	first_three(&restored);
 	th_add(&restored, "person", P4, 'i', U_C1, PERSON, 0);
-	expect(th_send(h, &restored, h->token_c1, 4, 4), 409, "\"fork\"");
+	th_expect(th_send(h, &restored, h->token_c1, 4, 4), 409, "\"fork\"");
 	/* `lienket-agent recover`: a new id, its unacknowledged entry journaled again from 1 */
-	expect(th_hello(h, AGN, h->token_c1), 200, "\"retired\":false");
-	expect(th_hello(h, AG1, h->token_c1), 200, "\"retired\":true");
+	th_expect(th_hello(h, AGN, h->token_c1), 200, "\"retired\":false");
+	th_expect(th_hello(h, AG1, h->token_c1), 200, "\"retired\":true");
 	th_agent_init(&fresh, AGN);
 	th_add(&fresh, "person", P4, 'i', U_C1, PERSON, 0);
-	expect(th_send(h, &fresh, h->token_c1, 1, 1), 200, "\"applied\":1");
-	expect(th_send(h, &restored, h->token_c1, 4, 4), 403, "agent_retired");
+	th_expect(th_send(h, &fresh, h->token_c1, 1, 1), 200, "\"applied\":1");
+	th_expect(th_send(h, &restored, h->token_c1, 4, 4), 403, "agent_retired");
 	th_agent_release(&ag);
 	th_agent_release(&restored);
 	th_agent_release(&fresh);
@@ -130,7 +117,7 @@ static void test_hub_fork__a_fork_in_an_overlap_is_refused_at_acked(void **state
 	th_add(&restored, "person", P4, 'i', U_C1, PERSON, 0);
 	th_add(&restored, "person", P4, 'u', U_C1, "phone=s:1", 0);
 	th_add(&restored, "person", P4, 'u', U_C1, "phone=s:2", 0);
-	expect(th_send(h, &restored, h->token_c1, 4, 6), 409, "sequence 5");
+	th_expect(th_send(h, &restored, h->token_c1, 4, 6), 409, "sequence 5");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P4 "'"), 0);
 	assert_int_equal(th_sql_count(h, FORK_REFUSED), 1);
 	th_agent_release(&ag);
@@ -148,26 +135,26 @@ static void test_hub_fork__sequences_acknowledged_before_chains_were_kept_use_re
 	first_three(&restored);
 	th_add(&restored, "person", P4, 'i', U_C1, PERSON, 0);
 	/* off a boundary nothing tells: taken on trust, as before */
-	expect(th_send(h, &restored, h->token_c1, 4, 4), 200, "\"duplicate\":true");
+	th_expect(th_send(h, &restored, h->token_c1, 4, 4), 200, "\"duplicate\":true");
 	assert_int_equal(th_sql_count(h, FORK_REFUSED), 0);
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P4 "'"), 0);
 	/* at a receipt boundary the receipt tells */
-	expect(th_send(h, &ag, h->token_c1, 2, 3), 200, "\"duplicate\":true");
+	th_expect(th_send(h, &ag, h->token_c1, 2, 3), 200, "\"duplicate\":true");
 	struct th_agent other;
 	th_agent_init(&other, AG1);
 	th_add(&other, "person", P1, 'i', U_C1, PERSON, 0);
 	th_add(&other, "person", P2, 'i', U_B1, PERSON, 0);
 	th_add(&other, "person", P2, 'u', U_B1, "phone=s:0901", 0);
-	expect(th_send(h, &other, h->token_c1, 3, 3), 409, "sequence 3");
+	th_expect(th_send(h, &other, h->token_c1, 3, 3), 409, "sequence 3");
 	assert_int_equal(th_sql_count(h, FORK_REFUSED), 1);
 	th_agent_release(&other);
 	/* what this hub acknowledges from now on is checked at every sequence */
 	th_add(&ag, "person", P4, 'i', U_C1, PERSON, 0);
 	th_add(&ag, "person", P4, 'u', U_C1, "phone=s:0903", 0);
-	expect(th_send(h, &ag, h->token_c1, 6, 7), 200, "\"acked\":7");
+	th_expect(th_send(h, &ag, h->token_c1, 6, 7), 200, "\"acked\":7");
 	th_add(&restored, "person", P4, 'u', U_C1, "phone=s:9", 0);
 	th_add(&restored, "person", P4, 'u', U_C1, "phone=s:9", 0);
-	expect(th_send(h, &restored, h->token_c1, 6, 6), 409, "\"fork\"");
+	th_expect(th_send(h, &restored, h->token_c1, 6, 6), 409, "\"fork\"");
 	th_agent_release(&ag);
 	th_agent_release(&restored);
 }
