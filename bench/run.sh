@@ -244,27 +244,34 @@ setup_province || { echo "setup failed; see $LOG"; tail -5 "$LOG"; exit 1; }
 PRE_ROWS=$W/preload.csv
 gen_rows "$PRELOAD" 101 2020 "$PRE_ROWS" || exit 1
 
+# link_sync NAME N RATE LATENCY — one office (agent N, rows in $W/NAMEa<N>.csv) syncs
+# once straight to hub $W/NAME.db (the unit tree), journals its rows, then syncs them
+# through faultproxy at RATE bit/s and LATENCY ms one way. Sets wall (s), BYTES (bodies
+# both ways, from the hub log) and NREQ; ERR on failure. Stops its hub and proxy.
+link_sync() {
+	hub_start "$W/$1.db" "$1" && proxy_start "$1" "$3" "$4" &&
+		make_agents "$W/$1.db" "$HUB_URL" "$W/$1a" "$2" 1 || return 1
+	a="$W/$1a$2"
+	"$AGENT" sync --db "$a.db" >>"$a.log" 2>&1 || ERR="first sync failed"
+	fill_agents "$W/$1a" "$2" 1
+	"$AGENT" config --db "$a.db" --hub "$PROXY_URL" >>"$LOG" 2>&1 || ERR="config failed"
+	lines0=$(wc -l <"$W/$1.log")
+	t0=$(now)
+	"$AGENT" sync --db "$a.db" >>"$a.log" 2>&1 || ERR="sync failed: $(tail -1 "$a.log")"
+	t1=$(now)
+	tail -n +$((lines0 + 1)) "$W/$1.log" >"$W/$1.sync.log"
+	BYTES=$(body_bytes "$W/$1.sync.log")
+	NREQ=$(grep -c ' /v1/' "$W/$1.sync.log")
+	stop $PROXY_PID; stop $HUB_PID
+	wall=$(elapsed "$t0" "$t1")
+}
+
 # ---- 7: slow link (started in the background: it waits on the link, not the CPU) ----
 fig7() {
 	new_hub f7
 	gen_rows "$F7_CHANGES" 107 2021 "$W/f7rows.csv"
 	split_rows "$W/f7rows.csv" "$W/f7a" "$F7_CHANGES" "$W/branches.txt" 200
-	if hub_start "$W/f7.db" f7 && proxy_start f7 "$F7_RATE" "$F7_LAT" &&
-		make_agents "$W/f7.db" "$HUB_URL" "$W/f7a" 200 1; then
-		# the office has synced before (the unit tree, straight to the hub); now the
-		# backlog goes over the slow link
-		"$AGENT" sync --db "$W/f7a200.db" >>"$W/f7a200.log" 2>&1 || ERR="first sync failed"
-		fill_agents "$W/f7a" 200 1
-		"$AGENT" config --db "$W/f7a200.db" --hub "$PROXY_URL" >>"$LOG" 2>&1 || ERR="config failed"
-		lines0=$(wc -l <"$W/f7.log")
-		t0=$(now)
-		"$AGENT" sync --db "$W/f7a200.db" >>"$W/f7a200.log" 2>&1 || ERR="sync failed: $(tail -1 "$W/f7a200.log")"
-		t1=$(now)
-		tail -n +$((lines0 + 1)) "$W/f7.log" >"$W/f7.sync.log"
-		BYTES=$(body_bytes "$W/f7.sync.log")
-		NREQ=$(grep -c ' /v1/' "$W/f7.sync.log")
-		stop $PROXY_PID; stop $HUB_PID
-		wall=$(elapsed "$t0" "$t1")
+	if link_sync f7 200 "$F7_RATE" "$F7_LAT"; then
 		IDEAL=$(awk -v b="$BYTES" -v r="$F7_RATE" 'BEGIN { printf "%.1f", b * 8 / r }')
 		[ -z "$ERR" ] && say "figure 7: slow link ($F7_RATE bit/s, $F7_LAT ms one way): $F7_CHANGES changes" \
 			"synced in $wall s ($NREQ requests, $BYTES body bytes both ways) | baseline: ideal = bytes / rate" \
@@ -496,22 +503,9 @@ if want 9; then
 	MONTH=$(( (YR + 11) / 12 ))
 	gen_rows "$MONTH" 109 2021 "$W/f9rows.csv"
 	split_rows "$W/f9rows.csv" "$W/f9a" "$MONTH" "$W/branches.txt" 300
-	if hub_start "$W/f9.db" f9 && proxy_start f9 "$F9_RATE" "$F9_LAT" &&
-		make_agents "$W/f9.db" "$HUB_URL" "$W/f9a" 300 1; then
-		# a first sync while in town (the unit tree), then a month of records offline,
-		# then back on the commune's 2G link
-		"$AGENT" sync --db "$W/f9a300.db" >>"$W/f9a300.log" 2>&1 || ERR="first sync failed"
-		fill_agents "$W/f9a" 300 1
-		"$AGENT" config --db "$W/f9a300.db" --hub "$PROXY_URL" >>"$LOG" 2>&1 || ERR="config failed"
-		lines0=$(wc -l <"$W/f9.log")
-		t0=$(now)
-		"$AGENT" sync --db "$W/f9a300.db" >>"$W/f9a300.log" 2>&1 || ERR="sync failed: $(tail -1 "$W/f9a300.log")"
-		t1=$(now)
-		tail -n +$((lines0 + 1)) "$W/f9.log" >"$W/f9.sync.log"
-		BYTES=$(body_bytes "$W/f9.sync.log")
-		NREQ=$(grep -c ' /v1/' "$W/f9.sync.log")
-		stop $PROXY_PID; stop $HUB_PID
-		wall=$(elapsed "$t0" "$t1")
+	# a first sync while in town (the unit tree), then a month of records offline, then
+	# back on the commune's 2G link
+	if link_sync f9 300 "$F9_RATE" "$F9_LAT"; then
 		IDEAL=$(awk -v b="$BYTES" -v r="$F9_RATE" -v n="$NREQ" -v l="$F9_LAT" \
 			'BEGIN { printf "%.1f", b * 8 / r + n * 2 * l / 1000 }')
 		[ -z "$ERR" ] && say "figure 9: a month offline ($MONTH changes: commune $C's year of $YR rows / 12)" \
