@@ -24,6 +24,7 @@
 #include "auth.h"
 #include "report.h"
 #include "status.h"
+#include "textout.h"
 #include "unittree.h"
 
 #define DASHBOARD_YEARS 6 /* years offered in the picker: this one and five before */
@@ -183,7 +184,7 @@ static void page_head(FILE *f, const char *title)
 	fputs("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 	      "<meta name=\"referrer\" content=\"no-referrer\"><title>", f);
-	status_html_text(f, title);
+	textout_html(f, title);
 	fputs("</title><style>"
 	      "body{font-family:sans-serif;margin:0;color:#222;background:#fafafa}"
 	      "header{background:#1565c0;color:#fff;padding:10px 16px}"
@@ -212,7 +213,7 @@ static void login_page(struct api_response *resp, int status, const char *messag
 	fputs("<header><h1>Liên Kết — Tỉnh đoàn</h1></header><main>", f);
 	if (message) {
 		fputs("<p class=\"err\">", f);
-		status_html_text(f, message);
+		textout_html(f, message);
 		fputs("</p>", f);
 	}
 	fputs("<form class=\"pick\" method=\"post\" action=\"/\">"
@@ -368,14 +369,14 @@ static void option(FILE *f, const struct unittree *t, const char *id, const char
 	if (unittree_name_of(t, id, date, &nm) != 0)
 		return;
 	fputs("<option value=\"", f);
-	status_html_text(f, id);
+	textout_html(f, id);
 	fputc('"', f);
 	if (selected && strcmp(selected, id) == 0)
 		fputs(" selected", f);
 	fputc('>', f);
 	for (int i = 0; i < depth; i++)
 		fputs("— ", f);
-	status_html_text(f, nm.name);
+	textout_html(f, nm.name);
 	fputs("</option>", f);
 }
 
@@ -417,9 +418,9 @@ static void fmt_cell(FILE *f, const char *figure, const char *measure, const cha
 		     const struct report_cell *c)
 {
 	fputs("<td class=\"n\" data-figure=\"", f);
-	status_html_text(f, figure);
+	textout_html(f, figure);
 	fputs("\" data-measure=\"", f);
-	status_html_text(f, measure);
+	textout_html(f, measure);
 	fprintf(f, "\" data-column=\"%s\" data-value=\"%lld\"", which, (long long)c->value);
 	if (c->of >= 0)
 		fprintf(f, " data-of=\"%lld\"", (long long)c->of);
@@ -440,7 +441,7 @@ static void fmt_cell(FILE *f, const char *figure, const char *measure, const cha
 static void summary(FILE *f, const struct report *r)
 {
 	fprintf(f, "<section id=\"summary\"><h2>Các chỉ tiêu — ");
-	status_html_text(f, r->unit_name);
+	textout_html(f, r->unit_name);
 	fprintf(f, ", năm %d</h2><p>Tính đến %s, so với năm %d.</p>", r->year, r->as_of, r->year - 1);
 	fprintf(f, "<table class=\"sum\"><thead><tr><th>STT</th><th>Chỉ tiêu</th><th>Nội dung</th>"
 		   "<th>Năm %d</th><th>Chỉ tiêu giao</th><th>Năm %d</th></tr></thead><tbody>",
@@ -453,11 +454,11 @@ static void summary(FILE *f, const struct report *r)
 			if (m == 0) {
 				fprintf(f, "<td rowspan=\"%zu\">%d</td><td rowspan=\"%zu\">", fg->nmeasures,
 					fg->number, fg->nmeasures);
-				status_html_text(f, fg->label);
+				textout_html(f, fg->label);
 				fputs("</td>", f);
 			}
 			fputs("<td>", f);
-			status_html_text(f, ms->label);
+			textout_html(f, ms->label);
 			fputs("</td>", f);
 			fmt_cell(f, fg->key, ms->key, "value", &ms->value);
 			if (ms->target >= 0)
@@ -519,11 +520,11 @@ int dashboard_write(const char *db_path, const char *unit, const char *year_s, i
 	snprintf(title, sizeof title, "Liên Kết — %s, năm %d", r->unit_name ? r->unit_name : "", year);
 	page_head(f, title);
 	fputs("<header><h1>Liên Kết — ", f);
-	status_html_text(f, province);
+	textout_html(f, province);
 	fputs("</h1><a href=\"/?logout=1\">Đăng xuất</a></header><main>", f);
 	if (message) {
 		fputs("<p class=\"err\">", f);
-		status_html_text(f, message);
+		textout_html(f, message);
 		fputs("</p>", f);
 	}
 	fputs("<form class=\"pick\" method=\"get\" action=\"/\"><label>Đơn vị <select name=\"unit\">", f);
@@ -538,7 +539,7 @@ int dashboard_write(const char *db_path, const char *unit, const char *year_s, i
 		fprintf(f, "<option value=\"%d\" selected>%d</option>", year, year);
 	fputs("</select></label><button type=\"submit\">Xem</button></form>", f);
 	fputs("<p data-report-unit=\"", f);
-	status_html_text(f, r->unit_id);
+	textout_html(f, r->unit_id);
 	fprintf(f, "\" data-report-year=\"%d\">", r->year);
 	fputs("<a href=\"#summary\">Các chỉ tiêu</a> · <a href=\"#status\">Tình trạng đồng bộ</a> · "
 	      "<a href=\"#report\">Báo cáo chi tiết và biểu đồ</a></p>", f);
@@ -547,7 +548,7 @@ int dashboard_write(const char *db_path, const char *unit, const char *year_s, i
 	if (root && strcmp(r->unit_id, root) != 0) {
 		status_keep_subtree(st, tree, r->unit_id, today);
 		fputs("<p>Tình trạng đồng bộ của các văn phòng thuộc ", f);
-		status_html_text(f, r->unit_name);
+		textout_html(f, r->unit_name);
 		fputs(".</p>", f);
 	}
 	if (status_write_html(st, f) != 0)

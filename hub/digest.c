@@ -17,6 +17,7 @@
 
 #include "report.h"
 #include "status.h"
+#include "textout.h"
 #include "unittree.h"
 
 #define DIGEST_PATH_MAX 4096
@@ -126,9 +127,9 @@ int digest_write_arrivals_csv(const struct digest_arrival *a, size_t n, FILE *f)
 		status_vn_time(a[i].first_ms, first);
 		status_vn_time(a[i].last_ms, last);
 		fprintf(f, "%zu,", i + 1);
-		status_csv_text(f, a[i].unit_name ? a[i].unit_name : a[i].unit);
+		textout_csv(f, a[i].unit_name ? a[i].unit_name : a[i].unit);
 		fputc(',', f);
-		status_csv_text(f, a[i].unit_code);
+		textout_csv(f, a[i].unit_code);
 		fprintf(f, ",%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
 			   ",%" PRId64 ",%s,%s\r\n",
 			a[i].agent, a[i].changesets, a[i].changes, a[i].applied, a[i].quarantined,
@@ -187,7 +188,7 @@ static void arrivals_html(FILE *f, const struct digest_arrival *a, size_t n, con
 		quarantined += a[i].quarantined;
 	}
 	fputs("<section class=\"lk-arrivals\"><h2>Dữ liệu nhận được ngày ", f);
-	status_html_text(f, day);
+	textout_html(f, day);
 	fprintf(f, "</h2><p>%zu văn phòng gửi %" PRId64 " lần (bộ thay đổi), %" PRId64
 		   " thay đổi; đã ghi nhận %" PRId64 ", bị cách ly %" PRId64 ".</p>",
 		n, sets, changes, applied, quarantined);
@@ -202,7 +203,7 @@ static void arrivals_html(FILE *f, const struct digest_arrival *a, size_t n, con
 		char last[17];
 		status_vn_time(a[i].last_ms, last);
 		fprintf(f, "<tr><td>%zu</td><td>", i + 1);
-		status_html_text(f, a[i].unit_name ? a[i].unit_name : a[i].unit);
+		textout_html(f, a[i].unit_name ? a[i].unit_name : a[i].unit);
 		fprintf(f, "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64
 			   "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%" PRId64 "</td><td>%s</td></tr>",
 			a[i].changesets, a[i].changes, a[i].applied, a[i].quarantined, a[i].held,
@@ -265,19 +266,19 @@ int digest_write(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, co
 	char cut[17];
 	status_vn_time(cutoff_ms, cut);
 	fputs("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Báo cáo buổi sáng ", f);
-	status_html_text(f, date);
+	textout_html(f, date);
 	fputs("</title><style>body{font-family:sans-serif;margin:16px;color:#222}"
 	      ".lk-arrivals table{border-collapse:collapse}.lk-arrivals th,.lk-arrivals td"
 	      "{border:1px solid #ccc;padding:3px 6px}section{margin:16px 0}</style></head><body>"
 	      "<h1>Liên Kết — báo cáo buổi sáng ngày ", f);
-	status_html_text(f, date);
+	textout_html(f, date);
 	fputs("</h1><p>Tình trạng đồng bộ lúc ", f);
-	status_html_text(f, cut);
+	textout_html(f, cut);
 	fputs(" (giờ Việt Nam); dữ liệu nhận được ngày ", f);
-	status_html_text(f, yesterday);
+	textout_html(f, yesterday);
 	fputs("; báo cáo năm ", f);
 	fprintf(f, "%d tính đến hết ngày ", r->year);
-	status_html_text(f, yesterday);
+	textout_html(f, yesterday);
 	fputs(".</p>", f);
 	int ok = status_write_html(st, f) == 0;
 	arrivals_html(f, arr, narr, yesterday);

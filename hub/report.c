@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "schema.h"
+#include "textout.h"
 #include "unittree.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -1312,30 +1313,6 @@ int report_write_text(const struct report *r, FILE *f)
 
 /* ---- JSON ---- */
 
-static void json_str(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
-		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
-		}
-	}
-	fputc('"', f);
-}
-
 static void json_cell_fields(FILE *f, const struct report_cell *c)
 {
 	char buf[48];
@@ -1378,9 +1355,9 @@ static void json_measures(FILE *f, const struct report *r, size_t fig, int row)
 	for (size_t m = 0; m < fg->nmeasures; m++) {
 		const struct report_measure *ms = shown(r, fig, row, m);
 		fprintf(f, "%s{\"key\":", m ? "," : "");
-		json_str(f, ms->key);
+		textout_json(f, ms->key);
 		fputs(",\"label\":", f);
-		json_str(f, ms->label);
+		textout_json(f, ms->label);
 		fputc(',', f);
 		json_measure_fields(f, ms);
 		fputc('}', f);
@@ -1391,32 +1368,32 @@ static void json_measures(FILE *f, const struct report *r, size_t fig, int row)
 int report_write_json(const struct report *r, FILE *f)
 {
 	fputs("{\"v\":1,\"unit\":", f);
-	json_str(f, r->unit_id);
+	textout_json(f, r->unit_id);
 	fputs(",\"unit_name\":", f);
-	json_str(f, r->unit_name);
+	textout_json(f, r->unit_name);
 	fputs(",\"unit_code\":", f);
-	json_str(f, r->unit_code);
+	textout_json(f, r->unit_code);
 	fprintf(f, ",\"year\":%d,\"as_of\":\"%s\",\"previous_year\":%d,\"previous_as_of\":\"%s\"",
 		r->year, r->as_of, r->year - 1, r->previous_as_of);
 	fputs(",\"units\":[", f);
 	for (size_t i = 0; i < r->nrows; i++) {
 		fprintf(f, "%s{\"unit\":", i ? "," : "");
-		json_str(f, r->rows[i].id);
+		textout_json(f, r->rows[i].id);
 		fputs(",\"name\":", f);
-		json_str(f, r->rows[i].name);
+		textout_json(f, r->rows[i].name);
 		fputs(",\"code\":", f);
-		json_str(f, r->rows[i].code);
+		textout_json(f, r->rows[i].code);
 		fputc('}', f);
 	}
 	fputs("],\"figures\":[", f);
 	for (size_t i = 0; i < REPORT_NFIGURES; i++) {
 		const struct report_figure *fg = &r->figures[i];
 		fprintf(f, "%s{\"number\":%d,\"key\":", i ? "," : "", fg->number);
-		json_str(f, fg->key);
+		textout_json(f, fg->key);
 		fputs(",\"label\":", f);
-		json_str(f, fg->label);
+		textout_json(f, fg->label);
 		fputs(",\"target_note\":", f);
-		json_str(f, fg->target_note);
+		textout_json(f, fg->target_note);
 		fputc(',', f);
 		json_measure_fields(f, &fg->total[0]);
 		fputc(',', f);
@@ -1424,11 +1401,11 @@ int report_write_json(const struct report *r, FILE *f)
 		fputs(",\"unit_breakdown\":[", f);
 		for (size_t row = 0; row < r->nrows; row++) {
 			fprintf(f, "%s{\"unit\":", row ? "," : "");
-			json_str(f, r->rows[row].id);
+			textout_json(f, r->rows[row].id);
 			fputs(",\"name\":", f);
-			json_str(f, r->rows[row].name);
+			textout_json(f, r->rows[row].name);
 			fputs(",\"code\":", f);
-			json_str(f, r->rows[row].code);
+			textout_json(f, r->rows[row].code);
 			fputc(',', f);
 			json_measure_fields(f, shown(r, i, (int)row, 0));
 			fputc(',', f);
@@ -1445,19 +1422,7 @@ int report_write_json(const struct report *r, FILE *f)
 
 static void csv_field(FILE *f, const char *s)
 {
-	if (!s)
-		s = "";
-	if (strpbrk(s, ",\"\r\n") == NULL) {
-		fputs(s, f);
-	} else {
-		fputc('"', f);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', f);
-			fputc(*s, f);
-		}
-		fputc('"', f);
-	}
+	textout_csv(f, s);
 	fputc(',', f);
 }
 
@@ -1512,20 +1477,6 @@ int report_write_csv(const struct report *r, FILE *f)
 
 /* ---- HTML ---- */
 
-static void html_str(FILE *f, const char *s)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '&': fputs("&amp;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(*s, f);
-		}
-	}
-}
-
 #define SVG_WIDTH 640
 #define SVG_LABEL 200 /* pixels for the unit names */
 #define SVG_BAR 10
@@ -1564,7 +1515,7 @@ static void html_chart(FILE *f, const struct report *r, size_t fig)
 		"<svg class=\"lk-chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\""
 		" height=\"%zu\" viewBox=\"0 0 %d %zu\" role=\"img\" aria-label=\"",
 		SVG_WIDTH, n * SVG_ROW + 10, SVG_WIDTH, n * SVG_ROW + 10);
-	html_str(f, fg->label);
+	textout_html(f, fg->label);
 	fputs("\">", f);
 	for (size_t i = 0; i < n; i++) {
 		int row = r->nrows ? (int)i : -1;
@@ -1572,7 +1523,7 @@ static void html_chart(FILE *f, const struct report *r, size_t fig)
 		int y = (int)i * SVG_ROW + 5;
 		int cur = bar_px(&ms->value, max), prev = bar_px(&ms->previous, max);
 		fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"12\">", y + 14);
-		html_str(f, row < 0 ? r->unit_name : r->rows[row].name);
+		textout_html(f, row < 0 ? r->unit_name : r->rows[row].name);
 		fputs("</text>", f);
 		fprintf(f,
 			"<rect class=\"lk-cur\" x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\""
@@ -1585,9 +1536,9 @@ static void html_chart(FILE *f, const struct report *r, size_t fig)
 		fprintf(f, "<text x=\"%d\" y=\"%d\" font-size=\"11\">", SVG_LABEL + cur + 4,
 			y + 11);
 		if (ms->value.of >= 0)
-			html_str(f, fmt_share(&ms->value, a));
+			textout_html(f, fmt_share(&ms->value, a));
 		else
-			html_str(f, fmt_int(ms->value.value, a));
+			textout_html(f, fmt_int(ms->value.value, a));
 		fputs("</text>", f);
 	}
 	fputs("</svg>\n", f);
@@ -1597,7 +1548,7 @@ static void html_cell(FILE *f, const struct report_cell *c)
 {
 	char a[128];
 	fputs("<td>", f);
-	html_str(f, fmt_cell(c, a));
+	textout_html(f, fmt_cell(c, a));
 	fputs("</td>", f);
 }
 
@@ -1607,7 +1558,7 @@ static void html_measure_cells(FILE *f, const struct report_measure *ms)
 	html_cell(f, &ms->value);
 	fputs("<td>", f);
 	if (ms->target >= 0)
-		html_str(f, fmt_int(ms->target, t));
+		textout_html(f, fmt_int(ms->target, t));
 	fputs("</td>", f);
 	if (ms->has_previous)
 		html_cell(f, &ms->previous);
@@ -1625,7 +1576,7 @@ int report_write_html(const struct report *r, FILE *f)
 	      ".lk-report .lk-note{color:#555;font-size:90%}"
 	      "</style>\n<h2>Báo cáo mô hình “2 giao, 1 liên kết”: ",
 	      f);
-	html_str(f, r->unit_name);
+	textout_html(f, r->unit_name);
 	fprintf(f, " — năm %d</h2>\n<p class=\"lk-note\">Tính đến %s; so với năm %d. ", r->year,
 		r->as_of, r->year - 1);
 	fputs("“tách”: số liệu của đơn vị đã chia tách, ghi đủ bên cạnh mỗi đơn vị kế thừa và "
@@ -1634,11 +1585,11 @@ int report_write_html(const struct report *r, FILE *f)
 	for (size_t i = 0; i < REPORT_NFIGURES; i++) {
 		const struct report_figure *fg = &r->figures[i];
 		fprintf(f, "<div class=\"lk-figure\" id=\"lk-%s\">\n<h3>%d. ", fg->key, fg->number);
-		html_str(f, fg->label);
+		textout_html(f, fg->label);
 		fputs("</h3>\n", f);
 		if (fg->target_note) {
 			fputs("<p class=\"lk-note\">Chỉ tiêu: ", f);
-			html_str(f, fg->target_note);
+			textout_html(f, fg->target_note);
 			fputs("</p>\n", f);
 		}
 		fprintf(f, "<table><tr><th>Nội dung</th><th>Năm %d</th><th>Chỉ tiêu</th>"
@@ -1647,7 +1598,7 @@ int report_write_html(const struct report *r, FILE *f)
 		for (size_t m = 0; m < fg->nmeasures; m++) {
 			const struct report_measure *ms = shown(r, i, -1, m);
 			fputs("<tr><td>", f);
-			html_str(f, ms->label);
+			textout_html(f, ms->label);
 			fputs("</td>", f);
 			html_measure_cells(f, ms);
 			fputs("</tr>\n", f);
@@ -1659,9 +1610,9 @@ int report_write_html(const struct report *r, FILE *f)
 				r->year, r->year - 1);
 			for (size_t row = 0; row < r->nrows; row++) {
 				fputs("<tr data-unit=\"", f);
-				html_str(f, r->rows[row].id);
+				textout_html(f, r->rows[row].id);
 				fputs("\"><td>", f);
-				html_str(f, r->rows[row].name);
+				textout_html(f, r->rows[row].name);
 				fputs("</td>", f);
 				html_measure_cells(f, shown(r, i, (int)row, 0));
 				fputs("</tr>\n", f);
@@ -1678,7 +1629,7 @@ int report_write_html(const struct report *r, FILE *f)
 int report_write_html_page(const struct report *r, FILE *f)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>", f);
-	html_str(f, r->unit_name);
+	textout_html(f, r->unit_name);
 	fprintf(f, " — báo cáo năm %d</title></head><body>\n", r->year);
 	int rc = report_write_html(r, f);
 	fputs("</body></html>\n", f);

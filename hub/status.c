@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "schema.h"
+#include "textout.h"
 #include "unittree.h"
 
 #define STATUS_SQL_MAX 512
@@ -90,57 +91,6 @@ int status_vn_ms(const char *date, int hh, int mm, int64_t *out)
 	int64_t days = days_from_civil(y, m, d);
 	*out = days * STATUS_DAY_MS + ((int64_t)hh * 60 + mm) * 60000 - STATUS_VN_OFFSET_MS;
 	return 0;
-}
-
-void status_html_text(FILE *f, const char *s)
-{
-	if (!s)
-		return;
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(*s, f);
-		}
-	}
-}
-
-void status_json_text(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("null", f);
-		return;
-	}
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fputc(*p, f);
-	}
-	fputc('"', f);
-}
-
-void status_csv_text(FILE *f, const char *s)
-{
-	if (!s)
-		return;
-	if (!strpbrk(s, ",\"\r\n")) {
-		fputs(s, f);
-		return;
-	}
-	fputc('"', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
 }
 
 int status_db_open(const char *path, sqlite3 **db, char *err, size_t errlen)
@@ -734,17 +684,17 @@ static const char *issue_kind(enum status_issue_kind k)
 static void json_issue(FILE *f, const struct status_issue *is)
 {
 	fprintf(f, "{\"kind\":\"%s\",\"seq\":%" PRIu64 ",\"code\":", issue_kind(is->kind), is->seq);
-	status_json_text(f, is->code);
+	textout_json(f, is->code);
 	fputs(",\"table\":", f);
-	status_json_text(f, is->table);
+	textout_json(f, is->table);
 	fputs(",\"id\":", f);
-	status_json_text(f, is->row_id);
+	textout_json(f, is->row_id);
 	fputs(",\"field\":", f);
-	status_json_text(f, is->field);
+	textout_json(f, is->field);
 	fputs(",\"detail\":", f);
-	status_json_text(f, is->detail);
+	textout_json(f, is->detail);
 	fputs(",\"reason_vi\":", f);
-	status_json_text(f, is->reason_vi);
+	textout_json(f, is->reason_vi);
 	fputc('}', f);
 }
 
@@ -755,7 +705,7 @@ int status_write_json(const struct status *st, FILE *f)
 	char when[17];
 	status_vn_time(st->as_of_ms, when);
 	fprintf(f, "{\"v\":1,\"hub_time\":%" PRId64 ",\"as_of\":\"%s\",\"hub_id\":", st->as_of_ms, when);
-	status_json_text(f, st->hub_id);
+	textout_json(f, st->hub_id);
 	fputs(",\"labels_vi\":{\"last_sync_ms\":\"Lần đồng bộ cuối\",\"pending\":\"Bản ghi chờ gửi\","
 	      "\"clock_offset_ms\":\"Lệch đồng hồ (ms)\",\"days_silent\":\"Số ngày chưa đồng bộ\","
 	      "\"quarantined\":\"Bản ghi bị cách ly\",\"held\":\"Bản ghi đang chờ\","
@@ -765,26 +715,26 @@ int status_write_json(const struct status *st, FILE *f)
 	for (size_t i = 0; i < st->n; i++) {
 		const struct status_office *o = &st->offices[i];
 		fputs(i ? ",{\"agent\":" : "{\"agent\":", f);
-		status_json_text(f, o->agent[0] ? o->agent : NULL);
+		textout_json(f, o->agent[0] ? o->agent : NULL);
 		fputs(",\"unit\":", f);
-		status_json_text(f, o->unit);
+		textout_json(f, o->unit);
 		fputs(",\"unit_code\":", f);
-		status_json_text(f, o->unit_code);
+		textout_json(f, o->unit_code);
 		fputs(",\"unit_name\":", f);
-		status_json_text(f, o->unit_name);
+		textout_json(f, o->unit_name);
 		if (o->never) {
 			fputs(",\"token\":", f);
-			status_json_text(f, o->token_prefix);
+			textout_json(f, o->token_prefix);
 			fprintf(f, ",\"enrolled_ms\":%" PRId64, o->enrolled_ms);
 		} else {
 			fputs(",\"software\":", f);
-			status_json_text(f, o->software);
+			textout_json(f, o->software);
 		}
 		char last[17];
 		status_vn_time(o->last_ms, last);
 		fprintf(f, ",\"acked\":%" PRIu64 ",\"last_sync_ms\":%" PRId64 ",\"last_sync\":", o->acked,
 			o->last_ms);
-		status_json_text(f, o->last_ms ? last : NULL);
+		textout_json(f, o->last_ms ? last : NULL);
 		fprintf(f, ",\"last_changes_ms\":%" PRId64 ",\"pending\":%" PRId64
 			   ",\"clock_offset_ms\":%" PRId64 ",\"clock_off\":%s,\"days_silent\":%" PRId64
 			   ",\"silent_1d\":%s,\"silent_3d\":%s,\"quarantined\":%" PRId64 ",\"held\":%" PRId64
@@ -792,18 +742,18 @@ int status_write_json(const struct status *st, FILE *f)
 			o->last_changes_ms, o->pending, o->offset_ms, json_bool(o->clock_off), o->days_silent,
 			json_bool(o->silent_1d), json_bool(o->silent_3d), o->quarantined, o->held,
 			o->skipped, o->flagged, (int)o->rank);
-		status_json_text(f, o->state);
+		textout_json(f, o->state);
 		fputs(",\"state_vi\":", f);
-		status_json_text(f, o->state_vi);
+		textout_json(f, o->state_vi);
 		fputs(",\"retired_to\":", f);
-		status_json_text(f, o->retired_to[0] ? o->retired_to : NULL);
+		textout_json(f, o->retired_to[0] ? o->retired_to : NULL);
 		fputs(",\"skipped\":[", f);
 		int first = 1;
 		for (size_t k = 0; k < o->nissues; k++) {
 			if (o->issues[k].kind != STATUS_ISSUE_SKIPPED)
 				continue;
 			fprintf(f, "%s{\"seq\":%" PRIu64 ",\"reason\":", first ? "" : ",", o->issues[k].seq);
-			status_json_text(f, o->issues[k].code);
+			textout_json(f, o->issues[k].code);
 			fputc('}', f);
 			first = 0;
 		}
@@ -964,13 +914,13 @@ int status_write_csv(const struct status *st, FILE *f)
 		if (o->last_ms)
 			status_vn_time(o->last_ms, last);
 		fprintf(f, "%zu,", i + 1);
-		status_csv_text(f, o->unit_name ? o->unit_name : o->unit);
+		textout_csv(f, o->unit_name ? o->unit_name : o->unit);
 		fputc(',', f);
-		status_csv_text(f, o->unit_code);
+		textout_csv(f, o->unit_code);
 		fputc(',', f);
-		status_csv_text(f, o->agent);
+		textout_csv(f, o->agent);
 		fputc(',', f);
-		status_csv_text(f, o->state_vi);
+		textout_csv(f, o->state_vi);
 		fprintf(f, ",%s,%" PRId64 ",%s,%s,%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRId64
 			   ",%" PRId64 ",",
 			last, o->days_silent, o->silent_1d ? "có" : "không", o->silent_3d ? "có" : "không",
@@ -992,7 +942,7 @@ int status_write_csv(const struct status *st, FILE *f)
 				break;
 			used += (size_t)w;
 		}
-		status_csv_text(f, all);
+		textout_csv(f, all);
 		free(all);
 		fputs("\r\n", f);
 	}
@@ -1020,7 +970,7 @@ int status_write_html(const struct status *st, FILE *f)
 	      ".lk-status tr.rt td{color:#888}.lk-status ul{margin:2px 0;padding-left:18px}"
 	      ".lk-status .badge{font-weight:bold}</style>", f);
 	fputs("<h2>Tình trạng đồng bộ</h2><p>Lúc ", f);
-	status_html_text(f, when);
+	textout_html(f, when);
 	fprintf(f, " (giờ Việt Nam). Số văn phòng: <b data-status=\"offices\">%zu</b>. Quá 1 ngày chưa "
 		   "liên lạc: <b>", st->n);
 	size_t n1 = 0, n3 = 0;
@@ -1041,21 +991,21 @@ int status_write_html(const struct status *st, FILE *f)
 			status_vn_time(o->last_ms, last);
 		offset_text(o, off, sizeof off);
 		fprintf(f, "<tr class=\"%s\" data-unit=\"", rank_class(o->rank));
-		status_html_text(f, o->unit);
+		textout_html(f, o->unit);
 		fprintf(f, "\"><td class=\"n\">%zu</td><td>", i + 1);
-		status_html_text(f, o->unit_name ? o->unit_name : o->unit);
+		textout_html(f, o->unit_name ? o->unit_name : o->unit);
 		if (o->unit_code) {
 			fputs(" <small>(", f);
-			status_html_text(f, o->unit_code);
+			textout_html(f, o->unit_code);
 			fputs(")</small>", f);
 		}
 		fputs("</td><td class=\"badge\">", f);
-		status_html_text(f, o->state_vi);
+		textout_html(f, o->state_vi);
 		fputs("</td><td>", f);
-		status_html_text(f, last);
+		textout_html(f, last);
 		fprintf(f, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td><td>",
 			o->days_silent, o->pending);
-		status_html_text(f, off);
+		textout_html(f, off);
 		fprintf(f, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
 			   "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td><td>",
 			o->quarantined, o->held, o->skipped, o->flagged);
@@ -1063,7 +1013,7 @@ int status_write_html(const struct status *st, FILE *f)
 			fputs("<ul>", f);
 			for (size_t k = 0; k < o->nissues; k++) {
 				fputs("<li>", f);
-				status_html_text(f, o->issues[k].reason_vi);
+				textout_html(f, o->issues[k].reason_vi);
 				fputs("</li>", f);
 			}
 			fputs("</ul>", f);
@@ -1075,7 +1025,7 @@ int status_write_html(const struct status *st, FILE *f)
 		fputs("<p>Cờ trên dữ liệu do tỉnh ghi:</p><ul>", f);
 		for (size_t k = 0; k < st->nloose; k++) {
 			fputs("<li>", f);
-			status_html_text(f, st->loose[k].reason_vi);
+			textout_html(f, st->loose[k].reason_vi);
 			fputs("</li>", f);
 		}
 		fputs("</ul>", f);

@@ -146,11 +146,4 @@ void status_vn_time(int64_t ms, char out[17]);
  * impossible date or time (out untouched). */
 int status_vn_ms(const char *date, int hh, int mm, int64_t *out);
 
-/* Writes s with & < > " ' escaped (NULL writes nothing). */
-void status_html_text(FILE *f, const char *s);
-/* Writes s as a JSON string, or null. */
-void status_json_text(FILE *f, const char *s);
-/* Writes s as one CSV field (quoted when it holds , " CR or LF). */
-void status_csv_text(FILE *f, const char *s);
-
 #endif
