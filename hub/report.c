@@ -1065,6 +1065,16 @@ static int (*const passes[])(struct ctx *c, int col) = {
 	fig_party,     fig_insurance, fig_support, fig_rating,
 };
 
+/* A unit's official code as the report reads it: the unit that held it on some day
+ * of the year up to the report date (the latest holder when a reform reused it), so a
+ * commune merged mid-year is found by its code. Failing that, the unit that held it
+ * last at any time, which fit_to_unit_life then refuses with its dates. */
+static const char *find_code(const struct unittree *t, const char *code, const struct period *p)
+{
+	const char *id = unittree_find_code(t, code, p->from, p->as_of);
+	return id ? id : unittree_find_code(t, code, "0000-01-01", "9999-12-31");
+}
+
 /* A unit that did not exist during the whole year: refused when it did not exist at
  * all in Y; reported as of its last day when it closed during Y. */
 static int fit_to_unit_life(struct ctx *c)
@@ -1130,7 +1140,7 @@ int report_build(sqlite3 *db, const char *unit_id, int year, const char *today,
 	if (!unit_id || !*unit_id)
 		c.root = unittree_root(c.tree, c.per[COL_CUR].as_of);
 	else if (!(c.root = unittree_intern(c.tree, unit_id)))
-		c.root = unittree_find_code(c.tree, unit_id, c.per[COL_CUR].as_of);
+		c.root = find_code(c.tree, unit_id, &c.per[COL_CUR]);
 	if (!c.root) {
 		rc = fail(&c, REPORT_UNKNOWN_UNIT, "unit", "unknown unit '%s'",
 			  unit_id && *unit_id ? unit_id : "(root)");

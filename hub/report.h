@@ -173,7 +173,9 @@ struct report {
 };
 
 /* Builds the report of unit_id's subtree for year. unit_id is a unit id or an
- * official code (resolved as of the report date); NULL or "" means the root of the
+ * official code: the unit that held the code on some day of the year up to the
+ * report date, the latest holder when a reform reused it (a commune merged on 1 July
+ * is found by its code in that year's report); NULL or "" means the root of the
  * tree (the province). year is 2000..2100; today is 'YYYY-MM-DD' in Vietnam time and
  * decides the "as of" date of the current year (a future year is refused).
  * Reads in one transaction (BEGIN … COMMIT) unless the caller already holds one, and

@@ -408,21 +408,51 @@ done:
 	return rc;
 }
 
-const char *unittree_find_code(const struct unittree *t, const char *code, const char *date)
+/* The last day of [from, to] on which unit u held name record n: the record's days,
+ * clipped to the range and to the unit's life (open from opened_on, closed from
+ * closed_on). Writes it to last and returns 1, or returns 0 when there is none. */
+static int held_until(const struct tunit *u, const struct tname *n, const char *from,
+		      const char *to, char last[11])
 {
-	const char *closed = NULL;
-	if (!t || !code || !date)
+	const char *start = n->from;
+	char end[11];
+	snprintf(end, sizeof end, "%s", n->to && strcmp(n->to, to) < 0 ? n->to : to);
+	if (strcmp(u->opened_on, start) > 0)
+		start = u->opened_on;
+	if (strcmp(from, start) > 0)
+		start = from;
+	if (u->closed_on && strcmp(u->closed_on, end) <= 0)
+		unittree_day_before(u->closed_on, end);
+	if (strcmp(start, end) > 0)
+		return 0;
+	memcpy(last, end, sizeof end);
+	return 1;
+}
+
+const char *unittree_find_code(const struct unittree *t, const char *code, const char *from,
+			       const char *to)
+{
+	const struct tunit *best = NULL;
+	const struct tname *best_name = NULL;
+	char best_last[11] = "";
+	if (!t || !code || !from || !to)
 		return NULL;
 	for (size_t i = 0; i < t->nunits; i++) {
-		const struct tname *n = name_at(&t->units[i], date, 1);
-		if (!n || !n->code || strcmp(n->code, code) != 0)
-			continue;
-		if (unittree_is_open(t, t->units[i].id, date))
-			return t->units[i].id;
-		if (!closed)
-			closed = t->units[i].id;
+		const struct tunit *u = &t->units[i];
+		for (size_t k = 0; k < u->nnames; k++) {
+			const struct tname *n = &u->names[k];
+			char last[11];
+			if (!n->code || strcmp(n->code, code) != 0 || !held_until(u, n, from, to, last))
+				continue;
+			int c = strcmp(last, best_last);
+			if (!best || c > 0 || (c == 0 && strcmp(n->from, best_name->from) > 0)) {
+				best = u;
+				best_name = n;
+				memcpy(best_last, last, sizeof last);
+			}
+		}
 	}
-	return closed;
+	return best ? best->id : NULL;
 }
 
 const char *unittree_successor(const struct unittree *t, const char *unit_id)

@@ -115,9 +115,13 @@ const char *unittree_effective_parent(const struct unittree *t, const char *unit
 int unittree_children(const struct unittree *t, const char *unit_id, const char *date,
 		      const char ***out, size_t *n);
 
-/* The unit whose name record valid on date has this official code, preferring a
- * unit open on date (a code is reused after a reform: LESSONS.md). NULL if none. */
-const char *unittree_find_code(const struct unittree *t, const char *code, const char *date);
+/* The unit that held this official code on some day of [from, to] (dates included;
+ * from == to asks for one day) while it was open; when several did (a code is reused
+ * after a reform: LESSONS.md), the one that held it on the latest day, and of two
+ * name records reaching that day the one that began later. A name record without
+ * valid_to counts only up to the day before its unit closed. NULL if none. */
+const char *unittree_find_code(const struct unittree *t, const char *code, const char *from,
+			       const char *to);
 
 /* The primary successor (rules above), or NULL when the unit has none. */
 const char *unittree_successor(const struct unittree *t, const char *unit_id);

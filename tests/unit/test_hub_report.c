@@ -26,6 +26,7 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
+#include "dashboard.h"
 #include "report.h"
 #include "schema.h"
 #include "store.h"
@@ -773,6 +774,40 @@ static void test_report__unit_given_by_code(void **state)
 	report_free(r);
 }
 
+/* Issue 12 item 9: C2's code 10002 named it until 2021-06-30 (its name ended then, as
+ * a reform writes it): the 2021 report by code is C2's, up to its last day — from the
+ * command line and from GET /v1/report alike. A reused code gives its latest holder. */
+static void test_report__unit_merged_mid_year_is_found_by_its_code_in_that_year(void **state)
+{
+	struct fixture *fx = *state;
+	struct report *r = build(state, "10002", 2021, "2022-03-01");
+	assert_string_equal(r->unit_id, "C2");
+	assert_string_equal(r->unit_code, "10002");
+	assert_string_equal(r->as_of, "2021-06-30");
+	report_free(r);
+	r = build(state, "10003", 2021, "2022-03-01"); /* C3 until 06-30, then C4 */
+	assert_string_equal(r->unit_id, "C4");
+	report_free(r);
+	r = build(state, "10003", 2020, "2022-03-01");
+	assert_string_equal(r->unit_id, "C3");
+	report_free(r);
+	/* the year after its merge, the code names nothing open: refused with its dates */
+	struct report_error err;
+	r = NULL;
+	assert_int_equal(report_build(fx->db, "10002", 2022, "2022-03-01", &r, &err),
+			 REPORT_BAD_ARGUMENT);
+	assert_non_null(strstr(err.message, "closed on 2021-07-01"));
+	assert_null(r);
+	/* GET /v1/report?unit=10002&year=2021 */
+	char *json = NULL;
+	struct dashboard_error de = { 0 };
+	if (dashboard_report_json(fx->path, "10002", "2021", 1795600000000LL, &json, &de) != 0)
+		fail_msg("/v1/report: %d %s", de.status, de.message);
+	assert_non_null(strstr(json, "\"unit\":\"C2\""));
+	assert_non_null(strstr(json, "\"as_of\":\"2021-06-30\""));
+	free(json);
+}
+
 static void test_report__bad_arguments_are_refused(void **state)
 {
 	struct fixture *fx = *state;
@@ -1085,6 +1120,7 @@ int main(void)
 		cmocka_unit_test(test_report__unit_closed_during_year_is_reported_to_its_last_day),
 		cmocka_unit_test(test_report__unit_that_did_not_exist_in_the_year_is_refused),
 		cmocka_unit_test(test_report__unit_given_by_code),
+		cmocka_unit_test(test_report__unit_merged_mid_year_is_found_by_its_code_in_that_year),
 		cmocka_unit_test(test_report__bad_arguments_are_refused),
 		cmocka_unit_test(test_report__json_matches_the_figures),
 		cmocka_unit_test(test_report__csv_has_bom_and_crlf),

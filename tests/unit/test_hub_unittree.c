@@ -257,11 +257,26 @@ static void test_unittree__name_is_dated(void **state)
 
 static void test_unittree__reused_code_resolves_by_date(void **state)
 {
-	assert_string_equal(unittree_find_code(T(state), "10003", "2021-06-30"), "C3");
-	assert_string_equal(unittree_find_code(T(state), "10003", "2021-07-01"), "C4");
-	assert_string_equal(unittree_find_code(T(state), "901", "2021-07-01"), "D1");
-	assert_null(unittree_find_code(T(state), "10005", "2021-06-30"));
-	assert_null(unittree_find_code(T(state), "77777", "2021-06-30"));
+	assert_string_equal(unittree_find_code(T(state), "10003", "2021-06-30", "2021-06-30"), "C3");
+	assert_string_equal(unittree_find_code(T(state), "10003", "2021-07-01", "2021-07-01"), "C4");
+	assert_string_equal(unittree_find_code(T(state), "901", "2021-07-01", "2021-07-01"), "D1");
+	assert_null(unittree_find_code(T(state), "10005", "2021-06-30", "2021-06-30"));
+	assert_null(unittree_find_code(T(state), "77777", "2021-06-30", "2021-06-30"));
+}
+
+/* Issue 12 item 9: a commune merged on 1 July is found by its code in that year. */
+static void test_unittree__code_held_in_a_range_resolves_to_its_latest_holder(void **state)
+{
+	/* C2 (merged 2021-07-01) held 10002 until 06-30, though its name was never ended */
+	assert_string_equal(unittree_find_code(T(state), "10002", "2021-01-01", "2021-12-31"), "C2");
+	assert_null(unittree_find_code(T(state), "10002", "2021-07-01", "2021-07-01"));
+	assert_null(unittree_find_code(T(state), "10002", "2022-01-01", "2022-12-31"));
+	/* 10003: C3 until 06-30, then C4: the latest holder of the year */
+	assert_string_equal(unittree_find_code(T(state), "10003", "2021-01-01", "2021-12-31"), "C4");
+	assert_string_equal(unittree_find_code(T(state), "10003", "2021-01-01", "2021-06-30"), "C3");
+	assert_string_equal(unittree_find_code(T(state), "10003", "2020-01-01", "2020-12-31"), "C3");
+	/* a name record ended mid-range: C1's first name (10001 too) ends 2020-12-31 */
+	assert_string_equal(unittree_find_code(T(state), "10001", "2020-06-01", "2021-12-31"), "C1");
 }
 
 static void test_unittree__closing_dates_from_events(void **state)
@@ -387,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_unittree__children_as_of_a_date),
 		cmocka_unit_test(test_unittree__name_is_dated),
 		cmocka_unit_test(test_unittree__reused_code_resolves_by_date),
+		cmocka_unit_test(test_unittree__code_held_in_a_range_resolves_to_its_latest_holder),
 		cmocka_unit_test(test_unittree__closing_dates_from_events),
 		cmocka_unit_test(test_unittree__successor_of_merge_and_split),
 		cmocka_unit_test(test_unittree__merged_unit_rolls_up_once_under_successor),
