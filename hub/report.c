@@ -45,7 +45,9 @@ enum { COL_CUR = 0, COL_PREV = 1 };
 struct period {
 	int year;
 	char yyyy[5]; /* the year as text: what REPORT_YEAR_OF(held_on) gives for a date in it */
-	char from[11], to[11], as_of[11];
+	char from[11], to[11], as_of[11]; /* dated events count from..to; states as of as_of */
+	int year_end; /* 0: the period ends before 31 December (the report's unit closed in
+		       * the year), so the year's year-end records are its successor's */
 };
 
 struct roll {
@@ -683,6 +685,8 @@ static int fig_tasks(struct ctx *c, int col)
 static int fig_gathering(struct ctx *c, int col)
 {
 	struct sum_arg a = { 8, 0, col, 2 };
+	if (!c->per[col].year_end)
+		return REPORT_OK;
 	return query(c, "figure 8", row_sum, &a,
 		     "SELECT unit_id, sum(youth_gathered), sum(youth_in_area) FROM r_year_record"
 		     " WHERE year = ?1 AND youth_gathered IS NOT NULL"
@@ -847,6 +851,8 @@ static int row_rating(struct ctx *c, sqlite3_stmt *st, void *arg)
 
 static int fig_rating(struct ctx *c, int col)
 {
+	if (!c->per[col].year_end)
+		return REPORT_OK;
 	return query(c, "figure 13", row_rating, &col,
 		     "SELECT unit_id, rating, count(*) FROM r_year_record"
 		     " WHERE year = ?1 AND rating IS NOT NULL GROUP BY unit_id, rating",
@@ -1012,6 +1018,7 @@ static void period_init(struct period *p, int year, const char *today)
 	snprintf(p->from, sizeof p->from, "%04u-01-01", (unsigned)year % 10000u);
 	snprintf(p->to, sizeof p->to, "%04u-12-31", (unsigned)year % 10000u);
 	snprintf(p->yyyy, sizeof p->yyyy, "%04u", (unsigned)year % 10000u);
+	p->year_end = 1;
 	if (today && strcmp(today, p->to) < 0)
 		snprintf(p->as_of, sizeof p->as_of, "%s", today);
 	else
@@ -1076,7 +1083,9 @@ static const char *find_code(const struct unittree *t, const char *code, const s
 }
 
 /* A unit that did not exist during the whole year: refused when it did not exist at
- * all in Y; reported as of its last day when it closed during Y. */
+ * all in Y. When it closed during Y its figures cover the part of the year it lived
+ * (report.h, "A unit closed during the year"): dated events up to its last day, states
+ * as of that day, and no year-end record of Y (those count under its successor). */
 static int fit_to_unit_life(struct ctx *c)
 {
 	struct period *p = &c->per[COL_CUR];
@@ -1088,8 +1097,11 @@ static int fit_to_unit_life(struct ctx *c)
 	if (closed && strcmp(closed, p->from) <= 0)
 		return fail(c, REPORT_BAD_ARGUMENT, "unit", "unit '%s' closed on %s, before %d",
 			    c->root, closed, p->year);
-	if (closed && strcmp(closed, p->as_of) <= 0)
+	if (closed && strcmp(closed, p->as_of) <= 0) {
 		unittree_day_before(closed, p->as_of);
+		memcpy(p->to, p->as_of, sizeof p->to);
+		p->year_end = 0;
+	}
 	return REPORT_OK;
 }
 

@@ -15,6 +15,21 @@
  * under its successor; a unit split counts beside each successor, its cells marked
  * `split` ("tách"), and once in the total.
  *
+ * A unit closed during Y (merged, split or closed on day E), reported on its own,
+ * covers the part of Y it lived, 1 January..E−1, over its subtree as it stood on E−1:
+ *   - dated events count when dated in that part (figures 1, 3, 4, 5, 6, 7, 9, 10,
+ *     12: meetings and their tasks by held_on, activities by started_on, Party steps
+ *     and support by their date; figures 1 and 7 take the units open during it);
+ *   - states are read on E−1, its last day (figure 2 pilots, 11 insurance);
+ *   - year-end records of Y (figure 8 gathering, 13 evaluation) describe a branch on
+ *     31 December, when the unit no longer existed: its branches then stood under the
+ *     successor, so they count there and not in the closed unit's report (which
+ *     shows none for Y; the Y−1 column is whole). A record of Y owned by a unit
+ *     closed in Y itself counts, likewise, under its successor.
+ * Everything after E−1 belongs to the successor, whose report (like the province's)
+ * counts the closed unit's records of the whole year once, under it: the province
+ * totals do not depend on any of this, nothing counted twice, nothing lost.
+ *
  * Rows that exist only: every query reads the r_* views of unittree_views().
  *
  * JSON (what `GET /v1/report?unit=U&year=Y` serves; report_write_json):

@@ -749,8 +749,84 @@ static void test_report__unit_closed_during_year_is_reported_to_its_last_day(voi
 	assert_string_equal(r->as_of, "2021-06-30");
 	assert_int_equal(r->nrows, 2); /* B4, B5 */
 	CHECK(r, 6, "meetings", NULL, 1, -1, 1, -1);      /* j4; j8 */
-	CHECK(r, 13, "completed", NULL, 1, 2, 1, 2);      /* B4 of B4 B5; B5 of B4 B5 */
+	/* the 2021 ratings of B4 and B5 are year-end records: C1's (below); 2020: B5 of both */
+	CHECK(r, 13, "completed", NULL, 0, 0, 1, 2);
 	report_free(r);
+}
+
+/* Records of C2's branches and of C2 itself dated after C2 closed (2021-07-01): the
+ * fixture's ids prefixed "late-". */
+static void late_records(struct fixture *fx, int add)
+{
+	if (!add) {
+		static const char *const tables[] = { "meeting", "volunteer", "support", "party" };
+		for (size_t i = 0; i < 4; i++) {
+			char sql[128];
+			snprintf(sql, sizeof sql, "DELETE FROM %s WHERE id LIKE 'late-%%'", tables[i]);
+			assert_int_equal(sqlite3_exec(fx->db, sql, NULL, NULL, NULL), SQLITE_OK);
+		}
+		return;
+	}
+	meeting(fx, "late-mb", "B5", "branch", "2021-08-08", NULL, "1");
+	meeting(fx, "late-j", "C2", "joint", "2021-09-09", "B5", NULL);
+	put(fx, LIVE, "volunteer", "late-v", "B5", "kind", "testing", "started_on", "2021-08-01",
+	    "teams", "1", "participations", "25", END);
+	put(fx, LIVE, "support", "late-s", "C2", "person_id", "S5", "kind", "loan", "on_date",
+	    "2021-08-15", "amount_vnd", "7000000", END);
+	put(fx, LIVE, "party", "late-pa", "C1", "person_id", "S4", "step", "admitted", "on_date",
+	    "2021-09-01", END);
+}
+
+/* Issue 12 item 10: C2's own 2021 report covers 2021-01-01..06-30; what its branches
+ * (B4 relinked to C1, B5 left under C2) and C2 did from July counts under C1, and the
+ * province counts every record once. */
+static void test_report__closed_unit_counts_only_the_part_of_the_year_it_lived(void **state)
+{
+	struct fixture *fx = *state;
+	late_records(fx, 1);
+	struct report *r = build(state, "C2", 2021, "2022-03-01");
+	assert_string_equal(r->as_of, "2021-06-30");
+	CHECK(r, 5, "attended", NULL, 2, 2, 0, 0);            /* mb3 (B4), mb4 (B5); not late-mb */
+	CHECK(r, 6, "meetings", NULL, 1, -1, 1, -1);          /* j4; not late-j */
+	CHECK(r, 6, "hosts", NULL, 1, -1, 1, -1);             /* B4; not B5 of late-j */
+	CHECK(r, 9, "participations", NULL, 0, -1, 0, -1);    /* not late-v */
+	CHECK(r, 10, "admitted", NULL, 0, -1, 0, -1);         /* not late-pa (S4, B4) */
+	CHECK(r, 12, "secretaries", NULL, 1, -1, 0, -1);      /* S4 (s4, 04-04); not S5 */
+	CHECK(r, 12, "loan_amount_vnd", NULL, 0, -1, 0, -1);  /* not late-s */
+	CHECK(r, 8, "youth", NULL, 0, 0, 25, 70);             /* 2021 year-end: C1's */
+	CHECK(r, 13, "completed", NULL, 0, 0, 1, 2);
+	CHECK(r, 13, "excellent_good", NULL, 0, 0, 0, 2);
+	CHECK(r, 11, "secretaries", NULL, 1, 2, 2, 2);        /* on 06-30: S4 S5, S5 insured */
+	CHECK(r, 7, "branches", NULL, 0, 2, 0, 2);
+	report_free(r);
+
+	/* the successor: its own, C2's before the merge and everything after it */
+	r = build(state, "C1", 2021, "2022-03-01");
+	assert_string_equal(r->as_of, "2021-12-31");
+	CHECK(r, 5, "attended", NULL, 4, 5, 1, 1);            /* mb1 mb3 mb4 late-mb of + mb2 */
+	CHECK(r, 6, "meetings", NULL, 6, -1, 1, -1);          /* j1 j2 j3 j4 j5 late-j; j8 */
+	CHECK(r, 9, "participations", NULL, 125, -1, 70, -1); /* v1 100 + late-v 25 */
+	CHECK(r, 10, "admitted", NULL, 2, -1, 0, -1);         /* S1, S4 */
+	CHECK(r, 12, "secretaries", NULL, 3, -1, 1, -1);      /* S1 S4 S5 */
+	CHECK(r, 12, "loan_amount_vnd", NULL, 37000000, -1, 15000000, -1);
+	CHECK(r, 8, "youth", NULL, 185, 280, 155, 280);       /* B1..B5 */
+	CHECK(r, 13, "completed", NULL, 4, 5, 4, 5);
+	report_free(r);
+
+	/* the province: each record once (the fixture's figures plus the late ones) */
+	r = build(state, NULL, 2021, "2022-03-01");
+	CHECK(r, 5, "attended", NULL, 5, 7, 1, 2);
+	CHECK(r, 5, "attended", "D1", 4, 5, 1, 1);
+	CHECK(r, 6, "meetings", NULL, 8, -1, 3, -1);
+	CHECK(r, 9, "participations", NULL, 245, -1, 70, -1);
+	CHECK(r, 10, "admitted", NULL, 3, -1, 0, -1);
+	CHECK(r, 12, "secretaries", NULL, 4, -1, 2, -1);
+	CHECK(r, 12, "loan_amount_vnd", NULL, 37000000, -1, 15000000, -1);
+	CHECK(r, 8, "youth", NULL, 295, 410, 255, 430);       /* unchanged: each record once */
+	CHECK(r, 13, "completed", NULL, 6, 7, 7, 8);
+	CHECK(r, 8, "youth", "D1", 185, 280, 155, 280);       /* = C1's, which holds C2's */
+	report_free(r);
+	late_records(fx, 0);
 }
 
 static void test_report__unit_that_did_not_exist_in_the_year_is_refused(void **state)
@@ -1118,6 +1194,7 @@ int main(void)
 		cmocka_unit_test(test_report__a_later_reform_does_not_change_an_earlier_year),
 		cmocka_unit_test(test_report__current_year_is_as_of_today),
 		cmocka_unit_test(test_report__unit_closed_during_year_is_reported_to_its_last_day),
+		cmocka_unit_test(test_report__closed_unit_counts_only_the_part_of_the_year_it_lived),
 		cmocka_unit_test(test_report__unit_that_did_not_exist_in_the_year_is_refused),
 		cmocka_unit_test(test_report__unit_given_by_code),
 		cmocka_unit_test(test_report__unit_merged_mid_year_is_found_by_its_code_in_that_year),
