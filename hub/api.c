@@ -1279,27 +1279,62 @@ static void client_address(const struct api *a, const struct api_request *req, c
 	out[len] = '\0';
 }
 
+/* The route of method and path; NULL after filling resp with 404 or 405. */
+static const struct route *route_find(const char *method, const char *path,
+				      struct api_response *resp)
+{
+	const struct route *r = NULL;
+	int path_known = 0;
+	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+		if (!path || strcmp(routes[i].path, path) != 0)
+			continue;
+		path_known = 1;
+		if (method && strcmp(routes[i].method, method) == 0)
+			r = &routes[i];
+	}
+	if (!r && path_known)
+		fail(resp, 405, "method", NULL, "wrong method for '%s'", path);
+	else if (!r)
+		fail(resp, 404, "not_found", NULL, "no route '%s'", path ? path : "");
+	return r;
+}
+
+int api_admit(struct api *a, const char *method, const char *path, const char *authorization,
+	      struct api_admission *out, struct api_response *resp)
+{
+	memset(resp, 0, sizeof *resp);
+	memset(out, 0, sizeof *out);
+	const struct route *r = route_find(method, path, resp);
+	if (!r)
+		return 1;
+	if (r->auth == ROUTE_OPEN) {
+		out->max_body = API_OPEN_BODY_BYTES;
+		return 0;
+	}
+	struct api_request req = { .method = method, .path = path, .authorization = authorization };
+	struct ctx c = { .a = a, .req = &req, .resp = resp, .now = now_ms() };
+	if (!(c.rs = pool_get(a))) {
+		fail(resp, 503, "unavailable", NULL, "cannot open the database");
+		return 1;
+	}
+	int refused = authenticate(&c, r->auth);
+	pool_put(a, c.rs);
+	if (refused)
+		return 1;
+	out->authenticated = 1;
+	snprintf(out->key, sizeof out->key, "%s", c.token.hash);
+	out->max_body = WIRE_MAX_BODY_BYTES;
+	return 0;
+}
+
 void api_handle(struct api *a, const struct api_request *req, struct api_response *resp)
 {
 	memset(resp, 0, sizeof *resp);
 	client_address(a, req, resp->log.client);
 	struct ctx c = { .a = a, .req = req, .resp = resp, .now = now_ms() };
-	const struct route *r = NULL;
-	int path_known = 0;
-	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		if (!req->path || strcmp(routes[i].path, req->path) != 0)
-			continue;
-		path_known = 1;
-		if (req->method && strcmp(routes[i].method, req->method) == 0)
-			r = &routes[i];
-	}
-	if (!r) {
-		if (path_known)
-			fail(resp, 405, "method", NULL, "wrong method for '%s'", req->path);
-		else
-			fail(resp, 404, "not_found", NULL, "no route '%s'", req->path ? req->path : "");
+	const struct route *r = route_find(req->method, req->path, resp);
+	if (!r)
 		goto done;
-	}
 	if (r->auth != ROUTE_OPEN && !(c.rs = pool_get(a))) {
 		fail(resp, 503, "unavailable", NULL, "cannot open the database");
 		goto done;

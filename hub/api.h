@@ -83,6 +83,23 @@ void api_response_release(struct api_response *resp);
 void api_error_response(struct api_response *resp, int status, const char *code,
 			const char *message);
 
+/* Admission of a request body, decided from the request line and headers alone, before
+ * the server reserves memory for the body (PROTOCOL.md §11): a route that needs a token
+ * is authenticated first, so a client without a valid token never holds the upload
+ * budget; an open route (the dashboard's login form) may send at most
+ * API_OPEN_BODY_BYTES. */
+#define API_OPEN_BODY_BYTES 4096 /* the login form is `token=lk_…`, under 100 bytes */
+struct api_admission {
+	int authenticated;  /* 1: a valid token; key names it */
+	char key[65];       /* the token's SHA-256 (hex): what the server caps per token */
+	size_t max_body;    /* the largest body this request may send */
+};
+/* Fills *out and returns 0 when the request may send its body; returns 1 after filling
+ * resp with the refusal (404, 405, 401 unauthorized/revoked, 403 forbidden, 500, 503)
+ * to answer before reading it. */
+int api_admit(struct api *a, const char *method, const char *path, const char *authorization,
+	      struct api_admission *out, struct api_response *resp);
+
 /* Counts a request the server refused before reaching api_handle (for /metrics). */
 void api_count_refused(struct api *a, int status, size_t bytes_in);
 

@@ -27,8 +27,15 @@
  * whose headers or body complete late gets a 408 JSON answer, while one cut in the
  * middle of its headers or body is closed without an answer and logged as 408.
  *
+ * Bodies. Before any memory is reserved for a body, api_admit decides from the request
+ * line and headers whether it may be sent: a route that needs a token checks it first
+ * (401/403 answered at once, the body never read), so a client without a token holds
+ * nothing of the upload budget; an open route (the login form) takes a small body from
+ * a budget of its own; one token holds at most SERVER_MAX_TOKEN_BUFFERED_BYTES.
+ *
  * Invariants: a body in memory never exceeds WIRE_MAX_BODY_BYTES, and all bodies
- * together never exceed SERVER_MAX_BUFFERED_BYTES (beyond: 429 busy); the reaper
+ * together never exceed SERVER_MAX_BUFFERED_BYTES + SERVER_MAX_OPEN_BUFFERED_BYTES
+ * (beyond: 429 busy); the reaper
  * only touches a socket while holding `lock`, and libmicrohttpd reports a connection
  * closed (server_on_connection, which unlinks it under `lock`) before it closes the
  * socket, so the reaper never shuts down a descriptor that was reused.
@@ -72,8 +79,17 @@
  * send < 2 KiB of headers; 512 connections × 32 KiB = 16 MiB. */
 #define SERVER_CONNECTION_MEMORY_BYTES (32u << 10)
 /* Bodies being received, all connections together: 128 full 1 MiB uploads at once,
- * thousands of ordinary 64 KiB batches. Bounds memory whatever the clients do. */
+ * thousands of ordinary 64 KiB batches. Bounds memory whatever the clients do. Only
+ * requests with a valid token reserve from it (api_admit runs before the body). */
 #define SERVER_MAX_BUFFERED_BYTES ((size_t)128 << 20)
+/* Bodies one token may have in progress at once: a daemon's and a manual sync's change
+ * set, each at most WIRE_MAX_BODY_BYTES. One token, stolen or misbehaving, can then
+ * hold at most 1/64 of the budget every office shares. */
+#define SERVER_MAX_TOKEN_BUFFERED_BYTES ((size_t)2 * WIRE_MAX_BODY_BYTES)
+/* Bodies of requests without a token (the dashboard's login form, at most
+ * API_OPEN_BODY_BYTES each), all together: 256 forms at once, apart from the budget
+ * above, so that clients without a token never take from what offices upload. */
+#define SERVER_MAX_OPEN_BUFFERED_BYTES ((size_t)1 << 20)
 /* Body and answer transfers may take this many connection timeouts: a full 1 MiB
  * body at 2G EDGE speed (~10 KB/s) takes ~100 s, under 4 × 30 s. */
 #define SERVER_TRANSFER_FACTOR 4
@@ -130,12 +146,21 @@ struct server_request {
 	char fwd[SERVER_LOG_FWD_MAX + 8];
 	unsigned char *body;
 	size_t body_len, body_cap;
-	size_t reserved;          /* bytes counted in server.buffered_bytes */
+	size_t reserved;          /* bytes counted in *budget */
+	atomic_size_t *budget;    /* server.buffered_bytes or server.open_bytes */
+	struct server_hold *hold; /* the token's entry in server.holds, or NULL */
 	int answered;             /* a response is queued */
 	int status;               /* of the queued response; 0 when none */
 	const char *cut;          /* why server_cut closed the connection, for the log */
 	size_t bytes_in, bytes_out;
 	struct api_log log;
+};
+
+/* What one token has reserved for bodies in progress (SERVER_MAX_TOKEN_BUFFERED_BYTES). */
+struct server_hold {
+	char key[65];     /* api_admission.key; "" when the entry is free */
+	size_t bytes;
+	unsigned requests;
 };
 
 struct server {
@@ -147,7 +172,10 @@ struct server {
 	unsigned nconn;
 	unsigned in_flight;         /* requests between first call and completion */
 	atomic_int stopping;
-	atomic_size_t buffered_bytes;
+	atomic_size_t buffered_bytes; /* bodies of requests with a valid token */
+	atomic_size_t open_bytes;     /* bodies of requests to open routes */
+	struct server_hold *holds;    /* one per connection at most; under lock */
+	size_t nholds;
 };
 
 /* ---- small helpers ---- */
@@ -492,9 +520,50 @@ static void server_release_body(struct server *s, struct server_request *rq)
 	rq->body = NULL;
 	rq->body_cap = 0;
 	if (rq->reserved) {
-		atomic_fetch_sub(&s->buffered_bytes, rq->reserved);
+		atomic_fetch_sub(rq->budget, rq->reserved);
+		if (rq->hold) {
+			pthread_mutex_lock(&s->lock);
+			rq->hold->bytes -= rq->reserved;
+			if (--rq->hold->requests == 0)
+				rq->hold->key[0] = '\0';
+			pthread_mutex_unlock(&s->lock);
+			rq->hold = NULL;
+		}
 		rq->reserved = 0;
 	}
+}
+
+/* Counts length bytes against the token `key` (SERVER_MAX_TOKEN_BUFFERED_BYTES) and
+ * records the entry in rq. 0, or -1 when the token already holds too much (or, which
+ * cannot happen with one entry per connection, no entry is free). */
+static int server_hold_token(struct server *s, struct server_request *rq, const char *key,
+			     size_t length)
+{
+	struct server_hold *h = NULL, *free_slot = NULL;
+	int rc = -1;
+	pthread_mutex_lock(&s->lock);
+	for (size_t i = 0; i < s->nholds && !h; i++) {
+		if (!s->holds[i].key[0])
+			free_slot = free_slot ? free_slot : &s->holds[i];
+		else if (strcmp(s->holds[i].key, key) == 0)
+			h = &s->holds[i];
+	}
+	if (!h && free_slot) {
+		h = free_slot;
+		snprintf(h->key, sizeof h->key, "%s", key);
+		h->bytes = 0;
+		h->requests = 0;
+	}
+	if (h && h->bytes + length <= SERVER_MAX_TOKEN_BUFFERED_BYTES) {
+		h->bytes += length;
+		h->requests++;
+		rq->hold = h;
+		rc = 0;
+	} else if (h && h->requests == 0) {
+		h->key[0] = '\0'; /* length alone is over the cap: leave the entry free */
+	}
+	pthread_mutex_unlock(&s->lock);
+	return rc;
 }
 
 static const char *server_query(void *ctx, const char *key)
@@ -558,6 +627,16 @@ done:
 	return ret; /* MHD_NO: libmicrohttpd closes the connection */
 }
 
+/* Answers a refusal made before the body (resp: a JSON error of §7.1), counted for
+ * /metrics; the connection is closed after it. */
+static enum MHD_Result server_refuse_with(struct server *s, struct MHD_Connection *mc,
+					  struct server_request *rq, struct api_response *resp)
+{
+	server_release_body(s, rq);
+	api_count_refused(s->api, resp->status, rq->bytes_in);
+	return server_send(s, mc, rq, resp, 1);
+}
+
 /* A refusal the server decides itself: JSON error of §7.1, counted for /metrics. */
 static enum MHD_Result server_refuse(struct server *s, struct MHD_Connection *mc,
 				     struct server_request *rq, int status, const char *code,
@@ -565,12 +644,10 @@ static enum MHD_Result server_refuse(struct server *s, struct MHD_Connection *mc
 {
 	struct api_response resp;
 	memset(&resp, 0, sizeof resp);
-	server_release_body(s, rq);
 	api_error_response(&resp, status, code, message);
 	if (!resp.log.error[0])
 		snprintf(resp.log.error, sizeof resp.log.error, "%s", code);
-	api_count_refused(s->api, status, rq->bytes_in);
-	return server_send(s, mc, rq, &resp, 1);
+	return server_refuse_with(s, mc, rq, &resp);
 }
 
 /* Records a refusal that cannot be answered (libmicrohttpd 0.9.75 cannot queue an
@@ -640,10 +717,43 @@ static struct server_request *server_request_new(struct server *s, struct MHD_Co
 	return rq;
 }
 
+/* Reserves the memory for a body of `length` bytes the api admitted: from the token's
+ * share and the upload budget, or from the small budget of open routes. Answers the
+ * refusal itself (413 over the request's limit, 429 busy, 503 no memory). */
+static enum MHD_Result server_reserve(struct server *s, struct MHD_Connection *mc,
+				      struct server_request *rq, const struct api_admission *adm,
+				      size_t length)
+{
+	char msg[160];
+	size_t limit = adm->authenticated ? SERVER_MAX_BUFFERED_BYTES : SERVER_MAX_OPEN_BUFFERED_BYTES;
+	if (length > adm->max_body) {
+		snprintf(msg, sizeof msg, "body of %zu bytes is over the limit of %zu bytes for "
+			 "this route", length, adm->max_body);
+		return server_refuse(s, mc, rq, 413, "too_large", msg);
+	}
+	if (adm->authenticated && server_hold_token(s, rq, adm->key, length) != 0) {
+		snprintf(msg, sizeof msg, "this token already has %zu bytes of uploads in progress",
+			 (size_t)SERVER_MAX_TOKEN_BUFFERED_BYTES);
+		return server_refuse(s, mc, rq, 429, "busy", msg);
+	}
+	rq->budget = adm->authenticated ? &s->buffered_bytes : &s->open_bytes;
+	size_t prev = atomic_fetch_add(rq->budget, length);
+	rq->reserved = length;
+	if (prev + length > limit)
+		return server_refuse(s, mc, rq, 429, "busy", "too many uploads in progress");
+	rq->body = malloc(length);
+	if (!rq->body)
+		return server_refuse(s, mc, rq, 503, "unavailable",
+				     "out of memory for the request body");
+	rq->body_cap = length;
+	return MHD_YES;
+}
+
 /* First call, headers complete: everything that can be refused before reading a
- * body is refused here, where libmicrohttpd can still answer. */
+ * body is refused here, where libmicrohttpd can still answer. A body is admitted by
+ * the api (its token checked) before any memory is reserved for it. */
 static enum MHD_Result server_begin(struct server *s, struct MHD_Connection *mc,
-				    struct server_request *rq, const char *method)
+				    struct server_request *rq, const char *url, const char *method)
 {
 	const char *cl = server_header(mc, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	const char *te = server_header(mc, MHD_HTTP_HEADER_TRANSFER_ENCODING);
@@ -682,16 +792,12 @@ static enum MHD_Result server_begin(struct server *s, struct MHD_Connection *mc,
 		return server_refuse(s, mc, rq, 411, "length_required",
 				     "a POST needs Content-Length");
 	if (length > 0) {
-		size_t prev = atomic_fetch_add(&s->buffered_bytes, (size_t)length);
-		rq->reserved = (size_t)length;
-		if (prev + (size_t)length > SERVER_MAX_BUFFERED_BYTES)
-			return server_refuse(s, mc, rq, 429, "busy",
-					     "too many uploads in progress");
-		rq->body = malloc((size_t)length);
-		if (!rq->body)
-			return server_refuse(s, mc, rq, 503, "unavailable",
-					     "out of memory for the request body");
-		rq->body_cap = (size_t)length;
+		struct api_admission adm;
+		struct api_response resp;
+		if (api_admit(s->api, method, url, server_header(mc, MHD_HTTP_HEADER_AUTHORIZATION),
+			      &adm, &resp) != 0)
+			return server_refuse_with(s, mc, rq, &resp);
+		return server_reserve(s, mc, rq, &adm, (size_t)length);
 	}
 	return MHD_YES;
 }
@@ -743,7 +849,7 @@ static enum MHD_Result server_on_request(void *cls, struct MHD_Connection *mc, c
 		if (!rq)
 			return MHD_NO; /* nothing to answer with: close */
 		*req_cls = rq;
-		return server_begin(s, mc, rq, method);
+		return server_begin(s, mc, rq, url, method);
 	}
 	if (rq->answered) {
 		/* Refused before the body: libmicrohttpd reads no more, but be safe. */
@@ -1104,22 +1210,29 @@ int server_run(const struct server_options *opt, struct api *api, char *err, siz
 	s.transfer_limit_ms = (int64_t)timeout_s * 1000 * SERVER_TRANSFER_FACTOR;
 	atomic_init(&s.stopping, 0);
 	atomic_init(&s.buffered_bytes, 0);
+	atomic_init(&s.open_bytes, 0);
+	s.nholds = (size_t)s.max_connections + SERVER_BUSY_HEADROOM;
+	s.holds = calloc(s.nholds, sizeof *s.holds);
+	if (!s.holds) {
+		server_set_err(err, errlen, "cannot start the server: out of memory");
+		return -1;
+	}
 
 	tls = opt->cert_file || opt->key_file;
 	if (tls) {
 		if (!opt->cert_file || !opt->key_file) {
 			server_set_err(err, errlen, "HTTPS needs both --cert and --key");
-			return -1;
+			goto out;
 		}
 		if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
 			server_set_err(err, errlen, "cannot serve HTTPS: this libmicrohttpd was "
 				       "built without TLS support; serve plain HTTP behind a "
 				       "TLS reverse proxy (docs/reverse-proxy.md)");
-			return -1;
+			goto out;
 		}
 		cert = server_read_pem(opt->cert_file, "certificate", err, errlen);
 		if (!cert)
-			return -1;
+			goto out;
 		key = server_read_pem(opt->key_file, "key", err, errlen);
 		if (!key)
 			goto out;
@@ -1239,5 +1352,6 @@ out:
 		pthread_mutex_destroy(&s.lock);
 	server_free_secret(cert);
 	server_free_secret(key);
+	free(s.holds);
 	return rc;
 }

@@ -81,9 +81,12 @@ PY
 }
 
 cat >"$E2E_DIR/client.py" <<'PY'
-# Raw clients curl cannot be: python3 client.py MODE PORT
+# Raw clients curl cannot be: python3 client.py MODE PORT [TOKEN]
+# A body is read only after its route's token is checked (api_admit), so the modes
+# that send one take a valid token.
 import socket, sys, time
 mode, port = sys.argv[1], int(sys.argv[2])
+auth = ("Authorization: Bearer %s\r\n" % sys.argv[3]).encode() if len(sys.argv) > 3 else b""
 s = socket.create_connection(("127.0.0.1", port))
 t0 = time.time()
 
@@ -119,7 +122,7 @@ if mode == "slow-header":
     what = drip(b"X-Slow: " + b"a" * 600)
 elif mode == "slow-body":
     s.sendall(b"POST /v1/changes HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-              b"Content-Encoding: deflate\r\nContent-Length: 600\r\n\r\n")
+              b"Content-Encoding: deflate\r\nContent-Length: 600\r\n" + auth + b"\r\n")
     what = drip(b"z" * 600)
 elif mode == "hold":
     # python3 client.py hold PORT N READY-FILE: holds N more idle connections open.
@@ -137,7 +140,8 @@ elif mode == "length-says-less":
     # Content-Length 10 followed by 200 KB: only 10 bytes may be taken as the body.
     try:
         s.sendall(b"POST /v1/changes HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-                  b"Content-Encoding: deflate\r\nContent-Length: 10\r\n\r\n" + b"y" * 200000)
+                  b"Content-Encoding: deflate\r\nContent-Length: 10\r\n" + auth + b"\r\n" +
+                  b"y" * 200000)
     except OSError:
         pass
     what = read_all(5.0).decode(errors="replace")
@@ -205,7 +209,7 @@ case "$out" in
 *) fail hub_http__content_length_is_checked_before_reading "got: $(echo "$out" | head -c 200)" ;;
 esac
 
-out=$(python3 "$E2E_DIR/client.py" length-says-less "$PORT" 2>&1)
+out=$(python3 "$E2E_DIR/client.py" length-says-less "$PORT" "$TOKEN" 2>&1)
 # The first answer is for a 10-byte body; the hub must have read exactly 10 bytes.
 if wait_log 'POST /v1/changes [0-9]* in=10 ' &&
 	[ "$(req after_lie "$URL/healthz")" = 200 ]; then
@@ -302,7 +306,7 @@ fi
 # A body sent one byte per second is cut off after 4 × the timeout (only when the
 # hub took a short --timeout: otherwise this would take two minutes).
 if [ "$TIMEOUT" -le 5 ]; then
-	out=$(python3 "$E2E_DIR/client.py" slow-body "$PORT" 2>&1)
+	out=$(python3 "$E2E_DIR/client.py" slow-body "$PORT" "$TOKEN" 2>&1)
 	secs=${out%% *}; secs=${secs%.*}
 	if [ "${out#* }" = closed ] && [ "$secs" -ge $((4 * TIMEOUT - 1)) ] &&
 		[ "$secs" -le $((4 * TIMEOUT + 3)) ] && wait_log ' 408 .*closed=body_timeout'; then
