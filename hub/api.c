@@ -897,14 +897,21 @@ static int by_hs(const void *x, const void *y)
 	return a->hs < b->hs ? -1 : a->hs > b->hs;
 }
 
-static int parse_u64(const char *s, uint64_t *out)
+/* A query integer in [0, 2^53] (PROTOCOL.md §6: cursors and counts), decimal digits
+ * only: 0 and *out, 1 absent (out untouched), -1 anything else — a sign, a space, or a
+ * value past 2^53 (which a 64-bit signed binding would read as negative). */
+static int parse_u53(const char *s, uint64_t *out)
 {
+	uint64_t v = 0;
 	if (!s || !*s)
 		return 1;
-	char *end;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (*end || s[0] == '-')
-		return -1;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > (uint64_t)WIRE_MAX_SAFE_INT)
+			return -1;
+	}
 	*out = v;
 	return 0;
 }
@@ -1030,12 +1037,12 @@ static void handle_pull(struct ctx *c)
 	struct wire_pull_writer *w = NULL;
 	const char *qc = c->req->query ? c->req->query(c->req->query_ctx, "cursor") : NULL;
 	const char *ql = c->req->query ? c->req->query(c->req->query_ctx, "limit") : NULL;
-	if (parse_u64(qc, &cursor) < 0) {
-		fail(c->resp, 400, "bad_message", "cursor", "cursor is not a non-negative integer");
+	if (parse_u53(qc, &cursor) < 0) {
+		fail(c->resp, 400, "bad_message", "cursor", "cursor is not an integer in [0, 2^53]");
 		return;
 	}
-	if (parse_u64(ql, &limit) < 0 || limit == 0) {
-		fail(c->resp, 400, "bad_message", "limit", "limit is not a positive integer");
+	if (parse_u53(ql, &limit) < 0 || limit == 0) {
+		fail(c->resp, 400, "bad_message", "limit", "limit is not an integer in [1, 2^53]");
 		return;
 	}
 	if (limit > WIRE_MAX_PULL_ROWS)

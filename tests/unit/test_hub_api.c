@@ -512,6 +512,35 @@ static void test_hub_api__pull_pages_scope_rows_and_reference_data_in_hub_order(
 	th_agent_release(&ag);
 }
 
+/* A cursor or limit outside [0, 2^53] is 400 bad_message (PROTOCOL.md §6): 2^63 and
+ * beyond must not wrap to a negative position that answers from the start. */
+static void test_hub_api__pull_cursor_outside_0_to_2_pow_53_is_bad_message(void **state)
+{
+	struct th_hub *h = *state;
+	static const char *const bad[] = { "9223372036854775808", "18446744073709551615",
+					   "18446744073709551616", "9007199254740993", "-1", "+5",
+					   " 5", "5x", "1e3" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *q[] = { "cursor", bad[i], NULL };
+		struct th_answer a = th_call_raw(h->api, "GET", "/v1/pull", h->token_c1, NULL, NULL, 0, q);
+		assert_int_equal(a.status, 400);
+		assert_non_null(strstr(a.body, "\"bad_message\""));
+		assert_non_null(strstr(a.body, "\"cursor\""));
+		th_answer_free(&a);
+		const char *ql[] = { "cursor", "0", "limit", bad[i], NULL };
+		a = th_call_raw(h->api, "GET", "/v1/pull", h->token_c1, NULL, NULL, 0, ql);
+		assert_int_equal(a.status, 400);
+		assert_non_null(strstr(a.body, "\"limit\""));
+		th_answer_free(&a);
+	}
+	/* 2^53 itself is a cursor: past every row, an empty page */
+	const char *q[] = { "cursor", "9007199254740992", NULL };
+	struct th_answer a = th_call_raw(h->api, "GET", "/v1/pull", h->token_c1, NULL, NULL, 0, q);
+	assert_int_equal(a.status, 200);
+	assert_non_null(strstr(a.body, "\"rows\":[]"));
+	th_answer_free(&a);
+}
+
 /* Pulls every page from cursor (limit 0: the hub's page size) and counts the rows of
  * `table`; *end is the last cursor, *pages the requests made. */
 static size_t pull_count(struct th_hub *h, const char *token, uint64_t cursor, unsigned limit,
@@ -665,6 +694,7 @@ int main(void)
 		T(test_hub_api__clock_too_far_ahead_is_refused_with_hub_time),
 		T(test_hub_api__pull_pages_scope_rows_and_reference_data_in_hub_order),
 		T(test_hub_api__pull_leaves_out_the_agents_own_rows_except_from_cursor_0),
+		T(test_hub_api__pull_cursor_outside_0_to_2_pow_53_is_bad_message),
 		T(test_hub_api__pull_sends_the_agent_rows_others_wrote_or_it_had_refused),
 		T(test_hub_api__status_and_metrics_for_viewers_and_unknown_routes),
 	};
