@@ -29,6 +29,7 @@
 #include "msg.h"
 #include "schema.h"
 #include "store.h"
+#include "textsafe.h"
 #include "validate.h"
 
 /* The widest table has 9 columns; the schema is checked against this at run time. */
@@ -941,8 +942,15 @@ static char *select_all_sql(const struct schema_table *t, const char *tail)
 	return sqlite3_str_finish(q);
 }
 
-/* The value as the office reads it: enumeration labels, có/không. */
-static void print_display_value(FILE *f, const struct schema_column *c, sqlite3_stmt *st, int i, int one_line)
+static void put_bytes(void *f, const char *p, size_t n)
+{
+	fwrite(p, 1, n, f);
+}
+
+/* The value as the office reads it: enumeration labels, có/không; what was typed with
+ * its control characters escaped (textsafe.h), so a value stays on its line and cannot
+ * drive the terminal. */
+static void print_display_value(FILE *f, const struct schema_column *c, sqlite3_stmt *st, int i)
 {
 	const char *v = (const char *)sqlite3_column_text(st, i);
 	if (!v)
@@ -957,8 +965,7 @@ static void print_display_value(FILE *f, const struct schema_column *c, sqlite3_
 		fputs(msg(sqlite3_column_int(st, i) ? MSG_BOOL_YES : MSG_BOOL_NO), f);
 		return;
 	}
-	for (const char *p = v; *p; p++)
-		fputc(one_line && (*p == '\t' || *p == '\n' || *p == '\r') ? ' ' : *p, f);
+	textsafe_term_each(v, put_bytes, f);
 }
 
 int cmd_show(int argc, char **argv)
@@ -1003,7 +1010,7 @@ int cmd_show(int argc, char **argv)
 	printf("%s (%s)\n", t->label_vi, t->name);
 	for (size_t i = 0; i < t->ncolumns; i++) {
 		printf("%s (%s): ", t->columns[i].label_vi, t->columns[i].name);
-		print_display_value(stdout, &t->columns[i], st, (int)i, 0);
+		print_display_value(stdout, &t->columns[i], st, (int)i);
 		putchar('\n');
 	}
 	rc = EXIT_OK;
@@ -1100,9 +1107,7 @@ int cmd_list(int argc, char **argv)
 		for (size_t i = 0; i < t->ncolumns; i++) {
 			if (i)
 				putchar('\t');
-			const char *val = (const char *)sqlite3_column_text(st, (int)i);
-			for (const char *p = val; p && *p; p++)
-				putchar(*p == '\t' || *p == '\n' || *p == '\r' ? ' ' : *p);
+			textsafe_term_each((const char *)sqlite3_column_text(st, (int)i), put_bytes, stdout);
 		}
 		putchar('\n');
 		shown++;

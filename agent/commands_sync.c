@@ -20,6 +20,7 @@
 #include "msg.h"
 #include "store.h"
 #include "sync.h"
+#include "textsafe.h"
 #include "transport.h"
 
 /* Daemon defaults and bounds. */
@@ -131,6 +132,17 @@ out:
 
 /* The office's words for a last_error code: the agent's own codes here, the hub's
  * codes (PROTOCOL.md §7) through msg_code(). */
+/* Room for one value shown by `status`: ids, table and field names, codes, the hub's
+ * address; longer ones are cut (they are never that long from an honest hub). */
+#define TERM_TEXT_MAX 512
+
+/* s (from the database, the configuration or the hub: NULL as "") with its control
+ * characters escaped for the terminal (textsafe.h); returns buf. */
+static const char *term(char buf[TERM_TEXT_MAX], const char *s)
+{
+	return textsafe_term(buf, TERM_TEXT_MAX, s ? s : "");
+}
+
 static const char *error_text(const char *code)
 {
 	static const struct {
@@ -542,7 +554,8 @@ static int status_lists(struct store *s, const struct status_info *si, int json)
 			json_str(stdout, skip_reason_text(why));
 			fputc('}', stdout);
 		} else {
-			msg_say(stdout, MSG_STATUS_SKIPPED_ITEM, seq, tbl ? tbl : "", id ? id : "",
+			char t1[TERM_TEXT_MAX], t2[TERM_TEXT_MAX];
+			msg_say(stdout, MSG_STATUS_SKIPPED_ITEM, seq, term(t1, tbl), term(t2, id),
 				skip_reason_text(why));
 		}
 		first = 0;
@@ -587,8 +600,9 @@ static int status_lists(struct store *s, const struct status_info *si, int json)
 			json_str(stdout, msg_code(code ? code : ""));
 			fputc('}', stdout);
 		} else {
-			msg_say(stdout, MSG_STATUS_QUARANTINE_ITEM, seq, tbl ? tbl : "", id ? id : "",
-				field ? field : "", msg_code(code ? code : ""));
+			char t1[TERM_TEXT_MAX], t2[TERM_TEXT_MAX], t3[TERM_TEXT_MAX];
+			msg_say(stdout, MSG_STATUS_QUARANTINE_ITEM, seq, term(t1, tbl), term(t2, id),
+				term(t3, field), msg_code(code ? code : ""));
 		}
 		first = 0;
 	}
@@ -663,10 +677,11 @@ int cmd_status(int argc, char **argv)
 		rc = EXIT_OK;
 		goto out;
 	}
-	msg_say(stdout, MSG_STATUS_UNIT, si.unit);
-	msg_say(stdout, MSG_STATUS_AGENT, si.agent);
+	char tt[TERM_TEXT_MAX];
+	msg_say(stdout, MSG_STATUS_UNIT, term(tt, si.unit));
+	msg_say(stdout, MSG_STATUS_AGENT, term(tt, si.agent));
 	if (si.hub_url) {
-		msg_say(stdout, MSG_STATUS_HUB, si.hub_url);
+		msg_say(stdout, MSG_STATUS_HUB, term(tt, si.hub_url));
 	} else {
 		printf("%s\n", msg(MSG_STATUS_HUB_NONE));
 	}
@@ -674,7 +689,7 @@ int cmd_status(int argc, char **argv)
 	format_time(si.last_sync_ms, when, sizeof when);
 	msg_say(stdout, MSG_STATUS_LAST_SYNC, when);
 	if (si.last_error) {
-		msg_say(stdout, MSG_STATUS_LAST_ERROR, si.last_error, error_text(si.last_error));
+		msg_say(stdout, MSG_STATUS_LAST_ERROR, term(tt, si.last_error), error_text(si.last_error));
 	} else {
 		printf("%s\n", msg(MSG_STATUS_NO_ERROR));
 	}

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "textsafe.h"
+
 /* Bytes we may need to give back at once: the three of a UTF-8 sequence that turned out
  * not to be a byte-order mark. stdio's ungetc guarantees only one. */
 #define CSV_PUSHBACK 4
@@ -135,11 +137,24 @@ static void skip_record(struct csv_reader *r, int quoted)
 	r->done = 1;
 }
 
+/* The current field is over the limit, counting one more byte for the apostrophe a
+ * formula-like field carries (end_field drops it and checks the limit exactly). */
+static int over_limit(const struct csv_reader *r, size_t field_start)
+{
+	size_t n = r->len - field_start;
+	return n > CSV_MAX_FIELD_BYTES + (size_t)(n && r->buf[field_start] == '\'');
+}
+
 /* Closes the current field. */
 static enum csv_status end_field(struct csv_reader *r, size_t field_start)
 {
 	if (r->nfields == CSV_MAX_FIELDS)
 		return CSV_TOO_MANY_FIELDS;
+	/* the apostrophe the writer put before a formula-like cell (textsafe.h) */
+	if (textsafe_csv_is_guarded(r->buf + field_start, r->len - field_start))
+		field_start++;
+	if (r->len - field_start > CSV_MAX_FIELD_BYTES)
+		return CSV_FIELD_TOO_LONG;
 	if (push_byte(r, '\0'))
 		return CSV_NOMEM;
 	r->off[r->nfields++] = field_start;
@@ -217,7 +232,7 @@ enum csv_status csv_reader_next(struct csv_reader *r)
 			}
 			if (push_byte(r, (char)c))
 				goto nomem;
-			if (r->len - field_start > CSV_MAX_FIELD_BYTES) {
+			if (over_limit(r, field_start)) {
 				skip_record(r, 1);
 				return CSV_FIELD_TOO_LONG;
 			}
@@ -228,7 +243,7 @@ enum csv_status csv_reader_next(struct csv_reader *r)
 		if (c == r->sep || c == '\n') {
 			st = end_field(r, field_start);
 			if (st != CSV_OK) {
-				if (st == CSV_TOO_MANY_FIELDS && c != '\n')
+				if ((st == CSV_TOO_MANY_FIELDS || st == CSV_FIELD_TOO_LONG) && c != '\n')
 					skip_record(r, 0);
 				return st;
 			}
@@ -258,7 +273,7 @@ enum csv_status csv_reader_next(struct csv_reader *r)
 		at_start = 0;
 		if (push_byte(r, (char)c))
 			goto nomem;
-		if (r->len - field_start > CSV_MAX_FIELD_BYTES) {
+		if (over_limit(r, field_start)) {
 			skip_record(r, 0);
 			return CSV_FIELD_TOO_LONG;
 		}
@@ -299,10 +314,13 @@ int csv_write_field(struct csv_writer *w, const char *s, size_t len)
 	w->in_record = 1;
 	if (!s || len == 0)
 		return 0;
-	if (!needs_quotes(s, len, w->sep))
-		return fwrite(s, 1, len, w->f) == len ? 0 : -1;
-	if (putc('"', w->f) == EOF)
+	int quoted = needs_quotes(s, len, w->sep);
+	if (quoted && putc('"', w->f) == EOF)
 		return -1;
+	if (textsafe_csv_needs_guard(s, len) && putc('\'', w->f) == EOF)
+		return -1; /* a spreadsheet would read a formula (textsafe.h) */
+	if (!quoted)
+		return fwrite(s, 1, len, w->f) == len ? 0 : -1;
 	size_t from = 0;
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] != '"')

@@ -14,6 +14,11 @@
  * The writer quotes a field only when it must, and writes CRLF (and optionally a BOM)
  * so that Excel opens Vietnamese text intact.
  *
+ * Formulas: a field a spreadsheet would read as a formula (it starts with = + - @, a
+ * tab or a CR, possibly after apostrophes) is written with one leading apostrophe, and
+ * the reader drops exactly that apostrophe again (the rule is textsafe.h's), so what
+ * the writer wrote reads back byte for byte.
+ *
  * Neither side owns the FILE: the caller opens and closes it.
  */
 #ifndef LK_AGENT_CSV_H

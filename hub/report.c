@@ -1303,9 +1303,14 @@ static int finish(FILE *f)
 int report_write_text(const struct report *r, FILE *f)
 {
 	char a[128], b[128], t[32];
-	fprintf(f, "BÁO CÁO MÔ HÌNH “2 GIAO, 1 LIÊN KẾT”\n%s%s%s%s — năm %d (tính đến %s; so với năm %d)\n",
-		r->unit_name, r->unit_code ? " (mã " : "", r->unit_code ? r->unit_code : "",
-		r->unit_code ? ")" : "", r->year, r->as_of, r->year - 1);
+	fputs("BÁO CÁO MÔ HÌNH “2 GIAO, 1 LIÊN KẾT”\n", f);
+	textout_term(f, r->unit_name);
+	if (r->unit_code) {
+		fputs(" (mã ", f);
+		textout_term(f, r->unit_code);
+		fputc(')', f);
+	}
+	fprintf(f, " — năm %d (tính đến %s; so với năm %d)\n", r->year, r->as_of, r->year - 1);
 	for (size_t i = 0; i < REPORT_NFIGURES; i++) {
 		const struct report_figure *fg = &r->figures[i];
 		fprintf(f, "\n%d. %s\n", fg->number, fg->label);
@@ -1322,7 +1327,9 @@ int report_write_text(const struct report *r, FILE *f)
 		}
 		for (size_t row = 0; row < r->nrows; row++) {
 			const struct report_measure *ms = shown(r, i, (int)row, 0);
-			fprintf(f, "     - %s: %s", r->rows[row].name, fmt_cell(&ms->value, a));
+			fputs("     - ", f);
+			textout_term(f, r->rows[row].name);
+			fprintf(f, ": %s", fmt_cell(&ms->value, a));
 			if (ms->target >= 0)
 				fprintf(f, "; chỉ tiêu %s", fmt_int(ms->target, t));
 			if (ms->has_previous)

@@ -777,32 +777,6 @@ int status_write_json(const struct status *st, FILE *f)
 
 /* ---- text ---- */
 
-/* Display width of UTF-8 text: code points, not counting combining marks U+0300..036F. */
-static size_t text_width(const char *s)
-{
-	size_t w = 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if ((*p & 0xC0) == 0x80)
-			continue;
-		if (p[0] == 0xCC || (p[0] == 0xCD && p[1] < 0xB0))
-			continue;
-		w++;
-	}
-	return w;
-}
-
-static void pad(FILE *f, const char *s, size_t width, int right)
-{
-	size_t w = text_width(s);
-	if (right)
-		for (size_t i = w; i < width; i++)
-			fputc(' ', f);
-	fputs(s, f);
-	if (!right)
-		for (size_t i = w; i < width; i++)
-			fputc(' ', f);
-}
-
 static void office_name(const struct status_office *o, char *buf, size_t n)
 {
 	snprintf(buf, n, "%s", o->unit_name ? o->unit_name : o->unit);
@@ -842,7 +816,7 @@ int status_write_text(const struct status *st, FILE *f)
 		   " tham chiếu thiếu, %" PRId64 " đơn vị đã đóng.\n\n",
 		st->n, st->flags_held, st->flags_dangling, st->flags_closed);
 	for (size_t c = 0; c < sizeof head / sizeof head[0]; c++) {
-		pad(f, head[c], width[c], c == 0 || c >= 5);
+		textout_term_cell(f, head[c], width[c], c == 0 || c >= 5);
 		fputs(c + 1 < sizeof head / sizeof head[0] ? "  " : "", f);
 	}
 	fputc('\n', f);
@@ -864,7 +838,7 @@ int status_write_text(const struct status *st, FILE *f)
 		snprintf(cells[9], sizeof cells[9], "%" PRId64 "/%" PRId64, o->held, o->skipped);
 		snprintf(cells[10], sizeof cells[10], "%" PRId64, o->flagged);
 		for (size_t c = 0; c < 11; c++) {
-			pad(f, cells[c], width[c], c == 0 || c >= 5);
+			textout_term_cell(f, cells[c], width[c], c == 0 || c >= 5);
 			fputs(c + 1 < 11 ? "  " : "", f);
 		}
 		fputc('\n', f);
@@ -879,14 +853,17 @@ int status_write_text(const struct status *st, FILE *f)
 		any = 1;
 		char name[160];
 		office_name(o, name, sizeof name);
-		fprintf(f, "\n%s%s%s%s:\n", name, o->agent[0] ? " (máy " : "", o->agent,
-			o->agent[0] ? ")" : "");
+		fputc('\n', f);
+		textout_term(f, name);
+		fprintf(f, "%s%s%s:\n", o->agent[0] ? " (máy " : "", o->agent, o->agent[0] ? ")" : "");
 		for (size_t k = 0; k < o->nissues; k++) {
 			const struct status_issue *is = &o->issues[k];
 			if (is->seq)
-				fprintf(f, "  - [#%" PRIu64 "] %s\n", is->seq, is->reason_vi);
+				fprintf(f, "  - [#%" PRIu64 "] ", is->seq);
 			else
-				fprintf(f, "  - %s\n", is->reason_vi);
+				fputs("  - ", f);
+			textout_term(f, is->reason_vi);
+			fputc('\n', f);
 		}
 		int64_t total = o->quarantined + o->skipped + o->held + o->flagged;
 		if ((int64_t)o->nissues < total)
@@ -894,8 +871,11 @@ int status_write_text(const struct status *st, FILE *f)
 	}
 	if (st->nloose) {
 		fputs("\nCờ trên dữ liệu do tỉnh ghi:\n", f);
-		for (size_t k = 0; k < st->nloose; k++)
-			fprintf(f, "  - %s\n", st->loose[k].reason_vi);
+		for (size_t k = 0; k < st->nloose; k++) {
+			fputs("  - ", f);
+			textout_term(f, st->loose[k].reason_vi);
+			fputc('\n', f);
+		}
 	}
 	return ferror(f) ? -1 : 0;
 }

@@ -598,6 +598,83 @@ static void test_agent_commands__semicolon_export_imports_back(void **state)
 	assert_int_equal(run(cmd_export, "export", "--db", f->db, "person", "--sep", "|", NULL), EXIT_USAGE);
 }
 
+/* ---- what is shown on the terminal ---- */
+
+/* A name holding terminal escapes (retitle the window, clear the screen, a C1 CSI, a
+ * right-to-left override) is shown escaped by `list` and `show`; Vietnamese stays. */
+static void test_agent_commands__list_and_show_escape_control_characters(void **state)
+{
+	struct fixture *f = *state;
+	char id[IDS_UUID_TEXT];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person",
+			     "full_name=Nguyễn\x1b]0;pwned\x07 Văn\x1b[2J\xc2\x9b" "31m\xe2\x80\xae" "A\tB\nC", NULL),
+			 EXIT_OK);
+	printed_id(id);
+	static const char want[] = "Nguyễn\\x1b]0;pwned\\x07 Văn\\x1b[2J\\u009b31m\\u202eA\\tB\\nC";
+	assert_int_equal(run(cmd_list, "list", "--db", f->db, "person", NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, want));
+	assert_null(strchr(f->out, '\x1b'));
+	assert_null(strchr(f->out, '\x07'));
+	assert_null(strstr(f->out, "\xc2\x9b"));
+	assert_null(strstr(f->out, "\xe2\x80\xae"));
+	assert_int_equal(run(cmd_show, "show", "--db", f->db, "person", id, NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, want));
+	assert_null(strchr(f->out, '\x1b'));
+	assert_null(strstr(f->out, "\xc2\x9b"));
+}
+
+/* What the hub sent back about a quarantined change (table, id, field) is shown
+ * escaped by `status`: a hostile hub cannot drive the office's terminal. */
+static void test_agent_commands__status_escapes_what_the_hub_sent(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO lk_quarantine(seq, code, tbl, row_id, field, message, at_ms)"
+					  " VALUES(1, 'bad_range', 'meeting', 'x', char(27) || '[2Jattendees',"
+					  " 'm', 1)", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(run(cmd_status, "status", "--db", f->db, NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "\\x1b[2Jattendees"));
+	assert_null(strchr(f->out, '\x1b'));
+}
+
+/* Cells a spreadsheet would read as formulas are exported with a leading apostrophe;
+ * importing the file undoes exactly that, also for a name that itself starts with an
+ * apostrophe, so a second laptop's export of the imported rows is the same file. */
+static void test_agent_commands__formula_cells_round_trip_byte_for_byte(void **state)
+{
+	struct fixture *f = *state;
+	char out[160], out2[160], second[160];
+	static char a[8192], b[8192];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person",
+			     "full_name==HYPERLINK(\"http://x.example\",\"Xem\")", "phone=+84912345678", NULL),
+			 EXIT_OK);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name='=1+1", "phone=-1", NULL), EXIT_OK);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name='Tuấn", "phone=@x", NULL), EXIT_OK);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=\tTab", NULL), EXIT_OK);
+	snprintf(out, sizeof out, "%s/p.csv", f->dir);
+	assert_int_equal(run(cmd_export, "export", "--db", f->db, "person", "--out", out, NULL), EXIT_OK);
+	slurp(out, a, sizeof a);
+	assert_non_null(strstr(a, ",\"'=HYPERLINK(\"\"http://x.example\"\",\"\"Xem\"\")\",,,'+84912345678\r\n"));
+	assert_non_null(strstr(a, ",''=1+1,,,'-1\r\n"));
+	assert_non_null(strstr(a, ",'Tuấn,,,'@x\r\n"));
+	assert_non_null(strstr(a, ",\"'\tTab\",,,\r\n"));
+
+	snprintf(second, sizeof second, "%s/second.db", f->dir);
+	assert_int_equal(run(cmd_init, "init", "--db", second, "--unit", UNIT, NULL), EXIT_OK);
+	assert_int_equal(run(cmd_import, "import", "--db", second, "person", out, NULL), EXIT_OK);
+	assert_int_equal(query_int(second, "SELECT count(*) FROM person WHERE full_name = '''=1+1' AND phone = '-1'"), 1);
+	assert_int_equal(query_int(second, "SELECT count(*) FROM person WHERE full_name = '''Tuấn' AND phone = '@x'"), 1);
+	assert_int_equal(query_int(second, "SELECT count(*) FROM person WHERE full_name LIKE '=HYPERLINK(%'"
+					   " AND phone = '+84912345678'"), 1);
+	snprintf(out2, sizeof out2, "%s/p2.csv", f->dir);
+	assert_int_equal(run(cmd_export, "export", "--db", second, "person", "--out", out2, NULL), EXIT_OK);
+	slurp(out2, b, sizeof b);
+	assert_string_equal(a, b);
+}
+
 /* ---- schema, backup ---- */
 
 static void test_agent_commands__schema_lists_tables_and_prints_ddl(void **state)
@@ -682,6 +759,9 @@ int main(void)
 		T(test_agent_commands__export_writes_bom_and_crlf),
 		T(test_agent_commands__export_then_import_round_trips_vietnamese_text),
 		T(test_agent_commands__semicolon_export_imports_back),
+		T(test_agent_commands__list_and_show_escape_control_characters),
+		T(test_agent_commands__status_escapes_what_the_hub_sent),
+		T(test_agent_commands__formula_cells_round_trip_byte_for_byte),
 		T(test_agent_commands__schema_lists_tables_and_prints_ddl),
 		T(test_agent_commands__backup_writes_a_copy_beside_the_database),
 		T(test_agent_commands__first_write_of_the_day_makes_a_backup),

@@ -276,6 +276,73 @@ static void test_agent_csv__write_then_read_round_trips_vietnamese_text(void **s
 	free(out);
 }
 
+static void test_agent_csv__formula_cells_are_written_with_an_apostrophe(void **state)
+{
+	(void)state;
+	const char *fields[] = { "=HYPERLINK(\"http://x\")", "+84912345678", "-2+3", "@SUM(A1)",
+				 "\tx", "\rx", "'=1", "'abc", "a=b", "Đoàn" };
+	size_t len;
+	char *out = write_records(fields, 10, 10, 0, &len);
+	assert_string_equal(out, "\"'=HYPERLINK(\"\"http://x\"\")\",'+84912345678,'-2+3,'@SUM(A1),"
+				 "\"'\tx\",\"'\rx\",''=1,'abc,a=b,Đoàn\r\n");
+	free(out);
+}
+
+/* Every cell the writer can be given reads back byte for byte, including those that
+ * start with apostrophes before a formula character, and a cell typed by hand with a
+ * leading apostrophe before anything else is read as it is. */
+static void test_agent_csv__apostrophes_round_trip_and_hand_typed_ones_are_kept(void **state)
+{
+	(void)state;
+	const char *fields[] = { "=1+1", "'=1+1", "''=1+1", "'", "''", "'abc", "-", "'-",
+				 "'\n", "\nx", "@", "a", "'\t'", "=", "''@x", "x'=", "'''" };
+	size_t n = sizeof fields / sizeof fields[0];
+	size_t len;
+	char *out = write_records(fields, n, n, 1, &len);
+	struct reader_fixture fx;
+	struct csv_reader *r = open_text(&fx, out, len);
+	assert_int_equal(csv_reader_next(r), CSV_OK);
+	assert_int_equal(csv_reader_nfields(r), n);
+	for (size_t i = 0; i < n; i++)
+		assert_string_equal(csv_reader_field(r, i, NULL), fields[i]);
+	close_text(&fx);
+	free(out);
+
+	struct csv_reader *h = OPEN(fx, "'abc,'=x,''+y,'\n");
+	expect_record(h, 1, "'abc", "=x", "'+y", "'", NULL);
+	close_text(&fx);
+}
+
+/* A formula-like field of exactly the limit still reads back: its apostrophe is not
+ * counted against CSV_MAX_FIELD_BYTES, and one byte more is still refused. */
+static void test_agent_csv__a_guarded_field_at_the_limit_reads_back(void **state)
+{
+	(void)state;
+	char *big = malloc(CSV_MAX_FIELD_BYTES + 2);
+	assert_non_null(big);
+	memset(big, 'x', CSV_MAX_FIELD_BYTES + 1);
+	big[0] = '=';
+	big[CSV_MAX_FIELD_BYTES] = '\0';
+	const char *fields[] = { big };
+	size_t len;
+	char *out = write_records(fields, 1, 1, 0, &len);
+	struct reader_fixture fx;
+	struct csv_reader *r = open_text(&fx, out, len);
+	assert_int_equal(csv_reader_next(r), CSV_OK);
+	assert_string_equal(csv_reader_field(r, 0, NULL), big);
+	close_text(&fx);
+	free(out);
+	big[CSV_MAX_FIELD_BYTES] = 'x';
+	big[CSV_MAX_FIELD_BYTES + 1] = '\0';
+	out = write_records(fields, 1, 1, 0, &len);
+	r = open_text(&fx, out, len);
+	assert_int_equal(csv_reader_next(r), CSV_FIELD_TOO_LONG);
+	assert_int_equal(csv_reader_next(r), CSV_EOF);
+	close_text(&fx);
+	free(out);
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -292,6 +359,9 @@ int main(void)
 		cmocka_unit_test(test_agent_csv__too_many_fields_and_nul_bytes_are_refused),
 		cmocka_unit_test(test_agent_csv__writer_quotes_only_when_needed_with_bom_and_crlf),
 		cmocka_unit_test(test_agent_csv__write_then_read_round_trips_vietnamese_text),
+		cmocka_unit_test(test_agent_csv__formula_cells_are_written_with_an_apostrophe),
+		cmocka_unit_test(test_agent_csv__apostrophes_round_trip_and_hand_typed_ones_are_kept),
+		cmocka_unit_test(test_agent_csv__a_guarded_field_at_the_limit_reads_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1153,6 +1153,34 @@ static void test_report__csv_has_bom_and_crlf(void **state)
 	report_free(r);
 }
 
+/* A unit name with a terminal escape is shown escaped by the text report, and one that
+ * starts like a formula gets a leading apostrophe in the CSV. */
+static void test_report__names_are_escaped_for_the_terminal_and_the_spreadsheet(void **state)
+{
+	struct fixture *fx = *state;
+	assert_int_equal(sqlite3_exec(fx->db,
+				      "UPDATE unit_name SET name = '=1+2' || char(27) || '[31mĐoàn Khối'"
+				      " WHERE of_unit = 'A1'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	struct report *r = build(state, NULL, 2021, "2022-03-01");
+	size_t len;
+	char *s = render(r, report_write_text, &len);
+	assert_non_null(strstr(s, "     - =1+2\\x1b[31mĐoàn Khối: "));
+	assert_null(strchr(s, '\x1b'));
+	free(s);
+	s = render(r, report_write_csv, &len);
+	assert_non_null(strstr(s, ",'=1+2\x1b[31mĐoàn Khối,950,"));
+	assert_null(strstr(s, ",=1+2"));
+	free(s);
+	report_free(r);
+	/* the fixture is shared by the group: put the name back */
+	assert_int_equal(sqlite3_exec(fx->db,
+				      "UPDATE unit_name SET name = 'Đoàn Khối <Cơ quan> & DN' WHERE of_unit = 'A1'",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+}
+
 static void test_report__html_is_self_contained_and_escaped(void **state)
 {
 	struct report *r = build(state, NULL, 2021, "2022-03-01");
@@ -1201,6 +1229,7 @@ int main(void)
 		cmocka_unit_test(test_report__bad_arguments_are_refused),
 		cmocka_unit_test(test_report__json_matches_the_figures),
 		cmocka_unit_test(test_report__csv_has_bom_and_crlf),
+		cmocka_unit_test(test_report__names_are_escaped_for_the_terminal_and_the_spreadsheet),
 		cmocka_unit_test(test_report__html_is_self_contained_and_escaped),
 		cmocka_unit_test(test_report__formats_parse_and_map),
 		cmocka_unit_test(test_report__database_without_hub_tables_is_a_storage_error),

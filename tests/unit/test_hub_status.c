@@ -316,6 +316,38 @@ static void test_hub_status__csv_starts_with_a_bom_and_ends_lines_with_crlf(void
 	status_free(st);
 }
 
+/* A unit name (reference data an office writes, read by the province) holding
+ * terminal escapes is shown escaped by the text status, and one that starts like a
+ * formula gets a leading apostrophe in the CSV, digest included (status_write_csv). */
+static void test_hub_status__names_are_escaped_for_the_terminal_and_the_spreadsheet(void **state)
+{
+	struct fx *f = *state;
+	agent_row(f, AG_OK, U_C1, AS_OF - 1000, 0, "");
+	agent_row(f, AG_Q, U_C2, AS_OF - 1000, 0, "");
+	sql(f, "UPDATE unit_name SET name = 'Xã' || char(27) || ']0;x' || char(7) || ' Hòa' WHERE of_unit = '%s'", U_C1);
+	sql(f, "UPDATE unit_name SET name = '=HYPERLINK(\"http://x\",\"Xã C2\")' WHERE of_unit = '%s'", U_C2);
+	sql(f, "INSERT INTO hub_quarantine VALUES('%s',7,'bad_enum','person','p1',char(27) || '[2J','bad',%lld)",
+	    AG_Q, (long long)(AS_OF - 1000));
+	struct status *st = build(f, AS_OF);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	assert_int_equal(status_write_text(st, out), 0);
+	fclose(out);
+	assert_non_null(strstr(text, "Xã\\x1b]0;x\\x07 Hòa"));
+	assert_non_null(strstr(text, "\\x1b[2J"));
+	assert_null(strchr(text, '\x1b'));
+	assert_null(strchr(text, '\x07'));
+	free(text);
+	out = open_memstream(&text, &len);
+	assert_int_equal(status_write_csv(st, out), 0);
+	fclose(out);
+	assert_non_null(strstr(text, ",\"'=HYPERLINK(\"\"http://x\"\",\"\"Xã C2\"\")\","));
+	assert_null(strstr(text, ",\"=HYPERLINK"));
+	free(text);
+	status_free(st);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -329,6 +361,7 @@ int main(void)
 		T(test_hub_status__as_of_ignores_what_came_later),
 		cmocka_unit_test(test_hub_status__vietnam_days_whatever_the_machine_zone),
 		T(test_hub_status__csv_starts_with_a_bom_and_ends_lines_with_crlf),
+		T(test_hub_status__names_are_escaped_for_the_terminal_and_the_spreadsheet),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
