@@ -6,9 +6,13 @@
  * dispatches and answers --version, --help and `help CMD`; every command parses its own
  * options and returns the process exit code. This is the only file that calls exit
  * (by returning from main).
+ *
+ * Every file the agent makes (its database with the token in it, the WAL, backups,
+ * exports) is readable by the office's user only: main sets the umask first.
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "commands.h"
 #include "msg.h"
@@ -80,8 +84,12 @@ static int is_help(const char *a)
 	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
+/* Files made 0600, folders 0700: the database holds the hub token in clear. */
+#define MAIN_UMASK 077
+
 int main(int argc, char **argv)
 {
+	umask(MAIN_UMASK);
 	if (argc < 2) {
 		print_help(stderr);
 		return EXIT_USAGE;

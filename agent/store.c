@@ -29,11 +29,14 @@
  */
 #include "store.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ids.h"
 #include "schema.h"
@@ -493,8 +496,34 @@ done:
 	return ret;
 }
 
+/* Takes write access from the group and every access from others away from the
+ * database and its WAL and shared-memory files, when they exist and are ours: older
+ * agents made them 0644 though the database holds the hub token in clear, and SQLite
+ * gives a new WAL the database file's mode. (New files are 0600 by lienket-agent's
+ * umask.) 0, or -1 with the reason in err. */
+static int tighten_modes(const char *path, char *err, size_t errlen)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		char p[BACKUP_PATH_MAX];
+		struct stat sb;
+		if (snprintf(p, sizeof p, "%s%s", path, suffix[i]) >= (int)sizeof p)
+			continue; /* SQLite could not open it either */
+		if (stat(p, &sb) != 0 || sb.st_uid != geteuid() ||
+		    !(sb.st_mode & (S_IWGRP | S_IRWXO)))
+			continue;
+		if (chmod(p, sb.st_mode & 07777 & ~(mode_t)(S_IWGRP | S_IRWXO)) != 0) {
+			set_err(err, errlen, "cannot restrict the permissions of '%s': %s", p, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
+	if (tighten_modes(path, err, errlen) != 0)
+		return -1;
 	struct store *s = calloc(1, sizeof *s);
 	if (!s) {
 		set_err(err, errlen, "out of memory%s%s", NULL, NULL);

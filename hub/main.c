@@ -4,6 +4,9 @@
  * Every command opens the database itself and returns a process exit code (0 ok,
  * 64 usage, 65 bad input, 66 no database, 70 internal error). Logs and errors go to
  * stderr in English; only `enroll` prints a token, once, to stdout.
+ *
+ * Every file the hub makes (the database, its WAL and shared-memory files, backups,
+ * digests, pages) is readable by its owner only: main sets the umask first (MAIN_UMASK).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,6 +38,9 @@
 #define EXIT_NOINPUT 66
 #define EXIT_SOFTWARE 70
 #define MAIN_MAX_FILE (64u << 20) /* merge-file reads at most this much */
+/* Files made 0600 and folders 0700: the database holds every office's records and the
+ * token hashes, a digest or a backup the same data. */
+#define MAIN_UMASK 077
 
 static int64_t wall_ms(void)
 {
@@ -933,6 +940,7 @@ static void usage_all(FILE *f)
 
 int main(int argc, char **argv)
 {
+	umask(MAIN_UMASK);
 	if (argc < 2) {
 		usage_all(stderr);
 		return EXIT_USAGE;

@@ -17,6 +17,7 @@
  */
 #include "store.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -1397,6 +1398,31 @@ static const struct store sqlite_ops = {
 	.units_version = st_units_version,
 };
 
+/* Takes write access from the group and every access from others away from the
+ * database and its WAL and shared-memory files, when they exist and are ours: older
+ * hubs made them 0644, and SQLite gives a new WAL the database file's mode. (New files
+ * are 0600 by lienket-hub's umask; a group's read access, an operator's choice, stays.)
+ * 0, or -1 with the reason in err. */
+static int tighten_modes(const char *path, char *err, size_t errlen)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
+		char p[4096];
+		struct stat sb;
+		if (snprintf(p, sizeof p, "%s%s", path, suffix[i]) >= (int)sizeof p)
+			continue; /* SQLite could not open it either */
+		if (stat(p, &sb) != 0 || sb.st_uid != geteuid() ||
+		    !(sb.st_mode & (S_IWGRP | S_IRWXO)))
+			continue;
+		if (chmod(p, sb.st_mode & 07777 & ~(mode_t)(S_IWGRP | S_IRWXO)) != 0) {
+			snprintf(err, errlen, "cannot restrict the permissions of '%s': %s", p,
+				 strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int store_sqlite_open(const char *path, int create, struct store **out, char *err, size_t errlen)
 {
 	struct sqlite_store *ss = NULL;
@@ -1410,6 +1436,8 @@ int store_sqlite_open(const char *path, int create, struct store **out, char *er
 		snprintf(err, errlen, "cannot open '%s': no such database (run `lienket-hub init`)", path);
 		return -1;
 	}
+	if (!create && tighten_modes(path, err, errlen) != 0)
+		return -1;
 	ss = calloc(1, sizeof *ss);
 	if (!ss) {
 		snprintf(err, errlen, "out of memory");
