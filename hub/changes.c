@@ -191,7 +191,7 @@ static int quarantine(struct applier *A, const struct entry *e, const char *code
 	return 0;
 }
 
-/* The first non-null date column of a row: the record's date, for closed units. */
+/* The first non-null date column of a row (rule 1 of the record's date). */
 static const char *row_date(const struct merge_row *r)
 {
 	for (size_t i = 2; i < r->t->ncolumns; i++)
@@ -203,14 +203,71 @@ static const char *row_date(const struct merge_row *r)
 /* The last date a record can carry (validate.h: dates are YYYY-MM-DD). */
 #define DATE_LAST "9999-12-31"
 
+/* The date (rule 1) of the row r belongs to: the row of its first reference to a table
+ * other than unit and person (a participation's meeting or activity, a task's
+ * meeting), when the hub holds it and it exists. 1 with out written, 0 when there is
+ * none, -1 on storage failure. */
+static int parent_date(struct store *s, const struct merge_row *r, char out[11])
+{
+	for (size_t i = 2; i < r->t->ncolumns; i++) {
+		const struct schema_column *c = &r->t->columns[i];
+		if (c->type != SCHEMA_REF || !c->ref_table || strcmp(c->ref_table, "unit") == 0 ||
+		    strcmp(c->ref_table, "person") == 0)
+			continue;
+		const struct schema_table *pt = schema_table_find(c->ref_table, SCHEMA_VERSION);
+		if (!pt || r->cells[i].v.kind != VALUE_TEXT || !ids_uuid_valid(r->cells[i].v.s))
+			return 0;
+		struct merge_row p;
+		if (merge_row_init(&p, pt, r->cells[i].v.s, "") != 0)
+			return -1;
+		int rc = s->row_read(s, &p);
+		const char *d = rc == 0 && merge_row_exists(&p) ? row_date(&p) : NULL;
+		if (d)
+			snprintf(out, 11, "%s", d);
+		merge_row_release(&p);
+		return rc < 0 ? -1 : d != NULL;
+	}
+	return 0;
+}
+
+/* The record's date for closed_unit (PROTOCOL.md §7.3): its first date column set; a
+ * year-end record's 31 December; the date of the row it belongs to; else the Vietnam
+ * date of its insert clock — the office's recorded time of the insert, so a record
+ * made before a reform and synced (or flagged again) after it is not dated after it.
+ * `today` only for a row without an insert clock. 0, or -1 on storage failure. */
+static int record_date(struct store *s, const struct merge_row *r, const char *today,
+		       char out[11])
+{
+	const char *d = row_date(r);
+	if (d) {
+		snprintf(out, 11, "%s", d);
+		return 0;
+	}
+	if (strcmp(r->t->name, "year_record") == 0) {
+		const struct schema_column *c = schema_column_find(r->t, "year", SCHEMA_VERSION);
+		const struct merge_cell *y = c ? &r->cells[schema_column_index(r->t, c)] : NULL;
+		if (y && y->v.kind == VALUE_INT && y->v.i >= 0 && y->v.i <= 9999) {
+			snprintf(out, 11, "%04d-12-31", (int)y->v.i);
+			return 0;
+		}
+	}
+	int k = parent_date(s, r, out);
+	if (k != 0)
+		return k < 0 ? -1 : 0;
+	if (r->ins_clock)
+		units_today(hlc_ms(r->ins_clock), out);
+	else
+		snprintf(out, 11, "%s", today);
+	return 0;
+}
+
 /* Sets closed_unit on an existing row whose owner was closed by a reform on or before
- * the record's date (today for a record without one), naming the successor. m (may be
- * NULL) remembers an owner closed on no date at all. */
+ * the record's date (record_date), naming the successor. m (may be NULL) remembers an
+ * owner closed on no date at all. */
 static int closed_flag(struct store *s, struct memo *m, const struct merge_row *r, const char *today,
 		       int64_t now_ms)
 {
-	char successor[37] = "";
-	const char *date = row_date(r);
+	char successor[37] = "", date[11];
 	if (m && m->open[0] && strcmp(m->open, r->owner) == 0)
 		return 0;
 	if (m) {
@@ -223,7 +280,9 @@ static int closed_flag(struct store *s, struct memo *m, const struct merge_row *
 		}
 		successor[0] = 0;
 	}
-	int closed = s->unit_closed(s, r->owner, date ? date : today, successor);
+	if (record_date(s, r, today, date) != 0)
+		return -1;
+	int closed = s->unit_closed(s, r->owner, date, successor);
 	if (closed < 0)
 		return -1;
 	if (!closed)

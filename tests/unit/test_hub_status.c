@@ -350,6 +350,151 @@ static void test_hub_status__names_are_escaped_for_the_terminal_and_the_spreadsh
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
+/* ---- closed_unit flags of a merged commune (issue 12 item 11) ---- */
+
+#define AG_C2 "0190f3a2-0000-7000-8000-00000000a0c2"
+#define MERGE_ON "2024-01-01"
+#define CLOCK(y, m, d) hlc_from_ms(vn_ms(y, m, d))
+
+static int64_t vn_ms(const char *y, const char *m, const char *d)
+{
+	char date[11];
+	int64_t ms;
+	snprintf(date, sizeof date, "%s-%s-%s", y, m, d);
+	assert_int_equal(status_vn_ms(date, 10, 0, &ms), 0);
+	return ms;
+}
+
+/* C2 merged into C1 on MERGE_ON, written by the hub (a reform recorded any time). */
+static int merge_c2(struct store *s, void *ctx)
+{
+	(void)ctx;
+	struct validate_status vs;
+	struct field f[] = { { "kind", th_text("merge") }, { "of_unit", th_text(U_C2) },
+			     { "other_unit", th_text(U_C1) }, { "effective_on", th_text(MERGE_ON) },
+			     { "note", th_text(NULL) } };
+	struct entry e = { .table = "unit_event", .id = "0190f3b0-0000-7000-8000-0000000000e9", .op = 'i',
+			   .owner = U_P, .fields = f, .nfields = 5 };
+	return changes_apply_hub(s, &e, th_now_ms(), &vs);
+}
+
+#define ROW(n) "0190f3b0-0000-7000-8000-0000000001" n
+
+/* The UUIDv5 id of a natural-key row (PROTOCOL.md §2): table, owner, then a, b. */
+static const char *key_id(const char *table, const char *a, const char *b, char out[IDS_UUID_TEXT])
+{
+	char name[160];
+	int n = snprintf(name, sizeof name, "%s\x1f%s\x1f%s\x1f%s", table, U_C2, a, b);
+	if (!b)
+		n = snprintf(name, sizeof name, "%s\x1f%s\x1f%s", table, U_C2, a);
+	ids_uuid5(name, (size_t)n, out);
+	return out;
+}
+#define PERSON_SPEC "full_name=s:Trần Thị Bình;birth_year=n;gender=n;phone=n"
+
+/* C2's joint meeting held on held_on, and B1's participation `part` in it. */
+static void joint_with_branch(struct th_agent *ag, const char *meeting, const char *held_on,
+			      const char *part, uint64_t clock)
+{
+	char spec[200];
+	snprintf(spec, sizeof spec, "kind=s:joint;held_on=s:%s;host_branch_id=n;"
+		 "commune_secretary_attended=n;attendees=n;concerns=n;follow_up=n", held_on);
+	assert_non_null(th_add(ag, "meeting", meeting, 'i', U_C2, spec, clock));
+	snprintf(spec, sizeof spec, "meeting_id=s:%s;branch_id=s:%s", meeting, U_B1);
+	assert_non_null(th_add(ag, "meeting_branch", part, 'i', U_C2, spec, clock));
+}
+
+static void year_rating(struct th_agent *ag, const char *id, int year, uint64_t clock)
+{
+	char spec[120];
+	snprintf(spec, sizeof spec, "year=i:%d;rating=s:tot;youth_gathered=n;youth_in_area=n", year);
+	assert_non_null(th_add(ag, "year_record", id, 'i', U_C2, spec, clock));
+}
+
+static int64_t closed_flags(struct th_hub *h)
+{
+	return th_sql_count(h, "SELECT count(*) FROM hub_flag WHERE kind = 'closed_unit'");
+}
+
+static int closed_flag_on(struct th_hub *h, const char *row)
+{
+	char sql[160];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM hub_flag WHERE kind = 'closed_unit' AND row_id = '%s'", row);
+	return (int)th_sql_count(h, sql);
+}
+
+/* Persons, participations and year-end records carry no date column of their own:
+ * those recorded before the merge (the clock's recorded time, the meeting's or the
+ * activity's date, the record's year) are not flagged, whether they reach the hub
+ * before the merge is written (flags recomputed then) or after it. */
+static void test_hub_status__rows_recorded_before_a_merge_are_not_flagged_closed(void **state)
+{
+	(void)state;
+	struct th_hub h;
+	struct th_agent ag;
+	sqlite3 *db = NULL;
+	char mb1[IDS_UUID_TEXT], yr1[IDS_UUID_TEXT], mb2[IDS_UUID_TEXT], yr2[IDS_UUID_TEXT],
+		vb[IDS_UUID_TEXT];
+	key_id("meeting_branch", ROW("02"), U_B1, mb1);
+	key_id("year_record", "2023", NULL, yr1);
+	key_id("meeting_branch", ROW("12"), U_B1, mb2);
+	key_id("year_record", "2024", NULL, yr2);
+	key_id("volunteer_branch", ROW("04"), U_B1, vb);
+	assert_int_equal(th_hub_new(&h), 0);
+	th_agent_init(&ag, AG_C2);
+	/* recorded before the merge */
+	th_add(&ag, "person", ROW("01"), 'i', U_C2, PERSON_SPEC, CLOCK("2023", "12", "20"));
+	joint_with_branch(&ag, ROW("02"), "2023-12-15", mb1, CLOCK("2023", "12", "20"));
+	th_add(&ag, "volunteer", ROW("04"), 'i', U_C2,
+	       "kind=s:vaccination;title=n;started_on=s:2023-11-01;ended_on=n;teams=i:1;"
+	       "participations=i:30", CLOCK("2023", "12", "21"));
+	year_rating(&ag, yr1, 2023, CLOCK("2024", "01", "10"));
+	/* recorded after it: flagged */
+	th_add(&ag, "person", ROW("11"), 'i', U_C2, PERSON_SPEC, CLOCK("2024", "02", "01"));
+	joint_with_branch(&ag, ROW("12"), "2024-02-01", mb2, CLOCK("2024", "02", "01"));
+	year_rating(&ag, yr2, 2024, CLOCK("2024", "02", "01"));
+	th_expect(th_send(&h, &ag, h.token_c2, 1, 9), 200, "\"applied\":9");
+	assert_int_equal(closed_flags(&h), 0);
+
+	/* the merge is recorded after these rows reached the hub: flags are recomputed */
+	assert_int_equal(th_with_store(&h, merge_c2, NULL), 0);
+	assert_int_equal(closed_flag_on(&h, ROW("01")), 0);
+	assert_int_equal(closed_flag_on(&h, ROW("02")), 0);
+	assert_int_equal(closed_flag_on(&h, mb1), 0);
+	assert_int_equal(closed_flag_on(&h, yr1), 0);
+	assert_int_equal(closed_flag_on(&h, ROW("11")), 1);
+	assert_int_equal(closed_flag_on(&h, ROW("12")), 1);
+	assert_int_equal(closed_flag_on(&h, mb2), 1);
+	assert_int_equal(closed_flag_on(&h, yr2), 1);
+	assert_int_equal(closed_flags(&h), 4);
+
+	/* synced after the merge: a person recorded before it; a participation recorded
+	 * after it in an activity held before it (dated by the activity); and one more
+	 * person recorded after it */
+	th_add(&ag, "person", ROW("21"), 'i', U_C2, PERSON_SPEC, CLOCK("2023", "12", "28"));
+	th_add(&ag, "volunteer_branch", vb, 'i', U_C2,
+	       "volunteer_id=s:" ROW("04") ";branch_id=s:" U_B1, CLOCK("2024", "02", "03"));
+	th_add(&ag, "person", ROW("23"), 'i', U_C2, PERSON_SPEC, CLOCK("2024", "03", "01"));
+	th_expect(th_send(&h, &ag, h.token_c2, 10, 12), 200, "\"applied\":3");
+	assert_int_equal(closed_flag_on(&h, ROW("21")), 0);
+	assert_int_equal(closed_flag_on(&h, vb), 0);
+	assert_int_equal(closed_flag_on(&h, ROW("23")), 1);
+
+	/* what `status` shows: 5 flags, all the office's */
+	char err[256];
+	struct status *st = NULL;
+	assert_int_equal(status_db_open(h.path, &db, err, sizeof err), 0);
+	assert_int_equal(status_build(db, th_now_ms(), &st, err, sizeof err), 0);
+	assert_int_equal(st->flags_closed, 5);
+	const struct status_office *o = find(st, AG_C2);
+	assert_non_null(o);
+	assert_int_equal(o->flagged, 5);
+	status_free(st);
+	sqlite3_close(db);
+	th_agent_release(&ag);
+	th_hub_free(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +507,7 @@ int main(void)
 		cmocka_unit_test(test_hub_status__vietnam_days_whatever_the_machine_zone),
 		T(test_hub_status__csv_starts_with_a_bom_and_ends_lines_with_crlf),
 		T(test_hub_status__names_are_escaped_for_the_terminal_and_the_spreadsheet),
+		cmocka_unit_test(test_hub_status__rows_recorded_before_a_merge_are_not_flagged_closed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
