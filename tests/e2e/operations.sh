@@ -11,7 +11,8 @@
 #     backup stays revoked;
 #   - the reform of 1 July 2025 applied while serving: offices pull the new tree, a
 #     record for a closed commune is accepted and flagged with its successor, and the
-#     new commune's office receives the merged commune's records.
+#     new commune's office receives the merged commune's records; the merged commune's
+#     2025 report is found by its old code and covers only its half year.
 # Prints one cmocka-style line per case; every process it starts is tracked and stopped
 # by PID. Run from the repository root; $LK_BIN is the build directory.
 set -u
@@ -237,6 +238,27 @@ if [ "$q20$q21$q24" = 000 ] && [ "$inherited" -gt 0 ] &&
 	ok operations__new_commune_office_receives_the_merged_communes_records
 else
 	fail operations__new_commune_office_receives_the_merged_communes_records "exits $q20 $q21 $q24; inherited $inherited; D sees attendees '$(laptop_value "$DDB" meeting "$M" attendees)'; $(say d1)"
+fi
+
+# ---- the merged commune's own report (issue 12, items 9 and 10) -----------------
+# Old Phường Mũi Né (22915, merged on 2025-07-01, its name ended the day before) is
+# found by its code in the 2025 report, which stops on 2025-06-30: its joint meeting of
+# May counts, the late one of 2025-08-01 (above) only under the new commune 22918,
+# and the province counts each once.
+ag a18 "$ADB" add meeting kind=joint held_on=2025-05-05 attendees=6
+ag a19 "$ADB" sync; q25=$RC
+joint_of() { grep -o '"key":"joint"[^}]*' "$1" | grep -o '"value":[0-9]*' | head -n 1 | cut -d: -f2; }
+"$HUB" report --db "$HDB" --unit 22915 --year 2025 --format json >"$E2E_DIR/r-old.json" 2>&1; r1=$?
+"$HUB" report --db "$HDB" --unit 22918 --year 2025 --format json >"$E2E_DIR/r-new.json" 2>&1; r2=$?
+"$HUB" report --db "$HDB" --year 2025 --format json >"$E2E_DIR/r-all.json" 2>&1; r3=$?
+old_unit=$(grep -o '"unit":"[^"]*"' "$E2E_DIR/r-old.json" | head -n 1 | cut -d'"' -f4)
+old_as_of=$(grep -o '"as_of":"[^"]*"' "$E2E_DIR/r-old.json" | head -n 1 | cut -d'"' -f4)
+j_old=$(joint_of "$E2E_DIR/r-old.json") j_new=$(joint_of "$E2E_DIR/r-new.json") j_all=$(joint_of "$E2E_DIR/r-all.json")
+if [ "$q25$r1$r2$r3" = 0000 ] && [ "$old_unit" = "$OLD_MUI_NE" ] && [ "$old_as_of" = 2025-06-30 ] &&
+	[ "$j_old" = 1 ] && [ "$j_new" = 2 ] && [ "$j_all" = 2 ]; then
+	ok operations__merged_commune_report_by_old_code_covers_its_half_year
+else
+	fail operations__merged_commune_report_by_old_code_covers_its_half_year "sync exit $q25; report exits $r1 $r2 $r3 (want 0); unit '$old_unit' (want $OLD_MUI_NE) as of '$old_as_of'; joint meetings old $j_old (want 1), new $j_new (want 2), province $j_all (want 2); $(head -c 300 "$E2E_DIR/r-old.json")"
 fi
 
 # ---- every reform command from the command line ----------------------------------
