@@ -1171,6 +1171,8 @@ int report_build(sqlite3 *db, const char *unit_id, int year, const char *today,
 	c.r->year = year;
 	snprintf(c.r->as_of, sizeof c.r->as_of, "%s", c.per[COL_CUR].as_of);
 	snprintf(c.r->previous_as_of, sizeof c.r->previous_as_of, "%s", c.per[COL_PREV].as_of);
+	if (!c.per[COL_CUR].year_end)
+		snprintf(c.r->closed_on, sizeof c.r->closed_on, "%s", unittree_closed_on(c.tree, c.root));
 	if ((rc = fill_units(&c, c.root)) != REPORT_OK || (rc = define_figures(&c)) != REPORT_OK)
 		goto done;
 	for (size_t i = 0; i < ARRAY_LEN(passes); i++)
@@ -1300,9 +1302,21 @@ static int finish(FILE *f)
 	return ferror(f) ? REPORT_WRITE : REPORT_OK;
 }
 
+/* For a unit closed during the year (r->closed_on set): what its figures cover. */
+#define REPORT_NOTE_MAX 400
+static const char *closed_note(const struct report *r, char buf[REPORT_NOTE_MAX])
+{
+	snprintf(buf, REPORT_NOTE_MAX,
+		 "Đơn vị thôi hoạt động từ ngày %s (sáp nhập, chia tách hoặc giải thể): số liệu "
+		 "năm %d tính đến ngày %s; tập hợp thanh niên, đánh giá xếp loại cuối năm %d "
+		 "tính ở đơn vị kế thừa.",
+		 r->closed_on, r->year, r->as_of, r->year);
+	return buf;
+}
+
 int report_write_text(const struct report *r, FILE *f)
 {
-	char a[128], b[128], t[32];
+	char a[128], b[128], t[32], buf_note[REPORT_NOTE_MAX];
 	fputs("BÁO CÁO MÔ HÌNH “2 GIAO, 1 LIÊN KẾT”\n", f);
 	textout_term(f, r->unit_name);
 	if (r->unit_code) {
@@ -1311,6 +1325,8 @@ int report_write_text(const struct report *r, FILE *f)
 		fputc(')', f);
 	}
 	fprintf(f, " — năm %d (tính đến %s; so với năm %d)\n", r->year, r->as_of, r->year - 1);
+	if (r->closed_on[0])
+		fprintf(f, "%s\n", closed_note(r, buf_note));
 	for (size_t i = 0; i < REPORT_NFIGURES; i++) {
 		const struct report_figure *fg = &r->figures[i];
 		fprintf(f, "\n%d. %s\n", fg->number, fg->label);
@@ -1404,6 +1420,10 @@ int report_write_json(const struct report *r, FILE *f)
 	textout_json(f, r->unit_code);
 	fprintf(f, ",\"year\":%d,\"as_of\":\"%s\",\"previous_year\":%d,\"previous_as_of\":\"%s\"",
 		r->year, r->as_of, r->year - 1, r->previous_as_of);
+	if (r->closed_on[0])
+		fprintf(f, ",\"closed_on\":\"%s\"", r->closed_on);
+	else
+		fputs(",\"closed_on\":null", f);
 	fputs(",\"units\":[", f);
 	for (size_t i = 0; i < r->nrows; i++) {
 		fprintf(f, "%s{\"unit\":", i ? "," : "");
@@ -1485,7 +1505,12 @@ static void csv_line(FILE *f, const struct report *r, size_t fig, size_t m, int 
 		csv_num_cells(f, &ms->previous);
 	else
 		fputs(",,,", f);
-	fputs(ms->value.split || ms->previous.split ? "tách" : "", f);
+	int split = ms->value.split || ms->previous.split;
+	/* figures 8 and 13 are year-end records: a unit closed in the year has none */
+	int year_end = r->closed_on[0] && (fg->number == 8 || fg->number == 13);
+	fputs(split ? "tách" : "", f);
+	fputs(split && year_end ? "; " : "", f);
+	fputs(year_end ? "cuối năm: tính ở đơn vị kế thừa" : "", f);
 	fputs("\r\n", f);
 }
 
@@ -1609,8 +1634,14 @@ int report_write_html(const struct report *r, FILE *f)
 	fprintf(f, " — năm %d</h2>\n<p class=\"lk-note\">Tính đến %s; so với năm %d. ", r->year,
 		r->as_of, r->year - 1);
 	fputs("“tách”: số liệu của đơn vị đã chia tách, ghi đủ bên cạnh mỗi đơn vị kế thừa và "
-	      "chỉ tính một lần trong tổng.</p>\n",
+	      "chỉ tính một lần trong tổng.",
 	      f);
+	if (r->closed_on[0]) {
+		char note[REPORT_NOTE_MAX];
+		fputc(' ', f);
+		textout_html(f, closed_note(r, note));
+	}
+	fputs("</p>\n", f);
 	for (size_t i = 0; i < REPORT_NFIGURES; i++) {
 		const struct report_figure *fg = &r->figures[i];
 		fprintf(f, "<div class=\"lk-figure\" id=\"lk-%s\">\n<h3>%d. ", fg->key, fg->number);

@@ -28,14 +28,16 @@
  *     closed in Y itself counts, likewise, under its successor.
  * Everything after E−1 belongs to the successor, whose report (like the province's)
  * counts the closed unit's records of the whole year once, under it: the province
- * totals do not depend on any of this, nothing counted twice, nothing lost.
+ * totals do not depend on any of this, nothing counted twice, nothing lost. Such a
+ * report carries closed_on (E), and every rendering says what it covers (CSV: the
+ * "Ghi chú" of figures 8 and 13).
  *
  * Rows that exist only: every query reads the r_* views of unittree_views().
  *
  * JSON (what `GET /v1/report?unit=U&year=Y` serves; report_write_json):
  *   {"v":1, "unit":"<uuid>", "unit_name":"Tỉnh Bình Thuận", "unit_code":"60"|null,
  *    "year":2021, "as_of":"2021-12-31", "previous_year":2020,
- *    "previous_as_of":"2020-12-31",
+ *    "previous_as_of":"2020-12-31", "closed_on":null|"2021-07-01",
  *    "units":[{"unit":"<uuid>","name":"…","code":"…"|null}, …],   -- breakdown rows
  *    "figures":[
  *      {"number":1..13, "key":"implementing", "label":"…", "target_note":"…"|null,
@@ -182,6 +184,8 @@ struct report {
 	int year;
 	char as_of[11];
 	char previous_as_of[11];
+	char closed_on[11];       /* the unit closed on this day of the year ("" if not):
+				   * the report covers 1 January..as_of, rule above */
 	size_t nrows;
 	struct report_unit *rows;
 	struct report_figure figures[REPORT_NFIGURES];

@@ -754,6 +754,17 @@ static void test_report__unit_closed_during_year_is_reported_to_its_last_day(voi
 	report_free(r);
 }
 
+/* Fails unless r rendered by fn holds needle. */
+static void rendered_has(const struct report *r, int (*fn)(const struct report *, FILE *),
+			 const char *needle)
+{
+	size_t len;
+	char *out = render(r, fn, &len);
+	if (!strstr(out, needle))
+		fail_msg("'%s' not in: %.400s", needle, out);
+	free(out);
+}
+
 /* Records of C2's branches and of C2 itself dated after C2 closed (2021-07-01): the
  * fixture's ids prefixed "late-". */
 static void late_records(struct fixture *fx, int add)
@@ -798,6 +809,13 @@ static void test_report__closed_unit_counts_only_the_part_of_the_year_it_lived(v
 	CHECK(r, 13, "excellent_good", NULL, 0, 0, 0, 2);
 	CHECK(r, 11, "secretaries", NULL, 1, 2, 2, 2);        /* on 06-30: S4 S5, S5 insured */
 	CHECK(r, 7, "branches", NULL, 0, 2, 0, 2);
+	/* and every rendering says what the figures cover */
+	assert_string_equal(r->closed_on, "2021-07-01");
+	rendered_has(r, report_write_text, "từ ngày 2021-07-01");
+	rendered_has(r, report_write_text, "cuối năm 2021 tính ở đơn vị kế thừa");
+	rendered_has(r, report_write_json, "\"closed_on\":\"2021-07-01\"");
+	rendered_has(r, report_write_csv, "cuối năm: tính ở đơn vị kế thừa");
+	rendered_has(r, report_write_html, "tính ở đơn vị kế thừa");
 	report_free(r);
 
 	/* the successor: its own, C2's before the merge and everything after it */
@@ -825,6 +843,8 @@ static void test_report__closed_unit_counts_only_the_part_of_the_year_it_lived(v
 	CHECK(r, 8, "youth", NULL, 295, 410, 255, 430);       /* unchanged: each record once */
 	CHECK(r, 13, "completed", NULL, 6, 7, 7, 8);
 	CHECK(r, 8, "youth", "D1", 185, 280, 155, 280);       /* = C1's, which holds C2's */
+	assert_string_equal(r->closed_on, "");
+	rendered_has(r, report_write_json, "\"closed_on\":null");
 	report_free(r);
 	late_records(fx, 0);
 }
