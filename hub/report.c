@@ -941,9 +941,25 @@ static void set_target(struct ctx *c, int number, size_t m, int row, int64_t add
 	ms->target = (ms->target < 0 ? 0 : ms->target) + add_by;
 }
 
+/* A target per year for the part of the year the period covers (a unit closed during
+ * it, report.h): target × days covered ÷ days of the year, rounded up, so a unit that
+ * lived half the year owes 6 of 12 meetings, and one that lived a day owes one. */
+static int64_t target_for(const struct period *p, int64_t per_year)
+{
+	long from = unittree_day_number(p->from), to = unittree_day_number(p->to);
+	char end[11];
+	snprintf(end, sizeof end, "%04u-12-31", (unsigned)p->year % 10000u);
+	long year_end = unittree_day_number(end);
+	if (p->year_end || from < 0 || to < from || year_end < to)
+		return per_year;
+	long covered = to - from + 1, year = year_end - from + 1;
+	return (per_year * covered + year - 1) / year;
+}
+
 static int compute_targets(struct ctx *c)
 {
-	const char *d = c->per[COL_CUR].as_of;
+	const struct period *cur = &c->per[COL_CUR];
+	const char *d = cur->as_of;
 	size_t n = unittree_count(c->tree);
 	int64_t *branches = calloc(n ? n : 1, sizeof *branches); /* per commune */
 	static const struct {
@@ -978,12 +994,14 @@ static int compute_targets(struct ctx *c)
 			continue;
 		int64_t pilots = 0, giao_ban = 0, tasks = 0, joint = 0, rotation = 0;
 		if (strcmp(nm.kind, "district") == 0) {
-			pilots = TARGET_PILOTS_PER_DISTRICT;
-			giao_ban = TARGET_GIAO_BAN_PER_DISTRICT;
-			tasks = TARGET_TASK_MEETINGS_PER_DISTRICT;
+			pilots = TARGET_PILOTS_PER_DISTRICT; /* a state, not a pace */
+			giao_ban = target_for(cur, TARGET_GIAO_BAN_PER_DISTRICT);
+			tasks = target_for(cur, TARGET_TASK_MEETINGS_PER_DISTRICT);
 		} else if (strcmp(nm.kind, "commune") == 0) {
-			joint = TARGET_JOINT_PER_COMMUNE;
+			joint = target_for(cur, TARGET_JOINT_PER_COMMUNE);
 			rotation = branches[i] < TARGET_ROTATION_MAX ? branches[i] : TARGET_ROTATION_MAX;
+			if (rotation > joint)
+				rotation = joint; /* each meeting has one host */
 		} else {
 			continue;
 		}

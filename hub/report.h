@@ -21,6 +21,10 @@
  *     12: meetings and their tasks by held_on, activities by started_on, Party steps
  *     and support by their date; figures 1 and 7 take the units open during it);
  *   - states are read on E−1, its last day (figure 2 pilots, 11 insurance);
+ *   - targets per year (giao ban 2, task meetings 12, joint meetings 12 per unit)
+ *     are for that part: target × days lived ÷ days of the year, rounded up (6 of 12
+ *     for a commune merged on 1 July); the rotation target is at most that joint
+ *     target; the pilot target (a state) stays;
  *   - year-end records of Y (figure 8 gathering, 13 evaluation) describe a branch on
  *     31 December, when the unit no longer existed: its branches then stood under the
  *     successor, so they count there and not in the closed unit's report (which

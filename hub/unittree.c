@@ -118,6 +118,16 @@ void unittree_day_before(const char *date, char out[11])
 		 (unsigned)d % 100u);
 }
 
+long unittree_day_number(const char *date)
+{
+	int y, m, d;
+	char extra;
+	if (!date || strlen(date) != 10 || sscanf(date, "%4d-%2d-%2d%c", &y, &m, &d, &extra) != 3 ||
+	    y < 1970 || m < 1 || m > 12 || d < 1 || d > 31)
+		return -1;
+	return days_from_civil(y, m, d);
+}
+
 static int valid_on(const char *from, const char *to, const char *date)
 {
 	return from && strcmp(from, date) <= 0 && (!to || strcmp(to, date) >= 0);

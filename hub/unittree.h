@@ -150,6 +150,10 @@ int unittree_in_subtree(const struct unittree *t, const char *root, const char *
 int unittree_descendants_as_of(const struct unittree *t, const char *root, const char *date,
 			       const char ***out, size_t *n);
 
+/* Days from 1970-01-01 to date ('YYYY-MM-DD', 1970 or later), or -1 when malformed
+ * or earlier. */
+long unittree_day_number(const char *date);
+
 /* The day before date ('YYYY-MM-DD') into out; a malformed date is copied as is. */
 void unittree_day_before(const char *date, char out[11]);
 

@@ -800,6 +800,9 @@ static void test_report__closed_unit_counts_only_the_part_of_the_year_it_lived(v
 	CHECK(r, 5, "attended", NULL, 2, 2, 0, 0);            /* mb3 (B4), mb4 (B5); not late-mb */
 	CHECK(r, 6, "meetings", NULL, 1, -1, 1, -1);          /* j4; not late-j */
 	CHECK(r, 6, "hosts", NULL, 1, -1, 1, -1);             /* B4; not B5 of late-j */
+	/* targets for 181 of 365 days: 12 joint meetings → 6; hosts: its 2 branches */
+	assert_int_equal(M(r, 6, "meetings", NULL)->target, 6);
+	assert_int_equal(M(r, 6, "hosts", NULL)->target, 2);
 	CHECK(r, 9, "participations", NULL, 0, -1, 0, -1);    /* not late-v */
 	CHECK(r, 10, "admitted", NULL, 0, -1, 0, -1);         /* not late-pa (S4, B4) */
 	CHECK(r, 12, "secretaries", NULL, 1, -1, 0, -1);      /* S4 (s4, 04-04); not S5 */
