@@ -1136,6 +1136,12 @@ static void handle_report(struct ctx *c)
 		answer(c->req, c->resp, json, API_JSON_TYPE);
 }
 
+/* The dashboard's session writes go through the writer like every other write. */
+static int dashboard_write_job(void *a, int (*fn)(struct store *, void *), void *arg)
+{
+	return run_write(a, fn, arg);
+}
+
 /* GET / and POST /: authenticated by the page itself (cookie or login form). */
 static void handle_dashboard(struct ctx *c)
 {
@@ -1147,7 +1153,7 @@ static void handle_dashboard(struct ctx *c)
 	const char *proto = c->req->forwarded_proto;
 	int https = c->a->tls || (c->a->trust_proxy && proto && strcasecmp(proto, "https") == 0);
 	struct dashboard_env env = { .db_path = c->a->db_path, .rs = c->rs, .now_ms = c->now,
-				     .tls = https };
+				     .tls = https, .write = dashboard_write_job, .write_ctx = c->a };
 	dashboard_page(&env, c->req, c->resp);
 }
 

@@ -48,6 +48,12 @@ struct api_request {
 	const char *forwarded_proto;   /* "X-Forwarded-Proto" header, or NULL: with
 					* trust_proxy, "https" means the client's link is HTTPS
 					* (the dashboard cookie then gets Secure) */
+	/* What the dashboard's login checks (PROTOCOL.md §10): where a form post or a
+	 * link came from. */
+	const char *host;              /* "Host" header */
+	const char *origin;            /* "Origin" header */
+	const char *referer;           /* "Referer" header */
+	const char *sec_fetch_site;    /* "Sec-Fetch-Site" header */
 };
 
 /* What to log for the request (one line per request; never a token). */
@@ -70,6 +76,8 @@ struct api_response {
 	size_t body_len;
 	char location[256];            /* Location header when non-empty (redirects) */
 	char set_cookie[256];          /* Set-Cookie header when non-empty */
+	const char *csp;               /* Content-Security-Policy header, or NULL (static) */
+	const char *referrer_policy;   /* Referrer-Policy header, or NULL (static) */
 	struct api_log log;
 };
 

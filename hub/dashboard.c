@@ -20,15 +20,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "auth.h"
+#include "ids.h"
 #include "report.h"
+#include "session.h"
 #include "status.h"
 #include "textout.h"
 #include "unittree.h"
 
 #define DASHBOARD_YEARS 6 /* years offered in the picker: this one and five before */
 #define DASHBOARD_FIRST_YEAR 2000 /* report_build's first year */
+#define DASHBOARD_ORIGIN_MAX 300 /* "https://" + a Host header of at most 255 bytes */
+
+/* No script, nothing from outside (styles are inline, charts inline SVG), forms only to
+ * the hub itself, and never inside another site's frame (clickjacking). */
+#define DASHBOARD_CSP "default-src 'none'; style-src 'unsafe-inline'; img-src data:; " \
+		      "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+#define REFERRER_NONE "no-referrer"
+/* The login form's page: its own post must carry an Origin (PROTOCOL.md §10). */
+#define REFERRER_LOGIN "same-origin"
 
 /* ---- small helpers ---- */
 
@@ -175,15 +187,21 @@ static void html_answer(struct api_response *resp, int status, char *body)
 	resp->status = status;
 	resp->content_type = DASHBOARD_HTML_TYPE;
 	resp->content_encoding = NULL;
+	resp->csp = DASHBOARD_CSP;
+	resp->referrer_policy = REFERRER_NONE;
 	resp->body = (unsigned char *)body;
 	resp->body_len = body ? strlen(body) : 0;
 }
 
-static void page_head(FILE *f, const char *title)
+/* The document's head; referrer is its referrer policy (a page written to a file has
+ * no headers, so the policy is in the page too). */
+static void page_head(FILE *f, const char *title, const char *referrer)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">"
 	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-	      "<meta name=\"referrer\" content=\"no-referrer\"><title>", f);
+	      "<meta name=\"referrer\" content=\"", f);
+	fputs(referrer, f);
+	fputs("\"><title>", f);
 	textout_html(f, title);
 	fputs("</title><style>"
 	      "body{font-family:sans-serif;margin:0;color:#222;background:#fafafa}"
@@ -209,7 +227,7 @@ static void login_page(struct api_response *resp, int status, const char *messag
 		html_answer(resp, 500, NULL);
 		return;
 	}
-	page_head(f, "Liên Kết — đăng nhập");
+	page_head(f, "Liên Kết — đăng nhập", REFERRER_LOGIN);
 	fputs("<header><h1>Liên Kết — Tỉnh đoàn</h1></header><main>", f);
 	if (message) {
 		fputs("<p class=\"err\">", f);
@@ -228,6 +246,8 @@ static void login_page(struct api_response *resp, int status, const char *messag
 		text = NULL;
 	}
 	html_answer(resp, status, text);
+	if (text)
+		resp->referrer_policy = REFERRER_LOGIN;
 }
 
 static void redirect(struct api_response *resp, const char *location, const char *cookie)
@@ -323,6 +343,119 @@ static int check_token(const struct dashboard_env *env, const char *token)
 	}
 }
 
+/* ---- where a login comes from (PROTOCOL.md §10) ---- */
+
+/* The origin "scheme://host[:port]" of the first len bytes of u, lower-cased, the
+ * scheme's default port left out, into out. -1 when it is not http(s) or has user
+ * information. */
+static int origin_norm(const char *u, size_t len, char out[DASHBOARD_ORIGIN_MAX])
+{
+	int https = len >= 8 && strncasecmp(u, "https://", 8) == 0;
+	if (!https && !(len >= 7 && strncasecmp(u, "http://", 7) == 0))
+		return -1;
+	if (len >= DASHBOARD_ORIGIN_MAX || memchr(u, '@', len))
+		return -1;
+	for (size_t i = 0; i < len; i++)
+		out[i] = (char)(u[i] >= 'A' && u[i] <= 'Z' ? u[i] - 'A' + 'a' : u[i]);
+	const char *dflt = https ? ":443" : ":80";
+	size_t dl = strlen(dflt);
+	if (len > dl && memcmp(out + len - dl, dflt, dl) == 0)
+		len -= dl;
+	out[len] = '\0';
+	return 0;
+}
+
+/* The hub's own origin as a browser names it: https when served so (ours or the
+ * trusted proxy's), and the Host the browser asked for. -1 without a usable Host. */
+static int own_origin(const struct dashboard_env *env, const struct api_request *req,
+		      char out[DASHBOARD_ORIGIN_MAX])
+{
+	char u[DASHBOARD_ORIGIN_MAX + 8];
+	if (!req->host || !*req->host || strpbrk(req->host, "/?#\\ \t"))
+		return -1;
+	int k = snprintf(u, sizeof u, "%s://%s", env->tls ? "https" : "http", req->host);
+	if (k < 0 || (size_t)k >= sizeof u)
+		return -1;
+	return origin_norm(u, (size_t)k, out);
+}
+
+/* 1 when the URL u (an Origin: nothing after the authority; a Referer: a path after
+ * it) names the origin own. */
+static int names_origin(const char *own, const char *u, int referer)
+{
+	char got[DASHBOARD_ORIGIN_MAX];
+	const char *p = strstr(u, "://");
+	if (!p)
+		return 0;
+	size_t end = (size_t)(p + 3 - u) + strcspn(p + 3, "/?#");
+	if (referer ? u[end] != '/' : u[end] != '\0')
+		return 0;
+	return origin_norm(u, end, got) == 0 && strcmp(own, got) == 0;
+}
+
+/* 1 when the Referer names this hub (no Referer: 0). */
+static int same_origin_referer(const char *own, const struct api_request *req)
+{
+	return req->referer && names_origin(own, req->referer, 1);
+}
+
+/* A login form post: its Origin names this hub, or, with no Origin (or "null"), its
+ * Referer does. Both absent or another site's: refused (login CSRF). */
+static int post_allowed(const struct dashboard_env *env, const struct api_request *req)
+{
+	char own[DASHBOARD_ORIGIN_MAX];
+	if (own_origin(env, req, own) != 0)
+		return 0;
+	if (req->origin && strcmp(req->origin, "null") != 0)
+		return names_origin(own, req->origin, 0);
+	return same_origin_referer(own, req);
+}
+
+/* A login link: a navigation the browser says did not come from another site
+ * (Sec-Fetch-Site none: typed, pasted, bookmarked, from another program; or
+ * same-origin). Without Sec-Fetch-Site, a Referer that names this hub. */
+static int link_allowed(const struct dashboard_env *env, const struct api_request *req)
+{
+	char own[DASHBOARD_ORIGIN_MAX];
+	if (req->sec_fetch_site)
+		return strcmp(req->sec_fetch_site, "none") == 0 ||
+		       strcmp(req->sec_fetch_site, "same-origin") == 0;
+	return own_origin(env, req, own) == 0 && same_origin_referer(own, req);
+}
+
+/* ---- sessions, through the writer ---- */
+
+struct session_job {
+	const char *token_hash; /* start */
+	const char *id;         /* touch, end */
+	int64_t now_ms;
+	char new_id[SESSION_ID_TEXT];
+};
+
+static int start_job(struct store *ws, void *arg)
+{
+	struct session_job *j = arg;
+	return session_start(ws, j->token_hash, j->now_ms, j->new_id);
+}
+
+static int touch_job(struct store *ws, void *arg)
+{
+	struct session_job *j = arg;
+	return session_touch(ws, j->id, j->now_ms);
+}
+
+static int end_job(struct store *ws, void *arg)
+{
+	struct session_job *j = arg;
+	return session_end(ws, j->id);
+}
+
+static int run_job(const struct dashboard_env *env, int (*fn)(struct store *, void *),
+		   struct session_job *j)
+{
+	return env->write ? env->write(env->write_ctx, fn, j) : -1;
+}
+
 static void login_with(const struct dashboard_env *env, const struct api_request *req,
 		       struct api_response *resp, const char *token)
 {
@@ -340,9 +473,17 @@ static void login_with(const struct dashboard_env *env, const struct api_request
 		login_page(resp, 401, "Mã truy cập không đúng hoặc đã bị thu hồi.");
 		return;
 	}
+	char token_hash[65];
+	struct session_job j = { .token_hash = token_hash, .now_ms = env->now_ms };
+	ids_token_hash(token, token_hash);
+	if (run_job(env, start_job, &j) != 0) {
+		login_page(resp, 500, "Lỗi máy chủ khi mở phiên đăng nhập. Hãy thử lại sau.");
+		return;
+	}
 	char cookie[256], location[160] = "/";
-	snprintf(cookie, sizeof cookie, DASHBOARD_COOKIE "=%s; HttpOnly; SameSite=Strict; Path=/%s",
-		 token, env->tls ? "; Secure" : "");
+	snprintf(cookie, sizeof cookie,
+		 SESSION_COOKIE "=%s; Max-Age=%lld; HttpOnly; SameSite=Strict; Path=/%s", j.new_id,
+		 SESSION_MAX_AGE_MS / 1000, env->tls ? "; Secure" : "");
 	const char *u = req->query ? req->query(req->query_ctx, "unit") : NULL;
 	const char *y = req->query ? req->query(req->query_ctx, "year") : NULL;
 	int year;
@@ -518,7 +659,7 @@ int dashboard_write(const char *db_path, const char *unit, const char *year_s, i
 	}
 	char title[300];
 	snprintf(title, sizeof title, "Liên Kết — %s, năm %d", r->unit_name ? r->unit_name : "", year);
-	page_head(f, title);
+	page_head(f, title, REFERRER_NONE);
 	fputs("<header><h1>Liên Kết — ", f);
 	textout_html(f, province);
 	fputs("</h1><a href=\"/?logout=1\">Đăng xuất</a></header><main>", f);
@@ -570,9 +711,16 @@ done:
 void dashboard_page(const struct dashboard_env *env, const struct api_request *req,
 		    struct api_response *resp)
 {
+	static const char cross_site[] =
+		"Trang đăng nhập chỉ nhận mã nhập từ chính trang này. Hãy nhập mã truy cập vào "
+		"ô dưới đây (hoặc dán liên kết đăng nhập vào thanh địa chỉ của trình duyệt).";
 	char token[DASHBOARD_MAX_TOKEN + 1];
 	const char *q_token = req->query ? req->query(req->query_ctx, "token") : NULL;
 	if (req->method && strcmp(req->method, "POST") == 0) {
+		if (!post_allowed(env, req)) {
+			login_page(resp, 403, cross_site);
+			return;
+		}
 		if (form_token(req->body, req->body_len, token, sizeof token) != 0) {
 			login_page(resp, 400, "Hãy nhập mã truy cập.");
 			return;
@@ -581,30 +729,36 @@ void dashboard_page(const struct dashboard_env *env, const struct api_request *r
 		return;
 	}
 	if (q_token) {
+		if (!link_allowed(env, req)) {
+			login_page(resp, 403, cross_site);
+			return;
+		}
 		login_with(env, req, resp, q_token);
 		return;
 	}
+	int has_cookie = req->cookie &&
+			 cookie_value(req->cookie, SESSION_COOKIE, token, sizeof token) == 0;
+	struct session_job j = { .id = token, .now_ms = env->now_ms };
 	const char *logout = req->query ? req->query(req->query_ctx, "logout") : NULL;
 	if (logout) {
-		redirect(resp, "/", DASHBOARD_COOKIE "=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/");
+		if (has_cookie && run_job(env, end_job, &j) != 0) {
+			login_page(resp, 500, "Lỗi máy chủ khi đăng xuất. Hãy thử lại sau.");
+			return;
+		}
+		redirect(resp, "/", SESSION_COOKIE "=; Max-Age=0; HttpOnly; SameSite=Strict; Path=/");
 		return;
 	}
-	if (!req->cookie || cookie_value(req->cookie, DASHBOARD_COOKIE, token, sizeof token) != 0) {
+	if (!has_cookie) {
 		login_page(resp, 401, NULL);
 		return;
 	}
-	int rc = check_token(env, token);
-	if (rc == 403) {
-		login_page(resp, 403, "Mã này là của một văn phòng xã (máy đồng bộ), không dùng để xem "
-				      "trang của tỉnh.");
-		return;
-	}
-	if (rc == 500) {
-		login_page(resp, 500, "Lỗi máy chủ khi kiểm tra mã. Hãy thử lại sau.");
-		return;
-	}
-	if (rc != 0) {
+	enum session_state ss = session_check(env->rs, token, env->now_ms);
+	if (ss == SESSION_ENDED) {
 		login_page(resp, 401, "Phiên đăng nhập đã hết hiệu lực. Hãy đăng nhập lại.");
+		return;
+	}
+	if (ss == SESSION_FAILED || (ss == SESSION_STALE && run_job(env, touch_job, &j) != 0)) {
+		login_page(resp, 500, "Lỗi máy chủ khi kiểm tra phiên đăng nhập. Hãy thử lại sau.");
 		return;
 	}
 	char *text = NULL;

@@ -4,13 +4,19 @@
  * status as JSON (`GET /v1/status`). api.c routes to these; they know nothing of
  * libmicrohttpd.
  *
- * Login (PROTOCOL.md §10, "viewer (cookie)"): the page takes a viewer token once —
+ * Login (PROTOCOL.md §10, "Dashboard login"): the page takes a viewer token once —
  * from its login form (POST, application/x-www-form-urlencoded, field `token`; the
- * body is plain, never deflated) or from a link `/?token=…` — checks it, sets
- * `lk_session=<token>; HttpOnly; SameSite=Strict; Path=/` (plus `Secure` over TLS)
- * and answers 303 to an address without the token. Every later page authenticates by
- * that cookie; agent tokens get 403, unknown or revoked ones the login form (401).
- * `/?logout=1` clears the cookie. The token is never logged and never echoed.
+ * body is plain, never deflated), accepted only as a same-origin post (Origin, else
+ * Referer, names this hub), or from a link `/?token=…` that the browser did not follow
+ * from another site (Sec-Fetch-Site none or same-origin; without it a same-origin
+ * Referer) — checks it, opens a session (session.h) and answers 303 to an address
+ * without the token with `lk_session=<session id>; Max-Age=…; HttpOnly;
+ * SameSite=Strict; Path=/` (plus `Secure` over TLS). Every later page authenticates by
+ * that session; agent tokens get 403, unknown or revoked ones the login form (401), a
+ * cross-site login 403 and no cookie. `/?logout=1` ends the session and clears the
+ * cookie. HTML answers carry a Content-Security-Policy (no script, never framed) and
+ * Referrer-Policy no-referrer (the login form: same-origin, so that the browser sends
+ * its Origin). The token is never logged, echoed or put in a cookie.
  *
  * Each request opens its own read-only SQLite connection (report_build and
  * status_build read tables directly; a page is rare next to change sets), so
@@ -28,15 +34,18 @@
 #include "api.h"
 #include "store.h"
 
-#define DASHBOARD_COOKIE "lk_session"
-#define DASHBOARD_MAX_TOKEN 128   /* longer cookie or form values are not tokens */
+#define DASHBOARD_MAX_TOKEN 128   /* longer cookie or form values are not tokens or sessions */
 #define DASHBOARD_HTML_TYPE "text/html; charset=utf-8"
 
 struct dashboard_env {
 	const char *db_path;
 	struct store *rs;       /* a read connection, for checking tokens */
 	int64_t now_ms;
-	int tls;                /* 1: served over HTTPS (cookie gets Secure) */
+	int tls;                /* 1: served over HTTPS (cookie gets Secure; the origin is https) */
+	/* Runs fn(ws, arg) in a write transaction on the writer's store (sessions); returns
+	 * fn's result, or -1 when the transaction failed. */
+	int (*write)(void *write_ctx, int (*fn)(struct store *ws, void *arg), void *arg);
+	void *write_ctx;
 };
 
 /* A client's fault or ours, for the JSON routes: status 4xx/5xx, a §7.1 code, the

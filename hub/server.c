@@ -611,6 +611,10 @@ static enum MHD_Result server_send(struct server *s, struct MHD_Connection *mc,
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, resp->location) == MHD_YES;
 	if (resp->set_cookie[0])
 		ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, resp->set_cookie) == MHD_YES;
+	if (resp->csp)
+		ok &= MHD_add_response_header(r, "Content-Security-Policy", resp->csp) == MHD_YES;
+	if (resp->referrer_policy)
+		ok &= MHD_add_response_header(r, "Referrer-Policy", resp->referrer_policy) == MHD_YES;
 	ok &= MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store") == MHD_YES;
 	ok &= MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_YES;
 	if (close_after || atomic_load(&s->stopping))
@@ -829,6 +833,10 @@ static enum MHD_Result server_finish(struct server *s, struct MHD_Connection *mc
 	ar.client = rq->client;
 	ar.forwarded_for = server_header(mc, "X-Forwarded-For");
 	ar.forwarded_proto = server_header(mc, "X-Forwarded-Proto");
+	ar.host = server_header(mc, MHD_HTTP_HEADER_HOST);
+	ar.origin = server_header(mc, MHD_HTTP_HEADER_ORIGIN);
+	ar.referer = server_header(mc, MHD_HTTP_HEADER_REFERER);
+	ar.sec_fetch_site = server_header(mc, "Sec-Fetch-Site");
 	server_set_phase(s, rq->conn, PHASE_HANDLER);
 	api_handle(s->api, &ar, &resp);
 	server_release_body(s, rq);

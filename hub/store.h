@@ -17,7 +17,7 @@
  *   - meta (hub_id, hub sequence counter, schema version, the hub position of each
  *     agent's last pull from cursor 0: api.c), tokens, agents, receipts, each agent's
  *     chain at every acknowledged sequence, quarantine, skipped entries, held changes
- *     and flags.
+ *     and flags; the dashboard's sessions (hashed ids).
  *
  * Conventions: functions return 0 on success and -1 on a storage failure; lookups
  * return 1 when the thing is absent (out untouched). Strings passed in are borrowed
@@ -48,6 +48,14 @@ struct store_token {
 	int64_t revoked_ms;             /* 0 = active */
 	int fork_refused;               /* a fork was refused for the bound agent */
 	int rebound;                    /* the one re-binding (recover) was used */
+};
+
+/* A dashboard session (session.h): only the SHA-256 of its id is kept. */
+struct store_session {
+	char hash[65];                  /* SHA-256 of the session id, hex */
+	char token_hash[65];            /* the viewer token it was opened with */
+	int64_t created_ms;
+	int64_t seen_ms;                /* last use recorded */
 };
 
 struct store_agent {
@@ -219,6 +227,15 @@ struct store {
 	/* Clears flags of one kind whose detail equals `detail` (a reference resolved). */
 	int (*flag_resolve)(struct store *s, const char *kind, const char *detail);
 	int (*flags_count)(struct store *s, const char *kind, int64_t *n);
+
+	/* Dashboard sessions. session_put inserts or replaces; session_get: 0, 1 absent, -1;
+	 * session_delete removes one (0 also when absent); sessions_prune removes every
+	 * session made before made_before_ms, last used before seen_before_ms, or whose
+	 * token is not an active one (revoked or gone). */
+	int (*session_put)(struct store *s, const struct store_session *x);
+	int (*session_get)(struct store *s, const char *hash, struct store_session *out);
+	int (*session_delete)(struct store *s, const char *hash);
+	int (*sessions_prune)(struct store *s, int64_t made_before_ms, int64_t seen_before_ms);
 
 	/* Write-ahead log. writer_tune makes this connection the hub's one writer: it keeps
 	 * more of the database in memory, and its commits no longer copy the log into the

@@ -154,6 +154,11 @@ static size_t append(char *buf, size_t n, size_t cap, const char *fmt, const cha
 	"CREATE TABLE IF NOT EXISTS hub_agent_chain(agent_id TEXT NOT NULL, seq_to INTEGER NOT NULL," \
 	" chains BLOB NOT NULL, PRIMARY KEY(agent_id, seq_to));"
 
+/* Dashboard sessions (session.h): the SHA-256 of the id, never the id. */
+#define SESSION_DDL \
+	"CREATE TABLE IF NOT EXISTS hub_session(hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL," \
+	" created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL);"
+
 static const char META_DDL[] =
 	"CREATE TABLE IF NOT EXISTS hub_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS hub_token(hash TEXT PRIMARY KEY, prefix TEXT NOT NULL,"
@@ -184,7 +189,7 @@ static const char META_DDL[] =
 	" field TEXT NOT NULL, detail TEXT, suggestion TEXT, at_ms INTEGER NOT NULL,"
 	" PRIMARY KEY(tbl, row_id, kind, field));"
 	"CREATE INDEX IF NOT EXISTS hub_flag_detail ON hub_flag(kind, detail);"
-	BACKUP_DDL CHAIN_DDL;
+	BACKUP_DDL CHAIN_DDL SESSION_DDL;
 
 /* Indexes the report and the unit tree rely on (report.h). Made, like the tables, at
  * every open, so an existing database gets an index added here the first time a new
@@ -1220,6 +1225,64 @@ static int st_backup_seq_set(struct store *s, const char *agent_id, uint64_t seq
 	return rc;
 }
 
+static int st_session_put(struct store *s, const struct store_session *x)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_session(hash, token_hash, created_ms, seen_ms)"
+		 " VALUES(?1, ?2, ?3, ?4)", &st) != 0)
+		return -1;
+	bind_text(st, 1, x->hash);
+	bind_text(st, 2, x->token_hash);
+	sqlite3_bind_int64(st, 3, x->created_ms);
+	sqlite3_bind_int64(st, 4, x->seen_ms);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	release(s, st);
+	return rc;
+}
+
+static int st_session_get(struct store *s, const char *hash, struct store_session *out)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT hash, token_hash, created_ms, seen_ms FROM hub_session WHERE hash = ?1",
+		 &st) != 0)
+		return -1;
+	bind_text(st, 1, hash);
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	if (r == 0) {
+		copy_col(out->hash, sizeof out->hash, st, 0);
+		copy_col(out->token_hash, sizeof out->token_hash, st, 1);
+		out->created_ms = sqlite3_column_int64(st, 2);
+		out->seen_ms = sqlite3_column_int64(st, 3);
+	}
+	release(s, st);
+	return r;
+}
+
+static int st_session_delete(struct store *s, const char *hash)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "DELETE FROM hub_session WHERE hash = ?1", &st) != 0)
+		return -1;
+	bind_text(st, 1, hash);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	release(s, st);
+	return rc;
+}
+
+static int st_sessions_prune(struct store *s, int64_t made_before_ms, int64_t seen_before_ms)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "DELETE FROM hub_session WHERE created_ms < ?1 OR seen_ms < ?2 OR token_hash NOT IN"
+		 " (SELECT hash FROM hub_token WHERE revoked_ms = 0)", &st) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, made_before_ms);
+	sqlite3_bind_int64(st, 2, seen_before_ms);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	release(s, st);
+	return rc;
+}
+
 static int st_flag_set(struct store *s, const struct store_flag *f, int64_t at_ms)
 {
 	sqlite3_stmt *st;
@@ -1393,6 +1456,10 @@ static const struct store sqlite_ops = {
 	.flag_clear = st_flag_clear,
 	.flag_resolve = st_flag_resolve,
 	.flags_count = st_flags_count,
+	.session_put = st_session_put,
+	.session_get = st_session_get,
+	.session_delete = st_session_delete,
+	.sessions_prune = st_sessions_prune,
 	.writer_tune = st_writer_tune,
 	.checkpoint = st_checkpoint,
 	.units_version = st_units_version,
@@ -1480,7 +1547,7 @@ int store_sqlite_open(const char *path, int create, struct store **out, char *er
 		}
 		/* REPORT_DDL: an index added since the database was made is built here, once
 		 * (about 35 s for meeting_year over ten million meetings) */
-		if (exec_sql(ss->db, BACKUP_DDL CHAIN_DDL) != 0 || exec_sql(ss->db, REPORT_DDL) != 0) {
+		if (exec_sql(ss->db, BACKUP_DDL CHAIN_DDL SESSION_DDL) != 0 || exec_sql(ss->db, REPORT_DDL) != 0) {
 			snprintf(err, errlen, "cannot upgrade '%s': %s", path, sqlite3_errmsg(ss->db));
 			goto fail;
 		}

@@ -22,6 +22,7 @@
 
 #define TOKEN_PREFIX "lk_"
 #define TOKEN_PREFIX_LEN 3
+#define SESSION_PREFIX "ls_" /* a dashboard session id: never taken for a token */
 #define TOKEN_RANDOM_BYTES 32
 #define TOKEN_B64_CHARS 43 /* ceil(32 * 4 / 3), unpadded */
 
@@ -90,12 +91,13 @@ int ids_uuid_valid(const char *s)
 	return s[36] == '\0';
 }
 
-int ids_token_new(char out[IDS_TOKEN_TEXT])
+/* A secret: prefix (TOKEN_PREFIX_LEN characters) + base64url(32 random bytes). */
+static int secret_new(const char *prefix, char out[IDS_TOKEN_TEXT])
 {
 	unsigned char r[TOKEN_RANDOM_BYTES];
 	if (RAND_bytes(r, sizeof r) != 1)
 		return -1;
-	memcpy(out, TOKEN_PREFIX, TOKEN_PREFIX_LEN);
+	memcpy(out, prefix, TOKEN_PREFIX_LEN);
 	size_t o = TOKEN_PREFIX_LEN;
 	uint32_t acc = 0;
 	int bits = 0;
@@ -114,15 +116,18 @@ int ids_token_new(char out[IDS_TOKEN_TEXT])
 	return 0;
 }
 
+int ids_token_new(char out[IDS_TOKEN_TEXT]) { return secret_new(TOKEN_PREFIX, out); }
+int ids_session_new(char out[IDS_TOKEN_TEXT]) { return secret_new(SESSION_PREFIX, out); }
+
 static int b64url_index(char c)
 {
 	const char *p = c ? strchr(b64url, c) : NULL;
 	return p ? (int)(p - b64url) : -1;
 }
 
-int ids_token_wellformed(const char *s)
+static int secret_wellformed(const char *prefix, const char *s)
 {
-	if (!s || strncmp(s, TOKEN_PREFIX, TOKEN_PREFIX_LEN) != 0)
+	if (!s || strncmp(s, prefix, TOKEN_PREFIX_LEN) != 0)
 		return 0;
 	for (size_t i = 0; i < TOKEN_B64_CHARS; i++) {
 		int v = b64url_index(s[TOKEN_PREFIX_LEN + i]);
@@ -134,6 +139,9 @@ int ids_token_wellformed(const char *s)
 	}
 	return s[TOKEN_PREFIX_LEN + TOKEN_B64_CHARS] == '\0';
 }
+
+int ids_token_wellformed(const char *s) { return secret_wellformed(TOKEN_PREFIX, s); }
+int ids_session_wellformed(const char *s) { return secret_wellformed(SESSION_PREFIX, s); }
 
 void ids_token_hash(const char *token, char out[65])
 {

@@ -26,7 +26,14 @@ int ids_token_new(char out[IDS_TOKEN_TEXT]);
 /* 1 when s has the token's form, else 0 (does not say whether it is enrolled). */
 int ids_token_wellformed(const char *s);
 
-/* SHA-256 of the token as 64 lowercase hex chars + NUL (what the hub stores). */
+/* A new dashboard session id "ls_" + base64url(32 random bytes), the same length as a
+ * token (IDS_TOKEN_TEXT); 0, or -1 if the random source fails. ids_session_wellformed:
+ * 1 when s has that form. */
+int ids_session_new(char out[IDS_TOKEN_TEXT]);
+int ids_session_wellformed(const char *s);
+
+/* SHA-256 of the token (or of a session id) as 64 lowercase hex chars + NUL (what the
+ * hub stores). */
 void ids_token_hash(const char *token, char out[65]);
 
 /* Constant-time equality of two n-byte buffers: 1 equal, 0 different. */

@@ -484,7 +484,7 @@ fi
 phase "dashboard page and daily digest"
 LOG="$OUT/dashboard.log"
 DASH=""
-code=$(curl -s -o /dev/null -w '%{http_code}' -c "$OUT/cookies.txt" --data-urlencode "token=$VIEWER" \
+code=$(curl -s -o /dev/null -w '%{http_code}' -c "$OUT/cookies.txt" -H "Origin: $HUB_URL" --data-urlencode "token=$VIEWER" \
 	"$HUB_URL/?year=$YEAR" 2>>"$LOG" || true)
 if [ "$code" = 303 ] || [ "$code" = 302 ]; then
 	code=$(curl -s -o "$OUT/dashboard.html" -w '%{http_code}' -b "$OUT/cookies.txt" \

@@ -145,30 +145,56 @@ else
 	fail dashboard__without_cookie_the_login_form_is_shown "status $code"
 fi
 
-code=$(req link "$HUB_URL/?token=$VIEWER&year=$YEAR")
+# A link pasted into the address bar (what a browser says with Sec-Fetch-Site: none).
+code=$(req link -H 'Sec-Fetch-Site: none' "$HUB_URL/?token=$VIEWER&year=$YEAR")
 loc=$(sed -n 's/^[Ll]ocation: *//p' "$E2E_DIR/link.head" | tr -d '\r')
 cookie=$(sed -n 's/^[Ss]et-[Cc]ookie: *//p' "$E2E_DIR/link.head" | tr -d '\r')
-if [ "$code" = 303 ] && [ "$loc" = "/?year=$YEAR" ] && [ "$cookie" = "lk_session=$VIEWER; HttpOnly; SameSite=Strict; Path=/" ]; then
-	ok dashboard__login_link_sets_the_cookie_and_redirects_without_the_token
+SESSION=$(echo "$cookie" | sed -n 's/^lk_session=\(ls_[A-Za-z0-9_-]\{43\}\);.*/\1/p')
+if [ "$code" = 303 ] && [ "$loc" = "/?year=$YEAR" ] && [ -n "$SESSION" ] &&
+	[ "$(echo "$cookie" | sed 's/lk_session=[^;]*/lk_session=…/')" = "lk_session=…; Max-Age=43200; HttpOnly; SameSite=Strict; Path=/" ]; then
+	ok dashboard__login_link_sets_a_session_cookie_and_redirects_without_the_token
 else
-	fail dashboard__login_link_sets_the_cookie_and_redirects_without_the_token "status $code, location '$loc', cookie attributes '$(echo "$cookie" | sed 's/lk_session=[^;]*/lk_session=…/')'"
+	fail dashboard__login_link_sets_a_session_cookie_and_redirects_without_the_token "status $code, location '$loc', cookie attributes '$(echo "$cookie" | sed 's/lk_session=[^;]*/lk_session=…/')'"
 fi
 
-code=$(req form --data-urlencode "token=$VIEWER" "$HUB_URL/")
-if [ "$code" = 303 ] && grep -qi "^set-cookie: lk_session=$VIEWER; HttpOnly; SameSite=Strict; Path=/" "$E2E_DIR/form.head" &&
+code=$(req form -H "Origin: $HUB_URL" --data-urlencode "token=$VIEWER" "$HUB_URL/")
+if [ "$code" = 303 ] && grep -qi "^set-cookie: lk_session=ls_[^;]*; Max-Age=43200; HttpOnly; SameSite=Strict; Path=/" "$E2E_DIR/form.head" &&
+	! grep -q "$VIEWER" "$E2E_DIR/form.head" &&
 	grep -qi '^location: /' "$E2E_DIR/form.head" && ! grep -qi "^location:.*token" "$E2E_DIR/form.head"; then
-	ok dashboard__login_form_post_sets_the_cookie
+	ok dashboard__login_form_post_sets_a_session_cookie
 else
-	fail dashboard__login_form_post_sets_the_cookie "status $code"
+	fail dashboard__login_form_post_sets_a_session_cookie "status $code"
 fi
 
-c1=$(req agentlink "$HUB_URL/?token=$C1_TOKEN")
+# Login CSRF: another site's form post or link logs nobody in.
+c1=$(req csrf_form -H 'Origin: http://evil.example' --data-urlencode "token=$VIEWER" "$HUB_URL/")
+c2=$(req csrf_bare --data-urlencode "token=$VIEWER" "$HUB_URL/")
+c3=$(req csrf_link -H 'Sec-Fetch-Site: cross-site' -H 'Referer: http://evil.example/' "$HUB_URL/?token=$VIEWER")
+if [ "$c1" = 403 ] && [ "$c2" = 403 ] && [ "$c3" = 403 ] &&
+	! grep -qi '^set-cookie' "$E2E_DIR/csrf_form.head" "$E2E_DIR/csrf_bare.head" "$E2E_DIR/csrf_link.head"; then
+	ok dashboard__a_login_from_another_site_is_refused
+else
+	fail dashboard__a_login_from_another_site_is_refused "cross-site form $c1, form without Origin/Referer $c2, cross-site link $c3 (want 403 each, no cookie)"
+fi
+
+c1=$(req agentlink -H 'Sec-Fetch-Site: none' "$HUB_URL/?token=$C1_TOKEN")
 c2=$(req agentcookie -b "lk_session=$C1_TOKEN" "$HUB_URL/")
 c3=$(req badcookie -b "lk_session=lk_notavalidtoken" "$HUB_URL/")
-if [ "$c1" = 403 ] && [ "$c2" = 403 ] && [ "$c3" = 401 ] && ! grep -qi '^set-cookie' "$E2E_DIR/agentlink.head"; then
-	ok dashboard__agent_tokens_get_403_and_no_cookie
+c4=$(req tokencookie -b "lk_session=$VIEWER" "$HUB_URL/")
+if [ "$c1" = 403 ] && [ "$c2" = 401 ] && [ "$c3" = 401 ] && [ "$c4" = 401 ] && ! grep -qi '^set-cookie' "$E2E_DIR/agentlink.head"; then
+	ok dashboard__agent_tokens_get_403_and_a_token_is_no_cookie
 else
-	fail dashboard__agent_tokens_get_403_and_no_cookie "agent link $c1, agent cookie $c2, unknown cookie $c3 (want 403 403 401)"
+	fail dashboard__agent_tokens_get_403_and_a_token_is_no_cookie "agent link $c1, agent token cookie $c2, unknown cookie $c3, viewer token cookie $c4 (want 403 401 401 401)"
+fi
+
+# The page's headers: never framed, no script, no Referer; nosniff.
+code=$(req headers -b "lk_session=$SESSION" "$HUB_URL/?year=$YEAR")
+if [ "$code" = 200 ] && grep -qi "^content-security-policy: .*frame-ancestors 'none'" "$E2E_DIR/headers.head" &&
+	grep -qi '^x-content-type-options: nosniff' "$E2E_DIR/headers.head" &&
+	grep -qi '^referrer-policy: no-referrer' "$E2E_DIR/headers.head"; then
+	ok dashboard__html_answers_carry_csp_nosniff_and_no_referrer
+else
+	fail dashboard__html_answers_carry_csp_nosniff_and_no_referrer "status $code; headers: $(grep -i 'policy\|options' "$E2E_DIR/headers.head" | tr -d '\r' | tr '\n' ' ')"
 fi
 
 if grep -q "$VIEWER" "$E2E_DIR/hub.log" || grep -q "$C1_TOKEN" "$E2E_DIR/hub.log"; then
@@ -218,6 +244,7 @@ fi
 # ---- the browser ----
 if [ ! -x "$CHROMIUM" ]; then
 	for c in browser_shows_the_figures_of_the_report browser_final_address_has_no_token \
+		browser_cross_site_form_post_does_not_log_in \
 		page_loads_nothing_from_outside status_puts_the_silent_office_on_top screenshot_kept; do
 		fail "dashboard__$c" "chromium not found at $CHROMIUM (apt-get install chromium); the browser test cannot run"
 	done
@@ -265,13 +292,28 @@ else
 fi
 
 # A chosen unit: the district, by code.
-code=$(req district -b "lk_session=$VIEWER" "$HUB_URL/?unit=593&year=$YEAR")
+code=$(req district -b "lk_session=$SESSION" "$HUB_URL/?unit=593&year=$YEAR")
 code2=$(req district_json -H "Authorization: Bearer $VIEWER" "$HUB_URL/v1/report?unit=593&year=$YEAR")
 if [ "$code" = 200 ] && [ "$code2" = 200 ] && grep -q "data-report-unit=\"$DISTRICT\"" "$E2E_DIR/district.body" &&
 	compare_figures "$E2E_DIR/district.body" "$E2E_DIR/district_json.body" >"$E2E_DIR/cmpd.out" 2>&1; then
 	ok dashboard__chosen_unit_and_year_show_that_report
 else
 	fail dashboard__chosen_unit_and_year_show_that_report "page $code, json $code2; $(tail -1 "$E2E_DIR/cmpd.out")"
+fi
+
+# Login CSRF in a real browser: a page of another origin (a local file) posts the login
+# form to the hub by script. Chromium sends Origin: null and no Referer; the hub must
+# answer the login form, not the dashboard, and set no cookie.
+cat >"$E2E_DIR/csrf.html" <<HTML
+<!DOCTYPE html><html><body><form method="post" action="$HUB_URL/">
+<input name="token" value="$VIEWER"></form><script>document.forms[0].submit()</script></body></html>
+HTML
+browse csrf "file://$E2E_DIR/csrf.html" --dump-dom --virtual-time-budget=10000
+if grep -q 'chỉ nhận mã nhập từ chính trang này' "$E2E_DIR/csrf.dom" && ! grep -q 'data-figure' "$E2E_DIR/csrf.dom" &&
+	grep -q 'POST / 403' "$E2E_DIR/hub.log"; then
+	ok dashboard__browser_cross_site_form_post_does_not_log_in
+else
+	fail dashboard__browser_cross_site_form_post_does_not_log_in "page: $(head -c 300 "$E2E_DIR/csrf.dom" | tr '\n' ' ') log: $(grep 'POST / ' "$E2E_DIR/hub.log" | tail -2 | tr '\n' ' ')"
 fi
 
 browse shot "$HUB_URL/?token=$VIEWER&year=$YEAR" --screenshot="$E2E_DIR/dashboard.png" --window-size=1280,2000 \
@@ -316,8 +358,9 @@ if openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
 	TLS_PID=$!
 	e2e_track $TLS_PID
 	if wait_file "$E2E_DIR/tls.port" 100; then
-		code=$(req tlslink --cacert "$E2E_DIR/cert.pem" "https://127.0.0.1:$(cat "$E2E_DIR/tls.port")/?token=$VIEWER")
-		if [ "$code" = 303 ] && grep -qi "^set-cookie: lk_session=$VIEWER; HttpOnly; SameSite=Strict; Path=/; Secure" "$E2E_DIR/tlslink.head"; then
+		code=$(req tlslink --cacert "$E2E_DIR/cert.pem" -H 'Sec-Fetch-Site: none' \
+			"https://127.0.0.1:$(cat "$E2E_DIR/tls.port")/?token=$VIEWER")
+		if [ "$code" = 303 ] && grep -qi "^set-cookie: lk_session=ls_[^;]*; Max-Age=43200; HttpOnly; SameSite=Strict; Path=/; Secure" "$E2E_DIR/tlslink.head"; then
 			ok dashboard__over_https_the_cookie_is_secure
 		else
 			fail dashboard__over_https_the_cookie_is_secure "status $code, $(grep -ci '^set-cookie:.*Secure' "$E2E_DIR/tlslink.head") Secure cookies"

@@ -848,6 +848,7 @@ static const char *login_cookie(struct api *a, const char *token, const char *pr
 	req.query_ctx = (void *)q;
 	req.client = "127.0.0.1";
 	req.forwarded_proto = proto;
+	req.sec_fetch_site = "none"; /* pasted into the address bar */
 	api_handle(a, &req, &resp);
 	assert_int_equal(resp.status, 303);
 	snprintf(out, 256, "%s", resp.set_cookie);

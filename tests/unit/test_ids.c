@@ -136,6 +136,25 @@ static void test_token_hash__is_sha256_hex_of_the_token_text(void **state)
 		assert_true(hexval(h[i]) >= 0 && hexval(h[i]) < 16);
 }
 
+/* A dashboard session id has the token's length and alphabet but its own prefix: one is
+ * never taken for the other. */
+static void test_session__ids_are_random_and_never_tokens(void **state)
+{
+	(void)state;
+	char a[IDS_TOKEN_TEXT], b[IDS_TOKEN_TEXT], t[IDS_TOKEN_TEXT];
+	assert_int_equal(ids_session_new(a), 0);
+	assert_int_equal(ids_session_new(b), 0);
+	assert_int_equal(ids_token_new(t), 0);
+	assert_int_equal(strlen(a), IDS_TOKEN_TEXT - 1);
+	assert_memory_equal(a, "ls_", 3);
+	assert_string_not_equal(a, b);
+	assert_true(ids_session_wellformed(a));
+	assert_false(ids_token_wellformed(a));
+	assert_false(ids_session_wellformed(t));
+	assert_false(ids_session_wellformed("ls_short"));
+	assert_false(ids_session_wellformed(NULL));
+}
+
 static void test_secure_equal__compares_all_bytes(void **state)
 {
 	(void)state;
@@ -158,6 +177,7 @@ int main(void)
 		cmocka_unit_test(test_token__new_tokens_are_wellformed_and_distinct),
 		cmocka_unit_test(test_token__malformed_tokens_are_refused),
 		cmocka_unit_test(test_token_hash__is_sha256_hex_of_the_token_text),
+		cmocka_unit_test(test_session__ids_are_random_and_never_tokens),
 		cmocka_unit_test(test_secure_equal__compares_all_bytes),
 	};
 	return cmocka_run_group_tests_name("ids", tests, NULL, NULL);
