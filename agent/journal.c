@@ -761,67 +761,156 @@ out:
 	return rc;
 }
 
-int64_t journal_lower_clocks(struct store *s, int64_t hub_time_ms)
+/* One pass of lowering over the unacknowledged entries, in sequence order (PROTOCOL.md
+ * §4): c'(k) = hlc_lower_one(c(k), F(k), limit), F(k) the entry's effective floor: the
+ * clocks of the earlier entries of its row still in the journal (as lowered: they come
+ * first) and, unless `ignore_floors`, its recorded floor. Ignoring floors, only the
+ * earlier unacknowledged entries of the row count (the hub refused what the rest stands
+ * for). Adds the entries changed to *changed; *watch_changed says whether entry
+ * watch_seq was. Inside the caller's transaction. 0 or -1. */
+static int lower_pass(struct store *s, uint64_t acked, uint64_t limit, int ignore_floors,
+		      uint64_t watch_seq, int64_t *changed, int *watch_changed)
 {
-	sqlite3_stmt *rd = NULL, *upd = NULL;
-	uint64_t acked, limit = hlc_from_ms(hub_time_ms), last = 0;
-	int64_t changed = 0, rc = -1;
-	int in_tx = 0, step;
+	sqlite3_stmt *rd = NULL, *dyn = NULL, *upd = NULL;
+	int rc = -1, step;
+
+	if (sqlite3_prepare_v2(store_db(s),
+			       "SELECT seq, tbl, row_id, clock, row_floor FROM lk_journal WHERE seq > ?"
+			       " ORDER BY seq",
+			       -1, &rd, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(store_db(s),
+			       "SELECT coalesce(max(clock), 0) FROM lk_journal WHERE tbl = ?1 AND row_id = ?2"
+			       " AND seq < ?3 AND seq > ?4",
+			       -1, &dyn, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(store_db(s), "UPDATE lk_journal SET clock = ? WHERE seq = ?", -1,
+			       &upd, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(rd, 1, (sqlite3_int64)acked);
+	while ((step = sqlite3_step(rd)) == SQLITE_ROW) {
+		sqlite3_int64 seq = sqlite3_column_int64(rd, 0);
+		uint64_t c = (uint64_t)sqlite3_column_int64(rd, 3);
+		uint64_t f = ignore_floors ? 0 : (uint64_t)sqlite3_column_int64(rd, 4);
+		sqlite3_reset(dyn);
+		sqlite3_bind_value(dyn, 1, sqlite3_column_value(rd, 1));
+		sqlite3_bind_value(dyn, 2, sqlite3_column_value(rd, 2));
+		sqlite3_bind_int64(dyn, 3, seq);
+		sqlite3_bind_int64(dyn, 4, ignore_floors ? (sqlite3_int64)acked : -1);
+		if (sqlite3_step(dyn) != SQLITE_ROW)
+			goto out;
+		uint64_t earlier = (uint64_t)sqlite3_column_int64(dyn, 0);
+		if (earlier > f)
+			f = earlier;
+		uint64_t lowered = hlc_lower_one(c, f, limit);
+		if (lowered == c)
+			continue;
+		sqlite3_reset(upd);
+		sqlite3_bind_int64(upd, 1, (sqlite3_int64)lowered);
+		sqlite3_bind_int64(upd, 2, seq);
+		if (sqlite3_step(upd) != SQLITE_DONE)
+			goto out;
+		(*changed)++;
+		if ((uint64_t)seq == watch_seq)
+			*watch_changed = 1;
+	}
+	rc = step == SQLITE_DONE ? 0 : -1;
+out:
+	sqlite3_finalize(rd);
+	sqlite3_finalize(dyn);
+	sqlite3_finalize(upd);
+	return rc;
+}
+
+int64_t journal_lower_clocks(struct store *s, int64_t hub_time_ms, uint64_t refused_seq)
+{
+	uint64_t acked, limit = hlc_from_ms(hub_time_ms), top = 0, seen = 0;
+	int64_t changed = 0, rc = -1, last_i = 0;
+	int in_tx = 0, watch_changed = 0;
 
 	if (exec_sql(s, "BEGIN IMMEDIATE") != 0)
 		goto out;
 	in_tx = 1;
 	if (journal_acked(s, &acked) != 0)
 		goto out;
-	if (sqlite3_prepare_v2(store_db(s),
-			       "SELECT seq, clock FROM lk_journal WHERE seq > ? ORDER BY seq DESC",
-			       -1, &rd, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(store_db(s), "UPDATE lk_journal SET clock = ? WHERE seq = ?", -1,
-			       &upd, NULL) != SQLITE_OK)
+	if (lower_pass(s, acked, limit, 0, refused_seq, &changed, &watch_changed) != 0)
 		goto out;
-	sqlite3_bind_int64(rd, 1, (sqlite3_int64)acked);
-	/* From the highest sequence down: c'(k) = min(c(k), c'(k+1) - 1). */
-	while ((step = sqlite3_step(rd)) == SQLITE_ROW) {
-		uint64_t c = (uint64_t)sqlite3_column_int64(rd, 1);
-		if (c > limit) {
-			sqlite3_reset(upd);
-			sqlite3_bind_int64(upd, 1, (sqlite3_int64)limit);
-			sqlite3_bind_int64(upd, 2, sqlite3_column_int64(rd, 0));
-			if (sqlite3_step(upd) != SQLITE_DONE)
-				goto out;
-			changed++;
-			c = limit;
-		}
-		limit = c ? c - 1 : 0;
+	/* The refused entry was already at its floor, or nothing could be lowered: the hub
+	 * does not hold what the floors stand for (PROTOCOL.md §4, never locked out). */
+	if ((refused_seq > acked && !watch_changed) || changed == 0) {
+		if (lower_pass(s, acked, limit, 1, refused_seq, &changed, &watch_changed) != 0)
+			goto out;
 	}
-	if (step != SQLITE_DONE)
+	/* `last` goes down to the hub's time too, never below a clock written (the
+	 * journal) or received (lk_row_clock): a later entry must follow every one of them. */
+	if (store_state_i64(s, STORE_STATE_LAST_CLOCK, &last_i) != 0 ||
+	    query_u64(s, "SELECT coalesce(max(clock), 0) FROM lk_journal", 0, 0, &top) != 0 ||
+	    query_u64(s, "SELECT coalesce(max(clock), 0) FROM lk_row_clock", 0, 0, &seen) != 0)
 		goto out;
-	/* `last` goes down to the hub's time too, never below an unacknowledged entry's clock
-	 * (acknowledged ones were within the hub's drift limit when it took them). */
-	int64_t last_i = 0;
-	if (store_state_i64(s, STORE_STATE_LAST_CLOCK, &last_i) != 0)
-		goto out;
-	last = (uint64_t)last_i;
-	uint64_t top = 0, hub = hlc_from_ms(hub_time_ms);
-	if (query_u64(s, "SELECT coalesce(max(clock), 0) FROM lk_journal WHERE seq > ?", acked, 1,
-		      &top) != 0)
-		goto out;
-	uint64_t new_last = last < hub ? last : hub;
+	uint64_t new_last = (uint64_t)last_i < limit ? (uint64_t)last_i : limit;
 	if (new_last < top)
 		new_last = top;
+	if (new_last < seen)
+		new_last = seen;
 	if (store_state_set_i64(s, STORE_STATE_LAST_CLOCK, (int64_t)new_last) != 0)
 		goto out;
-	sqlite3_finalize(rd);
-	rd = NULL;
 	if (exec_sql(s, "COMMIT") != 0)
 		goto out;
 	in_tx = 0;
 	rc = changed;
 out:
-	sqlite3_finalize(rd);
-	sqlite3_finalize(upd);
 	if (in_tx)
 		exec_sql(s, "ROLLBACK");
+	return rc;
+}
+
+int journal_row_seen(struct store *s, const char *table, const char *id, uint64_t clock)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	if (clock == 0)
+		return 0;
+	if (clock > (uint64_t)INT64_MAX)
+		clock = (uint64_t)INT64_MAX;
+	if (store_stmt_take(s,
+			    "INSERT INTO lk_row_clock(tbl, row_id, clock) VALUES(?1, ?2, ?3)"
+			    " ON CONFLICT(tbl, row_id) DO UPDATE SET clock = excluded.clock"
+			    " WHERE excluded.clock > clock",
+			    &st) != 0)
+		goto out;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)clock);
+	rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+out:
+	store_stmt_give(s, st);
+	return rc;
+}
+
+int journal_keep_floors(struct store *s, uint64_t upto)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = -1;
+	/* Later entries of those rows, and entries written later, must still follow them. */
+	static const char *const sql[] = {
+		"INSERT INTO lk_row_clock(tbl, row_id, clock) SELECT tbl, row_id, max(clock)"
+		" FROM lk_journal WHERE seq <= ?1 GROUP BY tbl, row_id"
+		" ON CONFLICT(tbl, row_id) DO UPDATE SET clock = excluded.clock"
+		" WHERE excluded.clock > clock",
+		"UPDATE lk_journal SET row_floor = max(row_floor, coalesce((SELECT max(c.clock)"
+		" FROM lk_journal AS c WHERE c.tbl = lk_journal.tbl AND c.row_id = lk_journal.row_id"
+		" AND c.seq <= ?1), 0)) WHERE seq > ?1",
+	};
+	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+		if (sqlite3_prepare_v2(store_db(s), sql[i], -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)(upto > INT64_MAX ? INT64_MAX : upto));
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	rc = 0;
+out:
+	sqlite3_finalize(st);
 	return rc;
 }
 
@@ -850,7 +939,8 @@ int journal_compact(struct store *s, uint64_t upto)
 	if (exec_sql(s, "BEGIN IMMEDIATE") != 0)
 		goto out;
 	in_tx = 1;
-	if (store_config_set(s, "compacted_chain", hex) != 0 || store_config_set_u64(s, "compacted_seq", upto) != 0)
+	if (store_config_set(s, "compacted_chain", hex) != 0 || store_config_set_u64(s, "compacted_seq", upto) != 0 ||
+	    journal_keep_floors(s, upto) != 0)
 		goto out;
 	if (sqlite3_prepare_v2(store_db(s), "DELETE FROM lk_journal WHERE seq <= ?", -1, &del,
 			       NULL) != SQLITE_OK)

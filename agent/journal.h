@@ -1,7 +1,7 @@
 /*
  * journal.h — the agent's journal (lk_journal) as the sync engine sees it: a stream of
  * entries, their hashes and chain (PROTOCOL.md §5), change sets cut by bytes, clock
- * lowering after clock_ahead (§4), compaction below the hub's backup, and the
+ * lowering after clock_ahead by row floors (§4), compaction below the hub's backup, and the
  * "is this row/field still pending?" question the pull merge asks (§6.3).
  *
  * Invariants: the journal is never loaded whole — every walk steps one prepared
@@ -86,11 +86,27 @@ int journal_build_batch(struct store *s, const char *agent_id, uint64_t from,
 			const struct journal_batch_limits *lim, struct journal_batch *out,
 			char *err, size_t errlen);
 
-/* After clock_ahead: lowers the clocks of unacknowledged entries to at most
- * hub_time_ms << 16 keeping them strictly increasing (PROTOCOL.md §4), and lowers
- * lk_state.last_clock likewise. One transaction. Returns the number of clocks changed,
- * or -1. */
-int64_t journal_lower_clocks(struct store *s, int64_t hub_time_ms);
+/* After clock_ahead: lowers the clocks of unacknowledged entries, in sequence order,
+ * to at most hub_time_ms << 16 unless their row's floor holds them up, never below it:
+ * c'(k) = min(c(k), max(min(c(k), hub), F(k) + 1)) with F(k) the recorded floor and the
+ * clocks of the row's earlier entries (PROTOCOL.md §4). When that leaves the entry the
+ * hub refused (refused_seq, the answer's `seq`; 0 when unknown) unchanged, or changes
+ * nothing at all, the floors are ignored (only the row's earlier unacknowledged
+ * entries count), so a laptop is never locked out. Lowers lk_state.last_clock to hub
+ * time, never below a clock in the journal or in lk_row_clock. One transaction.
+ * Returns the number of clock updates, or -1. */
+int64_t journal_lower_clocks(struct store *s, int64_t hub_time_ms, uint64_t refused_seq);
+
+/* The pull merge received `clock` for row `id` of `table` (an insert, delete or field
+ * stamp): raises lk_row_clock, the floor of the row's later entries. Inside the
+ * caller's transaction. 0 or -1. */
+int journal_row_seen(struct store *s, const char *table, const char *id, uint64_t clock);
+
+/* Entries with seq <= upto are about to leave the journal (compaction, recover): their
+ * clocks go into lk_row_clock and into the recorded floor of the later entries of the
+ * same rows, so nothing is ever lowered below them. Inside the caller's transaction.
+ * 0 or -1. */
+int journal_keep_floors(struct store *s, uint64_t upto);
 
 /* Deletes acknowledged entries with seq <= upto (the caller passes
  * min(acked, backup_seq)), keeping the chain at the new compaction point in lk_config.

@@ -22,7 +22,8 @@
  * Because journaling lives in triggers, a write by any program on the same file is
  * journaled exactly like the agent's own; the invariant is "every committed change of a
  * synced table made outside store_apply_begin/end has exactly one lk_journal row, with
- * strictly increasing clocks in sequence order". Journal rows leave hash and chain NULL:
+ * strictly increasing clocks in sequence order when written (after a clock_ahead they
+ * are lowered per row: journal.h), and a floor read from lk_row_clock". Journal rows leave hash and chain NULL:
  * SQL has no SHA-256, so the sync engine fills them in sequence order before sending.
  *
  * Owns: the sqlite3 connection and copies of the agent and unit ids.
@@ -66,6 +67,20 @@ struct store {
 /* Longest path we build for a backup file: dir + "/lienket-YYYYMMDD-HHMMSS.db". */
 #define BACKUP_PATH_MAX 4096
 
+/* The highest clock pulled for each row (and of own entries compacted away): what a new
+ * entry of the row records as its floor (PROTOCOL.md §4). */
+#define STORE_ROW_CLOCK_DDL \
+	"CREATE TABLE IF NOT EXISTS lk_row_clock(\n" \
+	"  tbl TEXT NOT NULL,\n" \
+	"  row_id TEXT NOT NULL,\n" \
+	"  clock INTEGER NOT NULL,\n" \
+	"  PRIMARY KEY (tbl, row_id)\n" \
+	") WITHOUT ROWID;\n"
+
+/* PRAGMA user_version: the layout of the lk_* tables, apart from the synced tables'
+ * schema version. 1: entries record their floor and lk_row_clock exists. */
+#define STORE_LAYOUT 1
+
 static const char internal_ddl[] =
 	"CREATE TABLE lk_state(\n"
 	"  one INTEGER PRIMARY KEY CHECK (one = 1),\n"
@@ -89,9 +104,11 @@ static const char internal_ddl[] =
 	"  schema_version INTEGER NOT NULL,\n"
 	"  hash BLOB,\n"
 	"  chain BLOB,\n"
-	"  skipped TEXT\n"
+	"  skipped TEXT,\n"
+	"  row_floor INTEGER NOT NULL DEFAULT 0\n"
 	");\n"
 	"CREATE INDEX lk_journal_row ON lk_journal(tbl, row_id, seq);\n"
+	STORE_ROW_CLOCK_DDL
 	"CREATE TABLE lk_config(key TEXT PRIMARY KEY, value TEXT);\n"
 	"CREATE TABLE lk_quarantine(\n"
 	"  seq INTEGER NOT NULL,\n"
@@ -225,12 +242,17 @@ static void append_journal_head(sqlite3_str *q)
 	sqlite3_str_appendall(q, "  UPDATE lk_state SET last_clock = max(last_clock + 1, max(0, " NOW_MS_SQL
 				 " + offset_ms) << 16);\n"
 				 "  INSERT INTO lk_journal(tbl, row_id, op, owner, fields, recorded_ms, clock,"
-				 " schema_version)\n");
+				 " schema_version, row_floor)\n");
 }
 
-static void append_journal_tail(sqlite3_str *q)
+/* `row` is NEW or OLD: the entry's floor is what lk_row_clock knows of the row now. */
+static void append_journal_tail(sqlite3_str *q, const struct schema_table *t, const char *row)
 {
-	sqlite3_str_appendall(q, ", " NOW_MS_SQL " + offset_ms, last_clock, schema_version FROM lk_state;\nEND;\n");
+	sqlite3_str_appendf(q,
+			    ", " NOW_MS_SQL " + offset_ms, last_clock, schema_version,"
+			    " coalesce((SELECT clock FROM lk_row_clock WHERE tbl = %Q AND row_id = %s.id), 0)"
+			    " FROM lk_state;\nEND;\n",
+			    t->name, row);
 }
 
 /* Columns that travel in `fields`: all but id and unit_id (the owner travels apart). */
@@ -257,7 +279,7 @@ static void append_triggers(sqlite3_str *q, const struct schema_table *t)
 		first = 0;
 	}
 	sqlite3_str_appendall(q, ")");
-	append_journal_tail(q);
+	append_journal_tail(q, t, "NEW");
 
 	/* update: only the fields that changed; no entry when none did */
 	sqlite3_str_appendf(q, "CREATE TRIGGER \"lk_%w_au\" AFTER UPDATE ON \"%w\" %s AND (", n, n, when);
@@ -284,13 +306,13 @@ static void append_triggers(sqlite3_str *q, const struct schema_table *t)
 		first = 0;
 	}
 	sqlite3_str_appendall(q, "))");
-	append_journal_tail(q);
+	append_journal_tail(q, t, "NEW");
 
 	/* delete: no fields */
 	sqlite3_str_appendf(q, "CREATE TRIGGER \"lk_%w_ad\" AFTER DELETE ON \"%w\" %s BEGIN\n", n, n, when);
 	append_journal_head(q);
 	sqlite3_str_appendf(q, "  SELECT %Q, OLD.id, 'd', OLD.unit_id, '{}'", n);
-	append_journal_tail(q);
+	append_journal_tail(q, t, "OLD");
 
 	/* immutable id and owner, always */
 	sqlite3_str_appendf(q,
@@ -440,27 +462,57 @@ done:
 	return ret;
 }
 
+/* Appends a DROP TRIGGER for every generated trigger (lk_*) of the database. 0 or -1. */
+static int append_trigger_drops(sqlite3 *db, sqlite3_str *q, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+				   " AND name LIKE 'lk\\_%' ESCAPE '\\'",
+			       -1, &st, NULL) != SQLITE_OK) {
+		set_err(err, errlen, "sqlite: %s%s", sqlite3_errmsg(db), NULL);
+		return -1;
+	}
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		sqlite3_str_appendf(q, "DROP TRIGGER \"%w\";\n", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		set_err(err, errlen, "sqlite: %s%s", sqlite3_errmsg(db), NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* Runs the generated SQL of q (finished here) and COMMIT; on failure rolls back. The
+ * caller has begun the transaction. 0 or -1. */
+static int exec_built(sqlite3 *db, sqlite3_str *q, char *err, size_t errlen)
+{
+	char *sql = sqlite3_str_finish(q);
+	int ret = -1;
+	if (!sql)
+		set_err(err, errlen, "out of memory%s%s", NULL, NULL);
+	else if (exec(db, sql, err, errlen) == 0 && exec(db, "COMMIT", err, errlen) == 0)
+		ret = 0;
+	sqlite3_free(sql);
+	if (ret && !sqlite3_get_autocommit(db))
+		exec(db, "ROLLBACK", NULL, 0);
+	return ret;
+}
+
 /* Brings a database written under schema `from` to SCHEMA_VERSION in one transaction:
  * new tables, new columns (nullable, see append_column_def), every generated trigger
  * dropped and generated again, lk_state.schema_version raised. Entries already in the
  * journal keep the version they were written under, so they travel as they were. */
 static int upgrade(struct store *s, int from, char *err, size_t errlen)
 {
-	sqlite3_stmt *st = NULL;
-	sqlite3_str *q = NULL;
-	char *sql = NULL;
-	int ret = -1;
 	if (exec(s->db, "BEGIN IMMEDIATE", err, errlen))
 		return -1;
-	q = sqlite3_str_new(NULL);
-	if (sqlite3_prepare_v2(s->db, "SELECT name FROM sqlite_master WHERE type = 'trigger'"
-				      " AND name LIKE 'lk\\_%' ESCAPE '\\'",
-			       -1, &st, NULL) != SQLITE_OK) {
-		set_err(err, errlen, "sqlite: %s%s", sqlite3_errmsg(s->db), NULL);
-		goto done;
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	if (append_trigger_drops(s->db, q, err, errlen) != 0) {
+		sqlite3_free(sqlite3_str_finish(q));
+		exec(s->db, "ROLLBACK", NULL, 0);
+		return -1;
 	}
-	while (sqlite3_step(st) == SQLITE_ROW)
-		sqlite3_str_appendf(q, "DROP TRIGGER \"%w\";\n", (const char *)sqlite3_column_text(st, 0));
 	for (size_t i = 0; i < schema_ntables; i++) {
 		const struct schema_table *t = &schema_tables[i];
 		if (t->since > from) {
@@ -477,22 +529,20 @@ static int upgrade(struct store *s, int from, char *err, size_t errlen)
 		append_triggers(q, t);
 	}
 	sqlite3_str_appendf(q, "UPDATE lk_state SET schema_version = %d WHERE one = 1;\n", SCHEMA_VERSION);
-	sql = sqlite3_str_finish(q);
-	q = NULL;
-	if (!sql) {
-		set_err(err, errlen, "out of memory%s%s", NULL, NULL);
-		goto done;
+	return exec_built(s->db, q, err, errlen);
+}
+
+/* PRAGMA user_version, 0 for a database made before layouts were numbered. */
+static int layout_of(sqlite3 *db, int *out)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		*out = sqlite3_column_int(st, 0);
+		ret = 0;
 	}
-	if (exec(s->db, sql, err, errlen) || exec(s->db, "COMMIT", err, errlen))
-		goto done;
-	ret = 0;
-done:
 	sqlite3_finalize(st);
-	if (q)
-		sqlite3_free(sqlite3_str_finish(q));
-	sqlite3_free(sql);
-	if (ret && !sqlite3_get_autocommit(s->db))
-		exec(s->db, "ROLLBACK", NULL, 0);
 	return ret;
 }
 
@@ -520,6 +570,31 @@ static int tighten_modes(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+/* A database of layout 0 gets floors (PROTOCOL.md §4, "databases from before floors"):
+ * lk_row_clock, lk_journal.row_floor (0 for the entries already there: what was pulled
+ * before was never kept; their own earlier entries of the row still count when they
+ * are lowered), the triggers generated again so new entries record their floor, and
+ * the pull restarted from cursor 0 once so every row's pulled stamps are known again.
+ * One transaction. */
+static int migrate_layout(struct store *s, char *err, size_t errlen)
+{
+	if (exec(s->db, "BEGIN IMMEDIATE", err, errlen))
+		return -1;
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	if (append_trigger_drops(s->db, q, err, errlen) != 0) {
+		sqlite3_free(sqlite3_str_finish(q));
+		exec(s->db, "ROLLBACK", NULL, 0);
+		return -1;
+	}
+	sqlite3_str_appendall(q, STORE_ROW_CLOCK_DDL
+			      "ALTER TABLE lk_journal ADD COLUMN row_floor INTEGER NOT NULL DEFAULT 0;\n"
+			      "UPDATE lk_config SET value = '0' WHERE key = 'pull_cursor';\n");
+	for (size_t i = 0; i < schema_ntables; i++)
+		append_triggers(q, &schema_tables[i]);
+	sqlite3_str_appendf(q, "PRAGMA user_version = %d;\n", STORE_LAYOUT);
+	return exec_built(s->db, q, err, errlen);
+}
+
 int store_open(const char *path, struct store **out, char *err, size_t errlen)
 {
 	if (tighten_modes(path, err, errlen) != 0)
@@ -537,6 +612,18 @@ int store_open(const char *path, struct store **out, char *err, size_t errlen)
 	if (configure(s->db, err, errlen) || load_state(s, &version, err, errlen))
 		goto fail;
 	if (version < SCHEMA_VERSION && upgrade(s, version, err, errlen))
+		goto fail;
+	int layout = 0;
+	if (layout_of(s->db, &layout) != 0) {
+		set_err(err, errlen, "sqlite: %s%s", sqlite3_errmsg(s->db), NULL);
+		goto fail;
+	}
+	if (layout > STORE_LAYOUT) {
+		if (err && errlen)
+			snprintf(err, errlen, "database written by a newer lienket-agent (layout %d)", layout);
+		goto fail;
+	}
+	if (layout < STORE_LAYOUT && migrate_layout(s, err, errlen))
 		goto fail;
 	scope_indexes(s->db);
 	*out = s;
@@ -599,6 +686,12 @@ int store_create(const char *path, const char *unit_id, struct store **out, char
 		goto fail;
 	if (exec(s->db, ddl, err, errlen))
 		goto fail;
+	{
+		char pragma[48];
+		snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", STORE_LAYOUT);
+		if (exec(s->db, pragma, err, errlen))
+			goto fail;
+	}
 	if (sqlite3_prepare_v2(s->db,
 			       "INSERT INTO lk_state(one, agent_id, unit_id, last_clock, offset_ms, applying,"
 			       " schema_version, acked_seq) VALUES (1, ?1, ?2, 0, 0, 0, ?3, 0)",

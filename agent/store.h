@@ -9,7 +9,11 @@
  *                                so triggers skip rows written by pull; entries with
  *                                seq <= acked_seq are acknowledged
  *   lk_journal(seq INTEGER PRIMARY KEY AUTOINCREMENT, tbl, row_id, op, owner, fields JSON,
- *            recorded_ms, clock, schema_version, hash BLOB, chain BLOB, skipped TEXT)
+ *            recorded_ms, clock, schema_version, hash BLOB, chain BLOB, skipped TEXT,
+ *            row_floor)   -- row_floor: the highest clock known for the row from outside
+ *                            the journal when the entry was written (PROTOCOL.md §4)
+ *   lk_row_clock(tbl, row_id, clock)  -- per row, the highest clock pulled, and of own
+ *                                        entries compacted away: the floor source
  *   lk_config(key PRIMARY KEY, value)  -- hub_url, token, ca_file, batch_bytes, hub_id,
  *            pull_cursor, backup_seq, compacted_seq, compacted_chain, last_sync_ms,
  *            last_error, hub_checksums, backup_dir, backup_keep_days …
@@ -18,6 +22,9 @@
  *   lk_backup(path PRIMARY KEY, made_ms)        -- backup copies made, for rotation
  * Journal rows are written with hash, chain and skipped NULL: the sync engine fills
  * hash and chain in sequence order (SQL has no SHA-256).
+ *
+ * PRAGMA user_version numbers the layout of these tables (1: floors); an older
+ * database is brought to it on open, in one transaction.
  *
  * The database runs in WAL mode with synchronous=FULL and a busy timeout, so a power
  * cut after a command returned loses nothing and a daemon can sync beside interactive

@@ -613,7 +613,7 @@ static int do_push(struct sync_ctx *c, int *blocked)
 			}
 			if (k.status == 422 && strcmp(code, "clock_ahead") == 0 &&
 			    clock_tries++ < SYNC_MAX_CLOCK_RETRIES && k.err.hub_time > 0) {
-				int64_t n = journal_lower_clocks(c->s, k.err.hub_time);
+				int64_t n = journal_lower_clocks(c->s, k.err.hub_time, k.err.seq);
 				if (n < 0) {
 					rc = fail(c, EXIT_SOFTWARE, "local_error", "cannot lower clocks: %s",
 						  sqlite3_errmsg(store_db(c->s)));
@@ -750,12 +750,14 @@ static int apply_row(struct sync_ctx *c, uint64_t acked, const struct wire_pull_
 	sqlite3_stmt *st = NULL;
 	char *sql = NULL;
 
+	uint64_t row_clock = 0; /* the highest stamp of the row: the floor of later entries */
 	if (row->ins_writer)
-		*last_clock = hlc_receive(*last_clock, row->ins_clock);
+		row_clock = hlc_receive(row_clock, row->ins_clock);
 	if (row->del_writer)
-		*last_clock = hlc_receive(*last_clock, row->del_clock);
+		row_clock = hlc_receive(row_clock, row->del_clock);
 	for (size_t i = 0; i < row->nfields; i++)
-		*last_clock = hlc_receive(*last_clock, row->fields[i].clock);
+		row_clock = hlc_receive(row_clock, row->fields[i].clock);
+	*last_clock = hlc_receive(*last_clock, row_clock);
 	if (!t) {
 		if (!c->unknown_seen)
 			logf_(c, "pulled rows of unknown table '%s' skipped (the hub's schema is newer)",
@@ -770,7 +772,8 @@ static int apply_row(struct sync_ctx *c, uint64_t acked, const struct wire_pull_
 	int remote = row->ins_writer &&
 		     (!row->del_writer ||
 		      hlc_order(row->ins_clock, row->ins_writer, row->del_clock, row->del_writer) > 0);
-	if (journal_pending_touch(c->s, acked, t->name, row->id, &mask, &pending_ex) != 0 ||
+	if (journal_row_seen(c->s, t->name, row->id, row_clock) != 0 ||
+	    journal_pending_touch(c->s, acked, t->name, row->id, &mask, &pending_ex) != 0 ||
 	    exists_local(c->s, t, row->id, &local) != 0)
 		goto out;
 	if (pending_ex)

@@ -695,6 +695,7 @@ struct changes_job {
 	const struct changes_prep *prep;
 	struct changes_cache *cache; /* the writer's: only touched inside changes_write */
 	int64_t now;
+	int64_t max_ahead_ms; /* the drift limit (PROTOCOL.md §4) */
 	struct changes_result res;
 };
 
@@ -725,7 +726,8 @@ static int changes_write(struct store *s, void *ctx)
 		rc = 0;
 		goto done;
 	}
-	rc = changes_apply(s, J->cs, J->prep, J->cache, J->token->unit_id, J->token, J->now, &J->res);
+	rc = changes_apply(s, J->cs, J->prep, J->cache, J->token->unit_id, J->token, J->now,
+			   J->max_ahead_ms, &J->res);
 done:
 	if (s->savepoint_end(s, rc == 0) != 0) {
 		changes_result_release(&J->res);
@@ -764,7 +766,7 @@ static void handle_changes(struct ctx *c)
 	snprintf(lg->agent, sizeof lg->agent, "%s", cs->agent);
 	lg->seq_from = cs->from;
 	lg->seq_to = cs->to;
-	if (changes_precheck(cs, c->now, c->a->max_ahead_ms, &J.res) != 0) {
+	if (changes_precheck(cs, c->now, &J.res) != 0) {
 		result_error(c, &J.res);
 		goto done;
 	}
@@ -778,6 +780,7 @@ static void handle_changes(struct ctx *c)
 	J.prep = &prep;
 	J.cache = &c->a->scopes;
 	J.now = c->now;
+	J.max_ahead_ms = c->a->max_ahead_ms;
 	double t0 = mono_ms();
 	if (run_write(c->a, changes_write, &J) != 0) {
 		fail(c->resp, 500, "internal", NULL, "cannot store the change set");

@@ -9,6 +9,8 @@
  *                           entries; at seq = min(to, acked) it must equal the hub's
  *                           chain there (collision resistance makes this one check the
  *                           whole overlap), else fork (409), nothing applied;
+ *   a clock to apply beyond the drift limit and its row's clock (PROTOCOL.md §4)
+ *                           clock_ahead (422), nothing stored;
  *   to <= acked             duplicate: acknowledged again, nothing applied;
  *   otherwise               only entries after acked are applied.
  * Checking at exactly min(to, acked) matters: a laptop restored from an old backup
@@ -55,8 +57,7 @@ void changes_result_release(struct changes_result *r)
 		wire_changes_answer_release(&r->answer);
 }
 
-int changes_precheck(const struct wire_changeset *cs, int64_t hub_time_ms, int64_t max_ahead_ms,
-		     struct changes_result *res)
+int changes_precheck(const struct wire_changeset *cs, int64_t hub_time_ms, struct changes_result *res)
 {
 	char field[64];
 	if (cs->schema > SCHEMA_VERSION) {
@@ -75,17 +76,6 @@ int changes_precheck(const struct wire_changeset *cs, int64_t hub_time_ms, int64
 		snprintf(field, sizeof field, "entries[%zu].%s", i, tbl ? "table" : "fields");
 		changes_error(res, 400, tbl ? "unknown_table" : "unknown_column", field, hub_time_ms,
 			      "%s", vs.message);
-		return 1;
-	}
-	for (size_t i = 0; i < cs->nentries; i++) {
-		const struct entry *e = &cs->entries[i];
-		if (e->skipped || !hlc_too_far_ahead(e->clock, hub_time_ms, max_ahead_ms))
-			continue;
-		snprintf(field, sizeof field, "entries[%zu].clock", i);
-		changes_error(res, 422, "clock_ahead", field, hub_time_ms,
-			      "clock of entry %llu is beyond hub time + %lld ms",
-			      (unsigned long long)e->seq, (long long)max_ahead_ms);
-		res->error.seq = e->seq;
 		return 1;
 	}
 	return 0;
@@ -693,6 +683,33 @@ int changes_retry_held(struct store *s, int64_t now_ms)
 
 /* ---- a change set ---- */
 
+static int row_max_clock(struct store *s, const struct schema_table *t, const char *id,
+			 uint64_t *max);
+
+/* The drift limit (PROTOCOL.md §4): the first entry to apply (seq > acked) whose clock
+ * is beyond hub time + max_ahead_ms and more than HLC_ROW_CARRY_MS beyond the highest
+ * clock the hub holds for its row. The row is read only for a clock beyond the drift
+ * limit. 0 with *refused (index, or cs->nentries when none), -1 on a storage failure. */
+static int clock_refused(struct store *s, const struct wire_changeset *cs, uint64_t acked,
+			 int64_t now_ms, int64_t max_ahead_ms, size_t *refused)
+{
+	*refused = cs->nentries;
+	for (size_t i = 0; i < cs->nentries; i++) {
+		const struct entry *e = &cs->entries[i];
+		uint64_t row_max = 0;
+		if (e->seq <= acked || e->skipped || !hlc_too_far_ahead(e->clock, now_ms, max_ahead_ms))
+			continue;
+		const struct schema_table *t = schema_table_find(e->table, cs->schema);
+		if (t && e->id && row_max_clock(s, t, e->id, &row_max) != 0)
+			return -1;
+		if (hlc_refused(e->clock, now_ms, max_ahead_ms, row_max)) {
+			*refused = i;
+			return 0;
+		}
+	}
+	return 0;
+}
+
 static int refuse_fork(struct store *s, struct store_token *token, const struct wire_changeset *cs,
 		       uint64_t at, int64_t now_ms, struct changes_result *res)
 {
@@ -762,7 +779,7 @@ void changes_prep_release(struct changes_prep *p)
 
 int changes_apply(struct store *s, const struct wire_changeset *cs, const struct changes_prep *prep,
 		  struct changes_cache *cache, const char *unit_id, struct store_token *token,
-		  int64_t now_ms, struct changes_result *res)
+		  int64_t now_ms, int64_t max_ahead_ms, struct changes_result *res)
 {
 	struct store_agent ag;
 	struct applier A = { 0 };
@@ -841,6 +858,19 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const struct
 		if (s->savepoint_end(s, 0) != 0)
 			return -1;
 		return refuse_fork(s, token, cs, check, now_ms, res);
+	}
+	size_t late = cs->nentries;
+	if (cs->to > acked && clock_refused(s, cs, acked, now_ms, max_ahead_ms, &late) != 0)
+		goto done;
+	if (late < cs->nentries) {
+		char field[64];
+		snprintf(field, sizeof field, "entries[%zu].clock", late);
+		changes_error(res, 422, "clock_ahead", field, now_ms,
+			      "clock of entry %llu is beyond hub time + %lld ms and its row's clock",
+			      (unsigned long long)cs->entries[late].seq, (long long)max_ahead_ms);
+		res->error.seq = cs->entries[late].seq;
+		rc = 0;
+		goto done;
 	}
 	if (cs->to <= acked) {
 		rec.duplicate = 1;

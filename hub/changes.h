@@ -28,10 +28,10 @@ struct changes_result {
 };
 void changes_result_release(struct changes_result *r);
 
-/* Checks that need no store: schema version, names, clocks (refused whole). Returns 0
- * when the change set may go on, else fills res (status 400/422) and returns 1. */
-int changes_precheck(const struct wire_changeset *cs, int64_t hub_time_ms, int64_t max_ahead_ms,
-		     struct changes_result *res);
+/* Checks that need no store: schema version, names (refused whole). Returns 0 when the
+ * change set may go on, else fills res (status 400/422) and returns 1. Clocks need the
+ * rows they write (PROTOCOL.md §4): changes_apply checks them. */
+int changes_precheck(const struct wire_changeset *cs, int64_t hub_time_ms, struct changes_result *res);
 
 /* What applying a change set computes without the store: the chain after each entry
  * and each entry's validation. api.c makes it in the request's thread, so the one
@@ -68,12 +68,15 @@ void changes_cache_release(struct changes_cache *c);
 /* Applies cs from agent cs->agent, enrolled for `unit_id`, inside the caller's write
  * transaction (a savepoint is taken and undone on refusal). `prep` is changes_prepare
  * of cs, or NULL (made here); `cache` keeps scopes between calls of one writer, or
- * NULL. `token` (may be NULL) is marked fork_refused on a fork. Returns 0 with res
- * filled (200, or 409 gap/fork, 403 agent_retired, 400 bad_message), or -1 on a
+ * NULL. `token` (may be NULL) is marked fork_refused on a fork. An entry to apply whose
+ * clock is beyond now_ms + max_ahead_ms and more than HLC_ROW_CARRY_MS beyond the
+ * highest clock the hub holds for its row refuses the whole change set (422
+ * clock_ahead, error.seq its sequence; PROTOCOL.md §4). Returns 0 with res filled (200,
+ * or 409 gap/fork, 403 agent_retired, 400 bad_message, 422 clock_ahead), or -1 on a
  * storage or allocation failure (the caller rolls back and answers 500). */
 int changes_apply(struct store *s, const struct wire_changeset *cs, const struct changes_prep *prep,
 		  struct changes_cache *cache, const char *unit_id, struct store_token *token,
-		  int64_t now_ms, struct changes_result *res);
+		  int64_t now_ms, int64_t max_ahead_ms, struct changes_result *res);
 
 /* Applies one entry written by the hub itself (a correction, a reform, units loaded
  * at init) through the same merge as an agent's: writer = hub_id, clock from the

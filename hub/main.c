@@ -615,8 +615,8 @@ static int cmd_merge_file(int argc, char **argv)
 		goto done;
 	}
 	int64_t now = wall_ms();
-	if (changes_precheck(cs, now, HLC_MAX_AHEAD_MS, &res) == 0) {
-		if (s->begin(s) != 0 || changes_apply(s, cs, NULL, NULL, unit, NULL, now, &res) != 0) {
+	if (changes_precheck(cs, now, &res) == 0) {
+		if (s->begin(s) != 0 || changes_apply(s, cs, NULL, NULL, unit, NULL, now, HLC_MAX_AHEAD_MS, &res) != 0) {
 			s->rollback(s);
 			fprintf(stderr, "lienket-hub: storage failure while merging\n");
 			rc = EXIT_SOFTWARE;

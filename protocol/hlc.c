@@ -22,19 +22,14 @@ uint64_t hlc_receive(uint64_t last, uint64_t received)
 	return received > last ? received : last;
 }
 
-size_t hlc_lower(uint64_t *clocks, size_t n, uint64_t limit)
+uint64_t hlc_lower_one(uint64_t clock, uint64_t row_floor, uint64_t limit)
 {
-	size_t changed = 0;
-	uint64_t bound = limit;
-	for (size_t k = n; k-- > 0;) {
-		if (clocks[k] > bound) {
-			clocks[k] = bound;
-			changed++;
-		}
-		/* Strict order needs room below; at clock 0 there is none and the rest stay 0. */
-		bound = clocks[k] > 0 ? clocks[k] - 1 : 0;
-	}
-	return changed;
+	uint64_t target = clock < limit ? clock : limit;
+	if (row_floor >= clock)
+		return clock;
+	if (target <= row_floor)
+		target = row_floor + 1; /* row_floor < clock <= UINT64_MAX: no overflow */
+	return target;
 }
 
 int hlc_too_far_ahead(uint64_t clock, int64_t hub_time_ms, int64_t max_ahead_ms)
@@ -48,6 +43,14 @@ int hlc_too_far_ahead(uint64_t clock, int64_t hub_time_ms, int64_t max_ahead_ms)
 	if (hub_time_ms > INT64_MAX - max_ahead_ms)
 		return 0;
 	return ms > hub_time_ms + max_ahead_ms;
+}
+
+int hlc_refused(uint64_t clock, int64_t hub_time_ms, int64_t max_ahead_ms, uint64_t row_max)
+{
+	if (!hlc_too_far_ahead(clock, hub_time_ms, max_ahead_ms))
+		return 0;
+	/* ms values are below 2^48: the sum cannot overflow */
+	return hlc_ms(clock) > hlc_ms(row_max) + HLC_ROW_CARRY_MS;
 }
 
 int hlc_order(uint64_t ca, const char *wa, uint64_t cb, const char *wb)

@@ -23,11 +23,21 @@ uint64_t hlc_next(uint64_t last, int64_t recorded_ms);
 /* After receiving `received`: the new `last` (max of the two). */
 uint64_t hlc_receive(uint64_t last, uint64_t received);
 
-/* Lowers clocks[0..n) (in sequence order, strictly increasing or not) so that all are
- * <= limit and strictly increasing, changing as few as possible: from the end,
- * c'[n-1] = min(c[n-1], limit), c'[k] = min(c[k], c'[k+1] - 1). Returns the number of
- * clocks changed. */
-size_t hlc_lower(uint64_t *clocks, size_t n, uint64_t limit);
+/* The lowered clock of one entry after clock_ahead (PROTOCOL.md §4): at most `limit`
+ * (hub_time << 16) unless the entry's effective floor holds it up, always above
+ * `row_floor`, never above `clock`: min(clock, max(min(clock, limit), row_floor + 1)). A floor
+ * at or above the clock (a damaged journal) leaves the clock as it is. */
+uint64_t hlc_lower_one(uint64_t clock, uint64_t row_floor, uint64_t limit);
+
+/* Room above the highest clock a hub holds for a row that a clock beyond the drift
+ * limit may take: floor + n carries into the next millisecond at most once for any
+ * n < 2^16 (PROTOCOL.md §4). */
+#define HLC_ROW_CARRY_MS 1
+
+/* 1 when the hub refuses `clock` for a row whose highest held clock is row_max: beyond
+ * hub_time_ms + max_ahead_ms and more than HLC_ROW_CARRY_MS beyond row_max's
+ * millisecond (0 for a row the hub does not hold). */
+int hlc_refused(uint64_t clock, int64_t hub_time_ms, int64_t max_ahead_ms, uint64_t row_max);
 
 /* 1 when clock is beyond hub_time_ms + max_ahead_ms. */
 int hlc_too_far_ahead(uint64_t clock, int64_t hub_time_ms, int64_t max_ahead_ms);

@@ -3,7 +3,8 @@
  * entries streamed from the triggers' rows, change sets cut by bytes with one schema
  * version each, the chain continuous across batches and equal to the chain of the
  * whole journal, skipped entries (too large, unencodable) that still move the chain,
- * clock lowering after clock_ahead, compaction that keeps the chain, and the pending
+ * clock lowering after clock_ahead by row floors (never below what the laptop sent or
+ * pulled for the row), compaction that keeps the chain and the floors, and the pending
  * lookup the pull merge relies on. Each test makes its own database in a temp dir.
  */
 #include <setjmp.h>
@@ -426,35 +427,24 @@ static void test_journal__too_large_and_unencodable_entries_travel_skipped(void 
 	journal_batch_release(&b);
 }
 
-static void test_journal__lowering_after_clock_ahead_keeps_order_and_spares_acked(void **state)
+static void test_journal__lowering_after_clock_ahead_goes_to_hub_time_and_spares_acked(void **state)
 {
 	struct fixture *f = *state;
 	const int64_t hub = 1764150000000LL;
 	uint64_t acked_clock;
 	add_persons(f->s, 20, 10);
-	/* The laptop's clock was a day ahead for every entry. */
+	/* The laptop's clock was a day ahead for every entry (20 rows, no floors). */
 	sql(f->s, "UPDATE lk_journal SET clock = ((1764150000000 + 86400000) << 16) + seq * 3");
 	sql(f->s, "UPDATE lk_state SET last_clock = ((1764150000000 + 86400000) << 16) + 100");
 	assert_int_equal(journal_set_acked(f->s, 5), 0);
 	acked_clock = (uint64_t)sql_int(f->s, "SELECT clock FROM lk_journal WHERE seq = 5");
-	int64_t n = journal_lower_clocks(f->s, hub);
+	int64_t n = journal_lower_clocks(f->s, hub, 6);
 	assert_int_equal(n, 15);
 	assert_int_equal((uint64_t)sql_int(f->s, "SELECT clock FROM lk_journal WHERE seq = 5"), acked_clock);
-	sqlite3_stmt *st = NULL;
-	uint64_t prev = 0;
-	assert_int_equal(sqlite3_prepare_v2(store_db(f->s),
-					    "SELECT clock FROM lk_journal WHERE seq > 5 ORDER BY seq", -1,
-					    &st, NULL),
-			 SQLITE_OK);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		uint64_t c = (uint64_t)sqlite3_column_int64(st, 0);
-		assert_true(c <= hlc_from_ms(hub));
-		assert_true(c > prev);
-		prev = c;
-	}
-	sqlite3_finalize(st);
-	assert_int_equal(prev, hlc_from_ms(hub));
-	assert_int_equal((uint64_t)sql_int(f->s, "SELECT last_clock FROM lk_state"), hlc_from_ms(hub));
+	/* each row has one entry and no floor: every one goes to hub time */
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM lk_journal WHERE seq > 5 AND clock = 1764150000000 << 16"), 15);
+	/* `last` stays at least every clock written (the acknowledged ones were sent) */
+	assert_int_equal((uint64_t)sql_int(f->s, "SELECT last_clock FROM lk_state"), acked_clock);
 	/* lowering does not change the chain (clocks are not hashed) */
 	struct journal_batch_limits lim = limits(65536);
 	struct journal_batch b = { 0 };
@@ -466,6 +456,138 @@ static void test_journal__lowering_after_clock_ahead_keeps_order_and_spares_acke
 	assert_int_equal(journal_chain_at(f->s, 20, after), 0);
 	assert_memory_equal(before, after, 32);
 	journal_batch_release(&b);
+}
+
+#define ROW1 "0190f3b0-0000-7000-8000-000000000001"
+#define HUB_MS 1764150000000LL
+#define MIN_MS 60000LL
+
+/* The laptop's recorded time is hub time + ahead_ms for the next entries. */
+static void clock_ahead_by(struct store *s, int64_t ahead_ms)
+{
+	char q[160];
+	snprintf(q, sizeof q, "UPDATE lk_state SET offset_ms = %lld + %lld - "
+		 "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)",
+		 (long long)HUB_MS, (long long)ahead_ms);
+	sql(s, q);
+}
+
+static uint64_t clock_of(struct store *s, uint64_t seq)
+{
+	char q[96];
+	snprintf(q, sizeof q, "SELECT clock FROM lk_journal WHERE seq = %llu", (unsigned long long)seq);
+	return (uint64_t)sql_int(s, q);
+}
+
+/* Issue 12 A: insert 4 minutes ahead (accepted), edit 13 minutes ahead (clock_ahead):
+ * the lowered edit must stay above the insert the hub already holds, or it loses. */
+static void test_journal__lowered_edit_stays_above_its_rows_acknowledged_insert(void **state)
+{
+	struct fixture *f = *state;
+	clock_ahead_by(f->s, 4 * MIN_MS);
+	add_persons(f->s, 1, 5);
+	assert_int_equal(journal_set_acked(f->s, 1), 0);
+	clock_ahead_by(f->s, 13 * MIN_MS);
+	sql(f->s, "UPDATE person SET birth_year = 1990 WHERE id = '" ROW1 "'");
+	uint64_t ins = clock_of(f->s, 1), edit = clock_of(f->s, 2);
+	assert_true(ins > hlc_from_ms(HUB_MS));
+	assert_true(journal_lower_clocks(f->s, HUB_MS, 2) >= 1);
+	uint64_t lowered = clock_of(f->s, 2);
+	assert_true(lowered > ins);          /* the edit still wins over the insert */
+	assert_true(lowered < edit);         /* and was lowered */
+	assert_int_equal(lowered, ins + 1);  /* just above its floor */
+	assert_int_equal(clock_of(f->s, 1), ins);
+}
+
+/* The office deleted a record it had inserted (acknowledged): the lowered delete stays
+ * above the insert, so the hub does not keep the row. */
+static void test_journal__lowered_delete_stays_above_its_rows_insert(void **state)
+{
+	struct fixture *f = *state;
+	clock_ahead_by(f->s, 4 * MIN_MS);
+	add_persons(f->s, 1, 5);
+	assert_int_equal(journal_set_acked(f->s, 1), 0);
+	clock_ahead_by(f->s, 13 * MIN_MS);
+	sql(f->s, "DELETE FROM person WHERE id = '" ROW1 "'");
+	uint64_t ins = clock_of(f->s, 1);
+	assert_true(journal_lower_clocks(f->s, HUB_MS, 2) >= 1);
+	assert_true(clock_of(f->s, 2) > ins);
+	/* unacknowledged insert, edit and delete of one new row, all far ahead: they go to
+	 * hub time and stay in order */
+	sql(f->s, "INSERT INTO person(id, unit_id, full_name) VALUES('0190f3b0-0000-7000-8000-000000000077', '" UNIT "', 'A')");
+	sql(f->s, "UPDATE person SET full_name = 'B' WHERE id = '0190f3b0-0000-7000-8000-000000000077'");
+	sql(f->s, "DELETE FROM person WHERE id = '0190f3b0-0000-7000-8000-000000000077'");
+	assert_true(journal_lower_clocks(f->s, HUB_MS, 3) >= 3);
+	assert_int_equal(clock_of(f->s, 3), hlc_from_ms(HUB_MS));
+	assert_int_equal(clock_of(f->s, 4), hlc_from_ms(HUB_MS) + 1);
+	assert_int_equal(clock_of(f->s, 5), hlc_from_ms(HUB_MS) + 2);
+}
+
+/* A row pulled with a clock 2 minutes ahead, edited 13 minutes ahead: the lowered edit
+ * stays above the pulled stamp (the laptop had seen that version). */
+static void test_journal__lowered_edit_stays_above_a_pulled_stamp_of_its_row(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t pulled = hlc_from_ms(HUB_MS + 2 * MIN_MS) + 7;
+	assert_int_equal(store_apply_begin(f->s), 0);
+	sql(f->s, "INSERT INTO person(id, unit_id, full_name) VALUES('" ROW1 "', '" UNIT "', 'Kéo về')");
+	assert_int_equal(journal_row_seen(f->s, "person", ROW1, pulled), 0);
+	assert_int_equal(journal_row_seen(f->s, "person", ROW1, pulled - 100), 0); /* never lowers */
+	char q[96];
+	snprintf(q, sizeof q, "UPDATE lk_state SET last_clock = %llu", (unsigned long long)pulled);
+	sql(f->s, q);
+	assert_int_equal(store_apply_end(f->s, 1), 0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM lk_journal"), 0);
+	clock_ahead_by(f->s, 13 * MIN_MS);
+	sql(f->s, "UPDATE person SET birth_year = 1990 WHERE id = '" ROW1 "'");
+	assert_int_equal((uint64_t)sql_int(f->s, "SELECT row_floor FROM lk_journal WHERE seq = 1"), pulled);
+	assert_true(journal_lower_clocks(f->s, HUB_MS, 1) >= 1);
+	assert_int_equal(clock_of(f->s, 1), pulled + 1);
+	/* `last` never goes below what was received */
+	assert_true((uint64_t)sql_int(f->s, "SELECT last_clock FROM lk_state") >= pulled + 1);
+}
+
+/* The floor itself is beyond the drift limit and the hub refuses the entry again (it
+ * no longer holds the row: a restored hub): lowered ignoring the floor, so the laptop
+ * is never locked out; the row's own entries stay in order. */
+static void test_journal__refused_again_at_its_floor_is_lowered_ignoring_floors(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t pulled = hlc_from_ms(HUB_MS + 60 * MIN_MS);
+	assert_int_equal(store_apply_begin(f->s), 0);
+	sql(f->s, "INSERT INTO person(id, unit_id, full_name) VALUES('" ROW1 "', '" UNIT "', 'Kéo về')");
+	assert_int_equal(journal_row_seen(f->s, "person", ROW1, pulled), 0);
+	char q[96];
+	snprintf(q, sizeof q, "UPDATE lk_state SET last_clock = %llu", (unsigned long long)pulled);
+	sql(f->s, q);
+	assert_int_equal(store_apply_end(f->s, 1), 0);
+	sql(f->s, "UPDATE person SET birth_year = 1990 WHERE id = '" ROW1 "'");
+	sql(f->s, "UPDATE person SET birth_year = 1991 WHERE id = '" ROW1 "'");
+	assert_true(journal_lower_clocks(f->s, HUB_MS, 1) >= 1);
+	assert_int_equal(clock_of(f->s, 1), pulled + 1); /* held up by the floor */
+	assert_int_equal(clock_of(f->s, 2), pulled + 2);
+	/* refused again: entry 1 is at its floor */
+	assert_int_equal(journal_lower_clocks(f->s, HUB_MS, 1), 2);
+	assert_int_equal(clock_of(f->s, 1), hlc_from_ms(HUB_MS));
+	assert_int_equal(clock_of(f->s, 2), hlc_from_ms(HUB_MS) + 1);
+}
+
+/* Entries compacted away still hold the floor of their row's later entries. */
+static void test_journal__compacted_entries_still_hold_their_rows_floor(void **state)
+{
+	struct fixture *f = *state;
+	clock_ahead_by(f->s, 4 * MIN_MS);
+	add_persons(f->s, 1, 5);
+	sql(f->s, "UPDATE person SET birth_year = 1980 WHERE id = '" ROW1 "'");
+	uint64_t ins = clock_of(f->s, 1);
+	assert_int_equal(journal_set_acked(f->s, 1), 0);
+	clock_ahead_by(f->s, 13 * MIN_MS);
+	assert_int_equal(journal_compact(f->s, 1), 0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM lk_journal WHERE seq = 1"), 0);
+	sql(f->s, "UPDATE person SET birth_year = 1990 WHERE id = '" ROW1 "'");
+	assert_true(journal_lower_clocks(f->s, HUB_MS, 2) >= 1);
+	assert_true(clock_of(f->s, 2) > ins);
+	assert_true(clock_of(f->s, 3) > clock_of(f->s, 2));
 }
 
 static void test_journal__compaction_keeps_the_chain_at_the_compaction_point(void **state)
@@ -587,7 +709,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_journal__fields_read_as_json_each_reads_them, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__sequence_is_never_reused_after_compacting_everything, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__too_large_and_unencodable_entries_travel_skipped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_journal__lowering_after_clock_ahead_keeps_order_and_spares_acked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__lowering_after_clock_ahead_goes_to_hub_time_and_spares_acked, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__lowered_edit_stays_above_its_rows_acknowledged_insert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__lowered_delete_stays_above_its_rows_insert, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__lowered_edit_stays_above_a_pulled_stamp_of_its_row, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__refused_again_at_its_floor_is_lowered_ignoring_floors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__compacted_entries_still_hold_their_rows_floor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__compaction_keeps_the_chain_at_the_compaction_point, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__pending_touch_names_fields_and_existence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__pending_counts_only_unacknowledged, setup, teardown),

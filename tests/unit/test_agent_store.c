@@ -910,6 +910,53 @@ static void test_agent_store__older_schema_is_upgraded_on_open(void **state)
 	assert_int_equal(query_int(db, "SELECT count(*) FROM person"), 2);
 }
 
+/* A database from before row floors (layout 0: no lk_row_clock, no row_floor, triggers
+ * without it) gets them on open, keeps its journal, records floors for new entries and
+ * pulls from cursor 0 once (PROTOCOL.md §4). */
+static void test_agent_store__database_before_floors_gets_them_on_open(void **state)
+{
+	struct fixture *f = *state;
+	char err[256];
+	sqlite3 *db = store_db(f->s);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(exec_sql(db, "INSERT INTO person(id, unit_id, full_name) VALUES"
+				      " ('0190f3a2-0000-7000-8000-000000000030', '" UNIT "', 'cũ')"),
+			 SQLITE_OK);
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	/* what an older agent made: its triggers, no floors */
+	sqlite3_stmt *st = NULL;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT 'DROP TRIGGER \"' || name || '\";' FROM sqlite_master"
+						" WHERE type = 'trigger'", -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		assert_int_equal(exec_sql(db, (const char *)sqlite3_column_text(st, 0)), SQLITE_OK);
+	sqlite3_finalize(st);
+	assert_int_equal(exec_sql(db, "ALTER TABLE lk_journal DROP COLUMN row_floor; DROP TABLE lk_row_clock;"
+				      " PRAGMA user_version = 0;"
+				      " INSERT INTO lk_config(key, value) VALUES('pull_cursor', '1234')"),
+			 SQLITE_OK);
+	sqlite3_close(db);
+
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof err), 0);
+	db = store_db(f->s);
+	assert_int_equal(query_int(db, "PRAGMA user_version"), 1);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM lk_journal WHERE row_floor = 0"), 1);
+	assert_int_equal(query_int(db, "SELECT value FROM lk_config WHERE key = 'pull_cursor'"), 0);
+	assert_int_equal(exec_sql(db, "INSERT INTO lk_row_clock(tbl, row_id, clock) VALUES"
+				      " ('person', '0190f3a2-0000-7000-8000-000000000030', 777)"),
+			 SQLITE_OK);
+	assert_int_equal(exec_sql(db, "UPDATE person SET full_name = 'mới'"
+				      " WHERE id = '0190f3a2-0000-7000-8000-000000000030'"),
+			 SQLITE_OK);
+	assert_int_equal(query_int(db, "SELECT row_floor FROM lk_journal ORDER BY seq DESC LIMIT 1"), 777);
+	/* opened again: nothing to do */
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(f->path, &f->s, err, sizeof err), 0);
+	assert_int_equal(query_int(store_db(f->s), "SELECT count(*) FROM lk_journal"), 2);
+}
+
 static void test_agent_store__newer_schema_is_refused(void **state)
 {
 	struct fixture *f = *state;
@@ -956,6 +1003,7 @@ int main(void)
 		T(test_agent_store__backup_rotation_removes_only_old_copies),
 		T(test_agent_store__schema_sql_creates_every_table),
 		T(test_agent_store__older_schema_is_upgraded_on_open),
+		T(test_agent_store__database_before_floors_gets_them_on_open),
 		T(test_agent_store__newer_schema_is_refused),
 #undef T
 	};

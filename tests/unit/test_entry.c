@@ -174,12 +174,13 @@ static void test_chain__lowered_clocks_give_same_chain(void **state)
 	journal_init(j);
 	unsigned char before[32], after[32];
 	chain_direct(j->e, NENT, before);
-	uint64_t clocks[NENT];
-	for (int i = 0; i < NENT; i++)
-		clocks[i] = j->e[i].clock;
-	assert_true(hlc_lower(clocks, NENT, hlc_from_ms(T0 + 5000)) > 0);
-	for (int i = 0; i < NENT; i++)
-		j->e[i].clock = clocks[i];
+	int lowered = 0;
+	for (int i = 0; i < NENT; i++) {
+		uint64_t c = hlc_lower_one(j->e[i].clock, 0, hlc_from_ms(T0 + 5000));
+		lowered += c != j->e[i].clock;
+		j->e[i].clock = c;
+	}
+	assert_true(lowered > 0);
 	chain_direct(j->e, NENT, after);
 	assert_memory_equal(before, after, 32);
 	free(j);

@@ -1,8 +1,9 @@
 /*
  * test_hlc.c — clock properties (PROTOCOL.md §4): strictly increasing in sequence
  * order whatever the wall clock does; receiving raises only later entries; lowering
- * after a clock_ahead refusal keeps strict order and stays at or below the limit; the
- * write order. Random histories use a fixed-seed generator so failures reproduce.
+ * after a clock_ahead refusal stays above the row's floor, at or below the limit
+ * otherwise, never above the original; the hub refuses only clocks beyond both the
+ * drift limit and the row; the write order. Random histories use a fixed-seed generator so failures reproduce.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -78,49 +79,51 @@ static void test_hlc__receive_raises_only_entries_recorded_afterwards(void **sta
 	assert_int_equal(hlc_receive(last, 5), last);
 }
 
-static void test_hlc__lower_keeps_strict_order_and_stays_within_the_limit(void **state)
+static void test_hlc__lower_one_stays_above_the_floor_and_never_rises(void **state)
 {
 	(void)state;
 	uint64_t seed = 7;
-	for (int round = 0; round < 2000; round++) {
-		uint64_t c[64], orig[64], last = 0;
-		size_t n = 1 + rnd(&seed) % 64;
-		int64_t wall = T0 + (int64_t)(rnd(&seed) % 1000000);
-		for (size_t i = 0; i < n; i++) {
-			wall += (int64_t)(rnd(&seed) % 3000) - 1000;
-			c[i] = last = hlc_next(last, wall);
-		}
-		memcpy(orig, c, sizeof c);
+	for (int round = 0; round < 20000; round++) {
 		uint64_t limit = hlc_from_ms(T0 + (int64_t)(rnd(&seed) % 1000000));
-		size_t changed = hlc_lower(c, n, limit);
-		size_t diff = 0;
-		for (size_t i = 0; i < n; i++) {
-			assert_true(c[i] <= limit);
-			assert_true(c[i] <= orig[i]);
-			if (i)
-				assert_true(c[i] > c[i - 1]);
-			diff += c[i] != orig[i];
-		}
-		assert_int_equal(changed, diff);
-		/* idempotent: lowering again under the same limit changes nothing */
-		assert_int_equal(hlc_lower(c, n, limit), 0);
+		uint64_t clock = hlc_from_ms(T0 + (int64_t)(rnd(&seed) % 2000000)) + rnd(&seed) % 7;
+		uint64_t fl = rnd(&seed) % 2 ? clock - 1 - rnd(&seed) % (clock / 2) : 0;
+		uint64_t c = hlc_lower_one(clock, fl, limit);
+		assert_true(c <= clock);
+		assert_true(c > fl);
+		assert_true(c <= limit || c == fl + 1 || c == clock);
+		/* lowering again under the same limit and floor changes nothing */
+		assert_int_equal(hlc_lower_one(c, fl, limit), c);
 	}
 }
 
-static void test_hlc__lower_follows_the_formula_of_the_protocol(void **state)
+static void test_hlc__lower_one_follows_the_formula_of_the_protocol(void **state)
 {
 	(void)state;
 	uint64_t L = (uint64_t)T0 << 16;
-	uint64_t c[5] = { L - 10, L + 3, L + 4, L + 900000, L + 900001 };
-	assert_int_equal(hlc_lower(c, 5, L), 4);
-	assert_int_equal(c[4], L);
-	assert_int_equal(c[3], L - 1);
-	assert_int_equal(c[2], L - 2);
-	assert_int_equal(c[1], L - 3);
-	assert_int_equal(c[0], L - 10); /* already low enough: untouched */
-	uint64_t low[3] = { 1, 2, 3 };
-	assert_int_equal(hlc_lower(low, 3, L), 0);
-	assert_int_equal(hlc_lower(NULL, 0, L), 0);
+	/* no floor in the way: down to hub time */
+	assert_int_equal(hlc_lower_one(L + 900000, 0, L), L);
+	/* already low enough: untouched */
+	assert_int_equal(hlc_lower_one(L - 10, 0, L), L - 10);
+	/* the row's floor above hub time holds it up, just above the floor */
+	assert_int_equal(hlc_lower_one(L + 900000, L + 500, L), L + 501);
+	/* never above the original clock, even for a floor at or above it (damaged) */
+	assert_int_equal(hlc_lower_one(L + 5, L + 5, L), L + 5);
+	assert_int_equal(hlc_lower_one(L + 5, L + 9, L), L + 5);
+}
+
+static void test_hlc__refused_only_beyond_the_drift_and_the_row(void **state)
+{
+	(void)state;
+	uint64_t far = hlc_from_ms(T0 + 3600000);
+	/* beyond the drift limit, row unknown or behind: refused */
+	assert_true(hlc_refused(far, T0, HLC_MAX_AHEAD_MS, 0));
+	assert_true(hlc_refused(far, T0, HLC_MAX_AHEAD_MS, hlc_from_ms(T0)));
+	/* just above what the hub holds for the row (with one millisecond of carry): taken */
+	assert_false(hlc_refused(far + 1, T0, HLC_MAX_AHEAD_MS, far));
+	assert_false(hlc_refused(hlc_from_ms(T0 + 3600001) | 5, T0, HLC_MAX_AHEAD_MS, far | 0xffff));
+	assert_true(hlc_refused(hlc_from_ms(T0 + 3600002), T0, HLC_MAX_AHEAD_MS, far | 0xffff));
+	/* within the drift limit: never refused */
+	assert_false(hlc_refused(hlc_from_ms(T0 + HLC_MAX_AHEAD_MS), T0, HLC_MAX_AHEAD_MS, 0));
 }
 
 static void test_hlc__too_far_ahead_is_strictly_beyond_hub_time_plus_limit(void **state)
@@ -155,8 +158,9 @@ int main(void)
 		cmocka_unit_test(test_hlc__next_is_strictly_increasing_under_wall_clock_jumps_both_ways),
 		cmocka_unit_test(test_hlc__next_takes_the_wall_clock_when_it_is_ahead),
 		cmocka_unit_test(test_hlc__receive_raises_only_entries_recorded_afterwards),
-		cmocka_unit_test(test_hlc__lower_keeps_strict_order_and_stays_within_the_limit),
-		cmocka_unit_test(test_hlc__lower_follows_the_formula_of_the_protocol),
+		cmocka_unit_test(test_hlc__lower_one_stays_above_the_floor_and_never_rises),
+		cmocka_unit_test(test_hlc__lower_one_follows_the_formula_of_the_protocol),
+		cmocka_unit_test(test_hlc__refused_only_beyond_the_drift_and_the_row),
 		cmocka_unit_test(test_hlc__too_far_ahead_is_strictly_beyond_hub_time_plus_limit),
 		cmocka_unit_test(test_hlc__order_higher_clock_wins_then_greater_writer),
 	};

@@ -468,6 +468,39 @@ static void test_hub_api__clock_too_far_ahead_is_refused_with_hub_time(void **st
 	th_agent_release(&ag);
 }
 
+/* PROTOCOL.md §4: a clock beyond the drift limit is still taken when it is just above
+ * the highest clock the hub holds for its row (the hub's clock stepped back after the
+ * row was written ahead), so a laptop that pulled that row can write after it; further
+ * ahead, or for a row the hub does not hold, it is refused; a duplicate never is. */
+static void test_hub_api__clock_ahead_of_hub_time_but_just_above_its_row_is_accepted(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	uint64_t far = hlc_from_ms(th_now_ms() + 3600000);
+	char q[256];
+	th_agent_init(&ag, AG1);
+	th_add(&ag, "person", P1, 'i', U_C1, PERSON, 0);
+	th_expect(th_send(h, &ag, h->token_c1, 1, 1), 200, "\"acked\":1");
+	snprintf(q, sizeof q, "UPDATE person SET _clock = %llu, _ins_clock = %llu WHERE id = '" P1 "'",
+		 (unsigned long long)far, (unsigned long long)far);
+	assert_int_equal(th_sql_count(h, q), 1);
+	th_add(&ag, "person", P1, 'u', U_C1, "phone=s:2", far + 1);
+	th_expect(th_send(h, &ag, h->token_c1, 2, 2), 200, "\"acked\":2");
+	assert_int_equal(th_sql_count(h, "SELECT phone = '2' FROM person WHERE id = '" P1 "'"), 1);
+	/* a duplicate is acknowledged again whatever its clocks */
+	th_expect(th_send(h, &ag, h->token_c1, 1, 2), 200, "\"duplicate\":true");
+	/* two milliseconds above the row: refused */
+	th_add(&ag, "person", P1, 'u', U_C1, "phone=s:3", far + (2 << 16) + (1 << 16));
+	th_expect(th_send(h, &ag, h->token_c1, 3, 3), 422, "\"seq\":3");
+	/* a row the hub does not hold: the drift limit alone */
+	ag.v[2].e.clock = far;
+	th_add(&ag, "person", P2, 'i', U_C1, PERSON, far);
+	th_expect(th_send(h, &ag, h->token_c1, 3, 4), 422, "\"seq\":4");
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P2 "'"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT phone = '2' FROM person WHERE id = '" P1 "'"), 1);
+	th_agent_release(&ag);
+}
+
 static void test_hub_api__pull_pages_scope_rows_and_reference_data_in_hub_order(void **state)
 {
 	struct th_hub *h = *state;
@@ -692,6 +725,7 @@ int main(void)
 		T(test_hub_api__protocol_and_schema_version_mismatch_are_refused_whole),
 		T(test_hub_api__size_limits_and_encoding_are_enforced),
 		T(test_hub_api__clock_too_far_ahead_is_refused_with_hub_time),
+		T(test_hub_api__clock_ahead_of_hub_time_but_just_above_its_row_is_accepted),
 		T(test_hub_api__pull_pages_scope_rows_and_reference_data_in_hub_order),
 		T(test_hub_api__pull_leaves_out_the_agents_own_rows_except_from_cursor_0),
 		T(test_hub_api__pull_cursor_outside_0_to_2_pow_53_is_bad_message),
