@@ -868,7 +868,7 @@ int cmd_rm(int argc, char **argv)
 	sqlite3_stmt *st = NULL;
 	char *sql = NULL;
 	size_t npos;
-	int rc;
+	int rc, in_tx = 0;
 	if (!pos)
 		return internal_error(NULL, "out of memory");
 	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_RM, pos, &npos)) != 0)
@@ -884,13 +884,41 @@ int cmd_rm(int argc, char **argv)
 		goto done;
 	c.s = s;
 	c.t = t;
-	char owner[IDS_UUID_TEXT];
-	int found = ids_uuid_valid(pos[1]) ? row_owner(&c, pos[1], owner) : 0;
-	if (found < 0) {
-		rc = internal_error(s, "cannot read the row");
+	if (!ids_uuid_valid(pos[1])) {
+		msg_say(stderr, MSG_ERR_NOT_FOUND, pos[1], t->name);
+		rc = EXIT_DATAERR;
 		goto done;
 	}
-	if (!found) {
+	/* The row is found, checked and deleted in one write transaction, by the DELETE
+	 * itself (RETURNING its owner): a row that vanished before it (a pull, another
+	 * command) deletes nothing and journals nothing, and says so. */
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	sqlite3_str_appendf(q, "DELETE FROM \"%w\" WHERE id = ?1 RETURNING unit_id", t->name);
+	sql = sqlite3_str_finish(q);
+	if (!sql || sqlite3_exec(store_db(s), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = internal_error(s, "cannot start the delete");
+		goto done;
+	}
+	in_tx = 1;
+	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
+		rc = internal_error(s, "cannot prepare delete");
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, pos[1], -1, SQLITE_STATIC);
+	char owner[IDS_UUID_TEXT] = "";
+	int deleted = 0, step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(st, 0);
+		snprintf(owner, sizeof owner, "%s", o ? o : "");
+		deleted++;
+	}
+	if (step != SQLITE_DONE) {
+		rc = finish_write(s, write_failed(&c, pos[1]));
+		goto done;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (deleted != 1) {
 		msg_say(stderr, MSG_ERR_NOT_FOUND, pos[1], t->name);
 		rc = EXIT_DATAERR;
 		goto done;
@@ -905,23 +933,18 @@ int cmd_rm(int argc, char **argv)
 		}
 		goto done;
 	}
-	sqlite3_str *q = sqlite3_str_new(NULL);
-	sqlite3_str_appendf(q, "DELETE FROM \"%w\" WHERE id = ?1", t->name);
-	sql = sqlite3_str_finish(q);
-	if (!sql || sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = internal_error(s, "cannot prepare delete");
+	if (sqlite3_exec(store_db(s), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = internal_error(s, "cannot commit the delete");
 		goto done;
 	}
-	sqlite3_bind_text(st, 1, pos[1], -1, SQLITE_STATIC);
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		rc = finish_write(s, write_failed(&c, pos[1]));
-		goto done;
-	}
+	in_tx = 0;
 	msg_say(stdout, MSG_REMOVED);
 	backup_if_due(s, db);
 	rc = EXIT_OK;
 done:
 	sqlite3_finalize(st);
+	if (in_tx)
+		sqlite3_exec(store_db(s), "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_free(sql);
 	row_ctx_release(&c);
 	store_close(s);

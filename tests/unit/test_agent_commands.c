@@ -399,6 +399,74 @@ static void test_agent_commands__rm_removes_and_journals(void **state)
 	assert_int_equal(run(cmd_rm, "rm", "--db", f->db, "person", "not-an-id", NULL), EXIT_DATAERR);
 }
 
+/* ---- a row that vanishes under `rm` (issue 12 C) ----
+ * Every connection this process opens gets a statement trace (sqlite3_auto_extension).
+ * When `rm` starts its first statement that begins a transaction or deletes from the
+ * table, the row is deleted first by another connection, as a pull would (applying = 1:
+ * nothing journaled), unless `rm` already holds the write lock. */
+static struct {
+	const char *db, *id;
+	int armed, fired, vanished;
+} vanish;
+
+static int vanish_trace(unsigned type, void *ctx, void *p, void *x)
+{
+	(void)ctx;
+	(void)p;
+	const char *sql = x;
+	if (type != SQLITE_TRACE_STMT || !vanish.armed || vanish.fired || !sql)
+		return 0;
+	if (strncmp(sql, "BEGIN", 5) != 0 && strncmp(sql, "DELETE FROM \"person\"", 20) != 0)
+		return 0;
+	vanish.fired = 1;
+	sqlite3 *other = NULL;
+	char q[256];
+	snprintf(q, sizeof q,
+		 "BEGIN IMMEDIATE; UPDATE lk_state SET applying = 1; DELETE FROM person WHERE id = '%s';"
+		 " UPDATE lk_state SET applying = 0; COMMIT;",
+		 vanish.id);
+	if (sqlite3_open_v2(vanish.db, &other, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK &&
+	    sqlite3_busy_timeout(other, 0) == SQLITE_OK &&
+	    sqlite3_exec(other, q, NULL, NULL, NULL) == SQLITE_OK)
+		vanish.vanished = 1;
+	else
+		sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(other);
+	return 0;
+}
+
+static int vanish_init(sqlite3 *db, char **err, const struct sqlite3_api_routines *api)
+{
+	(void)err;
+	(void)api;
+	return sqlite3_trace_v2(db, SQLITE_TRACE_STMT, vanish_trace, NULL) == SQLITE_OK ? SQLITE_OK : SQLITE_ERROR;
+}
+
+static void test_agent_commands__rm_of_a_row_that_vanished_fails_and_journals_nothing(void **state)
+{
+	struct fixture *f = *state;
+	char id[IDS_UUID_TEXT];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=An", NULL), EXIT_OK);
+	printed_id(id);
+	int64_t entries = query_int(f->db, "SELECT count(*) FROM lk_journal");
+	memset(&vanish, 0, sizeof vanish);
+	vanish.db = f->db;
+	vanish.id = id;
+	assert_int_equal(sqlite3_auto_extension((void (*)(void))vanish_init), SQLITE_OK);
+	vanish.armed = 1;
+	int rc = run(cmd_rm, "rm", "--db", f->db, "person", id, NULL);
+	vanish.armed = 0;
+	sqlite3_reset_auto_extension();
+	assert_true(vanish.fired);
+	assert_true(vanish.vanished); /* before rm held the lock: the row was gone */
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM person"), 0);
+	/* nothing was deleted by rm: it says so and journals nothing */
+	assert_int_equal(rc, EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "Không tìm thấy"));
+	assert_null(strstr(f->out, "Đã xóa"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal"), entries);
+}
+
 static void test_agent_commands__show_prints_vietnamese_labels(void **state)
 {
 	struct fixture *f = *state;
@@ -749,6 +817,7 @@ int main(void)
 		T(test_agent_commands__set_changes_only_what_is_given),
 		T(test_agent_commands__set_refuses_a_key_change),
 		T(test_agent_commands__rm_removes_and_journals),
+		T(test_agent_commands__rm_of_a_row_that_vanished_fails_and_journals_nothing),
 		T(test_agent_commands__show_prints_vietnamese_labels),
 		T(test_agent_commands__list_filters_and_limits),
 		T(test_agent_commands__import_inserts_a_whole_excel_file),
