@@ -98,9 +98,11 @@ test:
 	@$(MAKE) --no-print-directory MODE=asan all-tests
 	@MODE=asan BUILD=build/asan scripts/run-tests.sh
 
-all-tests: all $(UNIT_BIN) $(TOOL_BIN)
+# lienket-gen too: tests/e2e/setup.sh runs scripts/demo.sh on these binaries.
+all-tests: all $(UNIT_BIN) $(TOOL_BIN) $(B)/lienket-gen
 
 valgrind:
+	@scripts/deps.sh --check-or-install valgrind
 	@$(MAKE) --no-print-directory MODE=debug all-tests
 	@VALGRIND=1 BUILD=build/debug scripts/run-tests.sh
 
@@ -111,6 +113,7 @@ fuzz-smoke:
 	@FUZZ_SECONDS=5 scripts/fuzz.sh
 
 lint:
+	@scripts/deps.sh --check-or-install lint
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --suppress=missingIncludeSystem --inline-suppr -Iprotocol protocol hub agent
 	clang-tidy --quiet $(PROTO_SRC) $(HUB_SRC) hub/main.c $(AGENT_SRC) agent/main.c -- $(BASE_CFLAGS)

@@ -11,10 +11,11 @@
 #
 #   sh scripts/demo.sh            (B=build dir, default build/release;
 #                                  DEMO_OUT=work dir, default demo-out; DEMO_JOBS=4,
-#                                  DEMO_RECORD_JOBS=8; DEMO_NO_FAKETIME=1: see CLOCK)
+#                                  DEMO_RECORD_JOBS=8)
 #
-# Every process it starts is stopped by PID on exit. Exit status 0 when every headline
-# figure of the report equals the article's.
+# Every process it starts is stopped by PID on exit (kill and /proc only: nothing beyond
+# coreutils). Exit status 0 when every headline figure of the report equals the
+# article's; otherwise the last lines say which phase failed, why, and where its log is.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -31,10 +32,11 @@ AHEAD_DAYS=730
 CUT_DURING=23188              # Xã Suối Kiết: cut after 6,000 bytes of a request
 CUT_DURING2=23227             # Xã Trà Tân: cut after 1,500 bytes of a request
 CUT_AFTER=23041               # Xã Hồng Thái: the hub gets the request, the answer is lost
-HUB="$ROOT/$B/lienket-hub"
-AGENT="$ROOT/$B/lienket-agent"
-GEN="$ROOT/$B/lienket-gen"
-PROXY="$ROOT/$B/tools/faultproxy"
+case $B in /*) BIN=$B ;; *) BIN=$ROOT/$B ;; esac
+HUB="$BIN/lienket-hub"
+AGENT="$BIN/lienket-agent"
+GEN="$BIN/lienket-gen"
+PROXY="$BIN/tools/faultproxy"
 export LC_ALL=C.UTF-8
 
 # ---- helpers --------------------------------------------------------------------------
@@ -49,8 +51,10 @@ pad() {
 # The log file a failing phase shows the end of.
 LOG=""
 
+DIED=""
 die() {
-	say "" "demo: FAILED in phase '$PHASE': $*" >&2
+	DIED=1
+	say "" "demo: FAILED in phase '$PHASE': $*${LOG:+ (log: $LOG)}" >&2
 	if [ -n "$LOG" ] && [ -f "$LOG" ]; then
 		say "--- last lines of $LOG ---" >&2
 		tail -n 20 "$LOG" >&2
@@ -79,36 +83,61 @@ phase_end() {
 # PIDs are also in $OUT/pids for the watchdog (below).
 PIDS="" WATCHDOG=""
 track() { PIDS="$PIDS $1"; echo "$1" >>"$OUT/pids"; }
-# ours PID — the process is still one of ours (its arguments name our work directory), not
-# another that got its number since (PIDs wrap at 32768 here).
-ours() { ps -o args= -p "$1" 2>/dev/null | grep -qF -- "$OUT/"; }
+# ours PID — the process is still one of ours (its arguments, in /proc, name our work
+# directory), not another that got its number since (PIDs wrap at 32768 here). A process
+# that has exited (gone, or a zombie with no arguments left) is not.
+ours() { tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF -- "$OUT/"; }
 stop_pid() {
 	ours "$1" || return 0
 	kill "$1" 2>/dev/null || return 0
 	i=0
-	while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	while ours "$1" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 	! ours "$1" || kill -9 "$1" 2>/dev/null || true
 }
 cleanup() {
-	[ -z "$WATCHDOG" ] || kill "$WATCHDOG" 2>/dev/null || true
+	if [ -n "$WATCHDOG" ]; then
+		kill "$WATCHDOG" 2>/dev/null || true
+		wait "$WATCHDOG" 2>/dev/null || true
+		WATCHDOG=""
+	fi
 	for p in $PIDS; do stop_pid "$p"; done
 	PIDS=""
+}
+# on_exit — any failure that did not go through die (a command failing under set -e) still
+# says which phase it was in and where that phase's log is.
+on_exit() {
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ -z "$DIED" ] && [ -n "${DEMO_MAIN:-}" ]; then
+		say "" "demo: FAILED in phase '${PHASE:-(between phases)}': a command exited $rc${LOG:+ (log: $LOG)}" >&2
+		if [ -n "$LOG" ] && [ -f "$LOG" ]; then
+			say "--- last lines of $LOG ---" >&2
+			tail -n 20 "$LOG" >&2
+		fi
+	fi
+	cleanup
 }
 # The watchdog: should this script be killed before its trap runs (SIGKILL, or SIGTERM while
 # it waits for a foreground job), it stops what the script started, within a second.
 start_watchdog() {
 	parent=$$
 	(
-		trap - EXIT INT TERM
-		while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+		# Stopped by cleanup (SIGTERM), it stops its own sleep too: nothing is left behind.
+		s=""
+		trap - EXIT INT
+		trap 'kill "$s" 2>/dev/null; exit 0' TERM
+		while kill -0 "$parent" 2>/dev/null; do
+			sleep 1 &
+			s=$!
+			wait "$s"
+		done
 		[ -f "$OUT/pids" ] || exit 0
 		while read -r p; do ! ours "$p" || kill "$p" 2>/dev/null || true; done <"$OUT/pids"
 	) </dev/null >/dev/null 2>&1 &
 	WATCHDOG=$!
 }
-trap cleanup EXIT
-trap 'cleanup; exit 130' INT
-trap 'cleanup; exit 143' TERM
+trap on_exit EXIT
+trap 'DIED=1; cleanup; exit 130' INT
+trap 'DIED=1; cleanup; exit 143' TERM
 
 # wait_for FILE TENTHS — waits until FILE is non-empty, at most TENTHS tenths of a second.
 wait_for() {
@@ -151,30 +180,28 @@ vn() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|\.\)/\1.
 
 # ---- internal: one office's work, run in parallel by xargs ---------------------------
 
-# agent CODE ARGS... — lienket-agent on office CODE's laptop. The laptop with the wrong
-# clock runs under faketime (Debian's libfaketime: its wall clock AHEAD_DAYS ahead) when
-# it is installed; without it the demo writes its clocks ahead afterwards (see below).
-has_faketime() { [ -z "${DEMO_NO_FAKETIME:-}" ] && command -v faketime >/dev/null 2>&1; }
-agent() {
-	if [ "$1" = "$CLOCK" ] && has_faketime; then
-		shift
-		FAKETIME_DONT_FAKE_MONOTONIC=1 faketime -f "+${AHEAD_DAYS}d" "$AGENT" "$@"
-	else
-		shift
-		"$AGENT" "$@"
-	fi
-}
+# The laptop with the wrong clock (CLOCK): its clock is AHEAD_DAYS ahead while it records.
+# The agent stamps each change with the laptop's time plus lk_state.offset_ms (the
+# correction it learns from the hub at every sync, PROTOCOL.md §4), so setting that offset
+# to AHEAD_DAYS after `init` makes the agent record exactly what a laptop whose clock is
+# that far ahead records — as tests/e2e/faults.sh does — with no wrapper around the
+# program. Its first sync then learns the hub's time, as such a laptop does.
+AHEAD_MS=$((AHEAD_DAYS * 86400000))
 
 # __record CODE: the office's laptop is set up and records its year, offline.
 office_record() {
 	code=$1 dir="$OUT/offices/$1"
 	uid=$(awk -F, -v c="$code" '$1 == c { print $5 }' "$OUT/gen/index.csv")
 	{
-		agent "$code" init --db "$dir/xa.db" --unit "$uid" --hub "$(cat "$dir/hub_url")" \
-			--token "$(cat "$dir/token")"
+		"$AGENT" init --db "$dir/xa.db" --unit "$uid" --hub "$(cat "$dir/hub_url")" \
+			--token "$(cat "$dir/token")" || return 1
+		if [ "$code" = "$CLOCK" ]; then
+			sqlite3 "$dir/xa.db" "UPDATE lk_state SET offset_ms = $AHEAD_MS WHERE one = 1" || return 1
+			echo "laptop clock set $AHEAD_DAYS days ahead (lk_state.offset_ms = $AHEAD_MS)"
+		fi
 		for f in "$OUT/gen/$code"/[0-9][0-9]-*.csv; do
 			t=$(basename "$f" .csv)
-			agent "$code" import "${t#[0-9][0-9]-}" "$f" --db "$dir/xa.db"
+			"$AGENT" import "${t#[0-9][0-9]-}" "$f" --db "$dir/xa.db" || return 1
 		done
 	} >"$dir/record.log" 2>&1 && : >"$dir/record.ok"
 }
@@ -183,7 +210,7 @@ office_record() {
 office_sync() {
 	dir="$OUT/offices/$1"
 	rc=0
-	agent "$1" sync --db "$dir/xa.db" >"$dir/sync-$2.log" 2>&1 || rc=$?
+	"$AGENT" sync --db "$dir/xa.db" >"$dir/sync-$2.log" 2>&1 || rc=$?
 	echo "$rc" >"$dir/sync-$2.rc"
 	return 0
 }
@@ -193,6 +220,7 @@ __record) office_record "$2"; exit $? ;;
 __sync) office_sync "$2" "$3"; exit $? ;;
 esac
 DEMO_OUT=$OUT
+DEMO_MAIN=1
 export B DEMO_OUT
 
 # run_offices ACTION — ACTION (__record) for each office code on stdin, RECORD_JOBS at a time.
@@ -286,7 +314,8 @@ start_proxy "$CUT_AFTER" drop-after-request
 phase "record offline: 131 laptops import their year"
 LOG=""
 awk -F, 'NR > 1 { print $1 }' "$OUT/gen/index.csv" >"$OUT/offices.list"
-run_offices __record <"$OUT/offices.list"
+# xargs exits 123 when an office failed: each office's outcome is checked just below.
+run_offices __record <"$OUT/offices.list" || true
 bad=""
 while read -r code; do [ -f "$OUT/offices/$code/record.ok" ] || bad="$bad $code"; done <"$OUT/offices.list"
 if [ -n "$bad" ]; then
@@ -297,20 +326,8 @@ rows=$(cat "$OUT"/gen/*/[0-9][0-9]-*.csv | grep -vc '^id,\|^unit_id,' || true)
 say "   $(wc -l <"$OUT/offices.list") offices recorded $rows rows; nothing sent yet:"
 "$AGENT" status --db "$OUT/offices/$SILENT/xa.db" 2>&1 |  grep -i 'chờ gửi\|thành công gần nhất' | sed "s/^/   [$SILENT $(name_of $SILENT)] /"
 
-# The wrong clock: this laptop's date is two years ahead. Under faketime it recorded (and
-# will sync) with that clock. Without faketime, its journal clocks and recorded times are
-# written as such a laptop would have made them (sqlite3 on the agent's own database);
-# its wall clock at sync time is then right, so only the agent sees the problem.
-if has_faketime; then
-	say "   [$CLOCK $(name_of $CLOCK)] laptop clock $AHEAD_DAYS days ahead (faketime): it recorded on $(faketime -f "+${AHEAD_DAYS}d" date +%F)"
-else
-	AHEAD_MS=$((AHEAD_DAYS * 86400000))
-	sqlite3 "$OUT/offices/$CLOCK/xa.db" \
-		"UPDATE lk_journal SET clock = clock + ($AHEAD_MS << 16), recorded_ms = recorded_ms + $AHEAD_MS;
-		 UPDATE lk_state SET last_clock = last_clock + ($AHEAD_MS << 16);" ||
-		die "cannot set the clock of $CLOCK ahead"
-	say "   [$CLOCK $(name_of $CLOCK)] no faketime: journal clocks written $AHEAD_DAYS days ahead, as that laptop would have"
-fi
+# The wrong clock: this laptop recorded with its date two years ahead (see AHEAD_MS).
+say "   [$CLOCK $(name_of $CLOCK)] laptop clock $AHEAD_DAYS days ahead: it recorded its changes on $(date -u -d "@$(( $(date +%s) + AHEAD_MS / 1000 ))" +%F)"
 
 # ---- 4. online, in waves -------------------------------------------------------------
 
@@ -353,7 +370,7 @@ done
 rc=$(rc_of "$CLOCK" 1)
 say "   [$CLOCK $(name_of "$CLOCK")] sync exit $rc: $(grep -i 'clock' "$OUT/offices/$CLOCK/sync-1.log" | head -n 1)"
 [ "$rc" = 0 ] || { LOG="$OUT/offices/$CLOCK/sync-1.log"; die "the laptop with the wrong clock did not sync"; }
-agent "$CLOCK" status --db "$OUT/offices/$CLOCK/xa.db" 2>&1 | grep -i 'đồng hồ' | sed 's/^/     /'
+"$AGENT" status --db "$OUT/offices/$CLOCK/xa.db" 2>&1 | grep -i 'đồng hồ' | sed 's/^/     /' || true
 
 phase "wave 3: $(wc -l <"$OUT/wave3") communes + the 3 cut links, back"
 for code in "$CUT_DURING" "$CUT_DURING2" "$CUT_AFTER"; do
@@ -521,7 +538,8 @@ say "  bản tin hằng ngày:   ${DIGEST:-chưa có (not in this build)}"
 say "  máy chủ tỉnh:        $DB (log $OUT/hub/serve.log); máy các xã: $OUT/offices/<mã>/xa.db"
 [ -z "$MISSING" ] || say "" "demo: not yet in this build:$MISSING"
 if [ "$BAD" -ne 0 ]; then
-	say "demo: $BAD headline figure(s) differ from the article" >&2
+	DIED=1
+	say "demo: $BAD headline figure(s) differ from the article (report: $OUT/report.txt)" >&2
 	exit 1
 fi
 say "" "demo: every headline figure equals the article's."

@@ -1,16 +1,38 @@
 #!/bin/sh
 # Installs the Debian 12 packages Liên Kết needs, when they are missing.
-#   scripts/deps.sh --check-or-install [build|test|demo|browser]
+#   scripts/deps.sh --check-or-install [build|test|demo|browser|fuzz|valgrind|lint]
+#   scripts/deps.sh --list [WHAT]       prints the packages WHAT needs, one a line
 # As root it runs apt-get; otherwise it prints the exact command to run and fails.
+#
+# Every program a script of this repository calls comes from a package listed here or
+# from Debian's required set (what `debootstrap --variant=minbase` installs);
+# tests/e2e/setup.sh checks that. What each addition is for:
+#   time      /usr/bin/time -v, the agent's peak memory (bench/run.sh figure 5, run by
+#             `make test` through bench_smoke)
+#   openssl   throw-away certificates for the HTTPS cases (hub_http, dashboard)
+#   chromium  the dashboard's browser cases
+#   clang, libclang-rt-14-dev   libFuzzer targets (fuzz_smoke, `make fuzz`)
+#   python3   small protocol clients and checks in tests/e2e
+#   curl      HTTP from the tests and from the demo
 set -eu
+mode=${1:---check-or-install}
 what=${2:-build}
-pkgs="build-essential pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev \
+pkgs="build-essential make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev \
 libjansson-dev libmicrohttpd-dev libssl-dev sqlite3"
 case "$what" in
-  test)    pkgs="$pkgs libcmocka-dev curl python3 chromium clang libclang-rt-14-dev faketime" ;;
-  demo)    pkgs="$pkgs curl faketime" ;;
-  browser) pkgs="$pkgs chromium" ;;
-  fuzz)    pkgs="$pkgs clang libclang-rt-14-dev" ;;
+  build)    ;;
+  test)     pkgs="$pkgs libcmocka-dev curl python3 time openssl chromium clang libclang-rt-14-dev" ;;
+  demo)     pkgs="$pkgs curl" ;;
+  browser)  pkgs="$pkgs chromium" ;;
+  fuzz)     pkgs="$pkgs clang libclang-rt-14-dev" ;;
+  valgrind) pkgs="$pkgs libcmocka-dev curl python3 valgrind" ;;
+  lint)     pkgs="$pkgs cppcheck clang-tidy" ;;
+  *) echo "deps.sh: unknown set '$what' (build, test, demo, browser, fuzz, valgrind, lint)" >&2; exit 64 ;;
+esac
+case "$mode" in
+  --list) printf '%s\n' $pkgs; exit 0 ;;
+  --check-or-install) ;;
+  *) echo "usage: deps.sh --check-or-install|--list [SET]" >&2; exit 64 ;;
 esac
 missing=""
 for p in $pkgs; do
