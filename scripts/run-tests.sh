@@ -35,7 +35,9 @@ run_suite() {
 	name=$1; shift
 	out="$log/$name"
 	t0=$(date +%s)
-	timeout -k 30 "$SUITE_TIMEOUT" "$@" >"$out" 2>&1
+	# stdin from /dev/null: timeout runs the suite in a process group of its own, which
+	# must never wait on a terminal.
+	timeout -k 30 "$SUITE_TIMEOUT" "$@" </dev/null >"$out" 2>&1
 	rc=$?
 	secs=$(( $(date +%s) - t0 ))
 	p=$(grep -c '^\[       OK \]' "$out")
