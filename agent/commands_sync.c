@@ -191,8 +191,11 @@ static void tell_office(int rc, const struct sync_result *r, int quiet)
 			printf("%s\n", msg(MSG_SYNC_OK));
 		break;
 	case EXIT_TEMPFAIL:
-		fprintf(stderr, "%s\n",
-			msg(strcmp(r->error, "tls") == 0 ? MSG_SYNC_TLS : MSG_SYNC_UNREACHABLE));
+		if (strcmp(r->error, "held_full") == 0)
+			fprintf(stderr, "%s\n", msg_code("held_full"));
+		else
+			fprintf(stderr, "%s\n",
+				msg(strcmp(r->error, "tls") == 0 ? MSG_SYNC_TLS : MSG_SYNC_UNREACHABLE));
 		break;
 	case EXIT_NOPERM:
 		fprintf(stderr, "%s\n", msg(MSG_SYNC_NOPERM));

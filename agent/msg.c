@@ -93,6 +93,7 @@ static const struct {
 	{ "clock_ahead", MSG_CODE_CLOCK_AHEAD },
 	{ "schema_newer", MSG_CODE_SCHEMA_NEWER },
 	{ "busy", MSG_CODE_BUSY },
+	{ "held_full", MSG_CODE_HELD_FULL },
 	{ "internal", MSG_CODE_INTERNAL },
 	{ "unavailable", MSG_CODE_UNAVAILABLE },
 	{ "unencodable", MSG_CODE_UNENCODABLE },

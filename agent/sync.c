@@ -640,6 +640,19 @@ static int do_push(struct sync_ctx *c, int *blocked)
 				journal_batch_release(&b);
 				return rc;
 			}
+			if (k.status == 429 && strcmp(code, "held_full") == 0) {
+				/* The hub holds too many changes waiting for units: this change set
+				 * stays pending, the pull goes on, and a later sync sends it again. */
+				logf_(c, "hub holds too many changes waiting for units: keeping %" PRIu64
+				      "..%" PRIu64 " pending", b.from, b.to);
+				snprintf(c->res->error, sizeof c->res->error, "held_full");
+				snprintf(c->res->detail, sizeof c->res->detail, "%s", k.detail);
+				*blocked = 1;
+				rc = EXIT_OK;
+				call_release(&k);
+				journal_batch_release(&b);
+				return rc;
+			}
 			if (k.status == 413 && lim.batch_bytes > JOURNAL_MIN_BATCH_BYTES &&
 			    resends++ < SYNC_MAX_RESEND * 4) {
 				lim.batch_bytes /= 2;
@@ -1139,7 +1152,7 @@ static int run(struct sync_ctx *c)
 	rc = do_push(c, &blocked);
 	if (rc != EXIT_OK)
 		return rc;
-	if (!blocked)
+	if (strcmp(c->res->error, "schema_newer") != 0)
 		(void)store_config_set(c->s, "hub_schema", NULL);
 	rc = do_pull(c);
 	if (rc != EXIT_OK)
@@ -1161,8 +1174,8 @@ static int run(struct sync_ctx *c)
 	}
 	if (compare_checksums(c) != 0)
 		logf_(c, "cannot compute checksums: %s", sqlite3_errmsg(store_db(c->s)));
-	if (blocked)
-		return EXIT_PROTOCOL; /* error already set: schema_newer */
+	if (blocked) /* error already set: schema_newer (upgrade) or held_full (later) */
+		return strcmp(c->res->error, "held_full") == 0 ? EXIT_TEMPFAIL : EXIT_PROTOCOL;
 	if (c->res->quarantined)
 		return EXIT_DATAERR;
 	return EXIT_OK;
@@ -1189,7 +1202,8 @@ int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
 			logf_(&c, "cannot shrink the page cache: %s", sqlite3_errmsg(store_db(s)));
 	}
 	int rc = run(&c);
-	if (rc == EXIT_PROTOCOL && strcmp(res->error, "schema_newer") == 0)
+	if ((rc == EXIT_PROTOCOL && strcmp(res->error, "schema_newer") == 0) ||
+	    (rc == EXIT_TEMPFAIL && strcmp(res->error, "held_full") == 0))
 		finish(&c, EXIT_OK); /* synced what it could; the error stays for status */
 	else
 		finish(&c, rc);

@@ -17,9 +17,13 @@
  * may send new entries 4..4 where the hub received 4..5 in one change set. Sequences
  * acknowledged by a hub older than the chain table have no chain(k) there: receipt
  * boundaries are used, and where neither knows, a duplicate is taken on trust.
- * Each applied entry is validated (quarantine on failure), held when its owning unit is
- * unknown, checked against the agent's scope, then merged into its row (merge.h) with
- * one row read and one row write; flags are recomputed for that row.
+ * Each applied entry is validated (quarantine on failure), held when its owning unit has
+ * no place in the tree yet (unknown, or known without a parent link: PROTOCOL.md §7.3),
+ * checked against the agent's scope, then merged into its row (merge.h) with one row
+ * read and one row write; flags are recomputed for that row. Held changes are indexed
+ * by their unit: a change set or hub command that writes unit rows settles only the
+ * held changes of the units it wrote (changes_retry_held); past the bounds on held
+ * changes the change set is refused whole (429 held_full).
  *
  * Invariant: a refused change set leaves the store as it was, except a fork marks the
  * token fork_refused (that is what lets `recover` re-bind it once).
@@ -147,6 +151,10 @@ struct applier {
 	size_t nq, qcap;
 	int64_t applied, held, skipped;
 	struct memo memo;
+	int settling;              /* settling held changes: no bound applies (none is added) */
+	int held_counted;          /* held_agent and held_total read from the store */
+	int64_t held_agent, held_total;
+	int held_full;             /* a change could not be held: the change set is refused */
 };
 
 static int is_unit_table(const struct schema_table *t)
@@ -402,10 +410,34 @@ done:
 	return rc;
 }
 
+/* Whether one more change may be held for A's agent (CHANGES_HELD_MAX_PER_AGENT,
+ * CHANGES_HELD_MAX): 1 yes, 0 no (A->held_full set), -1 failure. */
+static int hold_allowed(struct applier *A)
+{
+	int64_t per_agent = A->cache && A->cache->held_max_per_agent ? A->cache->held_max_per_agent
+								      : CHANGES_HELD_MAX_PER_AGENT;
+	int64_t total = A->cache && A->cache->held_max ? A->cache->held_max : CHANGES_HELD_MAX;
+	if (A->settling)
+		return 1;
+	if (!A->held_counted) {
+		if (A->s->held_count(A->s, A->agent, &A->held_agent) != 0 ||
+		    A->s->held_count(A->s, NULL, &A->held_total) != 0)
+			return -1;
+		A->held_counted = 1;
+	}
+	if (A->held_agent < per_agent && A->held_total < total)
+		return 1;
+	A->held_full = 1;
+	return 0;
+}
+
 static int hold(struct applier *A, const struct entry *e)
 {
 	static const unsigned char zero[32];
 	int rc = -1;
+	int allowed = hold_allowed(A);
+	if (allowed <= 0)
+		return allowed;
 	struct wire_changeset_writer *w = wire_changeset_writer_new(A->schema, A->agent);
 	if (!w)
 		return -1;
@@ -422,6 +454,8 @@ static int hold(struct applier *A, const struct entry *e)
 	if (A->s->held_add(A->s, A->agent, e->seq, e->owner, A->schema, json, A->now_ms) == 0 &&
 	    A->s->flag_set(A->s, &f, A->now_ms) == 0) {
 		A->held++;
+		A->held_agent++;
+		A->held_total++;
 		rc = 0;
 	}
 	free(json);
@@ -532,8 +566,32 @@ static int unit_link_allowed(struct applier *A, const struct entry *e, char *msg
 	return 1;
 }
 
+/* Where a change owned by `owner` goes for A's agent: merged (its unit is in the
+ * agent's scope), quarantined out_of_scope (the unit has a place in the tree outside
+ * it), or held (the unit is unknown, or known with no place yet: a branch whose
+ * `unit_parent` row has not arrived). Held until placed, so that a change set cut
+ * between a branch's `unit` and `unit_parent` rows loses nothing (PROTOCOL.md §7.3).
+ * Village branches are leaves and an office journals a unit's link before its
+ * children's, so a unit's own link is what places it. -1 on failure. */
+enum placement { PLACE_HOLD, PLACE_IN, PLACE_OUT };
+
+static int placement_of(struct applier *A, const char *owner)
+{
+	int known = memo_unit_known(A->s, &A->memo, owner);
+	if (known <= 0)
+		return known < 0 ? -1 : PLACE_HOLD;
+	int in = scope_has(A, owner);
+	if (in != 0)
+		return in < 0 ? -1 : PLACE_IN;
+	int placed = A->s->unit_placed(A->s, owner);
+	if (placed < 0)
+		return -1;
+	return placed ? PLACE_OUT : PLACE_HOLD;
+}
+
 /* Applies one entry of an agent; `check` is its validation when already done (or NULL).
- * 0 (applied, quarantined, held or skipped), -1 failure. */
+ * 0 (applied, quarantined, held or skipped; or not held for the bound: A->held_full),
+ * -1 failure. */
 static int apply_entry(struct applier *A, const struct entry *e, const struct changes_check *check)
 {
 	char msg[160];
@@ -554,15 +612,12 @@ static int apply_entry(struct applier *A, const struct entry *e, const struct ch
 	const struct schema_table *t = schema_table_find(e->table, A->schema);
 	if (!t)
 		return quarantine(A, e, "bad_id", NULL, "unknown table");
-	int known = memo_unit_known(A->s, &A->memo, e->owner);
-	if (known < 0)
+	int place = placement_of(A, e->owner);
+	if (place < 0)
 		return -1;
-	if (!known)
+	if (place == PLACE_HOLD)
 		return hold(A, e);
-	int in = scope_has(A, e->owner);
-	if (in < 0)
-		return -1;
-	if (!in) {
+	if (place == PLACE_OUT) {
 		snprintf(msg, sizeof msg, "owning unit %s is not in the scope of unit %s", e->owner, A->unit);
 		return quarantine(A, e, "out_of_scope", "unit_id", msg);
 	}
@@ -598,7 +653,6 @@ static void applier_release(struct applier *A)
 struct held_item {
 	char agent[37];
 	uint64_t seq;
-	char owner[37];
 	int schema;
 	char *json;
 };
@@ -608,10 +662,19 @@ struct held_list {
 	size_t n, cap;
 };
 
+static void held_list_release(struct held_list *L)
+{
+	for (size_t i = 0; i < L->n; i++)
+		free(L->items[i].json);
+	free(L->items);
+	memset(L, 0, sizeof *L);
+}
+
 static int collect_held(void *ctx, const char *agent, uint64_t seq, const char *owner, int schema,
 			const char *json)
 {
 	struct held_list *L = ctx;
+	(void)owner;
 	if (L->n == L->cap) {
 		size_t nc = L->cap ? L->cap * 2 : 16;
 		struct held_item *n = realloc(L->items, nc * sizeof *n);
@@ -622,7 +685,6 @@ static int collect_held(void *ctx, const char *agent, uint64_t seq, const char *
 	}
 	struct held_item *it = &L->items[L->n];
 	snprintf(it->agent, sizeof it->agent, "%s", agent ? agent : "");
-	snprintf(it->owner, sizeof it->owner, "%s", owner ? owner : "");
 	it->seq = seq;
 	it->schema = schema;
 	it->json = strdup(json ? json : "");
@@ -632,51 +694,144 @@ static int collect_held(void *ctx, const char *agent, uint64_t seq, const char *
 	return 0;
 }
 
-static int retry_one(struct store *s, const struct held_item *it, int64_t now_ms, int *progress)
+/* Unit ids, sorted and unique once units_touched has run. */
+struct unit_ids {
+	char (*v)[37];
+	size_t n, cap;
+};
+
+static int unit_ids_add(struct unit_ids *U, const struct value *v)
+{
+	if (v->kind != VALUE_TEXT || v->len != 36)
+		return 0;
+	if (U->n == U->cap) {
+		size_t nc = U->cap ? U->cap * 2 : 16;
+		char (*n)[37] = realloc(U->v, nc * sizeof *n);
+		if (!n)
+			return -1;
+		U->v = n;
+		U->cap = nc;
+	}
+	memcpy(U->v[U->n], v->s, 36);
+	U->v[U->n++][36] = '\0';
+	return 0;
+}
+
+/* The units a unit-table row is about: a unit row its own id; a name or parent link
+ * its unit (of_unit); a reform event its unit and the other unit it names. */
+static int touched_row(void *ctx, const struct merge_row *r, uint64_t hs)
+{
+	struct unit_ids *U = ctx;
+	(void)hs;
+	if (strcmp(r->t->name, "unit") == 0)
+		return unit_ids_add(U, &(struct value){ .kind = VALUE_TEXT, .s = r->id, .len = strlen(r->id) });
+	for (size_t i = 2; i < r->t->ncolumns; i++) {
+		const char *name = r->t->columns[i].name;
+		if ((strcmp(name, "of_unit") == 0 || strcmp(name, "other_unit") == 0) &&
+		    unit_ids_add(U, &r->cells[i].v) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int cmp_unit_id(const void *a, const void *b)
+{
+	return strcmp((const char *)a, (const char *)b);
+}
+
+/* The units whose unit-table rows were written after hub position `since`. */
+static int units_touched(struct store *s, uint64_t since, struct unit_ids *U)
+{
+	/* Every row written since: at most one change set's or one command's. */
+	const size_t all = (size_t)1 << 40;
+	for (size_t t = 0; t < schema_ntables; t++)
+		if (is_unit_table(&schema_tables[t]) &&
+		    s->rows_after(s, &schema_tables[t], since, NULL, all, touched_row, U) != 0)
+			return -1;
+	if (U->n > 1)
+		qsort(U->v, U->n, sizeof U->v[0], cmp_unit_id);
+	size_t k = 0;
+	for (size_t i = 0; i < U->n; i++)
+		if (k == 0 || strcmp(U->v[k - 1], U->v[i]) != 0)
+			memmove(U->v[k++], U->v[i], sizeof U->v[0]);
+	U->n = k;
+	return 0;
+}
+
+/* Settles one held change of A's agent when its unit has a place; *settled counts it. */
+static int settle_one(struct applier *A, const struct held_item *it, const char *owner,
+		      size_t *settled)
 {
 	struct wire_changeset *cs = NULL;
 	struct wire_status ws;
-	struct store_agent ag;
-	struct applier A = { 0 };
 	int rc = -1;
-	int k = s->unit_known(s, it->owner);
-	if (k <= 0)
-		return k;
-	k = s->agent_get(s, it->agent, &ag);
-	if (k != 0)
-		return k < 0 ? -1 : 0;
+	int place = placement_of(A, owner);
+	if (place != PLACE_IN && place != PLACE_OUT)
+		return place < 0 ? -1 : 0;
 	if (wire_changeset_decode(it->json, strlen(it->json), &cs, &ws) != 0 || cs->nentries != 1)
 		goto done;
-	A.s = s;
-	A.agent = it->agent;
-	A.unit = ag.unit_id;
-	A.schema = it->schema;
-	A.now_ms = now_ms;
-	units_today(now_ms, A.today);
-	if (s->held_remove(s, it->agent, it->seq) != 0 ||
-	    s->flag_clear(s, cs->entries[0].table, cs->entries[0].id, "held") != 0 ||
-	    apply_entry(&A, &cs->entries[0], NULL) != 0)
+	A->schema = it->schema;
+	if (A->s->held_remove(A->s, it->agent, it->seq) != 0 ||
+	    A->s->flag_clear(A->s, cs->entries[0].table, cs->entries[0].id, "held") != 0 ||
+	    apply_entry(A, &cs->entries[0], NULL) != 0)
 		goto done;
-	*progress = 1;
+	(*settled)++;
 	rc = 0;
 done:
-	applier_release(&A);
 	wire_changeset_free(cs);
 	return rc;
 }
 
-int changes_retry_held(struct store *s, int64_t now_ms)
+/* Settles the held changes waiting for `owner`, agent by agent (one applier, so one
+ * scope, per agent). */
+static int settle_owner(struct store *s, struct changes_cache *cache, const char *owner,
+			int64_t now_ms, size_t *settled)
+{
+	struct held_list L = { 0 };
+	int rc = s->held_of_owner(s, owner, collect_held, &L);
+	for (size_t i = 0; rc == 0 && i < L.n;) {
+		struct store_agent ag;
+		struct applier A = { 0 };
+		size_t j = i;
+		while (j < L.n && strcmp(L.items[j].agent, L.items[i].agent) == 0)
+			j++;
+		int k = s->agent_get(s, L.items[i].agent, &ag);
+		if (k < 0)
+			rc = -1;
+		if (k == 0) {
+			A.s = s;
+			A.agent = L.items[i].agent;
+			A.unit = ag.unit_id;
+			A.now_ms = now_ms;
+			A.cache = cache;
+			A.settling = 1;
+			units_today(now_ms, A.today);
+			for (size_t m = i; rc == 0 && m < j; m++)
+				rc = settle_one(&A, &L.items[m], owner, settled);
+		}
+		applier_release(&A);
+		i = j;
+	}
+	held_list_release(&L);
+	return rc;
+}
+
+int changes_retry_held(struct store *s, struct changes_cache *cache, uint64_t since_hs,
+		       int64_t now_ms)
 {
 	int rc = 0;
-	for (int progress = 1; progress && rc == 0;) {
-		struct held_list L = { 0 };
-		progress = 0;
-		rc = s->held_list(s, collect_held, &L);
-		for (size_t i = 0; rc == 0 && i < L.n; i++)
-			rc = retry_one(s, &L.items[i], now_ms, &progress);
-		for (size_t i = 0; i < L.n; i++)
-			free(L.items[i].json);
-		free(L.items);
+	for (;;) {
+		struct unit_ids U = { 0 };
+		uint64_t now_hs;
+		size_t settled = 0;
+		rc = s->last_hs(s, &now_hs) == 0 && units_touched(s, since_hs, &U) == 0 ? 0 : -1;
+		for (size_t i = 0; rc == 0 && i < U.n; i++)
+			rc = settle_owner(s, cache, U.v[i], now_ms, &settled);
+		free(U.v);
+		/* What the settled changes wrote to unit tables may place other held ones. */
+		if (rc != 0 || settled == 0)
+			break;
+		since_hs = now_hs;
 	}
 	return rc;
 }
@@ -885,11 +1040,24 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const struct
 		A.cache = cache;
 		units_today(now_ms, A.today);
 		int units_changed = 0;
+		uint64_t since_hs;
+		if (s->last_hs(s, &since_hs) != 0)
+			goto done;
 		for (size_t i = 0; i < cs->nentries; i++) {
 			if (cs->entries[i].seq <= acked)
 				continue;
 			if (apply_entry(&A, &cs->entries[i], &prep->checks[i]) != 0)
 				goto done;
+			if (A.held_full) {
+				/* Refused whole: the savepoint undoes what came before it. */
+				changes_error(res, 429, "held_full", NULL, now_ms,
+					      "sequence %llu would be held beyond the bound on held "
+					      "changes (%lld of this agent, %lld in all); send again later",
+					      (unsigned long long)cs->entries[i].seq,
+					      (long long)A.held_agent, (long long)A.held_total);
+				rc = 0;
+				goto done;
+			}
 			if (A.units_touched)
 				units_changed = 1;
 		}
@@ -900,7 +1068,7 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const struct
 		ag.last_changes_ms = now_ms;
 		if (s->agent_put(s, &ag) != 0)
 			goto done;
-		if (units_changed && changes_retry_held(s, now_ms) != 0)
+		if (units_changed && changes_retry_held(s, cache, since_hs, now_ms) != 0)
 			goto done;
 		rec.applied = A.applied;
 		rec.quarantined = (int64_t)A.nq;
@@ -1015,6 +1183,8 @@ int changes_hub_mark(struct store *s, struct changes_hub_mark *m)
 	if (r < 0)
 		return -1;
 	m->seq = r == 0 ? strtoull(buf, NULL, 10) : 0;
+	if (s->last_hs(s, &m->hs) != 0)
+		return -1;
 	r = s->meta_get(s, "hub_chain", m->chain, sizeof m->chain);
 	if (r < 0)
 		return -1;
@@ -1033,7 +1203,7 @@ int changes_hub_receipt(struct store *s, const struct changes_hub_mark *m, int64
 		return 0;
 	/* What the hub wrote may be the unit held changes wait for: settled once the
 	 * whole command is written (a unit's parent link comes after its unit row). */
-	if (changes_retry_held(s, now_ms) != 0)
+	if (changes_retry_held(s, NULL, m->hs, now_ms) != 0)
 		return -1;
 	if (s->meta_get(s, "hub_id", rec.agent_id, sizeof rec.agent_id) != 0)
 		return -1;

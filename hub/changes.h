@@ -50,11 +50,21 @@ struct changes_prep {
 int changes_prepare(const struct wire_changeset *cs, struct changes_prep *p);
 void changes_prep_release(struct changes_prep *p);
 
+/* Held changes (PROTOCOL.md §7.3) kept at most per agent and in all. A change set
+ * that would hold more is refused whole with 429 held_full (§7.1): nothing is stored
+ * and the agent sends it again later, so nothing is lost. An office's legitimate held
+ * changes are rows of a branch another laptop created and has not synced yet: a few
+ * thousand at most; the bounds keep the table, and what a unit's arrival settles, small. */
+#define CHANGES_HELD_MAX_PER_AGENT 10000
+#define CHANGES_HELD_MAX 100000
+
 /* Scopes of enrolled units kept between change sets by one writer (store
- * units_version tells when the unit tree may have changed). Zero-initialise; release
- * with changes_cache_release. */
+ * units_version tells when the unit tree may have changed), and the writer's bounds
+ * on held changes (0: the defaults above; tests set small ones). Zero-initialise;
+ * release with changes_cache_release. */
 #define CHANGES_CACHE_SCOPES 64
 struct changes_cache {
+	int64_t held_max_per_agent, held_max;
 	struct changes_cached_scope {
 		char unit[37];
 		char today[11];
@@ -72,8 +82,9 @@ void changes_cache_release(struct changes_cache *c);
  * clock is beyond now_ms + max_ahead_ms and more than HLC_ROW_CARRY_MS beyond the
  * highest clock the hub holds for its row refuses the whole change set (422
  * clock_ahead, error.seq its sequence; PROTOCOL.md §4). Returns 0 with res filled (200,
- * or 409 gap/fork, 403 agent_retired, 400 bad_message, 422 clock_ahead), or -1 on a
- * storage or allocation failure (the caller rolls back and answers 500). */
+ * or 409 gap/fork, 403 agent_retired, 400 bad_message, 422 clock_ahead, 429
+ * held_full), or -1 on a storage or allocation failure (the caller rolls back and
+ * answers 500). */
 int changes_apply(struct store *s, const struct wire_changeset *cs, const struct changes_prep *prep,
 		  struct changes_cache *cache, const char *unit_id, struct store_token *token,
 		  int64_t now_ms, int64_t max_ahead_ms, struct changes_result *res);
@@ -89,10 +100,12 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const struct
 int changes_apply_hub(struct store *s, const struct entry *e, int64_t now_ms,
 		      struct validate_status *vs);
 
-/* The hub's own journal position, to receipt what a command wrote. */
+/* The hub's own journal position, to receipt what a command wrote, and the hub
+ * position (store last_hs), to settle the held changes its unit rows release. */
 struct changes_hub_mark {
 	uint64_t seq;
 	char chain[65];
+	uint64_t hs;
 };
 int changes_hub_mark(struct store *s, struct changes_hub_mark *m);
 /* Ends a hub command: when hub entries were written since m, settles held changes
@@ -100,8 +113,15 @@ int changes_hub_mark(struct store *s, struct changes_hub_mark *m);
  * receipt (agent = hub_id: the province's) for them. 0 or -1. */
 int changes_hub_receipt(struct store *s, const struct changes_hub_mark *m, int64_t now_ms);
 
-/* Settles held changes whose owning unit is now known. 0 or -1. */
-int changes_retry_held(struct store *s, int64_t now_ms);
+/* Settles the held changes waiting for units whose unit-table rows (unit, unit_name,
+ * unit_parent, unit_event) were written after hub position `since_hs` — those only,
+ * read by their unit (store held_of_owner), not every held change. Each is merged once
+ * its unit is in its agent's scope, quarantined out_of_scope once the unit has a place
+ * in the tree outside that scope, and otherwise stays held: a branch whose `unit` row
+ * arrived without its `unit_parent` row has no place yet. Repeats for units that the
+ * settled changes themselves wrote. `cache` (may be NULL) as for changes_apply. 0 or -1. */
+int changes_retry_held(struct store *s, struct changes_cache *cache, uint64_t since_hs,
+		       int64_t now_ms);
 
 /* Fills an error result (helper shared with api.c). */
 void changes_error(struct changes_result *res, int status, const char *code, const char *field,

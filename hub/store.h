@@ -112,6 +112,9 @@ struct store {
 	int (*meta_set)(struct store *s, const char *key, const char *value);
 	/* Next hub sequence (within the write transaction). */
 	int (*next_hs)(struct store *s, uint64_t *hs);
+	/* The last hub sequence given out, this write transaction's included: rows written
+	 * from now on get a greater one (rows_after that position lists them). */
+	int (*last_hs)(struct store *s, uint64_t *hs);
 
 	/* Rows. row_read fills an initialised row (merge_row_init done by the caller with
 	 * the table and id) and returns 0, or 1 when absent. row_write inserts or replaces. */
@@ -142,6 +145,10 @@ struct store {
 			   void *ctx);
 	/* 1 when the unit is known (a unit row, a name or a parent link), 0 not. */
 	int (*unit_known)(struct store *s, const char *unit_id);
+	/* 1 when the unit has a place in the tree: a parent link (of any date), a reform
+	 * event of its own, or a name of kind province (the root); 0 when it has none yet
+	 * (a new branch whose `unit` row arrived before its `unit_parent` row). */
+	int (*unit_placed)(struct store *s, const char *unit_id);
 	/* 1 when the unit was closed on or before `on_date` by a close, merge or split
 	 * event (a split that names the unit itself as a part does not close it), with the
 	 * suggested successor written: the event's other unit (for a split, the part that
@@ -204,14 +211,18 @@ struct store {
 	int (*skipped_list)(struct store *s, const char *agent_id,
 			    int (*cb)(void *ctx, uint64_t seq, const char *reason), void *ctx);
 
-	/* Held changes: an entry whose owning unit is not known yet, kept as a one-entry
-	 * change set JSON with its schema version. */
+	/* Held changes: an entry whose owning unit has no place in the tree yet, kept as a
+	 * one-entry change set JSON with its schema version, indexed by that unit.
+	 * held_of_owner lists the held changes waiting for `owner` in (agent_id, seq)
+	 * order, and only those (an index lookup: a unit arriving costs what waits for
+	 * it). held_count: how many an agent has (agent_id NULL: all agents). */
 	int (*held_add)(struct store *s, const char *agent_id, uint64_t seq, const char *owner,
 			int schema, const char *json, int64_t at_ms);
-	int (*held_list)(struct store *s,
-			 int (*cb)(void *ctx, const char *agent_id, uint64_t seq, const char *owner,
-				   int schema, const char *json),
-			 void *ctx);
+	int (*held_of_owner)(struct store *s, const char *owner,
+			     int (*cb)(void *ctx, const char *agent_id, uint64_t seq,
+				       const char *owner, int schema, const char *json),
+			     void *ctx);
+	int (*held_count)(struct store *s, const char *agent_id, int64_t *n);
 	int (*held_remove)(struct store *s, const char *agent_id, uint64_t seq);
 
 	/* Backups (PROTOCOL.md §6.1 backup_seq): the highest sequence of an agent that the

@@ -185,6 +185,7 @@ static const char META_DDL[] =
 	"CREATE TABLE IF NOT EXISTS hub_held(agent_id TEXT NOT NULL, seq INTEGER NOT NULL,"
 	" owner TEXT NOT NULL, schema INTEGER NOT NULL, json TEXT NOT NULL, at_ms INTEGER NOT NULL,"
 	" PRIMARY KEY(agent_id, seq));"
+	"CREATE INDEX IF NOT EXISTS hub_held_owner ON hub_held(owner, agent_id, seq);"
 	"CREATE TABLE IF NOT EXISTS hub_flag(tbl TEXT NOT NULL, row_id TEXT NOT NULL, kind TEXT NOT NULL,"
 	" field TEXT NOT NULL, detail TEXT, suggestion TEXT, at_ms INTEGER NOT NULL,"
 	" PRIMARY KEY(tbl, row_id, kind, field));"
@@ -394,6 +395,15 @@ static int st_next_hs(struct store *s, uint64_t *hs)
 	*hs = ++S(s)->hs;
 	S(s)->hs_dirty = 1;
 	return 0;
+}
+
+static int st_last_hs(struct store *s, uint64_t *hs)
+{
+	if (S(s)->in_tx) {
+		*hs = S(s)->hs;
+		return 0;
+	}
+	return meta_get_u64(s, "hs", hs);
 }
 
 /* ---- rows ---- */
@@ -645,6 +655,21 @@ static int st_unit_known(struct store *s, const char *unit_id)
 	bind_text(st, 1, unit_id);
 	int rc = sqlite3_step(st);
 	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	release(s, st);
+	return out;
+}
+
+static int st_unit_placed(struct store *s, const char *unit_id)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT EXISTS(SELECT 1 FROM unit_parent p WHERE p.of_unit = ?1 AND " EXISTS_SQL("p.") ")"
+		 " OR EXISTS(SELECT 1 FROM unit_event e WHERE e.of_unit = ?1 AND " EXISTS_SQL("e.") ")"
+		 " OR EXISTS(SELECT 1 FROM unit_name n WHERE n.of_unit = ?1 AND n.kind = 'province' AND "
+		 EXISTS_SQL("n.") ")", &st) != 0)
+		return -1;
+	bind_text(st, 1, unit_id);
+	int rc = sqlite3_step(st);
+	int out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : -1;
 	release(s, st);
 	return out;
 }
@@ -1165,14 +1190,15 @@ static int st_held_add(struct store *s, const char *agent_id, uint64_t seq, cons
 	return rc;
 }
 
-static int st_held_list(struct store *s,
-			int (*cb)(void *, const char *, uint64_t, const char *, int, const char *),
-			void *ctx)
+static int st_held_of_owner(struct store *s, const char *owner,
+			    int (*cb)(void *, const char *, uint64_t, const char *, int, const char *),
+			    void *ctx)
 {
 	sqlite3_stmt *st;
-	if (prep(s, "SELECT agent_id, seq, owner, schema, json FROM hub_held ORDER BY at_ms, agent_id, seq",
-		 &st) != 0)
+	if (prep(s, "SELECT agent_id, seq, owner, schema, json FROM hub_held WHERE owner = ?1"
+		 " ORDER BY agent_id, seq", &st) != 0)
 		return -1;
+	bind_text(st, 1, owner);
 	int out = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		out = cb(ctx, (const char *)sqlite3_column_text(st, 0),
@@ -1185,6 +1211,13 @@ static int st_held_list(struct store *s,
 		out = -1;
 	release(s, st);
 	return out;
+}
+
+static int st_held_count(struct store *s, const char *agent_id, int64_t *n)
+{
+	if (agent_id)
+		return count_of(s, "SELECT count(*) FROM hub_held WHERE agent_id = ?1", agent_id, n);
+	return count_of(s, "SELECT count(*) FROM hub_held", NULL, n);
 }
 
 static int st_held_remove(struct store *s, const char *agent_id, uint64_t seq)
@@ -1419,6 +1452,7 @@ static const struct store sqlite_ops = {
 	.meta_get = st_meta_get,
 	.meta_set = st_meta_set,
 	.next_hs = st_next_hs,
+	.last_hs = st_last_hs,
 	.row_read = st_row_read,
 	.row_write = st_row_write,
 	.row_known = st_row_known,
@@ -1427,6 +1461,7 @@ static const struct store sqlite_ops = {
 	.unit_links = st_unit_links,
 	.unit_merges = st_unit_merges,
 	.unit_known = st_unit_known,
+	.unit_placed = st_unit_placed,
 	.unit_closed = st_unit_closed,
 	.unit_by_code = st_unit_by_code,
 	.unit_dated_rows = st_unit_dated_rows,
@@ -1448,7 +1483,8 @@ static const struct store sqlite_ops = {
 	.skipped_add = st_skipped_add,
 	.skipped_list = st_skipped_list,
 	.held_add = st_held_add,
-	.held_list = st_held_list,
+	.held_of_owner = st_held_of_owner,
+	.held_count = st_held_count,
 	.held_remove = st_held_remove,
 	.backup_seq_get = st_backup_seq_get,
 	.backup_seq_set = st_backup_seq_set,

@@ -90,6 +90,7 @@ struct fake_hub {
 	uint64_t quarantine_seq;  /* report this seq quarantined (bad_range, birth_year) */
 	int latency_ms;           /* every exchange waits this long first: a slow link's round trip */
 	size_t max_json_bytes;    /* >0: 413 too_large for a change set longer than this */
+	uint64_t held_full_from;  /* >0: 429 held_full for a change set reaching this seq */
 	/* observations */
 	size_t nchangesets, max_changeset_bytes, entries_received, entries_applied_twice;
 	size_t clock_ahead_refusals, skipped_received, too_large_refusals;
@@ -298,6 +299,10 @@ static int fake_changes(struct fake_hub *h, const char *body, size_t len, struct
 	if (h->max_json_bytes && len > h->max_json_bytes) {
 		h->too_large_refusals++;
 		fake_error(h, resp, 413, "too_large", 0, 0);
+		goto out;
+	}
+	if (h->held_full_from && cs->to >= h->held_full_from) {
+		fake_error(h, resp, 429, "held_full", 0, 0);
 		goto out;
 	}
 	if (h->refuse_schema_above && cs->schema > h->refuse_schema_above) {
@@ -1024,6 +1029,34 @@ static void test_sync__a_restored_laptop_without_new_edits_continues_after_the_h
 	assert_int_equal(r.checksums, 1);
 }
 
+/* 429 held_full (PROTOCOL.md §7.1): the hub holds too many changes waiting for units.
+ * The change set stays pending (nothing is lost), the pull still runs, the sync exits
+ * 75 (try later) with the reason kept for `status`, and a later sync sends it. */
+static void test_sync__held_full_keeps_the_change_set_pending_and_a_later_sync_sends_it(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	add_persons(f->s, 1, 10);
+	f->hub->held_full_from = 1;
+	assert_int_equal(do_sync(f, &r), EXIT_TEMPFAIL);
+	assert_string_equal(r.error, "held_full");
+	assert_int_equal(local_acked(f->s), 0);
+	assert_int_equal(f->hub->agents[0].acked, 0);
+	assert_true(f->hub->last_pull_cursor_asked == 0 && f->hub->pulled_from_zero);
+	char *err = NULL;
+	assert_int_equal(store_config_get(f->s, "last_error", &err), 0);
+	assert_non_null(err);
+	assert_string_equal(err, "held_full");
+	free(err);
+	f->hub->held_full_from = 0;
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(local_acked(f->s), 10);
+	assert_int_equal(f->hub->agents[0].acked, 10);
+	err = NULL;
+	assert_true(store_config_get(f->s, "last_error", &err) >= 0);
+	assert_null(err);
+}
+
 static void test_sync__credentials_refused_exit_77_and_unreachable_75(void **state)
 {
 	struct fixture *f = *state;
@@ -1175,6 +1208,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync__a_cut_push_resumes_without_resending, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_lost_answer_is_not_sent_or_applied_twice, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__clock_ahead_lowers_clocks_keeps_row_order_and_resends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__held_full_keeps_the_change_set_pending_and_a_later_sync_sends_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__skipped_entries_travel_and_never_block, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__quarantined_changes_are_recorded_and_exit_65, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_local_edit_not_yet_acknowledged_survives_a_pull, setup, teardown),
