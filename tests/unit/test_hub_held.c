@@ -108,6 +108,15 @@ static void person_id(char id[37], unsigned n)
 	snprintf(id, 37, "0190f3b0-0000-7000-8000-%012x", n);
 }
 
+/* Journals on c1 (commune C1's laptop) its new branch U_X: the unit row, then its
+ * parent link. */
+static void branch_x(struct th_agent *c1)
+{
+	th_add(c1, "unit", U_X, 'i', U_C1, "opened_on=s:2024-01-01", 0);
+	th_add(c1, "unit_parent", LINK_X, 'i', U_C1,
+	       "of_unit=s:" U_X ";parent_id=s:" U_C1 ";valid_from=s:2024-01-01;valid_to=n", 0);
+}
+
 /* Issue 18 item 4: a change set ending right after a new branch's `unit` row, before
  * its `unit_parent` row. The branch is known but has no place: the district's held
  * change stays held (it was quarantined out_of_scope for good), and so does one sent
@@ -126,9 +135,7 @@ static void test_hub_held__a_branch_without_its_parent_link_keeps_its_changes_he
 	th_add(&d, "person", p1, 'i', U_X, PERSON, 0);
 	assert_int_equal(apply(&w, &d, U_D, 1, 1, code), 200);
 	assert_int_equal(held(h), 1);
-	th_add(&c1, "unit", U_X, 'i', U_C1, "opened_on=s:2024-01-01", 0);
-	th_add(&c1, "unit_parent", LINK_X, 'i', U_C1,
-	       "of_unit=s:" U_X ";parent_id=s:" U_C1 ";valid_from=s:2024-01-01;valid_to=n", 0);
+	branch_x(&c1);
 	assert_int_equal(apply(&w, &c1, U_C1, 1, 1, code), 200); /* the unit row only */
 	assert_int_equal(held(h), 1);
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_quarantine"), 0);
@@ -162,9 +169,7 @@ static void test_hub_held__a_unit_placed_outside_the_scope_quarantines_its_held_
 	th_add(&c2, "person", p1, 'i', U_X, PERSON, 0);
 	assert_int_equal(apply(&w, &c2, U_C2, 1, 1, code), 200);
 	assert_int_equal(held(h), 1);
-	th_add(&c1, "unit", U_X, 'i', U_C1, "opened_on=s:2024-01-01", 0);
-	th_add(&c1, "unit_parent", LINK_X, 'i', U_C1,
-	       "of_unit=s:" U_X ";parent_id=s:" U_C1 ";valid_from=s:2024-01-01;valid_to=n", 0);
+	branch_x(&c1);
 	assert_int_equal(apply(&w, &c1, U_C1, 1, 2, code), 200);
 	assert_int_equal(held(h), 0);
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_quarantine WHERE agent_id = '" AG2
@@ -202,9 +207,7 @@ static void test_hub_held__a_unit_arriving_reads_only_the_held_changes_waiting_f
 	assert_int_equal(apply(&w, &c1, U_C1, 1, 1, code), 200);
 	assert_int_equal(held_rows_read, 0);
 	/* U_X arrives: its one held change is read and merged, the other 300 untouched */
-	th_add(&c1, "unit", U_X, 'i', U_C1, "opened_on=s:2024-01-01", 0);
-	th_add(&c1, "unit_parent", LINK_X, 'i', U_C1,
-	       "of_unit=s:" U_X ";parent_id=s:" U_C1 ";valid_from=s:2024-01-01;valid_to=n", 0);
+	branch_x(&c1);
 	held_rows_read = 0;
 	assert_int_equal(apply(&w, &c1, U_C1, 2, 3, code), 200);
 	assert_int_equal(held_rows_read, 1);
@@ -254,9 +257,7 @@ static void test_hub_held__over_the_bound_a_change_set_is_refused_whole_and_noth
 	assert_string_equal(code, "held_full");
 	assert_int_equal(held(h), 5);
 	/* the unit arrives: the held changes are settled, and the refused sets go through */
-	th_add(&c1, "unit", U_X, 'i', U_C1, "opened_on=s:2024-01-01", 0);
-	th_add(&c1, "unit_parent", LINK_X, 'i', U_C1,
-	       "of_unit=s:" U_X ";parent_id=s:" U_C1 ";valid_from=s:2024-01-01;valid_to=n", 0);
+	branch_x(&c1);
 	assert_int_equal(apply(&w, &c1, U_C1, 1, 2, code), 200);
 	assert_int_equal(held(h), 0);
 	assert_int_equal(apply(&w, &d, U_D, 4, 5, code), 200);
