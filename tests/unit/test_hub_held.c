@@ -88,7 +88,7 @@ static int apply(struct writer *w, const struct th_agent *ag, const char *unit, 
 	assert_non_null(json);
 	assert_int_equal(wire_changeset_decode(json, strlen(json), &cs, &ws), 0);
 	assert_int_equal(w->s->begin(w->s), 0);
-	assert_int_equal(changes_apply(w->s, cs, NULL, &w->cache, unit, NULL, th_now_ms(), &res), 0);
+	assert_int_equal(changes_apply(w->s, cs, NULL, &w->cache, unit, NULL, th_now_ms(), HLC_MAX_AHEAD_MS, &res), 0);
 	assert_int_equal(w->s->commit(w->s), 0);
 	snprintf(code, 32, "%s", res.status == 200 ? "" : res.error.code);
 	int status = res.status;
