@@ -133,6 +133,7 @@ include bench/bench.mk
 soak:
 	@$(MAKE) --no-print-directory MODE=asan all-tests
 	@LK_BIN=build/asan SOAK_ITERATIONS=$${SOAK_ITERATIONS:-500} sh scripts/soak.sh
+	@LK_BIN=build/asan sh scripts/soak-merge.sh
 
 # The main job: a province on loopback (scripts/demo.sh, docs/demo.md).
 demo:
