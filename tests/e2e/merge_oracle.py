@@ -58,8 +58,12 @@ WHAT IS CHECKED
   * each correction's clock exceeded every clock its row held before.
 
 Classes of mismatch (the keys of "classes" in the result): hub_value, hub_stamp,
-hub_existence, hub_extra, office_value, office_existence, office_extra,
-not_acknowledged, receipts, applied_twice, quarantined, held, correction_clock.
+hub_existence, hub_extra, office_value, office_existence, office_extra, office_silent
+(an office differs while its status says the checksums agree), not_acknowledged,
+receipts, applied_twice, journaled_twice (an entry the hub holds journaled again under
+another id, not sent yet), quarantined, held, correction_clock; the driver adds
+not_converged (pending entries or failing syncs after 10 clean-link rounds), sanitizer
+and driver (the history itself broke).
 """
 import json
 import os
@@ -250,10 +254,10 @@ def build_truth(archive, hub, live_agents, corrections):
     live = {(a, seq): k for a, entries in live_agents for seq, k in entries.items()}
     writes, gone, chosen = [], 0, {}
 
-    def add(e, agent, seq):
+    def add(e, agent, seq, acknowledged):
         if e.get("skipped"):
             return
-        chosen.setdefault((agent, seq), []).append(e)
+        chosen.setdefault((agent, seq), []).append((e, acknowledged))
         writes.append({"tbl": e["tbl"], "row": e["row"], "op": e["op"], "owner": e["owner"],
                        "fields": json.loads(e["fields"]), "clock": e["clock"], "writer": agent, "seq": seq})
 
@@ -269,29 +273,32 @@ def build_truth(archive, hub, live_agents, corrections):
             else:
                 acked_vs = sorted((e for e in vs if e["acked_at"] is not None), key=lambda e: e["acked_at"])
                 pick = acked_vs[0] if acked_vs else sorted(vs, key=lambda e: e["first"])[-1]
-            add(pick, agent, seq)
+            add(pick, agent, seq, True)
         lk = live.get((agent, seq))
         if lk is not None and (pick is None or content_key(pick) != lk):
             # Typed on a laptop that still holds it, and not what the hub holds.
             e = versions[lk]
-            add(e, agent, seq)
+            add(e, agent, seq, False)
             note("not_acknowledged", "%s seq %d (%s %s %s) %s (hub acked %d)"
                  % (agent[-8:], seq, e["op"], e["tbl"], e["row"][-8:],
                     "not acknowledged by the hub" if pick is None else "differs from what the hub holds at that sequence",
                     hub_acked))
         if pick is None and lk is None:
             gone += 1
-    # Applied twice: one logical entry acknowledged under two agent ids.
+    # Applied twice: one logical entry acknowledged under two agent ids; journaled twice:
+    # one the hub holds journaled again under another id (not acknowledged yet).
     seen = {}
-    for (agent, seq), es in chosen.items():
-        for e in es:
+    for (agent, seq), es in sorted(chosen.items(), key=lambda kv: not any(a for _, a in kv[1])):
+        for e, acknowledged in es:
             k = (content_key(e), e["clock"])
             if k in seen and seen[k][0] != agent:
-                a2, s2 = seen[k]
-                note("applied_twice", "%s %s %s clock %d applied as %s seq %d and %s seq %d"
-                     % (e["op"], e["tbl"], e["row"][-8:], e["clock"], a2[-8:], s2, agent[-8:], seq))
+                a2, s2, ack2 = seen[k]
+                note("applied_twice" if acknowledged and ack2 else "journaled_twice",
+                     "%s %s %s clock %d %s as %s seq %d and %s seq %d"
+                     % (e["op"], e["tbl"], e["row"][-8:], e["clock"],
+                        "applied" if acknowledged and ack2 else "journaled", a2[-8:], s2, agent[-8:], seq))
             else:
-                seen[k] = (agent, seq)
+                seen[k] = (agent, seq, acknowledged)
     for c in corrections:
         if not c["survives"]:
             continue
@@ -456,8 +463,43 @@ def check(archive, hub_db, offices, corrections):
             "writes": len(writes), **counts}
 
 
+def selftest():
+    """The rule on hand-made writes (PROTOCOL.md §4, §6.3), and the check on a tampered
+    copy; returns [(case name, problem or None)]."""
+    A, B, Bu = "0190f3a2-0000-7000-8000-00000000000a", "0190f3a2-0000-7000-8000-00000000000b", \
+        "0190f3a2-0000-7000-8000-00000000000B"
+
+    def w(op, clock, writer, **f):
+        return {"tbl": "meeting", "row": "r", "op": op, "owner": "u", "fields": f, "clock": clock, "writer": writer}
+
+    cases = []
+
+    def case(name, writes, want_exists, want):
+        r = merge(writes)[("meeting", "r")]
+        got = {c: v for c, (v, _) in r["cols"].items()}
+        ok = exists(r) == want_exists and all(got.get(k) == v for k, v in want.items())
+        cases.append(("merge_oracle__" + name, None if ok else "exists %s, values %s" % (exists(r), got)))
+
+    case("higher_clock_wins_whatever_the_order", [w("u", 9, A, attendees=5), w("i", 3, B, attendees=10, kind="joint")],
+         True, {"attendees": 5, "kind": "joint"})
+    case("equal_clocks_the_greater_writer_wins", [w("i", 3, A, attendees=1), w("u", 3, B, attendees=2)], True, {"attendees": 2})
+    case("writers_compare_as_lowercase_text", [w("u", 3, Bu, attendees=2), w("i", 3, A, attendees=1)], True, {"attendees": 2})
+    case("a_lower_update_loses_to_the_insert", [w("i", 10, A, attendees=10), w("u", 5, A, attendees=5)], True, {"attendees": 10})
+    case("a_later_delete_removes_the_row", [w("i", 3, A, attendees=1), w("d", 4, B)], False, {})
+    case("an_earlier_delete_does_not", [w("d", 2, B), w("i", 3, A, attendees=1)], True, {"attendees": 1})
+    case("delete_and_insert_at_one_clock_by_writer", [w("i", 3, B, attendees=1), w("d", 3, A)], True, {})
+    case("updates_without_an_insert_make_no_row", [w("u", 3, A, attendees=1)], False, {"attendees": 1})
+    return cases
+
+
 if __name__ == "__main__":
     import sys
+    if sys.argv[1:] == ["selftest"]:
+        bad = 0
+        for name, problem in selftest():
+            print("[       OK ] %s" % name if problem is None else "[  FAILED  ] %s: %s" % (name, problem))
+            bad += problem is not None
+        sys.exit(1 if bad else 0)
     # merge_oracle.py ARCHIVE.jsonl HUB.db CORRECTIONS.json NAME=AGENT.db...
     arc = Archive.load(sys.argv[1])
     corr = json.load(open(sys.argv[3])) if os.path.exists(sys.argv[3]) else []

@@ -267,11 +267,17 @@ class History:
         keys = r.sample(sorted(pool), 1 + r.randrange(2))
         return {k: pool[k] for k in keys}
 
-    def write(self, name, cli=False):
-        """One edit by office `name`: insert, update or delete."""
+    def write(self, name, cli=False, recent=False):
+        """One edit by office `name`: insert, update or delete. recent: an update of a row
+        this office itself wrote lately (what a clock that jumps between the two meets)."""
         r = self.rnd
         mine = self.rows(name)
         roll = r.random()
+        last = [x for x in self.offices[name].get("recent", []) if x in mine]
+        if recent and last:
+            t, i = r.choice(last[-3:])
+            self.do_write(name, cli, "set", t, i, self.update_fields(t))
+            return
         owners = self.owners_now(name)
         if mine and roll < 0.08:
             t, i = r.choice(mine)
@@ -292,7 +298,9 @@ class History:
             if owner in {b["id"] for b in self.branches if b["state"] == "local"}:
                 self.stats["early_refs"] += 1
                 cli = False  # the CLI refuses a unit the laptop does not know yet
-            self.do_write(name, cli, "add", t, self.new_id(), f, owner)
+            rid = self.new_id()
+            self.do_write(name, cli, "add", t, rid, f, owner)
+            self.offices[name].setdefault("recent", []).append((t, rid))
 
     def owners_now(self, name):
         """Owning units office `name` writes for now. A branch: c1 once it wrote the parent
@@ -402,8 +410,15 @@ class History:
         for n in names:
             procs.append((n, self.start(self.sync_args(n), n + ".log")))
             self.stats["syncs"] += 1
-            if faulty and "concurrent" in self.dims and self.rnd.random() < 0.25:
-                time.sleep(self.rnd.random() * 0.05)
+            if faulty and "concurrent" in self.dims and self.rnd.random() < 0.3:
+                # A daemon's sync and a manual one; the office may type in between, with a
+                # clock that has just jumped ahead (issue 12 B).
+                time.sleep(self.rnd.random() * 0.3)
+                if "clocks" in self.dims and self.rnd.random() < 0.5:
+                    self.set_offset(n, self.rnd.choice([6, 9, 13, 20]) * 60000)
+                    self.stats["clock_jumps"] += 1
+                    for _ in range(1 + self.rnd.randrange(2)):
+                        self.write(n, recent=self.rnd.random() < 0.5)
                 procs.append((n, self.start(self.sync_args(n), n + ".log")))
                 self.stats["syncs"] += 1
                 self.stats["concurrent"] += 1
@@ -611,7 +626,7 @@ class History:
             n = r.choice(names)
             self.set_offset(n, r.choice(OFFSETS_MS))
             self.stats["clock_jumps"] += 1
-            self.write(n)
+            self.write(n, recent=r.random() < 0.5)
             if r.random() < 0.5:
                 self.sync_round([n], True)
         elif what == "laptop":
@@ -687,6 +702,39 @@ class History:
         res["stats"] = self.stats
         return res
 
+    def tamper_check(self):
+        """The check can fail: one hub value and one office value changed behind the
+        journal's back (the office's without journaling, as a pull writes) must be found."""
+        change = {"person": "full_name = full_name || ' (sửa ngầm)'", "meeting": "kind = CASE kind WHEN 'joint' THEN 'branch' ELSE 'joint' END"}
+        exists = "_ins_writer <> '' AND (_del_writer = '' OR _ins_clock > _del_clock)"
+        c = self.hub_con()
+        hub_row = None
+        for t in ("person", "meeting"):
+            r = c.execute('SELECT id FROM "%s" WHERE %s ORDER BY id LIMIT 1' % (t, exists)).fetchone()
+            if r and not hub_row:
+                hub_row = (t, r[0])
+                c.execute('UPDATE "%s" SET %s WHERE id = ?' % (t, change[t]), r)
+        c.close()
+        office_row = None
+        for n in sorted(self.offices):
+            o = self.con(n)
+            for t in ("meeting", "person"):
+                r = o.execute('SELECT id FROM "%s" ORDER BY id LIMIT 1' % t).fetchone()
+                if r and not office_row:
+                    office_row = (n, t, r[0])
+                    o.execute("UPDATE lk_state SET applying = 1")
+                    o.execute('UPDATE "%s" SET %s WHERE id = ?' % (t, change[t]), r)
+                    o.execute("UPDATE lk_state SET applying = 0")
+            o.close()
+        if not hub_row or not office_row:
+            return "no rows to change"
+        res = merge_oracle.check(self.archive, self.hub_db,
+                                 [(n, o["db"]) for n, o in sorted(self.offices.items())], self.corrections)
+        want = {"hub_value", "office_value"}
+        if not want <= set(res["classes"]):
+            return "the oracle found %s after changing a hub and an office value" % (res["classes"] or "nothing")
+        return None
+
 
 def pending(db):
     c = sqlite3.connect(db, timeout=30)
@@ -710,6 +758,8 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--bin", default=os.environ.get("LK_BIN", "build/asan"))
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--tamper-check", action="store_true",
+                    help="after the first history that passes, prove the check finds a silent change")
     a = ap.parse_args()
     # Told to stop: the finally below stops every process this history started, by PID.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -735,6 +785,12 @@ def main():
         h = History(hs, a.steps, dims, a.bin, work)
         try:
             res = h.play()
+            if a.tamper_check and res["ok"] and res["rows"]:
+                a.tamper_check = False
+                why = h.tamper_check()
+                name = "merge_soak__oracle_finds_a_hub_and_an_office_value_changed_in_silence"
+                log("[       OK ] %s" % name if why is None else "[  FAILED  ] %s: %s" % (name, why))
+                failed += why is not None
         except Exception as e:  # a broken history is a failure, never a skip
             res = {"ok": False, "classes": {"driver": 1}, "examples": {"driver": [repr(e)]}, "stats": h.stats}
         finally:

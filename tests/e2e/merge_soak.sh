@@ -32,7 +32,8 @@ for b in "$HUB" "$AGENT" "$LK_BIN/tools/faultproxy"; do
 		e2e_finish
 	fi
 done
-python3 tests/e2e/merge_soak.py --seed "$seed" --dir "$E2E_DIR/soak" --bin "$LK_BIN" \
+python3 tests/e2e/merge_oracle.py selftest || E2E_FAILED=$((E2E_FAILED + 1))
+python3 tests/e2e/merge_soak.py --tamper-check --seed "$seed" --dir "$E2E_DIR/soak" --bin "$LK_BIN" \
 	--histories "${MERGE_SOAK_HISTORIES:-12}" --steps "${MERGE_SOAK_STEPS:-24}" \
 	--seconds "${MERGE_SOAK_SECONDS:-70}" --dims "${MERGE_SOAK_DIMS:-$MERGE_SOAK_DEFAULT_DIMS}" \
 	>"$E2E_DIR/soak.out" 2>&1 &
@@ -42,6 +43,8 @@ wait $pid
 rc=$?
 cat "$E2E_DIR/soak.out"
 n=$(grep -c '^\[  FAILED  \]' "$E2E_DIR/soak.out")
+grep -q '^\[       OK \] merge_soak__oracle_finds' "$E2E_DIR/soak.out" || [ "$n" != 0 ] ||
+	fail merge_soak__oracle_finds_a_hub_and_an_office_value_changed_in_silence "no history passed to try it on"
 if [ $rc -ne 0 ] && [ "$n" = 0 ]; then
 	fail merge_soak__driver "exited $rc without a verdict (seed $seed)"
 fi
