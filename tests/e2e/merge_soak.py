@@ -31,7 +31,9 @@ Then K steps, each chosen at random among the enabled dimensions:
   laptop_restore  a copy of an office's database file is taken, later put back, then
                 sync (and `recover` when the agent says so)
   hub_restore   `lienket-hub backup` while serving; later the hub stopped, `restore`,
-                restarted on its port (corrections after the backup are gone with it)
+                restarted on its port (corrections after the backup are gone with it);
+                a fourth office c3 (commune 22921) is revoked between the backup and the
+                restore, so what it sent after the backup is gone for good
   reform        `units merge --unit 22918 --into 22915` while both communes' laptops
                 hold unsent edits; the successor then edits the merged commune's rows
   branches      c1 creates a village branch (`unit`, later `unit_name` and
@@ -93,7 +95,7 @@ class History:
         self.merged = False
         self.stats = {k: 0 for k in ("writes", "cli_writes", "syncs", "sync_failures", "agent_kills",
                                      "hub_kills", "cuts", "clock_jumps", "corrections", "concurrent",
-                                     "laptop_restores", "recovers", "hub_restores", "reforms",
+                                     "laptop_restores", "recovers", "hub_restores", "revoked", "reforms",
                                      "branches", "early_refs")}
         self.env = dict(os.environ, LANG="en_US.UTF-8", LC_ALL="en_US.UTF-8")
 
@@ -214,7 +216,10 @@ class History:
         self.proxy_up()
         u = self.units()
         self.unit = u
-        for name, code in (("c1", "22915"), ("c2", "22918"), ("d", "593")):
+        offices = [("c1", "22915"), ("c2", "22918"), ("d", "593")]
+        if "hub_restore" in self.dims:
+            offices.append(("c3", "22921"))  # revoked after a backup the hub is restored from
+        for name, code in offices:
             db = os.path.join(self.dir, name + ".db")
             rc, _ = self.run([self.agent_bin, "init", "--db", db, "--unit", u[code], "--hub", self.proxy_url,
                               "--token", self.enroll(code)], name + ".log")
@@ -356,6 +361,13 @@ class History:
             c.execute('DELETE FROM "%s" WHERE id = ?' % t, (rid,))
         c.close()
 
+    def jump_and_type(self, name):
+        """The clock jumps ahead past the drift limit and the office types."""
+        self.set_offset(name, self.rnd.choice([6, 9, 13, 20]) * 60000)
+        self.stats["clock_jumps"] += 1
+        for _ in range(1 + self.rnd.randrange(2)):
+            self.write(name, recent=self.rnd.random() < 0.5)
+
     def set_offset(self, name, ms):
         c = self.con(name)
         c.execute("UPDATE lk_state SET offset_ms = ? WHERE one = 1", (ms,))
@@ -413,13 +425,15 @@ class History:
             if faulty and "concurrent" in self.dims and self.rnd.random() < 0.3:
                 # A daemon's sync and a manual one; the office may type in between, with a
                 # clock that has just jumped ahead (issue 12 B).
-                time.sleep(self.rnd.random() * 0.3)
-                if "clocks" in self.dims and self.rnd.random() < 0.5:
-                    self.set_offset(n, self.rnd.choice([6, 9, 13, 20]) * 60000)
-                    self.stats["clock_jumps"] += 1
-                    for _ in range(1 + self.rnd.randrange(2)):
-                        self.write(n, recent=self.rnd.random() < 0.5)
+                typing = "clocks" in self.dims and self.rnd.random() < 0.6
+                late = self.rnd.random() < 0.5  # typed once both syncs said hello
+                time.sleep(self.rnd.random() * (0.05 if late else 0.3))
+                if typing and not late:
+                    self.jump_and_type(n)
                 procs.append((n, self.start(self.sync_args(n), n + ".log")))
+                if typing and late:
+                    time.sleep(self.rnd.random() * 0.4)
+                    self.jump_and_type(n)
                 self.stats["syncs"] += 1
                 self.stats["concurrent"] += 1
         if faulty and "kills" in self.dims:
@@ -514,6 +528,23 @@ class History:
     def hub_restore(self):
         path, ncorr, merged = self.backup
         self.backup = None
+        if "c3" in self.offices and self.rnd.random() < 0.6:
+            # The province revokes c3's laptop after the backup: the revocation stays in
+            # force after the restore, and what c3 sent after the backup is gone with the
+            # hub's file; no office may keep those rows (issue 18.6).
+            for _ in range(2):
+                self.write("c3")
+            self.fault("none")
+            self.sync("c3")
+            self.sync("d")
+            self.snapshot_all()
+            c = self.con("c3")
+            agent = c.execute("SELECT agent_id FROM lk_state").fetchone()[0]
+            c.close()
+            rc, _ = self.run([self.hub_bin, "revoke", "--db", self.hub_db, agent], "hub-cli.log")
+            if rc == 0:
+                del self.offices["c3"]
+                self.stats["revoked"] += 1
         self.stop(self.hub)
         rc, _ = self.run([self.hub_bin, "restore", "--db", self.hub_db, path], "hub-cli.log")
         if rc:
