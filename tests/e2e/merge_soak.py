@@ -463,6 +463,36 @@ class History:
         self.snapshot_all()
         self.branch_states()
 
+    def daemon_and_manual(self, n):
+        """Issue 12 B's shape: an edit pending, two syncs of one database at once, one
+        hello's answer held back by the proxy, and the office types meanwhile (with a
+        clock that has just jumped past the drift limit when clocks are on)."""
+        self.flush_early([n])
+        self.write(n)
+        self.fault("every:2:delay-answer:%d" % self.rnd.randrange(150, 900))
+        procs = [self.start(self.sync_args(n), n + ".log")]
+        time.sleep(self.rnd.random() * 0.03)
+        procs.append(self.start(self.sync_args(n), n + ".log"))
+        self.stats["syncs"] += 2
+        self.stats["concurrent"] += 1
+        time.sleep(0.05 + self.rnd.random() * 0.6)
+        if "clocks" in self.dims:
+            self.set_offset(n, self.rnd.choice([6, 9, 13, 20]) * 60000)
+            self.stats["clock_jumps"] += 1
+        self.write(n, recent=True)
+        for p in procs:
+            try:
+                rc = p.wait(120)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                rc = p.wait()
+            if rc:
+                self.stats["sync_failures"] += 1
+            self.after_sync(n, rc)
+        self.fault("none")
+        self.snapshot_all()
+        self.branch_states()
+
     def snapshot_all(self):
         for o in self.offices.values():
             o["agent"] = self.archive.snapshot(o["db"])
@@ -630,6 +660,8 @@ class History:
             choices.append(("correction", 1))
         if "clocks" in d:
             choices.append(("clock", 2))
+        if "concurrent" in d:
+            choices.append(("twosyncs", 1))
         if "laptop_restore" in d:
             choices.append(("laptop", 1))
         if "hub_restore" in d:
@@ -651,6 +683,8 @@ class History:
         elif what == "sync":
             k = 1 + r.randrange(len(names))
             self.sync_round(r.sample(names, k), True)
+        elif what == "twosyncs":
+            self.daemon_and_manual(r.choice(names))
         elif what == "correction":
             self.correction()
         elif what == "clock":
