@@ -516,37 +516,41 @@ struct hello_job {
 	int retired;
 };
 
+/* The token's binding is checked first (PROTOCOL.md §9): for an id that is not the
+ * token's the answer is token_bound and nothing else, whether that id exists, is
+ * retired or not. A new agent takes the token's unit; hello never changes it. */
 static int hello_write(struct store *s, void *ctx)
 {
 	struct hello_job *J = ctx;
 	if (s->savepoint(s) != 0)
 		return -1;
 	int rc = -1;
-	int found = s->agent_get(s, J->h->agent, &J->agent);
-	if (found < 0)
-		goto done;
-	if (found == 0 && J->agent.retired_to[0]) {
-		J->retired = 1;
-		J->status = 200;
-		rc = 0;
-		goto done;
-	}
 	int b = auth_bind(s, J->token, J->h->agent, J->now);
 	if (b < 0)
 		goto done;
-	if (b == 1) {
+	if (b == AUTH_BIND_REFUSED) {
 		J->status = 403;
 		snprintf(J->code, sizeof J->code, "token_bound");
 		rc = 0;
 		goto done;
 	}
+	int found = s->agent_get(s, J->h->agent, &J->agent);
+	if (found < 0)
+		goto done;
+	if (b == AUTH_BIND_RETIRED) {
+		J->retired = 1;
+		J->status = 200;
+		rc = 0;
+		goto done;
+	}
 	if (found == 1) {
+		/* bound at enrolment to a record a restored hub lacks */
 		memset(&J->agent, 0, sizeof J->agent);
 		snprintf(J->agent.id, sizeof J->agent.id, "%s", J->h->agent);
+		snprintf(J->agent.unit_id, sizeof J->agent.unit_id, "%s", J->token->unit_id);
 		snprintf(J->agent.chain, sizeof J->agent.chain, "%064d", 0);
 		J->agent.first_seen_ms = J->now;
 	}
-	snprintf(J->agent.unit_id, sizeof J->agent.unit_id, "%s", J->token->unit_id);
 	J->agent.last_hello_ms = J->now;
 	J->agent.wall_ms = J->h->wall_ms;
 	J->agent.offset_ms = J->now - J->h->wall_ms;
@@ -707,22 +711,19 @@ static int changes_write(struct store *s, void *ctx)
 	if (s->savepoint(s) != 0)
 		return -1;
 	int rc = -1;
-	struct store_agent ag;
-	int found = s->agent_get(s, J->cs->agent, &ag);
-	if (found < 0)
-		goto done;
-	if (found == 0 && ag.retired_to[0]) {
-		changes_error(&J->res, 403, "agent_retired", "agent", J->now,
-			      "agent %s was retired by recover", ag.id);
-		rc = 0;
-		goto done;
-	}
+	/* The binding first (PROTOCOL.md §9): another laptop's id learns nothing. */
 	int b = auth_bind(s, J->token, J->cs->agent, J->now);
 	if (b < 0)
 		goto done;
-	if (b == 1) {
+	if (b == AUTH_BIND_REFUSED) {
 		changes_error(&J->res, 403, "token_bound", "agent", J->now,
 			      "token is bound to another agent id");
+		rc = 0;
+		goto done;
+	}
+	if (b == AUTH_BIND_RETIRED) {
+		changes_error(&J->res, 403, "agent_retired", "agent", J->now,
+			      "agent %s was retired by recover", J->cs->agent);
 		rc = 0;
 		goto done;
 	}

@@ -2,13 +2,16 @@
  * auth.c — tokens (see auth.h).
  *
  * Invariant: a token's text is never stored or logged; lookups go by SHA-256 and the
- * stored hash is compared with ids_secure_equal. A token is bound to one agent id;
- * the only re-binding is the one after a refused fork (recover), which retires the old
- * id and links it to the new one.
+ * stored hash is compared with ids_secure_equal. A token is bound to one agent id,
+ * which it created (an id never seen before) or which the province named at
+ * enrolment; it never takes over an id another laptop uses. The only re-binding is
+ * the one after a refused fork (recover), to a new never-seen id; it retires the old
+ * id and links it to the new one (PROTOCOL.md §9).
  */
 #include "auth.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ids.h"
@@ -53,17 +56,98 @@ int auth_enroll(struct store *s, const char *unit_id, const char *name, int64_t 
 	return s->token_put(s, &t);
 }
 
+/* How many recovers a retired id is followed through to the token's id. */
+#define AUTH_MAX_RETIRED_HOPS 16
+/* Units followed through reform events at enrolment (a province has ~1000). */
+#define AUTH_MAX_HANDED_UNITS 4096
+
+struct bound_ctx {
+	const char *agent_id;
+	const char *except_hash; /* the asking token */
+	int found;
+};
+
+static int bound_match(void *ctx, const struct store_token *t)
+{
+	struct bound_ctx *B = ctx;
+	if (strcmp(t->agent_id, B->agent_id) != 0 || strcmp(t->hash, B->except_hash) == 0)
+		return 0;
+	B->found = 1;
+	return 1; /* stop the scan */
+}
+
+/* 1 when the hub has seen agent_id: an agent record, its own id, or a token (other
+ * than t) bound to it; 0 never seen; -1 failure. */
+static int id_seen(struct store *s, const struct store_token *t, const char *agent_id)
+{
+	struct store_agent a;
+	char hub_id[40];
+	int rc = s->agent_get(s, agent_id, &a);
+	if (rc <= 0)
+		return rc < 0 ? -1 : 1;
+	rc = s->meta_get(s, "hub_id", hub_id, sizeof hub_id);
+	if (rc < 0)
+		return -1;
+	if (rc == 0 && strcmp(hub_id, agent_id) == 0)
+		return 1;
+	struct bound_ctx B = { .agent_id = agent_id, .except_hash = t->hash };
+	rc = s->tokens_list(s, bound_match, &B);
+	if (rc < 0 || (rc != 0 && !B.found))
+		return -1;
+	return B.found;
+}
+
+/* 1 when the retired agent a was retired, through recovers, into t's id. */
+static int retired_into(struct store *s, const struct store_token *t, const struct store_agent *a)
+{
+	struct store_agent cur = *a;
+	for (int i = 0; i < AUTH_MAX_RETIRED_HOPS && cur.retired_to[0]; i++) {
+		if (strcmp(cur.retired_to, t->agent_id) == 0)
+			return 1;
+		int rc = s->agent_get(s, cur.retired_to, &cur);
+		if (rc != 0)
+			return rc < 0 ? -1 : 0;
+	}
+	return 0;
+}
+
+/* Binds t to agent_id (never seen) and creates its agent record. 0 or -1. */
+static int bind_new(struct store *s, struct store_token *t, const char *agent_id, int64_t now_ms)
+{
+	struct store_agent a;
+	memset(&a, 0, sizeof a);
+	snprintf(a.id, sizeof a.id, "%s", agent_id);
+	snprintf(a.unit_id, sizeof a.unit_id, "%s", t->unit_id);
+	memset(a.chain, '0', 64);
+	a.chain[64] = '\0';
+	a.first_seen_ms = now_ms;
+	snprintf(t->agent_id, sizeof t->agent_id, "%s", agent_id);
+	return s->token_put(s, t) == 0 && s->agent_put(s, &a) == 0 ? 0 : -1;
+}
+
 int auth_bind(struct store *s, struct store_token *t, const char *agent_id, int64_t now_ms)
 {
-	if (strcmp(t->agent_id, agent_id) == 0)
-		return 0;
-	if (t->agent_id[0] == '\0') {
-		snprintf(t->agent_id, sizeof t->agent_id, "%s", agent_id);
-		return s->token_put(s, t);
+	struct store_agent a;
+	int found = s->agent_get(s, agent_id, &a);
+	if (found < 0)
+		return -1;
+	if (found == 0 && a.retired_to[0]) {
+		int r = strcmp(t->agent_id, agent_id) == 0 ? 1 : retired_into(s, t, &a);
+		if (r < 0)
+			return -1;
+		return r ? AUTH_BIND_RETIRED : AUTH_BIND_REFUSED;
 	}
-	if (!t->fork_refused || t->rebound)
-		return 1;
-	/* recover: retire the old id, link it to the new one, bind once. */
+	if (t->agent_id[0] && strcmp(t->agent_id, agent_id) == 0)
+		return AUTH_BIND_OK;
+	/* Only an id nobody has used: never one an office saw in pulled rows. */
+	int seen = found == 0 ? 1 : id_seen(s, t, agent_id);
+	if (seen != 0)
+		return seen < 0 ? -1 : AUTH_BIND_REFUSED;
+	if (t->agent_id[0] == '\0')
+		return bind_new(s, t, agent_id, now_ms) == 0 ? AUTH_BIND_OK : -1;
+	if (!t->fork_refused)
+		return AUTH_BIND_REFUSED;
+	/* recover: retire the old id, link it to the new one, bind. */
 	struct store_agent old;
 	int rc = s->agent_get(s, t->agent_id, &old);
 	if (rc < 0)
@@ -73,11 +157,98 @@ int auth_bind(struct store *s, struct store_token *t, const char *agent_id, int6
 		if (s->agent_put(s, &old) != 0)
 			return -1;
 	}
-	(void)now_ms;
-	snprintf(t->agent_id, sizeof t->agent_id, "%s", agent_id);
 	t->fork_refused = 0;
 	t->rebound = 1;
-	return s->token_put(s, t);
+	return bind_new(s, t, agent_id, now_ms) == 0 ? AUTH_BIND_OK : -1;
+}
+
+/* Units whose records reform events handed to one another, followed from one unit. */
+struct handed {
+	char (*ids)[37];
+	size_t n;
+	int grew, failed;
+};
+
+static int handed_has(const struct handed *H, const char *id)
+{
+	for (size_t i = 0; i < H->n; i++)
+		if (strcmp(H->ids[i], id) == 0)
+			return 1;
+	return 0;
+}
+
+static int handed_step(void *ctx, const char *unit, const char *into, const char *on)
+{
+	struct handed *H = ctx;
+	(void)on;
+	if (!handed_has(H, unit) || handed_has(H, into))
+		return 0;
+	if (H->n == AUTH_MAX_HANDED_UNITS) {
+		H->failed = 1;
+		return 1;
+	}
+	snprintf(H->ids[H->n++], sizeof H->ids[0], "%s", into);
+	H->grew = 1;
+	return 0;
+}
+
+/* 1 when `from`'s records reached `to` (the same unit, or through reform events), 0
+ * not, -1 failure. */
+static int handed_to(struct store *s, const char *from, const char *to)
+{
+	struct handed H = { 0 };
+	int rc = -1;
+	if (strcmp(from, to) == 0)
+		return 1;
+	H.ids = calloc(AUTH_MAX_HANDED_UNITS, sizeof *H.ids);
+	if (!H.ids)
+		return -1;
+	snprintf(H.ids[H.n++], sizeof H.ids[0], "%s", from);
+	do {
+		H.grew = 0;
+		if (s->unit_merges(s, handed_step, &H) < 0 || H.failed)
+			goto done;
+	} while (H.grew && !handed_has(&H, to));
+	rc = handed_has(&H, to);
+done:
+	free(H.ids);
+	return rc;
+}
+
+int auth_enroll_agent(struct store *s, const char *unit_id, const char *name,
+		      const char *agent_id, int64_t now_ms, char token[47], int *revoked)
+{
+	struct store_agent a;
+	struct store_token t = { 0 };
+	char tok[IDS_TOKEN_TEXT];
+	int rc = s->agent_get(s, agent_id, &a);
+	if (rc != 0)
+		return rc < 0 ? -1 : AUTH_ENROLL_UNKNOWN_AGENT;
+	if (a.retired_to[0])
+		return AUTH_ENROLL_RETIRED;
+	rc = handed_to(s, a.unit_id, unit_id);
+	if (rc != 1)
+		return rc < 0 ? -1 : AUTH_ENROLL_OTHER_UNIT;
+	/* A token belongs to one laptop: the reinstalled laptop's new one replaces the old. */
+	int n = auth_revoke(s, agent_id, now_ms);
+	if (n < 0)
+		return -1;
+	snprintf(a.unit_id, sizeof a.unit_id, "%s", unit_id);
+	if (s->agent_put(s, &a) != 0 || ids_token_new(tok) != 0)
+		return -1;
+	ids_token_hash(tok, t.hash);
+	snprintf(t.prefix, sizeof t.prefix, "%.*s", STORE_TOKEN_PREFIX, tok);
+	t.kind = STORE_TOKEN_AGENT;
+	snprintf(t.unit_id, sizeof t.unit_id, "%s", unit_id);
+	snprintf(t.name, sizeof t.name, "%s", name ? name : "");
+	snprintf(t.agent_id, sizeof t.agent_id, "%s", agent_id);
+	t.created_ms = now_ms;
+	if (s->token_put(s, &t) != 0)
+		return -1;
+	memcpy(token, tok, IDS_TOKEN_TEXT);
+	if (revoked)
+		*revoked = n;
+	return AUTH_ENROLL_OK;
 }
 
 struct revoke_ctx {

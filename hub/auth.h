@@ -29,11 +29,39 @@ enum auth_result auth_check(struct store *s, const char *authorization, struct s
 int auth_enroll(struct store *s, const char *unit_id, const char *name, int64_t now_ms,
 		char token[47]);
 
-/* Binds agent token t to `agent_id` on first contact; accepts the same id again; after
- * a refused fork binds once to a new id and retires the old one (recover). Inside a
- * write transaction. Returns 0 bound (t updated and stored), 1 bound to another id
- * (token_bound), -1 storage failure. */
+/* What a token may do with an agent id (PROTOCOL.md §9). */
+enum auth_bind_result {
+	AUTH_BIND_OK = 0,      /* the id is the token's (bound now or before) */
+	AUTH_BIND_REFUSED = 1, /* not the token's: answer token_bound, say nothing else */
+	AUTH_BIND_RETIRED = 2, /* an id this token retired by recover: answer retired */
+};
+
+/* Checks, and binds when allowed, agent token t to `agent_id`. A token binds once:
+ * to an id the hub has never seen (no agent record, not the hub's own id, no other
+ * token bound to it), whose agent record (unit = the token's) is created here; or,
+ * after a refused fork, once more to a never-seen id, retiring its old id and linking
+ * it to the new one (recover). An id bound at enrolment (auth_enroll_agent) is the
+ * token's from the start. Any other id is AUTH_BIND_REFUSED, whatever its state.
+ * Inside a write transaction. Returns an enum auth_bind_result (t updated and stored
+ * when it was bound now), or -1 on a storage failure. */
 int auth_bind(struct store *s, struct store_token *t, const char *agent_id, int64_t now_ms);
+
+enum auth_enroll_result {
+	AUTH_ENROLL_OK = 0,
+	AUTH_ENROLL_UNKNOWN_AGENT = 1, /* the hub has never seen that agent id */
+	AUTH_ENROLL_RETIRED = 2,       /* retired by recover: it must not send again */
+	AUTH_ENROLL_OTHER_UNIT = 3,    /* of a unit neither `unit_id` nor handed to it */
+};
+
+/* `enroll --unit U --agent ID` (PROTOCOL.md §9): a new agent token for unit_id bound
+ * from the start to the existing agent `agent_id` (a laptop reinstalled with its
+ * database), which must not be retired and must be of unit_id or of a unit whose
+ * records a reform handed to unit_id (merge, split part or close successor, followed
+ * through several reforms). The agent's unit becomes unit_id; every token bound to it
+ * before is revoked (*revoked counts them). Inside a write transaction. Returns an
+ * enum auth_enroll_result (the token in `token` only on AUTH_ENROLL_OK), or -1. */
+int auth_enroll_agent(struct store *s, const char *unit_id, const char *name,
+		      const char *agent_id, int64_t now_ms, char token[47], int *revoked);
 
 /* Revokes every token whose prefix starts with `what` (a token prefix such as
  * "lk_AbCdEfGh", or a whole token) or that is bound to agent id `what`. Inside a write

@@ -1033,7 +1033,7 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const struct
 	} else {
 		A.s = s;
 		A.agent = cs->agent;
-		A.unit = ag.unit_id;
+		A.unit = unit_id; /* the token's unit, never the agent record's (§9) */
 		A.schema = cs->schema;
 		A.now_ms = now_ms;
 		A.list = 1;

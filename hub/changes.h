@@ -75,7 +75,8 @@ struct changes_cache {
 };
 void changes_cache_release(struct changes_cache *c);
 
-/* Applies cs from agent cs->agent, enrolled for `unit_id`, inside the caller's write
+/* Applies cs from agent cs->agent, sent with a token of `unit_id` (the scope comes
+ * from it, never from the agent record: PROTOCOL.md §9), inside the caller's write
  * transaction (a savepoint is taken and undone on refusal). `prep` is changes_prepare
  * of cs, or NULL (made here); `cache` keeps scopes between calls of one writer, or
  * NULL. `token` (may be NULL) is marked fork_refused on a fork. An entry to apply whose

@@ -411,7 +411,50 @@ static int cmd_units(int argc, char **argv)
 /* ---- enroll ---- */
 
 static const char USAGE_ENROLL[] =
-	"lienket-hub enroll --db FILE (--unit UNIT_ID_OR_CODE | --viewer) [--name NAME]";
+	"lienket-hub enroll --db FILE (--unit UNIT_ID_OR_CODE [--agent AGENT_ID] | --viewer) [--name NAME]";
+
+/* --agent: the token is bound from the start to a laptop's existing agent id
+ * (PROTOCOL.md §9), so a laptop reinstalled with its database keeps its sequence. */
+static int enroll_agent(struct store *s, const struct opts *o, const char *unit, char *token)
+{
+	int revoked = 0;
+	int64_t now = wall_ms();
+	if (!ids_uuid_valid(o->agent)) {
+		fprintf(stderr, "lienket-hub: '%s' is not an agent id (a lowercase UUID, as "
+				"`lienket-agent status` shows it)\n", o->agent);
+		return EXIT_USAGE;
+	}
+	if (s->begin(s) != 0)
+		goto failed;
+	int r = auth_enroll_agent(s, unit, o->name, o->agent, now, token, &revoked);
+	if (r != AUTH_ENROLL_OK) {
+		s->rollback(s);
+		if (r < 0)
+			goto failed;
+		if (r == AUTH_ENROLL_UNKNOWN_AGENT)
+			fprintf(stderr, "lienket-hub: the hub has never seen agent '%s' (see "
+					"`lienket-hub agents list`)\n", o->agent);
+		else if (r == AUTH_ENROLL_RETIRED)
+			fprintf(stderr, "lienket-hub: agent '%s' was retired by a recover; enroll "
+					"without --agent\n", o->agent);
+		else
+			fprintf(stderr, "lienket-hub: agent '%s' belongs to another unit, neither %s "
+					"nor one merged into it\n", o->agent, unit);
+		return EXIT_DATAERR;
+	}
+	if (s->commit(s) != 0)
+		goto failed;
+	if (revoked) {
+		fprintf(stderr, "lienket-hub: %d earlier token(s) of agent %s revoked\n", revoked,
+			o->agent);
+		if (ops_log_revoked(o->db, s, now) != 0)
+			fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations'\n", o->db);
+	}
+	return 0;
+failed:
+	fprintf(stderr, "lienket-hub: cannot store the token in '%s'\n", o->db);
+	return EXIT_SOFTWARE;
+}
 
 static int cmd_enroll(int argc, char **argv)
 {
@@ -421,7 +464,7 @@ static int cmd_enroll(int argc, char **argv)
 	int rc = parse(argc, argv, USAGE_ENROLL, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (!!o.unit == !!o.viewer) {
+	if (!!o.unit == !!o.viewer || (o.agent && o.viewer)) {
 		fprintf(stderr, "usage: %s\n", USAGE_ENROLL);
 		return EXIT_USAGE;
 	}
@@ -440,8 +483,12 @@ static int cmd_enroll(int argc, char **argv)
 			goto done;
 		}
 	}
-	if (s->begin(s) != 0 || auth_enroll(s, o.viewer ? NULL : unit, o.name, wall_ms(), token) != 0 ||
-	    s->commit(s) != 0) {
+	if (o.agent) {
+		if ((rc = enroll_agent(s, &o, unit, token)) != 0)
+			goto done;
+	} else if (s->begin(s) != 0 ||
+		   auth_enroll(s, o.viewer ? NULL : unit, o.name, wall_ms(), token) != 0 ||
+		   s->commit(s) != 0) {
 		fprintf(stderr, "lienket-hub: cannot store the token in '%s'\n", o.db);
 		rc = EXIT_SOFTWARE;
 		goto done;
@@ -452,13 +499,15 @@ static int cmd_enroll(int argc, char **argv)
 		memcpy(prefix, token, STORE_TOKEN_PREFIX);
 		prefix[STORE_TOKEN_PREFIX] = '\0';
 		if (ops_log(o.db, wall_ms(), "enroll", prefix, o.viewer ? "viewer" : unit,
-			    o.name ? o.name : "", (char *)NULL) != 0)
+			    o.name ? o.name : "", o.agent ? o.agent : (char *)NULL, (char *)NULL) != 0)
 			fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations'\n", o.db);
 	}
 	if (!o.viewer)
 		printf("unit: %s\n", unit);
 	else
 		printf("kind: viewer\n");
+	if (o.agent)
+		printf("agent: %s\n", o.agent);
 	fprintf(stderr, "lienket-hub: the token is shown only once; the hub keeps only its hash\n");
 done:
 	s->close(s);

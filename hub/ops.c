@@ -335,9 +335,10 @@ static int list_lost(void *ctx, const struct log_line *l)
 		return 0;
 	iso_time(l->ms, when);
 	if (strcmp(l->f[0], "enroll") == 0 && l->n >= 3) {
-		fprintf(R->out, "  not restored: enrolment of token %s for %s (%s) at %s — enroll again"
+		fprintf(R->out, "  not restored: enrolment of token %s for %s (%s) at %s — enroll again%s%s"
 				" and give the office its new token\n", l->f[1], l->f[2],
-			l->n >= 4 ? l->f[3] : "-", when);
+			l->n >= 4 ? l->f[3] : "-", when, l->n >= 5 ? " with --agent " : "",
+			l->n >= 5 ? l->f[4] : "");
 		R->lost++;
 	} else if (strcmp(l->f[0], "correction") == 0 && l->n >= 4) {
 		fprintf(R->out, "  not restored: correction `%s %s %s` at %s — make it again\n", l->f[1],

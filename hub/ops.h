@@ -12,7 +12,7 @@
  * Line forms (fields never contain tabs or line ends):
  *   backup  HUB_ID HUB_SEQ TAKEN_MS PATH AGENT:SEQ,AGENT:SEQ,…
  *   revoke  TOKEN_SHA256_HEX TOKEN_PREFIX AGENT_ID_OR_-
- *   enroll  TOKEN_PREFIX UNIT_ID_OR_viewer NAME
+ *   enroll  TOKEN_PREFIX UNIT_ID_OR_viewer NAME [AGENT_ID]   (AGENT_ID: enroll --agent)
  *   correction OP TABLE ROW_ID
  *   reform  WHAT
  *   restore BACKUP_PATH NEW_HUB_ID

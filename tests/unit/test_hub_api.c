@@ -122,6 +122,138 @@ static void test_hub_api__fork_is_refused_and_recover_rebinds_the_token_once(voi
 	th_agent_release(&restored);
 }
 
+/* PROTOCOL.md §9: a district office's laptop pushes; its agent id is visible to any
+ * office in pulled rows (the writer of every field). */
+static void district_pushes(struct th_hub *h, struct th_agent *ad)
+{
+	th_agent_init(ad, AGD);
+	th_add(ad, "person", P1, 'i', U_D, PERSON, 0);
+	th_expect(th_hello(h, AGD, h->token_d), 200, NULL);
+	th_expect(th_send(h, ad, h->token_d, 1, 1), 200, "\"acked\":1");
+}
+
+static int close_c2(struct store *s, void *ctx);
+
+static void test_hub_api__a_token_cannot_take_over_another_offices_agent_id(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ad, thief;
+	district_pushes(h, &ad);
+	/* a commune token that never said hello tries the district laptop's id */
+	struct th_answer a = th_hello(h, AGD, h->token_c2);
+	assert_int_equal(a.status, 403);
+	assert_non_null(strstr(a.body, "token_bound"));
+	assert_null(strstr(a.body, "\"acked\""));
+	assert_null(strstr(a.body, "\"chain\""));
+	th_answer_free(&a);
+	/* and pushes as that office from acked+1: a row of the district, outside C2 */
+	th_agent_init(&thief, AGD);
+	th_add(&thief, "person", P1, 'i', U_D, PERSON, 0);
+	th_add(&thief, "person", P2, 'i', U_D, PERSON, 0);
+	th_expect(th_send(h, &thief, h->token_c2, 2, 2), 403, "token_bound");
+	th_expect(th_send(h, &thief, h->token_c2, 1, 2), 403, "token_bound");
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P2 "'"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_token WHERE agent_id = '" AGD "'"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT unit_id = '" U_D "' AND acked = 1 FROM hub_agent WHERE id = '" AGD "'"), 1);
+	/* the token is still free for its own laptop; the district laptop goes on unharmed */
+	th_expect(th_hello(h, AG2, h->token_c2), 200, "\"acked\":0");
+	th_add(&ad, "person", P1, 'u', U_D, "phone=s:0901", 0);
+	th_expect(th_send(h, &ad, h->token_d, 2, 2), 200, "\"acked\":2");
+	th_agent_release(&ad);
+	th_agent_release(&thief);
+}
+
+static void test_hub_api__a_token_that_forks_itself_cannot_rebind_to_an_existing_id(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ad, ag, forked;
+	district_pushes(h, &ad);
+	th_agent_init(&ag, AG1);
+	three_people(&ag);
+	th_expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	th_expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"acked\":3");
+	/* a fork on purpose: other entries under the same sequence numbers */
+	th_agent_init(&forked, AG1);
+	th_add(&forked, "person", P3, 'i', U_C1, PERSON, 0);
+	th_expect(th_send(h, &forked, h->token_c1, 1, 1), 409, "\"fork\"");
+	/* then the district laptop's id: refused, nothing learnt, nothing retired */
+	struct th_answer a = th_hello(h, AGD, h->token_c1);
+	assert_int_equal(a.status, 403);
+	assert_non_null(strstr(a.body, "token_bound"));
+	assert_null(strstr(a.body, "\"acked\""));
+	th_answer_free(&a);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_agent WHERE retired_to <> ''"), 0);
+	assert_int_equal(th_sql_count(h, "SELECT unit_id = '" U_D "' FROM hub_agent WHERE id = '" AGD "'"), 1);
+	th_add(&ad, "person", P1, 'u', U_D, "phone=s:0902", 0);
+	th_expect(th_send(h, &ad, h->token_d, 2, 2), 200, "\"acked\":2");
+	/* a real recover (a never-seen id) still works, and the retired id answers only
+	 * its own token */
+	th_expect(th_hello(h, AGN, h->token_c1), 200, "\"retired\":false");
+	th_expect(th_hello(h, AG1, h->token_c1), 200, "\"retired\":true");
+	a = th_hello(h, AG1, h->token_c2);
+	assert_int_equal(a.status, 403);
+	assert_non_null(strstr(a.body, "token_bound"));
+	assert_null(strstr(a.body, "retired"));
+	th_answer_free(&a);
+	th_agent_release(&ad);
+	th_agent_release(&ag);
+	th_agent_release(&forked);
+}
+
+struct enroll_job {
+	const char *unit, *agent;
+	char token[IDS_TOKEN_TEXT];
+	int result, revoked;
+};
+
+static int enroll_agent(struct store *s, void *ctx)
+{
+	struct enroll_job *E = ctx;
+	E->result = auth_enroll_agent(s, E->unit, "laptop", E->agent, th_now_ms(), E->token, &E->revoked);
+	return E->result < 0 ? -1 : 0;
+}
+
+static void test_hub_api__a_reinstalled_laptop_enrolled_with_its_agent_id_keeps_its_sequence(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag, a2;
+	th_agent_init(&ag, AG1);
+	three_people(&ag);
+	th_expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	th_expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"acked\":3");
+	/* the province names ids: unknown, of another unit, then the laptop's own */
+	struct enroll_job E = { .unit = U_C1, .agent = AGN };
+	assert_int_equal(th_with_store(h, enroll_agent, &E), 0);
+	assert_int_equal(E.result, AUTH_ENROLL_UNKNOWN_AGENT);
+	E.unit = U_C2;
+	E.agent = AG1;
+	assert_int_equal(th_with_store(h, enroll_agent, &E), 0);
+	assert_int_equal(E.result, AUTH_ENROLL_OTHER_UNIT);
+	E.unit = U_C1;
+	assert_int_equal(th_with_store(h, enroll_agent, &E), 0);
+	assert_int_equal(E.result, AUTH_ENROLL_OK);
+	assert_int_equal(E.revoked, 1);
+	/* the old token is revoked; the new one speaks for the id and keeps its sequence */
+	th_expect(th_hello(h, AG1, h->token_c1), 401, "revoked");
+	th_expect(th_hello(h, AG1, E.token), 200, "\"acked\":3");
+	th_add(&ag, "person", P3, 'i', U_C1, PERSON, 0);
+	th_expect(th_send(h, &ag, E.token, 4, 4), 200, "\"acked\":4");
+	/* a laptop of C2, enrolled again for C1 once C2 was merged into it */
+	th_agent_init(&a2, AG2);
+	th_add(&a2, "person", P2, 'i', U_C2, PERSON, 0);
+	th_expect(th_send(h, &a2, h->token_c2, 1, 1), 200, "\"acked\":1");
+	struct enroll_job M = { .unit = U_C1, .agent = AG2 };
+	assert_int_equal(th_with_store(h, enroll_agent, &M), 0);
+	assert_int_equal(M.result, AUTH_ENROLL_OTHER_UNIT);
+	assert_int_equal(th_with_store(h, close_c2, NULL), 0);
+	assert_int_equal(th_with_store(h, enroll_agent, &M), 0);
+	assert_int_equal(M.result, AUTH_ENROLL_OK);
+	assert_int_equal(th_sql_count(h, "SELECT unit_id = '" U_C1 "' FROM hub_agent WHERE id = '" AG2 "'"), 1);
+	th_expect(th_hello(h, AG2, M.token), 200, "\"acked\":1");
+	th_agent_release(&ag);
+	th_agent_release(&a2);
+}
+
 static void test_hub_api__update_before_insert_is_held_hidden_then_settled(void **state)
 {
 	struct th_hub *h = *state;
@@ -709,6 +841,9 @@ int main(void)
 		T(test_hub_api__overlap_applies_only_the_tail),
 		T(test_hub_api__gap_is_refused_with_the_sequence_expected),
 		T(test_hub_api__fork_is_refused_and_recover_rebinds_the_token_once),
+		T(test_hub_api__a_token_cannot_take_over_another_offices_agent_id),
+		T(test_hub_api__a_token_that_forks_itself_cannot_rebind_to_an_existing_id),
+		T(test_hub_api__a_reinstalled_laptop_enrolled_with_its_agent_id_keeps_its_sequence),
 		T(test_hub_api__update_before_insert_is_held_hidden_then_settled),
 		T(test_hub_api__change_for_an_unknown_unit_is_held_until_the_unit_arrives),
 		T(test_hub_api__bad_value_is_quarantined_and_the_set_acknowledged),
