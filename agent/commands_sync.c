@@ -185,6 +185,8 @@ static void tell_office(int rc, const struct sync_result *r, int quiet)
 		if (rc == EXIT_DATAERR) {
 			msg_say(stdout, MSG_SYNC_QUARANTINED, (unsigned long long)r->quarantined);
 		}
+		if (r->dropped)
+			msg_say(stdout, MSG_SYNC_DROPPED, (unsigned long long)r->dropped);
 		if (r->checksums == 0)
 			printf("%s\n", msg(MSG_SYNC_CHECKSUM_DIFFER));
 		if (rc == EXIT_OK)
@@ -193,6 +195,8 @@ static void tell_office(int rc, const struct sync_result *r, int quiet)
 	case EXIT_TEMPFAIL:
 		if (strcmp(r->error, "held_full") == 0)
 			fprintf(stderr, "%s\n", msg_code("held_full"));
+		else if (strcmp(r->error, "sync_running") == 0)
+			msg_say(stderr, MSG_SYNC_RUNNING, r->lock_holder);
 		else
 			fprintf(stderr, "%s\n",
 				msg(strcmp(r->error, "tls") == 0 ? MSG_SYNC_TLS : MSG_SYNC_UNREACHABLE));
@@ -309,17 +313,18 @@ int cmd_recover(int argc, char **argv)
 	rc = open_transport(s, o.quiet, &t);
 	if (rc)
 		goto out;
-	if (journal_pending(s, &pending, NULL) != 0) {
-		rc = EXIT_SOFTWARE;
-		goto out;
-	}
 	struct sync_options so;
 	sync_options_for(&so, o.quiet);
 	rc = sync_recover(s, t, &so, &r);
 	if (so.progress)
 		fputc('\n', stderr);
-	if (strcmp(r.error, "local_error") != 0 || rc == EXIT_OK) {
+	if (r.recovered && (strcmp(r.error, "local_error") != 0 || rc == EXIT_OK)) {
+		/* the entries under the new id, numbered from 1: those journaled again */
+		if (journal_last_seq(s, &pending) != 0)
+			pending = 0;
 		msg_say(stdout, MSG_RECOVER_DONE, store_agent_id(s), (unsigned long long)pending);
+	} else if (!r.recovered && (rc == EXIT_OK || rc == EXIT_DATAERR)) {
+		msg_say(stdout, MSG_RECOVER_NO_FORK);
 	}
 	tell_office(rc, &r, o.quiet);
 out:

@@ -25,6 +25,7 @@
 #include "ids.h"
 #include "journal.h"
 #include "schema.h"
+#include "synclock_posix.h"
 #include "wire.h"
 #include "zio.h"
 
@@ -67,6 +68,8 @@ struct sync_ctx {
 	int unknown_seen;
 	/* the page being applied kept a local value for an unacknowledged entry */
 	int kept_local;
+	/* this pull from 0 follows a new hub id: rows it brings are noted (resync_note) */
+	int resyncing;
 	/* the quickest answered exchange of this sync, ms (-1: none yet): an upper bound
 	 * on the link's round trip */
 	int64_t rtt_ms;
@@ -348,6 +351,133 @@ out:
 	return rc;
 }
 
+/* ---- rows a restored hub no longer holds (PROTOCOL.md §6.3) ---- */
+
+/* Pulled rows go in whatever the local foreign keys say (references may dangle by
+ * design, §7.3 dangling_ref), and a row the hub lost goes out the same way. Returns
+ * whether foreign keys were on, for fk_resume. */
+static int fk_suspend(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int fk = 0;
+	if (sqlite3_prepare_v2(store_db(s), "PRAGMA foreign_keys", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		fk = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (fk)
+		sqlite3_exec(store_db(s), "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+	return fk;
+}
+
+static void fk_resume(struct store *s, int fk)
+{
+	if (fk)
+		sqlite3_exec(store_db(s), "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+}
+
+/* After a new hub id the pull restarts from 0 and brings every row the restored hub
+ * holds in scope. Each row it brings is noted (lk_resync_seen, in the page's
+ * transaction, so a pull cut half-way resumes the count); when the pull ends,
+ * resync_finish removes the rows in scope it did not bring. The table is made here
+ * rather than in store.c's schema because only this exchange uses it. 0 or -1. */
+static int resync_begin(struct sync_ctx *c, const char *hub_id)
+{
+	if (sqlite3_exec(store_db(c->s),
+			 "CREATE TABLE IF NOT EXISTS lk_resync_seen(tbl TEXT NOT NULL, id TEXT NOT NULL,"
+			 " PRIMARY KEY(tbl, id)) WITHOUT ROWID; DELETE FROM lk_resync_seen;",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	return store_config_set(c->s, "resync_hub_id", hub_id);
+}
+
+/* Notes a pulled row during a resync (inside the page's transaction). 0 or -1. */
+static int resync_note(struct sync_ctx *c, const struct wire_pull_row *row)
+{
+	sqlite3_stmt *st = NULL;
+	const struct schema_table *t = schema_table_find(row->table, SCHEMA_VERSION);
+	if (!t || !row->id || !ids_uuid_valid(row->id))
+		return 0;
+	if (store_stmt_take(c->s, "INSERT OR IGNORE INTO lk_resync_seen(tbl, id) VALUES(?, ?)", &st) != 0)
+		return -1;
+	sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, row->id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	store_stmt_give(c->s, st);
+	return rc;
+}
+
+/* The pull from 0 after a new hub id has ended: a row owned by a unit in scope (the
+ * hello's checksum list) that it did not bring is one the restored hub no longer
+ * holds. It goes, unless an unacknowledged entry touches it (it is being sent again:
+ * the hub gets it back) or the hub refused a change of it (a rejected record stays for
+ * the office to see). Our own acknowledged writes since the backup were sent again
+ * before this pull (reconcile), so what goes is what others wrote and the hub lost.
+ * Removed with the journaling triggers off, in one transaction. 0 or -1. */
+static int resync_finish(struct sync_ctx *c)
+{
+	sqlite3 *db = store_db(c->s);
+	sqlite3_stmt *st = NULL;
+	uint64_t acked = 0;
+	char sql[1024];
+	int rc = -1, fk = 0, began = 0;
+
+	if (journal_acked(c->s, &acked) != 0 ||
+	    sqlite3_exec(db, "CREATE TEMP TABLE IF NOT EXISTS lk_resync_scope(unit TEXT PRIMARY KEY);"
+			     "DELETE FROM temp.lk_resync_scope;", NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO temp.lk_resync_scope(unit) VALUES(?)", -1, &st,
+			       NULL) != SQLITE_OK)
+		return -1;
+	for (size_t i = 0; i < c->hello.nchecksums; i++) {
+		sqlite3_bind_text(st, 1, c->hello.checksums[i].unit, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return -1;
+		}
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	fk = fk_suspend(c->s);
+	if (store_apply_begin(c->s) != 0)
+		goto out;
+	began = 1;
+	for (size_t ti = 0; ti < schema_ntables; ti++) {
+		const struct schema_table *t = &schema_tables[ti];
+		if (t->since > SCHEMA_VERSION)
+			continue;
+		/* t->name comes from the schema, never from the wire */
+		snprintf(sql, sizeof sql,
+			 "DELETE FROM \"%s\" WHERE unit_id IN (SELECT unit FROM temp.lk_resync_scope)"
+			 " AND NOT EXISTS (SELECT 1 FROM lk_resync_seen s WHERE s.tbl = ?1 AND s.id = \"%s\".id)"
+			 " AND NOT EXISTS (SELECT 1 FROM lk_journal j WHERE j.tbl = ?1 AND j.row_id = \"%s\".id"
+			 " AND j.seq > ?2)"
+			 " AND NOT EXISTS (SELECT 1 FROM lk_quarantine q WHERE q.tbl = ?1 AND q.row_id = \"%s\".id)",
+			 t->name, t->name, t->name, t->name);
+		if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+			goto out;
+		sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)acked);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto out;
+		c->res->dropped += (uint64_t)sqlite3_changes(db);
+		sqlite3_finalize(st);
+		st = NULL;
+	}
+	if (sqlite3_exec(db, "DELETE FROM lk_resync_seen", NULL, NULL, NULL) != SQLITE_OK ||
+	    store_config_set(c->s, "resync_hub_id", NULL) != 0)
+		goto out;
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	if (began && store_apply_end(c->s, rc == 0) != 0)
+		rc = -1;
+	fk_resume(c->s, fk);
+	if (rc == 0 && c->res->dropped)
+		logf_(c, "%" PRIu64 " rows the restored hub no longer holds were removed", c->res->dropped);
+	return rc;
+}
+
 /* After a hello: hub restored? batch answer lost? laptop restored (fork)? */
 static int reconcile(struct sync_ctx *c)
 {
@@ -382,7 +512,9 @@ static int reconcile(struct sync_ctx *c)
 			goto db_error;
 		if (a->acked <= last)
 			acked = a->acked;
-		if (store_config_set(c->s, "pull_cursor", "0") != 0)
+		/* The pull from 0 that follows tells which rows the restored hub no longer
+		 * holds (PROTOCOL.md §6.3): resync_begin. */
+		if (store_config_set(c->s, "pull_cursor", "0") != 0 || resync_begin(c, a->hub_id) != 0)
 			goto db_error;
 	}
 	/* A database made for an official code learns its unit from the hub. */
@@ -408,10 +540,14 @@ static int reconcile(struct sync_ctx *c)
 			rc = EXIT_OK;
 			goto out;
 		}
-		/* Restored from a backup and edited since: a fork. The hub must see the change
-		 * set to refuse it (which lets `recover` rebind the token), so push as usual. */
+		/* Restored from a copy whose last entries were not acknowledged: the hub may
+		 * hold them (the lost disk sent them) or others under the same numbers (a
+		 * fork). Never decided here: the push lets the hub compare, each duplicate
+		 * acknowledges what it holds identically, a fork is refused by the hub (which
+		 * lets `recover` rebind the token), and a journal found whole at the hub
+		 * continues after it (catch_up). */
 		logf_(c, "the hub holds sequence %" PRIu64 " but the journal ends at %" PRIu64
-			 " (restored from an old backup?)", a->acked, last);
+			 " (restored from an old copy?): letting the hub compare", a->acked, last);
 		rc = EXIT_OK;
 		goto out;
 	}
@@ -431,17 +567,13 @@ static int reconcile(struct sync_ctx *c)
 		if (journal_set_acked(c->s, a->acked) != 0)
 			goto db_error;
 	} else if (a->acked < acked) {
-		/* Same hub database, yet it holds less: resend what it lacks (we still have it). */
-		if (a->acked < compacted) {
-			rc = fail(c, EXIT_PROTOCOL, "fork",
-				  "hub holds %" PRIu64 ", below our compaction point %" PRIu64,
-				  a->acked, compacted);
-			goto out;
-		}
-		logf_(c, "hub holds %" PRIu64 " but we had %" PRIu64 " acknowledged: resending",
-		      a->acked, acked);
-		if (journal_set_acked(c->s, a->acked) != 0)
-			goto db_error;
+		/* Same hub database, yet it says it holds less: an answer older than an
+		 * acknowledgement we recorded since (another sync of this database raced this
+		 * one before the sync lock). Acknowledgement never moves back on a hello of the
+		 * same hub id (§6.1): if the hub really lacks them, the next change set is
+		 * answered `gap` and the push resends from there. */
+		logf_(c, "hub says it holds %" PRIu64 " but acknowledged %" PRIu64
+			 " before: a stale answer, not moving back", a->acked, acked);
 	}
 	rc = EXIT_OK;
 	goto out;
@@ -552,15 +684,13 @@ static int do_push(struct sync_ctx *c, int *blocked)
 				goto batch_fail;
 			}
 			set_offset(c, a.hub_time, k.arrived_ms);
-			if (a.acked > last) {
-				/* The hub holds more of this agent than the journal has: a copy
-				 * restored from an old backup whose new entries the hub took for
-				 * ones it already had. */
-				wire_changes_answer_release(&a);
-				rc = fail(c, EXIT_PROTOCOL, "fork",
-					  "hub acknowledged %" PRIu64 " beyond the journal's end %" PRIu64
-					  ": the journals forked", a.acked, last);
-				goto batch_fail;
+			/* Never beyond what this exchange sent (§6.2): the hub compared the chain
+			 * only up to b.to, and an older hub answers a duplicate with all it holds
+			 * of this agent — entries a restored copy may have typed anew. */
+			if (a.acked > b.to) {
+				logf_(c, "hub answered acked %" PRIu64 " to %" PRIu64 "..%" PRIu64
+					 ": taking %" PRIu64, a.acked, b.from, b.to, b.to);
+				a.acked = b.to;
 			}
 			if (a.acked <= acked) {
 				wire_changes_answer_release(&a);
@@ -608,6 +738,14 @@ static int do_push(struct sync_ctx *c, int *blocked)
 				goto batch_next;
 			}
 			if (k.status == 409 && strcmp(code, "fork") == 0) {
+				/* The hub holds identically every entry before `expected` (§7.1):
+				 * acknowledged, so that recover journals again only the rest. */
+				if (k.err.expected > acked + 1 && k.err.expected - 1 <= b.to &&
+				    journal_set_acked(c->s, k.err.expected - 1) != 0) {
+					rc = fail(c, EXIT_SOFTWARE, "local_error", "cannot record acknowledgement: %s",
+						  sqlite3_errmsg(store_db(c->s)));
+					goto batch_fail;
+				}
 				rc = fail(c, EXIT_PROTOCOL, "fork", "%s", k.detail);
 				goto batch_fail;
 			}
@@ -678,6 +816,28 @@ static int do_push(struct sync_ctx *c, int *blocked)
 		call_release(&k);
 		journal_batch_release(&b);
 	}
+	return EXIT_OK;
+}
+
+/* After the push, with nothing pending: the hub holds more of this agent than the
+ * journal has (a laptop restored from a copy whose every entry the lost disk had sent,
+ * each re-sent change set answered as a duplicate, so the hub compared them all).
+ * Continue after the hub rather than declare a fork the hub never saw: the rows of the
+ * entries this copy lacks come back by the pull from 0 journal_fast_forward asks. */
+static int catch_up(struct sync_ctx *c)
+{
+	uint64_t acked = 0, last = 0;
+	unsigned char hub_chain[ENTRY_HASH_BYTES];
+	if (journal_acked(c->s, &acked) != 0 || journal_last_seq(c->s, &last) != 0)
+		return fail(c, EXIT_SOFTWARE, "local_error", "cannot read the journal");
+	if (c->hello.acked <= last || acked != last)
+		return EXIT_OK;
+	if (hex_decode(c->hello.chain, hub_chain, sizeof hub_chain) != 0)
+		return fail(c, EXIT_PROTOCOL, "bad_answer", "hello answer: bad chain");
+	logf_(c, "every entry up to %" PRIu64 " was found at the hub, which holds up to %" PRIu64
+		 ": continuing after the hub, pulling from the start", last, c->hello.acked);
+	if (journal_fast_forward(c->s, c->hello.acked, hub_chain) != 0)
+		return fail(c, EXIT_SOFTWARE, "local_error", "database: %s", sqlite3_errmsg(store_db(c->s)));
 	return EXIT_OK;
 }
 
@@ -876,17 +1036,9 @@ static int apply_page(struct sync_ctx *c, const struct wire_pull_page *p, uint64
 {
 	int64_t last_i = 0;
 	uint64_t acked = 0, last;
-	int rc = -1, fk = 0;
-	sqlite3_stmt *st = NULL;
+	int rc = -1, fk;
 
-	/* References may dangle by design (PROTOCOL.md §7.3: dangling_ref is a flag): the
-	 * hub's merged rows go in whatever the local foreign keys say. */
-	if (sqlite3_prepare_v2(store_db(c->s), "PRAGMA foreign_keys", -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		fk = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (fk)
-		sqlite3_exec(store_db(c->s), "PRAGMA foreign_keys = OFF", NULL, NULL, NULL);
+	fk = fk_suspend(c->s);
 	if (store_apply_begin(c->s) != 0) {
 		logf_(c, "cannot start applying: %s", sqlite3_errmsg(store_db(c->s)));
 		goto out_fk;
@@ -896,7 +1048,8 @@ static int apply_page(struct sync_ctx *c, const struct wire_pull_page *p, uint64
 	last = (uint64_t)last_i;
 	c->kept_local = 0;
 	for (size_t i = 0; i < p->nrows; i++)
-		if (apply_row(c, acked, &p->rows[i], &last) != 0)
+		if (apply_row(c, acked, &p->rows[i], &last) != 0 ||
+		    (c->resyncing && resync_note(c, &p->rows[i]) != 0))
 			goto out;
 	if (last > (uint64_t)INT64_MAX)
 		last = (uint64_t)INT64_MAX;
@@ -919,8 +1072,7 @@ out:
 		rc = -1;
 	}
 out_fk:
-	if (fk)
-		sqlite3_exec(store_db(c->s), "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	fk_resume(c->s, fk);
 	return rc;
 }
 
@@ -952,6 +1104,12 @@ static int do_pull(struct sync_ctx *c)
 		}
 	}
 	uint64_t cursor = config_u64(c->s, "pull_cursor", 0);
+	char *resync = NULL;
+	if (store_config_get(c->s, "resync_hub_id", &resync) < 0)
+		return fail(c, EXIT_SOFTWARE, "local_error", "cannot read the configuration");
+	/* the pull from 0 after a new hub id, perhaps resumed after a cut */
+	c->resyncing = resync && strcmp(resync, c->hello.hub_id) == 0;
+	free(resync);
 	int64_t limit = c->hello.pull_page_rows > 0 ? c->hello.pull_page_rows : SYNC_PULL_ROWS;
 	if (limit > SYNC_PULL_ROWS)
 		limit = SYNC_PULL_ROWS;
@@ -985,8 +1143,13 @@ static int do_pull(struct sync_ctx *c)
 		uint64_t next = p->cursor;
 		wire_pull_page_free(p);
 		progress(c, 1);
-		if (!more)
+		if (!more) {
+			if (c->resyncing && resync_finish(c) != 0)
+				return fail(c, EXIT_SOFTWARE, "local_error",
+					    "cannot remove the rows the restored hub no longer holds: %s",
+					    sqlite3_errmsg(store_db(c->s)));
 			break;
+		}
 		if (next == cursor)
 			return fail(c, EXIT_PROTOCOL, "bad_answer",
 				    "pull page says more but the cursor did not move (%" PRIu64 ")", cursor);
@@ -1154,6 +1317,11 @@ static int run(struct sync_ctx *c)
 		return rc;
 	if (strcmp(c->res->error, "schema_newer") != 0)
 		(void)store_config_set(c->s, "hub_schema", NULL);
+	if (!blocked) {
+		rc = catch_up(c);
+		if (rc != EXIT_OK)
+			return rc;
+	}
 	rc = do_pull(c);
 	if (rc != EXIT_OK)
 		return rc;
@@ -1181,11 +1349,12 @@ static int run(struct sync_ctx *c)
 	return EXIT_OK;
 }
 
-int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
-	     struct sync_result *res)
+/* One sync; the caller holds the sync lock. */
+static int sync_once(struct store *s, struct transport *t, const struct sync_options *o,
+		     struct sync_result *res)
 {
 	struct sync_ctx c;
-	static const struct sync_options dflt = { 0, NULL, NULL };
+	static const struct sync_options dflt = { 0, NULL, NULL, 0 };
 	memset(res, 0, sizeof *res);
 	res->checksums = -1;
 	memset(&c, 0, sizeof c);
@@ -1209,6 +1378,53 @@ int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
 		finish(&c, rc);
 	if (c.have_hello)
 		wire_hello_answer_release(&c.hello);
+	return rc;
+}
+
+/* Takes the database's sync lock (synclock_posix.h). EXIT_OK taken (release with
+ * synclock_release), EXIT_TEMPFAIL another sync holds it (res: "sync_running"),
+ * EXIT_SOFTWARE. Nothing is recorded in the database when it is not taken: the other
+ * sync is writing its own outcome. */
+static int sync_lock(struct store *s, const struct sync_options *o, struct sync_result *res,
+		     struct synclock *lk)
+{
+	const char *path = sqlite3_db_filename(store_db(s), "main");
+	long holder = 0;
+	char err[256] = "";
+	int64_t wait_ms = o && o->lock_wait_ms ? o->lock_wait_ms : SYNC_LOCK_WAIT_MS;
+	memset(res, 0, sizeof *res);
+	res->checksums = -1;
+	lk->fd = -1;
+	if (!path || !*path)
+		return EXIT_OK; /* a database in memory: no other process can open it */
+	switch (synclock_acquire(path, wait_ms < 0 ? 0 : wait_ms, lk, &holder, err, sizeof err)) {
+	case SYNCLOCK_TAKEN:
+		return EXIT_OK;
+	case SYNCLOCK_BUSY:
+		res->lock_holder = holder;
+		snprintf(res->error, sizeof res->error, "sync_running");
+		snprintf(res->detail, sizeof res->detail,
+			 "another sync of this database is running (process %ld)", holder);
+		break;
+	default:
+		snprintf(res->error, sizeof res->error, "local_error");
+		snprintf(res->detail, sizeof res->detail, "sync lock: %.200s", err);
+		break;
+	}
+	if (!o || !o->quiet)
+		fprintf(stderr, "lienket-agent: %s\n", res->detail);
+	return strcmp(res->error, "sync_running") == 0 ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
+}
+
+int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
+	     struct sync_result *res)
+{
+	struct synclock lk;
+	int rc = sync_lock(s, o, res, &lk);
+	if (rc != EXIT_OK)
+		return rc;
+	rc = sync_once(s, t, o, res);
+	synclock_release(&lk);
 	return rc;
 }
 
@@ -1280,6 +1496,17 @@ int sync_recover(struct store *s, struct transport *t, const struct sync_options
 {
 	char err[256] = "";
 	char old[IDS_UUID_TEXT];
+	struct synclock lk;
+	int rc = sync_lock(s, o, res, &lk);
+	if (rc != EXIT_OK)
+		return rc;
+	/* The hub decides whether the journals forked (§9): a sync under the current id
+	 * first. Its duplicates and the fork answer's `expected` acknowledge what the hub
+	 * holds identically, so only the rest is journaled again. */
+	rc = sync_once(s, t, o, res);
+	if (rc != EXIT_PROTOCOL ||
+	    (strcmp(res->error, "fork") != 0 && strcmp(res->error, "agent_retired") != 0))
+		goto out; /* no fork: nothing to recover (or the hub cannot be asked now) */
 	snprintf(old, sizeof old, "%s", store_agent_id(s));
 	if (rejournal(s, err, sizeof err) != 0) {
 		memset(res, 0, sizeof *res);
@@ -1288,10 +1515,15 @@ int sync_recover(struct store *s, struct transport *t, const struct sync_options
 		snprintf(res->detail, sizeof res->detail, "recover: %.200s", err);
 		if (!o || !o->quiet)
 			fprintf(stderr, "lienket-agent: %s\n", res->detail);
-		return EXIT_SOFTWARE;
+		rc = EXIT_SOFTWARE;
+		goto out;
 	}
 	if (!o || !o->quiet)
 		fprintf(stderr, "lienket-agent: recover: agent %s replaced by %s\n", old,
 			store_agent_id(s));
-	return sync_run(s, t, o, res);
+	rc = sync_once(s, t, o, res);
+	res->recovered = 1;
+out:
+	synclock_release(&lk);
+	return rc;
 }

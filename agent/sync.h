@@ -27,6 +27,11 @@
 #define SYNC_PULL_ROWS 200
 /* SQLite page cache during a sync, KiB: the journal is streamed, a big cache buys nothing. */
 #define SYNC_CACHE_KIB 1024
+/* How long a sync waits for another sync of the same database (the daemon's and a
+ * manual `sync`, or `recover`) to end before giving up with EXIT_TEMPFAIL and error
+ * "sync_running": long enough for a daemon's short sync, short enough that an office
+ * typing `sync` is told what is happening (synclock_posix.h). */
+#define SYNC_LOCK_WAIT_MS 10000
 
 /* Progress of a running sync, for a terminal display. */
 struct sync_progress {
@@ -43,6 +48,9 @@ struct sync_options {
 	 * The engine writes a newline on stderr before its next log line. */
 	void (*progress)(const struct sync_progress *p, void *ctx);
 	void *progress_ctx;
+	/* How long to wait for another sync of this database: 0 means SYNC_LOCK_WAIT_MS,
+	 * a negative value not at all. */
+	int64_t lock_wait_ms;
 };
 
 struct sync_result {
@@ -51,11 +59,16 @@ struct sync_result {
 	uint64_t quarantined;  /* changes quarantined by the hub in this run */
 	uint64_t pulled;       /* rows applied from pull pages */
 	int checksums;         /* 1 agree, 0 differ, -1 not compared */
+	uint64_t dropped;      /* rows the restored hub no longer holds, removed here (§6.3) */
+	int recovered;         /* sync_recover: 1 when it took a new agent id */
+	long lock_holder;      /* error "sync_running": the process syncing (0 unknown) */
 	char error[32];        /* the error code ("" on success), also lk_config last_error */
 	char detail[256];      /* English detail for logs */
 };
 
-/* One sync. Returns the exit code of commands.h: EXIT_OK, EXIT_DATAERR (some changes
+/* One sync, holding the database's sync lock (SYNC_LOCK_WAIT_MS; when another sync
+ * keeps it: EXIT_TEMPFAIL, error "sync_running", nothing recorded). Returns the exit
+ * code of commands.h: EXIT_OK, EXIT_DATAERR (some changes
  * quarantined), EXIT_TEMPFAIL (unreachable, busy, 5xx: resume next time), EXIT_NOPERM
  * (credentials refused), EXIT_PROTOCOL (fork, retired agent, schema_newer, an answer we
  * cannot use), EXIT_CONFIG (bad hub URL), EXIT_SOFTWARE (local failure). *res is
@@ -63,11 +76,14 @@ struct sync_result {
 int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
 	     struct sync_result *res);
 
-/* PROTOCOL.md §9: a new agent id, the edits the hub never acknowledged journaled again
- * (renumbered from 1, original clocks), then a full sync under the new id with the pull
- * cursor reset. Nothing in the synced tables is deleted. The local part is one
- * transaction; if the hub is unreachable afterwards the next sync finishes the job.
- * Returns an exit code as sync_run. */
+/* PROTOCOL.md §9, under the sync lock: first a sync under the current id; when the
+ * hub refuses a fork (or says the id is retired), a new agent id, the edits the hub
+ * does not hold journaled again (renumbered from 1, original clocks: the entries after
+ * the last sequence the hub holds identically), then a full sync under the new id with
+ * the pull cursor reset. When the hub refuses no fork nothing changes (res->recovered
+ * 0: the journal matches the hub). Nothing in the synced tables is deleted. The local
+ * part is one transaction; if the hub is unreachable afterwards the next sync finishes
+ * the job. Returns an exit code as sync_run. */
 int sync_recover(struct store *s, struct transport *t, const struct sync_options *o,
 		 struct sync_result *res);
 

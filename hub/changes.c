@@ -865,12 +865,39 @@ static int clock_refused(struct store *s, const struct wire_changeset *cs, uint6
 	return 0;
 }
 
+static int hub_chain_at(struct store *s, const struct store_agent *ag, uint64_t seq,
+			unsigned char chain[32]);
+
+/* The first sequence of cs, up to `at`, whose chain differs from the hub's: the hub
+ * holds identically every entry before it (chains agree on a prefix, then never
+ * again). 0 when the change set starts past that point or the hub does not know. */
+static int fork_point(struct store *s, const struct store_agent *ag, const struct wire_changeset *cs,
+		      const struct changes_prep *prep, uint64_t at, uint64_t *first)
+{
+	unsigned char hub[32];
+	*first = 0;
+	int k = hub_chain_at(s, ag, cs->from - 1, hub);
+	if (k != 0 || memcmp(hub, cs->chain_before, 32) != 0)
+		return k < 0 ? -1 : 0;
+	for (size_t i = 0; i < cs->nentries && cs->entries[i].seq <= at; i++) {
+		k = hub_chain_at(s, ag, cs->entries[i].seq, hub);
+		if (k != 0)
+			return k < 0 ? -1 : 0;
+		if (memcmp(hub, prep->chains[i], 32) != 0) {
+			*first = cs->entries[i].seq;
+			return 0;
+		}
+	}
+	return 0;
+}
+
 static int refuse_fork(struct store *s, struct store_token *token, const struct wire_changeset *cs,
-		       uint64_t at, int64_t now_ms, struct changes_result *res)
+		       uint64_t at, uint64_t first, int64_t now_ms, struct changes_result *res)
 {
 	changes_error(res, 409, "fork", "chain_before", now_ms,
 		      "the chain of agent %s at sequence %llu differs from the hub's", cs->agent,
 		      (unsigned long long)at);
+	res->error.expected = first;
 	if (token) {
 		token->fork_refused = 1;
 		if (s->token_put(s, token) != 0)
@@ -1009,10 +1036,12 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const struct
 	/* Unknown only for a duplicate in a range an older hub acknowledged (check = to <
 	 * acked): taken on trust, as that hub did. */
 	if (!have_check || (known == 0 && memcmp(at_check, hub_at, 32) != 0)) {
+		uint64_t first = 0;
+		int fp = fork_point(s, &ag, cs, prep, check, &first);
 		changes_prep_release(&own);
-		if (s->savepoint_end(s, 0) != 0)
+		if (s->savepoint_end(s, 0) != 0 || fp != 0)
 			return -1;
-		return refuse_fork(s, token, cs, check, now_ms, res);
+		return refuse_fork(s, token, cs, check, first, now_ms, res);
 	}
 	size_t late = cs->nentries;
 	if (cs->to > acked && clock_refused(s, cs, acked, now_ms, max_ahead_ms, &late) != 0)
@@ -1083,7 +1112,10 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const struct
 	}
 	if (s->receipt_add(s, &rec) != 0)
 		goto done;
-	res->answer.acked = cs->to > acked ? cs->to : acked;
+	/* What this change set acknowledges: never beyond its `to`, even when the hub holds
+	 * more of this agent — the chain was compared only up to there (§6.2), and a
+	 * restored copy may have typed new entries under the numbers after it. */
+	res->answer.acked = cs->to;
 	res->status = 200;
 	keep = 1;
 	rc = 0;

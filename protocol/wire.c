@@ -1390,7 +1390,8 @@ char *wire_error_answer_encode(const struct wire_error_answer *a)
 		goto fail;
 	if (a->field[0] && put(e, "field", json_string(a->field)))
 		goto fail;
-	if (strcmp(a->code, "gap") == 0 && put(e, "expected", json_integer((json_int_t)a->expected)))
+	if ((strcmp(a->code, "gap") == 0 || (strcmp(a->code, "fork") == 0 && a->expected)) &&
+	    put(e, "expected", json_integer((json_int_t)a->expected)))
 		goto fail;
 	if (strcmp(a->code, "clock_ahead") == 0 && put(e, "seq", json_integer((json_int_t)a->seq)))
 		goto fail;

@@ -176,7 +176,7 @@ struct wire_error_answer {
 	char code[32];
 	char message[200];
 	char field[64];
-	uint64_t expected;   /* gap */
+	uint64_t expected;   /* gap; fork: the first sequence that differs (0 unknown) */
 	uint64_t seq;        /* clock_ahead */
 	int hub_schema;      /* schema_newer */
 };

@@ -30,6 +30,7 @@
 #include "schema.h"
 #include "store.h"
 #include "sync.h"
+#include "synclock_posix.h"
 #include "transport.h"
 #include "wire.h"
 #include "zio.h"
@@ -91,6 +92,9 @@ struct fake_hub {
 	int latency_ms;           /* every exchange waits this long first: a slow link's round trip */
 	size_t max_json_bytes;    /* >0: 413 too_large for a change set longer than this */
 	uint64_t held_full_from;  /* >0: 429 held_full for a change set reaching this seq */
+	int old_dup_acked;        /* answer a duplicate with all the hub holds (hubs before issue 18) */
+	int stale_hello;          /* hello answers stale_hello_acked (an answer older than an ack) */
+	uint64_t stale_hello_acked;
 	/* observations */
 	size_t nchangesets, max_changeset_bytes, entries_received, entries_applied_twice;
 	size_t clock_ahead_refusals, skipped_received, too_large_refusals;
@@ -261,8 +265,8 @@ static void fake_hello(struct fake_hub *h, const char *body, size_t len, struct 
 	a.hub_time = fake_now(h);
 	snprintf(a.hub_id, sizeof a.hub_id, "%s", h->hub_id);
 	snprintf(a.unit, sizeof a.unit, "%s", UNIT);
-	a.acked = ag->acked;
-	hex_encode(ag->chains[ag->acked], 32, a.chain);
+	a.acked = h->stale_hello ? h->stale_hello_acked : ag->acked;
+	hex_encode(ag->chains[a.acked], 32, a.chain);
 	a.backup_seq = h->backup_seq < ag->acked ? h->backup_seq : ag->acked;
 	a.max_body_bytes = WIRE_MAX_BODY_BYTES;
 	a.max_inflated_bytes = WIRE_MAX_INFLATED_BYTES;
@@ -318,7 +322,7 @@ static int fake_changes(struct fake_hub *h, const char *body, size_t len, struct
 	unsigned char c[32];
 	memcpy(c, cs->chain_before, 32);
 	if (memcmp(ag->chains[cs->from - 1], c, 32) != 0) {
-		fake_error(h, resp, 409, "fork", 0, 0);
+		fake_error(h, resp, 409, "fork", 0, 0); /* where it starts: unknown */
 		goto out;
 	}
 	for (size_t i = 0; i < cs->nentries; i++) {
@@ -336,7 +340,7 @@ static int fake_changes(struct fake_hub *h, const char *body, size_t len, struct
 		entry_chain_step(c, hh, c);
 		if (e->seq <= ag->acked) {
 			if (memcmp(ag->chains[e->seq], c, 32) != 0) {
-				fake_error(h, resp, 409, "fork", 0, 0);
+				fake_error(h, resp, 409, "fork", e->seq, 0); /* the first that differs */
 				goto out;
 			}
 			continue;
@@ -361,7 +365,7 @@ static int fake_changes(struct fake_hub *h, const char *body, size_t len, struct
 		memset(&q, 0, sizeof q);
 		a.v = 1;
 		a.hub_time = fake_now(h);
-		a.acked = ag->acked;
+		a.acked = h->old_dup_acked ? ag->acked : cs->to; /* PROTOCOL.md §6.2 */
 		a.applied = (int64_t)cs->nentries;
 		if (h->quarantine_seq >= cs->from && h->quarantine_seq <= cs->to) {
 			q.seq = h->quarantine_seq;
@@ -531,6 +535,37 @@ static void fake_other_write(struct fake_hub *h, const char *id, const char *fie
 	fake_merge(h, &e, OTHER_LAPTOP);
 }
 
+/* Another laptop's insert of a person straight into the hub (gender NULL: null). */
+static void fake_other_insert(struct fake_hub *h, const char *id, const char *name, const char *gender,
+			      uint64_t clock)
+{
+	struct field fs[4];
+	struct entry e;
+	memset(&e, 0, sizeof e);
+	memset(fs, 0, sizeof fs);
+	fs[0].name = "full_name";
+	fs[0].v.kind = VALUE_TEXT;
+	fs[0].v.s = name;
+	fs[0].v.len = strlen(name);
+	fs[1].name = "birth_year";
+	fs[1].v.kind = VALUE_INT;
+	fs[1].v.i = 1990;
+	fs[2].name = "gender";
+	fs[2].v.kind = gender ? VALUE_TEXT : VALUE_NULL;
+	fs[2].v.s = gender;
+	fs[2].v.len = gender ? strlen(gender) : 0;
+	fs[3].name = "phone";
+	fs[3].v.kind = VALUE_NULL;
+	e.table = "person";
+	e.id = id;
+	e.op = 'i';
+	e.owner = UNIT;
+	e.clock = clock;
+	e.fields = fs;
+	e.nfields = 4;
+	fake_merge(h, &e, OTHER_LAPTOP);
+}
+
 /* ------------------------------------------------------------------ fixture */
 
 struct fixture {
@@ -622,7 +657,7 @@ static void add_persons(struct store *s, int first, int n)
 	sql(s, "COMMIT");
 }
 
-static const struct sync_options quiet = { 1, NULL, NULL };
+static const struct sync_options quiet = { 1, NULL, NULL, 0 };
 
 static int do_sync(struct fixture *f, struct sync_result *r)
 {
@@ -1057,6 +1092,230 @@ static void test_sync__held_full_keeps_the_change_set_pending_and_a_later_sync_s
 	assert_null(err);
 }
 
+/* Puts a copy of the laptop's database back in place of the current one. */
+static void restore_copy(struct fixture *f, const char *copy)
+{
+	char err[256];
+	store_close(f->s);
+	f->s = NULL;
+	assert_int_equal(store_open(copy, &f->s, err, sizeof err), 0);
+}
+
+static void copy_now(struct fixture *f, char *copy, size_t len)
+{
+	char err[256];
+	snprintf(copy, len, "%s/copy.db", f->dir);
+	assert_int_equal(store_backup_to(f->s, f->dir, 0, copy, len, err, sizeof err), 0);
+}
+
+/* Issue 18.1: entry 1 not yet sent, the database copied, entry 2 typed, both synced,
+ * the copy put back. The hub refused nothing: the copy's entry 1 is a duplicate, and
+ * the laptop continues after the hub instead of declaring a fork it cannot recover
+ * from (recover would get 403 token_bound for good). */
+static void restored_copy_of_sent_entries(struct fixture *f)
+{
+	struct sync_result r;
+	char copy[160];
+	add_persons(f->s, 1, 1);
+	copy_now(f, copy, sizeof copy);
+	sql(f->s, "UPDATE person SET phone = '0933333333' WHERE id = '" PID("000000000001") "'");
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(f->hub->agents[0].acked, 2);
+	restore_copy(f, copy);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_string_equal(r.error, "");
+	assert_int_equal(local_acked(f->s), 2);
+	char *phone = sql_text(f->s, "SELECT phone FROM person WHERE id = '" PID("000000000001") "'");
+	assert_string_equal(phone, "0933333333"); /* entry 2 came back by pull */
+	free(phone);
+	/* what the office types next follows the hub's sequence and arrives */
+	add_persons(f->s, 2, 1);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(f->hub->agents[0].acked, 3);
+	assert_int_equal(f->hub->nagents, 1);
+	assert_int_equal(r.checksums, 1);
+}
+
+static void test_sync__a_restored_copy_whose_entries_the_hub_holds_continues_after_the_hub(void **state)
+{
+	restored_copy_of_sent_entries(*state);
+}
+
+/* The same against a hub that answers a duplicate with all it holds of the agent. */
+static void test_sync__a_restored_copy_continues_after_a_hub_answering_beyond_the_change_set(void **state)
+{
+	struct fixture *f = *state;
+	f->hub->old_dup_acked = 1;
+	restored_copy_of_sent_entries(f);
+}
+
+/* The copy: 1..3 acknowledged, 4..150 not yet; the lost disk then sent 1..150 and
+ * 151..160. The office, back on the copy, types 151..160 anew (other records). */
+static void copy_then_new_edits_under_the_hubs_numbers(struct fixture *f)
+{
+	struct sync_result r;
+	char copy[160];
+	assert_int_equal(store_config_set(f->s, "batch_bytes", "8192"), 0);
+	add_persons(f->s, 1, 3);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	add_persons(f->s, 4, 147);
+	copy_now(f, copy, sizeof copy);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	add_persons(f->s, 151, 10);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(f->hub->agents[0].acked, 160);
+	restore_copy(f, copy);
+	add_persons(f->s, 500, 10);
+	assert_int_equal(sql_int(f->s, "SELECT max(seq) FROM lk_journal"), 160);
+}
+
+/* Issue 18.2: the first change set sent again is a duplicate (4..~50); a hub answering
+ * with all it holds (160) must not make the laptop skip its own 151..160. */
+static void test_sync__an_edit_typed_after_a_restore_is_never_acknowledged_unsent(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	f->hub->old_dup_acked = 1;
+	copy_then_new_edits_under_the_hubs_numbers(f);
+	assert_int_equal(do_sync(f, &r), EXIT_PROTOCOL);
+	assert_string_equal(r.error, "fork");
+	assert_int_equal(local_acked(f->s), 150); /* what the hub holds identically */
+	assert_int_equal(sync_recover(f->s, &f->hub->base, &quiet, &r), EXIT_OK);
+	assert_int_equal(r.recovered, 1);
+	for (int i = 500; i < 510; i++) {
+		char id[40];
+		snprintf(id, sizeof id, "0190f3b0-0000-7000-8000-%012d", i);
+		assert_non_null(fake_row(f->hub, "person", id, 0));
+	}
+	assert_int_equal(r.checksums, 1);
+}
+
+/* Issue 18.3: recover journals again only what the hub does not hold: 151..160 of the
+ * copy, not 4..150, which the lost disk had sent identically. */
+static void test_sync__recover_journals_again_only_what_the_hub_does_not_hold(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	copy_then_new_edits_under_the_hubs_numbers(f);
+	size_t received = f->hub->entries_received;
+	assert_int_equal(do_sync(f, &r), EXIT_PROTOCOL);
+	assert_string_equal(r.error, "fork");
+	assert_int_equal(sync_recover(f->s, &f->hub->base, &quiet, &r), EXIT_OK);
+	assert_int_equal(r.recovered, 1);
+	struct fake_agent *na = fake_agent(f->hub, store_agent_id(f->s));
+	assert_int_equal(na->acked, 10);
+	assert_int_equal(f->hub->entries_received, received + 10);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM person"), 170);
+	assert_int_equal(r.checksums, 1);
+}
+
+/* Issue 18.1: recover on a journal the hub holds as it is changes nothing (a new id
+ * would never be bound: no fork was refused). */
+static void test_sync__recover_without_a_fork_keeps_the_agent_id(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	char id[37];
+	add_persons(f->s, 1, 3);
+	snprintf(id, sizeof id, "%s", store_agent_id(f->s));
+	assert_int_equal(sync_recover(f->s, &f->hub->base, &quiet, &r), EXIT_OK);
+	assert_int_equal(r.recovered, 0);
+	assert_string_equal(store_agent_id(f->s), id);
+	assert_int_equal(f->hub->agents[0].acked, 3);
+	assert_int_equal(f->hub->nagents, 1);
+}
+
+/* Issue 12 B: a second sync of the same database waits, then says another is running. */
+static void test_sync__a_second_sync_of_one_database_is_refused_while_one_runs(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	struct synclock held;
+	long holder = -1;
+	char err[256];
+	add_persons(f->s, 1, 3);
+	assert_int_equal(synclock_acquire(f->path, 0, &held, &holder, err, sizeof err), SYNCLOCK_TAKEN);
+	struct sync_options o = quiet;
+	o.lock_wait_ms = 120;
+	assert_int_equal(sync_run(f->s, &f->hub->base, &o, &r), EXIT_TEMPFAIL);
+	assert_string_equal(r.error, "sync_running");
+	assert_int_equal(r.lock_holder, (long)getpid());
+	assert_int_equal(f->hub->nchangesets, 0);
+	assert_int_equal(sync_recover(f->s, &f->hub->base, &o, &r), EXIT_TEMPFAIL);
+	assert_int_equal(store_config_int(f->s, "last_attempt_ms", 0), 0); /* nothing recorded */
+	synclock_release(&held);
+	assert_int_equal(sync_run(f->s, &f->hub->base, &o, &r), EXIT_OK);
+	assert_int_equal(f->hub->agents[0].acked, 3);
+}
+
+/* Issue 12 B: a hello answered before an acknowledgement recorded since (another sync
+ * raced this one) never moves acked back within one hub id: nothing is sent twice. */
+static void test_sync__a_stale_hello_never_moves_acked_back(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	add_persons(f->s, 1, 5);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	/* the hub answers as a hello sent before 1..5 were acknowledged would have */
+	f->hub->stale_hello = 1;
+	f->hub->stale_hello_acked = 0;
+	size_t sets = f->hub->nchangesets, received = f->hub->entries_received;
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(local_acked(f->s), 5);
+	assert_int_equal(f->hub->nchangesets, sets); /* nothing sent again */
+	assert_int_equal(f->hub->entries_received, received);
+	/* a hub that really lacks them says so with gap, and gets them again */
+	f->hub->stale_hello = 0;
+	f->hub->agents[0].acked = 2;
+	add_persons(f->s, 6, 1);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(f->hub->agents[0].acked, 6);
+}
+
+/* Issue 18.6: after a hub restore, rows the restored hub no longer holds (another
+ * office wrote them after the backup) leave the laptop: the checksums agree again. */
+/* The hub never heard of that person row (restored from a backup without it). */
+static void fake_forget_row(struct fake_hub *h, const char *id)
+{
+	struct fake_row *r = fake_row(h, "person", id, 0);
+	assert_non_null(r);
+	for (size_t k = 0; k < r->nf; k++)
+		free(r->f[k].text);
+	size_t i = (size_t)(r - h->rows);
+	memmove(&h->rows[i], &h->rows[i + 1], (h->nrows - i - 1) * sizeof *r);
+	h->nrows--;
+}
+
+static void test_sync__rows_a_restored_hub_no_longer_holds_are_removed(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	add_persons(f->s, 1, 5);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	fake_other_insert(f->hub, PID("000000000777"), "Lê Văn Tám", NULL, hlc_from_ms(sync_wall_ms()));
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM person"), 6);
+	/* a rejected record of ours stays for the office to see */
+	sql(f->s, "INSERT INTO person(id, unit_id, full_name) VALUES('" PID("000000000888") "', '" UNIT "', 'Từ chối')");
+	f->hub->quarantine_seq = 6;
+	assert_int_equal(do_sync(f, &r), EXIT_DATAERR);
+	f->hub->quarantine_seq = 0;
+	/* the hub is restored from a backup that lacks the other office's row and our
+	 * rejected one (it never held it) */
+	fake_forget_row(f->hub, PID("000000000777"));
+	fake_forget_row(f->hub, PID("000000000888"));
+	snprintf(f->hub->hub_id, sizeof f->hub->hub_id, "%s", HUB_ID_2);
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_true(f->hub->pulled_from_zero);
+	assert_int_equal(r.dropped, 1);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM person WHERE id = '" PID("000000000777") "'"), 0);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM person WHERE id = '" PID("000000000888") "'"), 1);
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM person"), 6);
+	/* the next sync has nothing more to remove */
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(r.dropped, 0);
+}
+
 static void test_sync__credentials_refused_exit_77_and_unreachable_75(void **state)
 {
 	struct fixture *f = *state;
@@ -1083,33 +1342,9 @@ static void test_sync__pull_pages_apply_with_their_cursor(void **state)
 	struct sync_result r;
 	/* 120 rows written by another laptop: three pages of 50 */
 	for (int i = 0; i < 120; i++) {
-		struct entry e;
-		struct field fs[4];
 		char id[37];
-		memset(&e, 0, sizeof e);
-		memset(fs, 0, sizeof fs);
 		snprintf(id, sizeof id, "0190f3b0-0000-7000-8000-%012d", 500 + i);
-		fs[0].name = "full_name";
-		fs[0].v.kind = VALUE_TEXT;
-		fs[0].v.s = "Phạm Thị Hoa";
-		fs[0].v.len = strlen(fs[0].v.s);
-		fs[1].name = "birth_year";
-		fs[1].v.kind = VALUE_INT;
-		fs[1].v.i = 1990;
-		fs[2].name = "gender";
-		fs[2].v.kind = VALUE_TEXT;
-		fs[2].v.s = "nu";
-		fs[2].v.len = 2;
-		fs[3].name = "phone";
-		fs[3].v.kind = VALUE_NULL;
-		e.table = "person";
-		e.id = id;
-		e.op = 'i';
-		e.owner = UNIT;
-		e.clock = hlc_from_ms(sync_wall_ms()) + (uint64_t)i;
-		e.fields = fs;
-		e.nfields = 4;
-		fake_merge(f->hub, &e, OTHER_LAPTOP);
+		fake_other_insert(f->hub, id, "Phạm Thị Hoa", "nu", hlc_from_ms(sync_wall_ms()) + (uint64_t)i);
 	}
 	assert_int_equal(do_sync(f, &r), EXIT_OK);
 	assert_int_equal(r.pulled, 120);
@@ -1218,6 +1453,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync__hub_restored_from_backup_gets_resent_and_pull_restarts, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_laptop_restored_from_an_old_backup_forks_and_recover_keeps_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_restored_laptop_without_new_edits_continues_after_the_hub, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__a_restored_copy_whose_entries_the_hub_holds_continues_after_the_hub, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__a_restored_copy_continues_after_a_hub_answering_beyond_the_change_set, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__an_edit_typed_after_a_restore_is_never_acknowledged_unsent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__recover_journals_again_only_what_the_hub_does_not_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__recover_without_a_fork_keeps_the_agent_id, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__a_second_sync_of_one_database_is_refused_while_one_runs, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__a_stale_hello_never_moves_acked_back, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__rows_a_restored_hub_no_longer_holds_are_removed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__credentials_refused_exit_77_and_unreachable_75, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__pull_pages_apply_with_their_cursor, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__rows_of_a_newer_schema_are_skipped_and_remembered, setup, teardown),

@@ -86,6 +86,20 @@ static void test_hub_fork__the_same_change_set_resent_is_still_a_duplicate(void 
 	th_agent_release(&ag);
 }
 
+/* Issue 18.2: a duplicate acknowledges only what the hub compared (its `to`), never
+ * all the hub holds: a restored copy may have typed new entries under 4 and 5. */
+static void test_hub_fork__a_duplicate_acknowledges_only_up_to_what_it_compared(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	hub_holds_five(h, &ag);
+	th_expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "\"acked\":3");
+	th_expect(th_send(h, &ag, h->token_c1, 2, 2), 200, "\"acked\":2");
+	th_expect(th_send(h, &ag, h->token_c1, 1, 5), 200, "\"acked\":5");
+	assert_int_equal(th_sql_count(h, "SELECT acked FROM hub_agent WHERE id = '" AG1 "'"), 5);
+	th_agent_release(&ag);
+}
+
 static void test_hub_fork__recover_rebinds_the_token_after_a_fork_in_a_duplicate(void **state)
 {
 	struct th_hub *h = *state;
@@ -107,7 +121,7 @@ static void test_hub_fork__recover_rebinds_the_token_after_a_fork_in_a_duplicate
 	th_agent_release(&fresh);
 }
 
-static void test_hub_fork__a_fork_in_an_overlap_is_refused_at_acked(void **state)
+static void test_hub_fork__a_fork_in_an_overlap_is_refused_at_acked_and_says_where(void **state)
 {
 	struct th_hub *h = *state;
 	struct th_agent ag, restored;
@@ -118,6 +132,9 @@ static void test_hub_fork__a_fork_in_an_overlap_is_refused_at_acked(void **state
 	th_add(&restored, "person", P4, 'u', U_C1, "phone=s:1", 0);
 	th_add(&restored, "person", P4, 'u', U_C1, "phone=s:2", 0);
 	th_expect(th_send(h, &restored, h->token_c1, 4, 6), 409, "sequence 5");
+	/* issue 18.3: the answer says where the journals part, so that recover journals
+	 * again only what the hub does not hold */
+	th_expect(th_send(h, &restored, h->token_c1, 2, 6), 409, "\"expected\":4");
 	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE id = '" P4 "'"), 0);
 	assert_int_equal(th_sql_count(h, FORK_REFUSED), 1);
 	th_agent_release(&ag);
@@ -166,8 +183,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_hub_fork__fork_inside_a_duplicate_off_a_receipt_boundary_is_refused),
 		T(test_hub_fork__the_same_change_set_resent_is_still_a_duplicate),
+		T(test_hub_fork__a_duplicate_acknowledges_only_up_to_what_it_compared),
 		T(test_hub_fork__recover_rebinds_the_token_after_a_fork_in_a_duplicate),
-		T(test_hub_fork__a_fork_in_an_overlap_is_refused_at_acked),
+		T(test_hub_fork__a_fork_in_an_overlap_is_refused_at_acked_and_says_where),
 		T(test_hub_fork__sequences_acknowledged_before_chains_were_kept_use_receipts),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
