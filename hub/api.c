@@ -1031,6 +1031,82 @@ static int pull_fill(struct store *s, struct cands *C, const char *scope_json, u
 	}
 }
 
+/* When an agent's scope grows (a reform hands its office a unit: PROTOCOL.md §6.3),
+ * the rows of the newly in-scope units that lie below its cursor were never sent to
+ * it. The hub keeps the scope each agent last pulled with (store pull_scope_*) and,
+ * when a pull finds units in scope that were not then and one of them owns (or, for
+ * tasks, is assigned) a row at or below the cursor, answers an empty page with
+ * cursor 0 and more: the agent pulls again from 0, a full pull. */
+static int scope_record_write(struct store *s, void *ctx)
+{
+	const char *const *agent_json = ctx;
+	return s->pull_scope_set(s, agent_json[0], agent_json[1]);
+}
+
+/* Reads the ids of a scope's JSON (units_scope_json) into a sorted set. 0 or -1. */
+static int scope_parse(const char *json, struct idset *out)
+{
+	for (const char *p = strchr(json, '"'); p; p = strchr(p + 1, '"')) {
+		const char *end = strchr(p + 1, '"');
+		if (!end)
+			break;
+		if (end - p - 1 == 36) {
+			char id[37];
+			memcpy(id, p + 1, 36);
+			id[36] = '\0';
+			if (idset_add(out, id) != 0)
+				return -1;
+		}
+		p = end;
+	}
+	if (out->n)
+		qsort(out->v, out->n, sizeof out->v[0], cmp_id37);
+	return 0;
+}
+
+static int first_hs(void *ctx, const struct merge_row *r, uint64_t hs)
+{
+	(void)r;
+	*(uint64_t *)ctx = hs;
+	return 0;
+}
+
+/* 1 when a unit of `scope` that `prev` (the scope last pulled with, JSON) lacked has a
+ * row at or below `cursor` in a table pulled by scope; 0 not; -1 on failure. */
+static int scope_missed(struct store *s, const struct units_scope *scope, const char *prev,
+			uint64_t cursor)
+{
+	struct idset before = { 0 };
+	struct units_scope added = { 0 };
+	char *json = NULL;
+	int rc = -1;
+	if (scope_parse(prev, &before) != 0 ||
+	    !(added.ids = malloc((scope->n ? scope->n : 1) * sizeof *added.ids)))
+		goto done;
+	for (size_t i = 0; i < scope->n; i++)
+		if (!before.n || !bsearch(scope->ids[i], before.v, before.n, sizeof before.v[0], cmp_id37))
+			memcpy(added.ids[added.n++], scope->ids[i], sizeof added.ids[0]);
+	rc = 0;
+	if (!added.n || !(json = units_scope_json(&added))) {
+		rc = added.n ? -1 : 0;
+		goto done;
+	}
+	for (size_t t = 0; rc == 0 && t < schema_ntables; t++) {
+		uint64_t hs = UINT64_MAX;
+		if (schema_tables[t].pull == SCHEMA_PULL_ALL)
+			continue;
+		if (s->rows_after(s, &schema_tables[t], 0, json, 1, first_hs, &hs) != 0)
+			rc = -1;
+		else if (hs <= cursor)
+			rc = 1;
+	}
+done:
+	free(json);
+	free(added.ids);
+	free(before.v);
+	return rc;
+}
+
 static void handle_pull(struct ctx *c)
 {
 	uint64_t cursor = 0, limit = WIRE_MAX_PULL_ROWS;
@@ -1067,6 +1143,27 @@ static void handle_pull(struct ctx *c)
 	const char *agent = c->token.agent_id;
 	uint64_t pos = 0; /* from 0: this snapshot's hub position; else where a full pull ends */
 	char key[64], v[32];
+	/* The scope it last pulled with: recorded when it changed (none yet: from now). */
+	int rewind = 0, changed = 0;
+	if (agent[0]) {
+		char *prev = NULL;
+		int r = s->pull_scope_get(s, agent, &prev);
+		changed = r == 1 || (r == 0 && strcmp(prev, scope_json) != 0);
+		if (r == 0 && changed && cursor > 0)
+			rewind = scope_missed(s, &scope, prev, cursor);
+		free(prev);
+		if (r < 0 || rewind < 0)
+			goto fail_read;
+	}
+	const char *record[2] = { agent, scope_json };
+	if (rewind) {
+		s->read_end(s);
+		if (run_write(c->a, scope_record_write, record) != 0 || !(w = wire_pull_writer_new(c->now)))
+			goto fail_internal;
+		answer(c->req, c->resp, wire_pull_writer_finish(w, 0, 1), API_JSON_TYPE);
+		w = NULL;
+		goto done;
+	}
 	if (agent[0]) {
 		full_key(key, agent);
 		int r = s->meta_get(s, cursor == 0 ? "hs" : key, v, sizeof v);
@@ -1097,6 +1194,8 @@ static void handle_pull(struct ctx *c)
 		if (run_write(c->a, full_mark_write, &M) != 0)
 			goto fail_internal;
 	}
+	if (changed && run_write(c->a, scope_record_write, record) != 0)
+		goto fail_internal;
 	answer(c->req, c->resp, wire_pull_writer_finish(w, next, more), API_JSON_TYPE);
 	w = NULL;
 	goto done;

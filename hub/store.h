@@ -17,7 +17,8 @@
  *   - meta (hub_id, hub sequence counter, schema version, the hub position of each
  *     agent's last pull from cursor 0: api.c), tokens, agents, receipts, each agent's
  *     chain at every acknowledged sequence, quarantine, skipped entries, held changes
- *     and flags; the dashboard's sessions (hashed ids).
+ *     and flags; the dashboard's sessions (hashed ids); the scope each agent last
+ *     pulled with (api.c).
  *
  * Conventions: functions return 0 on success and -1 on a storage failure; lookups
  * return 1 when the thing is absent (out untouched). Strings passed in are borrowed
@@ -224,6 +225,12 @@ struct store {
 			     void *ctx);
 	int (*held_count)(struct store *s, const char *agent_id, int64_t *n);
 	int (*held_remove)(struct store *s, const char *agent_id, uint64_t seq);
+
+	/* The scope an agent last pulled with (PROTOCOL.md §6.3): the JSON array of unit
+	 * ids of units_scope_json. get: 0 and *json (a new string, caller frees), 1 when
+	 * none is recorded (*json NULL), -1. set inserts or replaces (write transaction). */
+	int (*pull_scope_get)(struct store *s, const char *agent_id, char **json);
+	int (*pull_scope_set)(struct store *s, const char *agent_id, const char *json);
 
 	/* Backups (PROTOCOL.md §6.1 backup_seq): the highest sequence of an agent that the
 	 * latest backup holds (0 when none), and recording it. */

@@ -159,6 +159,10 @@ static size_t append(char *buf, size_t n, size_t cap, const char *fmt, const cha
 	"CREATE TABLE IF NOT EXISTS hub_session(hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL," \
 	" created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL);"
 
+/* The scope each agent last pulled with (api.c handle_pull): a JSON array of ids. */
+#define PULL_SCOPE_DDL \
+	"CREATE TABLE IF NOT EXISTS hub_pull_scope(agent_id TEXT PRIMARY KEY, units TEXT NOT NULL);"
+
 static const char META_DDL[] =
 	"CREATE TABLE IF NOT EXISTS hub_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS hub_token(hash TEXT PRIMARY KEY, prefix TEXT NOT NULL,"
@@ -190,7 +194,7 @@ static const char META_DDL[] =
 	" field TEXT NOT NULL, detail TEXT, suggestion TEXT, at_ms INTEGER NOT NULL,"
 	" PRIMARY KEY(tbl, row_id, kind, field));"
 	"CREATE INDEX IF NOT EXISTS hub_flag_detail ON hub_flag(kind, detail);"
-	BACKUP_DDL CHAIN_DDL SESSION_DDL;
+	BACKUP_DDL CHAIN_DDL SESSION_DDL PULL_SCOPE_DDL;
 
 /* Indexes the report and the unit tree rely on (report.h). Made, like the tables, at
  * every open, so an existing database gets an index added here the first time a new
@@ -1232,6 +1236,38 @@ static int st_held_remove(struct store *s, const char *agent_id, uint64_t seq)
 	return rc;
 }
 
+/* ---- pull scopes ---- */
+
+static int st_pull_scope_get(struct store *s, const char *agent_id, char **json)
+{
+	sqlite3_stmt *st;
+	*json = NULL;
+	if (prep(s, "SELECT units FROM hub_pull_scope WHERE agent_id = ?1", &st) != 0)
+		return -1;
+	bind_text(st, 1, agent_id);
+	int rc = sqlite3_step(st), out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	if (out == 0) {
+		const unsigned char *t = sqlite3_column_text(st, 0);
+		*json = strdup(t ? (const char *)t : "[]");
+		if (!*json)
+			out = -1;
+	}
+	release(s, st);
+	return out;
+}
+
+static int st_pull_scope_set(struct store *s, const char *agent_id, const char *json)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_pull_scope(agent_id, units) VALUES(?1, ?2)", &st) != 0)
+		return -1;
+	bind_text(st, 1, agent_id);
+	bind_text(st, 2, json);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	release(s, st);
+	return rc;
+}
+
 /* ---- backups ---- */
 
 static int st_backup_seq_get(struct store *s, const char *agent_id, uint64_t *seq)
@@ -1486,6 +1522,8 @@ static const struct store sqlite_ops = {
 	.held_of_owner = st_held_of_owner,
 	.held_count = st_held_count,
 	.held_remove = st_held_remove,
+	.pull_scope_get = st_pull_scope_get,
+	.pull_scope_set = st_pull_scope_set,
 	.backup_seq_get = st_backup_seq_get,
 	.backup_seq_set = st_backup_seq_set,
 	.flag_set = st_flag_set,
@@ -1583,7 +1621,7 @@ int store_sqlite_open(const char *path, int create, struct store **out, char *er
 		}
 		/* REPORT_DDL: an index added since the database was made is built here, once
 		 * (about 35 s for meeting_year over ten million meetings) */
-		if (exec_sql(ss->db, BACKUP_DDL CHAIN_DDL SESSION_DDL) != 0 || exec_sql(ss->db, REPORT_DDL) != 0) {
+		if (exec_sql(ss->db, BACKUP_DDL CHAIN_DDL SESSION_DDL PULL_SCOPE_DDL) != 0 || exec_sql(ss->db, REPORT_DDL) != 0) {
 			snprintf(err, errlen, "cannot upgrade '%s': %s", path, sqlite3_errmsg(ss->db));
 			goto fail;
 		}
