@@ -87,4 +87,17 @@ stop() {
 	return 0
 }
 
+# ag NAME DB COMMAND ARGS... — runs the agent with its texts in $AGENT_LANG (English by
+# default, so that checks can read them); stdout in $E2E_DIR/NAME.out, stderr in
+# NAME.err; sets RC. say NAME — its last lines, for a failure message. (Suites that
+# need more define their own.)
+ag() {
+	n=$1 db=$2 cmd=$3
+	shift 3
+	LC_ALL=${AGENT_LANG:-en_US.UTF-8} "$AGENT" "$cmd" --db "$db" "$@" >"$E2E_DIR/$n.out" 2>"$E2E_DIR/$n.err"
+	RC=$?
+	return 0
+}
+say() { tail -3 "$E2E_DIR/$1.out" "$E2E_DIR/$1.err" 2>/dev/null | grep -v '^==>' | grep -v '^$' | tr '\n' ' ' | cut -c1-400; }
+
 e2e_finish() { exit $E2E_FAILED; }

@@ -21,14 +21,6 @@ BDB="$E2E_DIR/laptop-b.db"
 AGENT_LANG=en_US.UTF-8
 RC=0
 
-ag() {
-	n=$1 db=$2 cmd=$3
-	shift 3
-	LC_ALL=$AGENT_LANG "$AGENT" "$cmd" --db "$db" "$@" >"$E2E_DIR/$n.out" 2>"$E2E_DIR/$n.err"
-	RC=$?
-	return 0
-}
-say() { tail -3 "$E2E_DIR/$1.out" "$E2E_DIR/$1.err" 2>/dev/null | tr '\n' ' ' | cut -c1-300; }
 
 # enroll CODE NAME — prints "TOKEN UNIT".
 enroll() {

@@ -87,14 +87,6 @@ slow_done() {
 	wait_file "$E2E_DIR/$1.out" 50
 }
 
-ag() {
-	n=$1 db=$2 cmd=$3
-	shift 3
-	LC_ALL=$AGENT_LANG "$AGENT" "$cmd" --db "$db" "$@" >"$E2E_DIR/$n.out" 2>"$E2E_DIR/$n.err"
-	RC=$?
-	return 0
-}
-say() { tail -3 "$E2E_DIR/$1.out" "$E2E_DIR/$1.err" 2>/dev/null | tr '\n' ' ' | cut -c1-300; }
 
 # ---- set-up ----------------------------------------------------------------------
 if ! "$HUB" init --db "$HDB" --units "$UNITS" >"$E2E_DIR/init.log" 2>&1; then
