@@ -413,6 +413,78 @@ static void test_hub_api__closed_unit_record_is_flagged_and_merged_unit_joins_th
 	th_agent_release(&ad);
 }
 
+/* Pulls one page from cursor with token; returns it decoded (free with
+ * wire_pull_page_free). */
+static struct wire_pull_page *pull_page(struct th_hub *h, const char *token, uint64_t cursor)
+{
+	char cur[32];
+	struct wire_pull_page *page = NULL;
+	struct wire_status st;
+	snprintf(cur, sizeof cur, "%llu", (unsigned long long)cursor);
+	const char *q[] = { "cursor", cur, NULL };
+	struct th_answer a = th_call_raw(h->api, "GET", "/v1/pull", token, NULL, NULL, 0, q);
+	assert_int_equal(a.status, 200);
+	assert_int_equal(wire_pull_page_decode(a.body, strlen(a.body), &page, &st), 0);
+	th_answer_free(&a);
+	return page;
+}
+
+static int branch_under_c1(struct store *s, void *ctx)
+{
+	(void)ctx;
+	return th_hub_unit(s, U_X, U_C1, "Thôn X", "branch", U_C1, "0190f3a2-0000-7000-8000-000000001009",
+			   "0190f3a2-0000-7000-8000-000000002009");
+}
+
+/* Issue 18 item 5, PROTOCOL.md §6.3: C2's person lies below C1's cursor; once C2 is
+ * merged into C1, C1's next pull answers an empty page with cursor 0 and more, and
+ * the pull from 0 brings the person. A scope grown by a unit with no older row (a new
+ * branch), or unchanged, goes on from the cursor. */
+static void test_hub_api__a_pull_after_the_scope_grew_starts_again_from_0(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent a1, a2;
+	th_agent_init(&a1, AG1);
+	th_agent_init(&a2, AG2);
+	th_add(&a2, "person", P2, 'i', U_C2, PERSON, 0);
+	th_expect(th_send(h, &a2, h->token_c2, 1, 1), 200, "\"applied\":1");
+	th_add(&a1, "person", P1, 'i', U_C1, PERSON, 0);
+	th_expect(th_send(h, &a1, h->token_c1, 1, 1), 200, "\"applied\":1");
+	struct wire_pull_page *p = pull_page(h, h->token_c1, 0);
+	uint64_t cursor = p->cursor;
+	assert_false(p->more);
+	wire_pull_page_free(p);
+	p = pull_page(h, h->token_c1, cursor); /* unchanged: from the cursor */
+	assert_int_equal(p->nrows, 0);
+	assert_int_equal(p->cursor, cursor);
+	wire_pull_page_free(p);
+	assert_int_equal(th_with_store(h, branch_under_c1, NULL), 0);
+	p = pull_page(h, h->token_c1, cursor); /* grown by a unit without older rows */
+	assert_true(p->nrows > 0);
+	assert_true(p->cursor > cursor);
+	cursor = p->cursor;
+	wire_pull_page_free(p);
+	assert_int_equal(th_with_store(h, close_c2, NULL), 0);
+	p = pull_page(h, h->token_c1, cursor); /* grown by C2, whose person is older */
+	assert_int_equal(p->nrows, 0);
+	assert_int_equal(p->cursor, 0);
+	assert_true(p->more);
+	wire_pull_page_free(p);
+	p = pull_page(h, h->token_c1, 0);
+	int found = 0;
+	for (size_t i = 0; i < p->nrows; i++)
+		found |= strcmp(p->rows[i].id, P2) == 0;
+	assert_true(found);
+	cursor = p->cursor;
+	wire_pull_page_free(p);
+	p = pull_page(h, h->token_c1, cursor); /* recorded: no second restart */
+	assert_int_equal(p->cursor, cursor);
+	assert_false(p->more);
+	wire_pull_page_free(p);
+	th_agent_release(&a1);
+	th_agent_release(&a2);
+}
+
 /* The merge remembers, for one change set, which owner it found never closed: that
  * must not spill over to the rows of another owner, closed, later in the same set. */
 static void test_hub_api__rows_of_a_closed_unit_after_an_open_one_in_a_change_set_are_flagged(void **state)
@@ -864,6 +936,7 @@ int main(void)
 		T(test_hub_api__pull_pages_scope_rows_and_reference_data_in_hub_order),
 		T(test_hub_api__pull_leaves_out_the_agents_own_rows_except_from_cursor_0),
 		T(test_hub_api__pull_cursor_outside_0_to_2_pow_53_is_bad_message),
+		T(test_hub_api__a_pull_after_the_scope_grew_starts_again_from_0),
 		T(test_hub_api__pull_sends_the_agent_rows_others_wrote_or_it_had_refused),
 		T(test_hub_api__status_and_metrics_for_viewers_and_unknown_routes),
 	};
