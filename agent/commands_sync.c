@@ -187,7 +187,11 @@ static void tell_office(int rc, const struct sync_result *r, int quiet)
 		}
 		if (r->dropped)
 			msg_say(stdout, MSG_SYNC_DROPPED, (unsigned long long)r->dropped);
-		if (r->checksums == 0)
+		if (r->repaired > 0)
+			printf("%s\n", msg(MSG_SYNC_CHECKSUM_REPAIRED));
+		else if (r->repaired < 0)
+			printf("%s\n", msg(MSG_SYNC_CHECKSUM_STILL_DIFFER));
+		else if (r->checksums == 0)
 			printf("%s\n", msg(MSG_SYNC_CHECKSUM_DIFFER));
 		if (rc == EXIT_OK)
 			printf("%s\n", msg(MSG_SYNC_OK));
@@ -467,8 +471,12 @@ static const char *skip_reason_text(const char *reason)
 struct status_info {
 	const char *unit, *agent;
 	char *hub_url, *last_error, *last_error_detail, *checksum_ok, *hub_schema, *hub_id;
-	uint64_t pending, pending_bytes, acked, nskipped, nquarantined;
-	int64_t last_sync_ms, offset_ms, clock_ahead_at_ms;
+	/* checksum_units: units that differ now; repair_units: those that still differed
+	 * after a repair (set until the checksums agree); repaired_units: those a repair
+	 * was made for, at repaired_ms, pulling repaired_rows rows (PROTOCOL.md §8) */
+	char *checksum_units, *repair_units, *repaired_units;
+	uint64_t pending, pending_bytes, acked, nskipped, nquarantined, repaired_rows;
+	int64_t last_sync_ms, offset_ms, clock_ahead_at_ms, repaired_ms;
 };
 
 static int64_t cfg_i64(struct store *s, const char *key)
@@ -497,6 +505,9 @@ static void status_release(struct status_info *si)
 	free(si->checksum_ok);
 	free(si->hub_schema);
 	free(si->hub_id);
+	free(si->checksum_units);
+	free(si->repair_units);
+	free(si->repaired_units);
 }
 
 static int status_load(struct store *s, struct status_info *si)
@@ -509,8 +520,13 @@ static int status_load(struct store *s, struct status_info *si)
 	    store_config_get(s, "last_error_detail", &si->last_error_detail) < 0 ||
 	    store_config_get(s, "checksum_ok", &si->checksum_ok) < 0 ||
 	    store_config_get(s, "hub_schema", &si->hub_schema) < 0 ||
-	    store_config_get(s, "hub_id", &si->hub_id) < 0)
+	    store_config_get(s, "hub_id", &si->hub_id) < 0 ||
+	    store_config_get(s, "checksum_units", &si->checksum_units) < 0 ||
+	    store_config_get(s, "checksum_repair_units", &si->repair_units) < 0 ||
+	    store_config_get(s, "checksum_repaired_units", &si->repaired_units) < 0 ||
+	    store_config_u64(s, "checksum_repaired_rows", 0, &si->repaired_rows) != 0)
 		return -1;
+	si->repaired_ms = cfg_i64(s, "checksum_repaired_ms");
 	if (journal_pending(s, &si->pending, &si->pending_bytes) != 0 ||
 	    journal_acked(s, &si->acked) != 0 ||
 	    count_rows(s, "SELECT count(*) FROM lk_skipped",
@@ -625,6 +641,36 @@ out:
 	return rc;
 }
 
+static void json_str_or_null(FILE *f, const char *s)
+{
+	if (s)
+		json_str(f, s);
+	else
+		fputs("null", f);
+}
+
+/* Whether the data matches the hub, and what a repair did (PROTOCOL.md §8): never a
+ * disagreement in silence. */
+static void status_checksums(const struct status_info *si, int checks)
+{
+	char when[64];
+	format_time(si->repaired_ms, when, sizeof when);
+	if (checks < 0) {
+		printf("%s\n", msg(MSG_STATUS_CHECKSUM_UNKNOWN));
+	} else if (checks) {
+		printf("%s\n", msg(MSG_STATUS_CHECKSUM_OK));
+	} else if (si->repair_units) {
+		msg_say(stdout, MSG_STATUS_CHECKSUM_STILL_DIFFER, when, si->repair_units);
+	} else {
+		printf("%s\n", msg(MSG_SYNC_CHECKSUM_DIFFER));
+		if (si->checksum_units)
+			msg_say(stdout, MSG_STATUS_CHECKSUM_UNITS, si->checksum_units);
+	}
+	if (si->repaired_ms && (checks != 0 || !si->repair_units))
+		msg_say(stdout, MSG_STATUS_CHECKSUM_REPAIRED, when, (unsigned long long)si->repaired_rows,
+			si->repaired_units ? si->repaired_units : "");
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct common_opts o;
@@ -674,6 +720,14 @@ int cmd_status(int argc, char **argv)
 		printf(",\"clock_advice\":%s", clock_advice(&si) ? "true" : "false");
 		printf(",\"checksums_agree\":%s",
 		       checks < 0 ? "null" : checks ? "true" : "false");
+		fputs(",\"checksum_units\":", stdout);
+		json_str_or_null(stdout, checks == 0 ? si.checksum_units : NULL);
+		printf(",\"checksum_repaired_ms\":%lld,\"checksum_repaired_rows\":%llu",
+		       (long long)si.repaired_ms, (unsigned long long)si.repaired_rows);
+		fputs(",\"checksum_repaired_units\":", stdout);
+		json_str_or_null(stdout, si.repaired_ms ? si.repaired_units : NULL);
+		printf(",\"checksum_still_differs\":%s",
+		       checks == 0 && si.repair_units ? "true" : "false");
 		printf(",\"hub_schema\":%s", si.hub_schema ? si.hub_schema : "null");
 		printf(",\"skipped\":%llu,\"quarantined_count\":%llu",
 		       (unsigned long long)si.nskipped, (unsigned long long)si.nquarantined);
@@ -712,9 +766,7 @@ int cmd_status(int argc, char **argv)
 		rc = EXIT_SOFTWARE;
 		goto out;
 	}
-	printf("%s\n", msg(checks < 0 ? MSG_STATUS_CHECKSUM_UNKNOWN
-			   : checks   ? MSG_STATUS_CHECKSUM_OK
-				      : MSG_SYNC_CHECKSUM_DIFFER));
+	status_checksums(&si, checks);
 	rc = EXIT_OK;
 out:
 	status_release(&si);

@@ -499,20 +499,31 @@ static int exec_built(sqlite3 *db, sqlite3_str *q, char *err, size_t errlen)
 	return ret;
 }
 
+/* Starts the one transaction that rebuilds the generated triggers (with what the
+ * caller appends): BEGIN IMMEDIATE and a DROP of every generated trigger in the SQL
+ * returned, to be finished by exec_built. NULL (rolled back, reason in err) on failure. */
+static sqlite3_str *rebuild_begin(sqlite3 *db, char *err, size_t errlen)
+{
+	if (exec(db, "BEGIN IMMEDIATE", err, errlen))
+		return NULL;
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	if (append_trigger_drops(db, q, err, errlen) != 0) {
+		sqlite3_free(sqlite3_str_finish(q));
+		exec(db, "ROLLBACK", NULL, 0);
+		return NULL;
+	}
+	return q;
+}
+
 /* Brings a database written under schema `from` to SCHEMA_VERSION in one transaction:
  * new tables, new columns (nullable, see append_column_def), every generated trigger
  * dropped and generated again, lk_state.schema_version raised. Entries already in the
  * journal keep the version they were written under, so they travel as they were. */
 static int upgrade(struct store *s, int from, char *err, size_t errlen)
 {
-	if (exec(s->db, "BEGIN IMMEDIATE", err, errlen))
+	sqlite3_str *q = rebuild_begin(s->db, err, errlen);
+	if (!q)
 		return -1;
-	sqlite3_str *q = sqlite3_str_new(NULL);
-	if (append_trigger_drops(s->db, q, err, errlen) != 0) {
-		sqlite3_free(sqlite3_str_finish(q));
-		exec(s->db, "ROLLBACK", NULL, 0);
-		return -1;
-	}
 	for (size_t i = 0; i < schema_ntables; i++) {
 		const struct schema_table *t = &schema_tables[i];
 		if (t->since > from) {
@@ -578,14 +589,9 @@ static int tighten_modes(const char *path, char *err, size_t errlen)
  * One transaction. */
 static int migrate_layout(struct store *s, char *err, size_t errlen)
 {
-	if (exec(s->db, "BEGIN IMMEDIATE", err, errlen))
+	sqlite3_str *q = rebuild_begin(s->db, err, errlen);
+	if (!q)
 		return -1;
-	sqlite3_str *q = sqlite3_str_new(NULL);
-	if (append_trigger_drops(s->db, q, err, errlen) != 0) {
-		sqlite3_free(sqlite3_str_finish(q));
-		exec(s->db, "ROLLBACK", NULL, 0);
-		return -1;
-	}
 	sqlite3_str_appendall(q, STORE_ROW_CLOCK_DDL
 			      "ALTER TABLE lk_journal ADD COLUMN row_floor INTEGER NOT NULL DEFAULT 0;\n"
 			      "UPDATE lk_config SET value = '0' WHERE key = 'pull_cursor';\n");

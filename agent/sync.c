@@ -1237,15 +1237,25 @@ out:
 	return rc;
 }
 
-/* Compares with the hello answer's checksums; stores the verdict for status. */
-static int compare_checksums(struct sync_ctx *c)
+/* Units named in the record of a disagreement: more are counted, not listed. */
+#define SYNC_UNITS_LISTED 8
+/* "id,id,…,+N": SYNC_UNITS_LISTED ids and the count of the others. */
+#define SYNC_UNITS_TEXT (SYNC_UNITS_LISTED * IDS_UUID_TEXT + 24)
+
+/* Compares with the hello answer's checksums; stores the verdict for status
+ * (lk_config checksum_ok, checksum_detail, checksum_units: the units that differ,
+ * SYNC_UNITS_TEXT at most). units_out (may be NULL) gets that list. */
+static int compare_checksums(struct sync_ctx *c, char units_out[SYNC_UNITS_TEXT])
 {
 	const struct wire_hello_answer *a = &c->hello;
 	struct unit_sum *units = NULL;
 	size_t n = a->nchecksums < SYNC_MAX_UNITS ? a->nchecksums : SYNC_MAX_UNITS;
-	char detail[256] = "";
+	char detail[256] = "", list[SYNC_UNITS_TEXT] = "";
+	size_t ndiff = 0, len = 0;
 	int agree = 1, rc = -1;
 
+	if (units_out)
+		units_out[0] = 0;
 	if (n == 0) {
 		c->res->checksums = -1;
 		rc = store_config_set(c->s, "checksum_ok", NULL);
@@ -1261,23 +1271,99 @@ static int compare_checksums(struct sync_ctx *c)
 	for (size_t i = 0; i < n; i++) {
 		char mine[CHECKSUM_TEXT_MAX];
 		checksum_format(&units[i].sum, mine);
-		if (strcmp(mine, a->checksums[i].value) != 0) {
-			if (agree)
-				snprintf(detail, sizeof detail, "%s local %s hub %s", units[i].unit, mine,
-					 a->checksums[i].value);
-			agree = 0;
-		}
+		if (strcmp(mine, a->checksums[i].value) == 0)
+			continue;
+		if (agree)
+			snprintf(detail, sizeof detail, "%s local %s hub %s", units[i].unit, mine,
+				 a->checksums[i].value);
+		agree = 0;
+		if (ndiff++ < SYNC_UNITS_LISTED)
+			len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", len ? "," : "",
+						units[i].unit);
 	}
+	if (ndiff > SYNC_UNITS_LISTED)
+		snprintf(list + len, sizeof list - len, ",+%zu", ndiff - SYNC_UNITS_LISTED);
 	c->res->checksums = agree;
 	if (!agree)
-		logf_(c, "checksums differ: %s", detail);
+		logf_(c, "checksums differ (%zu units): %s", ndiff, detail);
 	if (store_config_set(c->s, "checksum_ok", agree ? "1" : "0") != 0 ||
-	    store_config_set(c->s, "checksum_detail", agree ? NULL : detail) != 0)
+	    store_config_set(c->s, "checksum_detail", agree ? NULL : detail) != 0 ||
+	    store_config_set(c->s, "checksum_units", agree ? NULL : list) != 0)
 		goto out;
+	if (units_out)
+		memcpy(units_out, list, sizeof list);
 	rc = 0;
 out:
 	free(units);
 	return rc;
+}
+
+/* A fresh hello's checksums compared with the local rows (after a pull). */
+static int hello_and_compare(struct sync_ctx *c, char units[SYNC_UNITS_TEXT])
+{
+	int rc = do_hello(c);
+	if (rc != EXIT_OK)
+		return rc;
+	if (compare_checksums(c, units) != 0)
+		return fail(c, EXIT_SOFTWARE, "local_error", "cannot compute checksums: %s",
+			    sqlite3_errmsg(store_db(c->s)));
+	return EXIT_OK;
+}
+
+/* Checksums differ with nothing pending (PROTOCOL.md §8, repair): the hub's merged rows
+ * win. First a pull from where it stands (another office may have written meanwhile);
+ * if they still differ, a pull from cursor 0, which leaves nothing out — at most once
+ * per disagreement: lk_config checksum_repair_units keeps the units that still differed
+ * after a repair, and a disagreement over the same units is not pulled again until the
+ * checksums have agreed once. What was repaired, when and how many rows are kept for
+ * status (checksum_repaired_ms, _rows, _units). */
+static int repair_checksums(struct sync_ctx *c, const char *units)
+{
+	char *done = NULL, now_units[SYNC_UNITS_TEXT], before[SYNC_UNITS_TEXT];
+	uint64_t pending = 0;
+	int rc;
+
+	if (journal_pending(c->s, &pending, NULL) != 0)
+		return fail(c, EXIT_SOFTWARE, "local_error", "cannot count pending entries");
+	if (pending)
+		return EXIT_OK; /* kept local values differ until the hub's verdicts come back */
+	if (store_config_get(c->s, "checksum_repair_units", &done) < 0)
+		return fail(c, EXIT_SOFTWARE, "local_error", "cannot read the repair record");
+	int again = done && strcmp(done, units) == 0;
+	free(done);
+	if (again) {
+		c->res->repaired = -1; /* repaired once already: status says which units differ */
+		return EXIT_OK;
+	}
+	snprintf(before, sizeof before, "%s", units);
+	uint64_t pulled0 = c->res->pulled;
+	if ((rc = do_pull(c)) != EXIT_OK || (rc = hello_and_compare(c, now_units)) != EXIT_OK)
+		return rc;
+	if (c->res->checksums != 0)
+		return EXIT_OK; /* another office wrote meanwhile: no repair needed */
+	logf_(c, "checksums differ with nothing pending (units %s): pulling every row again from the hub",
+	      now_units);
+	if (sqlite3_exec(store_db(c->s), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK ||
+	    store_config_set(c->s, "pull_cursor", "0") != 0 ||
+	    store_config_set(c->s, "pull_replay_from", NULL) != 0 ||
+	    sqlite3_exec(store_db(c->s), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_exec(store_db(c->s), "ROLLBACK", NULL, NULL, NULL);
+		return fail(c, EXIT_SOFTWARE, "local_error", "cannot rewind the pull cursor");
+	}
+	if ((rc = do_pull(c)) != EXIT_OK || (rc = hello_and_compare(c, now_units)) != EXIT_OK)
+		return rc;
+	c->res->repaired = c->res->checksums == 1 ? 1 : -1;
+	if (c->res->repaired > 0)
+		logf_(c, "repaired: the checksums agree after pulling %" PRIu64 " rows",
+		      c->res->pulled - pulled0);
+	else
+		logf_(c, "checksums still differ after pulling every row again (units %s)", now_units);
+	if (store_config_set_u64(c->s, "checksum_repaired_ms", (uint64_t)sync_wall_ms()) != 0 ||
+	    store_config_set_u64(c->s, "checksum_repaired_rows", c->res->pulled - pulled0) != 0 ||
+	    store_config_set(c->s, "checksum_repaired_units", before) != 0 ||
+	    store_config_set(c->s, "checksum_repair_units", c->res->repaired > 0 ? NULL : now_units) != 0)
+		return fail(c, EXIT_SOFTWARE, "local_error", "cannot record the repair");
+	return EXIT_OK;
 }
 
 /* ---- the whole sync ---- */
@@ -1340,8 +1426,18 @@ static int run(struct sync_ctx *c)
 		    journal_compact(c->s, backup < acked ? backup : acked) != 0)
 			logf_(c, "compaction failed: %s", sqlite3_errmsg(store_db(c->s)));
 	}
-	if (compare_checksums(c) != 0)
+	char units[SYNC_UNITS_TEXT];
+	if (compare_checksums(c, units) != 0) {
 		logf_(c, "cannot compute checksums: %s", sqlite3_errmsg(store_db(c->s)));
+	} else if (c->res->checksums == 1) {
+		/* agreement ends a disagreement: a later one is repaired again */
+		if (store_config_set(c->s, "checksum_repair_units", NULL) != 0)
+			logf_(c, "cannot clear the repair record");
+	} else if (c->res->checksums == 0 && !blocked) {
+		rc = repair_checksums(c, units);
+		if (rc != EXIT_OK)
+			return rc;
+	}
 	if (blocked) /* error already set: schema_newer (upgrade) or held_full (later) */
 		return strcmp(c->res->error, "held_full") == 0 ? EXIT_TEMPFAIL : EXIT_PROTOCOL;
 	if (c->res->quarantined)

@@ -1,7 +1,7 @@
 /*
  * sync.h — the sync engine (PROTOCOL.md §6–§9): hello, push change sets until nothing
- * is pending, pull pages until the hub has no more, compare unit checksums; and
- * recover after a fork.
+ * is pending, pull pages until the hub has no more, compare unit checksums and repair a
+ * disagreement by pulling the hub's rows again; and recover after a fork.
  *
  * Invariant: every step leaves the database consistent on its own — an entry is marked
  * acknowledged only from a hub answer, a pull page is applied in one transaction
@@ -62,6 +62,10 @@ struct sync_result {
 	uint64_t dropped;      /* rows the restored hub no longer holds, removed here (§6.3) */
 	int recovered;         /* sync_recover: 1 when it took a new agent id */
 	long lock_holder;      /* error "sync_running": the process syncing (0 unknown) */
+	int repaired;          /* checksums differed with nothing pending and every row was
+				  pulled again (in this run or, for the same units, before):
+				  1 they agree now, -1 they still differ; 0 no repair
+				  (PROTOCOL.md §8) */
 	char error[32];        /* the error code ("" on success), also lk_config last_error */
 	char detail[256];      /* English detail for logs */
 };

@@ -140,4 +140,53 @@ else
 		"meta $h1, correction $h2 ($(tail -1 "$E2E_DIR/correct.out")); pulled $pulled (want 30); set $r2 sync $s2; 422s $n0 -> $n1; hub $(hub_value meeting "$M1" attendees), laptop $(laptop_value meeting "$M1" attendees) (want 7); checksums_agree $agree; $(say sync6)"
 fi
 
+# ---- a disagreement the checksums reveal is repaired, and status says so ---------------
+# The laptop's copy of M1 is changed behind the journal's back (the triggers skip a
+# write while lk_state.applying = 1, as for pulled rows): nothing is pending, the hub
+# keeps 7, the laptop shows 99. The next sync pulls every row again (the hub's merged
+# row wins) and says so; status keeps what was repaired.
+repairs() { cat "$E2E_DIR"/*.err 2>/dev/null | grep -c 'pulling every row again from the hub'; }
+sqlite3 "$ADB" "UPDATE lk_state SET applying = 1; UPDATE meeting SET attendees = 99 WHERE id = '$M1';
+	UPDATE lk_state SET applying = 0"; e1=$?
+n0=$(repairs)
+ag sync7 sync; s1=$RC
+n1=$(repairs)
+agree=$(status_get checksums_agree)
+when=$(status_get checksum_repaired_ms)
+rows=$(status_get checksum_repaired_rows)
+ag st-text status
+if [ "$e1$s1" = 00 ] && [ "$(laptop_value meeting "$M1" attendees)" = 7 ] && [ "$agree" = true ] &&
+	[ "$n1" = $((n0 + 1)) ] && [ "${when:-0}" -gt 0 ] && [ "${rows:-0}" -ge 1 ] &&
+	grep -q 'repaired' "$E2E_DIR/sync7.out" && grep -q 'Last repair' "$E2E_DIR/st-text.out"; then
+	ok clocks__checksums_that_differ_are_repaired_from_the_hub_and_status_says_so
+	echo "    repair pulled $rows rows"
+else
+	fail clocks__checksums_that_differ_are_repaired_from_the_hub_and_status_says_so 		"edit $e1, sync $s1; laptop $(laptop_value meeting "$M1" attendees) (want 7); checksums_agree $agree; repairs $n0 -> $n1; repaired_ms $when rows $rows; $(say sync7); status: $(tr '\n' ' ' <"$E2E_DIR/st-text.out" | cut -c1-300)"
+fi
+
+# A row the hub never had (written behind the journal's back) cannot be repaired by a
+# pull: the checksums still differ, status names the unit, and the next sync does not
+# pull everything again for the same disagreement; once it is gone they agree.
+X=0190f3b0-0000-7000-8000-00000000abcd
+sqlite3 "$ADB" "UPDATE lk_state SET applying = 1;
+	INSERT INTO person(id, unit_id, full_name) VALUES('$X', '$UNIT', 'Ngoài nhật ký');
+	UPDATE lk_state SET applying = 0"; e1=$?
+n0=$(repairs)
+ag sync8 sync; s1=$RC
+still=$(status_get checksum_still_differs)
+ag st-text2 status
+ag sync9 sync; s2=$RC
+n1=$(repairs)
+sqlite3 "$ADB" "UPDATE lk_state SET applying = 1; DELETE FROM person WHERE id = '$X'; UPDATE lk_state SET applying = 0"
+ag sync10 sync; s3=$RC
+agree=$(status_get checksums_agree)
+if [ "$e1$s1$s2$s3" = 0000 ] && [ "$still" = true ] && [ "$n1" = $((n0 + 1)) ] &&
+	grep -q "still differ: $UNIT" "$E2E_DIR/st-text2.out" && grep -q 'still does not match' "$E2E_DIR/sync8.out" &&
+	grep -q 'still does not match' "$E2E_DIR/sync9.out" &&
+	[ "$agree" = true ]; then
+	ok clocks__checksums_that_still_differ_after_a_repair_are_shown_and_not_pulled_again
+else
+	fail clocks__checksums_that_still_differ_after_a_repair_are_shown_and_not_pulled_again 		"syncs $s1 $s2 $s3; still_differs $still; full pulls $n0 -> $n1 (want one); agree at the end $agree; $(say sync8); status: $(tr '\n' ' ' <"$E2E_DIR/st-text2.out" | cut -c1-400)"
+fi
+
 e2e_finish

@@ -479,15 +479,22 @@ static uint64_t clock_of(struct store *s, uint64_t seq)
 	return (uint64_t)sql_int(s, q);
 }
 
+/* ROW1 inserted 4 minutes ahead and acknowledged (within the drift limit), then the
+ * clock jumps to 13 minutes ahead for what comes next. */
+static void insert_acked_then_jump(struct store *s)
+{
+	clock_ahead_by(s, 4 * MIN_MS);
+	add_persons(s, 1, 5);
+	assert_int_equal(journal_set_acked(s, 1), 0);
+	clock_ahead_by(s, 13 * MIN_MS);
+}
+
 /* Issue 12 A: insert 4 minutes ahead (accepted), edit 13 minutes ahead (clock_ahead):
  * the lowered edit must stay above the insert the hub already holds, or it loses. */
 static void test_journal__lowered_edit_stays_above_its_rows_acknowledged_insert(void **state)
 {
 	struct fixture *f = *state;
-	clock_ahead_by(f->s, 4 * MIN_MS);
-	add_persons(f->s, 1, 5);
-	assert_int_equal(journal_set_acked(f->s, 1), 0);
-	clock_ahead_by(f->s, 13 * MIN_MS);
+	insert_acked_then_jump(f->s);
 	sql(f->s, "UPDATE person SET birth_year = 1990 WHERE id = '" ROW1 "'");
 	uint64_t ins = clock_of(f->s, 1), edit = clock_of(f->s, 2);
 	assert_true(ins > hlc_from_ms(HUB_MS));
@@ -504,10 +511,7 @@ static void test_journal__lowered_edit_stays_above_its_rows_acknowledged_insert(
 static void test_journal__lowered_delete_stays_above_its_rows_insert(void **state)
 {
 	struct fixture *f = *state;
-	clock_ahead_by(f->s, 4 * MIN_MS);
-	add_persons(f->s, 1, 5);
-	assert_int_equal(journal_set_acked(f->s, 1), 0);
-	clock_ahead_by(f->s, 13 * MIN_MS);
+	insert_acked_then_jump(f->s);
 	sql(f->s, "DELETE FROM person WHERE id = '" ROW1 "'");
 	uint64_t ins = clock_of(f->s, 1);
 	assert_true(journal_lower_clocks(f->s, HUB_MS, 2) >= 1);
@@ -523,20 +527,27 @@ static void test_journal__lowered_delete_stays_above_its_rows_insert(void **stat
 	assert_int_equal(clock_of(f->s, 5), hlc_from_ms(HUB_MS) + 2);
 }
 
+/* ROW1 arrives by pull (no journal entry) with its highest stamp `pulled`, as the pull
+ * merge applies it: the row, lk_row_clock and `last` raised. */
+static void pull_row1(struct store *s, uint64_t pulled)
+{
+	char q[96];
+	assert_int_equal(store_apply_begin(s), 0);
+	sql(s, "INSERT INTO person(id, unit_id, full_name) VALUES('" ROW1 "', '" UNIT "', 'Kéo về')");
+	assert_int_equal(journal_row_seen(s, "person", ROW1, pulled), 0);
+	assert_int_equal(journal_row_seen(s, "person", ROW1, pulled - 100), 0); /* never lowers */
+	snprintf(q, sizeof q, "UPDATE lk_state SET last_clock = %llu", (unsigned long long)pulled);
+	sql(s, q);
+	assert_int_equal(store_apply_end(s, 1), 0);
+}
+
 /* A row pulled with a clock 2 minutes ahead, edited 13 minutes ahead: the lowered edit
  * stays above the pulled stamp (the laptop had seen that version). */
 static void test_journal__lowered_edit_stays_above_a_pulled_stamp_of_its_row(void **state)
 {
 	struct fixture *f = *state;
 	uint64_t pulled = hlc_from_ms(HUB_MS + 2 * MIN_MS) + 7;
-	assert_int_equal(store_apply_begin(f->s), 0);
-	sql(f->s, "INSERT INTO person(id, unit_id, full_name) VALUES('" ROW1 "', '" UNIT "', 'Kéo về')");
-	assert_int_equal(journal_row_seen(f->s, "person", ROW1, pulled), 0);
-	assert_int_equal(journal_row_seen(f->s, "person", ROW1, pulled - 100), 0); /* never lowers */
-	char q[96];
-	snprintf(q, sizeof q, "UPDATE lk_state SET last_clock = %llu", (unsigned long long)pulled);
-	sql(f->s, q);
-	assert_int_equal(store_apply_end(f->s, 1), 0);
+	pull_row1(f->s, pulled);
 	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM lk_journal"), 0);
 	clock_ahead_by(f->s, 13 * MIN_MS);
 	sql(f->s, "UPDATE person SET birth_year = 1990 WHERE id = '" ROW1 "'");
@@ -554,13 +565,7 @@ static void test_journal__refused_again_at_its_floor_is_lowered_ignoring_floors(
 {
 	struct fixture *f = *state;
 	uint64_t pulled = hlc_from_ms(HUB_MS + 60 * MIN_MS);
-	assert_int_equal(store_apply_begin(f->s), 0);
-	sql(f->s, "INSERT INTO person(id, unit_id, full_name) VALUES('" ROW1 "', '" UNIT "', 'Kéo về')");
-	assert_int_equal(journal_row_seen(f->s, "person", ROW1, pulled), 0);
-	char q[96];
-	snprintf(q, sizeof q, "UPDATE lk_state SET last_clock = %llu", (unsigned long long)pulled);
-	sql(f->s, q);
-	assert_int_equal(store_apply_end(f->s, 1), 0);
+	pull_row1(f->s, pulled);
 	sql(f->s, "UPDATE person SET birth_year = 1990 WHERE id = '" ROW1 "'");
 	sql(f->s, "UPDATE person SET birth_year = 1991 WHERE id = '" ROW1 "'");
 	assert_true(journal_lower_clocks(f->s, HUB_MS, 1) >= 1);
