@@ -48,7 +48,7 @@ struct store_token {
 	int64_t created_ms;
 	int64_t revoked_ms;             /* 0 = active */
 	int fork_refused;               /* a fork was refused for the bound agent */
-	int rebound;                    /* the one re-binding (recover) was used */
+	int rebound;                    /* a re-binding after a refused fork (recover) was used */
 };
 
 /* A dashboard session (session.h): only the SHA-256 of its id is kept. */
