@@ -371,8 +371,13 @@ static int daemon_attempt(const char *db, int probe_only)
 	sync_options_for(&so, 1); /* a daemon has no terminal to draw on; logs stay */
 	so.quiet = 0;
 	rc = sync_run(s, t, &so, &r);
-	if (rc != EXIT_OK && rc != EXIT_TEMPFAIL)
+	if (rc == EXIT_TEMPFAIL && strcmp(r.error, "sync_running") == 0) {
+		/* a manual sync or recover of this database is at work (sync_run said so on
+		 * stderr): it does this round; the next regular one comes at the interval */
+		rc = EXIT_OK;
+	} else if (rc != EXIT_OK && rc != EXIT_TEMPFAIL) {
 		tell_office(rc, &r, 0);
+	}
 out:
 	transport_free(t);
 	store_close(s);
