@@ -1310,13 +1310,18 @@ static int hello_and_compare(struct sync_ctx *c, char units[SYNC_UNITS_TEXT])
 	return EXIT_OK;
 }
 
+/* A disagreement over the same units that a full pull did not repair is pulled again at
+ * most this often: a 2G office pulls its whole scope once a day at worst, and a new
+ * disagreement in those units is still repaired. */
+#define SYNC_REPAIR_AGAIN_MS (24LL * 3600 * 1000)
+
 /* Checksums differ with nothing pending (PROTOCOL.md §8, repair): the hub's merged rows
  * win. First a pull from where it stands (another office may have written meanwhile);
- * if they still differ, a pull from cursor 0, which leaves nothing out — at most once
- * per disagreement: lk_config checksum_repair_units keeps the units that still differed
+ * if they still differ, a pull from cursor 0, which leaves nothing out — once per
+ * disagreement: lk_config checksum_repair_units keeps the units that still differed
  * after a repair, and a disagreement over the same units is not pulled again until the
- * checksums have agreed once. What was repaired, when and how many rows are kept for
- * status (checksum_repaired_ms, _rows, _units). */
+ * checksums have agreed once or SYNC_REPAIR_AGAIN_MS has passed. What was repaired,
+ * when and how many rows are kept for status (checksum_repaired_ms, _rows, _units). */
 static int repair_checksums(struct sync_ctx *c, const char *units)
 {
 	char *done = NULL, now_units[SYNC_UNITS_TEXT], before[SYNC_UNITS_TEXT];
@@ -1329,7 +1334,9 @@ static int repair_checksums(struct sync_ctx *c, const char *units)
 		return EXIT_OK; /* kept local values differ until the hub's verdicts come back */
 	if (store_config_get(c->s, "checksum_repair_units", &done) < 0)
 		return fail(c, EXIT_SOFTWARE, "local_error", "cannot read the repair record");
-	int again = done && strcmp(done, units) == 0;
+	uint64_t last_repair = config_u64(c->s, "checksum_repaired_ms", 0);
+	int again = done && strcmp(done, units) == 0 &&
+		    (uint64_t)sync_wall_ms() < last_repair + SYNC_REPAIR_AGAIN_MS;
 	free(done);
 	if (again) {
 		c->res->repaired = -1; /* repaired once already: status says which units differ */
