@@ -29,6 +29,7 @@
 #include "schema.h"
 #include "server.h"
 #include "store.h"
+#include "textout.h"
 #include "units.h"
 #include "viewcmd.h"
 #include "wire.h"
@@ -224,8 +225,13 @@ static int print_unit(void *ctx, const struct store_unit_info *u)
 		return -1;
 	if ((closed || !u->name) && !L->all)
 		return 0; /* closed, or not yet opened on that date */
-	printf("%s\t%s\t%s\t%s\t%s\t%s\n", u->id, u->code ? u->code : "-", u->name ? u->name : "-",
-	       u->kind ? u->kind : "-", u->parent_id ? u->parent_id : "-",
+	/* names and codes are written by offices: control characters escaped (a tab too,
+	 * so the columns stay columns) */
+	printf("%s\t", u->id);
+	textout_term(stdout, u->code ? u->code : "-");
+	putchar('\t');
+	textout_term(stdout, u->name ? u->name : "-");
+	printf("\t%s\t%s\t%s\n", u->kind ? u->kind : "-", u->parent_id ? u->parent_id : "-",
 	       closed ? (succ[0] ? succ : "closed") : "open");
 	return 0;
 }
