@@ -151,8 +151,9 @@ static enum csv_status end_field(struct csv_reader *r, size_t field_start)
 	if (r->nfields == CSV_MAX_FIELDS)
 		return CSV_TOO_MANY_FIELDS;
 	/* the apostrophe the writer put before a formula-like cell (textsafe.h) */
-	if (textsafe_csv_is_guarded(r->buf + field_start, r->len - field_start))
-		field_start++;
+	if (r->len > field_start &&
+	    textsafe_csv_is_guarded(r->buf + field_start, r->len - field_start))
+		field_start++; /* (an empty field may have no buffer yet) */
 	if (r->len - field_start > CSV_MAX_FIELD_BYTES)
 		return CSV_FIELD_TOO_LONG;
 	if (push_byte(r, '\0'))
