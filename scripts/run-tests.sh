@@ -5,7 +5,8 @@
 # VALGRIND=1 runs the unit suites under valgrind --leak-check=full.
 #
 # A case that is skipped ("[  SKIPPED ] name") counts as a failure: on a machine set up
-# with scripts/deps.sh nothing may be skipped, and a skip must not pass in silence.
+# with scripts/deps.sh nothing may be skipped, and a skip must not pass in silence; so
+# does a suite that runs no case at all.
 # Each suite has a time limit, SUITE_TIMEOUT seconds (default 1200, four times that under
 # valgrind): a suite still running then is stopped (SIGTERM to it and every process it
 # started, SIGKILL 30 s later) and counted as a failure, so a hang fails CI instead of
@@ -53,6 +54,9 @@ run_suite() {
 		failed=$((failed + 1))
 	elif [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "  suite $name exited $rc without a failed case: counted as one failure"
+		failed=$((failed + 1))
+	elif [ $((p + f + s)) -eq 0 ]; then
+		echo "  suite $name ran no case: counted as one failure"
 		failed=$((failed + 1))
 	fi
 	if [ $rc -ne 0 ] || [ "$s" -gt 0 ]; then sed 's/^/    /' "$out" | tail -60; fi

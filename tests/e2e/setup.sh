@@ -3,9 +3,9 @@
 #   * every program the scripts run (scripts/, tests/e2e/, bench/, the Makefile's
 #     recipes, .ci/run) is installed by scripts/deps.sh or is part of Debian's required
 #     set (tests/e2e/commands.py);
-#   * scripts/run-tests.sh counts a skipped case as a failure, a failed case once, and
-#     stops a suite that outlives its time limit, with every process it started, and
-#     counts it as a failure;
+#   * scripts/run-tests.sh counts a skipped case and a suite that runs no case as
+#     failures, a failed case once, and stops a suite that outlives its time limit, with
+#     every process it started, and counts it as a failure;
 #   * scripts/demo.sh, when a phase fails, says which phase, why and where its log is,
 #     and stops every process it started — by PID, with no `ps` on the machine.
 # Run from the repository root; $LK_BIN is the build directory (make all-tests).
@@ -46,14 +46,21 @@ echo "[       OK ] skipper__passes"
 echo "[  SKIPPED ] skipper__needs_a_tool: the tool is not installed"
 exit 0
 SUITE
+# A suite that runs no case at all (it found nothing to do and said nothing) fails too.
+: >"$R/e2e/silent.sh"
 UNIT_SUITES="$R/unit" E2E_SUITES="$R/e2e" sh scripts/run-tests.sh >"$R/skip.out" 2>&1
 rc=$?
 last=$(tail -n 1 "$R/skip.out")
-if [ $rc -ne 0 ] && [ "$last" = "2 passed, 3 failed" ] &&
+if [ $rc -ne 0 ] && [ "$last" = "2 passed, 4 failed" ] &&
 	grep -q 'skipped, counted as a failure: skipper__needs_a_tool' "$R/skip.out"; then
 	ok setup__runner_counts_a_skipped_case_as_a_failure
 else
-	fail setup__runner_counts_a_skipped_case_as_a_failure "exit $rc, last line '$last', want '2 passed, 3 failed'"
+	fail setup__runner_counts_a_skipped_case_as_a_failure "exit $rc, last line '$last', want '2 passed, 4 failed'"
+fi
+if grep -q '^  suite silent ran no case: counted as one failure' "$R/skip.out"; then
+	ok setup__runner_fails_a_suite_that_runs_no_case
+else
+	fail setup__runner_fails_a_suite_that_runs_no_case "$(grep -A1 '== e2e/silent' "$R/skip.out" | tr '\n' ' ')"
 fi
 if grep -q '^  1 passed, 2 failed' "$R/skip.out"; then
 	ok setup__runner_counts_a_case_cmocka_prints_twice_once
@@ -100,7 +107,11 @@ mkdir -p "$D/tools" "$E2E_DIR/nops"
 for d in protocol hub agent; do cp -a "$LK_BIN/$d" "$D/"; done
 cp -a "$LK_BIN"/*.a "$LK_BIN/lienket-hub" "$LK_BIN/lienket-gen" "$D/"
 cp -a "$LK_BIN/tools/faultproxy" "$D/tools/"
-cp -a "$LK_BIN/lienket-agent" "$E2E_DIR/real-agent"
+# Up to date, so that the demo's own make (its build phase) leaves the wrapper below alone.
+make -s --no-print-directory B="$D" MODE="${MODE:-asan}" "$D/lienket-hub" "$D/lienket-agent" \
+	"$D/lienket-gen" "$D/tools/faultproxy" >"$E2E_DIR/demo-make.log" 2>&1 ||
+	fail setup__demo_binaries_copied "$(tail -3 "$E2E_DIR/demo-make.log" | tr '\n' ' ')"
+cp -a "$D/lienket-agent" "$E2E_DIR/real-agent"
 sleep 1 # the wrapper below is newer than everything make compares it with
 cat >"$D/lienket-agent" <<AGENT
 #!/bin/sh
@@ -113,6 +124,8 @@ chmod +x "$E2E_DIR/nops/ps"
 OUT="$E2E_DIR/demo-out"
 PATH="$E2E_DIR/nops:$PATH" B="$D" DEMO_OUT="$OUT" sh scripts/demo.sh >"$E2E_DIR/demo.out" 2>"$E2E_DIR/demo.err"
 rc=$?
+[ "$(head -c 2 "$D/lienket-agent")" = "#!" ] ||
+	fail setup__demo_binaries_copied "the demo's build phase rebuilt the agent over the failing wrapper"
 if [ $rc -ne 0 ] && grep -q "demo: FAILED in phase 'record offline: 131 laptops import their year': recording failed for: [0-9]" "$E2E_DIR/demo.err" &&
 	grep -q "(log: $OUT/offices/[0-9]*/record.log)" "$E2E_DIR/demo.err" &&
 	grep -q 'cannot import: the agent did not start' "$E2E_DIR/demo.err"; then
