@@ -27,6 +27,7 @@
 #include "commands.h"
 #include "hlc.h"
 #include "journal.h"
+#include "msg.h"
 #include "schema.h"
 #include "store.h"
 #include "sync.h"
@@ -1083,6 +1084,8 @@ static void test_sync__held_full_keeps_the_change_set_pending_and_a_later_sync_s
 	assert_non_null(err);
 	assert_string_equal(err, "held_full");
 	free(err);
+	/* `status` shows the office its own words for it, not "unknown error" */
+	assert_string_not_equal(msg_code("held_full"), msg_code("no_such_code"));
 	f->hub->held_full_from = 0;
 	assert_int_equal(do_sync(f, &r), EXIT_OK);
 	assert_int_equal(local_acked(f->s), 10);
