@@ -158,6 +158,8 @@ static const char *error_text(const char *code)
 		{ "local_error", MSG_ERRTEXT_LOCAL },
 		{ "cancelled", MSG_ERRTEXT_CANCELLED },
 		{ "fork", MSG_SYNC_FORK },
+		{ "hub_behind", MSG_ERRTEXT_HUB_BEHIND },
+		{ "sync_running", MSG_ERRTEXT_SYNC_RUNNING },
 		{ "schema_newer", MSG_SYNC_SCHEMA_NEWER },
 	};
 	if (!code)

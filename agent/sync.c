@@ -503,7 +503,10 @@ static int reconcile(struct sync_ctx *c)
 		logf_(c, "hub database changed (%s -> %s): resending after %" PRIu64
 			 ", pulling from the start", old_hub, a->hub_id, a->acked);
 		if (a->acked < compacted) {
-			rc = fail(c, EXIT_PROTOCOL, "fork",
+			/* Not a fork (the hub refused nothing, so `recover` could not rebind the
+			 * token): the hub was restored from a backup older than what this laptop
+			 * compacted, which only the province can sort out. */
+			rc = fail(c, EXIT_PROTOCOL, "hub_behind",
 				  "hub restored to sequence %" PRIu64 " below our compaction point %" PRIu64,
 				  a->acked, compacted);
 			goto out;
