@@ -1561,20 +1561,25 @@ static int rejournal(struct store *s, char *err, size_t errlen)
 		goto db_error;
 	if (store_new_agent_id(s) != 0)
 		goto db_error;
+	/* The acknowledged entries leave the journal below: their clocks stay the floors of
+	 * their rows (PROTOCOL.md §4), as on compaction, so a re-journaled edit lowered after
+	 * clock_ahead never falls below this laptop's own acknowledged insert of its row. */
+	if (journal_keep_floors(s, acked) != 0)
+		goto db_error;
 	/* The entries the hub never acknowledged, renumbered from 1 under the new id,
-	 * with their original clocks and recorded times. Acknowledged entries are at the
-	 * hub under the old id; they leave the journal (never the synced tables). */
+	 * with their original clocks, floors and recorded times. Acknowledged entries are
+	 * at the hub under the old id; they leave the journal (never the synced tables). */
 	snprintf(sql, sizeof sql,
 		 "DROP TABLE IF EXISTS temp.lk_recover;"
 		 "CREATE TEMP TABLE lk_recover AS SELECT tbl, row_id, op, owner, fields,"
-		 " recorded_ms, clock, schema_version FROM main.lk_journal WHERE seq > %" PRIu64
+		 " recorded_ms, clock, schema_version, row_floor FROM main.lk_journal WHERE seq > %" PRIu64
 		 " ORDER BY seq;"
 		 "DELETE FROM main.lk_skipped WHERE seq > %" PRIu64 ";"
 		 "DELETE FROM main.lk_journal;"
 		 "DELETE FROM main.sqlite_sequence WHERE name = 'lk_journal';"
 		 "INSERT INTO main.lk_journal(tbl, row_id, op, owner, fields, recorded_ms, clock,"
-		 " schema_version) SELECT tbl, row_id, op, owner, fields, recorded_ms, clock,"
-		 " schema_version FROM temp.lk_recover ORDER BY rowid;"
+		 " schema_version, row_floor) SELECT tbl, row_id, op, owner, fields, recorded_ms,"
+		 " clock, schema_version, row_floor FROM temp.lk_recover ORDER BY rowid;"
 		 "DROP TABLE temp.lk_recover;"
 		 "UPDATE main.lk_state SET acked_seq = 0 WHERE one = 1;",
 		 acked, acked);

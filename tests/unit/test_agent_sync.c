@@ -1233,6 +1233,33 @@ static void test_sync__recover_journals_again_only_what_the_hub_does_not_hold(vo
 	assert_int_equal(r.checksums, 1);
 }
 
+/* PROTOCOL.md §4 floors across recover: the acknowledged insert of a row leaves the
+ * journal when recover journals the rest again; a re-journaled edit of that row keeps
+ * the insert's clock as its floor, so lowering after clock_ahead never puts it below. */
+static void test_sync__recover_keeps_the_floor_of_a_row_whose_insert_was_acknowledged(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	copy_then_new_edits_under_the_hubs_numbers(f);
+	int64_t insert_clock = sql_int(f->s, "SELECT clock FROM lk_journal WHERE row_id = '"
+				       PID("000000000001") "' AND op = 'i'");
+	assert_true(insert_clock > 0);
+	sql(f->s, "UPDATE person SET phone = '0944444444' WHERE id = '" PID("000000000001") "'");
+	assert_int_equal(do_sync(f, &r), EXIT_PROTOCOL);
+	assert_string_equal(r.error, "fork");
+	assert_int_equal(sync_recover(f->s, &f->hub->base, &quiet, &r), EXIT_OK);
+	assert_int_equal(r.recovered, 1);
+	/* the insert (acknowledged under the old id) is gone from the journal, its clock is not */
+	assert_int_equal(sql_int(f->s, "SELECT count(*) FROM lk_journal WHERE row_id = '"
+				 PID("000000000001") "' AND op = 'i'"), 0);
+	assert_true(sql_int(f->s, "SELECT row_floor FROM lk_journal WHERE row_id = '"
+			    PID("000000000001") "' AND op = 'u'") >= insert_clock);
+	/* and a lowering to a hub time far below keeps the edit above the insert */
+	assert_true(journal_lower_clocks(f->s, (insert_clock >> 16) - 3600000, 0) >= 0);
+	assert_true(sql_int(f->s, "SELECT clock FROM lk_journal WHERE row_id = '"
+			    PID("000000000001") "' AND op = 'u'") > insert_clock);
+}
+
 /* Issue 18.1: recover on a journal the hub holds as it is changes nothing (a new id
  * would never be bound: no fork was refused). */
 static void test_sync__recover_without_a_fork_keeps_the_agent_id(void **state)
@@ -1482,6 +1509,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync__a_restored_copy_continues_after_a_hub_answering_beyond_the_change_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__an_edit_typed_after_a_restore_is_never_acknowledged_unsent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__recover_journals_again_only_what_the_hub_does_not_hold, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__recover_keeps_the_floor_of_a_row_whose_insert_was_acknowledged, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__recover_without_a_fork_keeps_the_agent_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_second_sync_of_one_database_is_refused_while_one_runs, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_stale_hello_never_moves_acked_back, setup, teardown),
