@@ -11,9 +11,13 @@ stamp it was sent with, merged by §4's rule:
     fields, clock). The soak reads every office's journal (lk_journal) after every sync
     and before it throws a database file away (a laptop restored from a copy, `recover`),
     and keeps every version it ever saw in the ARCHIVE. For one (agent, seq) the clock
-    kept is the one the entry had when the laptop first counted it acknowledged (clocks
-    are lowered only while unacknowledged, §4; what was acknowledged is what was sent);
-    before that, the latest seen.
+    that counts is the one the entry had when the laptop first counted it acknowledged
+    by the FINAL hub (its hub id): clocks are lowered only while unacknowledged (§4), so
+    what was acknowledged is what was sent; after a hub restore the entries the backup
+    lacks are sent again and may be lowered again on the way, so the acknowledgement of
+    the final hub id is the one that counts; an entry the final hub holds from its backup
+    keeps the clock of its first acknowledgement. An entry not acknowledged: the latest
+    clock seen.
   * Entries in W: (1) every entry of every live laptop's current journal — what the
     office typed and still holds must take effect, whether or not the hub has it (if not,
     that is reported as `not_acknowledged`); (2) every archived entry the final hub
@@ -113,6 +117,8 @@ class Archive:
         con = connect(db)
         try:
             agent, acked = con.execute("SELECT agent_id, acked_seq FROM lk_state").fetchone()
+            hub = con.execute("SELECT value FROM lk_config WHERE key = 'hub_id'").fetchone()
+            hub = hub[0] if hub else ""
             rows = con.execute("SELECT seq, tbl, row_id, op, owner, fields, clock, hex(chain), skipped "
                                "FROM lk_journal ORDER BY seq").fetchall()
         finally:
@@ -124,18 +130,19 @@ class Archive:
             k = content_key(e)
             old = versions.get(k)
             if old is None:
-                e["clocks_seen"] = [clock]
+                e["clocks_seen"] = []
                 e["first"] = self.n
-                e["acked_at"] = self.n if seq <= acked else None
-                versions[k] = e
-                continue
+                e["acked_at"] = None
+                e["acked_by"] = {}
+                versions[k] = old = e
             if clock not in old["clocks_seen"]:
                 old["clocks_seen"].append(clock)
-            if old["acked_at"] is None:
-                # Still unacknowledged when last seen: its clock may have been lowered.
-                old["clock"] = clock
-                if seq <= acked:
+            old["clock"] = clock  # the latest seen
+            if seq <= acked:
+                if old["acked_at"] is None:
                     old["acked_at"] = self.n
+                # The clock it had when this hub (id) first acknowledged it.
+                old["acked_by"].setdefault(hub, clock)
             if e["chain"] and not old["chain"]:
                 old["chain"] = e["chain"]
         return agent
@@ -245,6 +252,19 @@ def scope_of(hub, unit, today):
 
 # ---- the check -----------------------------------------------------------------------------
 
+def truth_clock(e, hub_id):
+    """The clock an acknowledged entry was applied with: the one it had when the final
+    hub first acknowledged it (after a hub restore an entry is sent again, and may be
+    lowered on the way); else when any hub first did (the restored hub holds it from its
+    backup); else the latest seen."""
+    by = e.get("acked_by") or {}
+    if hub_id in by:
+        return by[hub_id]
+    if by:
+        return next(iter(by.values()))  # in the order first seen (dicts and JSON keep it)
+    return e["clock"]
+
+
 def build_truth(archive, hub, live_agents, corrections):
     """W as described at the top. Returns (writes, problems dict, counts)."""
     cls = {}
@@ -253,6 +273,7 @@ def build_truth(archive, hub, live_agents, corrections):
         cls.setdefault(k, []).append(msg)
 
     acked = {a: n for a, n in hub.execute("SELECT id, acked FROM hub_agent")}
+    hub_id = hub.execute("SELECT value FROM hub_meta WHERE key = 'hub_id'").fetchone()[0]
     chains = hub_chains(hub)
     live = {(a, seq): k for a, entries in live_agents for seq, k in entries.items()}
     writes, gone, chosen = [], 0, {}
@@ -260,6 +281,7 @@ def build_truth(archive, hub, live_agents, corrections):
     def add(e, agent, seq, acknowledged):
         if e.get("skipped"):
             return
+        e = dict(e, clock=truth_clock(e, hub_id) if acknowledged else e["clock"])
         chosen.setdefault((agent, seq), []).append((e, acknowledged))
         writes.append({"tbl": e["tbl"], "row": e["row"], "op": e["op"], "owner": e["owner"],
                        "fields": json.loads(e["fields"]), "clock": e["clock"], "writer": agent, "seq": seq})
@@ -387,14 +409,16 @@ def check(archive, hub_db, offices, corrections):
         cls.setdefault(k, []).extend(v)
     check_receipts(hub, note)
     truth = merge(writes)
+    hub_id = hub.execute("SELECT value FROM hub_meta WHERE key = 'hub_id'").fetchone()[0]
     # A stamp at the hub that is a clock an entry had before the laptop lowered it: the
     # hub applied the entry, then the laptop lowered it as if it had not (issue 12 B).
     earlier = {}
     for versions in archive.v.values():
         for e in versions.values():
+            tc = truth_clock(e, hub_id)
             for c in e.get("clocks_seen", []):
-                if c != e["clock"]:
-                    earlier[(e["tbl"], e["row"], c)] = e
+                if c != tc:
+                    earlier[(e["tbl"], e["row"], c)] = dict(e, clock=tc)
     for (t, rid), r in truth.items():
         if len(r["owners"]) > 1:
             note("hub_value", "%s %s written with owners %s" % (t, rid[-8:], sorted(r["owners"])))
