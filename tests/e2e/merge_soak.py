@@ -842,6 +842,7 @@ def main():
     done = 0
     totals = {}
     classes = {}
+    mismatches = {}
     for hs in seeds:
         if a.seconds and done and time.time() - t0 > a.seconds:
             break
@@ -868,6 +869,7 @@ def main():
             totals[k] = totals.get(k, 0) + v
         for k, v in res["classes"].items():
             classes[k] = classes.get(k, 0) + 1
+            mismatches[k] = mismatches.get(k, 0) + v
         name = "merge_soak__history_%d_equals_the_merge_rule" % hs
         if res["ok"]:
             log("[       OK ] %s (%d rows, %d writes; hub and %d offices equal the rule)" % (
@@ -884,6 +886,7 @@ def main():
         done, time.time() - t0, failed, " ".join("%s=%d" % kv for kv in sorted(totals.items()))))
     if classes:
         log("merge soak: histories failing per class: %s" % " ".join("%s=%d" % kv for kv in sorted(classes.items())))
+        log("merge soak: mismatches found per class: %s" % " ".join("%s=%d" % kv for kv in sorted(mismatches.items())))
     return 1 if failed else 0
 
 
