@@ -410,6 +410,9 @@ def check(archive, hub_db, offices, corrections):
     check_receipts(hub, note)
     truth = merge(writes)
     hub_id = hub.execute("SELECT value FROM hub_meta WHERE key = 'hub_id'").fetchone()[0]
+    stamps_of = {}
+    for w in writes:
+        stamps_of.setdefault((w["tbl"], w["row"]), set()).add((w["clock"], w["writer"]))
     # A stamp at the hub that is a clock an entry had before the laptop lowered it: the
     # hub applied the entry, then the laptop lowered it as if it had not (issue 12 B).
     earlier = {}
@@ -452,7 +455,7 @@ def check(archive, hub_db, offices, corrections):
                 note("hub_stamp", "%s %s.%s stamp %s at the hub, %s by the rule"
                      % (t, rid[-8:], c, short(h["stamps"].get(c)), short(st)))
             hs = h["stamps"].get(c)
-            if hs and (t, rid, hs[0]) in earlier:
+            if hs and (t, rid, hs[0]) in earlier and tuple(hs) not in stamps_of.get((t, rid), ()):
                 e = earlier[(t, rid, hs[0])]
                 note("applied_then_lowered", "%s %s.%s: the hub applied %s seq %d at clock %d, which the "
                      "laptop later lowered to %d" % (t, rid[-8:], c, e["agent"][-8:], e["seq"], hs[0], e["clock"]))

@@ -8,6 +8,9 @@ Run by tests/e2e/merge_soak.sh (the short run in `make test`) and scripts/soak-m
 
   python3 tests/e2e/merge_soak.py --seed S --histories N --steps K --dir DIR [--dims LIST]
 
+LIST is comma-separated; "a|b" takes one of a and b per history (by its seed), for two
+dimensions each fixed alone whose combination is not yet.
+
 Each history has its own seed (S * 1000 + i, printed), so one failing history replays
 alone with `--history-seed H`. One history: a fresh hub (tests/fixtures/units-small.csv),
 tests/tools/faultproxy in front of it, and real `lienket-agent` offices:
@@ -829,14 +832,17 @@ def main():
     # Told to stop: the finally below stops every process this history started, by PID.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     signal.signal(signal.SIGINT, lambda *_: sys.exit(130))
-    dims = {d for d in a.dims.split(",") if d}
+    # A token "a|b" takes one of a and b per history (chosen by the history's seed): two
+    # dimensions that are each fixed alone while their combination is not.
+    tokens = [d for d in a.dims.split(",") if d]
+    dims = {x for d in tokens for x in d.split("|")}
     bad = dims - set(ALL_DIMS)
     if bad:
         sys.exit("unknown dimensions: %s (known: %s)" % (",".join(sorted(bad)), ",".join(ALL_DIMS)))
     seed = a.seed if a.seed is not None else int(time.time()) % 100000
     seeds = [a.history_seed] if a.history_seed is not None else [seed * 1000 + i for i in range(a.histories)]
     log("merge soak: seed %d, %d histories of %d steps, dimensions %s" % (
-        seed, len(seeds), a.steps, ",".join(d for d in ALL_DIMS if d in dims)))
+        seed, len(seeds), a.steps, ",".join(tokens)))
     t0 = time.time()
     failed = 0
     done = 0
@@ -848,7 +854,8 @@ def main():
             break
         work = os.path.join(a.dir, "h%d" % hs)
         os.makedirs(work, exist_ok=True)
-        h = History(hs, a.steps, dims, a.bin, work)
+        hdims = {t if "|" not in t else random.Random(hs).choice(t.split("|")) for t in tokens}
+        h = History(hs, a.steps, hdims, a.bin, work)
         try:
             res = h.play()
             if a.tamper_check and res["ok"] and res["rows"]:
@@ -881,7 +888,7 @@ def main():
             why = "; ".join("%s %d (e.g. %s)" % (k, v, (res["examples"].get(k) or [""])[0])
                             for k, v in res["classes"].items())
             log("[  FAILED  ] %s: %s; replay: --history-seed %d --steps %d --dims %s; work in %s" % (
-                name, why, hs, a.steps, ",".join(sorted(dims)), work))
+                name, why, hs, a.steps, ",".join(sorted(hdims)), work))
     log("merge soak: %d histories in %.0f s, %d failed; %s" % (
         done, time.time() - t0, failed, " ".join("%s=%d" % kv for kv in sorted(totals.items()))))
     if classes:
