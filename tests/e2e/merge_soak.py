@@ -611,6 +611,22 @@ class History:
                 os.unlink(db + ext)
         shutil.copyfile(self.copies.pop(name), db)
         self.stats["laptop_restores"] += 1
+        if name == "c1":
+            self.branches_after_restore()
+
+    def branches_after_restore(self):
+        """c1's copy may predate a branch it created: the office enters what the copy
+        lacks again (the unit row under the id the district already uses; the name and
+        parent link anew), or the district's rows for it would wait for ever."""
+        c = self.con("c1")
+        u1 = self.offices["c1"]["unit"]
+        for b in self.branches:
+            if not c.execute("SELECT 1 FROM unit WHERE id = ?", (b["id"],)).fetchone():
+                c.execute("INSERT INTO unit(id, unit_id, opened_on) VALUES(?, ?, ?)", (b["id"], u1, "2026-01-05"))
+            if b["state"] in ("parented", "placed") and \
+                    not c.execute("SELECT 1 FROM unit_parent WHERE of_unit = ?", (b["id"],)).fetchone():
+                b["state"] = "sent"
+        c.close()
 
     def merge_args(self):
         return [self.hub_bin, "units", "merge", "--db", self.hub_db, "--unit", "22918", "--into", "22915"]
