@@ -12,7 +12,9 @@ LIST is comma-separated; "a|b" takes one of a and b per history (by its seed), f
 dimensions each fixed alone whose combination is not yet.
 
 Each history has its own seed (S * 1000 + i, printed), so one failing history replays
-alone with `--history-seed H`. One history: a fresh hub (tests/fixtures/units-small.csv),
+alone with `--history-seed H`: the same choices, while kills and cuts land where the
+timing of the moment puts them (real processes on a loaded machine), so a failure
+reproduces often rather than always. One history: a fresh hub (tests/fixtures/units-small.csv),
 tests/tools/faultproxy in front of it, and real `lienket-agent` offices:
   c1 (commune 22915), c2 (commune 22918), d (district 593, whose scope holds both
   communes: it edits the communes' rows and they edit its rows for them).
