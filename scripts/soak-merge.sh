@@ -23,12 +23,13 @@
 #                            (default build/soak-merge)
 #   LK_BIN                   build directory (default build/asan)
 #
-# Still failing on main when this was written (reported to the coordinator): a laptop
-# restored from a copy and the hub restored from a backup in one history can lock an
-# office out for good with 403 token_bound — after `recover` rebound the token on the hub
-# and the hub was then restored from a backup older than that (history 5150014), or after
-# the laptop fast-forwarded past entries a restored hub lacks (history 5150001). Hence
-# `make test` takes one of the two per history (tests/e2e/merge_soak.sh).
+# Still failing on main when this was written (reported to the coordinator): an office
+# that ran `recover` (the hub rebound its token to the new agent id) is locked out for
+# good (403 token_bound, its edits pending) once the hub is restored from a backup taken
+# before that recover — the restore keeps later revocations but not later rebindings
+# (history 5150014 of seed 5150). A laptop restored from a copy and a hub restored from
+# a backup in one history are therefore kept apart in `make test`
+# (tests/e2e/merge_soak.sh takes one of the two per history).
 #
 # The end prints, per failing history, its seed, what differed and the replay command,
 # then the totals (histories, writes, syncs, kills, cuts, restores…) and how many
