@@ -571,9 +571,12 @@ static int print_token(void *ctx, const struct store_token *t)
 	struct store *s = ctx;
 	struct store_agent a;
 	int has = t->agent_id[0] && s->agent_get(s, t->agent_id, &a) == 0;
-	printf("%s\t%s\t%s\t%s\t%s\t%s\t%" PRIu64 "\t%" PRId64 "\n", t->prefix,
-	       t->kind == STORE_TOKEN_VIEWER ? "viewer" : "agent", t->unit_id[0] ? t->unit_id : "-",
-	       t->agent_id[0] ? t->agent_id : "-", t->name[0] ? t->name : "-",
+	printf("%s\t%s\t%s\t%s\t", t->prefix, t->kind == STORE_TOKEN_VIEWER ? "viewer" : "agent",
+	       t->unit_id[0] ? t->unit_id : "-", t->agent_id[0] ? t->agent_id : "-");
+	/* the name is free text typed at enrolment: escaped, so a tab or an escape
+	 * sequence neither splits the columns nor reaches the terminal raw */
+	textout_term(stdout, t->name[0] ? t->name : "-");
+	printf("\t%s\t%" PRIu64 "\t%" PRId64 "\n",
 	       t->revoked_ms ? "revoked" : (has && a.retired_to[0]) ? "retired" : "active",
 	       has ? a.acked : 0, has ? (a.last_hello_ms > a.last_changes_ms ? a.last_hello_ms : a.last_changes_ms) : 0);
 	return 0;

@@ -45,6 +45,15 @@ if ! setup; then
 	e2e_finish
 fi
 
+"$HUB" enroll --db "$DB" --unit 22915 --name "$EVIL	Xã" >/dev/null 2>&1
+"$HUB" agents list --db "$DB" >"$E2E_DIR/agents.out" 2>&1
+if grep -qF "${SHOWN}\tXã" "$E2E_DIR/agents.out" && raw_free "$E2E_DIR/agents.out" &&
+	[ "$(awk -F'\t' 'NF != 8' "$E2E_DIR/agents.out" | wc -l)" -eq 0 ]; then
+	ok textsafety__hub_agents_list_escapes_a_token_name
+else
+	fail textsafety__hub_agents_list_escapes_a_token_name "agents list prints a raw control character or a tab inside the name"
+fi
+
 "$HUB" units list --db "$DB" >"$E2E_DIR/units.out" 2>&1
 "$HUB" report --db "$DB" --unit 22915 --year 2021 >"$E2E_DIR/report.txt" 2>&1
 "$HUB" status --db "$DB" >"$E2E_DIR/status.txt" 2>&1
