@@ -189,6 +189,8 @@ static void tell_office(int rc, const struct sync_result *r, int quiet)
 		}
 		if (r->dropped)
 			msg_say(stdout, MSG_SYNC_DROPPED, (unsigned long long)r->dropped);
+		if (r->lost)
+			msg_say(stdout, MSG_SYNC_LOST, (unsigned long long)r->lost);
 		if (r->repaired > 0)
 			printf("%s\n", msg(MSG_SYNC_CHECKSUM_REPAIRED));
 		else if (r->repaired < 0)
@@ -311,6 +313,7 @@ int cmd_recover(int argc, char **argv)
 		goto out;
 	}
 	if (!o.force && !(last_error && (strcmp(last_error, "fork") == 0 ||
+					 strcmp(last_error, "hub_behind") == 0 ||
 					 strcmp(last_error, "agent_retired") == 0))) {
 		fprintf(stderr, "%s\n", msg(MSG_RECOVER_NOT_NEEDED));
 		rc = EXIT_USAGE;

@@ -509,6 +509,7 @@ static int reconcile(struct sync_ctx *c)
 			rc = fail(c, EXIT_PROTOCOL, "hub_behind",
 				  "hub restored to sequence %" PRIu64 " below our compaction point %" PRIu64,
 				  a->acked, compacted);
+			c->res->lost = compacted - a->acked;
 			goto out;
 		}
 		if (a->acked <= last && journal_set_acked(c->s, a->acked) != 0)
@@ -1522,6 +1523,25 @@ static int sync_lock(struct store *s, const struct sync_options *o, struct sync_
 	return strcmp(res->error, "sync_running") == 0 ? EXIT_TEMPFAIL : EXIT_SOFTWARE;
 }
 
+static int renew_id(struct store *s, struct transport *t, const struct sync_options *o,
+		    struct sync_result *res);
+
+/* A hub restored below our compaction point (hub_behind, PROTOCOL.md §9): journal again
+ * under a new id what the journal still holds; the entries neither side holds are
+ * counted (res->lost, config lost_entries). */
+static int after_hub_behind(struct store *s, struct transport *t, const struct sync_options *o,
+			    struct sync_result *res, int rc)
+{
+	if (rc != EXIT_PROTOCOL || strcmp(res->error, "hub_behind") != 0)
+		return rc;
+	uint64_t lost = res->lost;
+	if (store_config_set_u64(s, "lost_entries", config_u64(s, "lost_entries", 0) + lost) != 0)
+		return rc;
+	rc = renew_id(s, t, o, res);
+	res->lost = lost;
+	return rc;
+}
+
 int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
 	     struct sync_result *res)
 {
@@ -1530,6 +1550,7 @@ int sync_run(struct store *s, struct transport *t, const struct sync_options *o,
 	if (rc != EXIT_OK)
 		return rc;
 	rc = sync_once(s, t, o, res);
+	rc = after_hub_behind(s, t, o, res, rc);
 	synclock_release(&lk);
 	return rc;
 }
@@ -1547,17 +1568,20 @@ int sync_probe(struct transport *t)
 
 /* ---- recover ---- */
 
-static int rejournal(struct store *s, char *err, size_t errlen)
+/* Journals again, under a new agent id, the entries after `cut` (the hub holds the
+ * ones up to it; none of them are in the journal when cut is the compaction point).
+ * cut UINT64_MAX: after the acknowledged sequence. */
+static int rejournal(struct store *s, uint64_t cut, char *err, size_t errlen)
 {
 	sqlite3 *db = store_db(s);
-	uint64_t acked = 0;
+	uint64_t acked = cut;
 	char sql[1024];
 	int rc = -1, in_tx = 0;
 
 	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto db_error;
 	in_tx = 1;
-	if (journal_acked(s, &acked) != 0)
+	if (cut == UINT64_MAX && journal_acked(s, &acked) != 0)
 		goto db_error;
 	if (store_new_agent_id(s) != 0)
 		goto db_error;
@@ -1605,8 +1629,6 @@ out:
 int sync_recover(struct store *s, struct transport *t, const struct sync_options *o,
 		 struct sync_result *res)
 {
-	char err[256] = "";
-	char old[IDS_UUID_TEXT];
 	struct synclock lk;
 	int rc = sync_lock(s, o, res, &lk);
 	if (rc != EXIT_OK)
@@ -1615,11 +1637,29 @@ int sync_recover(struct store *s, struct transport *t, const struct sync_options
 	 * first. Its duplicates and the fork answer's `expected` acknowledge what the hub
 	 * holds identically, so only the rest is journaled again. */
 	rc = sync_once(s, t, o, res);
+	if (rc == EXIT_PROTOCOL && strcmp(res->error, "hub_behind") == 0) {
+		rc = after_hub_behind(s, t, o, res, rc);
+		goto out;
+	}
 	if (rc != EXIT_PROTOCOL ||
 	    (strcmp(res->error, "fork") != 0 && strcmp(res->error, "agent_retired") != 0))
 		goto out; /* no fork: nothing to recover (or the hub cannot be asked now) */
+	rc = renew_id(s, t, o, res);
+out:
+	synclock_release(&lk);
+	return rc;
+}
+
+/* Takes a new agent id for the journal's entries after `cut` (UINT64_MAX: after the
+ * acknowledged ones) and syncs under it; the caller holds the sync lock. */
+static int renew_id_after(struct store *s, struct transport *t, const struct sync_options *o,
+			  struct sync_result *res, uint64_t cut)
+{
+	char err[256] = "";
+	char old[IDS_UUID_TEXT];
+	int rc;
 	snprintf(old, sizeof old, "%s", store_agent_id(s));
-	if (rejournal(s, err, sizeof err) != 0) {
+	if (rejournal(s, cut, err, sizeof err) != 0) {
 		memset(res, 0, sizeof *res);
 		res->checksums = -1;
 		snprintf(res->error, sizeof res->error, "local_error");
@@ -1635,6 +1675,14 @@ int sync_recover(struct store *s, struct transport *t, const struct sync_options
 	rc = sync_once(s, t, o, res);
 	res->recovered = 1;
 out:
-	synclock_release(&lk);
 	return rc;
+}
+
+static int renew_id(struct store *s, struct transport *t, const struct sync_options *o,
+		    struct sync_result *res)
+{
+	/* after hub_behind every entry the journal holds goes again: the restored hub
+	 * lacks them all (it holds less than the compaction point) */
+	uint64_t cut = strcmp(res->error, "hub_behind") == 0 ? config_u64(s, "compacted_seq", 0) : UINT64_MAX;
+	return renew_id_after(s, t, o, res, cut);
 }

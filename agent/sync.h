@@ -61,6 +61,8 @@ struct sync_result {
 	int checksums;         /* 1 agree, 0 differ, -1 not compared */
 	uint64_t dropped;      /* rows the restored hub no longer holds, removed here (§6.3) */
 	int recovered;         /* sync_recover: 1 when it took a new agent id */
+	uint64_t lost;         /* hub_behind: entries neither this laptop nor the restored hub
+				* holds any more (PROTOCOL.md §9); the agent took a new id */
 	long lock_holder;      /* error "sync_running": the process syncing (0 unknown) */
 	int repaired;          /* checksums differed with nothing pending and every row was
 				  pulled again (in this run or, for the same units, before):

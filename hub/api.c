@@ -558,6 +558,13 @@ static int hello_write(struct store *s, void *ctx)
 	snprintf(J->agent.software, sizeof J->agent.software, "%s", J->h->software);
 	if (s->agent_put(s, &J->agent) != 0)
 		goto done;
+	/* The hub lost entries it acknowledged (restored from an older backup): the token
+	 * may re-bind as after a refused fork (PROTOCOL.md §9). */
+	if (J->h->acked > J->agent.acked && !J->token->fork_refused) {
+		J->token->fork_refused = 1;
+		if (s->token_put(s, J->token) != 0)
+			goto done;
+	}
 	J->status = 200;
 	rc = 0;
 done:

@@ -5,8 +5,9 @@
  * stored hash is compared with ids_secure_equal. A token is bound to one agent id,
  * which it created (an id never seen before) or which the province named at
  * enrolment; it never takes over an id another laptop uses. The only re-binding is
- * the one after a refused fork (recover), to a new never-seen id; it retires the old
- * id and links it to the new one (PROTOCOL.md §9).
+ * the one after a refused fork (recover) or after a restore of the hub that the
+ * binding predates or that lost acknowledged entries, to a new never-seen id; it
+ * retires the old id and links it to the new one (PROTOCOL.md §9).
  */
 #include "auth.h"
 
@@ -41,6 +42,35 @@ enum auth_result auth_check(struct store *s, const char *authorization, struct s
 	return AUTH_OK;
 }
 
+/* The hub_id under which t's binding (or enrolment) was made, kept in hub_meta under
+ * "token_era:<hash>" (PROTOCOL.md §9). */
+static int era_key(const struct store_token *t, char key[80])
+{
+	int n = snprintf(key, 80, "token_era:%s", t->hash);
+	return n > 0 && n < 80 ? 0 : -1;
+}
+
+static int era_set(struct store *s, const struct store_token *t)
+{
+	char key[80], hub_id[40];
+	if (era_key(t, key) != 0 || s->meta_get(s, "hub_id", hub_id, sizeof hub_id) != 0)
+		return -1;
+	return s->meta_set(s, key, hub_id);
+}
+
+/* 1 when t's binding was made under an earlier hub_id (the hub was restored since),
+ * 0 not (or not recorded), -1 failure. */
+static int era_before(struct store *s, const struct store_token *t)
+{
+	char key[80], era[40], hub_id[40];
+	if (era_key(t, key) != 0 || s->meta_get(s, "hub_id", hub_id, sizeof hub_id) != 0)
+		return -1;
+	int rc = s->meta_get(s, key, era, sizeof era);
+	if (rc != 0)
+		return rc < 0 ? -1 : 0;
+	return era[0] && strcmp(era, hub_id) != 0;
+}
+
 int auth_enroll(struct store *s, const char *unit_id, const char *name, int64_t now_ms,
 		char token[47])
 {
@@ -53,7 +83,7 @@ int auth_enroll(struct store *s, const char *unit_id, const char *name, int64_t 
 	snprintf(t.unit_id, sizeof t.unit_id, "%s", unit_id ? unit_id : "");
 	snprintf(t.name, sizeof t.name, "%s", name ? name : "");
 	t.created_ms = now_ms;
-	return s->token_put(s, &t);
+	return s->token_put(s, &t) == 0 && era_set(s, &t) == 0 ? 0 : -1;
 }
 
 /* How many recovers a retired id is followed through to the token's id. */
@@ -122,7 +152,7 @@ static int bind_new(struct store *s, struct store_token *t, const char *agent_id
 	a.chain[64] = '\0';
 	a.first_seen_ms = now_ms;
 	snprintf(t->agent_id, sizeof t->agent_id, "%s", agent_id);
-	return s->token_put(s, t) == 0 && s->agent_put(s, &a) == 0 ? 0 : -1;
+	return s->token_put(s, t) == 0 && s->agent_put(s, &a) == 0 && era_set(s, t) == 0 ? 0 : -1;
 }
 
 int auth_bind(struct store *s, struct store_token *t, const char *agent_id, int64_t now_ms)
@@ -145,9 +175,13 @@ int auth_bind(struct store *s, struct store_token *t, const char *agent_id, int6
 		return seen < 0 ? -1 : AUTH_BIND_REFUSED;
 	if (t->agent_id[0] == '\0')
 		return bind_new(s, t, agent_id, now_ms) == 0 ? AUTH_BIND_OK : -1;
-	if (!t->fork_refused)
+	/* recover (after a refused fork, or a binding older than the hub's restore):
+	 * retire the old id, link it to the new one, bind. */
+	int before = t->fork_refused ? 0 : era_before(s, t);
+	if (before < 0)
+		return -1;
+	if (!t->fork_refused && !before)
 		return AUTH_BIND_REFUSED;
-	/* recover: retire the old id, link it to the new one, bind. */
 	struct store_agent old;
 	int rc = s->agent_get(s, t->agent_id, &old);
 	if (rc < 0)
@@ -243,7 +277,7 @@ int auth_enroll_agent(struct store *s, const char *unit_id, const char *name,
 	snprintf(t.name, sizeof t.name, "%s", name ? name : "");
 	snprintf(t.agent_id, sizeof t.agent_id, "%s", agent_id);
 	t.created_ms = now_ms;
-	if (s->token_put(s, &t) != 0)
+	if (s->token_put(s, &t) != 0 || era_set(s, &t) != 0)
 		return -1;
 	memcpy(token, tok, IDS_TOKEN_TEXT);
 	if (revoked)

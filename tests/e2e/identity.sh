@@ -19,6 +19,12 @@
 #   18.6  the hub restored from a backup, the office that wrote after the backup
 #         revoked meanwhile: the other laptop drops that office's lost row, and its
 #         checksums agree.
+#   §9    both restored in one history: (a) `recover` re-bound the token, then the hub
+#         went back to a backup older than that binding (and than what the laptop
+#         compacted); (b) a restored copy continued after the hub's acknowledgement,
+#         then the hub went back to a backup older than it. The office is never locked
+#         out: it takes a new id by itself, what it still holds reaches the hub once,
+#         and it says how many entries neither side holds any more.
 #
 # Prints one cmocka-style line per case; every process it starts is stopped by PID.
 # Run from the repository root; $LK_BIN is the build directory.
@@ -205,6 +211,92 @@ if [ "$k1$k2$k3$k4$k5$k6$k7" = 0000000 ] && [ "$had" = 1 ] && [ "$kept" = 0 ] &&
 else
 	fail identity__rows_a_restored_hub_no_longer_holds_leave_the_office \
 		"exits $k1 $k2 $k3 $k4 $k5 $k6 $k7, row before $had after $kept (want 1 then 0), checksums $(jkey "$ADB" checksums_agree); $(say a-s6)"
+fi
+
+# ---- §9: laptop and hub both restored (merge soak histories 5150014, 5150001) ------
+# hub_restore FILE [--force] — the hub goes back to the backup FILE (--force: older
+# than the latest backup); every laptop points at it.
+hub_restore() {
+	stop "$HUB_PID"
+	"$HUB" restore --db "$HDB" "$@" >>"$E2E_DIR/restore.out" 2>&1 || return 1
+	hub_up || return 1
+	for db in "$ADB" "$CDB" "$DDB"; do [ -f "$db" ] && point "$db" "$HUB_URL"; done
+	return 0
+}
+applied_of() { sqlite3 "$HDB" "SELECT coalesce(sum(applied), 0) FROM hub_receipt WHERE agent_id = '$1'"; }
+CDB="$E2E_DIR/laptop-c.db"
+DDB="$E2E_DIR/laptop-d.db"
+
+# (a) recover re-binds the token (X -> Y), the hub goes back before that binding.
+TOKEN_C=$(enroll --unit "$COMMUNE_CODE" --name c)
+ag c-init "$CDB" init --unit "$UNIT" --hub "$HUB_URL" --token "$TOKEN_C"
+C1=$(meeting "$CDB" c 1)
+ag c-s1 "$CDB" sync; a1=$RC
+AGENT_X=$(jkey "$CDB" agent)
+"$HUB" backup --db "$HDB" "$E2E_DIR/backup-a1.db" >>"$E2E_DIR/backup.out" 2>&1; a2=$?
+copy_db "$CDB" "$E2E_DIR/c-copy.db"
+meeting "$CDB" c-lost 2 >/dev/null
+ag c-s2 "$CDB" sync
+put_back "$E2E_DIR/c-copy.db" "$CDB"
+C3=$(meeting "$CDB" c 3)
+ag c-s3 "$CDB" sync; a3=$RC
+ag c-rec "$CDB" recover; a4=$RC
+AGENT_Y=$(jkey "$CDB" agent)
+# a backup covering Y lets the laptop compact C3; the hub then goes back to backup-a1
+"$HUB" backup --db "$HDB" "$E2E_DIR/backup-a2.db" >>"$E2E_DIR/backup.out" 2>&1
+ag c-s4 "$CDB" sync
+C5=$(meeting "$CDB" c 5)
+ag c-s5 "$CDB" sync; a5=$RC
+C6=$(meeting "$CDB" c 6)
+hub_restore "$E2E_DIR/backup-a1.db" --force; a6=$?
+ag c-s6 "$CDB" sync; a7=$RC
+AGENT_Z=$(jkey "$CDB" agent)
+C7=$(meeting "$CDB" c 7)
+ag c-s7 "$CDB" sync; a8=$RC
+at_hub=0
+for m in $C1 $C5 $C6 $C7; do hub_has meeting "$m" && at_hub=$((at_hub + 1)); done
+if [ "$a1$a2$a3$a4$a5$a6$a7$a8" = 007600000 ] && [ "$AGENT_Y" != "$AGENT_X" ] &&
+	[ "$AGENT_Z" != "$AGENT_Y" ] && [ "$at_hub" = 4 ] && ! hub_has meeting "$C3" &&
+	[ "$(applied_of "$AGENT_Z")" = 3 ] && [ "$(hub_acked "$AGENT_Z")" = "$(last_seq "$CDB")" ] &&
+	grep -q 'changes sent earlier are held neither by the hub nor by this laptop' "$E2E_DIR/c-s6.out" &&
+	[ "$(jkey "$CDB" checksums_agree)" = true ]; then
+	ok identity__a_hub_restored_to_before_a_recover_rebinds_the_office_and_gets_what_it_still_holds_once
+else
+	fail identity__a_hub_restored_to_before_a_recover_rebinds_the_office_and_gets_what_it_still_holds_once \
+		"exits $a1 $a2 $a3 $a4 $a5 $a6 $a7 $a8 (want 0 0 76 0 0 0 0 0), ids $AGENT_X $AGENT_Y $AGENT_Z, meetings at the hub $at_hub of 4, applied under the last id $(applied_of "$AGENT_Z") (want 3), hub acked $(hub_acked "$AGENT_Z") of $(last_seq "$CDB"), checksums $(jkey "$CDB" checksums_agree); $(say c-s6) $(say c-s7)"
+fi
+
+# (b) a restored copy continues after the hub's acknowledgement; the hub goes back
+# before the entries it skipped.
+TOKEN_D=$(enroll --unit "$COMMUNE_CODE" --name d)
+ag d-init "$DDB" init --unit "$UNIT" --hub "$HUB_URL" --token "$TOKEN_D"
+D1=$(meeting "$DDB" d 1)
+ag d-s1 "$DDB" sync; b1=$RC
+AGENT_D=$(jkey "$DDB" agent)
+"$HUB" backup --db "$HDB" "$E2E_DIR/backup-b1.db" >>"$E2E_DIR/backup.out" 2>&1; b2=$?
+copy_db "$DDB" "$E2E_DIR/d-copy.db"
+meeting "$DDB" d-lost 2 >/dev/null
+meeting "$DDB" d-lost 3 >/dev/null
+ag d-s2 "$DDB" sync; b3=$RC
+put_back "$E2E_DIR/d-copy.db" "$DDB"
+ag d-s3 "$DDB" sync; b4=$RC
+D4=$(meeting "$DDB" d 4)
+ag d-s4 "$DDB" sync; b5=$RC
+seq_d=$(last_seq "$DDB")
+hub_restore "$E2E_DIR/backup-b1.db"; b6=$?
+ag d-s5 "$DDB" sync; b7=$RC
+AGENT_D2=$(jkey "$DDB" agent)
+D6=$(meeting "$DDB" d 6)
+ag d-s6 "$DDB" sync; b8=$RC
+if [ "$b1$b2$b3$b4$b5$b6$b7$b8" = 00000000 ] && [ "$seq_d" = 4 ] && [ "$AGENT_D2" != "$AGENT_D" ] &&
+	hub_has meeting "$D1" && hub_has meeting "$D4" && hub_has meeting "$D6" &&
+	[ "$(applied_of "$AGENT_D2")" = 2 ] && [ "$(hub_acked "$AGENT_D2")" = "$(last_seq "$DDB")" ] &&
+	grep -q '2 changes sent earlier are held neither' "$E2E_DIR/d-s5.out" &&
+	[ "$(jkey "$DDB" checksums_agree)" = true ]; then
+	ok identity__a_copy_that_continued_after_the_hub_and_a_hub_restored_before_that_are_never_locked_out
+else
+	fail identity__a_copy_that_continued_after_the_hub_and_a_hub_restored_before_that_are_never_locked_out \
+		"exits $b1 $b2 $b3 $b4 $b5 $b6 $b7 $b8 (want all 0), journal at $seq_d (want 4), ids $AGENT_D $AGENT_D2, applied under the new id $(applied_of "$AGENT_D2") (want 2); $(say d-s5) $(say d-s6)"
 fi
 
 e2e_finish

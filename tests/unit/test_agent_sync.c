@@ -995,10 +995,11 @@ static void test_sync__hub_restored_from_backup_gets_resent_and_pull_restarts(vo
 	free(hid);
 }
 
-/* A hub restored from a backup older than what the laptop compacted is not a fork the
- * hub refused: recover would take a new id the hub never binds (token_bound for good),
- * so it does not; the office is told to call the province. */
-static void test_sync__a_hub_restored_below_the_compaction_point_is_not_a_fork(void **state)
+/* A hub restored from a backup older than what the laptop compacted (hub_behind): the
+ * laptop takes a new id by itself (PROTOCOL.md §9) and sends under it every entry its
+ * journal still holds — those the old hub acknowledged and the restored one lacks
+ * included — once; the compacted ones the hub lost are counted as lost. */
+static void test_sync__a_hub_restored_below_the_compaction_point_gets_what_the_laptop_holds_under_a_new_id(void **state)
 {
 	struct fixture *f = *state;
 	struct sync_result r;
@@ -1009,11 +1010,18 @@ static void test_sync__a_hub_restored_below_the_compaction_point_is_not_a_fork(v
 	snprintf(id, sizeof id, "%s", store_agent_id(f->s));
 	snprintf(f->hub->hub_id, sizeof f->hub->hub_id, "%s", HUB_ID_2);
 	f->hub->agents[0].acked = 10;
-	assert_int_equal(do_sync(f, &r), EXIT_PROTOCOL);
-	assert_string_equal(r.error, "hub_behind");
-	assert_int_equal(sync_recover(f->s, &f->hub->base, &quiet, &r), EXIT_PROTOCOL);
-	assert_int_equal(r.recovered, 0);
-	assert_string_equal(store_agent_id(f->s), id);
+	f->hub->backup_seq = 0;
+	size_t received = f->hub->entries_received;
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(r.lost, 10);
+	assert_string_not_equal(store_agent_id(f->s), id);
+	assert_int_equal(f->hub->nagents, 2);
+	assert_int_equal(f->hub->agents[1].acked, 20);
+	assert_int_equal(f->hub->entries_received, received + 20);
+	assert_int_equal(sql_int(f->s, "SELECT value FROM lk_config WHERE key = 'lost_entries'"), 10);
+	/* the next sync sends nothing again */
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(f->hub->entries_received, received + 20);
 }
 
 static void test_sync__a_laptop_restored_from_an_old_backup_forks_and_recover_keeps_edits(void **state)
@@ -1502,7 +1510,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sync__a_lost_race_comes_back_even_when_the_hub_does_not_resend_the_row, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__tombstones_delete_and_pending_inserts_keep_existence, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__hub_restored_from_backup_gets_resent_and_pull_restarts, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_sync__a_hub_restored_below_the_compaction_point_is_not_a_fork, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__a_hub_restored_below_the_compaction_point_gets_what_the_laptop_holds_under_a_new_id, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_laptop_restored_from_an_old_backup_forks_and_recover_keeps_edits, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_restored_laptop_without_new_edits_continues_after_the_hub, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_restored_copy_whose_entries_the_hub_holds_continues_after_the_hub, setup, teardown),
