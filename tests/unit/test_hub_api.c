@@ -53,6 +53,60 @@ static void test_hub_api__hello_binds_the_token_and_lists_checksums_of_the_scope
 	th_expect(th_hello(h, AG2, h->token_c1), 403, "token_bound");
 }
 
+#define AGM "0190f3a2-7c1e-7d44-9a0b-0000000000a8"
+
+static struct th_answer hello_acked(struct th_hub *h, const char *agent, const char *token, int acked)
+{
+	char json[400];
+	snprintf(json, sizeof json,
+		 "{\"v\":1,\"schema\":1,\"agent\":\"%s\",\"wall\":%lld,\"pending\":0,\"acked\":%d,"
+		 "\"software\":\"test\"}", agent, (long long)th_now_ms(), acked);
+	return th_call(h->api, "POST", "/v1/hello", token, json);
+}
+
+/* A binding made before the hub was restored (the backup predates a recover's
+ * re-binding: the laptop speaks an id the hub never saw): the token re-binds once, as
+ * after a refused fork, to a never-seen id only — never to another laptop's id. */
+static void test_hub_api__a_binding_older_than_the_hubs_restore_rebinds_once_to_a_never_seen_id(void **state)
+{
+	struct th_hub *h = *state;
+	th_expect(th_hello(h, AG1, h->token_c1), 200, "\"retired\":false");
+	th_expect(th_hello(h, AG2, h->token_c2), 200, "\"retired\":false");
+	/* before any restore: no re-binding */
+	th_expect(th_hello(h, AGN, h->token_c1), 403, "token_bound");
+	/* restored: the hub's id changes */
+	assert_int_equal(th_sql_count(h, "UPDATE hub_meta SET value = '0190f3a0-0000-7000-8000-0000000000ee'"
+				      " WHERE key = 'hub_id'"), 1);
+	/* never another laptop's id, nothing retired */
+	th_expect(th_hello(h, AG2, h->token_c1), 403, "token_bound");
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_agent WHERE retired_to <> ''"), 0);
+	th_expect(th_hello(h, AGN, h->token_c1), 200, "\"retired\":false");
+	th_expect(th_hello(h, AG1, h->token_c1), 200, "\"retired\":true");
+	/* once: the new binding is of the current hub id */
+	th_expect(th_hello(h, AGM, h->token_c1), 403, "token_bound");
+	th_expect(th_hello(h, AG2, h->token_c2), 200, "\"retired\":false");
+}
+
+/* A hello whose acked is beyond what the hub holds for its id: the hub lost entries it
+ * acknowledged (restored from an older backup), so the token may re-bind to a never-seen
+ * id as after a refused fork; a hello at or below it changes nothing. */
+static void test_hub_api__a_hello_beyond_what_the_hub_holds_lets_the_token_rebind_as_after_a_fork(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	three_people(&ag);
+	th_expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "");
+	th_expect(th_hello(h, AG2, h->token_c2), 200, "\"retired\":false");
+	th_expect(hello_acked(h, AG1, h->token_c1, 3), 200, "\"acked\":3");
+	th_expect(th_hello(h, AGN, h->token_c1), 403, "token_bound");
+	th_expect(hello_acked(h, AG1, h->token_c1, 7), 200, "\"acked\":3");
+	th_expect(th_hello(h, AG2, h->token_c1), 403, "token_bound"); /* never-seen only */
+	th_expect(th_hello(h, AGN, h->token_c1), 200, "\"retired\":false");
+	th_expect(th_hello(h, AG1, h->token_c1), 200, "\"retired\":true");
+	th_agent_release(&ag);
+}
+
 static void test_hub_api__duplicate_is_acknowledged_again_without_applying(void **state)
 {
 	struct th_hub *h = *state;
@@ -913,6 +967,8 @@ int main(void)
 		T(test_hub_api__overlap_applies_only_the_tail),
 		T(test_hub_api__gap_is_refused_with_the_sequence_expected),
 		T(test_hub_api__fork_is_refused_and_recover_rebinds_the_token_once),
+		T(test_hub_api__a_binding_older_than_the_hubs_restore_rebinds_once_to_a_never_seen_id),
+		T(test_hub_api__a_hello_beyond_what_the_hub_holds_lets_the_token_rebind_as_after_a_fork),
 		T(test_hub_api__a_token_cannot_take_over_another_offices_agent_id),
 		T(test_hub_api__a_token_that_forks_itself_cannot_rebind_to_an_existing_id),
 		T(test_hub_api__a_reinstalled_laptop_enrolled_with_its_agent_id_keeps_its_sequence),
