@@ -23,13 +23,10 @@
 #                            (default build/soak-merge)
 #   LK_BIN                   build directory (default build/asan)
 #
-# Still failing on main when this was written (reported to the coordinator): an office
-# that ran `recover` (the hub rebound its token to the new agent id) is locked out for
-# good (403 token_bound, its edits pending) once the hub is restored from a backup taken
-# before that recover — the restore keeps later revocations but not later rebindings
-# (history 5150014 of seed 5150). A laptop restored from a copy and a hub restored from
-# a backup in one history are therefore kept apart in `make test`
-# (tests/e2e/merge_soak.sh takes one of the two per history).
+# A laptop restored from a copy and the hub restored from a backup in one history (a
+# `recover` then a hub restored to before it, history 5150014 of seed 5150; a copy that
+# continued after the hub's acknowledgement then a hub restored below it, 5150001) no
+# longer lock an office out (PROTOCOL.md §9); `make test`'s merge soak combines them too.
 #
 # The end prints, per failing history, its seed, what differed and the replay command,
 # then the totals (histories, writes, syncs, kills, cuts, restores…) and how many
