@@ -426,13 +426,20 @@ static inline struct th_answer th_send(struct th_hub *h, const struct th_agent *
 	return a;
 }
 
-static inline struct th_answer th_hello(struct th_hub *h, const char *agent, const char *token)
+/* A hello saying the agent believes `acked` acknowledged. */
+static inline struct th_answer th_hello_acked(struct th_hub *h, const char *agent, const char *token,
+					      uint64_t acked)
 {
 	char json[400];
 	snprintf(json, sizeof json,
-		 "{\"v\":1,\"schema\":1,\"agent\":\"%s\",\"wall\":%lld,\"pending\":3,\"acked\":0,"
-		 "\"software\":\"test\"}", agent, (long long)th_now_ms());
+		 "{\"v\":1,\"schema\":1,\"agent\":\"%s\",\"wall\":%lld,\"pending\":3,\"acked\":%llu,"
+		 "\"software\":\"test\"}", agent, (long long)th_now_ms(), (unsigned long long)acked);
 	return th_call(h->api, "POST", "/v1/hello", token, json);
+}
+
+static inline struct th_answer th_hello(struct th_hub *h, const char *agent, const char *token)
+{
+	return th_hello_acked(h, agent, token, 0);
 }
 
 #endif

@@ -55,15 +55,6 @@ static void test_hub_api__hello_binds_the_token_and_lists_checksums_of_the_scope
 
 #define AGM "0190f3a2-7c1e-7d44-9a0b-0000000000a8"
 
-static struct th_answer hello_acked(struct th_hub *h, const char *agent, const char *token, int acked)
-{
-	char json[400];
-	snprintf(json, sizeof json,
-		 "{\"v\":1,\"schema\":1,\"agent\":\"%s\",\"wall\":%lld,\"pending\":0,\"acked\":%d,"
-		 "\"software\":\"test\"}", agent, (long long)th_now_ms(), acked);
-	return th_call(h->api, "POST", "/v1/hello", token, json);
-}
-
 /* A binding made before the hub was restored (the backup predates a recover's
  * re-binding: the laptop speaks an id the hub never saw): the token re-binds once, as
  * after a refused fork, to a never-seen id only — never to another laptop's id. */
@@ -98,9 +89,9 @@ static void test_hub_api__a_hello_beyond_what_the_hub_holds_lets_the_token_rebin
 	three_people(&ag);
 	th_expect(th_send(h, &ag, h->token_c1, 1, 3), 200, "");
 	th_expect(th_hello(h, AG2, h->token_c2), 200, "\"retired\":false");
-	th_expect(hello_acked(h, AG1, h->token_c1, 3), 200, "\"acked\":3");
+	th_expect(th_hello_acked(h, AG1, h->token_c1, 3), 200, "\"acked\":3");
 	th_expect(th_hello(h, AGN, h->token_c1), 403, "token_bound");
-	th_expect(hello_acked(h, AG1, h->token_c1, 7), 200, "\"acked\":3");
+	th_expect(th_hello_acked(h, AG1, h->token_c1, 7), 200, "\"acked\":3");
 	th_expect(th_hello(h, AG2, h->token_c1), 403, "token_bound"); /* never-seen only */
 	th_expect(th_hello(h, AGN, h->token_c1), 200, "\"retired\":false");
 	th_expect(th_hello(h, AG1, h->token_c1), 200, "\"retired\":true");
