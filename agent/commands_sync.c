@@ -739,8 +739,9 @@ int cmd_status(int argc, char **argv)
 		printf(",\"checksum_still_differs\":%s",
 		       checks == 0 && si.repair_units ? "true" : "false");
 		printf(",\"hub_schema\":%s", si.hub_schema ? si.hub_schema : "null");
-		printf(",\"skipped\":%llu,\"quarantined_count\":%llu",
-		       (unsigned long long)si.nskipped, (unsigned long long)si.nquarantined);
+		printf(",\"skipped\":%llu,\"quarantined_count\":%llu,\"lost\":%lld",
+		       (unsigned long long)si.nskipped, (unsigned long long)si.nquarantined,
+		       (long long)cfg_i64(s, "lost_entries"));
 		if (status_lists(s, &si, 1) != 0) {
 			rc = EXIT_SOFTWARE;
 			goto out;
@@ -772,6 +773,8 @@ int cmd_status(int argc, char **argv)
 	if (clock_advice(&si))
 		printf("%s\n", msg(MSG_STATUS_CLOCK_ADVICE));
 	msg_say(stdout, MSG_STATUS_SKIPPED, (unsigned long long)si.nskipped);
+	if (cfg_i64(s, "lost_entries") > 0)
+		msg_say(stdout, MSG_STATUS_LOST, (long long)cfg_i64(s, "lost_entries"));
 	if (status_lists(s, &si, 0) != 0) {
 		rc = EXIT_SOFTWARE;
 		goto out;

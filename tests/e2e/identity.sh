@@ -291,7 +291,8 @@ ag d-s6 "$DDB" sync; b8=$RC
 if [ "$b1$b2$b3$b4$b5$b6$b7$b8" = 00000000 ] && [ "$seq_d" = 4 ] && [ "$AGENT_D2" != "$AGENT_D" ] &&
 	hub_has meeting "$D1" && hub_has meeting "$D4" && hub_has meeting "$D6" &&
 	[ "$(applied_of "$AGENT_D2")" = 2 ] && [ "$(hub_acked "$AGENT_D2")" = "$(last_seq "$DDB")" ] &&
-	grep -q '2 changes sent earlier are held neither' "$E2E_DIR/d-s5.out" &&
+	grep -q '2 changes sent earlier are held neither' "$E2E_DIR/d-s5.out" && [ "$(jkey "$DDB" lost)" = 2 ] &&
+	LC_ALL=vi_VN.UTF-8 "$AGENT" status --db "$DDB" | grep -q 'Thay đổi đã mất khi máy chủ tỉnh được khôi phục.*: 2$' &&
 	[ "$(jkey "$DDB" checksums_agree)" = true ]; then
 	ok identity__a_copy_that_continued_after_the_hub_and_a_hub_restored_before_that_are_never_locked_out
 else
