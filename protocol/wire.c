@@ -339,7 +339,10 @@ static int map_parse_error(const char *json, size_t len, const json_error_t *err
 /* Parses one message object and checks `v`. On success *out is a new reference. */
 static int wire_parse(const char *json, size_t len, json_t **out, struct wire_status *st)
 {
+	/* zeroed: jansson sets the error's code byte only once it has started parsing, so
+	 * an allocation failure before that would leave a stale code (read as any error) */
 	json_error_t err;
+	memset(&err, 0, sizeof err);
 	if (!json)
 		return wire_fail(st, WIRE_BAD_JSON, NULL, "no body");
 	if (too_deep(json, len))
@@ -607,11 +610,12 @@ static int encode_value(const struct value *v, json_t **out)
 		break;
 	case VALUE_COMPOUND: {
 		json_error_t err;
+		memset(&err, 0, sizeof err); /* see wire_parse */
 		if (!v->s)
 			return 1;
 		j = json_loadb(v->s, v->len, JSON_REJECT_DUPLICATES, &err);
-		if (!j)
-			return json_error_code(&err) == json_error_out_of_memory ? -1 : 1;
+		if (!j) /* no text: jansson failed to allocate before parsing */
+			return json_error_code(&err) == json_error_out_of_memory || !err.text[0] ? -1 : 1;
 		break;
 	}
 	default:
