@@ -37,7 +37,6 @@ ag() {
 	RC=$?
 	return 0
 }
-say() { tail -3 "$E2E_DIR/$1.out" "$E2E_DIR/$1.err" 2>/dev/null | grep -v '^==>' | grep -v '^$' | tr '\n' ' ' | cut -c1-400; }
 # ahead MINUTES — the laptop's clock is that far ahead for what it records next.
 ahead() { sqlite3 "$ADB" "UPDATE lk_state SET offset_ms = $1 * $MIN_MS WHERE one = 1"; }
 hub_value() { sqlite3 "$HDB" "SELECT \"$3\" FROM \"$1\" WHERE id = '$2'" 2>/dev/null; }

@@ -30,14 +30,6 @@ HUB_PID=""
 RC=0
 AGENT_LANG=en_US.UTF-8
 
-ag() {
-	n=$1 db=$2 cmd=$3
-	shift 3
-	LC_ALL=$AGENT_LANG "$AGENT" "$cmd" --db "$db" "$@" >"$E2E_DIR/$n.out" 2>"$E2E_DIR/$n.err"
-	RC=$?
-	return 0
-}
-say() { tail -3 "$E2E_DIR/$1.out" "$E2E_DIR/$1.err" 2>/dev/null | grep -v '^==>' | grep -v '^$' | tr '\n' ' ' | cut -c1-400; }
 hub() { "$HUB" "$@" >"$E2E_DIR/hubcmd.out" 2>&1; }
 hub_up() { hub_start "$HDB" hub && HUB_PID=$(eval echo "\$HUB_PID_hub"); }
 hub_down() { stop "$HUB_PID"; HUB_PID=""; }

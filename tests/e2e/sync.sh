@@ -44,16 +44,8 @@ AGENT_LANG=en_US.UTF-8
 
 # ag NAME DB COMMAND ARGS... — runs the agent; stdout in $E2E_DIR/NAME.out, stderr in
 # NAME.err; sets RC.
-ag() {
-	n=$1 db=$2 cmd=$3
-	shift 3
-	LC_ALL=$AGENT_LANG "$AGENT" "$cmd" --db "$db" "$@" >"$E2E_DIR/$n.out" 2>"$E2E_DIR/$n.err"
-	RC=$?
-	return 0
-}
 
 # say NAME — the last lines an agent command printed, for a failure message.
-say() { tail -3 "$E2E_DIR/$1.out" "$E2E_DIR/$1.err" 2>/dev/null | grep -v '^==>' | grep -v '^$' | tr '\n' ' ' | cut -c1-400; }
 
 # hub_up — starts the hub on a new free port (HUB_PID, HUB_URL).
 hub_up() {
