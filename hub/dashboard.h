@@ -62,13 +62,7 @@ struct dashboard_error {
 void dashboard_page(const struct dashboard_env *env, const struct api_request *req,
 		    struct api_response *resp);
 
-/* Writes the dashboard page of unit (id or code; NULL/"" the province) and year ("YYYY";
- * NULL the current year in Vietnam) into f, as GET / serves it (`lienket-hub
- * dashboard` writes it to a file). Returns 200; 400 or 404 when the year or unit was
- * bad (the page says so and shows the current year or the province); 500 when the
- * database or f failed (f then holds a partial page). */
-int dashboard_write(const char *db_path, const char *unit, const char *year, int64_t now_ms,
-		    FILE *f);
+/* The page itself (after login) is dashpage_write (dashpage.h). */
 
 /* GET /v1/report?unit=U&year=Y, the caller having checked the viewer token. unit is
  * a unit id or code (NULL: the province root); year NULL means the current year in

@@ -225,6 +225,17 @@ int report_write_csv(const struct report *r, FILE *f);
 int report_write_html(const struct report *r, FILE *f);
 int report_write_html_page(const struct report *r, FILE *f);
 
+/* Formatters shared by the renderers (report.c, report_html.c); each writes buf and
+ * returns it. int: Vietnamese thousands dots ("6.123"); share: one decimal with a
+ * decimal comma ("95,9%", "–" when of <= 0); cell: "667 / 695 (96,0%)" or "6.123",
+ * with " (tách)" when split; closed note: what the report of a unit closed during the
+ * year covers (r->closed_on set). */
+#define REPORT_NOTE_MAX 400
+const char *report_fmt_int(int64_t v, char buf[32]);
+const char *report_fmt_share(const struct report_cell *c, char buf[32]);
+const char *report_fmt_cell(const struct report_cell *c, char buf[128]);
+const char *report_closed_note(const struct report *r, char buf[REPORT_NOTE_MAX]);
+
 /* For the CLI (`--format`) and the HTTP route. */
 enum report_format {
 	REPORT_FORMAT_TEXT,

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "dashboard.h"
+#include "dashpage.h"
 #include "digest.h"
 #include "report.h"
 #include "status.h"
@@ -284,7 +284,7 @@ int viewcmd_dashboard(int argc, char **argv)
 		fprintf(stderr, "lienket-hub: cannot write '%s'\n", tmp);
 		return EXIT_SOFTWARE;
 	}
-	int st = dashboard_write(o.db, o.unit, o.year, wall_ms(), f);
+	int st = dashpage_write(o.db, o.unit, o.year, wall_ms(), f);
 	if (fclose(f) != 0 || st == 500) {
 		fprintf(stderr, "lienket-hub: cannot write the dashboard page to '%s'\n", tmp);
 		remove(tmp);
