@@ -2,7 +2,8 @@
  * main.c — `lienket-hub`: the subcommand table and each command's options.
  *
  * Every command opens the database itself and returns a process exit code (0 ok,
- * 64 usage, 65 bad input, 66 no database, 70 internal error). Logs and errors go to
+ * 64 usage, 65 bad input, 66 no database, 70 internal error, 73 an output file that
+ * must not exist does). Logs and errors go to
  * stderr in English; only `enroll` prints a token, once, to stdout.
  *
  * Every file the hub makes (the database, its WAL and shared-memory files, backups,
@@ -38,6 +39,7 @@
 #define EXIT_DATAERR 65
 #define EXIT_NOINPUT 66
 #define EXIT_SOFTWARE 70
+#define EXIT_CANTCREAT 73
 #define MAIN_MAX_FILE (64u << 20) /* merge-file reads at most this much */
 /* Files made 0600 and folders 0700: the database holds every office's records and the
  * token hashes, a digest or a backup the same data. */
@@ -566,29 +568,103 @@ static int cmd_revoke(int argc, char **argv)
 
 /* ---- agents list ---- */
 
+/* Unit names as of today, for `agents list` (ids sorted for bsearch). */
+struct unit_label {
+	char id[37];
+	char *label; /* "CODE NAME" or "NAME" */
+};
+struct unit_labels {
+	struct unit_label *v;
+	size_t n, cap;
+};
+
+static int collect_label(void *ctx, const struct store_unit_info *u)
+{
+	struct unit_labels *L = ctx;
+	if (!u->name)
+		return 0;
+	if (L->n == L->cap) {
+		size_t cap = L->cap ? 2 * L->cap : 64;
+		struct unit_label *v = realloc(L->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		L->v = v;
+		L->cap = cap;
+	}
+	struct unit_label *e = &L->v[L->n];
+	size_t len = strlen(u->name) + (u->code ? strlen(u->code) + 1 : 0) + 1;
+	if (!(e->label = malloc(len)))
+		return -1;
+	snprintf(e->id, sizeof e->id, "%s", u->id);
+	snprintf(e->label, len, "%s%s%s", u->code ? u->code : "", u->code ? " " : "", u->name);
+	L->n++;
+	return 0;
+}
+
+static int label_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct unit_label *)a)->id, ((const struct unit_label *)b)->id);
+}
+
+static void labels_release(struct unit_labels *L)
+{
+	for (size_t i = 0; i < L->n; i++)
+		free(L->v[i].label);
+	free(L->v);
+}
+
+struct agents_ctx {
+	struct store *s;
+	struct unit_labels units;
+};
+
+/* Unix ms as Vietnam's local time (UTC+7, no daylight saving), "never" for 0. */
+static void vn_time(int64_t ms, char out[24])
+{
+	if (ms <= 0) {
+		snprintf(out, 24, "never");
+		return;
+	}
+	time_t t = (time_t)(ms / 1000) + 7 * 3600;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 24, "%Y-%m-%d %H:%M +07", &tm);
+}
+
 static int print_token(void *ctx, const struct store_token *t)
 {
-	struct store *s = ctx;
+	struct agents_ctx *C = ctx;
 	struct store_agent a;
-	int has = t->agent_id[0] && s->agent_get(s, t->agent_id, &a) == 0;
+	int has = t->agent_id[0] && C->s->agent_get(C->s, t->agent_id, &a) == 0;
 	printf("%s\t%s\t%s\t%s\t", t->prefix, t->kind == STORE_TOKEN_VIEWER ? "viewer" : "agent",
 	       t->unit_id[0] ? t->unit_id : "-", t->agent_id[0] ? t->agent_id : "-");
 	/* the name is free text typed at enrolment: escaped, so a tab or an escape
 	 * sequence neither splits the columns nor reaches the terminal raw */
 	textout_term(stdout, t->name[0] ? t->name : "-");
-	printf("\t%s\t%" PRIu64 "\t%" PRId64 "\n",
+	char when[24];
+	vn_time(has ? (a.last_hello_ms > a.last_changes_ms ? a.last_hello_ms : a.last_changes_ms) : 0, when);
+	printf("\t%s\t%" PRIu64 "\t%s\t",
 	       t->revoked_ms ? "revoked" : (has && a.retired_to[0]) ? "retired" : "active",
-	       has ? a.acked : 0, has ? (a.last_hello_ms > a.last_changes_ms ? a.last_hello_ms : a.last_changes_ms) : 0);
+	       has ? a.acked : 0, when);
+	struct unit_label key, *found = NULL;
+	snprintf(key.id, sizeof key.id, "%s", t->unit_id);
+	if (t->unit_id[0] && C->units.n)
+		found = bsearch(&key, C->units.v, C->units.n, sizeof key, label_cmp);
+	/* unit names come from offices' and the province's records: escaped as well */
+	textout_term(stdout, found ? found->label : "-");
+	putchar('\n');
 	return 0;
 }
 
 static const char USAGE_AGENTS[] =
-	"lienket-hub agents list --db FILE   (token prefix, kind, unit, agent, name, state, acked, last contact ms)";
+	"lienket-hub agents list --db FILE   (a header line, then one token a line, tab-separated:"
+	" token prefix, kind, unit id, agent, name, state, acked, last contact (Vietnam time),"
+	" unit (code and name today))";
 
 static int cmd_agents(int argc, char **argv)
 {
 	struct opts o;
-	struct store *s = NULL;
+	struct agents_ctx C = { 0 };
 	int rc = parse(argc, argv, USAGE_AGENTS, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
@@ -596,13 +672,25 @@ static int cmd_agents(int argc, char **argv)
 		fprintf(stderr, "usage: %s\n", USAGE_AGENTS);
 		return EXIT_USAGE;
 	}
-	if ((rc = open_store(o.db, 0, &s)) != 0)
+	if ((rc = open_store(o.db, 0, &C.s)) != 0)
 		return rc;
-	if (s->tokens_list(s, print_token, s) != 0) {
+	char today[11];
+	units_today(wall_ms(), today);
+	if (C.s->units_list(C.s, today, collect_label, &C.units) != 0) {
+		fprintf(stderr, "lienket-hub: cannot read the units\n");
+		rc = EXIT_SOFTWARE;
+		goto done;
+	}
+	if (C.units.n)
+		qsort(C.units.v, C.units.n, sizeof *C.units.v, label_cmp);
+	printf("token\tkind\tunit id\tagent\tname\tstate\tacked\tlast contact\tunit\n");
+	if (C.s->tokens_list(C.s, print_token, &C) != 0) {
 		fprintf(stderr, "lienket-hub: cannot list tokens\n");
 		rc = EXIT_SOFTWARE;
 	}
-	s->close(s);
+done:
+	labels_release(&C.units);
+	C.s->close(C.s);
 	return rc;
 }
 
@@ -887,6 +975,12 @@ static int cmd_backup(int argc, char **argv)
 	if (!o.db || o.nargs != 1) {
 		fprintf(stderr, "usage: %s\n", USAGE_BACKUP);
 		return EXIT_USAGE;
+	}
+	struct stat sb;
+	if (lstat(o.args[0], &sb) == 0) {
+		fprintf(stderr, "lienket-hub: '%s' exists; a backup never replaces a file: give a new"
+				" name\nusage: %s\n", o.args[0], USAGE_BACKUP);
+		return EXIT_CANTCREAT;
 	}
 	if (ops_backup(o.db, o.args[0], wall_ms(), &res, err, sizeof err) != 0) {
 		fprintf(stderr, "lienket-hub: %s\n", err);
