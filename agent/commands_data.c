@@ -27,6 +27,7 @@
 #include "fieldarg.h"
 #include "ids.h"
 #include "msg.h"
+#include "records.h"
 #include "schema.h"
 #include "store.h"
 #include "textsafe.h"
@@ -246,6 +247,7 @@ struct row_ctx {
 	const struct schema_table *t;
 	unsigned long line; /* CSV line for messages; 0 on the command line */
 	struct row_stmt cache[ROW_SLOTS];
+	const struct records_sink *sink; /* refusals go here when set, else to stderr */
 };
 
 /* The statement for sql in slot (takes sql, freed with sqlite3_free), reset and with
@@ -283,21 +285,45 @@ static void row_ctx_release(struct row_ctx *c)
 	}
 }
 
-/* One refusal for the office, prefixed with the CSV line when there is one. */
+/* One refusal for the office about column col (NULL: the row as a whole): to the
+ * sink when there is one (in Vietnamese, whatever the locale: the sink's reader is the
+ * app's page), else to stderr prefixed with the CSV line when there is one. */
+static void refuse_vcol(const struct row_ctx *c, const struct schema_column *col, int id, va_list ap)
+{
+	if (c->sink) {
+		char text[RECORDS_TEXT_MAX];
+		vsnprintf(text, sizeof text, msg_lang((enum msg_id)id, 0), ap);
+		c->sink->refuse(c->sink->ctx, c->line, col, text);
+		return;
+	}
+	if (c->line)
+		fprintf(stderr, msg(MSG_LINE_PREFIX), c->line);
+	vfprintf(stderr, msg((enum msg_id)id), ap);
+	fputc('\n', stderr);
+}
+
 static void refuse(const struct row_ctx *c, int id, ...)
 {
 	va_list ap;
-	if (c->line)
-		fprintf(stderr, msg(MSG_LINE_PREFIX), c->line);
 	va_start(ap, id);
-	vfprintf(stderr, msg((enum msg_id)id), ap);
+	refuse_vcol(c, NULL, id, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+static void refuse_col(const struct row_ctx *c, const struct schema_column *col, int id, ...)
+{
+	va_list ap;
+	va_start(ap, id);
+	refuse_vcol(c, col, id, ap);
+	va_end(ap);
 }
 
 static void refuse_field(const struct row_ctx *c, const struct schema_column *col, const char *code)
 {
-	refuse(c, MSG_ERR_FIELD, col->label_vi, col->name, msg_code(code));
+	if (c->sink) /* the page shows the text next to the field: no label, no name */
+		refuse_col(c, col, MSG_ERR_CODE, msg_code_lang(code, 0));
+	else
+		refuse(c, MSG_ERR_FIELD, col->label_vi, col->name, msg_code(code));
 }
 
 /* Looks up the row's owner. 1 found (owner copied), 0 absent, -1 error. */
@@ -486,7 +512,7 @@ static enum row_result row_write(struct row_ctx *c, const char *const *text, enu
 			goto sqlerr;
 		}
 		if (!scope) {
-			refuse(c, MSG_ERR_NOT_IN_SCOPE, existing_owner);
+			refuse_col(c, &t->columns[1], MSG_ERR_NOT_IN_SCOPE, existing_owner);
 			sqlite3_free(sqlite3_str_finish(q));
 			return ROW_REJECTED;
 		}
@@ -504,7 +530,7 @@ static enum row_result row_write(struct row_ctx *c, const char *const *text, enu
 			goto sqlerr;
 		}
 		if (!scope) {
-			refuse(c, MSG_ERR_NOT_IN_SCOPE, owner);
+			refuse_col(c, &t->columns[1], MSG_ERR_NOT_IN_SCOPE, owner);
 			bad = 1;
 		}
 		for (size_t i = 2; i < t->ncolumns; i++)
@@ -858,6 +884,60 @@ int cmd_set(int argc, char **argv)
 	return write_command(argc, argv, ROW_SET);
 }
 
+/* Deletes row id of c->t inside the caller's write transaction, by the DELETE itself
+ * (RETURNING its owner): a row that vanished before it (a pull, another command)
+ * deletes nothing and journals nothing, and says so. The journaling trigger writes the
+ * tombstone. ROW_UPDATED when deleted; ROW_REJECTED (refused, reported) or ROW_FAILED:
+ * the caller must roll back (a row outside the scope may have been deleted). */
+static enum row_result row_delete(struct row_ctx *c, const char *id)
+{
+	enum row_result res = ROW_FAILED;
+	sqlite3_stmt *st = NULL;
+	if (!ids_uuid_valid(id)) {
+		refuse(c, MSG_ERR_NOT_FOUND, id, c->t->name);
+		return ROW_REJECTED;
+	}
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	sqlite3_str_appendf(q, "DELETE FROM \"%w\" WHERE id = ?1 RETURNING unit_id", c->t->name);
+	char *sql = sqlite3_str_finish(q);
+	if (!sql || sqlite3_prepare_v2(store_db(c->s), sql, -1, &st, NULL) != SQLITE_OK) {
+		log_line("cannot prepare delete", sqlite3_errmsg(store_db(c->s)));
+		goto done;
+	}
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	char owner[IDS_UUID_TEXT] = "";
+	int deleted = 0, step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *o = (const char *)sqlite3_column_text(st, 0);
+		snprintf(owner, sizeof owner, "%s", o ? o : "");
+		deleted++;
+	}
+	if (step != SQLITE_DONE) {
+		res = write_failed(c, id);
+		goto done;
+	}
+	if (deleted != 1) {
+		refuse(c, MSG_ERR_NOT_FOUND, id, c->t->name);
+		res = ROW_REJECTED;
+		goto done;
+	}
+	int scope = store_in_scope(c->s, owner);
+	if (scope < 0) {
+		log_line("cannot check scope", sqlite3_errmsg(store_db(c->s)));
+		goto done;
+	}
+	if (!scope) {
+		refuse(c, MSG_ERR_NOT_IN_SCOPE, owner);
+		res = ROW_REJECTED;
+		goto done;
+	}
+	res = ROW_UPDATED;
+done:
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	return res;
+}
+
 int cmd_rm(int argc, char **argv)
 {
 	struct row_ctx c = { 0 };
@@ -865,8 +945,6 @@ int cmd_rm(int argc, char **argv)
 	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
 	struct store *s = NULL;
-	sqlite3_stmt *st = NULL;
-	char *sql = NULL;
 	size_t npos;
 	int rc, in_tx = 0;
 	if (!pos)
@@ -884,55 +962,13 @@ int cmd_rm(int argc, char **argv)
 		goto done;
 	c.s = s;
 	c.t = t;
-	if (!ids_uuid_valid(pos[1])) {
-		msg_say(stderr, MSG_ERR_NOT_FOUND, pos[1], t->name);
-		rc = EXIT_DATAERR;
-		goto done;
-	}
-	/* The row is found, checked and deleted in one write transaction, by the DELETE
-	 * itself (RETURNING its owner): a row that vanished before it (a pull, another
-	 * command) deletes nothing and journals nothing, and says so. */
-	sqlite3_str *q = sqlite3_str_new(NULL);
-	sqlite3_str_appendf(q, "DELETE FROM \"%w\" WHERE id = ?1 RETURNING unit_id", t->name);
-	sql = sqlite3_str_finish(q);
-	if (!sql || sqlite3_exec(store_db(s), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+	if (sqlite3_exec(store_db(s), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = internal_error(s, "cannot start the delete");
 		goto done;
 	}
 	in_tx = 1;
-	if (sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = internal_error(s, "cannot prepare delete");
+	if ((rc = finish_write(s, row_delete(&c, pos[1]))) != EXIT_OK)
 		goto done;
-	}
-	sqlite3_bind_text(st, 1, pos[1], -1, SQLITE_STATIC);
-	char owner[IDS_UUID_TEXT] = "";
-	int deleted = 0, step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *o = (const char *)sqlite3_column_text(st, 0);
-		snprintf(owner, sizeof owner, "%s", o ? o : "");
-		deleted++;
-	}
-	if (step != SQLITE_DONE) {
-		rc = finish_write(s, write_failed(&c, pos[1]));
-		goto done;
-	}
-	sqlite3_finalize(st);
-	st = NULL;
-	if (deleted != 1) {
-		msg_say(stderr, MSG_ERR_NOT_FOUND, pos[1], t->name);
-		rc = EXIT_DATAERR;
-		goto done;
-	}
-	int scope = store_in_scope(s, owner);
-	if (scope != 1) {
-		if (scope < 0) {
-			rc = internal_error(s, "cannot check scope");
-		} else {
-			msg_say(stderr, MSG_ERR_NOT_IN_SCOPE, owner);
-			rc = EXIT_DATAERR;
-		}
-		goto done;
-	}
 	if (sqlite3_exec(store_db(s), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = internal_error(s, "cannot commit the delete");
 		goto done;
@@ -942,14 +978,74 @@ int cmd_rm(int argc, char **argv)
 	backup_if_due(s, db);
 	rc = EXIT_OK;
 done:
-	sqlite3_finalize(st);
 	if (in_tx)
 		sqlite3_exec(store_db(s), "ROLLBACK", NULL, NULL, NULL);
-	sqlite3_free(sql);
 	row_ctx_release(&c);
 	store_close(s);
 	free(pos);
 	return rc;
+}
+
+/* ---- records.h: the same writes for other front ends ---- */
+
+struct records_writer {
+	struct row_ctx c;
+	struct records_sink sink;
+};
+
+struct records_writer *records_writer_new(struct store *s, const struct schema_table *t,
+					  const struct records_sink *sink)
+{
+	if (!s || !t || !sink || !sink->refuse || t->ncolumns > ROW_MAX_COLUMNS)
+		return NULL;
+	struct records_writer *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	w->sink = *sink;
+	w->c.s = s;
+	w->c.t = t;
+	w->c.sink = &w->sink;
+	return w;
+}
+
+void records_writer_free(struct records_writer *w)
+{
+	if (!w)
+		return;
+	row_ctx_release(&w->c);
+	free(w);
+}
+
+static enum records_result records_result_of(enum row_result r)
+{
+	switch (r) {
+	case ROW_INSERTED: return RECORDS_INSERTED;
+	case ROW_UPDATED: return RECORDS_UPDATED;
+	case ROW_UNCHANGED: return RECORDS_UNCHANGED;
+	case ROW_REJECTED: return RECORDS_REJECTED;
+	case ROW_FAILED: break;
+	}
+	return RECORDS_FAILED;
+}
+
+enum records_result records_write(struct records_writer *w, const char *const *text, const char *set_id,
+				  char out_id[IDS_UUID_TEXT])
+{
+	if (w->c.t->hub_only) {
+		refuse(&w->c, MSG_ERR_HUB_ONLY_TABLE, w->c.t->name, w->c.t->label_vi);
+		return RECORDS_REJECTED;
+	}
+	return records_result_of(row_write(&w->c, text, set_id ? ROW_SET : ROW_ADD, set_id, out_id));
+}
+
+enum records_result records_delete(struct records_writer *w, const char *id)
+{
+	if (w->c.t->hub_only) {
+		refuse(&w->c, MSG_ERR_HUB_ONLY_TABLE, w->c.t->name, w->c.t->label_vi);
+		return RECORDS_REJECTED;
+	}
+	enum row_result r = row_delete(&w->c, id);
+	return r == ROW_UPDATED ? RECORDS_DELETED : records_result_of(r);
 }
 
 /* ---- show, list ---- */

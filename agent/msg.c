@@ -35,12 +35,17 @@ int msg_english(void)
 	return 0;
 }
 
-const char *msg(enum msg_id id)
+const char *msg_lang(enum msg_id id, int english)
 {
 	if ((unsigned)id >= MSG_COUNT)
 		return "?";
 	const struct msg_text *t = &texts[id];
-	return msg_english() ? t->en : t->vi;
+	return english ? t->en : t->vi;
+}
+
+const char *msg(enum msg_id id)
+{
+	return msg_lang(id, msg_english());
 }
 
 void msg_say(FILE *f, int id, ...)
@@ -102,11 +107,16 @@ static const struct {
 	{ "held", MSG_CODE_HELD },
 };
 
-const char *msg_code(const char *code)
+const char *msg_code_lang(const char *code, int english)
 {
 	if (code)
 		for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
 			if (strcmp(codes[i].code, code) == 0)
-				return msg(codes[i].id);
-	return msg(MSG_CODE_UNKNOWN);
+				return msg_lang(codes[i].id, english);
+	return msg_lang(MSG_CODE_UNKNOWN, english);
+}
+
+const char *msg_code(const char *code)
+{
+	return msg_code_lang(code, msg_english());
 }

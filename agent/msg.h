@@ -21,6 +21,9 @@ enum msg_id {
 
 /* The format string for id in the user's language (static). */
 const char *msg(enum msg_id id);
+/* The same in a language chosen by the caller (english 0: Vietnamese), for what does
+ * not go to this process's terminal (the office app's page is always Vietnamese). */
+const char *msg_lang(enum msg_id id, int english);
 
 /* Prints message id on f, formatted with the arguments that follow, then a newline.
  * id is an enum msg_id passed as int: an enum is not a safe last named argument for
@@ -30,6 +33,7 @@ void msg_say(FILE *f, int id, ...);
 /* Translation of a hub error or quarantine code ("bad_enum", "gap", …) for the office;
  * unknown codes give a generic text. Static string. */
 const char *msg_code(const char *code);
+const char *msg_code_lang(const char *code, int english);
 
 /* 1 when the user's locale asks for English. */
 int msg_english(void);
