@@ -17,6 +17,10 @@ PKGS     := sqlite3 libcurl zlib jansson libmicrohttpd libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+# The hub alone draws QR codes (enroll --csv sheets): the agent does not link it.
+HUB_PKGS := libqrencode
+HUB_CFLAGS := $(shell pkg-config --cflags $(HUB_PKGS) 2>/dev/null)
+HUB_LIBS := $(shell pkg-config --libs $(HUB_PKGS) 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wno-format-nonliteral
@@ -75,14 +79,14 @@ $(AGENT_LIB): $(AGENT_OBJ)
 	ar rcs $@ $^
 
 $(B)/lienket-hub: $(B)/hub/main.o $(HUB_LIB) $(PROTO_LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(HUB_LIBS) $(LDLIBS)
 $(B)/lienket-agent: $(B)/agent/main.o $(AGENT_LIB) $(PROTO_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Unit tests: test_hub_* link the hub library, test_agent_* the agent library.
 $(B)/tests/test_hub_%: tests/unit/test_hub_%.c $(HUB_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ihub -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) -Ihub -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(HUB_LIBS) $(LDLIBS)
 $(B)/tests/test_agent_%: tests/unit/test_agent_%.c $(AGENT_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iagent -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)

@@ -26,6 +26,7 @@
 #include "csv.h"
 #include "fieldarg.h"
 #include "ids.h"
+#include "joincode.h"
 #include "msg.h"
 #include "records.h"
 #include "schema.h"
@@ -618,21 +619,56 @@ static int fields_from_args(const struct schema_table *t, const char **args, siz
 
 /* ---- init, config ---- */
 
+/* --join: the fields of a join code (PROTOCOL.md §12), or an exit code after telling
+ * the office why the code is refused. */
+static int join_fields(const char *code, struct joincode *j)
+{
+	switch (joincode_decode(code, j)) {
+	case JOINCODE_OK: break;
+	case JOINCODE_MISTYPED: msg_say(stderr, MSG_ERR_JOIN_MISTYPED); return EXIT_USAGE;
+	case JOINCODE_NEWER: msg_say(stderr, MSG_ERR_JOIN_NEWER); return EXIT_USAGE;
+	case JOINCODE_BAD_FIELD: msg_say(stderr, MSG_ERR_JOIN_BAD); return EXIT_USAGE;
+	case JOINCODE_NOT_A_CODE:
+	case JOINCODE_TOO_LONG: msg_say(stderr, MSG_ERR_JOIN_NOT_CODE); return EXIT_USAGE;
+	}
+	if (!hub_url_ok(j->url)) {
+		msg_say(stderr, MSG_ERR_BAD_HUB, j->url);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
 int cmd_init(int argc, char **argv)
 {
-	const char *db = store_default_path(), *unit = NULL, *hub = NULL, *token = NULL;
-	const struct opt_spec specs[] = { { "--db", &db, NULL }, { "--unit", &unit, NULL },
-					  { "--hub", &hub, NULL }, { "--token", &token, NULL },
-					  { NULL, NULL, NULL } };
+	const char *db = store_default_path(), *unit = NULL, *hub = NULL, *token = NULL, *join = NULL;
+	const struct opt_spec specs[] = { { "--db", &db, NULL },     { "--unit", &unit, NULL },
+					  { "--hub", &hub, NULL },   { "--token", &token, NULL },
+					  { "--join", &join, NULL }, { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
 	struct store *s = NULL;
+	struct joincode j;
 	char err[ERR_TEXT];
-	size_t npos;
+	size_t npos, npins = 0;
 	int rc;
+	memset(&j, 0, sizeof j);
 	if (!pos)
 		return internal_error(NULL, "out of memory");
 	if ((rc = parse_args(argc, argv, specs, MSG_USAGE_INIT, pos, &npos)) != 0)
 		goto done;
+	if (join && (unit || hub || token)) {
+		msg_say(stderr, MSG_ERR_JOIN_MIXED);
+		rc = EXIT_USAGE;
+		goto done;
+	}
+	if (join) {
+		if ((rc = join_fields(join, &j)) != 0)
+			goto done;
+		unit = j.unit;
+		hub = j.url;
+		token = j.token;
+		if (j.pins[0])
+			joincode_pins_valid(j.pins, &npins);
+	}
 	if (npos || !unit) {
 		rc = usage(MSG_USAGE_INIT);
 		goto done;
@@ -660,7 +696,8 @@ int cmd_init(int argc, char **argv)
 		goto done;
 	}
 	if ((!is_uuid && store_config_set(s, "unit_code", unit)) || (hub && store_config_set(s, "hub_url", hub)) ||
-	    (token && store_config_set(s, "token", token))) {
+	    (token && store_config_set(s, "token", token)) ||
+	    (j.pins[0] && store_config_set(s, "pinned_keys", j.pins))) {
 		rc = internal_error(s, "cannot write config");
 		goto done;
 	}
@@ -669,8 +706,11 @@ int cmd_init(int argc, char **argv)
 		msg_say(stdout, MSG_INIT_UNIT, unit);
 	else
 		msg_say(stdout, MSG_INIT_UNIT_CODE, unit);
+	if (join)
+		msg_say(stdout, MSG_INIT_HUB, hub, npins);
 	rc = EXIT_OK;
 done:
+	memset(j.token, 0, sizeof j.token);
 	store_close(s);
 	free(pos);
 	return rc;
@@ -789,6 +829,7 @@ int cmd_config(int argc, char **argv)
 		enum msg_id label;
 	} show[] = { { "unit_code", MSG_CFG_UNIT_CODE },  { "hub_url", MSG_CFG_HUB },
 		     { "token", MSG_CFG_TOKEN },	  { "ca_file", MSG_CFG_CA },
+		     { "pinned_keys", MSG_CFG_PINS },
 		     { "batch_bytes", MSG_CFG_BATCH },	  { "backup_dir", MSG_CFG_BACKUP_DIR },
 		     { "backup_keep_days", MSG_CFG_KEEP } };
 	print_config_line(MSG_CFG_DB, db);

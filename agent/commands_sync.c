@@ -101,10 +101,10 @@ static int open_store(const char *path, struct store **s)
 /* The transport from lk_config. 0, or an exit code after telling the office. */
 static int open_transport(struct store *s, int quiet, struct transport **t)
 {
-	char *url = NULL, *token = NULL, *ca = NULL, err[256] = "";
+	char *url = NULL, *token = NULL, *ca = NULL, *pins = NULL, err[256] = "";
 	int rc = EXIT_SOFTWARE;
 	if (store_config_get(s, "hub_url", &url) < 0 || store_config_get(s, "token", &token) < 0 ||
-	    store_config_get(s, "ca_file", &ca) < 0) {
+	    store_config_get(s, "ca_file", &ca) < 0 || store_config_get(s, "pinned_keys", &pins) < 0) {
 		msg_say(stderr, MSG_SYNC_INTERNAL, "cannot read configuration");
 		goto out;
 	}
@@ -114,7 +114,7 @@ static int open_transport(struct store *s, int quiet, struct transport **t)
 		rc = EXIT_CONFIG;
 		goto out;
 	}
-	if (transport_curl_new(url, token, ca, t, err, sizeof err) != 0) {
+	if (transport_curl_new_pinned(url, token, ca, pins, t, err, sizeof err) != 0) {
 		msg_say(stderr, MSG_SYNC_BAD_URL, err);
 		rc = EXIT_CONFIG;
 		goto out;
@@ -127,6 +127,7 @@ out:
 		free(token);
 	}
 	free(ca);
+	free(pins);
 	return rc;
 }
 

@@ -94,5 +94,11 @@ int transport_host_is_loopback(const char *host);
  * any connection. 0 and *out on success; -1 with an English reason in err. */
 int transport_curl_new(const char *base_url, const char *token, const char *ca_file,
 		       struct transport **out, char *err, size_t errlen);
+/* The same, and the hub's certificate must also carry one of the public keys in pins
+ * (libcurl's CURLOPT_PINNEDPUBLICKEY: "sha256//…;sha256//…", from a join code,
+ * PROTOCOL.md §12); NULL or "": no pinning. A key that matches none: TRANSPORT_TLS,
+ * before any byte of the request is sent. */
+int transport_curl_new_pinned(const char *base_url, const char *token, const char *ca_file,
+			      const char *pins, struct transport **out, char *err, size_t errlen);
 
 #endif

@@ -38,6 +38,7 @@ struct transport_curl {
 	char *base_url;        /* without trailing '/' */
 	char *auth_header;     /* "Authorization: Bearer …" or NULL */
 	char *ca_file;
+	char *pins; /* CURLOPT_PINNEDPUBLICKEY, or NULL */
 };
 
 struct answer_buf {
@@ -229,6 +230,8 @@ static enum transport_result curl_request(struct transport *t, const struct tran
 	SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
 	if (tc->ca_file)
 		SETOPT(CURLOPT_CAINFO, tc->ca_file);
+	if (tc->pins) /* checked after the usual verification, before any byte is sent */
+		SETOPT(CURLOPT_PINNEDPUBLICKEY, tc->pins);
 	SETOPT(CURLOPT_NOSIGNAL, 1L);
 	SETOPT(CURLOPT_CONNECTTIMEOUT, TRANSPORT_CONNECT_TIMEOUT_S);
 	SETOPT(CURLOPT_LOW_SPEED_LIMIT, TRANSPORT_LOW_SPEED_BYTES);
@@ -282,6 +285,7 @@ static enum transport_result curl_request(struct transport *t, const struct tran
 		case CURLE_SSL_CIPHER:
 		case CURLE_SSL_CACERT_BADFILE:
 		case CURLE_SSL_ISSUER_ERROR:
+		case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 			rc = TRANSPORT_TLS;
 			break;
 		case CURLE_OUT_OF_MEMORY:
@@ -346,6 +350,7 @@ static void curl_free_transport(struct transport *t)
 	}
 	free(tc->auth_header);
 	free(tc->ca_file);
+	free(tc->pins);
 	free(tc);
 }
 
@@ -397,6 +402,12 @@ out:
 int transport_curl_new(const char *base_url, const char *token, const char *ca_file,
 		       struct transport **out, char *err, size_t errlen)
 {
+	return transport_curl_new_pinned(base_url, token, ca_file, NULL, out, err, errlen);
+}
+
+int transport_curl_new_pinned(const char *base_url, const char *token, const char *ca_file,
+			      const char *pins, struct transport **out, char *err, size_t errlen)
+{
 	struct transport_curl *tc = NULL;
 	int rc = -1;
 	static int global_done;
@@ -444,6 +455,13 @@ int transport_curl_new(const char *base_url, const char *token, const char *ca_f
 	if (ca_file && *ca_file) {
 		tc->ca_file = strdup(ca_file);
 		if (!tc->ca_file) {
+			snprintf(err, errlen, "out of memory");
+			goto out;
+		}
+	}
+	if (pins && *pins) {
+		tc->pins = strdup(pins);
+		if (!tc->pins) {
 			snprintf(err, errlen, "out of memory");
 			goto out;
 		}

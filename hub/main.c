@@ -24,13 +24,17 @@
 #include "changes.h"
 #include "correct.h"
 #include "hlc.h"
+#include "enrollcsv.h"
 #include "ids.h"
+#include "joincode.h"
 #include "ops.h"
+#include "pins.h"
 #include "reform.h"
 #include "schema.h"
 #include "server.h"
 #include "store.h"
 #include "textout.h"
+#include "unitlabels.h"
 #include "units.h"
 #include "viewcmd.h"
 #include "wire.h"
@@ -56,7 +60,7 @@ static int64_t wall_ms(void)
 enum { OPT_DB = 1, OPT_UNITS, OPT_UNIT, OPT_VIEWER, OPT_NAME, OPT_LISTEN, OPT_CERT, OPT_KEY,
        OPT_PORT_FILE, OPT_AGENT, OPT_HELP, OPT_TRUST_PROXY, OPT_ON, OPT_INTO, OPT_TO, OPT_CODE,
        OPT_KIND, OPT_PARENT, OPT_REFORM, OPT_ALL, OPT_FORCE, OPT_NOTE, OPT_TIMEOUT, OPT_MAXCONN,
-       OPT_THREADS };
+       OPT_THREADS, OPT_CSV, OPT_HUB, OPT_PIN, OPT_OUT };
 
 static const struct option long_opts[] = {
 	{ "db", required_argument, NULL, OPT_DB },
@@ -83,6 +87,10 @@ static const struct option long_opts[] = {
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "max-connections", required_argument, NULL, OPT_MAXCONN },
 	{ "threads", required_argument, NULL, OPT_THREADS },
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "hub", required_argument, NULL, OPT_HUB },
+	{ "pin", required_argument, NULL, OPT_PIN },
+	{ "out", required_argument, NULL, OPT_OUT },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -90,7 +98,9 @@ static const struct option long_opts[] = {
 struct opts {
 	const char *db, *units, *unit, *name, *listen, *cert, *key, *port_file, *agent;
 	const char *on, *into, *to, *code, *kind, *parent, *reform, *note;
-	const char *timeout, *max_connections, *threads;
+	const char *timeout, *max_connections, *threads, *csv, *hub, *out;
+	const char *pins[JOINCODE_MAX_PINS + 1]; /* --pin, repeated; one too many is an error */
+	int npins;
 	int viewer, help, trust_proxy, all, force;
 	int nargs;
 	char **args;
@@ -129,6 +139,14 @@ static int parse(int argc, char **argv, const char *usage, struct opts *o)
 		case OPT_TIMEOUT: o->timeout = optarg; break;
 		case OPT_MAXCONN: o->max_connections = optarg; break;
 		case OPT_THREADS: o->threads = optarg; break;
+		case OPT_CSV: o->csv = optarg; break;
+		case OPT_HUB: o->hub = optarg; break;
+		case OPT_OUT: o->out = optarg; break;
+		case OPT_PIN:
+			if (o->npins <= JOINCODE_MAX_PINS)
+				o->pins[o->npins] = optarg;
+			o->npins++;
+			break;
 		case OPT_HELP: o->help = 1; break;
 		default:
 			fprintf(stderr, "lienket-hub: unknown option '%s'\nusage: %s\n", argv[optind - 1], usage);
@@ -419,7 +437,59 @@ static int cmd_units(int argc, char **argv)
 /* ---- enroll ---- */
 
 static const char USAGE_ENROLL[] =
-	"lienket-hub enroll --db FILE (--unit UNIT_ID_OR_CODE [--agent AGENT_ID] | --viewer) [--name NAME]";
+	"lienket-hub enroll --db FILE (--unit UNIT_ID_OR_CODE [--agent AGENT_ID] | --viewer) [--name NAME]\n"
+	"    lienket-hub enroll --db FILE --csv OFFICES.csv --hub URL --pin CERT.pem --pin BACKUP-KEY.pem --out DIR\n"
+	"    --csv: one token per office of OFFICES.csv (header unit,name) and a printable A4 sheet per\n"
+	"    office in DIR with its join code (hub URL, unit, token, pinned keys) as text and QR code.\n"
+	"    --pin: a PEM certificate, public key or private key; two at least for https (the hub's key\n"
+	"    and a backup key kept off the server, for the next certificate), none for http.";
+
+/* enroll --csv: the pins first (a usage error when missing or unreadable), then
+ * enrollcsv does the rest. */
+static int enroll_csv(const struct opts *o)
+{
+	char err[1024], pins[JOINCODE_PINS_MAX] = "";
+	struct store *s = NULL;
+	if (!o->hub || !o->out || o->nargs || o->unit || o->viewer || o->agent || o->name || o->npins > JOINCODE_MAX_PINS) {
+		fprintf(stderr, "usage: %s\n", USAGE_ENROLL);
+		return EXIT_USAGE;
+	}
+	for (int i = 0; i < o->npins; i++) {
+		char pin[JOINCODE_PIN_LEN + 1];
+		if (pins_from_pem(o->pins[i], pin, err, sizeof err) != 0) {
+			fprintf(stderr, "lienket-hub: --pin: %s\n", err);
+			return EXIT_USAGE;
+		}
+		size_t len = strlen(pins);
+		snprintf(pins + len, sizeof pins - len, "%s%s", i ? ";" : "", pin);
+	}
+	/* the fields a join code carries, checked once with a stand-in unit and token */
+	struct joincode probe = { 0 };
+	snprintf(probe.url, sizeof probe.url, "%s", o->hub);
+	snprintf(probe.unit, sizeof probe.unit, "00000000-0000-7000-8000-000000000000");
+	snprintf(probe.token, sizeof probe.token, "lk_%043d", 0);
+	snprintf(probe.pins, sizeof probe.pins, "%s", pins);
+	if (strlen(o->hub) > JOINCODE_URL_MAX || !joincode_fields_valid(&probe)) {
+		fprintf(stderr, "lienket-hub: --hub must be https://HOST[:PORT] (or http:// to a loopback"
+				" address) and --pin must name two different keys for https, none for"
+				" http (PROTOCOL.md §12)\nusage: %s\n", USAGE_ENROLL);
+		return EXIT_USAGE;
+	}
+	int rc = open_store(o->db, 0, &s);
+	if (rc != 0)
+		return rc;
+	struct enrollcsv_options eo = { .db = o->db, .csv = o->csv, .hub_url = o->hub, .pins = pins,
+					.out_dir = o->out, .now_ms = wall_ms() };
+	enum enrollcsv_result r = enrollcsv_run(s, &eo, stdout, err, sizeof err);
+	s->close(s);
+	if (r != ENROLLCSV_OK) {
+		fprintf(stderr, "lienket-hub: %s\n", err);
+		return r == ENROLLCSV_BAD ? EXIT_DATAERR : r == ENROLLCSV_EXISTS ? EXIT_CANTCREAT : EXIT_SOFTWARE;
+	}
+	fprintf(stderr, "lienket-hub: each sheet holds its office's token: print them, hand them over,"
+			" and delete the files; the hub keeps only the tokens' hashes\n");
+	return 0;
+}
 
 /* --agent: the token is bound from the start to a laptop's existing agent id
  * (PROTOCOL.md §9), so a laptop reinstalled with its database keeps its sequence. */
@@ -472,7 +542,9 @@ static int cmd_enroll(int argc, char **argv)
 	int rc = parse(argc, argv, USAGE_ENROLL, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	if (!!o.unit == !!o.viewer || (o.agent && o.viewer)) {
+	if (o.csv)
+		return enroll_csv(&o);
+	if (!!o.unit == !!o.viewer || (o.agent && o.viewer) || o.npins || o.hub || o.out) {
 		fprintf(stderr, "usage: %s\n", USAGE_ENROLL);
 		return EXIT_USAGE;
 	}
@@ -568,54 +640,9 @@ static int cmd_revoke(int argc, char **argv)
 
 /* ---- agents list ---- */
 
-/* Unit names as of today, for `agents list` (ids sorted for bsearch). */
-struct unit_label {
-	char id[37];
-	char *label; /* "CODE NAME" or "NAME" */
-};
-struct unit_labels {
-	struct unit_label *v;
-	size_t n, cap;
-};
-
-static int collect_label(void *ctx, const struct store_unit_info *u)
-{
-	struct unit_labels *L = ctx;
-	if (!u->name)
-		return 0;
-	if (L->n == L->cap) {
-		size_t cap = L->cap ? 2 * L->cap : 64;
-		struct unit_label *v = realloc(L->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		L->v = v;
-		L->cap = cap;
-	}
-	struct unit_label *e = &L->v[L->n];
-	size_t len = strlen(u->name) + (u->code ? strlen(u->code) + 1 : 0) + 1;
-	if (!(e->label = malloc(len)))
-		return -1;
-	snprintf(e->id, sizeof e->id, "%s", u->id);
-	snprintf(e->label, len, "%s%s%s", u->code ? u->code : "", u->code ? " " : "", u->name);
-	L->n++;
-	return 0;
-}
-
-static int label_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct unit_label *)a)->id, ((const struct unit_label *)b)->id);
-}
-
-static void labels_release(struct unit_labels *L)
-{
-	for (size_t i = 0; i < L->n; i++)
-		free(L->v[i].label);
-	free(L->v);
-}
-
 struct agents_ctx {
 	struct store *s;
-	struct unit_labels units;
+	struct unitlabels units;
 };
 
 /* Unix ms as Vietnam's local time (UTC+7, no daylight saving), "never" for 0. */
@@ -646,12 +673,9 @@ static int print_token(void *ctx, const struct store_token *t)
 	printf("\t%s\t%" PRIu64 "\t%s\t",
 	       t->revoked_ms ? "revoked" : (has && a.retired_to[0]) ? "retired" : "active",
 	       has ? a.acked : 0, when);
-	struct unit_label key, *found = NULL;
-	snprintf(key.id, sizeof key.id, "%s", t->unit_id);
-	if (t->unit_id[0] && C->units.n)
-		found = bsearch(&key, C->units.v, C->units.n, sizeof key, label_cmp);
+	const char *label = unitlabels_find(&C->units, t->unit_id);
 	/* unit names come from offices' and the province's records: escaped as well */
-	textout_term(stdout, found ? found->label : "-");
+	textout_term(stdout, label ? label : "-");
 	putchar('\n');
 	return 0;
 }
@@ -676,20 +700,18 @@ static int cmd_agents(int argc, char **argv)
 		return rc;
 	char today[11];
 	units_today(wall_ms(), today);
-	if (C.s->units_list(C.s, today, collect_label, &C.units) != 0) {
+	if (unitlabels_load(C.s, today, &C.units) != 0) {
 		fprintf(stderr, "lienket-hub: cannot read the units\n");
 		rc = EXIT_SOFTWARE;
 		goto done;
 	}
-	if (C.units.n)
-		qsort(C.units.v, C.units.n, sizeof *C.units.v, label_cmp);
 	printf("token\tkind\tunit id\tagent\tname\tstate\tacked\tlast contact\tunit\n");
 	if (C.s->tokens_list(C.s, print_token, &C) != 0) {
 		fprintf(stderr, "lienket-hub: cannot list tokens\n");
 		rc = EXIT_SOFTWARE;
 	}
 done:
-	labels_release(&C.units);
+	unitlabels_release(&C.units);
 	C.s->close(C.s);
 	return rc;
 }

@@ -18,7 +18,7 @@ set -eu
 mode=${1:---check-or-install}
 what=${2:-build}
 pkgs="build-essential make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev \
-libjansson-dev libmicrohttpd-dev libssl-dev sqlite3"
+libjansson-dev libmicrohttpd-dev libssl-dev sqlite3 libqrencode-dev"
 case "$what" in
   build)    ;;
   test)     pkgs="$pkgs libcmocka-dev curl python3 time openssl chromium clang libclang-rt-14-dev" ;;
