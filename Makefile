@@ -1,6 +1,7 @@
 # Liên Kết — build, test, install.
 #
 #   make            release build: build/release/{lienket-agent,lienket-hub,liblienket-protocol.a}
+#                   (libfigures.a: the thirteen figures, shared by agent and hub)
 #   make test       ASan+UBSan build, every suite, last line "N passed, N failed"
 #   make valgrind   non-sanitized debug build, unit + end-to-end suites under valgrind
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
@@ -25,7 +26,7 @@ HUB_LIBS := $(shell pkg-config --libs $(HUB_PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wformat=2 -Wvla -Wno-format-nonliteral
 BASE_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
-        -DLK_VERSION=\"$(VERSION)\" $(WARN) -Iprotocol $(PKG_CFLAGS)
+        -DLK_VERSION=\"$(VERSION)\" $(WARN) -Iprotocol -Ifigures $(PKG_CFLAGS)
 
 MODE ?= release
 ifeq ($(MODE),release)
@@ -43,12 +44,15 @@ LDLIBS  := $(PKG_LIBS) -lm -lpthread
 B ?= build/$(MODE)
 
 PROTO_SRC := $(wildcard protocol/*.c)
+FIG_SRC   := $(wildcard figures/*.c)
 HUB_SRC   := $(filter-out hub/main.c,$(wildcard hub/*.c))
 AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
 PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/%.o)
+FIG_OBJ   := $(FIG_SRC:%.c=$(B)/%.o)
 HUB_OBJ   := $(HUB_SRC:%.c=$(B)/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(B)/%.o)
 PROTO_LIB := $(B)/liblienket-protocol.a
+FIG_LIB   := $(B)/libfigures.a
 HUB_LIB   := $(B)/libhub.a
 AGENT_LIB := $(B)/libagent.a
 
@@ -64,11 +68,14 @@ protocol: $(PROTO_LIB)
 hub: $(B)/lienket-hub
 agent: $(B)/lienket-agent
 
-$(B)/%.o: %.c $(wildcard protocol/*.h hub/*.h agent/*.h agent/*.def)
+$(B)/%.o: %.c $(wildcard protocol/*.h figures/*.h hub/*.h agent/*.h agent/*.def)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(PROTO_LIB): $(PROTO_OBJ)
+	@mkdir -p $(dir $@)
+	ar rcs $@ $^
+$(FIG_LIB): $(FIG_OBJ)
 	@mkdir -p $(dir $@)
 	ar rcs $@ $^
 $(HUB_LIB): $(HUB_OBJ)
@@ -78,16 +85,17 @@ $(AGENT_LIB): $(AGENT_OBJ)
 	@mkdir -p $(dir $@)
 	ar rcs $@ $^
 
-$(B)/lienket-hub: $(B)/hub/main.o $(HUB_LIB) $(PROTO_LIB)
+$(B)/lienket-hub: $(B)/hub/main.o $(HUB_LIB) $(FIG_LIB) $(PROTO_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(HUB_LIBS) $(LDLIBS)
-$(B)/lienket-agent: $(B)/agent/main.o $(AGENT_LIB) $(PROTO_LIB)
+$(B)/lienket-agent: $(B)/agent/main.o $(AGENT_LIB) $(FIG_LIB) $(PROTO_LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# Unit tests: test_hub_* link the hub library, test_agent_* the agent library.
-$(B)/tests/test_hub_%: tests/unit/test_hub_%.c $(HUB_LIB) $(PROTO_LIB)
+# Unit tests: test_hub_* link the hub library, test_agent_* the agent library (each
+# with the figures library).
+$(B)/tests/test_hub_%: tests/unit/test_hub_%.c $(HUB_LIB) $(FIG_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ihub -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(HUB_LIBS) $(LDLIBS)
-$(B)/tests/test_agent_%: tests/unit/test_agent_%.c $(AGENT_LIB) $(PROTO_LIB)
+$(B)/tests/test_agent_%: tests/unit/test_agent_%.c $(AGENT_LIB) $(FIG_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iagent -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 $(B)/tests/test_%: tests/unit/test_%.c $(PROTO_LIB)
@@ -119,8 +127,8 @@ fuzz-smoke:
 lint:
 	@scripts/deps.sh --check-or-install lint
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
-	  --suppress=missingIncludeSystem --inline-suppr -Iprotocol protocol hub agent
-	clang-tidy --quiet $(PROTO_SRC) $(HUB_SRC) hub/main.c $(AGENT_SRC) agent/main.c -- $(BASE_CFLAGS)
+	  --suppress=missingIncludeSystem --inline-suppr -Iprotocol -Ifigures protocol figures hub agent
+	clang-tidy --quiet $(PROTO_SRC) $(FIG_SRC) $(HUB_SRC) hub/main.c $(AGENT_SRC) agent/main.c -- $(BASE_CFLAGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/lienket

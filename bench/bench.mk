@@ -1,7 +1,7 @@
 # bench/bench.mk — `make bench` and `make bench-smoke` (issue 8; bench/README.md).
 #
 # Included by the main Makefile after bench/gen.mk (B, CC, CFLAGS, LDFLAGS, LDLIBS,
-# PROTO_LIB, HUB_LIB and GEN_BIN set):
+# PROTO_LIB, FIG_LIB, HUB_LIB and GEN_BIN set):
 #     include bench/bench.mk
 #
 #   make bench         every figure with its baseline and ratio (release build under
@@ -23,10 +23,10 @@ BENCH_CACHE ?= $(B)/bench-cache
 
 .PHONY: bench bench-smoke bench-tools
 
-$(BENCH_BIN): bench/bench_merge.c $(HUB_LIB) $(PROTO_LIB)
+$(BENCH_BIN): bench/bench_merge.c $(HUB_LIB) $(FIG_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK -Ihub $(LDFLAGS) \
-	  -o $@ bench/bench_merge.c $(HUB_LIB) $(PROTO_LIB) $(LDLIBS)
+	  -o $@ bench/bench_merge.c $(HUB_LIB) $(FIG_LIB) $(PROTO_LIB) $(LDLIBS)
 
 bench-tools: $(B)/lienket-hub $(B)/lienket-agent $(B)/lienket-gen $(B)/tools/faultproxy $(BENCH_BIN) $(BENCH_REPLAY)
 

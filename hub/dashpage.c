@@ -21,6 +21,7 @@
 #include "report.h"
 #include "status.h"
 #include "textout.h"
+#include "figures_sqlite.h"
 #include "unittree.h"
 
 #define DASHBOARD_YEARS 6 /* years offered in the picker: this one and five before */
@@ -209,7 +210,7 @@ int dashpage_write(const char *db_path, const char *unit, const char *year_s, in
 		message = "Năm không hợp lệ; đang xem năm hiện tại.";
 	}
 	if (status_db_open(db_path, &db, err, sizeof err) != 0 ||
-	    unittree_load(db, &tree, err, sizeof err) != 0) {
+	    figures_sqlite_load_tree(db, FIGURES_SQLITE_HUB, &tree, err, sizeof err) != 0) {
 		status = 500;
 		goto done;
 	}

@@ -18,6 +18,7 @@
 #include "report.h"
 #include "status.h"
 #include "textout.h"
+#include "figures_sqlite.h"
 #include "unittree.h"
 
 #define DIGEST_PATH_MAX 4096
@@ -56,7 +57,7 @@ int digest_arrivals(sqlite3 *db, int64_t from_ms, int64_t to_ms, const char *nam
 	struct digest_arrival *v = NULL;
 	size_t nv = 0, cap = 0;
 	int rc = -1;
-	if (unittree_load(db, &tree, err, errlen) != 0)
+	if (figures_sqlite_load_tree(db, FIGURES_SQLITE_HUB, &tree, err, errlen) != 0)
 		goto done;
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
 		goto sql_failed;

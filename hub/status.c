@@ -34,6 +34,7 @@
 
 #include "schema.h"
 #include "textout.h"
+#include "figures_sqlite.h"
 #include "unittree.h"
 
 #define STATUS_SQL_MAX 512
@@ -599,7 +600,7 @@ int status_build(sqlite3 *db, int64_t as_of_ms, struct status **out, char *err, 
 		}
 		in_tx = 1;
 	}
-	if (unittree_load(db, &B.tree, B.err, B.errlen) != 0)
+	if (figures_sqlite_load_tree(db, FIGURES_SQLITE_HUB, &B.tree, B.err, B.errlen) != 0)
 		goto done;
 	if (prepare(&B, "SELECT value FROM hub_meta WHERE key = 'hub_id'", &q) != 0)
 		goto done;

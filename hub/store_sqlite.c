@@ -28,8 +28,8 @@
 #include <unistd.h>
 
 #include "ids.h"
-#include "report.h"   /* REPORT_YEAR_OF: the report's indexes (REPORT_DDL) */
-#include "unittree.h" /* UNITTREE_ROW_EXISTS: the partial indexes' WHERE */
+#include "figures_sqlite.h" /* the report's indexes (REPORT_DDL): the year expression
+			     * and the partial indexes' WHERE of the SQLite figures source */
 
 #define SQLITE_BUSY_TIMEOUT_MS 10000 /* readers wait for a checkpoint at most this long */
 #define SQL_MAX 8192                 /* longest generated statement */
@@ -198,7 +198,7 @@ static const char META_DDL[] =
 
 /* Indexes the report and the unit tree rely on (report.h). Made, like the tables, at
  * every open, so an existing database gets an index added here the first time a new
- * hub opens it. meeting_year (partial: live meetings, UNITTREE_ROW_EXISTS word for
+ * hub opens it. meeting_year (partial: live meetings, FIGURES_SQLITE_ROW_EXISTS word for
  * word) replaced meeting(kind, held_on), which nothing else read: dropped, so a
  * meeting write still updates as many b-trees as before. */
 static const char REPORT_DDL[] =
@@ -206,9 +206,9 @@ static const char REPORT_DDL[] =
 	"CREATE INDEX IF NOT EXISTS unit_name_code ON unit_name(code);"
 	"CREATE INDEX IF NOT EXISTS unit_parent_of ON unit_parent(of_unit);"
 	"CREATE INDEX IF NOT EXISTS unit_event_of ON unit_event(of_unit);"
-	"CREATE INDEX IF NOT EXISTS meeting_year ON meeting(" REPORT_YEAR_OF("held_on") ", kind,"
+	"CREATE INDEX IF NOT EXISTS meeting_year ON meeting(" FIGURES_SQLITE_YEAR_OF("held_on") ", kind,"
 	" unit_id, host_branch_id, commune_secretary_attended, held_on)"
-	" WHERE " UNITTREE_ROW_EXISTS ";"
+	" WHERE " FIGURES_SQLITE_ROW_EXISTS ";"
 	"DROP INDEX IF EXISTS meeting_kind;"
 	"CREATE INDEX IF NOT EXISTS meeting_branch_m ON meeting_branch(meeting_id);"
 	"CREATE INDEX IF NOT EXISTS meeting_branch_b ON meeting_branch(branch_id);"

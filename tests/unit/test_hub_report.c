@@ -30,6 +30,7 @@
 #include "report.h"
 #include "schema.h"
 #include "store.h"
+#include "figures_sqlite.h"
 #include "unittree.h"
 
 #define END ((const char *)"\x01")
@@ -1149,7 +1150,7 @@ static void test_report__older_database_gets_meeting_year_when_opened_and_same_r
 	assert_non_null(strstr(idx, "meeting_year:CREATE INDEX meeting_year ON meeting("
 				    "substr(held_on, 1, 4), kind,"));
 	/* the partial index's WHERE is the views' existence predicate, word for word */
-	assert_non_null(strstr(idx, " WHERE " UNITTREE_ROW_EXISTS));
+	assert_non_null(strstr(idx, " WHERE " FIGURES_SQLITE_ROW_EXISTS));
 	sqlite3_finalize(st);
 	char *after = report_json(state);
 	assert_string_equal(after, now);

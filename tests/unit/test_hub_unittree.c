@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "store.h"
+#include "figures_sqlite.h"
 #include "unittree.h"
 
 #define END ((const char *)"\x01")
@@ -164,7 +165,7 @@ static int setup(void **state)
 	assert_int_equal(sqlite3_exec(fx->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
 	build_fixture(fx);
 	assert_int_equal(sqlite3_exec(fx->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
-	if (unittree_load(fx->db, &fx->t, err, sizeof err) != 0)
+	if (figures_sqlite_load_tree(fx->db, FIGURES_SQLITE_HUB, &fx->t, err, sizeof err) != 0)
 		fail_msg("load: %s", err);
 	*state = fx;
 	return 0;

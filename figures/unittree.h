@@ -1,6 +1,6 @@
 /*
  * unittree.h — the organisation tree as it stood on any date, read once from the
- * hub's unit tables into memory.
+ * unit tables (of the hub, or of an office: figures_source.h) into memory.
  *
  * A unit's names, codes, kinds and parent links are dated rows (`unit_name`,
  * `unit_parent`); reforms are events (`unit_event`). Nothing is ever moved: this module
@@ -28,19 +28,21 @@
  * successor); a parent closed by D is replaced by its primary successor. So records of
  * a commune merged into another count, once, under the surviving commune.
  *
- * Only existing rows count: unittree_load reads the r_* views of unittree_views(),
- * which holds the one definition of "a row exists" (PROTOCOL.md §4: the insert clock
- * wins over the delete clock), so tombstones and rows whose insert has not arrived
- * are never part of the tree or a report.
+ * Only existing rows count: the tree is read through a figures source
+ * (figures_source.h), whose back end returns only the rows that exist (on the hub:
+ * PROTOCOL.md §4, the insert clock wins over the delete clock), so tombstones and rows
+ * whose insert has not arrived are never part of the tree or a report. The tree reads
+ * nothing else and names no database: the same tree serves the hub and an office.
  *
  * Owns: every string it returns (borrowed, valid until unittree_free). A tree is
  * read-only after load and can be shared by threads.
  */
-#ifndef LK_HUB_UNITTREE_H
-#define LK_HUB_UNITTREE_H
+#ifndef LK_FIGURES_UNITTREE_H
+#define LK_FIGURES_UNITTREE_H
 
-#include <sqlite3.h>
 #include <stddef.h>
+
+#include "figures_source.h"
 
 struct unittree;
 
@@ -54,29 +56,13 @@ struct unittree_name {
 	const char *valid_to; /* NULL: open-ended */
 };
 
-/* "A row exists": its latest insert wins over its latest delete in the write order of
- * PROTOCOL.md §4 ((clock, writer), greater wins); a row with no insert yet (a held
- * update) does not exist. An SQL condition over the hub's metadata columns (store.h),
- * the single definition used by every report: the WHERE of the r_* views below, and,
- * word for word, the WHERE of the partial indexes store_sqlite.c makes for the report
- * (SQLite uses a partial index for a query on a view only when the view's WHERE
- * implies the index's, which it proves for the same expression). */
-#define UNITTREE_ROW_EXISTS                                                               \
-	"COALESCE(_ins_writer, '') <> '' AND (COALESCE(_del_writer, '') = ''"            \
-	" OR _ins_clock > _del_clock"                                                     \
-	" OR (_ins_clock = _del_clock AND _ins_writer > _del_writer))"
-
-/* Creates (if missing) a TEMP VIEW r_<table> for every table of schema_tables[] on
- * this connection: id, unit_id and the declared columns of the rows that exist
- * (UNITTREE_ROW_EXISTS). Reports read the metadata columns (_ins_clock, _ins_writer,
- * _del_clock, _del_writer; store.h) for existence only through these views. Returns 0,
- * or -1 with an English reason in err (the SQLite message). */
-int unittree_views(sqlite3 *db, char *err, size_t errlen);
-
-/* Reads every existing unit, name, parent link and event (through unittree_views,
- * which it calls). Returns 0 and *out (free with unittree_free), or -1 with a reason
- * in err (storage failure or out of memory); *out is untouched on failure. */
-int unittree_load(sqlite3 *db, struct unittree **out, char *err, size_t errlen);
+/* Reads every unit, name record, parent link and reform event from src (its units,
+ * unit_names, unit_links and unit_events slots; in the caller's read_begin … read_end
+ * when it wants them from one snapshot), in whatever order the source gives them.
+ * Returns 0 and *out (free with unittree_free), or -1 with a reason in err ("cannot
+ * read units: <the source's words>", or out of memory); *out is untouched on failure.
+ * A back end's convenience (figures_sqlite_load_tree) does the same on a database. */
+int unittree_load(struct figures_source *src, struct unittree **out, char *err, size_t errlen);
 void unittree_free(struct unittree *t);
 
 /* Number of units, and the id of the i-th (sorted by id). */

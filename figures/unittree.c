@@ -1,9 +1,9 @@
 /*
  * unittree.c — the organisation tree as of any date (see unittree.h for the rules).
  *
- * Load reads the four unit tables once, through the r_* views, into an array of units
- * sorted by id; every lookup is a binary search plus a walk over that unit's few dated
- * rows, so a report can roll thousands of units up without touching SQLite again.
+ * Load reads the four unit tables once, through a figures source, into an array of
+ * units sorted by id; every lookup is a binary search plus a walk over that unit's few
+ * dated rows, so a report can roll thousands of units up without reading again.
  * Invariant: after load the tree is immutable; every string lives in the tree's arena
  * and is freed with it. Owns: the units, their dated rows and the arena.
  */
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "schema.h"
+#include "figures_source.h"
 
 /* Reform chains (a merged into b merged into c …) are short; a longer chain can only
  * be a cycle recorded by mistake, which must not hang a report. */
@@ -29,11 +29,13 @@ struct arena_block {
 
 struct tname {
 	const char *name, *code, *kind, *from, *to;
+	const char *rid; /* the record's id: orders records that begin the same day */
 };
 
 struct tlink {
 	const char *parent; /* the parent's id as written (may be unknown) */
 	const char *from, *to;
+	const char *rid;
 };
 
 struct tunit {
@@ -53,7 +55,7 @@ struct tunit {
 
 struct unittree {
 	struct tunit *units;
-	size_t nunits;
+	size_t nunits, cap_units;
 	struct arena_block *arena;
 };
 
@@ -554,34 +556,6 @@ const char *unittree_root(const struct unittree *t, const char *date)
 
 /* ---- loading ---- */
 
-int unittree_views(sqlite3 *db, char *err, size_t errlen)
-{
-	char sql[4096];
-	for (size_t i = 0; i < schema_ntables; i++) {
-		const struct schema_table *tb = &schema_tables[i];
-		size_t len = (size_t)snprintf(sql, sizeof sql,
-					      "CREATE TEMP VIEW IF NOT EXISTS \"r_%s\" AS SELECT",
-					      tb->name);
-		for (size_t c = 0; c < tb->ncolumns && len < sizeof sql; c++)
-			len += (size_t)snprintf(sql + len, sizeof sql - len, "%s \"%s\"",
-						c ? "," : "", tb->columns[c].name);
-		if (len < sizeof sql)
-			len += (size_t)snprintf(sql + len, sizeof sql - len,
-						" FROM main.\"%s\" WHERE %s", tb->name,
-						UNITTREE_ROW_EXISTS);
-		if (len >= sizeof sql) {
-			snprintf(err, errlen, "view of table '%s' too long", tb->name);
-			return -1;
-		}
-		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "cannot create view of table '%s': %s", tb->name,
-				 sqlite3_errmsg(db));
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static void tree_free_units(struct unittree *t)
 {
 	for (size_t i = 0; i < t->nunits; i++) {
@@ -620,87 +594,128 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+
+/* Reform events are applied in date order once all are read (struct tevent), and the
+ * dated rows of a unit are sorted by start, then record id: the order the rules above
+ * assume, whatever order the source gave them in. */
+struct tevent {
+	const char *kind, *unit, *other, *on, *rid;
+};
+
+struct loader {
+	struct unittree *t;
+	struct tevent *events;
+	size_t nevents, cap_events;
+};
+
+/* Copies an optional string into the arena: 0, or -1 when out of memory. */
+static int dup_opt(struct unittree *t, const char *s, const char **out)
 {
-	return (const char *)sqlite3_column_text(st, i);
+	*out = arena_strdup(t, s);
+	return s && !*out ? -1 : 0;
 }
 
-/* Runs sql and calls row() for each result; 0, or -1 with err written. */
-static int each_row(sqlite3 *db, struct unittree *t, const char *sql,
-		    int (*row)(struct unittree *t, sqlite3_stmt *st), char *err, size_t errlen)
+static int strcmp_null(const char *a, const char *b)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = -1, s;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot read units: %s", sqlite3_errmsg(db));
-		goto done;
-	}
-	while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-		if (row(t, st) != 0) {
-			snprintf(err, errlen, "cannot read units: out of memory");
-			goto done;
-		}
-	}
-	if (s != SQLITE_DONE) {
-		snprintf(err, errlen, "cannot read units: %s", sqlite3_errmsg(db));
-		goto done;
-	}
-	rc = 0;
-done:
-	sqlite3_finalize(st);
-	return rc;
+	return a && b ? strcmp(a, b) : (a != NULL) - (b != NULL);
 }
 
-static int row_unit(struct unittree *t, sqlite3_stmt *st)
+static int row_unit(void *arg, const struct figures_unit_row *r)
 {
-	const char *id = col_text(st, 0), *opened = col_text(st, 1);
-	if (!id)
+	struct unittree *t = ((struct loader *)arg)->t;
+	if (!r->id)
 		return 0;
+	if (grow((void **)&t->units, &t->cap_units, t->nunits + 1, sizeof *t->units) != 0)
+		return -1;
 	struct tunit *u = &t->units[t->nunits];
 	memset(u, 0, sizeof *u);
-	u->id = arena_strdup(t, id);
-	u->opened_on = arena_strdup(t, opened ? opened : "0000-01-01");
+	u->id = arena_strdup(t, r->id);
+	u->opened_on = arena_strdup(t, r->opened_on ? r->opened_on : "0000-01-01");
 	if (!u->id || !u->opened_on)
 		return -1;
 	t->nunits++;
 	return 0;
 }
 
-static int row_name(struct unittree *t, sqlite3_stmt *st)
+static int cmp_unit(const void *a, const void *b)
 {
-	struct tunit *u = find(t, col_text(st, 0));
-	if (!u || !col_text(st, 4))
+	return strcmp(((const struct tunit *)a)->id, ((const struct tunit *)b)->id);
+}
+
+static int row_name(void *arg, const struct figures_name_row *r)
+{
+	struct unittree *t = ((struct loader *)arg)->t;
+	struct tunit *u = find(t, r->unit);
+	if (!u || !r->valid_from)
 		return 0;
 	if (grow((void **)&u->names, &u->cap_names, u->nnames + 1, sizeof *u->names) != 0)
 		return -1;
 	struct tname *n = &u->names[u->nnames];
-	n->name = arena_strdup(t, col_text(st, 1) ? col_text(st, 1) : "");
-	n->code = arena_strdup(t, col_text(st, 2));
-	n->kind = arena_strdup(t, col_text(st, 3) ? col_text(st, 3) : "");
-	n->from = arena_strdup(t, col_text(st, 4));
-	n->to = arena_strdup(t, col_text(st, 5));
-	if (!n->name || !n->kind || !n->from || (col_text(st, 2) && !n->code) ||
-	    (col_text(st, 5) && !n->to))
+	if (dup_opt(t, r->name ? r->name : "", &n->name) != 0 || dup_opt(t, r->code, &n->code) != 0 ||
+	    dup_opt(t, r->kind ? r->kind : "", &n->kind) != 0 ||
+	    dup_opt(t, r->valid_from, &n->from) != 0 || dup_opt(t, r->valid_to, &n->to) != 0 ||
+	    dup_opt(t, r->row_id, &n->rid) != 0)
 		return -1;
 	u->nnames++;
 	return 0;
 }
 
-static int row_link(struct unittree *t, sqlite3_stmt *st)
+static int row_link(void *arg, const struct figures_link_row *r)
 {
-	struct tunit *u = find(t, col_text(st, 0));
-	if (!u || !col_text(st, 1) || !col_text(st, 2))
+	struct unittree *t = ((struct loader *)arg)->t;
+	struct tunit *u = find(t, r->unit);
+	if (!u || !r->parent || !r->valid_from)
 		return 0;
 	if (grow((void **)&u->links, &u->cap_links, u->nlinks + 1, sizeof *u->links) != 0)
 		return -1;
 	struct tlink *l = &u->links[u->nlinks];
-	l->parent = arena_strdup(t, col_text(st, 1));
-	l->from = arena_strdup(t, col_text(st, 2));
-	l->to = arena_strdup(t, col_text(st, 3));
-	if (!l->parent || !l->from || (col_text(st, 3) && !l->to))
+	if (dup_opt(t, r->parent, &l->parent) != 0 || dup_opt(t, r->valid_from, &l->from) != 0 ||
+	    dup_opt(t, r->valid_to, &l->to) != 0 || dup_opt(t, r->row_id, &l->rid) != 0)
 		return -1;
 	u->nlinks++;
 	return 0;
+}
+
+/* Collects the events that can close a unit (merge, close, split); the others are
+ * informational (unittree.h). */
+static int row_event(void *arg, const struct figures_event_row *r)
+{
+	struct loader *ld = arg;
+	struct unittree *t = ld->t;
+	if (!r->kind || !r->effective_on ||
+	    (strcmp(r->kind, "merge") != 0 && strcmp(r->kind, "close") != 0 &&
+	     strcmp(r->kind, "split") != 0))
+		return 0;
+	if (grow((void **)&ld->events, &ld->cap_events, ld->nevents + 1, sizeof *ld->events) != 0)
+		return -1;
+	struct tevent *e = &ld->events[ld->nevents];
+	if (dup_opt(t, r->kind, &e->kind) != 0 || dup_opt(t, r->unit, &e->unit) != 0 ||
+	    dup_opt(t, r->other, &e->other) != 0 || dup_opt(t, r->effective_on, &e->on) != 0 ||
+	    dup_opt(t, r->row_id, &e->rid) != 0)
+		return -1;
+	ld->nevents++;
+	return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct tname *x = a, *y = b;
+	int c = strcmp(x->from, y->from);
+	return c ? c : strcmp_null(x->rid, y->rid);
+}
+
+static int cmp_link(const void *a, const void *b)
+{
+	const struct tlink *x = a, *y = b;
+	int c = strcmp(x->from, y->from);
+	return c ? c : strcmp_null(x->rid, y->rid);
+}
+
+static int cmp_event(const void *a, const void *b)
+{
+	const struct tevent *x = a, *y = b;
+	int c = strcmp(x->on, y->on);
+	return c ? c : strcmp_null(x->rid, y->rid);
 }
 
 static void earliest(const char **slot, const char *date)
@@ -709,24 +724,21 @@ static void earliest(const char **slot, const char *date)
 		*slot = date;
 }
 
-static int row_event(struct unittree *t, sqlite3_stmt *st)
+/* Applies one event (in date order): closing dates and successors. */
+static int apply_event(struct unittree *t, const struct tevent *e)
 {
-	const char *kind = col_text(st, 0), *on = col_text(st, 3);
-	struct tunit *u = find(t, col_text(st, 1));
-	const struct tunit *other = find(t, col_text(st, 2));
-	if (!u || !kind || !on)
+	struct tunit *u = find(t, e->unit);
+	const struct tunit *other = find(t, e->other);
+	if (!u)
 		return 0;
-	if (strcmp(kind, "split") == 0 && other == u) {
+	if (strcmp(e->kind, "split") == 0 && other == u) {
 		u->lives_on = 1;
 		return 0;
 	}
-	const char *date = arena_strdup(t, on);
-	if (!date)
-		return -1;
-	if (strcmp(kind, "split") == 0)
-		earliest(&u->close_split, date);
+	if (strcmp(e->kind, "split") == 0)
+		earliest(&u->close_split, e->on);
 	else
-		earliest(&u->close_merge, date);
+		earliest(&u->close_merge, e->on);
 	if (!other || other == u)
 		return 0;
 	for (size_t i = 0; i < u->nsucc; i++)
@@ -738,7 +750,7 @@ static int row_event(struct unittree *t, sqlite3_stmt *st)
 	return 0;
 }
 
-/* Closing dates and primary successors, once every event is read. */
+/* Closing dates and primary successors, once every event is applied. */
 static void settle(struct unittree *t)
 {
 	for (size_t i = 0; i < t->nunits; i++) {
@@ -764,52 +776,68 @@ static void settle(struct unittree *t)
 	}
 }
 
-int unittree_load(sqlite3 *db, struct unittree **out, char *err, size_t errlen)
+/* The source's failure as the tree's reason: "cannot read units: <why>". */
+static int load_failed(int code, const struct figures_error *fe, char *err, size_t errlen)
 {
-	struct unittree *t = calloc(1, sizeof *t);
-	sqlite3_stmt *st = NULL;
-	int rc = -1;
-	if (!t) {
+	if (code == FIGURES_STOPPED) /* only a callback stops a read here: out of memory */
+		snprintf(err, errlen, "cannot read units: out of memory");
+	else
+		snprintf(err, errlen, "cannot read units: %s", fe->message);
+	return -1;
+}
+
+int unittree_load(struct figures_source *src, struct unittree **out, char *err, size_t errlen)
+{
+	struct loader ld = { 0 };
+	struct figures_error fe = { 0 };
+	int rc = -1, s;
+	if (figures_source_check(src, &fe) != FIGURES_OK) {
+		snprintf(err, errlen, "cannot read units: %s", fe.message);
+		return -1;
+	}
+	ld.t = calloc(1, sizeof *ld.t);
+	if (!ld.t) {
 		snprintf(err, errlen, "cannot read units: out of memory");
 		goto done;
 	}
-	if (unittree_views(db, err, errlen) != 0)
-		goto done;
-	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM r_unit", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_step(st) != SQLITE_ROW) {
-		snprintf(err, errlen, "cannot read units: %s", sqlite3_errmsg(db));
+	if ((s = src->units(src, row_unit, &ld, &fe)) != FIGURES_OK) {
+		load_failed(s, &fe, err, errlen);
 		goto done;
 	}
-	size_t n = (size_t)sqlite3_column_int64(st, 0);
-	t->units = calloc(n ? n : 1, sizeof *t->units);
-	if (!t->units) {
-		snprintf(err, errlen, "cannot read units: out of memory");
+	if (ld.t->nunits > 1)
+		qsort(ld.t->units, ld.t->nunits, sizeof *ld.t->units, cmp_unit);
+	/* a unit listed twice (no back end should) is kept once, so lookups stay exact */
+	size_t k = 0;
+	for (size_t i = 0; i < ld.t->nunits; i++)
+		if (k == 0 || strcmp(ld.t->units[k - 1].id, ld.t->units[i].id) != 0)
+			ld.t->units[k++] = ld.t->units[i];
+	ld.t->nunits = k;
+	if ((s = src->unit_names(src, row_name, &ld, &fe)) != FIGURES_OK ||
+	    (s = src->unit_links(src, row_link, &ld, &fe)) != FIGURES_OK ||
+	    (s = src->unit_events(src, row_event, &ld, &fe)) != FIGURES_OK) {
+		load_failed(s, &fe, err, errlen);
 		goto done;
 	}
-	/* The count and the rows are read in the caller's snapshot; a LIMIT keeps the
-	 * array safe should they ever differ. */
-	char sql[128];
-	snprintf(sql, sizeof sql, "SELECT id, opened_on FROM r_unit ORDER BY id LIMIT %zu", n);
-	if (each_row(db, t, sql, row_unit, err, errlen) != 0 ||
-	    each_row(db, t,
-		     "SELECT of_unit, name, code, kind, valid_from, valid_to FROM r_unit_name"
-		     " ORDER BY of_unit, valid_from, id",
-		     row_name, err, errlen) != 0 ||
-	    each_row(db, t,
-		     "SELECT of_unit, parent_id, valid_from, valid_to FROM r_unit_parent"
-		     " ORDER BY of_unit, valid_from, id",
-		     row_link, err, errlen) != 0 ||
-	    each_row(db, t,
-		     "SELECT kind, of_unit, other_unit, effective_on FROM r_unit_event"
-		     " WHERE kind IN ('merge', 'close', 'split') ORDER BY effective_on, id",
-		     row_event, err, errlen) != 0)
-		goto done;
-	settle(t);
-	*out = t;
-	t = NULL;
+	for (size_t i = 0; i < ld.t->nunits; i++) {
+		struct tunit *u = &ld.t->units[i];
+		if (u->nnames > 1)
+			qsort(u->names, u->nnames, sizeof *u->names, cmp_name);
+		if (u->nlinks > 1)
+			qsort(u->links, u->nlinks, sizeof *u->links, cmp_link);
+	}
+	if (ld.nevents > 1)
+		qsort(ld.events, ld.nevents, sizeof *ld.events, cmp_event);
+	for (size_t i = 0; i < ld.nevents; i++)
+		if (apply_event(ld.t, &ld.events[i]) != 0) {
+			snprintf(err, errlen, "cannot read units: out of memory");
+			goto done;
+		}
+	settle(ld.t);
+	*out = ld.t;
+	ld.t = NULL;
 	rc = 0;
 done:
-	sqlite3_finalize(st);
-	unittree_free(t);
+	free(ld.events);
+	unittree_free(ld.t);
 	return rc;
 }
