@@ -15,9 +15,12 @@
  */
 #include "dashpage.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "caveat.h"
+#include "goal.h"
 #include "report.h"
 #include "status.h"
 #include "textout.h"
@@ -49,6 +52,65 @@ int dashpage_parse_year(const char *s, int def, int *out)
 	return 0;
 }
 
+#define DASHPAGE_CSS                                                                         \
+	"*{box-sizing:border-box}"                                                            \
+	"body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#f4f5f7;"      \
+	"font-size:15px;line-height:1.4}"                                                     \
+	"header{background:#1565c0;color:#fff;padding:10px 16px;display:flex;flex-wrap:wrap;" \
+	"gap:6px 16px;align-items:center;justify-content:space-between}"                      \
+	"header h1{margin:0;font-size:19px}header a{color:#fff}"                            \
+	"main{padding:10px 12px;max-width:1280px;margin:0 auto}"                             \
+	"h2{font-size:18px;margin:4px 0 8px}h3{font-size:16px;margin:8px 0 4px}"            \
+	"a{color:#0d47a1}"                                                                   \
+	"form.pick{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px;"     \
+	"margin:8px 0;display:flex;flex-wrap:wrap;gap:8px;align-items:end}"                  \
+	"form.pick label{display:flex;flex-direction:column;font-size:13px;min-width:0;"    \
+	"flex:1 1 160px}form.pick select,form.pick input{font-size:16px;max-width:100%;"     \
+	"padding:6px}form.pick button{font-size:16px;padding:7px 18px}"                      \
+	"section{background:#fff;border:1px solid #ddd;border-radius:6px;padding:8px 12px;"  \
+	"margin:12px 0;max-width:100%;overflow-wrap:break-word}"                               \
+	"nav.lk-nav{display:flex;flex-wrap:wrap;gap:4px 14px;margin:6px 0}"                  \
+	".err{color:#b71c1c;font-weight:bold}"                                               \
+	".lk-cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(280px,1fr));"  \
+	"gap:10px}"                                                                           \
+	".lk-card{border:1px solid #ddd;border-left:6px solid #1565c0;border-radius:6px;"    \
+	"padding:6px 10px;background:#fff;break-inside:avoid}"                               \
+	".lk-card.lk-good{border-left-color:#2e7d32}.lk-card.lk-att{border-left-color:#f9a825}" \
+	".lk-card.lk-bad{border-left-color:#c62828}.lk-card h3{margin:2px 0 4px;font-size:15px}" \
+	".lk-big{font-size:24px;font-weight:bold;margin:2px 0}"                              \
+	".lk-tone{font-size:13px;font-weight:bold;border-radius:10px;padding:1px 8px;"      \
+	"vertical-align:middle;color:#fff;white-space:nowrap}.lk-tone.lk-good{background:#2e7d32}"              \
+	".lk-tone.lk-att{background:#f9a825;color:#222}.lk-tone.lk-bad{background:#c62828}" \
+	".lk-tone.lk-none{background:#e3e3e3;color:#222}"                                    \
+	".lk-sub,.lk-ms{font-size:13px;color:#444;margin:2px 0}.lk-ms{padding-left:16px}"   \
+	".lk-caveat{background:#fff6cc;border-radius:4px;padding:4px 6px;font-size:13px;"   \
+	"margin:4px 0}.lk-fresh{font-size:12px;color:#555;margin:2px 0}"                    \
+	".lk-tgroup{margin:6px 0 10px}.lk-tiles{list-style:none;padding:0;margin:0;"        \
+	"display:grid;grid-template-columns:repeat(auto-fill,minmax(104px,1fr));gap:6px}"   \
+	".lk-tile{display:block;border-radius:6px;padding:5px 6px;font-size:12px;"           \
+	"text-decoration:none;color:#222;min-height:48px;overflow-wrap:anywhere;"            \
+	"border:2px solid transparent}.lk-tile small{display:block;font-weight:bold}"       \
+	".lk-tile.f-today{background:#cde8cd}.lk-tile.f-late{background:#ffe7a3}"            \
+	".lk-tile.f-old{background:#f6b8b1}.lk-tile.f-never{background:#e57373;color:#fff}" \
+	".lk-tile.f-none{background:#e6e6e6;color:#555}.lk-tile.f-waiting{border-color:#6a1b9a;" \
+	"border-style:dashed}"                                                                \
+	".lk-keys{display:flex;flex-wrap:wrap;gap:4px 12px;font-size:13px;margin:4px 0}"    \
+	".lk-keys .lk-tile{display:inline-block;min-height:0;padding:0 8px}"                \
+	"table.lk-list{border-collapse:collapse;width:100%;font-size:14px}"                 \
+	"table.lk-list th,table.lk-list td{border:1px solid #ccc;padding:4px 6px;"           \
+	"text-align:left;vertical-align:top}"                                                \
+	"@media (max-width:720px){table.lk-list,table.lk-list tbody,table.lk-list tr,"      \
+	"table.lk-list td{display:block;width:auto}table.lk-list thead{display:none}"       \
+	"table.lk-list tr{border:1px solid #ccc;border-radius:6px;margin:6px 0}"             \
+	"table.lk-list td{border:0;padding:2px 8px}"                                         \
+	"table.lk-list td[data-label]::before{content:attr(data-label) \": \";color:#555}}" \
+	"@media print{@page{size:A4;margin:12mm}body{background:#fff;font-size:11pt}"        \
+	"header,form.pick,nav.lk-nav,.lk-noprint{display:none}main{padding:0;max-width:none}" \
+	"section{border:0;padding:0;margin:8px 0;break-inside:auto}"                         \
+	".lk-cards{grid-template-columns:repeat(2,minmax(0,1fr))}"                           \
+	"a{color:inherit;text-decoration:none}"                                              \
+	"*{-webkit-print-color-adjust:exact;print-color-adjust:exact}}"
+
 void dashpage_head(FILE *f, const char *title, const char *referrer)
 {
 	fputs("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">"
@@ -57,19 +119,7 @@ void dashpage_head(FILE *f, const char *title, const char *referrer)
 	fputs(referrer, f);
 	fputs("\"><title>", f);
 	textout_html(f, title);
-	fputs("</title><style>"
-	      "body{font-family:sans-serif;margin:0;color:#222;background:#fafafa}"
-	      "header{background:#1565c0;color:#fff;padding:10px 16px}"
-	      "header h1{margin:0;font-size:20px}header a{color:#fff}"
-	      "main{padding:12px 16px;max-width:1240px}"
-	      "form.pick{background:#fff;border:1px solid #ddd;padding:8px;margin:8px 0}"
-	      "form.pick label{margin-right:12px}"
-	      "table.sum{border-collapse:collapse;background:#fff}"
-	      "table.sum th,table.sum td{border:1px solid #ccc;padding:3px 6px}"
-	      "table.sum td.n{text-align:right}"
-	      "section{background:#fff;border:1px solid #ddd;padding:8px 12px;margin:12px 0}"
-	      ".err{color:#b71c1c;font-weight:bold}"
-	      "</style></head><body>", f);
+	fputs("</title><style>" DASHPAGE_CSS "</style></head><body>", f);
 }
 
 /* ---- the page ---- */
@@ -132,88 +182,404 @@ static int unit_options(FILE *f, const struct unittree *t, const char *root, con
 	return 0;
 }
 
-static void fmt_cell(FILE *f, const char *figure, const char *measure, const char *which,
-		     const struct report_cell *c)
+/* ---- the year ---- */
+
+int dashpage_pick_year(int asked, int current, int latest_with_data)
 {
-	fputs("<td class=\"n\" data-figure=\"", f);
+	if (asked)
+		return asked;
+	if (latest_with_data >= DASHBOARD_FIRST_YEAR && latest_with_data <= current)
+		return latest_with_data;
+	return current;
+}
+
+/* Dated records a year's figures are made of, and the year of each (SQL over the r_*
+ * views figures_sqlite_new makes: rows that exist). Constant names, never from a request. */
+static const char *const year_sql[] = {
+	"SELECT max(" FIGURES_SQLITE_YEAR_OF("held_on") ") FROM r_meeting WHERE "
+	FIGURES_SQLITE_YEAR_OF("held_on") " <= ?1",
+	"SELECT max(" FIGURES_SQLITE_YEAR_OF("started_on") ") FROM r_volunteer WHERE "
+	FIGURES_SQLITE_YEAR_OF("started_on") " <= ?1",
+	"SELECT max(" FIGURES_SQLITE_YEAR_OF("on_date") ") FROM r_support WHERE "
+	FIGURES_SQLITE_YEAR_OF("on_date") " <= ?1",
+	"SELECT max(" FIGURES_SQLITE_YEAR_OF("on_date") ") FROM r_party WHERE "
+	FIGURES_SQLITE_YEAR_OF("on_date") " <= ?1",
+	"SELECT max(printf('%04d', year)) FROM r_year_record WHERE printf('%04d', year) <= ?1",
+};
+
+int dashpage_latest_year(sqlite3 *db, int current, int *out)
+{
+	char cur[8];
+	int best = 0;
+	snprintf(cur, sizeof cur, "%04d", current % 10000);
+	for (size_t i = 0; i < sizeof year_sql / sizeof year_sql[0]; i++) {
+		sqlite3_stmt *q = NULL;
+		if (sqlite3_prepare_v2(db, year_sql[i], -1, &q, NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_text(q, 1, cur, -1, SQLITE_STATIC);
+		int step = sqlite3_step(q);
+		if (step == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
+			int y = atoi((const char *)sqlite3_column_text(q, 0));
+			if (y > best)
+				best = y;
+		}
+		sqlite3_finalize(q);
+		if (step != SQLITE_ROW)
+			return -1;
+	}
+	*out = best;
+	return 0;
+}
+
+/* ---- the figures as cards ---- */
+
+/* A number of the report, marked for the browser test (data-figure / data-measure /
+ * data-column / data-value / data-of: compared with /v1/report). */
+static void figure_value(FILE *f, const char *figure, const char *measure, const char *which,
+			 const struct report_cell *c)
+{
+	char a[128];
+	fputs("<span data-figure=\"", f);
 	textout_html(f, figure);
 	fputs("\" data-measure=\"", f);
 	textout_html(f, measure);
-	fprintf(f, "\" data-column=\"%s\" data-value=\"%lld\"", which, (long long)c->value);
+	fprintf(f, "\" data-column=\"%s\" data-value=\"%" PRId64 "\"", which, c->value);
 	if (c->of >= 0)
-		fprintf(f, " data-of=\"%lld\"", (long long)c->of);
-	fprintf(f, ">%lld", (long long)c->value);
-	if (c->of >= 0) {
-		fprintf(f, " / %lld", (long long)c->of);
-		if (c->of > 0) {
-			/* Vietnamese writes a decimal comma */
-			long long permille = (long long)((double)c->value * 1000.0 / (double)c->of + 0.5);
-			fprintf(f, " (%lld,%lld%%)", permille / 10, permille % 10);
-		}
-	}
-	if (c->split)
-		fputs(" <small>(tách)</small>", f);
-	fputs("</td>", f);
+		fprintf(f, " data-of=\"%" PRId64 "\"", c->of);
+	fputc('>', f);
+	textout_html(f, report_fmt_cell(c, a));
+	fputs("</span>", f);
 }
 
-static void summary(FILE *f, const struct report *r)
+/* What the figures of a page may miss: one caveat per level, and all together. */
+struct honesty {
+	const struct status *st;
+	const struct unittree *tree;
+	struct caveat all, district, commune;
+	const char *as_of;
+	int64_t now_ms;
+};
+
+static const struct caveat *caveat_for(const struct honesty *h, int number)
 {
-	fprintf(f, "<section id=\"summary\"><h2>Các chỉ tiêu — ");
-	textout_html(f, r->unit_name);
-	fprintf(f, ", năm %d</h2><p>Tính đến %s, so với năm %d.</p>", r->year, r->as_of, r->year - 1);
-	fprintf(f, "<table class=\"sum\"><thead><tr><th>STT</th><th>Chỉ tiêu</th><th>Nội dung</th>"
-		   "<th>Năm %d</th><th>Chỉ tiêu giao</th><th>Năm %d</th></tr></thead><tbody>",
-		r->year, r->year - 1);
-	for (size_t i = 0; i < REPORT_NFIGURES; i++) {
-		const struct report_figure *fg = &r->figures[i];
-		for (size_t m = 0; m < fg->nmeasures; m++) {
-			const struct report_measure *ms = &fg->total[m];
-			fputs("<tr>", f);
-			if (m == 0) {
-				fprintf(f, "<td rowspan=\"%zu\">%d</td><td rowspan=\"%zu\">", fg->nmeasures,
-					fg->number, fg->nmeasures);
-				textout_html(f, fg->label);
-				fputs("</td>", f);
+	return caveat_level_of_figure(number) == CAVEAT_DISTRICT ? &h->district : &h->commune;
+}
+
+/* The caveat and freshness lines of one scope. */
+static void caveat_lines(FILE *f, const struct honesty *h, const struct caveat *c)
+{
+	char text[CAVEAT_TEXT_MAX], fresh[200];
+	caveat_text(c, h->as_of, text, sizeof text);
+	if (text[0]) {
+		fputs("<p class=\"lk-caveat\" data-caveat=\"1\">⚠ ", f);
+		textout_html(f, text);
+		fputs(" <a class=\"lk-noprint\" href=\"#lk-honest\">Xem danh sách</a></p>", f);
+	} else if (c->in_scope) {
+		fprintf(f, "<p class=\"lk-fresh\" data-caveat=\"0\">Cả %zu văn phòng ghi số liệu này "
+			   "đã gửi đủ đến ngày tính.</p>", c->in_scope);
+	} else {
+		fputs("<p class=\"lk-fresh\" data-caveat=\"0\">Không có văn phòng nào ghi số liệu "
+		      "này trong phạm vi đã chọn.</p>", f);
+	}
+	if (c->in_scope) {
+		fputs("<p class=\"lk-fresh\">", f);
+		textout_html(f, caveat_freshness(c, h->now_ms, fresh, sizeof fresh));
+		fputs("</p>", f);
+	}
+}
+
+static void card(FILE *f, const struct report *r, size_t i, const struct honesty *h)
+{
+	const struct report_figure *fg = &r->figures[i];
+	const struct report_measure *ms = &fg->total[0];
+	enum goal_tone tone = goal_tone_of(fg->key, ms);
+	char t[32];
+	fprintf(f, "<article class=\"lk-card %s\" id=\"f-%s\" data-tone=\"%s\"><h3>%d. ",
+		goal_class(tone), fg->key, goal_class(tone), fg->number);
+	textout_html(f, fg->label);
+	fputs("</h3><p class=\"lk-big\">", f);
+	figure_value(f, fg->key, ms->key, "value", &ms->value);
+	fprintf(f, " <span class=\"lk-tone %s\">", goal_class(tone));
+	textout_html(f, goal_label(tone));
+	fputs("</span></p><p class=\"lk-sub\">", f);
+	textout_html(f, ms->label);
+	if (ms->target >= 0)
+		fprintf(f, " · chỉ tiêu %s", report_fmt_int(ms->target, t));
+	if (ms->has_previous) {
+		fprintf(f, " · năm %d: ", r->year - 1);
+		figure_value(f, fg->key, ms->key, "previous", &ms->previous);
+	}
+	fputs("</p>", f);
+	if (fg->nmeasures > 1) {
+		fputs("<ul class=\"lk-ms\">", f);
+		for (size_t m = 1; m < fg->nmeasures; m++) {
+			const struct report_measure *o = &fg->total[m];
+			fputs("<li>", f);
+			textout_html(f, o->label);
+			fputs(": ", f);
+			figure_value(f, fg->key, o->key, "value", &o->value);
+			if (o->target >= 0)
+				fprintf(f, " (chỉ tiêu %s)", report_fmt_int(o->target, t));
+			if (o->has_previous) {
+				fprintf(f, " · năm %d: ", r->year - 1);
+				figure_value(f, fg->key, o->key, "previous", &o->previous);
 			}
-			fputs("<td>", f);
-			textout_html(f, ms->label);
-			fputs("</td>", f);
-			fmt_cell(f, fg->key, ms->key, "value", &ms->value);
-			if (ms->target >= 0)
-				fprintf(f, "<td class=\"n\">%lld</td>", (long long)ms->target);
-			else
-				fputs("<td></td>", f);
-			if (ms->has_previous)
-				fmt_cell(f, fg->key, ms->key, "previous", &ms->previous);
-			else
-				fputs("<td></td>", f);
-			fputs("</tr>", f);
+			fputs("</li>", f);
 		}
+		fputs("</ul>", f);
+	}
+	caveat_lines(f, h, caveat_for(h, fg->number));
+	fprintf(f, "<a class=\"lk-noprint\" href=\"#lk-%s\">Biểu đồ và chi tiết</a></article>", fg->key);
+}
+
+static void summary(FILE *f, const struct report *r, const struct honesty *h)
+{
+	char d[11];
+	caveat_date_vi(r->as_of, d);
+	fputs("<section id=\"summary\"><h2>Các chỉ tiêu — ", f);
+	textout_html(f, r->unit_name);
+	fprintf(f, ", năm %d</h2><p>Tính đến ngày %s, so với năm %d. Màu theo mục tiêu của từng "
+		   "chỉ tiêu: <span class=\"lk-tone lk-good\">Đạt</span> <span class=\"lk-tone "
+		   "lk-att\">Cần chú ý</span> <span class=\"lk-tone lk-bad\">Chưa đạt</span> <span "
+		   "class=\"lk-tone lk-none\">Không có chỉ tiêu</span></p><div class=\"lk-cards\">",
+		r->year, d, r->year - 1);
+	for (size_t i = 0; i < REPORT_NFIGURES; i++)
+		card(f, r, i, h);
+	fputs("</div></section>", f);
+}
+
+/* The report's notes hook: each figure's caveat in the detailed report too. */
+static void figure_note(void *ctx, FILE *f, const struct report *r, size_t fig)
+{
+	const struct honesty *h = ctx;
+	caveat_lines(f, h, caveat_for(h, r->figures[fig].number));
+}
+
+/* The offices that may miss data, each with why, since when and what to do. */
+static void honest_section(FILE *f, const struct report *r, const struct honesty *h)
+{
+	char d[11];
+	caveat_date_vi(r->as_of, d);
+	fputs("<section id=\"lk-honest\"><h2>Số liệu có đủ không?</h2>", f);
+	caveat_lines(f, h, &h->all);
+	if (!h->all.offices) {
+		fputs("</section>", f);
+		return;
+	}
+	fprintf(f, "<table class=\"lk-list\"><thead><tr><th>Văn phòng</th><th>Thuộc</th>"
+		   "<th>Lần liên lạc cuối</th><th>Vì sao có thể thiếu (đến ngày %s)</th></tr></thead>"
+		   "<tbody>", d);
+	int64_t day_start = 0;
+	if (status_vn_ms(r->as_of, 0, 0, &day_start) != 0)
+		day_start = INT64_MAX;
+	for (size_t i = 0; i < h->st->n; i++) {
+		const struct status_office *o = &h->st->offices[i];
+		if (o->retired || !unittree_in_subtree(h->tree, r->unit_id, o->unit, r->as_of) ||
+		    !(o->never || o->last_ms < day_start || o->waiting > 0))
+			continue;
+		char last[17] = "chưa bao giờ";
+		if (o->last_ms)
+			status_vn_time(o->last_ms, last);
+		fputs("<tr data-caveat-unit=\"", f);
+		textout_html(f, o->unit);
+		fputs("\"><td data-label=\"Văn phòng\">", f);
+		textout_html(f, o->unit_name ? o->unit_name : o->unit);
+		fputs("</td><td data-label=\"Thuộc\">", f);
+		textout_html(f, o->group_name ? o->group_name : "—");
+		fputs("</td><td data-label=\"Lần liên lạc cuối\">", f);
+		textout_html(f, last);
+		fputs("</td><td data-label=\"Vì sao\">", f);
+		if (!o->never && o->last_ms < day_start && !o->silent_1d) {
+			fprintf(f, "Liên lạc lần cuối trước ngày %s: số liệu ghi sau đó chưa có.", d);
+		}
+		status_problems_html(o, f);
+		fputs("</td></tr>", f);
 	}
 	fputs("</tbody></table></section>", f);
 }
 
+/* ---- the province at a glance: communes as tiles ---- */
+
+enum fresh { FRESH_NONE, FRESH_NEVER, FRESH_OLD, FRESH_LATE, FRESH_TODAY };
+
+struct tile_state {
+	enum fresh fresh;
+	long days;          /* days since the last contact (FRESH_LATE, FRESH_OLD) */
+	int64_t waiting;
+};
+
+/* The freshness of a unit: its best office (latest contact) among those in its
+ * subtree; none enrolled: FRESH_NONE. */
+static struct tile_state tile_state_of(const struct status *st, const struct unittree *t,
+				       const char *unit, const char *today)
+{
+	struct tile_state s = { FRESH_NONE, 0, 0 };
+	int64_t best = -1;
+	long today_n = unittree_day_number(today);
+	for (size_t i = 0; i < st->n; i++) {
+		const struct status_office *o = &st->offices[i];
+		if (o->retired || !unittree_in_subtree(t, unit, o->unit, today))
+			continue;
+		s.waiting += o->waiting;
+		if (o->never) {
+			if (best < 0)
+				s.fresh = FRESH_NEVER;
+			continue;
+		}
+		if (o->last_ms <= best)
+			continue;
+		best = o->last_ms;
+		char day[11];
+		status_vn_date(o->last_ms, day);
+		s.days = today_n - unittree_day_number(day);
+		s.fresh = s.days <= 0 ? FRESH_TODAY : s.days <= 3 ? FRESH_LATE : FRESH_OLD;
+	}
+	return s;
+}
+
+static const char *fresh_class(enum fresh f)
+{
+	static const char *const c[] = { "f-none", "f-never", "f-old", "f-late", "f-today" };
+	return c[f];
+}
+
+static void unit_link(FILE *f, const char *unit, int year)
+{
+	fputs("/?unit=", f);
+	textout_html(f, unit);
+	fprintf(f, "&amp;year=%d", year);
+}
+
+static void tile(FILE *f, const struct unittree *t, const struct status *st, const char *unit,
+		 const char *date, const char *today, int year)
+{
+	struct unittree_name nm;
+	if (unittree_name_of(t, unit, date, &nm) != 0)
+		return;
+	struct tile_state s = tile_state_of(st, t, unit, today);
+	fprintf(f, "<li><a class=\"lk-tile %s%s\" data-unit=\"", fresh_class(s.fresh),
+		s.waiting ? " f-waiting" : "");
+	textout_html(f, unit);
+	fprintf(f, "\" data-fresh=\"%s\" href=\"", fresh_class(s.fresh) + 2);
+	unit_link(f, unit, year);
+	fputs("\">", f);
+	textout_html(f, nm.name);
+	fputs("<small>", f);
+	switch (s.fresh) {
+	case FRESH_TODAY: fputs("hôm nay", f); break;
+	case FRESH_LATE:
+	case FRESH_OLD: fprintf(f, "%ld ngày trước", s.days); break;
+	case FRESH_NEVER: fputs("chưa đồng bộ", f); break;
+	case FRESH_NONE: fputs("chưa cấp mã", f); break;
+	}
+	if (s.waiting)
+		fprintf(f, " · %" PRId64 " chờ gửi", s.waiting);
+	fputs("</small></a></li>", f);
+}
+
+static int is_kind(const struct unittree *t, const char *unit, const char *date, const char *kind)
+{
+	struct unittree_name nm;
+	return unittree_name_of(t, unit, date, &nm) == 0 && nm.kind && strcmp(nm.kind, kind) == 0;
+}
+
+/* The communes of root's subtree as tiles, grouped by the units directly under root
+ * as of date (the year shown): districts before the 2025 reform, none after it. */
+static int overview(FILE *f, const struct report *r, const struct unittree *t,
+		    const struct status *st, const char *today)
+{
+	const char *date = r->as_of, *root = r->unit_id;
+	const char **kids = NULL, **sub = NULL;
+	size_t nk = 0, ns = 0;
+	int rc = -1;
+	fputs("<section id=\"overview\"><h2>Toàn cảnh: các xã đã đồng bộ chưa?</h2>"
+	      "<p class=\"lk-keys\"><span class=\"lk-tile f-today\">hôm nay</span>"
+	      "<span class=\"lk-tile f-late\">trễ 1–3 ngày</span>"
+	      "<span class=\"lk-tile f-old\">trễ hơn 3 ngày</span>"
+	      "<span class=\"lk-tile f-never\">chưa đồng bộ lần nào</span>"
+	      "<span class=\"lk-tile f-none\">chưa cấp mã</span>"
+	      "<span class=\"lk-tile f-waiting\">còn thay đổi chờ gửi</span></p>", f);
+	fprintf(f, "<p class=\"lk-note\">Đơn vị theo cơ cấu năm %d; bấm vào một xã để xem số liệu "
+		   "của xã đó.</p>", r->year);
+	if (is_kind(t, root, date, "commune") || is_kind(t, root, date, "branch")) {
+		fputs("<div class=\"lk-tgroup\"><ul class=\"lk-tiles\">", f);
+		tile(f, t, st, root, date, today, r->year);
+		fputs("</ul></div></section>", f);
+		return 0;
+	}
+	if (unittree_children(t, root, date, &kids, &nk) != 0)
+		goto done;
+	/* communes directly under root (no district level) first, in one group */
+	int loose = 0;
+	for (size_t i = 0; i < nk; i++) {
+		if (!is_kind(t, kids[i], date, "commune"))
+			continue;
+		if (!loose++)
+			fputs("<div class=\"lk-tgroup\" data-group=\"\"><ul class=\"lk-tiles\">", f);
+		tile(f, t, st, kids[i], date, today, r->year);
+	}
+	if (loose)
+		fputs("</ul></div>", f);
+	for (size_t i = 0; i < nk; i++) {
+		struct unittree_name nm;
+		if (is_kind(t, kids[i], date, "commune") || is_kind(t, kids[i], date, "branch") ||
+		    unittree_name_of(t, kids[i], date, &nm) != 0)
+			continue;
+		if (unittree_children(t, kids[i], date, &sub, &ns) != 0)
+			goto done;
+		size_t communes = 0;
+		for (size_t k = 0; k < ns; k++)
+			communes += (size_t)is_kind(t, sub[k], date, "commune");
+		fputs("<div class=\"lk-tgroup\" data-group=\"", f);
+		textout_html(f, kids[i]);
+		fputs("\"><h3><a href=\"", f);
+		unit_link(f, kids[i], r->year);
+		fputs("\">", f);
+		textout_html(f, nm.name);
+		fprintf(f, "</a> <small>(%zu xã)</small></h3><ul class=\"lk-tiles\">", communes);
+		tile(f, t, st, kids[i], date, today, r->year);
+		for (size_t k = 0; k < ns; k++)
+			if (is_kind(t, sub[k], date, "commune"))
+				tile(f, t, st, sub[k], date, today, r->year);
+		fputs("</ul></div>", f);
+		free(sub);
+		sub = NULL;
+	}
+	fputs("</section>", f);
+	rc = 0;
+done:
+	free(sub);
+	free(kids);
+	return rc;
+}
+
+/* ---- the page ---- */
+
 int dashpage_write(const char *db_path, const char *unit, const char *year_s, int64_t now_ms,
-		    FILE *f)
+		   FILE *f)
 {
 	char today[11], err[256];
-	int cur = dashpage_current_year(now_ms, today), year = cur, status = 200;
+	int cur = dashpage_current_year(now_ms, today), year = cur, asked = 0, latest = 0;
+	int status = 200;
 	sqlite3 *db = NULL;
 	struct unittree *tree = NULL;
 	struct report *r = NULL;
 	struct status *st = NULL;
 	struct report_error re = { 0 };
 	const char *message = NULL;
-	if (dashpage_parse_year(year_s, cur, &year) != 0 || year > cur || year < DASHBOARD_FIRST_YEAR) {
-		year = cur;
+	if (dashpage_parse_year(year_s, 0, &asked) != 0 ||
+	    (asked && (asked > cur || asked < DASHBOARD_FIRST_YEAR))) {
+		asked = 0;
 		status = 400;
-		message = "Năm không hợp lệ; đang xem năm hiện tại.";
+		message = "Năm không hợp lệ; đang xem năm gần nhất có số liệu.";
 	}
 	if (status_db_open(db_path, &db, err, sizeof err) != 0 ||
-	    figures_sqlite_load_tree(db, FIGURES_SQLITE_HUB, &tree, err, sizeof err) != 0) {
+	    figures_sqlite_load_tree(db, FIGURES_SQLITE_HUB, &tree, err, sizeof err) != 0 ||
+	    dashpage_latest_year(db, cur, &latest) != 0) {
 		status = 500;
 		goto done;
 	}
+	year = dashpage_pick_year(asked, cur, latest);
 	const char *root = unittree_root(tree, today);
 	struct unittree_name rn;
 	const char *province = root && unittree_name_of(tree, root, today, &rn) == 0 ? rn.name : "Tỉnh";
@@ -234,6 +600,10 @@ int dashpage_write(const char *db_path, const char *unit, const char *year_s, in
 		status = 500;
 		goto done;
 	}
+	struct honesty h = { .st = st, .tree = tree, .as_of = r->as_of, .now_ms = now_ms };
+	caveat_build(&h.all, st, tree, r->unit_id, r->as_of, CAVEAT_ALL);
+	caveat_build(&h.district, st, tree, r->unit_id, r->as_of, CAVEAT_DISTRICT);
+	caveat_build(&h.commune, st, tree, r->unit_id, r->as_of, CAVEAT_COMMUNE);
 	char title[300];
 	snprintf(title, sizeof title, "Liên Kết — %s, năm %d", r->unit_name ? r->unit_name : "", year);
 	dashpage_head(f, title, REFERRER_NONE);
@@ -251,17 +621,32 @@ int dashpage_write(const char *db_path, const char *unit, const char *year_s, in
 		goto done;
 	}
 	fputs("</select></label><label>Năm <select name=\"year\">", f);
-	for (int y = cur; y > cur - DASHBOARD_YEARS; y--)
-		fprintf(f, "<option value=\"%d\"%s>%d</option>", y, y == year ? " selected" : "", y);
-	if (year <= cur - DASHBOARD_YEARS)
+	int shown_year = 0;
+	for (int y = cur; y > cur - DASHBOARD_YEARS; y--) {
+		fprintf(f, "<option value=\"%d\"%s>%d%s</option>", y, y == year ? " selected" : "", y,
+			latest && y > latest ? " (chưa có số liệu)" : y == latest ? " (mới nhất)"
+										  : "");
+		shown_year |= y == year;
+	}
+	if (!shown_year)
 		fprintf(f, "<option value=\"%d\" selected>%d</option>", year, year);
 	fputs("</select></label><button type=\"submit\">Xem</button></form>", f);
+	if (!asked && year != cur)
+		fprintf(f, "<p class=\"lk-caveat\" data-year-note=\"1\">Đang xem năm %d: năm gần nhất có "
+			   "số liệu (năm %d chưa có số liệu nào). Chọn năm khác ở ô “Năm”.</p>", year, cur);
 	fputs("<p data-report-unit=\"", f);
 	textout_html(f, r->unit_id);
-	fprintf(f, "\" data-report-year=\"%d\">", r->year);
-	fputs("<a href=\"#summary\">Các chỉ tiêu</a> · <a href=\"#status\">Tình trạng đồng bộ</a> · "
-	      "<a href=\"#report\">Báo cáo chi tiết và biểu đồ</a></p>", f);
-	summary(f, r);
+	fprintf(f, "\" data-report-year=\"%d\"></p>", r->year);
+	fputs("<nav class=\"lk-nav\"><a href=\"#lk-honest\">Số liệu có đủ không?</a>"
+	      "<a href=\"#overview\">Toàn cảnh</a><a href=\"#summary\">Các chỉ tiêu</a>"
+	      "<a href=\"#status\">Tình trạng đồng bộ</a>"
+	      "<a href=\"#report\">Báo cáo chi tiết và biểu đồ</a></nav>", f);
+	honest_section(f, r, &h);
+	if (overview(f, r, tree, st, today) != 0) {
+		status = 500;
+		goto done;
+	}
+	summary(f, r, &h);
 	fputs("<div id=\"status\">", f);
 	if (root && strcmp(r->unit_id, root) != 0) {
 		status_keep_subtree(st, tree, r->unit_id, today);
@@ -272,7 +657,8 @@ int dashpage_write(const char *db_path, const char *unit, const char *year_s, in
 	if (status_write_html(st, f) != 0)
 		status = 500;
 	fputs("</div><div id=\"report\">", f);
-	if (report_write_html(r, f) != REPORT_OK)
+	struct report_html_notes notes = { .figure = figure_note, .ctx = &h };
+	if (report_write_html_notes(r, &notes, f) != REPORT_OK)
 		status = 500;
 	fputs("</div></main></body></html>\n", f);
 	if (ferror(f))
@@ -284,4 +670,3 @@ done:
 	sqlite3_close(db);
 	return status;
 }
-

@@ -10,6 +10,7 @@
 #ifndef LK_HUB_DASHPAGE_H
 #define LK_HUB_DASHPAGE_H
 
+#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -25,10 +26,26 @@ int dashpage_current_year(int64_t now_ms, char today[11]);
 /* Parses a year "YYYY" (NULL or "" → def). 0 and *out, or -1 when malformed. */
 int dashpage_parse_year(const char *s, int def, int *out);
 
+/* The year a page opens on: asked (a year the request named, 0 none); without one the
+ * latest year with data when it is 2000..current; else current. So in January the
+ * page shows last year, not an empty new one (issue 14). */
+int dashpage_pick_year(int asked, int current, int latest_with_data);
+
+/* The latest year up to current in which a record of the figures is dated (a meeting
+ * held, a volunteer activity started, a support or Party step, a year-end record), over
+ * the rows that exist (the r_* views: figures_sqlite_load_tree makes them on db). 0 and *out (0
+ * when there is none), or -1 when SQLite failed. */
+int dashpage_latest_year(sqlite3 *db, int current, int *out);
+
 /* Writes the dashboard page of unit (id or code; NULL/"" the province) and year ("YYYY";
- * NULL the current year in Vietnam) into f, as GET / serves it (`lienket-hub
- * dashboard` writes it to a file). Returns 200; 400 or 404 when the year or unit was
- * bad (the page says so and shows the current year or the province); 500 when the
+ * NULL: dashpage_pick_year) into f, as GET / serves it (`lienket-hub dashboard` writes
+ * it to a file). The page, top to bottom: pickers; what the figures may miss (caveat.h)
+ * and how old the newest data is; the communes as tiles coloured by freshness, grouped
+ * by the units under the chosen one as of the year shown, each a link to its figures;
+ * the thirteen figures as cards coloured by goal (goal.h), each with its caveat; the
+ * sync status (status_write_html); the detailed report with charts. Readable from
+ * 390 px wide, printable on A4. Returns 200; 400 or 404 when the year or unit was bad
+ * (the page says so and shows the default year or the province); 500 when the
  * database or f failed (f then holds a partial page). */
 int dashpage_write(const char *db_path, const char *unit, const char *year, int64_t now_ms,
 		   FILE *f);

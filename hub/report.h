@@ -85,14 +85,29 @@ int report_build(sqlite3 *db, const char *unit_id, int year, const char *today,
  *       measure and unit (the total first): columns "STT, Mã chỉ tiêu, Chỉ tiêu,
  *       Nội dung, Đơn vị, Mã đơn vị, Năm Y, Trên tổng số, Tỷ lệ (%), Chỉ tiêu giao,
  *       Năm Y−1, Trên tổng số (Y−1), Tỷ lệ (%) (Y−1), Ghi chú".
- * html: a self-contained <section class="lk-report"> fragment (inline <style>, one
- *       server-rendered SVG bar chart per figure, no script, no external asset);
- *       every text escaped. report_write_html_page wraps it in a whole page. */
+ * html: a self-contained <section class="lk-report"> fragment (inline <style>, no
+ *       script, no external asset; every text escaped; readable from 390 px wide,
+ *       tables scroll inside their own box): per figure its total, its breakdown and a
+ *       bar chart of the headline measure per breakdown row (HTML and CSS bars): a
+ *       legend on the chart, bars coloured by the figure's own goal (goal.h), last
+ *       year's bar beside in grey, the row's target as a line, the number at the end
+ *       of each bar, and the whole chart said in its aria-label (role="img").
+ *       report_write_html_page wraps it in a whole page. */
 int report_write_text(const struct report *r, FILE *f);
 int report_write_json(const struct report *r, FILE *f);
 int report_write_csv(const struct report *r, FILE *f);
 int report_write_html(const struct report *r, FILE *f);
 int report_write_html_page(const struct report *r, FILE *f);
+
+/* What a caller adds to the HTML report: after each figure's heading, figure(ctx, f,
+ * r, fig) writes an HTML fragment about that figure (it escapes what it writes). */
+struct report_html_notes {
+	void (*figure)(void *ctx, FILE *f, const struct report *r, size_t fig);
+	void *ctx;
+};
+/* report_write_html with notes (NULL: none). */
+int report_write_html_notes(const struct report *r, const struct report_html_notes *notes,
+			    FILE *f);
 
 /* Formatters shared by the renderers (report.c, report_html.c); each writes buf and
  * returns it. int: Vietnamese thousands dots ("6.123"); share: one decimal with a

@@ -13,7 +13,7 @@
  *    "flags":{"held":n,"dangling_ref":n,"closed_unit":n},
  *    "offices":[{"agent":"…"|null,"unit":"…","unit_code":…,"unit_name":…,
  *      "software":…,"acked":n,"last_sync_ms":ms,"last_sync":"YYYY-MM-DD HH:MM"|null,
- *      "last_changes_ms":ms,"pending":n,"clock_offset_ms":n,"clock_off":bool,
+ *      "waiting":n,"group":"…"|null,"group_name":"…"|null,"last_changes_ms":ms,"pending":n,"clock_offset_ms":n,"clock_off":bool,
  *      "days_silent":n,"silent_1d":bool,"silent_3d":bool,"quarantined":n,"held":n,
  *      "skipped_count":n,"flagged":n,"rank":0..5,"state":"…","state_vi":"…",
  *      "retired_to":…,"skipped":[{"seq":n,"reason":"…"}],
@@ -218,9 +218,36 @@ static struct status_office *office_add(struct build *B)
 	return o;
 }
 
+/* The child of the root under which unit counts on date (its district, or the commune
+ * itself where there is no district level): climbs effective parents. NULL for the
+ * root itself or a unit outside the tree. */
+static const char *top_unit(const struct unittree *t, const char *unit, const char *date)
+{
+	const char *root = unittree_root(t, date), *u = unittree_intern(t, unit);
+	size_t guard = unittree_count(t);
+	while (u && root && guard--) {
+		const char *p = unittree_effective_parent(t, u, date);
+		if (!p)
+			return NULL;
+		if (strcmp(p, root) == 0)
+			return u;
+		u = p;
+	}
+	return NULL;
+}
+
 static int office_unit(struct build *B, struct status_office *o)
 {
 	struct unittree_name nm;
+	const char *top = top_unit(B->tree, o->unit, B->date);
+	/* grouped by district-level units only: after a reform without districts the
+	 * communes are the root's children, and each would be a group of its own */
+	if (top && unittree_name_of(B->tree, top, B->date, &nm) == 0 && nm.kind &&
+	    (strcmp(nm.kind, "district") == 0 || strcmp(nm.kind, "affiliated") == 0)) {
+		snprintf(o->group, sizeof o->group, "%s", top);
+		if (nm.name && !(o->group_name = strdup(nm.name)))
+			return -1;
+	}
 	if (unittree_name_of(B->tree, o->unit, B->date, &nm) != 0)
 		return 0;
 	o->unit_name = nm.name ? strdup(nm.name) : NULL;
@@ -250,7 +277,7 @@ static int issue_add(struct build *B, struct status_office *o, struct status_iss
 
 static int read_agents(struct build *B)
 {
-	sqlite3_stmt *q = NULL, *r = NULL;
+	sqlite3_stmt *q = NULL, *r = NULL, *w = NULL;
 	int rc = -1;
 	if (prepare(B, "SELECT id, unit_id, acked, first_seen_ms, last_hello_ms, last_changes_ms,"
 		       " offset_ms, pending, software, retired_to,"
@@ -259,7 +286,10 @@ static int read_agents(struct build *B)
 		       " FROM hub_agent WHERE first_seen_ms <= ?1",
 		    &q) != 0 ||
 	    prepare(B, "SELECT max(received_ms) FROM hub_receipt WHERE agent_id = ?1 AND received_ms <= ?2",
-		    &r) != 0)
+		    &r) != 0 ||
+	    prepare(B, "SELECT coalesce(sum(seq_to - seq_from + 1), 0) FROM hub_receipt"
+		       " WHERE agent_id = ?1 AND NOT duplicate AND received_ms >= ?2 AND received_ms <= ?3",
+		    &w) != 0)
 		goto done;
 	sqlite3_bind_int64(q, 1, B->as_of);
 	int step;
@@ -293,6 +323,19 @@ static int read_agents(struct build *B)
 			if (o->last_ms > B->as_of)
 				o->last_ms = rec > o->enrolled_ms ? rec : o->enrolled_ms;
 		}
+		/* what the last hello before the cut-off said is still waiting at the office,
+		 * less what arrived since (the hub keeps only the last hello) */
+		o->hello_ms = hello <= B->as_of ? hello : 0;
+		if (o->hello_ms && o->pending > 0) {
+			sqlite3_reset(w);
+			sqlite3_bind_text(w, 1, o->agent, -1, SQLITE_TRANSIENT);
+			sqlite3_bind_int64(w, 2, o->hello_ms);
+			sqlite3_bind_int64(w, 3, B->as_of);
+			if (sqlite3_step(w) != SQLITE_ROW)
+				goto done;
+			int64_t since = sqlite3_column_int64(w, 0);
+			o->waiting = o->pending > since ? o->pending - since : 0;
+		}
 		if (office_unit(B, o) != 0)
 			goto done;
 	}
@@ -304,6 +347,7 @@ done:
 		snprintf(B->err, B->errlen, "cannot read the agents: %s", sqlite3_errmsg(B->db));
 	sqlite3_finalize(q);
 	sqlite3_finalize(r);
+	sqlite3_finalize(w);
 	return rc;
 }
 
@@ -629,6 +673,7 @@ done:
 
 static void office_release(struct status_office *o)
 {
+	free(o->group_name);
 	free(o->unit_code);
 	free(o->unit_name);
 	for (size_t k = 0; k < o->nissues; k++)
@@ -736,6 +781,10 @@ int status_write_json(const struct status *st, FILE *f)
 		fprintf(f, ",\"acked\":%" PRIu64 ",\"last_sync_ms\":%" PRId64 ",\"last_sync\":", o->acked,
 			o->last_ms);
 		textout_json(f, o->last_ms ? last : NULL);
+		fprintf(f, ",\"waiting\":%" PRId64 ",\"group\":", o->waiting);
+		textout_json(f, o->group[0] ? o->group : NULL);
+		fputs(",\"group_name\":", f);
+		textout_json(f, o->group_name);
 		fprintf(f, ",\"last_changes_ms\":%" PRId64 ",\"pending\":%" PRId64
 			   ",\"clock_offset_ms\":%" PRId64 ",\"clock_off\":%s,\"days_silent\":%" PRId64
 			   ",\"silent_1d\":%s,\"silent_3d\":%s,\"quarantined\":%" PRId64 ",\"held\":%" PRId64
@@ -938,78 +987,264 @@ static const char *rank_class(enum status_rank r)
 	return (size_t)r < sizeof c / sizeof c[0] ? c[r] : "ok";
 }
 
+/* "14:05 07/12/2026": how a leader reads a time (Vietnam). */
+static void human_time(int64_t ms, char out[20])
+{
+	char t[17];
+	status_vn_time(ms, t);
+	snprintf(out, 20, "%.5s %.2s/%.2s/%.4s", t + 11, t + 8, t + 5, t);
+}
+
+int status_needs_call(const struct status_office *o)
+{
+	return o->rank < STATUS_RANK_ISSUES;
+}
+
+/* One problem and what to do about it. */
+static void problem(FILE *f, const char *what, const char *todo)
+{
+	fputs("<li><span class=\"lk-what\">", f);
+	textout_html(f, what);
+	fputs("</span> <span class=\"lk-do\">Việc cần làm: ", f);
+	textout_html(f, todo);
+	fputs("</span></li>", f);
+}
+
+size_t status_problems_html(const struct status_office *o, FILE *f)
+{
+	char buf[400], when[20], off[64];
+	size_t n = 0;
+	if (o->retired)
+		return 0;
+	fputs("<ul class=\"lk-probs\">", f);
+	if (o->never) {
+		human_time(o->enrolled_ms, when);
+		snprintf(buf, sizeof buf, "Chưa kết nối lần nào (mã cấp lúc %s).", when);
+		problem(f, buf, "gọi văn phòng cài Liên Kết trên máy bằng mã đã cấp và đồng bộ lần đầu.");
+		n++;
+	} else if (o->silent_1d) {
+		human_time(o->last_ms, when);
+		snprintf(buf, sizeof buf, "%" PRId64 " ngày chưa liên lạc (lần cuối %s).", o->days_silent,
+			 when);
+		problem(f, buf, "gọi văn phòng: bật máy, kiểm tra mạng rồi đồng bộ.");
+		n++;
+	}
+	if (o->waiting > 0) {
+		human_time(o->hello_ms, when);
+		snprintf(buf, sizeof buf, "Còn %" PRId64 " thay đổi ở máy xã chưa gửi lên tỉnh (theo lần "
+					  "liên lạc lúc %s).", o->waiting, when);
+		problem(f, buf, "nhắc văn phòng đồng bộ lại khi có mạng.");
+		n++;
+	}
+	if (o->clock_off) {
+		offset_text(o, off, sizeof off);
+		snprintf(buf, sizeof buf, "Đồng hồ máy %s.", off);
+		problem(f, buf, "hướng dẫn văn phòng chỉnh ngày giờ của máy cho đúng.");
+		n++;
+	}
+	if (o->quarantined) {
+		snprintf(buf, sizeof buf, "%" PRId64 " bản ghi bị từ chối (không hợp lệ).", o->quarantined);
+		problem(f, buf, "văn phòng xem lý do bằng lệnh «lienket-agent status», sửa rồi đồng bộ lại.");
+		n++;
+	}
+	if (o->held) {
+		snprintf(buf, sizeof buf, "%" PRId64 " thay đổi đang chờ: chi đoàn của chúng chưa có trên "
+					  "máy chủ tỉnh.", o->held);
+		problem(f, buf, "văn phòng đã tạo chi đoàn đó cần đồng bộ; quá 1 ngày thì gọi văn phòng đó.");
+		n++;
+	}
+	if (o->skipped) {
+		snprintf(buf, sizeof buf, "%" PRId64 " bản ghi máy xã không gửi được.", o->skipped);
+		problem(f, buf, "văn phòng rút gọn nội dung quá dài của bản ghi rồi đồng bộ lại; "
+				"không được thì báo quản trị tỉnh.");
+		n++;
+	}
+	if (o->flagged) {
+		snprintf(buf, sizeof buf, "%" PRId64 " bản ghi đã nhận nhưng cần xem lại.", o->flagged);
+		problem(f, buf, "tỉnh xem chi tiết bên dưới và sửa nếu cần.");
+		n++;
+	}
+	if (o->nissues) {
+		fputs("<li><details><summary>Chi tiết</summary><ul>", f);
+		for (size_t k = 0; k < o->nissues; k++) {
+			fputs("<li>", f);
+			textout_html(f, o->issues[k].reason_vi);
+			fputs("</li>", f);
+		}
+		fputs("</ul></details></li>", f);
+	}
+	fputs("</ul>", f);
+	return n;
+}
+
+static void office_label_html(FILE *f, const struct status_office *o)
+{
+	textout_html(f, o->unit_name ? o->unit_name : o->unit);
+	if (o->unit_code) {
+		fputs(" <small>(", f);
+		textout_html(f, o->unit_code);
+		fputs(")</small>", f);
+	}
+}
+
+static void office_row(FILE *f, const struct status_office *o)
+{
+	char last[20] = "chưa bao giờ", off[64];
+	if (o->last_ms)
+		human_time(o->last_ms, last);
+	offset_text(o, off, sizeof off);
+	fprintf(f, "<tr class=\"%s\" data-unit=\"", rank_class(o->rank));
+	textout_html(f, o->unit);
+	fputs("\"><td data-label=\"Văn phòng\">", f);
+	office_label_html(f, o);
+	fputs("</td><td data-label=\"Tình trạng\" class=\"lk-badge\">", f);
+	textout_html(f, o->state_vi);
+	fputs("</td><td data-label=\"Liên lạc lần cuối\">", f);
+	textout_html(f, last);
+	fprintf(f, "</td><td data-label=\"Số ngày chưa liên lạc\" class=\"n\">%" PRId64
+		   "</td><td data-label=\"Thay đổi chưa gửi\" class=\"n\">%" PRId64
+		   "</td><td data-label=\"Giờ trên máy\">",
+		o->days_silent, o->waiting);
+	textout_html(f, off);
+	fputs("</td><td data-label=\"Vấn đề và việc cần làm\">", f);
+	if (!status_problems_html(o, f) && !o->nissues)
+		fputs(o->retired ? "Không cần liên hệ." : "Không có.", f);
+	fputs("</td></tr>", f);
+}
+
+/* The groups (district-level units) in order of first appearance, i.e. the group
+ * holding the most urgent office first; "" (no district) last. */
+static size_t group_list(const struct status *st, const char **out)
+{
+	size_t n = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < st->n; i++) {
+			const char *g = st->offices[i].group;
+			if ((pass == 0) != (g[0] != 0))
+				continue;
+			size_t k = 0;
+			while (k < n && strcmp(out[k], g) != 0)
+				k++;
+			if (k == n)
+				out[n++] = g;
+		}
+	return n;
+}
+
+#define STATUS_CSS                                                                          \
+	".lk-status table{border-collapse:collapse;width:100%;font-size:14px}"             \
+	".lk-status th,.lk-status td{border:1px solid #ccc;padding:4px 6px;text-align:left;" \
+	"vertical-align:top}.lk-status td.n{text-align:right}"                                \
+	".lk-status tr.s3 td,.lk-status li.s3{background:#fde0dc}"                           \
+	".lk-status tr.s1 td,.lk-status li.s1{background:#ffe9cc}"                           \
+	".lk-status tr.nv td,.lk-status li.nv{background:#fde0dc}"                           \
+	".lk-status tr.is td,.lk-status li.is{background:#fff6cc}"                           \
+	".lk-status tr.rt td{color:#666}.lk-status ul{margin:2px 0;padding-left:18px}"      \
+	".lk-status .lk-badge{font-weight:bold}.lk-status .lk-do{color:#0d47a1}"           \
+	".lk-status ol.lk-calls{padding-left:0;list-style:none}"                             \
+	".lk-status ol.lk-calls>li{border:1px solid #ccc;border-radius:6px;padding:6px 8px;" \
+	"margin:6px 0}"                                                                      \
+	".lk-status details.lk-group{margin:6px 0}.lk-status summary{cursor:pointer}"       \
+	".lk-status .lk-chip{display:inline-block;border-radius:10px;padding:0 8px;"        \
+	"margin:2px;font-weight:bold}"                                                       \
+	".lk-chip.bad{background:#fde0dc}.lk-chip.att{background:#fff6cc}"                   \
+	".lk-chip.good{background:#dcefdc}"                                                  \
+	"@media (max-width:720px){.lk-status table,.lk-status tbody,.lk-status tr,"          \
+	".lk-status td{display:block;width:auto}.lk-status thead{display:none}"             \
+	".lk-status tr{border:1px solid #ccc;border-radius:6px;margin:6px 0}"                \
+	".lk-status td{border:0;padding:2px 8px}.lk-status td.n{text-align:left}"           \
+	".lk-status td[data-label]::before{content:attr(data-label) \": \";color:#555}}"   \
+	"@media print{.lk-status details>*{display:block}.lk-status tr{break-inside:avoid}}"
+
 int status_write_html(const struct status *st, FILE *f)
 {
-	char when[17];
-	status_vn_time(st->as_of_ms, when);
-	fputs("<section class=\"lk-status\"><style>"
-	      ".lk-status table{border-collapse:collapse;width:100%;font-size:14px}"
-	      ".lk-status th,.lk-status td{border:1px solid #ccc;padding:4px 6px;text-align:left;"
-	      "vertical-align:top}.lk-status td.n{text-align:right}"
-	      ".lk-status tr.s3 td{background:#fdd}.lk-status tr.s1 td{background:#ffe6cc}"
-	      ".lk-status tr.nv td{background:#fde}.lk-status tr.is td{background:#ffc}"
-	      ".lk-status tr.rt td{color:#888}.lk-status ul{margin:2px 0;padding-left:18px}"
-	      ".lk-status .badge{font-weight:bold}</style>", f);
-	fputs("<h2>Tình trạng đồng bộ</h2><p>Lúc ", f);
-	textout_html(f, when);
-	fprintf(f, " (giờ Việt Nam). Số văn phòng: <b data-status=\"offices\">%zu</b>. Quá 1 ngày chưa "
-		   "liên lạc: <b>", st->n);
-	size_t n1 = 0, n3 = 0;
-	for (size_t i = 0; i < st->n; i++) {
-		n1 += st->offices[i].silent_1d;
-		n3 += st->offices[i].silent_3d;
-	}
-	fprintf(f, "%zu</b>, quá 3 ngày: <b>%zu</b>. Cờ trên toàn tỉnh: %" PRId64 " đang chờ, %" PRId64
-		   " tham chiếu thiếu, %" PRId64 " đơn vị đã đóng.</p>",
-		n1, n3, st->flags_held, st->flags_dangling, st->flags_closed);
-	fputs("<table><thead><tr><th>#</th><th>Đơn vị</th><th>Tình trạng</th><th>Liên lạc cuối</th>"
-	      "<th>Số ngày</th><th>Chờ gửi</th><th>Lệch giờ máy</th><th>Cách ly</th><th>Đang chờ</th>"
-	      "<th>Không gửi được</th><th>Gắn cờ</th><th>Chi tiết</th></tr></thead><tbody>", f);
+	char when[20];
+	size_t calls = 0, remind = 0, fine = 0;
+	human_time(st->as_of_ms, when);
 	for (size_t i = 0; i < st->n; i++) {
 		const struct status_office *o = &st->offices[i];
-		char last[17] = "chưa bao giờ", off[64];
-		if (o->last_ms)
-			status_vn_time(o->last_ms, last);
-		offset_text(o, off, sizeof off);
-		fprintf(f, "<tr class=\"%s\" data-unit=\"", rank_class(o->rank));
-		textout_html(f, o->unit);
-		fprintf(f, "\"><td class=\"n\">%zu</td><td>", i + 1);
-		textout_html(f, o->unit_name ? o->unit_name : o->unit);
-		if (o->unit_code) {
-			fputs(" <small>(", f);
-			textout_html(f, o->unit_code);
-			fputs(")</small>", f);
-		}
-		fputs("</td><td class=\"badge\">", f);
-		textout_html(f, o->state_vi);
-		fputs("</td><td>", f);
-		textout_html(f, last);
-		fprintf(f, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td><td>",
-			o->days_silent, o->pending);
-		textout_html(f, off);
-		fprintf(f, "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64
-			   "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">%" PRId64 "</td><td>",
-			o->quarantined, o->held, o->skipped, o->flagged);
-		if (o->nissues) {
-			fputs("<ul>", f);
-			for (size_t k = 0; k < o->nissues; k++) {
-				fputs("<li>", f);
-				textout_html(f, o->issues[k].reason_vi);
-				fputs("</li>", f);
-			}
-			fputs("</ul>", f);
-		}
-		fputs("</td></tr>", f);
+		if (status_needs_call(o))
+			calls++;
+		else if (o->rank == STATUS_RANK_ISSUES || (o->waiting > 0 && !o->retired))
+			remind++;
+		else if (!o->retired)
+			fine++;
 	}
-	fputs("</tbody></table>", f);
+	fputs("<section class=\"lk-status\"><style>" STATUS_CSS "</style>", f);
+	fputs("<h2>Tình trạng đồng bộ</h2><p>Lúc ", f);
+	textout_html(f, when);
+	fprintf(f, " (giờ Việt Nam): <b data-status=\"offices\">%zu</b> văn phòng — "
+		   "<span class=\"lk-chip bad\">%zu cần gọi điện</span>"
+		   "<span class=\"lk-chip att\">%zu cần nhắc hoặc xử lý</span>"
+		   "<span class=\"lk-chip good\">%zu ổn</span></p>",
+		st->n, calls, remind, fine);
+	fputs("<h3>Cần gọi điện trước</h3>", f);
+	if (!calls)
+		fputs("<p>Không có văn phòng nào cần gọi.</p>", f);
+	else
+		fputs("<ol class=\"lk-calls\">", f);
+	for (size_t i = 0; i < st->n; i++) {
+		const struct status_office *o = &st->offices[i];
+		if (!status_needs_call(o))
+			continue;
+		fprintf(f, "<li class=\"%s\" data-unit=\"", rank_class(o->rank));
+		textout_html(f, o->unit);
+		fputs("\"><b>", f);
+		office_label_html(f, o);
+		fputs("</b>", f);
+		if (o->group_name) {
+			fputs(" — ", f);
+			textout_html(f, o->group_name);
+		}
+		fputs(": <span class=\"lk-badge\">", f);
+		textout_html(f, o->state_vi);
+		fputs("</span>", f);
+		status_problems_html(o, f);
+		fputs("</li>", f);
+	}
+	if (calls)
+		fputs("</ol>", f);
+	const char **groups = st->n ? malloc(st->n * sizeof *groups) : NULL;
+	if (st->n && !groups)
+		return -1;
+	size_t ng = group_list(st, groups);
+	fputs("<h3>Theo huyện</h3>", f);
+	for (size_t g = 0; g < ng; g++) {
+		size_t count = 0, gcalls = 0;
+		const char *gname = NULL;
+		for (size_t i = 0; i < st->n; i++)
+			if (strcmp(st->offices[i].group, groups[g]) == 0) {
+				count++;
+				gcalls += (size_t)status_needs_call(&st->offices[i]);
+				gname = st->offices[i].group_name;
+			}
+		fputs("<details class=\"lk-group\" open data-group=\"", f);
+		textout_html(f, groups[g]);
+		fputs("\"><summary><b>", f);
+		textout_html(f, groups[g][0] && gname ? gname : "Trực thuộc tỉnh");
+		fprintf(f, "</b> — %zu văn phòng%s", count, gcalls ? ", " : "");
+		if (gcalls)
+			fprintf(f, "<span class=\"lk-chip bad\">%zu cần gọi</span>", gcalls);
+		fputs("</summary><table><thead><tr><th>Văn phòng</th><th>Tình trạng</th>"
+		      "<th>Liên lạc lần cuối</th><th>Số ngày chưa liên lạc</th><th>Thay đổi chưa gửi</th>"
+		      "<th>Giờ trên máy</th><th>Vấn đề và việc cần làm</th></tr></thead><tbody>", f);
+		for (size_t i = 0; i < st->n; i++)
+			if (strcmp(st->offices[i].group, groups[g]) == 0)
+				office_row(f, &st->offices[i]);
+		fputs("</tbody></table></details>", f);
+	}
+	free(groups);
+	fprintf(f, "<p>Cờ trên toàn tỉnh: %" PRId64 " thay đổi đang chờ đơn vị, %" PRId64
+		   " tham chiếu thiếu, %" PRId64 " bản ghi của đơn vị đã đóng.</p>",
+		st->flags_held, st->flags_dangling, st->flags_closed);
 	if (st->nloose) {
-		fputs("<p>Cờ trên dữ liệu do tỉnh ghi:</p><ul>", f);
+		fputs("<details><summary>Cờ trên dữ liệu do tỉnh ghi</summary><ul>", f);
 		for (size_t k = 0; k < st->nloose; k++) {
 			fputs("<li>", f);
 			textout_html(f, st->loose[k].reason_vi);
 			fputs("</li>", f);
 		}
-		fputs("</ul>", f);
+		fputs("</ul></details>", f);
 	}
 	fputs("</section>", f);
 	return ferror(f) ? -1 : 0;

@@ -83,6 +83,15 @@ struct status_office {
 	int64_t last_changes_ms; /* last accepted change set; 0 none */
 	int64_t enrolled_ms;     /* token creation (never-connected offices) or first seen */
 	int64_t pending;         /* entries reported unsent at the last hello */
+	int64_t hello_ms;        /* hub time of the last hello (before as_of); 0 none */
+	int64_t waiting;         /* of those, not received since (pending − entries of the
+				  * change sets accepted after that hello; 0 at least): what
+				  * may still be missing from the province's figures */
+	char group[37];          /* the district-level unit (district or affiliated) directly
+				  * under the root of the tree, as of the status date, that the
+				  * office's unit counts under; "" when there is none (the
+				  * root's own office, a province without districts) */
+	char *group_name;        /* its name (NULL when group is "") */
 	int64_t offset_ms;       /* hub time − laptop time at the last hello */
 	int64_t days_silent;     /* whole days since last contact (or enrolment) */
 	int silent_1d, silent_3d, never, clock_off;
@@ -122,12 +131,23 @@ void status_keep_subtree(struct status *st, const struct unittree *t, const char
  * json: the `GET /v1/status` document (one line; see status.c for the fields).
  * text: a table in Vietnamese for the terminal, then each office's issues.
  * csv:  UTF-8 with a byte-order mark and CRLF (Excel), one line per office.
- * html: a self-contained <section class="lk-status"> fragment (inline style), every
- *       text escaped. */
+ * html: a self-contained <section class="lk-status"> fragment (inline style, cards
+ *       below 720 px), every text escaped: the counts, "Cần gọi điện trước" (the
+ *       offices status_needs_call, in order, each problem with what to do), then the
+ *       offices grouped by district (status_office.group; the group of the most
+ *       urgent office first, offices without a district last). */
 int status_write_json(const struct status *st, FILE *f);
 int status_write_text(const struct status *st, FILE *f);
 int status_write_csv(const struct status *st, FILE *f);
 int status_write_html(const struct status *st, FILE *f);
+
+/* 1 when the office needs a phone call (silent over a day, or never connected). */
+int status_needs_call(const struct status_office *o);
+/* Writes o's problems as an HTML list, each with what to do (Vietnamese): never
+ * connected, days silent, changes still waiting, clock, refused, held, unsendable,
+ * flagged records, then the detailed reasons. Returns how many problems (0: the
+ * list is empty; a retired office writes nothing). */
+size_t status_problems_html(const struct status_office *o, FILE *f);
 
 /* ---- shared helpers (Vietnam time, escaping), used by dashboard.c and digest.c ---- */
 
