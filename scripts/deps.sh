@@ -14,6 +14,9 @@
 #   clang, libclang-rt-14-dev   libFuzzer targets (fuzz_smoke, `make fuzz`)
 #   python3   small protocol clients and checks in tests/e2e
 #   curl      HTTP from the tests and from the demo
+#   python3-selenium, chromium-driver   the browser tests click, measure and print
+#             pages through them (tests/e2e/browser.py: dashboard_views; the demo's
+#             phone screenshot)
 set -eu
 mode=${1:---check-or-install}
 what=${2:-build}
@@ -29,6 +32,7 @@ case "$what" in
   lint)     pkgs="$pkgs cppcheck clang-tidy" ;;
   *) echo "deps.sh: unknown set '$what' (build, test, demo, browser, fuzz, valgrind, lint)" >&2; exit 64 ;;
 esac
+case "$what" in test|browser) pkgs="$pkgs python3-selenium chromium-driver" ;; esac
 case "$mode" in
   --list) printf '%s\n' $pkgs; exit 0 ;;
   --check-or-install) ;;
