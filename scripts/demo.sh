@@ -513,6 +513,15 @@ if [ -z "$DASH" ] && hub_has report && "$HUB" report --db "$DB" --year "$YEAR" -
 	DASH="$OUT/dashboard.html (lienket-hub report --format html)"
 fi
 [ -n "$DASH" ] || { rm -f "$OUT/dashboard.html"; MISSING="$MISSING dashboard(GET / $code)"; }
+# The phone view: the same page at 390 px wide, whole (tests/e2e/browser.py; needs
+# chromium, chromium-driver and python3-selenium: scripts/deps.sh browser).
+PHONE=""
+if [ -n "$DASH" ] && [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] &&
+	/usr/bin/python3 -c 'import selenium' 2>/dev/null &&
+	timeout 120 /usr/bin/python3 tests/e2e/browser.py shot "file://$(cd "$OUT" && pwd)/dashboard.html" \
+		390 844 "$OUT/dashboard-phone.png" >>"$LOG" 2>&1; then
+	PHONE="$OUT/dashboard-phone.png (the page at 390 px, as on a phone)"
+fi
 DIGEST=""
 if hub_has digest; then
 	day=$(TZ=Asia/Ho_Chi_Minh date -d tomorrow +%F)
@@ -534,6 +543,7 @@ say "" "Tệp kết quả (in $OUT/):"
 say "  báo cáo tỉnh:        $OUT/report.txt, $OUT/report.json"
 say "  tình trạng đồng bộ:  $OUT/status.txt${MISSING:+}"
 say "  trang tổng quan:     ${DASH:-chưa có (not in this build)}"
+say "  trên điện thoại:     ${PHONE:-chưa có (chromium, chromium-driver, python3-selenium: scripts/deps.sh browser)}"
 say "  bản tin hằng ngày:   ${DIGEST:-chưa có (not in this build)}"
 say "  máy chủ tỉnh:        $DB (log $OUT/hub/serve.log); máy các xã: $OUT/offices/<mã>/xa.db"
 [ -z "$MISSING" ] || say "" "demo: not yet in this build:$MISSING"

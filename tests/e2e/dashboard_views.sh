@@ -93,62 +93,87 @@ def case(name, ok, why=""):
 def attr(e, a):
     return e.get_attribute(a) or ""
 
+def check(name, w, fn):
+    """Runs one check at one size; an exception (an element missing) fails that case only."""
+    try:
+        fn()
+    except Exception as e:
+        case(name, False, "%d px: %s: %s" % (w, type(e).__name__, str(e).splitlines()[0][:300]))
+
+def year_case(d, w):
+    year = attr(d.find_element("css selector", "[data-report-year]"), "data-report-year")
+    case("opens_on_the_latest_year_with_data",
+         year == "2021" and browser.visible(d, "[data-year-note]") != [],
+         "%d px: the page opened on %r, not 2021 (the latest year with data), or did not say so" % (w, year))
+
+def overflow_case(d, w):
+    bad = browser.overflowing(d)
+    case("no_element_wider_than_the_viewport", not bad, "%d px: %s" % (w, "; ".join(bad[:5])))
+
+def legend_case(d, w):
+    legends = browser.visible(d, "figure.lk-chart figcaption.lk-legend")
+    targets = browser.visible(d, "figure.lk-chart .lk-tline")
+    labels = [attr(f, "aria-label") for f in d.find_elements("css selector", "figure.lk-chart")]
+    case("legend_and_target_visible",
+         len(legends) == 13 and len(targets) > 0 and all(l.startswith("Biểu đồ cột:") for l in labels)
+         and browser.visible(d, "figure[data-chart=joint] .lk-tline") != [],
+         "%d px: %d legends (want 13), %d target lines, labels %r" % (w, len(legends), len(targets), labels[:2]))
+
+def caveat_case(d, w):
+    cav = browser.visible(d, "[data-caveat='1']")
+    rows = d.find_elements("css selector", "[data-caveat-unit='%s']" % silent)
+    tile = d.find_elements("css selector", "a.lk-tile[data-unit='%s']" % silent)
+    case("caveat_shown_for_a_commune_never_synced",
+         len(cav) >= 2 and any("Phường Hàm Tiến" in e.text for e in cav) and rows != []
+         and tile != [] and attr(tile[0], "data-fresh") == "never",
+         "%d px: %d caveats shown, list rows %d, tile %r" % (w, len(cav), len(rows),
+                                                        [attr(t, "data-fresh") for t in tile]))
+
+def print_case(d, w, h):
+    # print: A4 portrait at 96 dpi less 12 mm margins is about 703 px wide
+    d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    browser.set_viewport(d, 703, 1000)
+    try:
+        bad = browser.overflowing(d)
+        hidden = browser.visible(d, "form.pick") == []
+        case("prints_on_a4_without_overflow", not bad and hidden,
+             "print: %s; picker hidden %s" % ("; ".join(bad[:5]), hidden))
+        pdf = d.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69,
+                                                    "printBackground": True})
+        with open(os.path.join(art, "dashboard-a4.pdf"), "wb") as f:
+            f.write(base64.b64decode(pdf["data"]))
+    finally:
+        d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        browser.set_viewport(d, w, h)
+
+def tiles_case(d, w):
+    # every tile links to its unit's figures; follow a commune's, the silent commune's
+    # and the district's
+    tiles = d.find_elements("css selector", "a.lk-tile[data-unit]")
+    hrefs = {attr(t, "data-unit"): attr(t, "href") for t in tiles}
+    wrong = [u for u, hr in hrefs.items() if not re.search(r"/\?unit=%s&year=2021$" % re.escape(u), hr)]
+    opened = []
+    for u in (c1, silent, district):
+        d.find_element("css selector", "a.lk-tile[data-unit='%s']" % u).click()
+        opened.append((u, attr(d.find_element("css selector", "[data-report-unit]"), "data-report-unit")))
+        d.back()
+    case("tiles_link_to_their_unit",
+         len(tiles) >= 10 and not wrong and all(u == g for u, g in opened),
+         "%d px: %d tiles, wrong links %r, clicks opened %r" % (w, len(tiles), wrong[:3], opened))
+
 for w, h in ((390, 844), (1366, 768)):
     d = browser.open_browser(w, h, os.path.join(tmp, "profile-%d" % w))
     try:
         # the login link, as pasted into the address bar (PROTOCOL.md §10); no year
         d.get(url + "/?token=" + token)
-        marker = d.find_element("css selector", "[data-report-year]")
-        year = attr(marker, "data-report-year")
-        case("opens_on_the_latest_year_with_data",
-             year == "2021" and browser.visible(d, "[data-year-note]") != [],
-             "%d px: the page opened on %r, not 2021 (the latest year with data), or did not say so" % (w, year))
-        bad = browser.overflowing(d)
-        case("no_element_wider_than_the_viewport", not bad, "%d px: %s" % (w, "; ".join(bad[:5])))
-        legends = browser.visible(d, "figure.lk-chart figcaption.lk-legend")
-        targets = browser.visible(d, "figure.lk-chart .lk-tline")
-        labels = [attr(f, "aria-label") for f in d.find_elements("css selector", "figure.lk-chart")]
-        case("legend_and_target_visible",
-             len(legends) == 13 and len(targets) > 0 and all(l.startswith("Biểu đồ cột:") for l in labels)
-             and browser.visible(d, "figure[data-chart=joint] .lk-tline") != [],
-             "%d px: %d legends (want 13), %d target lines, labels %r" % (w, len(legends), len(targets), labels[:2]))
-        cav = [e for e in browser.visible(d, "[data-caveat='1']")]
-        rows = d.find_elements("css selector", "[data-caveat-unit='%s']" % silent)
-        silent_tile = d.find_elements("css selector", "a.lk-tile[data-unit='%s']" % silent)
-        case("caveat_shown_for_a_commune_never_synced",
-             len(cav) >= 2 and any("Phường Hàm Tiến" in e.text for e in cav) and rows
-             and silent_tile and attr(silent_tile[0], "data-fresh") == "never",
-             "%d px: %d caveats shown, list row %d, tile %r" % (w, len(cav), len(rows),
-                                                          [attr(t, "data-fresh") for t in silent_tile]))
+        check("opens_on_the_latest_year_with_data", w, lambda: year_case(d, w))
+        check("no_element_wider_than_the_viewport", w, lambda: overflow_case(d, w))
+        check("legend_and_target_visible", w, lambda: legend_case(d, w))
+        check("caveat_shown_for_a_commune_never_synced", w, lambda: caveat_case(d, w))
         browser.full_screenshot(d, os.path.join(art, "dashboard-%d.png" % w))
         if w == 1366:
-            # print: A4 portrait at 96 dpi less 12 mm margins is about 703 px wide
-            d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
-            browser.set_viewport(d, 703, 1000)
-            bad = browser.overflowing(d)
-            hidden = browser.visible(d, "form.pick") == []
-            case("prints_on_a4_without_overflow", not bad and hidden,
-                 "print: %s; picker hidden %s" % ("; ".join(bad[:5]), hidden))
-            pdf = d.execute_cdp_cmd("Page.printToPDF", {"paperWidth": 8.27, "paperHeight": 11.69,
-                                                        "printBackground": True})
-            with open(os.path.join(art, "dashboard-a4.pdf"), "wb") as f:
-                f.write(base64.b64decode(pdf["data"]))
-            d.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
-            browser.set_viewport(d, w, h)
-        # every tile links to its unit's figures; follow the tiles of a commune, of the
-        # silent commune and of the district
-        tiles = d.find_elements("css selector", "a.lk-tile[data-unit]")
-        hrefs = {attr(t, "data-unit"): attr(t, "href") for t in tiles}
-        wrong = [u for u, hr in hrefs.items() if not re.search(r"/\?unit=%s&year=2021$" % re.escape(u), hr)]
-        opened = []
-        for u in (c1, silent, district):
-            d.find_element("css selector", "a.lk-tile[data-unit='%s']" % u).click()
-            got = attr(d.find_element("css selector", "[data-report-unit]"), "data-report-unit")
-            opened.append((u, got))
-            d.back()
-        case("tiles_link_to_their_unit",
-             len(tiles) >= 10 and not wrong and all(u == g for u, g in opened),
-             "%d px: %d tiles, wrong links %r, clicks opened %r" % (w, len(tiles), wrong[:3], opened))
+            check("prints_on_a4_without_overflow", w, lambda: print_case(d, w, h))
+        check("tiles_link_to_their_unit", w, lambda: tiles_case(d, w))
     finally:
         d.quit()
 
