@@ -18,6 +18,7 @@
 
 #include "caveat.h"
 #include "dashpage.h"
+#include "figures_sqlite.h"
 #include "goal.h"
 #include "hub_test_util.h"
 #include "report.h"
@@ -140,7 +141,7 @@ static void load(struct th_hub *h, struct loaded *l)
 {
 	char err[256];
 	assert_int_equal(status_db_open(h->path, &l->db, err, sizeof err), 0);
-	assert_int_equal(unittree_load(l->db, &l->tree, err, sizeof err), 0);
+	assert_int_equal(figures_sqlite_load_tree(l->db, FIGURES_SQLITE_HUB, &l->tree, err, sizeof err), 0);
 	assert_int_equal(status_build(l->db, th_now_ms(), &l->st, err, sizeof err), 0);
 }
 
