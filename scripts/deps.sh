@@ -16,7 +16,7 @@
 #   curl      HTTP from the tests and from the demo
 #   python3-selenium, chromium-driver   the browser tests click, measure and print
 #             pages through them (tests/e2e/browser.py: dashboard_views; the demo's
-#             phone screenshot)
+#             phone screenshot; tests/e2e/app_browser.py: the office app)
 set -eu
 mode=${1:---check-or-install}
 what=${2:-build}

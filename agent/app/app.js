@@ -218,7 +218,7 @@ function openCalendar(input, button) {
   const today = isoParts(S.meta.today) || { y: new Date().getFullYear(), m: new Date().getMonth() + 1, d: new Date().getDate() };
   let cur = parsed.iso ? isoParts(parsed.iso) : today;
   const chosen = parsed.iso || '';
-  const pop = el('div', { class: 'calendar', role: 'dialog', 'aria-modal': 'false', 'aria-label': 'Chọn ngày' });
+  const pop = el('div', { class: 'calendar', role: 'dialog', 'aria-modal': 'false', 'aria-label': 'Chọn ngày', tabindex: '-1' });
   const title = el('h2', { class: 'cal-title', 'aria-live': 'polite' });
   const nav = (dm, dy) => () => { move(0, dm, dy); };
   const head = el('div', { class: 'cal-head' },
@@ -285,6 +285,14 @@ function openCalendar(input, button) {
     if (map[k]) { ev.preventDefault(); move(...map[k]); }
     else if (k === 'Home') { ev.preventDefault(); move(-((new Date(Date.UTC(cur.y, cur.m - 1, cur.d)).getUTCDay() + 6) % 7), 0, 0); }
     else if (k === 'End') { ev.preventDefault(); move(6 - ((new Date(Date.UTC(cur.y, cur.m - 1, cur.d)).getUTCDay() + 6) % 7), 0, 0); }
+  });
+  /* Tab out of the calendar closes it (a day re-drawn under the arrows keeps it open:
+   * the new day has the focus by the time this looks) */
+  pop.addEventListener('focusout', () => {
+    setTimeout(() => {
+      const a = document.activeElement;
+      if (openCalendar.current && openCalendar.current.pop === pop && !pop.contains(a) && a !== button && a !== document.body) closeCalendar();
+    }, 0);
   });
   pop.addEventListener('keydown', (ev) => {
     if (ev.key === 'Escape') { ev.preventDefault(); ev.stopPropagation(); closeCalendar(); input.focus(); }
@@ -395,7 +403,9 @@ function makePicker(field, multi) {
     clearTimeout(st.timer);
     st.timer = setTimeout(search, PICK_DELAY_MS);
   });
-  input.addEventListener('focus', () => { if (list.hidden && (!st.chosen || multi)) search(); });
+  /* a click in the field shows the list; focus alone does not (a window brought back
+   * to the front gives the focus back, and must not cover the form with a list) */
+  input.addEventListener('click', () => { if (list.hidden && (!st.chosen || multi)) search(); });
   input.addEventListener('blur', () => { setTimeout(close, 100); });
   input.addEventListener('keydown', (ev) => {
     if (ev.key === 'ArrowDown') {
@@ -633,7 +643,12 @@ function buildNav() {
   const item = (key, href, text) => el('li', null, el('a', { href, 'data-nav': key, text }));
   ul.replaceChildren(
     item('home', '#/', 'Trang đầu'),
-    ...S.meta.forms.map((f) => item(f.key, '#/ho-so/' + f.key, f.label)),
+    /* from the menu a list starts afresh; back from a record it keeps its search and page */
+    ...S.meta.forms.map((f) => {
+      const li = item(f.key, '#/ho-so/' + f.key, f.label);
+      li.firstChild.addEventListener('click', () => { delete S.lists[f.key]; if (location.hash === '#/ho-so/' + f.key) route(); });
+      return li;
+    }),
     item('so-lieu', '#/so-lieu', 'Tỉnh sẽ thấy gì về đơn vị mình'),
     item('dong-bo', '#/dong-bo', 'Đồng bộ với tỉnh'));
   $('#office').textContent = officeName();
@@ -1000,7 +1015,7 @@ async function viewRecord(form, id, focusField) {
       S.dirty = false;
       toast('Đã lưu');
       refreshSync();
-      if (another) { go('#/ho-so/' + form.key + '/moi'); route(); }
+      if (another) go('#/ho-so/' + form.key + '/moi');
       else go('#/ho-so/' + form.key);
       return r;
     } catch (e) {
@@ -1068,7 +1083,8 @@ async function viewFigures(yearArg) {
   try {
     rep = await api('GET', '/api/figures?year=' + year);
   } catch (e) {
-    if (view === S.view) body.replaceChildren(el('p', { class: 'msg msg-error', text: errorText(e) }));
+    if (view === S.view) body.replaceChildren(el('p', { class: 'msg msg-error', text: e.status === 404
+      ? 'Bản Liên Kết trên máy này chưa tính được số liệu của đơn vị: hãy cập nhật chương trình.' : errorText(e) }));
     return;
   }
   if (view !== S.view) return;
