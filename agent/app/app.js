@@ -345,7 +345,9 @@ function makePicker(field, multi) {
     input.removeAttribute('aria-activedescendant');
     st.active = -1;
   }
-  function show(items, q) {
+  /* near: the entries found for a shorter query when q found nothing (a misspelt last
+   * word: "Nguyen Thi Hao" → the "Nguyen Thi" people, offered as "Có phải là:") */
+  function show(items, q, near) {
     st.items = items;
     st.active = items.length ? 0 : -1;
     const lis = items.map((it, i) => el('li', {
@@ -353,7 +355,10 @@ function makePicker(field, multi) {
       'aria-selected': i === st.active ? 'true' : 'false',
       on: { mousedown: (ev) => { ev.preventDefault(); choose(i); } },
     }, el('span', { class: 'pick-label', text: it.label }), it.detail ? el('span', { class: 'pick-detail', text: it.detail }) : null));
-    if (!items.length) {
+    if (near && items.length) {
+      lis.unshift(el('li', { class: 'pick-none', role: 'option', 'aria-disabled': 'true',
+        text: 'Không tìm thấy “' + q + '”. Có phải là:' }));
+    } else if (!items.length) {
       lis.push(el('li', { class: 'pick-none', role: 'option', 'aria-disabled': 'true',
         text: q ? 'Không tìm thấy “' + q + '”. Hãy gõ lại, bỏ bớt chữ, hoặc thêm mới trước.' : 'Chưa có gì để chọn.' }));
     }
@@ -389,10 +394,21 @@ function makePicker(field, multi) {
     const q = input.value.trim();
     const seq = ++st.seq;
     st.query = q;
+    const ask = async (text) => {
+      const r = await api('GET', '/api/pick/' + encodeURIComponent(field.ref) + '?q=' + encodeURIComponent(text));
+      return Array.isArray(r) ? r : (r && r.items) || [];
+    };
     try {
-      const items = await api('GET', '/api/pick/' + encodeURIComponent(field.ref) + '?q=' + encodeURIComponent(q));
+      let items = await ask(q);
+      let near = false;
+      const words = q.split(/\s+/);
+      while (!items.length && words.length > 1 && seq === st.seq) {
+        words.pop();
+        items = await ask(words.join(' '));
+        near = true;
+      }
       if (seq !== st.seq || document.activeElement !== input) return;
-      show(Array.isArray(items) ? items : (items && items.items) || [], q);
+      show(items, q, near && items.length > 0);
     } catch (e) {
       if (seq === st.seq) setFieldError(field.name, errorText(e));
     }
@@ -752,7 +768,9 @@ function renderRefused(s) {
   if (!list.length) { box.replaceChildren(el('p', { text: 'Tỉnh không từ chối bản ghi nào.' })); return; }
   box.replaceChildren(el('ul', { class: 'refused' }, list.map((r) => {
     const form = S.forms[r.form];
-    const what = (form ? form.label + ': ' : '') + (r.label || r.id || '');
+    /* the record's own words (its name, its date) when the server gives them */
+    const own = r.label && (!form || r.label !== form.label) ? r.label : '';
+    const what = form ? form.label + (own ? ': ' + own : ' (mã ' + (r.id || '').slice(0, 8) + '…)') : (own || r.id || '');
     return el('li', { class: 'refused-item', 'data-form': r.form || '', 'data-id': r.id || '' },
       form && r.id ? el('a', { href: '#/ho-so/' + r.form + '/' + encodeURIComponent(r.id) + (r.field ? '/' + encodeURIComponent(r.field) : ''), text: what }) : el('strong', { text: what }),
       el('p', { class: 'refused-reason', text: 'Lý do: ' + (r.message || r.reason || 'không rõ') +
@@ -1103,14 +1121,29 @@ async function viewFigures(yearArg) {
     tb.append(el('tr', { class: 'fig-head' }, el('th', { scope: 'rowgroup', colspan: '4' },
       el('span', { class: 'fig-no', text: f.number + '. ' }), f.label,
       f.target_note ? el('span', { class: 'fig-note', text: ' — ' + f.target_note }) : null)));
+    /* a breakdown row (key "participations.vaccination") that is 0 in both years is
+     * folded away behind a button, so the figures that say something stand out */
+    const quiet = (m) => (m.key || '').includes('.') && !m.value && (!m.previous || !m.previous.value);
+    const folded = ms.filter(quiet).length;
     ms.forEach((m) => {
       const prev = m.previous;
-      tb.append(el('tr', { 'data-measure': m.key || f.key },
+      tb.append(el('tr', { 'data-measure': m.key || f.key, class: quiet(m) ? 'quiet' : null, hidden: quiet(m) },
         el('th', { scope: 'row', class: 'measure', text: m.label || f.label }),
         el('td', { 'data-label': 'Năm ' + rep.year, 'data-column': 'value', 'data-value': String(m.value), 'data-of': m.of === null || m.of === undefined ? '' : String(m.of), text: fmtCell(m) }),
         el('td', { 'data-label': 'Năm ' + prevYear, 'data-column': 'previous', 'data-value': prev ? String(prev.value) : '', 'data-of': prev && prev.of !== null && prev.of !== undefined ? String(prev.of) : '', text: prev ? fmtCell(prev) : '—' }),
         el('td', { 'data-label': 'Mục tiêu', text: m.target === null || m.target === undefined ? '' : fmtNum(m.target) })));
     });
+    if (folded) {
+      const btn = el('button', { type: 'button', class: 'btn btn-small', 'aria-expanded': 'false',
+        text: 'Xem ' + folded + ' dòng chi tiết bằng 0',
+        on: { click: () => {
+          const open = btn.getAttribute('aria-expanded') !== 'true';
+          $$('tr.quiet', tb).forEach((tr) => { tr.hidden = !open; });
+          btn.setAttribute('aria-expanded', open ? 'true' : 'false');
+          btn.textContent = open ? 'Ẩn các dòng bằng 0' : 'Xem ' + folded + ' dòng chi tiết bằng 0';
+        } } });
+      tb.append(el('tr', { class: 'fold' }, el('td', { colspan: '4' }, btn)));
+    }
     tbl.append(tb);
   }
   body.replaceChildren(note, el('div', { class: 'table-wrap' }, tbl));
