@@ -98,6 +98,10 @@ $(B)/tests/test_hub_%: tests/unit/test_hub_%.c $(HUB_LIB) $(FIG_LIB) $(PROTO_LIB
 $(B)/tests/test_agent_%: tests/unit/test_agent_%.c $(AGENT_LIB) $(FIG_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iagent -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
+# test_figures_*: the figures seen from both programs (hub, agent and figures libraries).
+$(B)/tests/test_figures_%: tests/unit/test_figures_%.c $(HUB_LIB) $(AGENT_LIB) $(FIG_LIB) $(PROTO_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ihub -Iagent -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(HUB_LIBS) $(LDLIBS)
 $(B)/tests/test_%: tests/unit/test_%.c $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)

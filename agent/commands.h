@@ -37,4 +37,7 @@ int cmd_daemon(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 
+/* What the province will see (commands_figures.c). */
+int cmd_figures(int argc, char **argv);
+
 #endif

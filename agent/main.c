@@ -48,6 +48,7 @@ static const struct command commands[] = {
 	{ "daemon", cmd_daemon, MSG_USAGE_DAEMON, 1, MSG_HELP_DAEMON, MSG_COUNT },
 	{ "status", cmd_status, MSG_USAGE_STATUS, 1, MSG_HELP_STATUS, MSG_COUNT },
 	{ "recover", cmd_recover, MSG_USAGE_RECOVER, 1, MSG_HELP_RECOVER, MSG_COUNT },
+	{ "figures", cmd_figures, MSG_USAGE_FIGURES, 1, MSG_HELP_FIGURES, MSG_COUNT },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 

@@ -1,10 +1,11 @@
 /*
  * msg.c — the office's message table (see msg.h).
  *
- * The table is built from msg_data.def and msg_sync.def by the MSG() X-macro, so an id
- * and its two texts cannot drift apart. The language is decided from the environment
- * (LC_ALL, then LC_MESSAGES, then LANG: the POSIX precedence, read with getenv only so
- * a Windows build works) once per call; nothing here allocates or keeps state.
+ * The table is built from msg_data.def, msg_sync.def and msg_figures.def by the MSG()
+ * X-macro, so an id and its two texts cannot drift apart. The language is decided from
+ * the environment (LC_ALL, then LC_MESSAGES, then LANG: the POSIX precedence, read with
+ * getenv only so a Windows build works) once per call; nothing here allocates or keeps
+ * state.
  */
 #include "msg.h"
 
@@ -21,6 +22,7 @@ static const struct msg_text texts[MSG_COUNT] = {
 #define MSG(id, vi, en) [id] = { vi, en },
 #include "msg_data.def"
 #include "msg_sync.def"
+#include "msg_figures.def"
 #undef MSG
 };
 

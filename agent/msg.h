@@ -3,8 +3,9 @@
  * table, Vietnamese by default, English when the locale asks for it (LC_ALL /
  * LC_MESSAGES / LANG starting with "en"). Logs never go through here: they are English.
  *
- * Messages are declared in msg_data.def (data entry, import) and msg_sync.def (sync,
- * status): MSG(ID, "Vietnamese", "English") — printf formats, same arguments in both.
+ * Messages are declared in msg_data.def (data entry, import), msg_sync.def (sync,
+ * status) and msg_figures.def (figures): MSG(ID, "Vietnamese", "English") — printf
+ * formats, same arguments in both.
  */
 #ifndef LK_AGENT_MSG_H
 #define LK_AGENT_MSG_H
@@ -15,6 +16,7 @@ enum msg_id {
 #define MSG(id, vi, en) id,
 #include "msg_data.def"
 #include "msg_sync.def"
+#include "msg_figures.def"
 #undef MSG
 	MSG_COUNT
 };

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "schema.h"
 #include "unittree.h"
@@ -30,6 +31,7 @@
 /* A unit split into more than this many breakdown rows is unheard of; beyond it the
  * extra rows are left out of the breakdown (the total still counts it once). */
 #define REPORT_MAX_FANOUT 16
+#define FIGURES_VN_OFFSET_S (7 * 3600) /* Asia/Ho_Chi_Minh: UTC+7, no DST */
 #define REPORT_MIN_YEAR 2000 /* schema.c year_record.year range */
 #define REPORT_MAX_YEAR 2100
 /* Targets of MODEL.md. */
@@ -1129,3 +1131,34 @@ void report_free(struct report *r)
 	free(box);
 }
 
+int report_http_status(enum report_code code)
+{
+	switch (code) {
+	case REPORT_OK: return 200;
+	case REPORT_BAD_ARGUMENT: return 400;
+	case REPORT_UNKNOWN_UNIT: return 404;
+	default: return 500;
+	}
+}
+
+const char *report_code_name(enum report_code code)
+{
+	switch (code) {
+	case REPORT_OK: return "ok";
+	case REPORT_BAD_ARGUMENT: return "bad_argument";
+	case REPORT_UNKNOWN_UNIT: return "unknown_unit";
+	default: return "internal";
+	}
+}
+
+void figures_vn_date(int64_t unix_ms, char out[11])
+{
+	time_t t = (time_t)(unix_ms / 1000 + FIGURES_VN_OFFSET_S);
+	struct tm tm;
+	if (!gmtime_r(&t, &tm)) {
+		snprintf(out, 11, "1970-01-01");
+		return;
+	}
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)(tm.tm_year + 1900) % 10000u,
+		 (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
+}

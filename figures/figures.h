@@ -166,4 +166,14 @@ int figures_build(struct figures_source *src, const char *unit_id, int year, con
 /* Frees a report of figures_build (or report_build); accepts NULL. */
 void report_free(struct report *r);
 
+/* The HTTP status of a build failure: 400 bad argument, 404 unknown unit, 500 for our
+ * faults. And a stable lower-case name for the JSON error body's code:
+ * "bad_argument", "unknown_unit", "internal". (The hub's routes and the office app's.) */
+int report_http_status(enum report_code code);
+const char *report_code_name(enum report_code code);
+
+/* The date in Vietnam (Asia/Ho_Chi_Minh: UTC+7, no daylight saving) at unix_ms, as
+ * 'YYYY-MM-DD': the `today` of figures_build for a report made now. */
+void figures_vn_date(int64_t unix_ms, char out[11]);
+
 #endif

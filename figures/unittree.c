@@ -144,7 +144,7 @@ static int cmp_unit_id(const void *key, const void *elem)
 
 static struct tunit *find(const struct unittree *t, const char *id)
 {
-	if (!t || !id)
+	if (!t || !id || t->nunits == 0) /* an empty tree has no array at all */
 		return NULL;
 	return bsearch(id, t->units, t->nunits, sizeof *t->units, cmp_unit_id);
 }

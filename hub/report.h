@@ -8,27 +8,8 @@
  * figures/figures_sqlite.h, over the rows that exist); report_write_{text,json,csv,html}
  * render one result.
  *
- * JSON (what `GET /v1/report?unit=U&year=Y` serves; report_write_json):
- *   {"v":1, "unit":"<uuid>", "unit_name":"Tỉnh Bình Thuận", "unit_code":"60"|null,
- *    "year":2021, "as_of":"2021-12-31", "previous_year":2020,
- *    "previous_as_of":"2020-12-31", "closed_on":null|"2021-07-01",
- *    "units":[{"unit":"<uuid>","name":"…","code":"…"|null}, …],   -- breakdown rows
- *    "figures":[
- *      {"number":1..13, "key":"implementing", "label":"…", "target_note":"…"|null,
- *       -- the headline measure, flattened:
- *       "value":9, "of":10|null, "share":0.9|null, "split":false,
- *       "target":null|n, "previous":{"value":…,"of":…,"share":…,"split":false}|null,
- *       -- every measure of the figure (the headline first):
- *       "measures":[{"key":"…","label":"…","value":…,"of":…,"share":…,"split":…,
- *                    "target":…,"previous":{…}|null}, …],
- *       "unit_breakdown":[{"unit":"<uuid>","name":"…","code":…, <headline cell as
- *                    above: value, of, share, split, target, previous>,
- *                    "measures":[… same shape …]}, …]}, …]}
- *   `of` is null for a count and the denominator for a share; `share` = value/of
- *   rounded to 4 decimals (null when of is 0 or null). `target` is a number of the
- *   same unit as value (for a share: the target count of the numerator), or null.
- *   unit_breakdown lists the children of the unit as of the report date, in the
- *   order of "units"; records of the unit itself count in the totals only.
+ * JSON: the document of GET /v1/report is written by report_write_json, shared with
+ * the office (figures/report_text.h, where its shape is documented).
  *
  * Cost on the hub: proportional to the rows of Y and Y−1 (year-indexed ranges), not to the
  * history: 0.47 s on a hub of 10 million meetings, 1 million a year (bench/README.md
@@ -64,6 +45,7 @@
 #include <stdio.h>
 
 #include "figures.h"
+#include "report_text.h"
 
 /* figures_build (figures.h: arguments, rules, errors) on the hub's database db:
  * the report of unit_id's subtree for year. unit_id is a unit id or an
@@ -79,8 +61,7 @@ int report_build(sqlite3 *db, const char *unit_id, int year, const char *today,
 		 struct report **out, struct report_error *err);
 
 /* Renderers. Each returns REPORT_OK, or REPORT_WRITE when writing to f failed.
- * text: aligned plain text (UTF-8) for the terminal.
- * json: the document above, one line, UTF-8.
+ * text, json: report_text.h (shared with the office).
  * csv:  UTF-8 with a byte-order mark (Excel), CRLF line ends, one line per figure,
  *       measure and unit (the total first): columns "STT, Mã chỉ tiêu, Chỉ tiêu,
  *       Nội dung, Đơn vị, Mã đơn vị, Năm Y, Trên tổng số, Tỷ lệ (%), Chỉ tiêu giao,
@@ -93,8 +74,6 @@ int report_build(sqlite3 *db, const char *unit_id, int year, const char *today,
  *       year's bar beside in grey, the row's target as a line, the number at the end
  *       of each bar, and the whole chart said in its aria-label (role="img").
  *       report_write_html_page wraps it in a whole page. */
-int report_write_text(const struct report *r, FILE *f);
-int report_write_json(const struct report *r, FILE *f);
 int report_write_csv(const struct report *r, FILE *f);
 int report_write_html(const struct report *r, FILE *f);
 int report_write_html_page(const struct report *r, FILE *f);
@@ -109,17 +88,6 @@ struct report_html_notes {
 int report_write_html_notes(const struct report *r, const struct report_html_notes *notes,
 			    FILE *f);
 
-/* Formatters shared by the renderers (report.c, report_html.c); each writes buf and
- * returns it. int: Vietnamese thousands dots ("6.123"); share: one decimal with a
- * decimal comma ("95,9%", "–" when of <= 0); cell: "667 / 695 (96,0%)" or "6.123",
- * with " (tách)" when split; closed note: what the report of a unit closed during the
- * year covers (r->closed_on set). */
-#define REPORT_NOTE_MAX 400
-const char *report_fmt_int(int64_t v, char buf[32]);
-const char *report_fmt_share(const struct report_cell *c, char buf[32]);
-const char *report_fmt_cell(const struct report_cell *c, char buf[128]);
-const char *report_closed_note(const struct report *r, char buf[REPORT_NOTE_MAX]);
-
 /* For the CLI (`--format`) and the HTTP route. */
 enum report_format {
 	REPORT_FORMAT_TEXT,
@@ -133,10 +101,5 @@ int report_format_parse(const char *name, enum report_format *out);
 const char *report_format_content_type(enum report_format fmt);
 /* Writes r in fmt; REPORT_OK or REPORT_WRITE. */
 int report_write(const struct report *r, enum report_format fmt, FILE *f);
-/* The HTTP status of a report_build failure: 400 bad argument, 404 unknown unit, 500
- * for our faults. And a stable lower-case name for the JSON error body's code:
- * "bad_argument", "unknown_unit", "internal". */
-int report_http_status(enum report_code code);
-const char *report_code_name(enum report_code code);
 
 #endif

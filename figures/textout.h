@@ -8,8 +8,8 @@
  * Each writes to f and cannot fail by itself (a stream error stays in ferror(f), which
  * the caller checks once when it finishes the document).
  */
-#ifndef LK_HUB_TEXTOUT_H
-#define LK_HUB_TEXTOUT_H
+#ifndef LK_FIGURES_TEXTOUT_H
+#define LK_FIGURES_TEXTOUT_H
 
 #include <stddef.h>
 #include <stdio.h>
