@@ -4,9 +4,9 @@
  *
  * Every table and column name that reaches SQL has first been found with
  * schema_table_find / schema_column_find and is then taken from the schema's static
- * strings, never from the user; every value is a bound parameter. Values are parsed
- * by column type and checked with validate_value (protocol/fieldarg.h, the syntax the
- * hub's corrections share) before SQLite sees them; the CHECK constraints and triggers
+ * strings, never from the user; every value is a bound parameter. Rows are written
+ * through records.h, the one write path (NFC, dd/mm/yyyy, labels, links by name, then
+ * validate_value), whose problems this file prints; the CHECK constraints and triggers
  * of store.c are the second line (and the only one for other programs writing the
  * file).
  *
@@ -31,11 +31,12 @@
 #include "records.h"
 #include "schema.h"
 #include "store.h"
+#include "suggest.h"
 #include "textsafe.h"
 #include "validate.h"
 
 /* The widest table has 9 columns; the schema is checked against this at run time. */
-#define ROW_MAX_COLUMNS 32
+#define ROW_MAX_COLUMNS RECORDS_MAX_COLUMNS
 #define ERR_TEXT 512 /* English diagnostics from the store */
 /* Defaults and bounds for config values, with their reasons. */
 #define BACKUP_KEEP_DAYS_DEFAULT 30     /* a month of daily copies on an old laptop's disk */
@@ -170,11 +171,64 @@ static int need_unit(struct store *s)
 	return EXIT_CONFIG;
 }
 
+/* The table nearest to a mistyped name, by name or label ("did you mean"), or NULL. */
+static const struct schema_table *nearest_table(const char *typed)
+{
+	const char *cand[2 * 64];
+	size_t n = 0;
+	for (size_t i = 0; i < schema_ntables && n + 2 <= sizeof cand / sizeof cand[0]; i++) {
+		int current = schema_tables[i].since <= SCHEMA_VERSION;
+		cand[n++] = current ? schema_tables[i].name : NULL;
+		cand[n++] = current ? schema_tables[i].label_vi : NULL;
+	}
+	long k = suggest_nearest(typed, cand, n);
+	return k < 0 ? NULL : &schema_tables[k / 2];
+}
+
+/* "name (label), …" of t's fields that an office gives (not id), for messages. */
+static void fields_text(const struct schema_table *t, char *buf, size_t cap)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (size_t i = 1; i < t->ncolumns && used + 1 < cap; i++) {
+		if (t->columns[i].since > SCHEMA_VERSION)
+			continue;
+		int n = snprintf(buf + used, cap - used, "%s%s (%s)", used ? ", " : "", t->columns[i].name,
+				 t->columns[i].label_vi);
+		if (n < 0)
+			break;
+		used += (size_t)n < cap - used ? (size_t)n : cap - used - 1;
+	}
+}
+
+/* Says that t has no field typed, with the nearest field and the list of fields. */
+static void say_unknown_field(const struct schema_table *t, const char *typed)
+{
+	char list[1024];
+	const char *cand[2 * ROW_MAX_COLUMNS] = { 0 };
+	for (size_t i = 1; i < t->ncolumns; i++)
+		if (t->columns[i].since <= SCHEMA_VERSION) {
+			cand[2 * i] = t->columns[i].name;
+			cand[2 * i + 1] = t->columns[i].label_vi;
+		}
+	fields_text(t, list, sizeof list);
+	long k = suggest_nearest(typed, cand, 2 * t->ncolumns);
+	if (k >= 0)
+		msg_say(stderr, MSG_ERR_UNKNOWN_FIELD_NEAR, t->name, typed, t->columns[k / 2].name,
+			t->columns[k / 2].label_vi, list);
+	else
+		msg_say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, typed, list);
+}
+
 static const struct schema_table *find_table(const char *name, int for_write, int *rc)
 {
 	const struct schema_table *t = schema_table_find(name, SCHEMA_VERSION);
 	if (!t) {
-		msg_say(stderr, MSG_ERR_UNKNOWN_TABLE, name);
+		const struct schema_table *near = nearest_table(name);
+		if (near)
+			msg_say(stderr, MSG_ERR_UNKNOWN_TABLE_NEAR, name, near->name, near->label_vi);
+		else
+			msg_say(stderr, MSG_ERR_UNKNOWN_TABLE, name);
 		*rc = EXIT_USAGE;
 		return NULL;
 	}
@@ -229,371 +283,39 @@ static void bind_value(sqlite3_stmt *st, int idx, const struct value *v)
 		sqlite3_bind_null(st, idx);
 }
 
-/* ---- writing one row (add, set, import) ---- */
+/* ---- problems of a row, for the office ---- */
 
-enum row_mode { ROW_ADD, ROW_SET, ROW_IMPORT };
-enum row_result { ROW_INSERTED, ROW_UPDATED, ROW_UNCHANGED, ROW_REJECTED, ROW_FAILED };
-
-/* Prepared statements kept across the rows of one import: preparing an INSERT compiles
- * the table's triggers, which is most of the cost of a row. */
-enum row_slot { SLOT_OWNER, SLOT_INSERT, SLOT_UPDATE, ROW_SLOTS };
-
-struct row_stmt {
-	char *sql;        /* sqlite3_malloc'd; the key */
-	sqlite3_stmt *st; /* NULL when empty */
-};
-
-struct row_ctx {
-	struct store *s;
-	const struct schema_table *t;
-	unsigned long line; /* CSV line for messages; 0 on the command line */
-	struct row_stmt cache[ROW_SLOTS];
-	const struct records_sink *sink; /* refusals go here when set, else to stderr */
-};
-
-/* The statement for sql in slot (takes sql, freed with sqlite3_free), reset and with
- * no bindings; NULL when it cannot be prepared. Every user resets it after stepping, so
- * no statement keeps a transaction open. */
-static sqlite3_stmt *row_stmt(struct row_ctx *c, enum row_slot slot, char *sql)
+/* The records sink of the command line: one line on stderr per problem, prefixed with
+ * the CSV line when there is one and with "Label (field): " when it is about a field. */
+static void print_refusal(void *ctx, unsigned long line, const struct schema_column *col, const char *text)
 {
-	struct row_stmt *r = &c->cache[slot];
-	if (!sql)
-		return NULL;
-	if (r->st && strcmp(r->sql, sql) == 0) {
-		sqlite3_free(sql);
-		sqlite3_reset(r->st);
-		sqlite3_clear_bindings(r->st);
-		return r->st;
-	}
-	sqlite3_finalize(r->st);
-	sqlite3_free(r->sql);
-	r->st = NULL;
-	r->sql = sql;
-	if (sqlite3_prepare_v2(store_db(c->s), sql, -1, &r->st, NULL) != SQLITE_OK) {
-		sqlite3_finalize(r->st);
-		r->st = NULL;
-	}
-	return r->st;
+	(void)ctx;
+	if (line)
+		fprintf(stderr, msg(MSG_LINE_PREFIX), line);
+	if (col)
+		msg_say(stderr, MSG_ERR_FIELD, col->label_vi, col->name, text);
+	else
+		fprintf(stderr, "%s\n", text);
 }
 
-static void row_ctx_release(struct row_ctx *c)
+/* A refusal outside the records writer (a CSV header, a file), with the line prefix. */
+static void refuse(unsigned long line, int id, ...)
 {
-	for (size_t i = 0; i < ROW_SLOTS; i++) {
-		sqlite3_finalize(c->cache[i].st);
-		sqlite3_free(c->cache[i].sql);
-		c->cache[i].st = NULL;
-		c->cache[i].sql = NULL;
-	}
-}
-
-/* One refusal for the office about column col (NULL: the row as a whole): to the
- * sink when there is one (in Vietnamese, whatever the locale: the sink's reader is the
- * app's page), else to stderr prefixed with the CSV line when there is one. */
-static void refuse_vcol(const struct row_ctx *c, const struct schema_column *col, int id, va_list ap)
-{
-	if (c->sink) {
-		char text[RECORDS_TEXT_MAX];
-		vsnprintf(text, sizeof text, msg_lang((enum msg_id)id, 0), ap);
-		c->sink->refuse(c->sink->ctx, c->line, col, text);
-		return;
-	}
-	if (c->line)
-		fprintf(stderr, msg(MSG_LINE_PREFIX), c->line);
+	va_list ap;
+	if (line)
+		fprintf(stderr, msg(MSG_LINE_PREFIX), line);
+	va_start(ap, id);
 	vfprintf(stderr, msg((enum msg_id)id), ap);
+	va_end(ap);
 	fputc('\n', stderr);
 }
 
-static void refuse(const struct row_ctx *c, int id, ...)
+/* A records writer for t printing its problems on stderr. 0, or an exit code. */
+static int writer_open(struct store *s, const struct schema_table *t, struct records_writer **w)
 {
-	va_list ap;
-	va_start(ap, id);
-	refuse_vcol(c, NULL, id, ap);
-	va_end(ap);
-}
-
-static void refuse_col(const struct row_ctx *c, const struct schema_column *col, int id, ...)
-{
-	va_list ap;
-	va_start(ap, id);
-	refuse_vcol(c, col, id, ap);
-	va_end(ap);
-}
-
-static void refuse_field(const struct row_ctx *c, const struct schema_column *col, const char *code)
-{
-	if (c->sink) /* the page shows the text next to the field: no label, no name */
-		refuse_col(c, col, MSG_ERR_CODE, msg_code_lang(code, 0));
-	else
-		refuse(c, MSG_ERR_FIELD, col->label_vi, col->name, msg_code(code));
-}
-
-/* Looks up the row's owner. 1 found (owner copied), 0 absent, -1 error. */
-static int row_owner(struct row_ctx *c, const char *id, char owner[IDS_UUID_TEXT])
-{
-	int ret = -1;
-	sqlite3_str *q = sqlite3_str_new(NULL);
-	sqlite3_str_appendf(q, "SELECT unit_id FROM \"%w\" WHERE id = ?1", c->t->name);
-	sqlite3_stmt *st = row_stmt(c, SLOT_OWNER, sqlite3_str_finish(q));
-	if (!st)
-		return -1;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		ret = 0;
-	} else if (rc == SQLITE_ROW) {
-		const char *o = (const char *)sqlite3_column_text(st, 0);
-		snprintf(owner, IDS_UUID_TEXT, "%s", o ? o : "");
-		ret = 1;
-	}
-	sqlite3_reset(st);
-	return ret;
-}
-
-static int64_t journal_top(struct store *s)
-{
-	sqlite3_stmt *st = NULL;
-	int64_t top = -1;
-	if (sqlite3_prepare_v2(store_db(s), "SELECT coalesce(max(seq), 0) FROM lk_journal", -1, &st, NULL) ==
-		    SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		top = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	return top;
-}
-
-/* Maps a failed write to the office's words. ROW_REJECTED for the data's fault. */
-static enum row_result write_failed(const struct row_ctx *c, const char *id)
-{
-	sqlite3 *db = store_db(c->s);
-	const char *e = sqlite3_errmsg(db);
-	if ((sqlite3_errcode(db) & 0xff) != SQLITE_CONSTRAINT) {
-		log_line("write failed", e);
-		return ROW_FAILED;
-	}
-	static const char *const raised[] = { "owner_changed", "key_changed", "hub_only" };
-	for (size_t i = 0; i < sizeof raised / sizeof raised[0]; i++)
-		if (strstr(e, raised[i])) {
-			refuse(c, MSG_ERR_CODE, msg_code(raised[i]));
-			return ROW_REJECTED;
-		}
-	if (strstr(e, "UNIQUE")) {
-		refuse(c, MSG_ERR_EXISTS, id);
-		return ROW_REJECTED;
-	}
-	const char *ck = strstr(e, "CHECK constraint failed: ");
-	if (ck) {
-		const struct schema_column *col =
-			schema_column_find(c->t, ck + strlen("CHECK constraint failed: "), SCHEMA_VERSION);
-		if (col) {
-			refuse_field(c, col, "bad_type");
-			return ROW_REJECTED;
-		}
-	}
-	refuse(c, MSG_ERR_CODE, e);
-	return ROW_REJECTED;
-}
-
-/*
- * Writes one row. text[i] is the text for column i (NULL: not given; "": null);
- * text[0] is an id (import) and text[1] the owning unit. set_id is the row to change
- * (ROW_SET). ROW_ADD and ROW_IMPORT without an existing row insert; ROW_SET and
- * ROW_IMPORT with an existing row update the given columns. Every problem is reported
- * (all of them, not just the first) before ROW_REJECTED is returned. out_id receives
- * the row's id.
- */
-static enum row_result row_write(struct row_ctx *c, const char *const *text, enum row_mode mode,
-				 const char *set_id, char out_id[IDS_UUID_TEXT])
-{
-	const struct schema_table *t = c->t;
-	struct value v[ROW_MAX_COLUMNS] = { 0 };
-	int bad = 0;
-	char id[IDS_UUID_TEXT] = "";
-	char owner[IDS_UUID_TEXT] = "";
-	char existing_owner[IDS_UUID_TEXT] = "";
-	sqlite3_stmt *st = NULL;
-	char *sql = NULL;
-	enum row_result res = ROW_FAILED;
-
-	for (size_t i = 2; i < t->ncolumns; i++) {
-		if (!text[i])
-			continue;
-		enum validate_code vc = fieldarg_value(&t->columns[i], text[i], &v[i]);
-		if (vc != VALIDATE_OK) {
-			refuse_field(c, &t->columns[i], validate_code_str(vc));
-			bad = 1;
-		}
-	}
-	const char *given_id = set_id ? set_id : (text[0] && *text[0] ? text[0] : NULL);
-	if (given_id) {
-		if (!ids_uuid_valid(given_id)) {
-			refuse_field(c, &t->columns[0], "bad_id");
-			bad = 1;
-		} else {
-			memcpy(id, given_id, IDS_UUID_TEXT);
-		}
-	}
-	if (text[1] && *text[1]) {
-		if (!ids_uuid_valid(text[1])) {
-			refuse_field(c, &t->columns[1], "bad_id");
-			bad = 1;
-		} else {
-			memcpy(owner, text[1], IDS_UUID_TEXT);
-		}
-	} else if (text[1] && mode == ROW_SET) {
-		refuse_field(c, &t->columns[1], "required");
-		bad = 1;
-	}
-	if (bad)
-		return ROW_REJECTED;
-
-	int found = 0;
-	if (id[0] && (found = row_owner(c, id, existing_owner)) < 0)
-		goto sqlerr;
-
-	/* Natural keys: the id follows from the key (PROTOCOL.md §2). */
-	if (schema_table_has_key(t) && !found) {
-		struct field key[ROW_MAX_COLUMNS];
-		size_t nkey = 0;
-		const char *key_owner = owner[0] ? owner : store_unit_id(c->s);
-		for (size_t i = 1; i < t->ncolumns; i++) {
-			const struct schema_column *col = &t->columns[i];
-			if (!(col->flags & SCHEMA_KEY))
-				continue;
-			key[nkey].name = col->name;
-			if (i == 1)
-				key[nkey].v = (struct value){ .kind = VALUE_TEXT, .s = key_owner, .len = strlen(key_owner) };
-			else if (text[i])
-				key[nkey].v = v[i];
-			else
-				key[nkey].v = (struct value){ .kind = VALUE_NULL };
-			if (key[nkey].v.kind == VALUE_NULL && mode != ROW_SET) {
-				refuse_field(c, col, "required");
-				bad = 1;
-			}
-			nkey++;
-		}
-		if (bad)
-			return ROW_REJECTED;
-		if (mode != ROW_SET) {
-			char want[IDS_UUID_TEXT];
-			if (validate_natural_id(t, key, nkey, want) != 0) {
-				log_line("cannot derive natural id", t->name);
-				return ROW_FAILED;
-			}
-			if (id[0] && strcmp(id, want) != 0) {
-				refuse_field(c, &t->columns[0], "key_changed");
-				return ROW_REJECTED;
-			}
-			memcpy(id, want, IDS_UUID_TEXT);
-			if ((found = row_owner(c, id, existing_owner)) < 0)
-				goto sqlerr;
-		}
-	}
-
-	if (found && mode == ROW_ADD) {
-		refuse(c, MSG_ERR_EXISTS, id);
-		return ROW_REJECTED;
-	}
-	if (!found && mode == ROW_SET) {
-		refuse(c, MSG_ERR_NOT_FOUND, id, t->name);
-		return ROW_REJECTED;
-	}
-
-	sqlite3_str *q = sqlite3_str_new(NULL);
-	int nbind = 0;
-	if (found) {
-		if (owner[0] && strcmp(owner, existing_owner) != 0) {
-			refuse_field(c, &t->columns[1], "owner_changed");
-			sqlite3_free(sqlite3_str_finish(q));
-			return ROW_REJECTED;
-		}
-		int scope = store_in_scope(c->s, existing_owner);
-		if (scope < 0) {
-			sqlite3_free(sqlite3_str_finish(q));
-			goto sqlerr;
-		}
-		if (!scope) {
-			refuse_col(c, &t->columns[1], MSG_ERR_NOT_IN_SCOPE, existing_owner);
-			sqlite3_free(sqlite3_str_finish(q));
-			return ROW_REJECTED;
-		}
-		sqlite3_str_appendf(q, "UPDATE \"%w\" SET ", t->name);
-		for (size_t i = 2; i < t->ncolumns; i++)
-			if (text[i])
-				sqlite3_str_appendf(q, "%s\"%w\" = ?%d", nbind++ ? ", " : "", t->columns[i].name, (int)i + 1);
-		sqlite3_str_appendall(q, " WHERE id = ?1");
-	} else {
-		if (!owner[0])
-			memcpy(owner, store_unit_id(c->s), IDS_UUID_TEXT);
-		int scope = store_in_scope(c->s, owner);
-		if (scope < 0) {
-			sqlite3_free(sqlite3_str_finish(q));
-			goto sqlerr;
-		}
-		if (!scope) {
-			refuse_col(c, &t->columns[1], MSG_ERR_NOT_IN_SCOPE, owner);
-			bad = 1;
-		}
-		for (size_t i = 2; i < t->ncolumns; i++)
-			if ((t->columns[i].flags & SCHEMA_REQUIRED) && (!text[i] || !*text[i])) {
-				refuse_field(c, &t->columns[i], "required");
-				bad = 1;
-			}
-		if (bad) {
-			sqlite3_free(sqlite3_str_finish(q));
-			return ROW_REJECTED;
-		}
-		if (!id[0] && ids_uuid7(store_wall_ms(), id) != 0) {
-			sqlite3_free(sqlite3_str_finish(q));
-			log_line("no random source for a new id", NULL);
-			return ROW_FAILED;
-		}
-		sqlite3_str_appendf(q, "INSERT INTO \"%w\"(", t->name);
-		for (size_t i = 0; i < t->ncolumns; i++)
-			sqlite3_str_appendf(q, "%s\"%w\"", i ? ", " : "", t->columns[i].name);
-		sqlite3_str_appendall(q, ") VALUES (");
-		for (size_t i = 0; i < t->ncolumns; i++)
-			sqlite3_str_appendf(q, "%s?%d", i ? ", " : "", (int)i + 1);
-		sqlite3_str_appendall(q, ")");
-		nbind = 1;
-	}
-	sql = sqlite3_str_finish(q);
-	memcpy(out_id, id, IDS_UUID_TEXT);
-	if (!sql)
-		goto sqlerr;
-	if (nbind == 0) {
-		res = ROW_UNCHANGED; /* an id and nothing else */
-		goto done;
-	}
-	st = row_stmt(c, found ? SLOT_UPDATE : SLOT_INSERT, sql);
-	sql = NULL; /* the cache owns it now */
-	if (!st)
-		goto sqlerr;
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	if (!found)
-		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
-	for (size_t i = 2; i < t->ncolumns; i++)
-		if (text[i])
-			bind_value(st, (int)i + 1, &v[i]);
-	int64_t before = found ? journal_top(c->s) : 0;
-	if (sqlite3_step(st) != SQLITE_DONE) {
-		res = write_failed(c, id);
-		goto done;
-	}
-	sqlite3_reset(st);
-	if (!found)
-		res = ROW_INSERTED;
-	else
-		res = journal_top(c->s) != before ? ROW_UPDATED : ROW_UNCHANGED;
-	goto done;
-sqlerr:
-	log_line("sqlite", sqlite3_errmsg(store_db(c->s)));
-	res = ROW_FAILED;
-done:
-	if (st)
-		sqlite3_reset(st);
-	sqlite3_free(sql);
-	return res;
+	const struct records_sink sink = { print_refusal, NULL, NULL, msg_english() };
+	*w = records_writer_new(s, t, &sink);
+	return *w ? EXIT_OK : internal_error(NULL, "out of memory");
 }
 
 /* Fills text[] from "field=value" arguments (fieldarg.h), reporting every bad one.
@@ -607,8 +329,8 @@ static int fields_from_args(const struct schema_table *t, const char **args, siz
 		switch (fieldarg_put(t, args[k], allow_id, text, &st)) {
 		case FIELDARG_OK: continue;
 		case FIELDARG_NOT_FIELD_VALUE: msg_say(stderr, MSG_ERR_BAD_ARG, args[k]); break;
-		case FIELDARG_NAME_TOO_LONG: msg_say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, args[k]); break;
-		case FIELDARG_UNKNOWN_FIELD: msg_say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, st.name); break;
+		case FIELDARG_NAME_TOO_LONG: say_unknown_field(t, args[k]); break;
+		case FIELDARG_UNKNOWN_FIELD: say_unknown_field(t, st.name); break;
 		case FIELDARG_ID_NOT_FIELD: msg_say(stderr, MSG_ERR_ID_AUTO); break;
 		case FIELDARG_DUPLICATE: msg_say(stderr, MSG_ERR_DUP_FIELD, st.name); break;
 		}
@@ -860,21 +582,27 @@ done:
 
 /* ---- add, set, rm ---- */
 
-static int finish_write(struct store *s, enum row_result r)
+/* The exit code of a records result (RECORDS_FAILED: busy or internal). */
+static int finish_write(struct store *s, const struct records_writer *w, enum records_result r)
 {
-	if (r == ROW_FAILED)
+	if (r == RECORDS_FAILED) {
+		int code = records_errcode(w);
+		if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+			msg_say(stderr, MSG_ERR_BUSY);
+			return EXIT_TEMPFAIL;
+		}
 		return internal_error(s, "write failed");
-	return r == ROW_REJECTED ? EXIT_DATAERR : EXIT_OK;
+	}
+	return r == RECORDS_REJECTED ? EXIT_DATAERR : EXIT_OK;
 }
 
 /* add TABLE field=value … and set TABLE ID field=value …: the same command but for the
- * id argument, the row mode and what is printed. */
-static int write_command(int argc, char **argv, enum row_mode mode)
+ * id argument and what is printed. */
+static int write_command(int argc, char **argv, int is_set)
 {
-	const int is_set = mode == ROW_SET;
 	const enum msg_id usage_id = is_set ? MSG_USAGE_SET : MSG_USAGE_ADD;
 	const size_t nfixed = is_set ? 2 : 1; /* TABLE [ID] before the fields */
-	struct row_ctx c = { 0 };
+	struct records_writer *w = NULL;
 	const char *db = store_default_path();
 	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
@@ -895,21 +623,20 @@ static int write_command(int argc, char **argv, enum row_mode mode)
 		goto done;
 	if ((rc = fields_from_args(t, pos + nfixed, npos - nfixed, text, 0)) != EXIT_OK)
 		goto done;
-	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK)
+	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK ||
+	    (rc = writer_open(s, t, &w)) != EXIT_OK)
 		goto done;
-	c.s = s;
-	c.t = t;
 	char id[IDS_UUID_TEXT];
-	enum row_result r = row_write(&c, text, mode, is_set ? pos[1] : NULL, id);
-	if ((rc = finish_write(s, r)) == EXIT_OK) {
+	enum records_result r = records_write(w, text, is_set ? pos[1] : NULL, id);
+	if ((rc = finish_write(s, w, r)) == EXIT_OK) {
 		if (is_set)
-			msg_say(stdout, r == ROW_UPDATED ? MSG_UPDATED : MSG_UNCHANGED);
+			msg_say(stdout, r == RECORDS_UPDATED ? MSG_UPDATED : MSG_UNCHANGED);
 		else
 			printf("%s\n", id);
 		backup_if_due(s, db);
 	}
 done:
-	row_ctx_release(&c);
+	records_writer_free(w);
 	store_close(s);
 	free(pos);
 	return rc;
@@ -917,71 +644,17 @@ done:
 
 int cmd_add(int argc, char **argv)
 {
-	return write_command(argc, argv, ROW_ADD);
+	return write_command(argc, argv, 0);
 }
 
 int cmd_set(int argc, char **argv)
 {
-	return write_command(argc, argv, ROW_SET);
-}
-
-/* Deletes row id of c->t inside the caller's write transaction, by the DELETE itself
- * (RETURNING its owner): a row that vanished before it (a pull, another command)
- * deletes nothing and journals nothing, and says so. The journaling trigger writes the
- * tombstone. ROW_UPDATED when deleted; ROW_REJECTED (refused, reported) or ROW_FAILED:
- * the caller must roll back (a row outside the scope may have been deleted). */
-static enum row_result row_delete(struct row_ctx *c, const char *id)
-{
-	enum row_result res = ROW_FAILED;
-	sqlite3_stmt *st = NULL;
-	if (!ids_uuid_valid(id)) {
-		refuse(c, MSG_ERR_NOT_FOUND, id, c->t->name);
-		return ROW_REJECTED;
-	}
-	sqlite3_str *q = sqlite3_str_new(NULL);
-	sqlite3_str_appendf(q, "DELETE FROM \"%w\" WHERE id = ?1 RETURNING unit_id", c->t->name);
-	char *sql = sqlite3_str_finish(q);
-	if (!sql || sqlite3_prepare_v2(store_db(c->s), sql, -1, &st, NULL) != SQLITE_OK) {
-		log_line("cannot prepare delete", sqlite3_errmsg(store_db(c->s)));
-		goto done;
-	}
-	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
-	char owner[IDS_UUID_TEXT] = "";
-	int deleted = 0, step;
-	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *o = (const char *)sqlite3_column_text(st, 0);
-		snprintf(owner, sizeof owner, "%s", o ? o : "");
-		deleted++;
-	}
-	if (step != SQLITE_DONE) {
-		res = write_failed(c, id);
-		goto done;
-	}
-	if (deleted != 1) {
-		refuse(c, MSG_ERR_NOT_FOUND, id, c->t->name);
-		res = ROW_REJECTED;
-		goto done;
-	}
-	int scope = store_in_scope(c->s, owner);
-	if (scope < 0) {
-		log_line("cannot check scope", sqlite3_errmsg(store_db(c->s)));
-		goto done;
-	}
-	if (!scope) {
-		refuse(c, MSG_ERR_NOT_IN_SCOPE, owner);
-		res = ROW_REJECTED;
-		goto done;
-	}
-	res = ROW_UPDATED;
-done:
-	sqlite3_finalize(st);
-	sqlite3_free(sql);
-	return res;
+	return write_command(argc, argv, 1);
 }
 
 int cmd_rm(int argc, char **argv)
 {
-	struct row_ctx c = { 0 };
+	struct records_writer *w = NULL;
 	const char *db = store_default_path();
 	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
@@ -999,16 +672,15 @@ int cmd_rm(int argc, char **argv)
 	const struct schema_table *t = find_table(pos[0], 1, &rc);
 	if (!t)
 		goto done;
-	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK)
+	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK ||
+	    (rc = writer_open(s, t, &w)) != EXIT_OK)
 		goto done;
-	c.s = s;
-	c.t = t;
 	if (sqlite3_exec(store_db(s), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = internal_error(s, "cannot start the delete");
 		goto done;
 	}
 	in_tx = 1;
-	if ((rc = finish_write(s, row_delete(&c, pos[1]))) != EXIT_OK)
+	if ((rc = finish_write(s, w, records_delete(w, pos[1]))) != EXIT_OK)
 		goto done;
 	if (sqlite3_exec(store_db(s), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		rc = internal_error(s, "cannot commit the delete");
@@ -1021,72 +693,10 @@ int cmd_rm(int argc, char **argv)
 done:
 	if (in_tx)
 		sqlite3_exec(store_db(s), "ROLLBACK", NULL, NULL, NULL);
-	row_ctx_release(&c);
+	records_writer_free(w);
 	store_close(s);
 	free(pos);
 	return rc;
-}
-
-/* ---- records.h: the same writes for other front ends ---- */
-
-struct records_writer {
-	struct row_ctx c;
-	struct records_sink sink;
-};
-
-struct records_writer *records_writer_new(struct store *s, const struct schema_table *t,
-					  const struct records_sink *sink)
-{
-	if (!s || !t || !sink || !sink->refuse || t->ncolumns > ROW_MAX_COLUMNS)
-		return NULL;
-	struct records_writer *w = calloc(1, sizeof *w);
-	if (!w)
-		return NULL;
-	w->sink = *sink;
-	w->c.s = s;
-	w->c.t = t;
-	w->c.sink = &w->sink;
-	return w;
-}
-
-void records_writer_free(struct records_writer *w)
-{
-	if (!w)
-		return;
-	row_ctx_release(&w->c);
-	free(w);
-}
-
-static enum records_result records_result_of(enum row_result r)
-{
-	switch (r) {
-	case ROW_INSERTED: return RECORDS_INSERTED;
-	case ROW_UPDATED: return RECORDS_UPDATED;
-	case ROW_UNCHANGED: return RECORDS_UNCHANGED;
-	case ROW_REJECTED: return RECORDS_REJECTED;
-	case ROW_FAILED: break;
-	}
-	return RECORDS_FAILED;
-}
-
-enum records_result records_write(struct records_writer *w, const char *const *text, const char *set_id,
-				  char out_id[IDS_UUID_TEXT])
-{
-	if (w->c.t->hub_only) {
-		refuse(&w->c, MSG_ERR_HUB_ONLY_TABLE, w->c.t->name, w->c.t->label_vi);
-		return RECORDS_REJECTED;
-	}
-	return records_result_of(row_write(&w->c, text, set_id ? ROW_SET : ROW_ADD, set_id, out_id));
-}
-
-enum records_result records_delete(struct records_writer *w, const char *id)
-{
-	if (w->c.t->hub_only) {
-		refuse(&w->c, MSG_ERR_HUB_ONLY_TABLE, w->c.t->name, w->c.t->label_vi);
-		return RECORDS_REJECTED;
-	}
-	enum row_result r = row_delete(&w->c, id);
-	return r == ROW_UPDATED ? RECORDS_DELETED : records_result_of(r);
 }
 
 /* ---- show, list ---- */
@@ -1223,8 +833,7 @@ int cmd_list(int argc, char **argv)
 		if (c->type == SCHEMA_INT || c->type == SCHEMA_BOOL) {
 			enum validate_code vc = fieldarg_value(c, text[i], &v[i]);
 			if (vc == VALIDATE_BAD_TYPE) {
-				struct row_ctx rctx = { .t = t };
-				refuse_field(&rctx, c, "bad_type");
+				msg_say(stderr, MSG_ERR_FIELD, c->label_vi, c->name, msg_code("bad_type"));
 				rc = EXIT_USAGE;
 			}
 		} else {
@@ -1302,7 +911,8 @@ static enum msg_id csv_msg(enum csv_status cs)
 
 int cmd_import(int argc, char **argv)
 {
-	struct row_ctx c = { 0 };
+	struct records_writer *w = NULL;
+	unsigned long line = 0;
 	const char *db = store_default_path();
 	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
@@ -1338,8 +948,8 @@ int cmd_import(int argc, char **argv)
 		rc = internal_error(NULL, "out of memory");
 		goto done;
 	}
-	c.s = s;
-	c.t = t;
+	if ((rc = writer_open(s, t, &w)) != EXIT_OK)
+		goto done;
 
 	/* The header: field names of this table, each once. */
 	enum csv_status cs = csv_reader_next(r);
@@ -1348,9 +958,9 @@ int cmd_import(int argc, char **argv)
 		rc = EXIT_DATAERR;
 		goto done;
 	}
-	c.line = csv_reader_line(r);
+	line = csv_reader_line(r);
 	if (cs != CSV_OK) {
-		refuse(&c, MSG_ERR_CSV_SYNTAX, msg(csv_msg(cs)));
+		refuse(line, MSG_ERR_CSV_SYNTAX, msg(csv_msg(cs)));
 		rc = EXIT_DATAERR;
 		goto done;
 	}
@@ -1360,7 +970,9 @@ int cmd_import(int argc, char **argv)
 		const char *name = csv_reader_field(r, k, NULL);
 		const struct schema_column *col = schema_column_find(t, name, SCHEMA_VERSION);
 		if (!col) {
-			refuse(&c, MSG_ERR_UNKNOWN_FIELD, t->name, name);
+			if (line)
+				fprintf(stderr, msg(MSG_LINE_PREFIX), line);
+			say_unknown_field(t, name);
 			header_bad = 1;
 			col_of[k] = SIZE_MAX; /* matches no column */
 			continue;
@@ -1368,7 +980,7 @@ int cmd_import(int argc, char **argv)
 		col_of[k] = schema_column_index(t, col);
 		for (size_t j = 0; j < k; j++)
 			if (col_of[j] != SIZE_MAX && col_of[j] == col_of[k]) {
-				refuse(&c, MSG_ERR_CSV_HEADER_DUP, name);
+				refuse(line, MSG_ERR_CSV_HEADER_DUP, name);
 				header_bad = 1;
 			}
 	}
@@ -1385,18 +997,18 @@ int cmd_import(int argc, char **argv)
 	}
 	in_tx = 1;
 	while ((cs = csv_reader_next(r)) != CSV_EOF) {
-		c.line = csv_reader_line(r);
+		line = csv_reader_line(r);
 		if (cs == CSV_NOMEM || cs == CSV_IO) {
 			rc = internal_error(NULL, csv_status_str(cs));
 			goto done;
 		}
 		if (cs != CSV_OK) {
-			refuse(&c, MSG_ERR_CSV_SYNTAX, msg(csv_msg(cs)));
+			refuse(line, MSG_ERR_CSV_SYNTAX, msg(csv_msg(cs)));
 			nbad++;
 			continue;
 		}
 		if (csv_reader_nfields(r) != ncols) {
-			refuse(&c, MSG_ERR_CSV_COLUMNS, (unsigned long)csv_reader_nfields(r), (unsigned long)ncols);
+			refuse(line, MSG_ERR_CSV_COLUMNS, (unsigned long)csv_reader_nfields(r), (unsigned long)ncols);
 			nbad++;
 			continue;
 		}
@@ -1404,13 +1016,15 @@ int cmd_import(int argc, char **argv)
 		for (size_t k = 0; k < ncols; k++)
 			text[col_of[k]] = csv_reader_field(r, k, NULL);
 		char id[IDS_UUID_TEXT];
-		switch (row_write(&c, text, ROW_IMPORT, NULL, id)) {
-		case ROW_INSERTED: nins++; break;
-		case ROW_UPDATED: nupd++; break;
-		case ROW_UNCHANGED: nsame++; break;
-		case ROW_REJECTED: nbad++; break;
-		case ROW_FAILED:
-			rc = internal_error(s, "import write failed");
+		enum records_result rr = records_import(w, line, text, id);
+		switch (rr) {
+		case RECORDS_INSERTED: nins++; break;
+		case RECORDS_UPDATED: nupd++; break;
+		case RECORDS_UNCHANGED: nsame++; break;
+		case RECORDS_REJECTED: nbad++; break;
+		case RECORDS_DELETED:
+		case RECORDS_FAILED:
+			rc = finish_write(s, w, RECORDS_FAILED);
 			goto done;
 		}
 	}
@@ -1433,7 +1047,7 @@ done:
 	csv_reader_free(r);
 	if (f)
 		fclose(f);
-	row_ctx_release(&c);
+	records_writer_free(w);
 	store_close(s);
 	free(pos);
 	return rc;
@@ -1545,7 +1159,8 @@ static void print_column(const struct schema_column *c)
 		if (c->flags & SCHEMA_ID)
 			fputs(msg(MSG_TYPE_ID), stdout);
 		else
-			printf(msg(MSG_TYPE_REF), c->ref_table ? c->ref_table : "-");
+			printf(msg(resolve_by_name(c->ref_table) ? MSG_TYPE_REF_NAME : MSG_TYPE_REF),
+			       c->ref_table ? c->ref_table : "-");
 		break;
 	case SCHEMA_ENUM:
 		fputs(msg(MSG_TYPE_ENUM), stdout);

@@ -41,6 +41,7 @@
 
 #include "ids.h"
 #include "schema.h"
+#include "textnorm.h"
 
 /* Statements kept prepared between store_stmt_give and the next take of the same SQL:
  * the pull merge runs about four per row, and preparing them was most of its CPU. A
@@ -395,8 +396,32 @@ static void scope_indexes(sqlite3 *db)
 
 /* Per-connection settings: durability (a returned command survives a power cut),
  * concurrency with a daemon, and WAL (persistent, but asserted on every open). */
+/* lk_fold(text): textnorm_fold's search key, so a search compares keys in SQL
+ * (`instr(lk_fold(full_name), ?)`); NULL for NULL, and for text that is not UTF-8. */
+static void sql_fold(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *s = (const char *)sqlite3_value_text(argv[0]);
+	if (!s) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	char *key = NULL;
+	size_t n = 0;
+	enum textnorm_code rc = textnorm_fold(s, (size_t)sqlite3_value_bytes(argv[0]), &key, &n);
+	if (rc == TEXTNORM_NOMEM)
+		sqlite3_result_error_nomem(ctx);
+	else if (rc != TEXTNORM_OK)
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_text(ctx, key, (int)n, free);
+}
+
 static int configure(sqlite3 *db, char *err, size_t errlen)
 {
+	if (sqlite3_create_function(db, "lk_fold", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+				    sql_fold, NULL, NULL) != SQLITE_OK)
+		return set_err(err, errlen, "cannot register lk_fold: %s%s", sqlite3_errmsg(db), NULL), -1;
 	if (sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
 		return set_err(err, errlen, "cannot set busy timeout: %s%s", sqlite3_errmsg(db), NULL), -1;
 	if (exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;", err,

@@ -26,6 +26,9 @@
  * PRAGMA user_version numbers the layout of these tables (1: floors); an older
  * database is brought to it on open, in one transaction.
  *
+ * Every connection has the SQL function lk_fold(text): the search key of textnorm.h
+ * (case, diacritics and đ ignored), for searches by name.
+ *
  * The database runs in WAL mode with synchronous=FULL and a busy timeout, so a power
  * cut after a command returned loses nothing and a daemon can sync beside interactive
  * use.

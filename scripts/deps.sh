@@ -17,11 +17,14 @@
 #   python3-selenium, chromium-driver   the browser tests click, measure and print
 #             pages through them (tests/e2e/browser.py: dashboard_views; the demo's
 #             phone screenshot; tests/e2e/app_browser.py: the office app)
+#   libutf8proc-dev  NFC for every stored text and the diacritic-free search key
+#             (protocol/textnorm.c)
 set -eu
 mode=${1:---check-or-install}
 what=${2:-build}
 pkgs="build-essential make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev \
-libjansson-dev libmicrohttpd-dev libssl-dev sqlite3 libqrencode-dev"
+libjansson-dev libmicrohttpd-dev libssl-dev sqlite3 libqrencode-dev \
+libutf8proc-dev"
 case "$what" in
   build)    ;;
   test)     pkgs="$pkgs libcmocka-dev curl python3 time openssl chromium clang libclang-rt-14-dev" ;;

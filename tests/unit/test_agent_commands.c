@@ -309,6 +309,48 @@ static void test_agent_commands__add_refuses_unknown_names_and_hub_only_tables(v
 	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal"), 0);
 }
 
+static void test_agent_commands__a_mistyped_table_or_field_gets_did_you_mean(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meting", "kind=joint", NULL), EXIT_USAGE);
+	assert_non_null(strstr(f->err, "Có phải ý bạn là 'meeting'"));
+	assert_int_equal(run(cmd_list, "list", "--db", f->db, "persn", NULL), EXIT_USAGE);
+	assert_non_null(strstr(f->err, "Có phải ý bạn là 'person'"));
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meeting", "kinds=joint", NULL), EXIT_USAGE);
+	assert_non_null(strstr(f->err, "Có phải ý bạn là 'kind' (Loại cuộc họp)"));
+	assert_non_null(strstr(f->err, "held_on (Ngày tổ chức)")); /* the fields are listed */
+	/* nothing near: no guess, still the list */
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meeting", "zzzzzz=1", NULL), EXIT_USAGE);
+	assert_null(strstr(f->err, "Có phải"));
+	assert_non_null(strstr(f->err, "held_on (Ngày tổ chức)"));
+}
+
+/* The command line's side of record.h: a link by name, a date day first, a choice by
+ * label in one add; two people of one name refused with exit 65 and both listed. */
+static void test_agent_commands__add_links_by_name_with_dates_and_labels(void **state)
+{
+	struct fixture *f = *state;
+	char a98[IDS_UUID_TEXT], a01[IDS_UUID_TEXT], got[64];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Nguyễn Văn An", "birth_year=1998", NULL),
+			 EXIT_OK);
+	printed_id(a98);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Nguyễn Văn An", "birth_year=2001", NULL),
+			 EXIT_OK);
+	printed_id(a01);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "support", "person_id=Nguyễn Văn An", "kind=Vay vốn",
+			     "on_date=14/3/2021", NULL),
+			 EXIT_DATAERR);
+	assert_non_null(strstr(f->err, a98));
+	assert_non_null(strstr(f->err, a01));
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "support", "person_id=nguyen van an (1998)", "kind=Vay vốn",
+			     "on_date=14/3/2021", NULL),
+			 EXIT_OK);
+	query_text(f->db, "SELECT person_id || ' ' || kind || ' ' || on_date FROM support", got, sizeof got);
+	char want[64];
+	snprintf(want, sizeof want, "%s loan 2021-03-14", a98);
+	assert_string_equal(got, want);
+}
+
 static void test_agent_commands__natural_key_rows_get_the_derived_id_once(void **state)
 {
 	struct fixture *f = *state;
@@ -812,6 +854,8 @@ int main(void)
 		T(test_agent_commands__add_prints_the_new_id_and_journals_it),
 		T(test_agent_commands__add_refuses_bad_values_with_every_reason),
 		T(test_agent_commands__add_refuses_unknown_names_and_hub_only_tables),
+		T(test_agent_commands__a_mistyped_table_or_field_gets_did_you_mean),
+		T(test_agent_commands__add_links_by_name_with_dates_and_labels),
 		T(test_agent_commands__natural_key_rows_get_the_derived_id_once),
 		T(test_agent_commands__add_for_a_branch_below_the_unit),
 		T(test_agent_commands__set_changes_only_what_is_given),
