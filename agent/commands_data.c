@@ -271,18 +271,6 @@ static int hub_url_ok(const char *u)
 	return strcmp(u, "http://localhost") == 0;
 }
 
-/* ---- values ---- */
-
-static void bind_value(sqlite3_stmt *st, int idx, const struct value *v)
-{
-	if (v->kind == VALUE_INT)
-		sqlite3_bind_int64(st, idx, v->i);
-	else if (v->kind == VALUE_TEXT)
-		sqlite3_bind_text(st, idx, v->s, (int)v->len, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, idx);
-}
-
 /* ---- problems of a row, for the office ---- */
 
 /* The records sink of the command line: one line on stderr per problem, prefixed with
@@ -862,7 +850,7 @@ int cmd_list(int argc, char **argv)
 	}
 	for (size_t i = 0; i < t->ncolumns; i++)
 		if (text[i])
-			bind_value(st, (int)i + 1, &v[i]);
+			store_bind_value(st, (int)i + 1, &v[i]);
 	for (size_t i = 0; i < t->ncolumns; i++)
 		printf("%s%s", i ? "\t" : "", t->columns[i].name);
 	putchar('\n');

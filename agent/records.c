@@ -306,15 +306,6 @@ static sqlite3_stmt *slot_stmt(struct records_writer *w, enum records_slot slot,
 	return r->st;
 }
 
-static void bind_value(sqlite3_stmt *st, int idx, const struct value *v)
-{
-	if (v->kind == VALUE_INT)
-		sqlite3_bind_int64(st, idx, v->i);
-	else if (v->kind == VALUE_TEXT)
-		sqlite3_bind_text(st, idx, v->s, (int)v->len, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, idx);
-}
 
 /* Looks up the row's owner. 1 found (owner copied), 0 absent, -1 error. */
 static int row_owner(struct records_writer *w, const char *id, char owner[IDS_UUID_TEXT])
@@ -588,7 +579,7 @@ static enum records_result write_row(struct records_writer *w, const char *const
 		sqlite3_bind_text(st, 2, owner, -1, SQLITE_STATIC);
 	for (size_t i = 2; i < t->ncolumns; i++)
 		if (text[i])
-			bind_value(st, (int)i + 1, &v[i]);
+			store_bind_value(st, (int)i + 1, &v[i]);
 	int64_t before = found ? journal_top(w->s) : 0;
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		res = write_failed(w, id);

@@ -141,6 +141,16 @@ static void set_err(char *err, size_t errlen, const char *fmt, const char *a, co
 		snprintf(err, errlen, fmt, a ? a : "", b ? b : "");
 }
 
+void store_bind_value(sqlite3_stmt *st, int idx, const struct value *v)
+{
+	if (v->kind == VALUE_INT)
+		sqlite3_bind_int64(st, idx, v->i);
+	else if (v->kind == VALUE_TEXT)
+		sqlite3_bind_text(st, idx, v->s, (int)v->len, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, idx);
+}
+
 int64_t store_wall_ms(void)
 {
 	struct timespec ts;

@@ -40,6 +40,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "entry.h"
+
 #define STORE_BUSY_TIMEOUT_MS 10000 /* a daemon's sync may hold the write lock this long */
 
 struct store;
@@ -121,6 +123,9 @@ int store_backup(struct store *s, const char *dir, int keep_days, char *err, siz
  * keep_days <= 0 keeps every copy. The directory must exist. */
 int store_backup_to(struct store *s, const char *dir, int keep_days, char *path_out, size_t path_len,
 		    char *err, size_t errlen);
+
+/* Binds value v (copied) to parameter idx of st: integer, text or null. */
+void store_bind_value(sqlite3_stmt *st, int idx, const struct value *v);
 
 /* Wall time in Unix milliseconds (C11 timespec_get). */
 int64_t store_wall_ms(void);
