@@ -295,6 +295,58 @@ static void test_dashpage__page_shows_caveats_tiles_cards_and_charts(void **stat
 	free(p);
 }
 
+/* The 2025 reform: on 1 July 2025 district D is dissolved and C1, C2 come directly
+ * under the province. */
+static int reform_2025(struct store *s, void *ctx)
+{
+	(void)ctx;
+	struct validate_status vs;
+	static const char *const links[][2] = {
+		{ U_C1, "0190f3a2-0000-7000-8000-000000002003" },
+		{ U_C2, "0190f3a2-0000-7000-8000-000000002004" },
+	};
+	static const char *const new_links[] = { "0190f3b0-0000-7000-8000-000000052003",
+						 "0190f3b0-0000-7000-8000-000000052004" };
+	for (int i = 0; i < 2; i++) {
+		struct field end[] = { { "valid_to", th_text("2025-06-30") } };
+		struct entry u = { .table = "unit_parent", .id = links[i][1], .op = 'u', .owner = U_P,
+				   .fields = end, .nfields = 1 };
+		struct field pf[] = { { "of_unit", th_text(links[i][0]) }, { "parent_id", th_text(U_P) },
+				      { "valid_from", th_text("2025-07-01") }, { "valid_to", th_text(NULL) } };
+		struct entry n = { .table = "unit_parent", .id = new_links[i], .op = 'i', .owner = U_P,
+				   .fields = pf, .nfields = 4 };
+		if (changes_apply_hub(s, &u, th_now_ms(), &vs) != 0 ||
+		    changes_apply_hub(s, &n, th_now_ms(), &vs) != 0)
+			return -1;
+	}
+	struct field f[] = { { "kind", th_text("close") }, { "of_unit", th_text(U_D) },
+			     { "other_unit", th_text(NULL) }, { "effective_on", th_text("2025-07-01") },
+			     { "note", th_text(NULL) } };
+	struct entry e = { .table = "unit_event", .id = "0190f3b0-0000-7000-8000-0000000052e1", .op = 'i',
+			   .owner = U_P, .fields = f, .nfields = 5 };
+	return changes_apply_hub(s, &e, th_now_ms(), &vs);
+}
+
+static void test_dashpage__tiles_are_grouped_by_districts_before_the_reform_none_after(void **state)
+{
+	struct th_hub *h = *state;
+	assert_int_equal(th_with_store(h, reform_2025, NULL), 0);
+	int st;
+	char *p = page_of(h, NULL, "2024", &st);
+	assert_int_equal(st, 200);
+	assert_non_null(strstr(p, "<div class=\"lk-tgroup\" data-group=\"" U_D "\">"));
+	assert_null(strstr(p, "<div class=\"lk-tgroup\" data-group=\"\">"));
+	free(p);
+	p = page_of(h, NULL, "2025", &st);
+	assert_int_equal(st, 200);
+	const char *loose = strstr(p, "<div class=\"lk-tgroup\" data-group=\"\">");
+	assert_non_null(loose);
+	assert_null(strstr(p, "<div class=\"lk-tgroup\" data-group=\"" U_D "\">"));
+	assert_non_null(strstr(loose, "data-unit=\"" U_C1 "\""));
+	assert_non_null(strstr(loose, "data-unit=\"" U_C2 "\""));
+	free(p);
+}
+
 static void test_status__html_groups_by_district_with_calls_first_and_what_to_do(void **state)
 {
 	struct th_hub *h = *state;
@@ -341,6 +393,7 @@ int main(void)
 		T(test_caveat__names_never_synced_stale_and_waiting_offices),
 		T(test_dashpage__page_shows_caveats_tiles_cards_and_charts),
 		T(test_status__html_groups_by_district_with_calls_first_and_what_to_do),
+		T(test_dashpage__tiles_are_grouped_by_districts_before_the_reform_none_after),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
