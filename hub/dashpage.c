@@ -83,6 +83,7 @@ int dashpage_parse_year(const char *s, int def, int *out)
 	".lk-tone.lk-att{background:#f9a825;color:#222}.lk-tone.lk-bad{background:#c62828}" \
 	".lk-tone.lk-none{background:#e3e3e3;color:#222}"                                    \
 	".lk-sub,.lk-ms{font-size:13px;color:#444;margin:2px 0}.lk-ms{padding-left:16px}"   \
+	".lk-rowcav{color:#8a5a00;white-space:nowrap}"                                       \
 	".lk-caveat{background:#fff6cc;border-radius:4px;padding:4px 6px;font-size:13px;"   \
 	"margin:4px 0}.lk-fresh{font-size:12px;color:#555;margin:2px 0}"                    \
 	".lk-tgroup{margin:6px 0 10px}.lk-tiles{list-style:none;padding:0;margin:0;"        \
@@ -256,6 +257,7 @@ struct honesty {
 	const struct status *st;
 	const struct unittree *tree;
 	struct caveat all, district, commune;
+	struct caveat *rows; /* per breakdown row: [2 * row] district, [2 * row + 1] commune */
 	const char *as_of;
 	int64_t now_ms;
 };
@@ -353,6 +355,17 @@ static void figure_note(void *ctx, FILE *f, const struct report *r, size_t fig)
 {
 	const struct honesty *h = ctx;
 	caveat_lines(f, h, caveat_for(h, r->figures[fig].number));
+}
+
+/* ... and beside each breakdown row whose offices may miss part of the year. */
+static void row_note(void *ctx, FILE *f, const struct report *r, size_t fig, size_t row)
+{
+	const struct honesty *h = ctx;
+	int commune = caveat_level_of_figure(r->figures[fig].number) == CAVEAT_COMMUNE;
+	const struct caveat *c = h->rows ? &h->rows[2 * row + (size_t)commune] : NULL;
+	if (c && c->offices)
+		fprintf(f, " <small class=\"lk-rowcav\" data-caveat-row=\"1\">⚠ có thể thiếu "
+			   "(%zu văn phòng)</small>", c->offices);
 }
 
 /* The offices that may miss data, each with why, since when and what to do. */
@@ -564,9 +577,10 @@ int dashpage_write(const char *db_path, const char *unit, const char *year_s, in
 	sqlite3 *db = NULL;
 	struct unittree *tree = NULL;
 	struct report *r = NULL;
-	struct status *st = NULL;
+	struct status *st = NULL, *sub = NULL;
 	struct report_error re = { 0 };
 	const char *message = NULL;
+	struct honesty h = { 0 };
 	if (dashpage_parse_year(year_s, 0, &asked) != 0 ||
 	    (asked && (asked > cur || asked < DASHBOARD_FIRST_YEAR))) {
 		asked = 0;
@@ -600,10 +614,22 @@ int dashpage_write(const char *db_path, const char *unit, const char *year_s, in
 		status = 500;
 		goto done;
 	}
-	struct honesty h = { .st = st, .tree = tree, .as_of = r->as_of, .now_ms = now_ms };
+	h.st = st;
+	h.tree = tree;
+	h.as_of = r->as_of;
+	h.now_ms = now_ms;
 	caveat_build(&h.all, st, tree, r->unit_id, r->as_of, CAVEAT_ALL);
 	caveat_build(&h.district, st, tree, r->unit_id, r->as_of, CAVEAT_DISTRICT);
 	caveat_build(&h.commune, st, tree, r->unit_id, r->as_of, CAVEAT_COMMUNE);
+	h.rows = r->nrows ? calloc(2 * r->nrows, sizeof *h.rows) : NULL;
+	if (r->nrows && !h.rows) {
+		status = 500;
+		goto done;
+	}
+	for (size_t i = 0; i < r->nrows; i++) {
+		caveat_build(&h.rows[2 * i], st, tree, r->rows[i].id, r->as_of, CAVEAT_DISTRICT);
+		caveat_build(&h.rows[2 * i + 1], st, tree, r->rows[i].id, r->as_of, CAVEAT_COMMUNE);
+	}
 	char title[300];
 	snprintf(title, sizeof title, "Liên Kết — %s, năm %d", r->unit_name ? r->unit_name : "", year);
 	dashpage_head(f, title, REFERRER_NONE);
@@ -649,21 +675,28 @@ int dashpage_write(const char *db_path, const char *unit, const char *year_s, in
 	summary(f, r, &h);
 	fputs("<div id=\"status\">", f);
 	if (root && strcmp(r->unit_id, root) != 0) {
-		status_keep_subtree(st, tree, r->unit_id, today);
+		/* a status of its own: the caveats keep pointers into st for the report below */
+		if (status_build(db, now_ms, &sub, err, sizeof err) != 0) {
+			status = 500;
+			goto done;
+		}
+		status_keep_subtree(sub, tree, r->unit_id, today);
 		fputs("<p>Tình trạng đồng bộ của các văn phòng thuộc ", f);
 		textout_html(f, r->unit_name);
 		fputs(".</p>", f);
 	}
-	if (status_write_html(st, f) != 0)
+	if (status_write_html(sub ? sub : st, f) != 0)
 		status = 500;
 	fputs("</div><div id=\"report\">", f);
-	struct report_html_notes notes = { .figure = figure_note, .ctx = &h };
+	struct report_html_notes notes = { .figure = figure_note, .row = row_note, .ctx = &h };
 	if (report_write_html_notes(r, &notes, f) != REPORT_OK)
 		status = 500;
 	fputs("</div></main></body></html>\n", f);
 	if (ferror(f))
 		status = 500;
 done:
+	free(h.rows);
+	status_free(sub);
 	status_free(st);
 	report_free(r);
 	unittree_free(tree);

@@ -78,10 +78,13 @@ int report_write_csv(const struct report *r, FILE *f);
 int report_write_html(const struct report *r, FILE *f);
 int report_write_html_page(const struct report *r, FILE *f);
 
-/* What a caller adds to the HTML report: after each figure's heading, figure(ctx, f,
- * r, fig) writes an HTML fragment about that figure (it escapes what it writes). */
+/* What a caller adds to the HTML report (each may be NULL; each escapes what it
+ * writes): after each figure's heading, figure(ctx, f, r, fig) writes an HTML fragment
+ * about that figure; after a breakdown row's unit name (in its table and its chart),
+ * row(ctx, f, r, fig, row) writes a short inline one about that row. */
 struct report_html_notes {
 	void (*figure)(void *ctx, FILE *f, const struct report *r, size_t fig);
+	void (*row)(void *ctx, FILE *f, const struct report *r, size_t fig, size_t row);
 	void *ctx;
 };
 /* report_write_html with notes (NULL: none). */

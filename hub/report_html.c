@@ -120,7 +120,15 @@ static void key(FILE *f, const char *cls, const char *label)
 	fputs("</span>", f);
 }
 
-static void html_chart(FILE *f, const struct report *r, size_t fig)
+static void row_note(FILE *f, const struct report *r, size_t fig, int row,
+		     const struct report_html_notes *notes)
+{
+	if (row >= 0 && notes && notes->row)
+		notes->row(notes->ctx, f, r, fig, (size_t)row);
+}
+
+static void html_chart(FILE *f, const struct report *r, size_t fig,
+		       const struct report_html_notes *notes)
 {
 	const struct report_figure *fg = &r->figures[fig];
 	size_t n = r->nrows ? r->nrows : 1;
@@ -174,6 +182,7 @@ static void html_chart(FILE *f, const struct report *r, size_t fig)
 		}
 		fputs("><div class=\"lk-clabel\">", f);
 		textout_html(f, row < 0 ? r->unit_name : r->rows[row].name);
+		row_note(f, r, fig, row, notes);
 		fprintf(f, "</div><div><div class=\"lk-area\"><span class=\"lk-bar %s\" "
 			   "style=\"width:" PCT "\"></span><span class=\"lk-bval\" style=\"left:" PCT "\">",
 			goal_class(tone), PCT_ARG(cur), PCT_ARG(cur));
@@ -259,7 +268,7 @@ int report_write_html_notes(const struct report *r, const struct report_html_not
 		}
 		if (notes && notes->figure)
 			notes->figure(notes->ctx, f, r, i);
-		html_chart(f, r, i);
+		html_chart(f, r, i, notes);
 		fprintf(f, "<div class=\"lk-scroll\"><table><tr><th>Nội dung</th><th>Năm %d</th>"
 			   "<th>Chỉ tiêu</th><th>Năm %d</th></tr>\n",
 			r->year, r->year - 1);
@@ -281,6 +290,7 @@ int report_write_html_notes(const struct report *r, const struct report_html_not
 				textout_html(f, r->rows[row].id);
 				fputs("\"><td>", f);
 				textout_html(f, r->rows[row].name);
+				row_note(f, r, i, (int)row, notes);
 				fputs("</td>", f);
 				html_measure_cells(f, fg->key, shown(r, i, (int)row, 0));
 				fputs("</tr>\n", f);

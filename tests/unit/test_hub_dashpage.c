@@ -285,6 +285,16 @@ static void test_dashpage__page_shows_caveats_tiles_cards_and_charts(void **stat
 	assert_null(strstr(p, "<svg"));
 	assert_non_null(strstr(p, "@media print"));
 	assert_non_null(strstr(p, "@page{size:A4"));
+	/* the district's row of each breakdown says it may miss data too */
+	assert_non_null(strstr(p, "data-caveat-row=\"1\""));
+	free(p);
+
+	/* the district's own page: its communes' caveats, its offices' status */
+	p = page_of(h, U_D, "2021", &st);
+	assert_int_equal(st, 200);
+	assert_non_null(strstr(p, "data-report-unit=\"" U_D "\""));
+	assert_non_null(strstr(p, "Xã C2"));
+	assert_non_null(strstr(p, "data-caveat=\"1\""));
 	free(p);
 
 	/* a year asked for is shown, without the note */
