@@ -87,20 +87,21 @@ int dashpage_parse_year(const char *s, int def, int *out)
 	".lk-caveat{background:#fff6cc;border-radius:4px;padding:4px 6px;font-size:13px;"   \
 	"margin:4px 0}.lk-fresh{font-size:12px;color:#555;margin:2px 0}"                    \
 	".lk-tgroup{margin:6px 0 10px}.lk-tiles{list-style:none;padding:0;margin:0;"        \
-	"display:grid;grid-template-columns:repeat(auto-fill,minmax(104px,1fr));gap:6px}"   \
-	".lk-tile{display:block;border-radius:6px;padding:5px 6px;font-size:12px;"           \
-	"text-decoration:none;color:#222;min-height:48px;overflow-wrap:anywhere;"            \
+	"display:grid;grid-template-columns:repeat(auto-fill,minmax(76px,1fr));gap:4px}"   \
+	".lk-tile{display:block;border-radius:5px;padding:3px 5px;font-size:11.5px;"         \
+	"line-height:1.25;text-decoration:none;color:#222;overflow-wrap:anywhere;"           \
 	"border:2px solid transparent}.lk-tile small{display:block;font-weight:bold}"       \
 	".lk-tile.f-today{background:#cde8cd}.lk-tile.f-late{background:#ffe7a3}"            \
 	".lk-tile.f-old{background:#f6b8b1}.lk-tile.f-never{background:#e57373;color:#fff}" \
 	".lk-tile.f-none{background:#e6e6e6;color:#555}.lk-tile.f-waiting{border-color:#6a1b9a;" \
 	"border-style:dashed}"                                                                \
+	".lk-tile.lk-upper{font-weight:bold;box-shadow:inset 3px 0 0 #1565c0}"               \
 	".lk-keys{display:flex;flex-wrap:wrap;gap:4px 12px;font-size:13px;margin:4px 0}"    \
 	".lk-keys .lk-tile{display:inline-block;min-height:0;padding:0 8px}"                \
 	"table.lk-list{border-collapse:collapse;width:100%;font-size:14px}"                 \
 	"table.lk-list th,table.lk-list td{border:1px solid #ccc;padding:4px 6px;"           \
 	"text-align:left;vertical-align:top}"                                                \
-	"@media (max-width:720px){table.lk-list,table.lk-list tbody,table.lk-list tr,"      \
+	"@media screen and (max-width:720px){table.lk-list,table.lk-list tbody,table.lk-list tr,"      \
 	"table.lk-list td{display:block;width:auto}table.lk-list thead{display:none}"       \
 	"table.lk-list tr{border:1px solid #ccc;border-radius:6px;margin:6px 0}"             \
 	"table.lk-list td{border:0;padding:2px 8px}"                                         \
@@ -421,6 +422,24 @@ struct tile_state {
 	int64_t waiting;
 };
 
+static void tile_state_add(struct tile_state *s, int64_t *best, const struct status_office *o,
+			   long today_n)
+{
+	s->waiting += o->waiting;
+	if (o->never) {
+		if (*best < 0)
+			s->fresh = FRESH_NEVER;
+		return;
+	}
+	if (o->last_ms <= *best)
+		return;
+	*best = o->last_ms;
+	char day[11];
+	status_vn_date(o->last_ms, day);
+	s->days = today_n - unittree_day_number(day);
+	s->fresh = s->days <= 0 ? FRESH_TODAY : s->days <= 3 ? FRESH_LATE : FRESH_OLD;
+}
+
 /* The freshness of a unit: its best office (latest contact) among those in its
  * subtree; none enrolled: FRESH_NONE. */
 static struct tile_state tile_state_of(const struct status *st, const struct unittree *t,
@@ -429,24 +448,22 @@ static struct tile_state tile_state_of(const struct status *st, const struct uni
 	struct tile_state s = { FRESH_NONE, 0, 0 };
 	int64_t best = -1;
 	long today_n = unittree_day_number(today);
-	for (size_t i = 0; i < st->n; i++) {
-		const struct status_office *o = &st->offices[i];
-		if (o->retired || !unittree_in_subtree(t, unit, o->unit, today))
-			continue;
-		s.waiting += o->waiting;
-		if (o->never) {
-			if (best < 0)
-				s.fresh = FRESH_NEVER;
-			continue;
-		}
-		if (o->last_ms <= best)
-			continue;
-		best = o->last_ms;
-		char day[11];
-		status_vn_date(o->last_ms, day);
-		s.days = today_n - unittree_day_number(day);
-		s.fresh = s.days <= 0 ? FRESH_TODAY : s.days <= 3 ? FRESH_LATE : FRESH_OLD;
-	}
+	for (size_t i = 0; i < st->n; i++)
+		if (!st->offices[i].retired && unittree_in_subtree(t, unit, st->offices[i].unit, today))
+			tile_state_add(&s, &best, &st->offices[i], today_n);
+	return s;
+}
+
+/* The same for the offices of the unit itself (a district's own office). */
+static struct tile_state tile_state_own(const struct status *st, const char *unit,
+					const char *today)
+{
+	struct tile_state s = { FRESH_NONE, 0, 0 };
+	int64_t best = -1;
+	long today_n = unittree_day_number(today);
+	for (size_t i = 0; i < st->n; i++)
+		if (!st->offices[i].retired && strcmp(st->offices[i].unit, unit) == 0)
+			tile_state_add(&s, &best, &st->offices[i], today_n);
 	return s;
 }
 
@@ -463,15 +480,17 @@ static void unit_link(FILE *f, const char *unit, int year)
 	fprintf(f, "&amp;year=%d", year);
 }
 
+/* A unit's tile; upper: the district's own office (its communes' tiles follow). */
 static void tile(FILE *f, const struct unittree *t, const struct status *st, const char *unit,
-		 const char *date, const char *today, int year)
+		 const char *date, const char *today, int year, int upper)
 {
 	struct unittree_name nm;
 	if (unittree_name_of(t, unit, date, &nm) != 0)
 		return;
-	struct tile_state s = tile_state_of(st, t, unit, today);
-	fprintf(f, "<li><a class=\"lk-tile %s%s\" data-unit=\"", fresh_class(s.fresh),
-		s.waiting ? " f-waiting" : "");
+	/* a district's tile: its own office only, not its communes' */
+	struct tile_state s = upper ? tile_state_own(st, unit, today) : tile_state_of(st, t, unit, today);
+	fprintf(f, "<li><a class=\"lk-tile %s%s%s\" data-unit=\"", fresh_class(s.fresh),
+		s.waiting ? " f-waiting" : "", upper ? " lk-upper" : "");
 	textout_html(f, unit);
 	fprintf(f, "\" data-fresh=\"%s\" href=\"", fresh_class(s.fresh) + 2);
 	unit_link(f, unit, year);
@@ -516,7 +535,7 @@ static int overview(FILE *f, const struct report *r, const struct unittree *t,
 		   "của xã đó.</p>", r->year);
 	if (is_kind(t, root, date, "commune") || is_kind(t, root, date, "branch")) {
 		fputs("<div class=\"lk-tgroup\"><ul class=\"lk-tiles\">", f);
-		tile(f, t, st, root, date, today, r->year);
+		tile(f, t, st, root, date, today, r->year, 0);
 		fputs("</ul></div></section>", f);
 		return 0;
 	}
@@ -529,7 +548,7 @@ static int overview(FILE *f, const struct report *r, const struct unittree *t,
 			continue;
 		if (!loose++)
 			fputs("<div class=\"lk-tgroup\" data-group=\"\"><ul class=\"lk-tiles\">", f);
-		tile(f, t, st, kids[i], date, today, r->year);
+		tile(f, t, st, kids[i], date, today, r->year, 0);
 	}
 	if (loose)
 		fputs("</ul></div>", f);
@@ -550,10 +569,10 @@ static int overview(FILE *f, const struct report *r, const struct unittree *t,
 		fputs("\">", f);
 		textout_html(f, nm.name);
 		fprintf(f, "</a> <small>(%zu xã)</small></h3><ul class=\"lk-tiles\">", communes);
-		tile(f, t, st, kids[i], date, today, r->year);
+		tile(f, t, st, kids[i], date, today, r->year, 1);
 		for (size_t k = 0; k < ns; k++)
 			if (is_kind(t, sub[k], date, "commune"))
-				tile(f, t, st, sub[k], date, today, r->year);
+				tile(f, t, st, sub[k], date, today, r->year, 0);
 		fputs("</ul></div>", f);
 		free(sub);
 		sub = NULL;

@@ -174,6 +174,8 @@ static void html_chart(FILE *f, const struct report *r, size_t fig,
 		const struct report_measure *ms = shown(r, fig, row, 0);
 		enum goal_tone tone = goal_tone_of(fg->key, ms);
 		int cur = pct_of(ms->value.value, ms->value.of, max);
+		int has_target = ms->target > 0 || (ms->target == 0 && kind == GOAL_KIND_ZERO);
+		int t = has_target ? pct_of(ms->target, ms->value.of, max) : 0;
 		fputs("<div class=\"lk-crow\"", f);
 		if (row >= 0) {
 			fputs(" data-unit=\"", f);
@@ -183,13 +185,13 @@ static void html_chart(FILE *f, const struct report *r, size_t fig,
 		fputs("><div class=\"lk-clabel\">", f);
 		textout_html(f, row < 0 ? r->unit_name : r->rows[row].name);
 		row_note(f, r, fig, row, notes);
+		/* the number after the bar, or after the target line when that is further */
 		fprintf(f, "</div><div><div class=\"lk-area\"><span class=\"lk-bar %s\" "
 			   "style=\"width:" PCT "\"></span><span class=\"lk-bval\" style=\"left:" PCT "\">",
-			goal_class(tone), PCT_ARG(cur), PCT_ARG(cur));
+			goal_class(tone), PCT_ARG(cur), PCT_ARG(cur > t ? cur : t));
 		cell_short(f, &ms->value);
 		fputs("</span>", f);
-		if (ms->target > 0 || (ms->target == 0 && kind == GOAL_KIND_ZERO)) {
-			int t = pct_of(ms->target, ms->value.of, max);
+		if (has_target) {
 			char tb[32];
 			fprintf(f, "<span class=\"lk-tline\" style=\"left:" PCT "\" title=\"Chỉ tiêu: %s\">"
 				   "</span>", PCT_ARG(t), report_fmt_int(ms->target, tb));

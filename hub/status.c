@@ -1149,12 +1149,13 @@ static size_t group_list(const struct status *st, const char **out)
 	"margin:2px;font-weight:bold}"                                                       \
 	".lk-chip.bad{background:#fde0dc}.lk-chip.att{background:#fff6cc}"                   \
 	".lk-chip.good{background:#dcefdc}"                                                  \
-	"@media (max-width:720px){.lk-status table,.lk-status tbody,.lk-status tr,"          \
+	"@media screen and (max-width:720px){.lk-status table,.lk-status tbody,.lk-status tr,"          \
 	".lk-status td{display:block;width:auto}.lk-status thead{display:none}"             \
 	".lk-status tr{border:1px solid #ccc;border-radius:6px;margin:6px 0}"                \
 	".lk-status td{border:0;padding:2px 8px}.lk-status td.n{text-align:left}"           \
 	".lk-status td[data-label]::before{content:attr(data-label) \": \";color:#555}}"   \
-	"@media print{.lk-status details>*{display:block}.lk-status tr{break-inside:avoid}}"
+	"@media print{.lk-status details::details-content{content-visibility:visible;"       \
+	"display:block}.lk-status tr{break-inside:avoid}}"
 
 int status_write_html(const struct status *st, FILE *f)
 {
@@ -1218,7 +1219,8 @@ int status_write_html(const struct status *st, FILE *f)
 				gcalls += (size_t)status_needs_call(&st->offices[i]);
 				gname = st->offices[i].group_name;
 			}
-		fputs("<details class=\"lk-group\" open data-group=\"", f);
+		/* groups with an office to call open; the others folded (a phone scrolls less) */
+		fprintf(f, "<details class=\"lk-group\"%s data-group=\"", gcalls ? " open" : "");
 		textout_html(f, groups[g]);
 		fputs("\"><summary><b>", f);
 		textout_html(f, groups[g][0] && gname ? gname : "Trực thuộc tỉnh");
