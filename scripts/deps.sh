@@ -35,7 +35,10 @@ case "$what" in
   lint)     pkgs="$pkgs cppcheck clang-tidy" ;;
   *) echo "deps.sh: unknown set '$what' (build, test, demo, browser, fuzz, valgrind, lint)" >&2; exit 64 ;;
 esac
-case "$what" in test|browser) pkgs="$pkgs python3-selenium chromium-driver" ;; esac
+case "$what" in
+  test|browser) pkgs="$pkgs python3-selenium chromium-driver" ;;
+  demo) pkgs="$pkgs python3" ;;
+esac
 case "$mode" in
   --list) printf '%s\n' $pkgs; exit 0 ;;
   --check-or-install) ;;
