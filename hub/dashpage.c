@@ -195,30 +195,44 @@ int dashpage_pick_year(int asked, int current, int latest_with_data)
 	return current;
 }
 
-/* Dated records a year's figures are made of, and the year of each (SQL over the r_*
- * views figures_sqlite_new makes: rows that exist). Constant names, never from a request. */
-static const char *const year_sql[] = {
-	"SELECT max(" FIGURES_SQLITE_YEAR_OF("held_on") ") FROM r_meeting WHERE "
-	FIGURES_SQLITE_YEAR_OF("held_on") " <= ?1",
-	"SELECT max(" FIGURES_SQLITE_YEAR_OF("started_on") ") FROM r_volunteer WHERE "
-	FIGURES_SQLITE_YEAR_OF("started_on") " <= ?1",
-	"SELECT max(" FIGURES_SQLITE_YEAR_OF("on_date") ") FROM r_support WHERE "
-	FIGURES_SQLITE_YEAR_OF("on_date") " <= ?1",
-	"SELECT max(" FIGURES_SQLITE_YEAR_OF("on_date") ") FROM r_party WHERE "
-	FIGURES_SQLITE_YEAR_OF("on_date") " <= ?1",
-	"SELECT max(printf('%04d', year)) FROM r_year_record WHERE printf('%04d', year) <= ?1",
+/* Dated records a year's figures are made of, and the latest year of each up to ?1,
+ * over the r_* views figures_sqlite_new makes (rows that exist). Each is one index
+ * seek from the end (meeting_year, volunteer(started_on), support(on_date),
+ * party(on_date), year_record(year)), never a scan of the history. Constant names,
+ * never from a request. ?1: the current year as text (meetings), the next year as
+ * text (dates: a date before it is in or before the current year), or as a number. */
+enum year_bind { YEAR_TEXT, YEAR_NEXT_TEXT, YEAR_INT };
+static const struct {
+	const char *sql;
+	enum year_bind bind;
+} year_sql[] = {
+	{ "SELECT " FIGURES_SQLITE_YEAR_OF("held_on") " FROM r_meeting WHERE "
+	  FIGURES_SQLITE_YEAR_OF("held_on") " <= ?1 ORDER BY " FIGURES_SQLITE_YEAR_OF("held_on")
+	  " DESC LIMIT 1", YEAR_TEXT },
+	{ "SELECT substr(started_on, 1, 4) FROM r_volunteer WHERE started_on < ?1"
+	  " ORDER BY started_on DESC LIMIT 1", YEAR_NEXT_TEXT },
+	{ "SELECT substr(on_date, 1, 4) FROM r_support WHERE on_date < ?1"
+	  " ORDER BY on_date DESC LIMIT 1", YEAR_NEXT_TEXT },
+	{ "SELECT substr(on_date, 1, 4) FROM r_party WHERE on_date < ?1"
+	  " ORDER BY on_date DESC LIMIT 1", YEAR_NEXT_TEXT },
+	{ "SELECT year FROM r_year_record WHERE year <= ?1 ORDER BY year DESC LIMIT 1", YEAR_INT },
 };
 
 int dashpage_latest_year(sqlite3 *db, int current, int *out)
 {
-	char cur[8];
+	char cur[8], next[8];
 	int best = 0;
 	snprintf(cur, sizeof cur, "%04d", current % 10000);
+	snprintf(next, sizeof next, "%04d", (current + 1) % 10000);
 	for (size_t i = 0; i < sizeof year_sql / sizeof year_sql[0]; i++) {
 		sqlite3_stmt *q = NULL;
-		if (sqlite3_prepare_v2(db, year_sql[i], -1, &q, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(db, year_sql[i].sql, -1, &q, NULL) != SQLITE_OK)
 			return -1;
-		sqlite3_bind_text(q, 1, cur, -1, SQLITE_STATIC);
+		if (year_sql[i].bind == YEAR_INT)
+			sqlite3_bind_int(q, 1, current);
+		else
+			sqlite3_bind_text(q, 1, year_sql[i].bind == YEAR_TEXT ? cur : next, -1,
+					  SQLITE_TRANSIENT);
 		int step = sqlite3_step(q);
 		if (step == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
 			int y = atoi((const char *)sqlite3_column_text(q, 0));
@@ -226,7 +240,7 @@ int dashpage_latest_year(sqlite3 *db, int current, int *out)
 				best = y;
 		}
 		sqlite3_finalize(q);
-		if (step != SQLITE_ROW)
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
 			return -1;
 	}
 	*out = best;
