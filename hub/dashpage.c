@@ -27,7 +27,7 @@
 #include "figures_sqlite.h"
 #include "unittree.h"
 
-#define DASHBOARD_YEARS 6 /* years offered in the picker: this one and five before */
+#define DASHBOARD_YEARS 6 /* years offered in the picker: this one and five before (at least) */
 #define DASHBOARD_FIRST_YEAR 2000 /* report_build's first year */
 #define REFERRER_NONE "no-referrer"
 
@@ -125,12 +125,6 @@ void dashpage_head(FILE *f, const char *title, const char *referrer)
 }
 
 /* ---- the page ---- */
-
-struct picker {
-	struct unittree *tree;
-	const char *root;
-	char today[11];
-};
 
 static void option(FILE *f, const struct unittree *t, const char *id, const char *date,
 		   const char *selected, int depth)
@@ -681,7 +675,13 @@ int dashpage_write(const char *db_path, const char *unit, const char *year_s, in
 	}
 	fputs("</select></label><label>Năm <select name=\"year\">", f);
 	int shown_year = 0;
-	for (int y = cur; y > cur - DASHBOARD_YEARS; y--) {
+	/* this year and five before, and back to two before the latest year with data */
+	int first = cur - DASHBOARD_YEARS + 1;
+	if (latest && latest - 2 < first)
+		first = latest - 2;
+	if (first < DASHBOARD_FIRST_YEAR)
+		first = DASHBOARD_FIRST_YEAR;
+	for (int y = cur; y >= first; y--) {
 		fprintf(f, "<option value=\"%d\"%s>%d%s</option>", y, y == year ? " selected" : "", y,
 			latest && y > latest ? " (chưa có số liệu)" : y == latest ? " (mới nhất)"
 										  : "");

@@ -259,6 +259,9 @@ static void test_dashpage__page_shows_caveats_tiles_cards_and_charts(void **stat
 	/* the latest year with data, said so */
 	assert_non_null(strstr(p, "data-report-year=\"2021\""));
 	assert_non_null(strstr(p, "data-year-note=\"1\""));
+	/* the picker offers it, marked, and the years around it */
+	assert_non_null(strstr(p, "<option value=\"2021\" selected>2021 (mới nhất)</option>"));
+	assert_non_null(strstr(p, "<option value=\"2019\">2019</option>"));
 	/* a caveat naming the never-synced commune, by the figures and in the list */
 	assert_non_null(strstr(p, "data-caveat=\"1\""));
 	assert_non_null(strstr(p, "data-caveat-unit=\"" U_C2 "\""));
