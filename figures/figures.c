@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "schema.h"
 #include "unittree.h"
@@ -1153,12 +1152,7 @@ const char *report_code_name(enum report_code code)
 
 void figures_vn_date(int64_t unix_ms, char out[11])
 {
-	time_t t = (time_t)(unix_ms / 1000 + FIGURES_VN_OFFSET_S);
-	struct tm tm;
-	if (!gmtime_r(&t, &tm)) {
-		snprintf(out, 11, "1970-01-01");
-		return;
-	}
-	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)(tm.tm_year + 1900) % 10000u,
-		 (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
+	int64_t s = unix_ms / 1000 + FIGURES_VN_OFFSET_S;
+	int64_t day = s / 86400 - (s % 86400 < 0); /* floor, for a clock before 1970 */
+	unittree_date_of_day((long)day, out);
 }

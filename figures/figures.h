@@ -3,7 +3,7 @@
  * subtree and a year: the one implementation both programs use. The hub serves them
  * (`GET /v1/report`, `lienket-hub report`, the dashboard, the digest: hub/report.h
  * renders them); an office sees its own before any sync (`lienket-agent figures`, the
- * office app: agent/figures_cmd.h).
+ * office app: agent/office_figures.h).
  *
  * figures_build computes. Every figure is recomputed from the synced tables at build
  * time (never a typed total): a few aggregate reads per year from a figures source

@@ -120,6 +120,14 @@ void unittree_day_before(const char *date, char out[11])
 		 (unsigned)d % 100u);
 }
 
+void unittree_date_of_day(long day, char out[11])
+{
+	int y, m, d;
+	civil_from_days(day, &y, &m, &d);
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+		 (unsigned)d % 100u);
+}
+
 long unittree_day_number(const char *date)
 {
 	int y, m, d;

@@ -140,6 +140,10 @@ int unittree_descendants_as_of(const struct unittree *t, const char *root, const
  * or earlier. */
 long unittree_day_number(const char *date);
 
+/* The date of day number `day` (days from 1970-01-01, as unittree_day_number counts)
+ * as 'YYYY-MM-DD' into out. */
+void unittree_date_of_day(long day, char out[11]);
+
 /* The day before date ('YYYY-MM-DD') into out; a malformed date is copied as is. */
 void unittree_day_before(const char *date, char out[11]);
 

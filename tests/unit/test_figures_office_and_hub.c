@@ -175,7 +175,7 @@ static const char *add(struct office *o, const char *table, const char *owner, .
 	static size_t next;
 	const struct schema_table *t = schema_table_find(table, SCHEMA_VERSION);
 	const char *text[32] = { 0 };
-	const struct records_sink sink = { sink_refuse, NULL };
+	const struct records_sink sink = { .refuse = sink_refuse, .ctx = NULL };
 	va_list ap;
 	assert_non_null(t);
 	assert_true(t->ncolumns <= 32);
@@ -201,7 +201,7 @@ static const char *add(struct office *o, const char *table, const char *owner, .
 
 static void rm(struct office *o, const char *table, const char *id)
 {
-	const struct records_sink sink = { sink_refuse, NULL };
+	const struct records_sink sink = { .refuse = sink_refuse, .ctx = NULL };
 	struct records_writer *w = records_writer_new(o->s, schema_table_find(table, SCHEMA_VERSION), &sink);
 	assert_non_null(w);
 	assert_int_equal(sqlite3_exec(store_db(o->s), "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
@@ -566,6 +566,22 @@ static void test_figures__source_of_another_version_is_refused(void **state)
 	assert_int_equal(figures_source_check(NULL, &fe), FIGURES_VERSION);
 }
 
+/* "Today" for a report is Vietnam's date (UTC+7): 17:00 UTC on 31 December is already
+ * New Year's Day there, the minute before is not. */
+static void test_figures__today_is_vietnam_date(void **state)
+{
+	char d[11];
+	(void)state;
+	figures_vn_date(1640970000000LL, d); /* 2021-12-31T17:00:00Z */
+	assert_string_equal(d, "2022-01-01");
+	figures_vn_date(1640969999999LL, d);
+	assert_string_equal(d, "2021-12-31");
+	figures_vn_date(0, d);
+	assert_string_equal(d, "1970-01-01");
+	unittree_date_of_day(unittree_day_number("2024-02-29"), d);
+	assert_string_equal(d, "2024-02-29");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +589,7 @@ int main(void)
 		cmocka_unit_test(test_figures__office_without_unit_tree_is_unknown_unit),
 		cmocka_unit_test(test_figures__sqlite_source_errors_say_why),
 		cmocka_unit_test(test_figures__source_of_another_version_is_refused),
+		cmocka_unit_test(test_figures__today_is_vietnam_date),
 	};
 	return cmocka_run_group_tests(tests, th_setup, th_teardown);
 }
