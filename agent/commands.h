@@ -40,4 +40,22 @@ int cmd_recover(int argc, char **argv);
 /* What the province will see (commands_figures.c). */
 int cmd_figures(int argc, char **argv);
 
+/* Office app command (commands_app.c): `app`, and the daemon's --app-port: the app
+ * for database db on 127.0.0.1:port (0: free), its start URL written to DB.app-url
+ * (0600) and logged. begin: 0 and *out, or an exit code after a message. end: stops
+ * it (accepts NULL). */
+int cmd_app(int argc, char **argv);
+struct app_run;
+int commands_app_begin(const char *db, unsigned port, struct app_run **out);
+void commands_app_end(struct app_run *r);
+
+/* What the office app's sync shares with `sync` (commands_sync.c). */
+struct store;
+struct transport;
+/* The transport from lk_config (hub_url, token, ca_file), quietly: 0, or EXIT_CONFIG
+ * (not configured, bad URL) / EXIT_SOFTWARE. */
+int commands_open_transport(struct store *s, struct transport **t);
+/* The office's Vietnamese sentence for a sync error code (lk_config last_error). */
+const char *commands_sync_error_vi(const char *code);
+
 #endif

@@ -36,6 +36,7 @@ struct common_opts {
 	const char *db;
 	int quiet, json, force;
 	long interval_min, probe_sec;
+	long app_port; /* daemon --app-port N: serve the office app too; -1 not */
 	int help;
 };
 
@@ -55,6 +56,7 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct common_
 	memset(o, 0, sizeof *o);
 	o->interval_min = DAEMON_DEFAULT_INTERVAL_MIN;
 	o->probe_sec = DAEMON_DEFAULT_PROBE_SEC;
+	o->app_port = -1;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -71,6 +73,9 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct common_
 			o->force = 1;
 		} else if (strchr(allowed, 'i') && strcmp(a, "--interval-min") == 0 && i + 1 < argc) {
 			if (parse_long(argv[++i], 1, DAEMON_MAX_INTERVAL_MIN, &o->interval_min) != 0)
+				goto bad;
+		} else if (strchr(allowed, 'a') && strcmp(a, "--app-port") == 0 && i + 1 < argc) {
+			if (parse_long(argv[++i], 0, 65535, &o->app_port) != 0)
 				goto bad;
 		} else if (strchr(allowed, 'p') && strcmp(a, "--probe-sec") == 0 && i + 1 < argc) {
 			if (parse_long(argv[++i], DAEMON_MIN_PROBE_SEC, 24L * 3600, &o->probe_sec) != 0)
@@ -144,7 +149,7 @@ static const char *term(char buf[TERM_TEXT_MAX], const char *s)
 	return textsafe_term(buf, TERM_TEXT_MAX, s ? s : "");
 }
 
-static const char *error_text(const char *code)
+static const char *error_text_lang(const char *code, int english)
 {
 	static const struct {
 		const char *code;
@@ -162,15 +167,21 @@ static const char *error_text(const char *code)
 		{ "hub_behind", MSG_ERRTEXT_HUB_BEHIND },
 		{ "sync_running", MSG_ERRTEXT_SYNC_RUNNING },
 		{ "schema_newer", MSG_SYNC_SCHEMA_NEWER },
+		{ "not_configured", MSG_SYNC_NOT_CONFIGURED },
 	};
 	if (!code)
-		return msg_code("");
+		return msg_code_lang("", english);
 	for (size_t i = 0; i < sizeof local / sizeof local[0]; i++)
 		if (strcmp(local[i].code, code) == 0)
-			return msg(local[i].id);
+			return msg_lang(local[i].id, english);
 	if (strncmp(code, "http_", 5) == 0)
-		return msg(MSG_ERRTEXT_BAD_ANSWER);
-	return msg_code(code);
+		return msg_lang(MSG_ERRTEXT_BAD_ANSWER, english);
+	return msg_code_lang(code, english);
+}
+
+static const char *error_text(const char *code)
+{
+	return error_text_lang(code, msg_english());
 }
 
 /* What the office reads after a sync (stdout for success, stderr for trouble). */
@@ -393,7 +404,7 @@ out:
 int cmd_daemon(int argc, char **argv)
 {
 	struct common_opts o;
-	int rc = parse_opts(argc, argv, "dip", &o);
+	int rc = parse_opts(argc, argv, "dipa", &o);
 	if (rc)
 		return rc;
 	if (o.help) {
@@ -407,6 +418,11 @@ int cmd_daemon(int argc, char **argv)
 	if (daemon_os_init() != 0) {
 		fprintf(stderr, "lienket-agent daemon: cannot block stop signals\n");
 		return EXIT_SOFTWARE;
+	}
+	struct app_run *app = NULL;
+	if (o.app_port >= 0 && (rc = commands_app_begin(o.db, (unsigned)o.app_port, &app)) != EXIT_OK) {
+		daemon_os_release();
+		return rc;
 	}
 	msg_say(stderr, MSG_DAEMON_STARTED, (int)o.interval_min, (int)o.probe_sec);
 	rc = EXIT_OK;
@@ -443,6 +459,7 @@ int cmd_daemon(int argc, char **argv)
 		if (daemon_os_wait_ms(wait_ms))
 			break;
 	}
+	commands_app_end(app);
 	daemon_os_release();
 	fprintf(stderr, "%s\n", msg(MSG_DAEMON_STOPPED));
 	return rc;
@@ -786,4 +803,16 @@ out:
 	status_release(&si);
 	store_close(s);
 	return rc;
+}
+
+/* ---- for the office app (commands.h) ---- */
+
+int commands_open_transport(struct store *s, struct transport **t)
+{
+	return open_transport(s, 1, t);
+}
+
+const char *commands_sync_error_vi(const char *code)
+{
+	return error_text_lang(code, 0);
 }

@@ -33,6 +33,7 @@ struct command {
 };
 
 static const struct command commands[] = {
+	{ "app", cmd_app, MSG_USAGE_APP, 1, MSG_HELP_APP, MSG_COUNT },
 	{ "init", cmd_init, MSG_USAGE_INIT, 0, MSG_HELP_INIT, MSG_HELP_INIT_MORE },
 	{ "config", cmd_config, MSG_USAGE_CONFIG, 0, MSG_HELP_CONFIG, MSG_HELP_CONFIG_MORE },
 	{ "add", cmd_add, MSG_USAGE_ADD, 0, MSG_HELP_ADD, MSG_HELP_ADD_MORE },

@@ -1,0 +1,204 @@
+/*
+ * commands_app.c — `lienket-agent app`, and the app inside `daemon --app-port N`
+ * (commands.h, docs/app-api.md).
+ *
+ * Starting the app: open the store (the server's own connection), make the sync
+ * runner, start the server on 127.0.0.1, tell the start URL (stdout, --url-file
+ * written 0600, and xdg-open when it exists and --no-open is not given), then wait
+ * for the stop signal, starting an automatic sync (only when changes wait) at the
+ * start and every APP_AUTOSYNC_MS. Stopping: the server first (no request uses the
+ * store after it), then the sync (waited for), then the store.
+ * Owns: per run, the store, the sync runner and the server.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "app_server.h"
+#include "app_sync.h"
+#include "commands.h"
+#include "daemon_posix.h"
+#include "msg.h"
+#include "store.h"
+
+extern char **environ;
+
+/* While the app runs, changes waiting are sent this often (and at the start). */
+#define APP_AUTOSYNC_MS (5 * 60 * 1000LL)
+
+struct app_run {
+	struct store *s;
+	struct app_sync *sync;
+	struct app_server *srv;
+	pid_t opener; /* xdg-open, reaped when it ends; 0 none */
+};
+
+/* Writes url and a newline to path, readable by its owner only. 0 or -1. */
+static int write_url_file(const char *path, const char *url)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	size_t n = strlen(url);
+	int ok = fchmod(fd, 0600) == 0 && write(fd, url, n) == (ssize_t)n && write(fd, "\n", 1) == 1;
+	return close(fd) == 0 && ok ? 0 : -1;
+}
+
+/* Starts `xdg-open url` when xdg-open is on PATH; never fails the app. */
+static pid_t open_browser(const char *url)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid = 0;
+	char *argv[] = { "xdg-open", (char *)url, NULL };
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return 0;
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ) != 0)
+		pid = 0;
+	posix_spawn_file_actions_destroy(&fa);
+	return pid;
+}
+
+static void app_run_end(struct app_run *r)
+{
+	app_server_stop(r->srv);
+	app_sync_free(r->sync);
+	store_close(r->s);
+	if (r->opener > 0)
+		waitpid(r->opener, NULL, WNOHANG);
+	memset(r, 0, sizeof *r);
+}
+
+/* Starts the app for database db. url_file may be NULL. 0, or an exit code after a
+ * message (nothing left running). */
+static int app_run_begin(const char *db, unsigned port, const char *url_file, int open, struct app_run *r)
+{
+	char err[256] = "", url[APP_SERVER_URL_MAX];
+	memset(r, 0, sizeof *r);
+	if (store_open(db, &r->s, err, sizeof err) != 0) {
+		msg_say(stderr, MSG_SYNC_NO_DB, db, err);
+		return EXIT_NOINPUT;
+	}
+	if (!store_unit_id(r->s)[0]) {
+		char *code = NULL;
+		(void)store_config_get(r->s, "unit_code", &code);
+		msg_say(stderr, MSG_APP_NO_UNIT, code ? code : "?");
+		free(code);
+		app_run_end(r);
+		return EXIT_CONFIG;
+	}
+	r->sync = app_sync_new(db, daemon_os_cancel);
+	if (!r->sync || app_server_start(r->s, r->sync, port, &r->srv, err, sizeof err) != 0) {
+		msg_say(stderr, MSG_APP_CANNOT_START, r->sync ? err : "out of memory");
+		app_run_end(r);
+		return EXIT_SOFTWARE;
+	}
+	app_server_url(r->srv, url);
+	if (url_file && write_url_file(url_file, url) != 0) {
+		msg_say(stderr, MSG_APP_CANNOT_START, strerror(errno));
+		app_run_end(r);
+		return EXIT_CANTCREAT;
+	}
+	fprintf(stderr, "lienket-agent app: serving on 127.0.0.1:%u\n", app_server_port(r->srv));
+	if (open)
+		r->opener = open_browser(url);
+	return EXIT_OK;
+}
+
+int cmd_app(int argc, char **argv)
+{
+	const char *db = store_default_path(), *url_file = NULL;
+	long port = 0;
+	int no_open = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(msg(MSG_USAGE_APP), stdout);
+			return EXIT_OK;
+		} else if (strcmp(a, "--no-open") == 0) {
+			no_open = 1;
+		} else if ((strcmp(a, "--db") == 0 || strcmp(a, "--port") == 0 || strcmp(a, "--url-file") == 0) &&
+			   i + 1 < argc) {
+			const char *v = argv[++i];
+			if (a[2] == 'd') {
+				db = v;
+			} else if (a[2] == 'u') {
+				url_file = v;
+			} else {
+				char *end = NULL;
+				port = strtol(v, &end, 10);
+				if (!*v || *end || port < 0 || port > 65535)
+					goto bad;
+			}
+		} else {
+			goto bad;
+		}
+		continue;
+	bad:
+		fprintf(stderr, "lienket-agent app: bad option '%s'\n", a);
+		fputs(msg(MSG_USAGE_APP), stderr);
+		return EXIT_USAGE;
+	}
+	if (daemon_os_init() != 0) {
+		fprintf(stderr, "lienket-agent app: cannot block stop signals\n");
+		return EXIT_SOFTWARE;
+	}
+	struct app_run r;
+	int rc = app_run_begin(db, (unsigned)port, url_file, !no_open, &r);
+	if (rc != EXIT_OK) {
+		daemon_os_release();
+		return rc;
+	}
+	char url[APP_SERVER_URL_MAX];
+	app_server_url(r.srv, url);
+	fprintf(stdout, "%s\n%s\n%s\n", msg(MSG_APP_OPEN), url, msg(MSG_APP_STOP));
+	fflush(stdout);
+	(void)app_sync_start(r.sync, 1);
+	while (!daemon_os_wait_ms(APP_AUTOSYNC_MS))
+		(void)app_sync_start(r.sync, 1);
+	app_run_end(&r);
+	daemon_os_release();
+	return EXIT_OK;
+}
+
+/* For cmd_daemon: the app beside the daemon's syncs. */
+int commands_app_begin(const char *db, unsigned port, struct app_run **out)
+{
+	struct app_run *r = calloc(1, sizeof *r);
+	if (!r)
+		return EXIT_SOFTWARE;
+	char *url_file = malloc(strlen(db) + sizeof ".app-url");
+	if (!url_file) {
+		free(r);
+		return EXIT_SOFTWARE;
+	}
+	strcpy(url_file, db);
+	strcat(url_file, ".app-url");
+	int rc = app_run_begin(db, port, url_file, 0, r);
+	if (rc == EXIT_OK) {
+		char url[APP_SERVER_URL_MAX];
+		app_server_url(r->srv, url);
+		fprintf(stderr, "lienket-agent daemon: the office app: %s (also in %s)\n", url, url_file);
+		*out = r;
+	} else {
+		free(r);
+	}
+	free(url_file);
+	return rc;
+}
+
+void commands_app_end(struct app_run *r)
+{
+	if (!r)
+		return;
+	app_run_end(r);
+	free(r);
+}
