@@ -51,6 +51,9 @@ PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/%.o)
 FIG_OBJ   := $(FIG_SRC:%.c=$(B)/%.o)
 HUB_OBJ   := $(HUB_SRC:%.c=$(B)/%.o)
 AGENT_OBJ := $(AGENT_SRC:%.c=$(B)/%.o)
+# The office app's page (agent/app/, app_assets.h) is compiled into the agent.
+APP_ASSETS := $(sort $(wildcard agent/app/*.html agent/app/*.js agent/app/*.css agent/app/*.svg))
+AGENT_OBJ += $(B)/gen/app_assets.o
 PROTO_LIB := $(B)/liblienket-protocol.a
 FIG_LIB   := $(B)/libfigures.a
 HUB_LIB   := $(B)/libhub.a
@@ -71,6 +74,17 @@ agent: $(B)/lienket-agent
 $(B)/%.o: %.c $(wildcard protocol/*.h figures/*.h hub/*.h agent/*.h agent/*.def)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+
+# The list of page files, rewritten only when it changes, so removing a file rebuilds too.
+$(B)/gen/app_assets.list: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(APP_ASSETS)' | cmp -s - $@ || echo '$(APP_ASSETS)' > $@
+$(B)/gen/app_assets.c: scripts/embed_assets.sh $(APP_ASSETS) $(B)/gen/app_assets.list
+	sh scripts/embed_assets.sh $(APP_ASSETS) > $@.tmp && mv $@.tmp $@
+$(B)/gen/app_assets.o: $(B)/gen/app_assets.c agent/app_assets.h
+	$(CC) $(CFLAGS) -Iagent -c $< -o $@
+.PHONY: FORCE
+FORCE:
 
 $(PROTO_LIB): $(PROTO_OBJ)
 	@mkdir -p $(dir $@)
