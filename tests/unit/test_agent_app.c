@@ -1,0 +1,464 @@
+/*
+ * test_agent_app.c — the office app's safety (app_gate.h) and its JSON API (app_api.h)
+ * without the HTTP transport: the gate's verdicts for a wrong Host, another site, no
+ * session, a reused start secret and a write without its CSRF token; the API's writes
+ * (422 with Vietnamese field errors and nothing written, a link to a missing record
+ * refused at entry, one form → several rows in one transaction through the journaling
+ * path), dd/mm/yyyy dates, folded search, deletes.
+ *
+ * Each test gets a fresh agent database in a temporary directory, its unit set and
+ * named, and an api over it.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "app_api.h"
+#include "app_gate.h"
+#include "store.h"
+
+#define UNIT "0190f3a2-0000-7000-8000-0000000000c1"
+#define MISSING "0190f3a2-0000-7000-8000-0000000000ee"
+#define PORT 41234
+
+struct fixture {
+	char dir[64];
+	char db[128];
+	struct store *s;
+	struct app_api *api;
+};
+
+struct params {
+	const char *names[4];
+	const char *values[4];
+};
+
+static const char *param_get(void *ctx, const char *name)
+{
+	const struct params *p = ctx;
+	for (size_t i = 0; i < 4 && p->names[i]; i++)
+		if (strcmp(p->names[i], name) == 0)
+			return p->values[i];
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	char err[256];
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof f->dir, "/tmp/lk-app-XXXXXX");
+	if (!mkdtemp(f->dir))
+		return -1;
+	snprintf(f->db, sizeof f->db, "%s/agent.db", f->dir);
+	if (store_create(f->db, UNIT, &f->s, err, sizeof err) != 0)
+		return -1;
+	/* the office's own unit, named: what a first sync brings */
+	if (sqlite3_exec(store_db(f->s),
+			 "INSERT INTO unit(id, unit_id, opened_on) VALUES ('" UNIT "', '" UNIT "', '2019-01-01');"
+			 "INSERT INTO unit_name(id, unit_id, of_unit, name, kind, valid_from) VALUES"
+			 " ('0190f3a2-0000-7000-8000-0000000000d1', '" UNIT "', '" UNIT "', 'Xã Quảng Thành',"
+			 " 'commune', '2019-01-01');",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return -1;
+	f->api = app_api_new(f->s, "csrf-token", NULL, err, sizeof err);
+	if (!f->api)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char cmd[128];
+	app_api_free(f->api);
+	store_close(f->s);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(f);
+	return 0;
+}
+
+static int64_t count(struct fixture *f, const char *sql)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+	assert_int_equal(sqlite3_prepare_v2(store_db(f->s), sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* Calls the api; returns the status and the parsed JSON answer (caller decrefs). */
+static unsigned call(struct fixture *f, const char *method, const char *path, const char *body,
+		     const struct params *p, json_t **out)
+{
+	struct app_api_request req = {
+		.method = method,
+		.path = path,
+		.param = param_get,
+		.param_ctx = (void *)p,
+		.content_type = "application/json",
+		.body = body,
+		.body_len = body ? strlen(body) : 0,
+	};
+	static const struct params none = { { NULL }, { NULL } };
+	if (!p)
+		req.param_ctx = (void *)&none;
+	struct app_api_response resp;
+	app_api_handle(f->api, &req, &resp);
+	json_error_t e;
+	*out = resp.body ? json_loadb(resp.body, resp.body_len, 0, &e) : NULL;
+	unsigned status = resp.status;
+	app_api_response_release(&resp);
+	return status;
+}
+
+static const char *error_of(json_t *j, const char *field)
+{
+	return json_string_value(json_object_get(json_object_get(j, "errors"), field));
+}
+
+/* Creates a record and returns its id (static buffer per call site). */
+static void create(struct fixture *f, const char *form, const char *values, char id[IDS_UUID_TEXT])
+{
+	char path[64], body[1024];
+	json_t *j = NULL;
+	snprintf(path, sizeof path, "/api/forms/%s", form);
+	snprintf(body, sizeof body, "{\"values\": %s}", values);
+	unsigned st = call(f, "POST", path, body, NULL, &j);
+	if (st != 201)
+		fprintf(stderr, "create %s: %u %s\n", form, st, j ? json_dumps(j, 0) : "");
+	assert_int_equal(st, 201);
+	snprintf(id, IDS_UUID_TEXT, "%s", json_string_value(json_object_get(j, "id")));
+	json_decref(j);
+}
+
+/* ---- the gate ---- */
+
+static void gate_started(struct app_gate *g, char session[APP_GATE_TOKEN_TEXT])
+{
+	assert_int_equal(app_gate_init(g), 0);
+	g->port = PORT;
+	struct app_gate_request r = { .method = "GET", .path = "/", .secret = g->secret, .host = "127.0.0.1:41234" };
+	assert_int_equal(app_gate_check(g, &r), APP_GATE_START);
+	memcpy(session, g->session, APP_GATE_TOKEN_TEXT);
+}
+
+static void test_app_gate__another_host_is_misdirected(void **state)
+{
+	(void)state;
+	struct app_gate g;
+	char session[APP_GATE_TOKEN_TEXT];
+	gate_started(&g, session);
+	struct app_gate_request r = { .method = "GET", .path = "/api/meta", .host = "evil.example:41234",
+				      .cookie = session };
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_MISDIRECTED);
+	r.host = "127.0.0.1:41235"; /* another port */
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_MISDIRECTED);
+	r.host = NULL;
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_MISDIRECTED);
+	r.host = "localhost:41234";
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_PASS);
+}
+
+static void test_app_gate__another_site_is_refused(void **state)
+{
+	(void)state;
+	struct app_gate g;
+	char session[APP_GATE_TOKEN_TEXT];
+	gate_started(&g, session);
+	struct app_gate_request r = { .method = "POST", .path = "/api/forms/person", .host = "127.0.0.1:41234",
+				      .cookie = session, .csrf = g.csrf, .origin = "http://evil.example" };
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_CROSS_SITE);
+	r.origin = NULL;
+	r.sec_fetch_site = "cross-site";
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_CROSS_SITE);
+	r.sec_fetch_site = "same-origin";
+	r.origin = "http://127.0.0.1:41234";
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_PASS);
+}
+
+static void test_app_gate__no_session_is_refused(void **state)
+{
+	(void)state;
+	struct app_gate g;
+	assert_int_equal(app_gate_init(&g), 0);
+	g.port = PORT;
+	struct app_gate_request r = { .method = "GET", .path = "/api/meta", .host = "127.0.0.1:41234" };
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_NO_SESSION);
+	r.path = "/";
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_NO_SESSION);
+	r.cookie = ""; /* no session yet: an empty cookie must not match the empty session */
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_NO_SESSION);
+	r.secret = "not-the-secret";
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_NO_SESSION);
+	char session[APP_GATE_TOKEN_TEXT];
+	struct app_gate g2;
+	gate_started(&g2, session);
+	struct app_gate_request w = { .method = "GET", .path = "/api/meta", .host = "127.0.0.1:41234",
+				      .cookie = "wrong-session" };
+	assert_int_equal(app_gate_check(&g2, &w), APP_GATE_NO_SESSION);
+}
+
+static void test_app_gate__the_start_secret_works_once(void **state)
+{
+	(void)state;
+	struct app_gate g;
+	char session[APP_GATE_TOKEN_TEXT];
+	gate_started(&g, session);
+	char cookie[128];
+	assert_int_equal(app_gate_cookie(&g, cookie, sizeof cookie), 0);
+	assert_non_null(strstr(cookie, "HttpOnly"));
+	assert_non_null(strstr(cookie, "SameSite=Strict"));
+	/* another browser with the same link: refused */
+	struct app_gate_request r = { .method = "GET", .path = "/", .secret = g.secret, .host = "127.0.0.1:41234" };
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_NO_SESSION);
+	assert_string_equal(g.session, session); /* the first session stays */
+	/* the browser that has the session is just sent to the page */
+	r.cookie = session;
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_TO_ROOT);
+}
+
+static void test_app_gate__a_write_needs_the_csrf_token(void **state)
+{
+	(void)state;
+	struct app_gate g;
+	char session[APP_GATE_TOKEN_TEXT];
+	gate_started(&g, session);
+	struct app_gate_request r = { .method = "POST", .path = "/api/forms/person", .host = "127.0.0.1:41234",
+				      .cookie = session };
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_NO_CSRF);
+	r.csrf = "wrong";
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_NO_CSRF);
+	r.method = "DELETE";
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_NO_CSRF);
+	r.csrf = g.csrf;
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_PASS);
+	r.method = "GET";
+	r.csrf = NULL;
+	assert_int_equal(app_gate_check(&g, &r), APP_GATE_PASS);
+}
+
+/* ---- the API ---- */
+
+static void test_app_api__meta_lists_the_forms_in_vietnamese(void **state)
+{
+	struct fixture *f = *state;
+	json_t *j = NULL;
+	assert_int_equal(call(f, "GET", "/api/meta", NULL, NULL, &j), 200);
+	assert_string_equal(json_string_value(json_object_get(j, "csrf")), "csrf-token");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "office"), "unit_name")),
+			    "Xã Quảng Thành");
+	json_t *forms = json_object_get(j, "forms");
+	assert_true(json_array_size(forms) >= 9);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(forms, 0), "key")), "branch");
+	json_decref(j);
+}
+
+static void test_app_api__wrong_fields_are_422_in_vietnamese_and_nothing_is_written(void **state)
+{
+	struct fixture *f = *state;
+	int64_t before = count(f, "SELECT count(*) FROM lk_journal");
+	json_t *j = NULL;
+	assert_int_equal(call(f, "POST", "/api/forms/person",
+			      "{\"values\": {\"full_name\": \"\", \"birth_year\": 1800, \"gender\": \"x\"}}", NULL, &j),
+			 422);
+	/* every wrong field at once, each with its own sentence */
+	assert_non_null(error_of(j, "full_name"));
+	assert_non_null(error_of(j, "birth_year"));
+	assert_non_null(error_of(j, "gender"));
+	assert_non_null(strstr(error_of(j, "full_name"), "buộc"));
+	json_decref(j);
+	assert_int_equal(count(f, "SELECT count(*) FROM person"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM lk_journal"), before);
+}
+
+static void test_app_api__a_link_to_a_missing_person_is_refused_at_entry(void **state)
+{
+	struct fixture *f = *state;
+	int64_t before = count(f, "SELECT count(*) FROM lk_journal");
+	json_t *j = NULL;
+	assert_int_equal(call(f, "POST", "/api/forms/insurance_card",
+			      "{\"values\": {\"person_id\": \"" MISSING "\", \"valid_from\": \"01/01/2021\"}}", NULL, &j),
+			 422);
+	assert_non_null(error_of(j, "person_id"));
+	assert_non_null(strstr(error_of(j, "person_id"), "Không có người này"));
+	json_decref(j);
+	assert_int_equal(count(f, "SELECT count(*) FROM insurance_card"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM lk_journal"), before);
+}
+
+static void test_app_api__an_impossible_date_is_refused_with_the_reason(void **state)
+{
+	struct fixture *f = *state;
+	json_t *j = NULL;
+	assert_int_equal(call(f, "POST", "/api/forms/branch",
+			      "{\"values\": {\"name\": \"Thôn Đông\", \"opened_on\": \"31/02/2021\"}}", NULL, &j),
+			 422);
+	assert_non_null(strstr(error_of(j, "opened_on"), "28 ngày"));
+	json_decref(j);
+	assert_int_equal(count(f, "SELECT count(*) FROM unit"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM unit_name"), 1);
+}
+
+static void test_app_api__a_branch_is_one_form_and_three_journaled_rows(void **state)
+{
+	struct fixture *f = *state;
+	char b[IDS_UUID_TEXT];
+	int64_t before = count(f, "SELECT count(*) FROM lk_journal");
+	create(f, "branch", "{\"name\": \"Thôn Bình Hưng\", \"opened_on\": \"14/03/2019\"}", b);
+	assert_int_equal(count(f, "SELECT count(*) FROM lk_journal"), before + 3);
+	assert_int_equal(count(f, "SELECT count(*) FROM unit_name WHERE kind = 'branch' AND valid_from = '2019-03-14'"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM unit_parent WHERE parent_id = '" UNIT "'"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM unit WHERE opened_on = '2019-03-14'"), 1);
+	json_t *j = NULL;
+	char path[80];
+	snprintf(path, sizeof path, "/api/forms/branch/%s", b);
+	assert_int_equal(call(f, "GET", path, NULL, NULL, &j), 200);
+	json_t *d = json_object_get(j, "display");
+	assert_string_equal(json_string_value(json_object_get(d, "opened_on")), "14/03/2019");
+	assert_string_equal(json_string_value(json_object_get(d, "parent_id")), "Xã Quảng Thành");
+	json_decref(j);
+}
+
+static void test_app_api__a_meeting_keeps_its_branches_as_rows(void **state)
+{
+	struct fixture *f = *state;
+	char b1[IDS_UUID_TEXT], b2[IDS_UUID_TEXT], b3[IDS_UUID_TEXT], m[IDS_UUID_TEXT], body[600], path[80];
+	create(f, "branch", "{\"name\": \"Thôn Một\", \"opened_on\": \"2019-01-01\"}", b1);
+	create(f, "branch", "{\"name\": \"Thôn Hai\", \"opened_on\": \"2019-01-01\"}", b2);
+	create(f, "branch", "{\"name\": \"Thôn Ba\", \"opened_on\": \"2019-01-01\"}", b3);
+	snprintf(body, sizeof body,
+		 "{\"kind\": \"joint\", \"held_on\": \"14/3/2021\", \"host_branch_id\": \"%s\", \"branches\": [\"%s\", \"%s\", \"%s\"]}",
+		 b1, b1, b2, b3);
+	create(f, "meeting", body, m);
+	assert_int_equal(count(f, "SELECT count(*) FROM meeting_branch"), 3);
+	/* editing the set replaces it: one gone (a tombstone), none added twice */
+	snprintf(path, sizeof path, "/api/forms/meeting/%s", m);
+	snprintf(body, sizeof body, "{\"values\": {\"branches\": [\"%s\", \"%s\"]}}", b1, b2);
+	json_t *j = NULL;
+	assert_int_equal(call(f, "PUT", path, body, NULL, &j), 200);
+	assert_int_equal(json_array_size(json_object_get(json_object_get(j, "values"), "branches")), 2);
+	json_decref(j);
+	assert_int_equal(count(f, "SELECT count(*) FROM meeting_branch"), 2);
+	assert_int_equal(count(f, "SELECT count(*) FROM lk_journal WHERE tbl = 'meeting_branch' AND op = 'd'"), 1);
+	/* a missing branch among them: nothing changes */
+	snprintf(body, sizeof body, "{\"values\": {\"attendees\": 30, \"branches\": [\"%s\", \"" MISSING "\"]}}", b1);
+	assert_int_equal(call(f, "PUT", path, body, NULL, &j), 422);
+	assert_non_null(error_of(j, "branches"));
+	json_decref(j);
+	assert_int_equal(count(f, "SELECT count(*) FROM meeting WHERE attendees IS NULL"), 1);
+	assert_int_equal(count(f, "SELECT count(*) FROM meeting_branch"), 2);
+	/* deleting the meeting deletes its branch rows too, as tombstones */
+	assert_int_equal(call(f, "DELETE", path, NULL, NULL, &j), 200);
+	json_decref(j);
+	assert_int_equal(count(f, "SELECT count(*) FROM meeting"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM meeting_branch"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM lk_journal WHERE tbl = 'meeting' AND op = 'd'"), 1);
+}
+
+static void test_app_api__search_ignores_case_and_diacritics(void **state)
+{
+	struct fixture *f = *state;
+	char p1[IDS_UUID_TEXT], p2[IDS_UUID_TEXT], r[IDS_UUID_TEXT], body[300];
+	create(f, "person", "{\"full_name\": \"Nguyễn Thị Hoa\", \"birth_year\": 1998}", p1);
+	create(f, "person", "{\"full_name\": \"Đỗ Văn Nam\"}", p2);
+	snprintf(body, sizeof body, "{\"person_id\": \"%s\", \"role\": \"branch_secretary\", \"of_unit\": \"" UNIT
+		 "\", \"term_from\": \"01/01/2020\"}", p1);
+	create(f, "role", body, r);
+	json_t *j = NULL;
+	struct params q1 = { { "q" }, { "nguyen thi hoa" } };
+	assert_int_equal(call(f, "GET", "/api/forms/person", NULL, &q1, &j), 200);
+	assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+	json_decref(j);
+	struct params q2 = { { "q" }, { "do" } };
+	assert_int_equal(call(f, "GET", "/api/pick/person", NULL, &q2, &j), 200);
+	assert_int_equal(json_array_size(j), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "label")), "Đỗ Văn Nam");
+	json_decref(j);
+	/* a role is found by its person's name, and shows the name, not the id */
+	struct params q3 = { { "q" }, { "HOA" } };
+	assert_int_equal(call(f, "GET", "/api/forms/role", NULL, &q3, &j), 200);
+	assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+	json_t *d = json_object_get(json_array_get(json_object_get(j, "rows"), 0), "display");
+	assert_string_equal(json_string_value(json_object_get(d, "person_id")), "Nguyễn Thị Hoa (1998)");
+	assert_string_equal(json_string_value(json_object_get(d, "role")), "Bí thư chi đoàn");
+	json_decref(j);
+}
+
+static void test_app_api__a_person_still_linked_is_not_deleted(void **state)
+{
+	struct fixture *f = *state;
+	char p[IDS_UUID_TEXT], c[IDS_UUID_TEXT], body[300], path[80];
+	create(f, "person", "{\"full_name\": \"Lê Văn Tám\"}", p);
+	snprintf(body, sizeof body, "{\"person_id\": \"%s\", \"valid_from\": \"2021-01-01\"}", p);
+	create(f, "insurance_card", body, c);
+	snprintf(path, sizeof path, "/api/forms/person/%s", p);
+	json_t *j = NULL;
+	assert_int_equal(call(f, "DELETE", path, NULL, NULL, &j), 422);
+	assert_non_null(error_of(j, ""));
+	json_decref(j);
+	assert_int_equal(count(f, "SELECT count(*) FROM person"), 1);
+	snprintf(path, sizeof path, "/api/forms/insurance_card/%s", c);
+	assert_int_equal(call(f, "DELETE", path, NULL, NULL, &j), 200);
+	json_decref(j);
+	snprintf(path, sizeof path, "/api/forms/person/%s", p);
+	assert_int_equal(call(f, "DELETE", path, NULL, NULL, &j), 200);
+	json_decref(j);
+	assert_int_equal(count(f, "SELECT count(*) FROM lk_journal WHERE tbl = 'person' AND op = 'd'"), 1);
+}
+
+static void test_app_api__unknown_fields_and_forms_are_refused(void **state)
+{
+	struct fixture *f = *state;
+	json_t *j = NULL;
+	assert_int_equal(call(f, "POST", "/api/forms/person", "{\"values\": {\"id\": \"x\", \"full_name\": \"A\"}}",
+			      NULL, &j),
+			 422);
+	assert_non_null(error_of(j, "id"));
+	json_decref(j);
+	assert_int_equal(call(f, "POST", "/api/forms/unit_event", "{\"values\": {}}", NULL, &j), 404);
+	json_decref(j);
+	assert_int_equal(call(f, "POST", "/api/forms/person", "not json", NULL, &j), 400);
+	json_decref(j);
+	assert_int_equal(count(f, "SELECT count(*) FROM person"), 0);
+}
+
+int main(void)
+{
+	setenv("LC_ALL", "vi_VN.UTF-8", 1);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_app_gate__another_host_is_misdirected),
+		cmocka_unit_test(test_app_gate__another_site_is_refused),
+		cmocka_unit_test(test_app_gate__no_session_is_refused),
+		cmocka_unit_test(test_app_gate__the_start_secret_works_once),
+		cmocka_unit_test(test_app_gate__a_write_needs_the_csrf_token),
+		cmocka_unit_test_setup_teardown(test_app_api__meta_lists_the_forms_in_vietnamese, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__wrong_fields_are_422_in_vietnamese_and_nothing_is_written,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__a_link_to_a_missing_person_is_refused_at_entry, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__an_impossible_date_is_refused_with_the_reason, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__a_branch_is_one_form_and_three_journaled_rows, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__a_meeting_keeps_its_branches_as_rows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__search_ignores_case_and_diacritics, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__a_person_still_linked_is_not_deleted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__unknown_fields_and_forms_are_refused, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
