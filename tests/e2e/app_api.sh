@@ -1,0 +1,188 @@
+#!/bin/sh
+# app_api — end to end: the office app's server (`lienket-agent app --no-open`, the real
+# binary) driven with curl as a browser would, then synced to a real lienket-hub
+# (issue 13, docs/app-api.md).
+#
+# Safety: without the start secret nothing answers (403), another Host is refused
+# (421), the secret opens one session and only once, a cross-site form post (no CSRF
+# header, Origin elsewhere) and a write without the CSRF token are refused with
+# nothing written. Then records are created through the API as the page does (a
+# branch as one form, people, a secretary's term, an insurance card, a joint meeting
+# with three branches, a volunteer activity with its branches, a year-end rating), a
+# wrong form is refused with nothing written, the page starts a sync and follows it
+# to the end, and the hub's rows equal the laptop's (tests/e2e/rows.py). The app
+# stops on SIGTERM with exit 0 (no leak under ASan).
+#
+# Prints one cmocka-style line per case; every process it starts is tracked and
+# stopped by PID. Run from the repository root; $LK_BIN is the build directory.
+set -u
+. tests/e2e/lib.sh
+
+UNITS=tests/fixtures/units-small.csv
+COMMUNE_CODE=22915
+HDB="$E2E_DIR/hub.db"
+ADB="$E2E_DIR/laptop.db"
+JAR="$E2E_DIR/jar"
+AGENT_LANG=en_US.UTF-8
+
+for bin in "$HUB" "$AGENT"; do
+	[ -x "$bin" ] || { fail app_api__binaries "$bin missing (make all)"; e2e_finish; }
+done
+command -v curl >/dev/null || { fail app_api__curl "curl missing (scripts/deps.sh test)"; e2e_finish; }
+
+# ---- a hub, one commune laptop, its first sync ----
+if ! "$HUB" init --db "$HDB" --units "$UNITS" >"$E2E_DIR/init.log" 2>&1; then
+	fail app_api__hub_init "$(tail -3 "$E2E_DIR/init.log" | tr '\n' ' ')"
+	e2e_finish
+fi
+hub_start "$HDB" hub || { fail app_api__hub_start "no hub"; e2e_finish; }
+"$HUB" enroll --db "$HDB" --unit "$COMMUNE_CODE" --name laptop >"$E2E_DIR/enroll.out" 2>&1
+TOKEN=$(sed -n 's/^token: *\(lk_[A-Za-z0-9_-]*\).*/\1/p' "$E2E_DIR/enroll.out" | head -n 1)
+UNIT=$(sed -n 's/^unit: *//p' "$E2E_DIR/enroll.out" | head -n 1)
+ag init "$ADB" init --unit "$UNIT" --hub "$HUB_URL" --token "$TOKEN"
+ag sync0 "$ADB" sync
+[ "$RC" = 0 ] || { fail app_api__first_sync "exit $RC: $(say sync0)"; e2e_finish; }
+
+# ---- the app ----
+LC_ALL=$AGENT_LANG "$AGENT" app --db "$ADB" --no-open --url-file "$E2E_DIR/url" \
+	>"$E2E_DIR/app.out" 2>"$E2E_DIR/app.err" &
+APP_PID=$!
+e2e_track $APP_PID
+if ! wait_file "$E2E_DIR/url" 100; then
+	fail app_api__starts "no URL: $(tail -3 "$E2E_DIR/app.err" | tr '\n' ' ')"
+	e2e_finish
+fi
+URL=$(cat "$E2E_DIR/url")
+PORT=$(echo "$URL" | sed -n 's|^http://127\.0\.0\.1:\([0-9]*\)/?k=.*|\1|p')
+BASE="http://127.0.0.1:$PORT"
+if [ -n "$PORT" ] && grep -qF "$URL" "$E2E_DIR/app.out" &&
+	[ "$(stat -c %a "$E2E_DIR/url")" = 600 ]; then
+	ok app_api__prints_the_start_url_and_writes_it_for_its_owner_only
+else
+	fail app_api__prints_the_start_url_and_writes_it_for_its_owner_only "url '$URL', $(cat "$E2E_DIR/app.out")"
+fi
+
+# code CURL-ARGS... — the HTTP status of a request (body in $E2E_DIR/body).
+code() { curl -s -o "$E2E_DIR/body" -w '%{http_code}' "$@"; }
+rows() { sqlite3 "$ADB" "SELECT (SELECT count(*) FROM person) + (SELECT count(*) FROM lk_journal)"; }
+jget() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))
+for k in sys.argv[2].split("."):
+    d = d[int(k)] if isinstance(d, list) else d.get(k)
+print("" if d is None else (str(d).lower() if isinstance(d, bool) else d))' "$E2E_DIR/body" "$1"; }
+
+c=$(code "$BASE/api/meta")
+[ "$c" = 403 ] && grep -q 'lienket-agent app' "$E2E_DIR/body" && ok app_api__without_the_secret_nothing_answers ||
+	fail app_api__without_the_secret_nothing_answers "status $c"
+c=$(code -H "Host: evil.example:$PORT" "$URL")
+[ "$c" = 421 ] && ok app_api__another_host_is_refused || fail app_api__another_host_is_refused "status $c"
+
+c=$(code -c "$JAR" -D "$E2E_DIR/headers" "$URL")
+if [ "$c" = 303 ] && grep -qi '^Set-Cookie: lk_app=.*HttpOnly; SameSite=Strict; Path=/' "$E2E_DIR/headers" &&
+	grep -qi "^Content-Security-Policy: default-src 'none'" "$E2E_DIR/headers"; then
+	ok app_api__the_secret_opens_a_session
+else
+	fail app_api__the_secret_opens_a_session "status $c: $(tr '\r\n' '  ' <"$E2E_DIR/headers")"
+fi
+c=$(code -c "$E2E_DIR/jar2" "$URL")
+[ "$c" = 403 ] && ok app_api__the_secret_works_once || fail app_api__the_secret_works_once "status $c"
+SESSION=$(awk '$6 == "lk_app" { print $7 }' "$JAR")
+c=$(code -H "Cookie: lk_app=$SESSION" -H "Host: localhost:$PORT" "$BASE/api/meta")
+[ "$c" = 200 ] && ok app_api__localhost_is_ours_too || fail app_api__localhost_is_ours_too "status $c"
+
+c=$(code -b "$JAR" "$BASE/api/meta")
+CSRF=$(jget csrf)
+OFFICE=$(jget office.unit_id)
+[ "$c" = 200 ] && [ -n "$CSRF" ] && [ "$OFFICE" = "$UNIT" ] && ok app_api__meta_gives_the_csrf_token_and_the_office ||
+	fail app_api__meta_gives_the_csrf_token_and_the_office "status $c office '$OFFICE'"
+
+before=$(rows)
+c=$(code -b "$JAR" -H 'Origin: http://evil.example' -H 'Content-Type: application/x-www-form-urlencoded' \
+	--data 'values=1' "$BASE/api/forms/person")
+[ "$c" = 403 ] && [ "$(rows)" = "$before" ] && ok app_api__a_cross_site_form_post_is_refused ||
+	fail app_api__a_cross_site_form_post_is_refused "status $c"
+c=$(code -b "$JAR" -H 'Content-Type: application/json' --data '{"values":{"full_name":"Trần Văn Ba"}}' \
+	"$BASE/api/forms/person")
+c2=$(code -b "$JAR" -H 'X-CSRF-Token: wrong' -H 'Content-Type: application/json' \
+	--data '{"values":{"full_name":"Trần Văn Ba"}}' "$BASE/api/forms/person")
+[ "$c" = 403 ] && [ "$c2" = 403 ] && [ "$(rows)" = "$before" ] && ok app_api__a_write_without_the_csrf_token_is_refused ||
+	fail app_api__a_write_without_the_csrf_token_is_refused "status $c / $c2"
+
+# post FORM JSON — creates a record as the page does; prints its id (status in $E2E_DIR/st).
+post() {
+	code -b "$JAR" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+		-H "Origin: $BASE" --data "{\"values\": $2}" "$BASE/api/forms/$1" >"$E2E_DIR/st"
+	jget id
+}
+B1=$(post branch '{"name":"Thôn Đông Hải","opened_on":"14/03/2019"}')
+B2=$(post branch '{"name":"Thôn Tây Sơn","opened_on":"2019-03-14"}')
+B3=$(post branch '{"name":"Thôn Bắc Bình","opened_on":"1/1/2020"}')
+P1=$(post person '{"full_name":"Nguyễn Thị Hoa","birth_year":1998,"gender":"nu"}')
+P2=$(post person '{"full_name":"Đỗ Văn Nam","birth_year":1995,"gender":"nam"}')
+R1=$(post role "{\"person_id\":\"$P1\",\"role\":\"branch_secretary\",\"of_unit\":\"$B1\",\"term_from\":\"01/01/2021\"}")
+I1=$(post insurance_card "{\"person_id\":\"$P1\",\"card_no\":\"HS4010123456789\",\"valid_from\":\"01/01/2021\",\"valid_until\":\"31/12/2021\"}")
+M1=$(post meeting "{\"kind\":\"joint\",\"held_on\":\"14/03/2021\",\"host_branch_id\":\"$B1\",\"attendees\":45,\"branches\":[\"$B1\",\"$B2\",\"$B3\"]}")
+V1=$(post volunteer "{\"kind\":\"vaccination\",\"title\":\"Hỗ trợ tiêm chủng\",\"started_on\":\"02/08/2021\",\"teams\":3,\"participations\":120,\"branches\":[\"$B1\",\"$B2\"]}")
+n=$(sqlite3 "$ADB" "SELECT (SELECT count(*) FROM unit_name WHERE kind = 'branch') || ' ' || (SELECT count(*) FROM meeting_branch) || ' ' || (SELECT count(*) FROM volunteer_branch) || ' ' || (SELECT count(*) FROM person)")
+if [ -n "$B1" ] && [ -n "$B3" ] && [ -n "$R1" ] && [ -n "$I1" ] && [ -n "$M1" ] && [ -n "$V1" ] &&
+	[ "$n" = "3 3 2 2" ]; then
+	ok app_api__records_entered_as_the_page_does
+else
+	fail app_api__records_entered_as_the_page_does "counts '$n', last status $(cat "$E2E_DIR/st"): $(head -c 300 "$E2E_DIR/body")"
+fi
+
+before=$(rows)
+c=$(code -b "$JAR" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' \
+	--data "{\"values\":{\"person_id\":\"$P2\",\"kind\":\"loan\",\"on_date\":\"31/02/2021\"}}" "$BASE/api/forms/support")
+e=$(jget errors.on_date)
+[ "$c" = 422 ] && [ -n "$e" ] && [ "$(rows)" = "$before" ] && ok app_api__a_wrong_form_is_422_with_the_field_and_nothing_written ||
+	fail app_api__a_wrong_form_is_422_with_the_field_and_nothing_written "status $c, '$e'"
+
+c=$(code -b "$JAR" "$BASE/api/forms/person?q=nguyen%20thi%20hoa")
+[ "$c" = 200 ] && [ "$(jget total)" = 1 ] && [ "$(jget rows.0.id)" = "$P1" ] && ok app_api__search_ignores_diacritics ||
+	fail app_api__search_ignores_diacritics "status $c: $(head -c 200 "$E2E_DIR/body")"
+
+# ---- sync from the page ----
+# page_sync — starts a sync as the page's button does and follows it to its end; the
+# start's status in $c, the last GET /api/sync in $E2E_DIR/body.
+page_sync() {
+	c=$(code -b "$JAR" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: application/json' --data '{}' "$BASE/api/sync")
+	i=0
+	while [ $i -lt 300 ]; do
+		code -b "$JAR" "$BASE/api/sync" >/dev/null
+		[ "$(jget running)" = false ] && [ "$(jget phase)" != connecting ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+page_sync
+phase=$(jget phase) pending=$(jget pending) last=$(jget last_ok)
+if [ "$c" = 202 ] && [ "$phase" = done ] && [ "$pending" = 0 ] && [ -n "$last" ]; then
+	ok app_api__sync_from_the_page
+else
+	fail app_api__sync_from_the_page "start $c, phase $phase, pending $pending, $(head -c 300 "$E2E_DIR/body")"
+fi
+if out=$(python3 tests/e2e/rows.py same hub "$HDB" "$UNIT" "$ADB" 2>&1); then
+	n=$(sqlite3 "$HDB" "SELECT count(*) FROM meeting_branch WHERE meeting_id = '$M1'")
+	[ "$n" = 3 ] && ok app_api__the_hub_holds_the_apps_rows || fail app_api__the_hub_holds_the_apps_rows "hub has $n meeting branches"
+else
+	fail app_api__the_hub_holds_the_apps_rows "$out"
+fi
+
+# A year-end rating belongs to the branch rated (its owner is the branch, not the
+# commune): compared on its own.
+Y1=$(post year_record "{\"unit_id\":\"$B1\",\"year\":2021,\"rating\":\"xuat_sac\",\"youth_gathered\":80,\"youth_in_area\":100}")
+page_sync
+if [ -n "$Y1" ] && [ "$c" = 202 ] && [ "$(jget phase)" = done ] &&
+	out=$(python3 tests/e2e/rows.py same hub "$HDB" "$B1" "$ADB" "$Y1" 2>&1) &&
+	[ "$(sqlite3 "$HDB" "SELECT count(*) FROM year_record WHERE id = '$Y1'")" = 1 ]; then
+	ok app_api__a_branchs_rating_reaches_the_hub
+else
+	fail app_api__a_branchs_rating_reaches_the_hub "id '$Y1', sync $c, ${out:-}"
+fi
+
+# ---- stop ----
+kill "$APP_PID"
+wait "$APP_PID"
+rc=$?
+[ "$rc" = 0 ] && ok app_api__stops_cleanly_on_sigterm || fail app_api__stops_cleanly_on_sigterm "exit $rc: $(tail -5 "$E2E_DIR/app.err" | tr '\n' ' ')"
+e2e_finish
