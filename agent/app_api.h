@@ -24,6 +24,7 @@
 #define LK_AGENT_APP_API_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "app_sync.h"
 #include "store.h"
@@ -70,5 +71,9 @@ void app_api_response_release(struct app_api_response *resp);
  * whether content_type is one that route accepts (1) or not (0). */
 size_t app_api_body_max(const char *path);
 int app_api_content_type_ok(const char *path, const char *content_type);
+
+/* For tests: 1 when the list fold of a text holding character cp equals textnorm_fold's
+ * (always, by construction: see app_api.c). */
+int app_api_fold_agrees(int32_t cp);
 
 #endif

@@ -389,6 +389,12 @@ static void test_app_api__search_ignores_case_and_diacritics(void **state)
 	assert_int_equal(json_array_size(j), 1);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(j, 0), "label")), "Đỗ Văn Nam");
 	json_decref(j);
+	/* a page past the end still says how many there are */
+	struct params q5 = { { "q", "offset" }, { "van", "5" } };
+	assert_int_equal(call(f, "GET", "/api/forms/person", NULL, &q5, &j), 200);
+	assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+	assert_int_equal(json_array_size(json_object_get(j, "rows")), 0);
+	json_decref(j);
 	/* a role is found by its person's name, and shows the name, not the id */
 	struct params q3 = { { "q" }, { "HOA" } };
 	assert_int_equal(call(f, "GET", "/api/forms/role", NULL, &q3, &j), 200);
@@ -437,6 +443,18 @@ static void test_app_api__unknown_fields_and_forms_are_refused(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM person"), 0);
 }
 
+static void test_app_api__the_list_fold_equals_textnorm_fold(void **state)
+{
+	(void)state;
+	/* every character of the fast table, in ASCII, Latin-1/Extended and Vietnamese */
+	for (int32_t cp = 1; cp < 0x370; cp++)
+		if (!app_api_fold_agrees(cp))
+			fail_msg("U+%04X folds differently", (unsigned)cp);
+	for (int32_t cp = 0x1E00; cp < 0x1F00; cp++)
+		if (!app_api_fold_agrees(cp))
+			fail_msg("U+%04X folds differently", (unsigned)cp);
+}
+
 int main(void)
 {
 	setenv("LC_ALL", "vi_VN.UTF-8", 1);
@@ -459,6 +477,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_app_api__search_ignores_case_and_diacritics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__a_person_still_linked_is_not_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__unknown_fields_and_forms_are_refused, setup, teardown),
+		cmocka_unit_test(test_app_api__the_list_fold_equals_textnorm_fold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
