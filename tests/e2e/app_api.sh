@@ -185,4 +185,27 @@ kill "$APP_PID"
 wait "$APP_PID"
 rc=$?
 [ "$rc" = 0 ] && ok app_api__stops_cleanly_on_sigterm || fail app_api__stops_cleanly_on_sigterm "exit $rc: $(tail -5 "$E2E_DIR/app.err" | tr '\n' ' ')"
+# ---- the daemon serves the app too ----
+rm -f "$ADB.app-url"
+LC_ALL=$AGENT_LANG "$AGENT" daemon --db "$ADB" --app-port 0 --interval-min 60 \
+	>"$E2E_DIR/daemon.out" 2>"$E2E_DIR/daemon.err" &
+DAEMON_PID=$!
+e2e_track $DAEMON_PID
+if wait_file "$ADB.app-url" 100; then
+	DURL=$(cat "$ADB.app-url")
+	c=$(code -c "$E2E_DIR/jar3" "$DURL")
+	DBASE=$(echo "$DURL" | sed 's|/?k=.*||')
+	c2=$(code -b "$E2E_DIR/jar3" "$DBASE/api/forms/meeting")
+	t=$(jget total)
+	[ "$c" = 303 ] && [ "$c2" = 200 ] && [ "$t" = 1 ] && [ "$(stat -c %a "$ADB.app-url")" = 600 ] &&
+		ok app_api__the_daemon_serves_the_app ||
+		fail app_api__the_daemon_serves_the_app "start $c, list $c2 total '$t'"
+else
+	fail app_api__the_daemon_serves_the_app "no $ADB.app-url: $(tail -3 "$E2E_DIR/daemon.err" | tr '\n' ' ')"
+fi
+kill "$DAEMON_PID"
+wait "$DAEMON_PID"
+rc=$?
+[ "$rc" = 0 ] && ok app_api__the_daemon_with_the_app_stops_cleanly ||
+	fail app_api__the_daemon_with_the_app_stops_cleanly "exit $rc: $(tail -5 "$E2E_DIR/daemon.err" | tr '\n' ' ')"
 e2e_finish
