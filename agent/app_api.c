@@ -40,6 +40,11 @@
 #define ROW_COLS 32            /* widest table: 9 columns */
 #define MULTILINE_MIN 500      /* a text column this long gets a text area */
 
+/* What the office's own unit is called until the first sync brings its name. */
+#define OFFICE_UNNAMED "Đơn vị của máy này"
+/* Every statement naming units binds the office's unit as ?9. */
+#define BIND_OFFICE 9
+
 /* The SQL date of today in Vietnam, as store_in_scope counts it. */
 #define SQL_TODAY "date('now', '+7 hours')"
 
@@ -404,10 +409,12 @@ static void sql_enum_label(sqlite3_str *q, const struct schema_column *c, const 
 static void sql_ref_name(sqlite3_str *q, const char *ref_table, const char *x, int depth)
 {
 	if (strcmp(ref_table, "unit") == 0) {
+		/* the office's own unit has no name before the first sync brings the tree */
 		sqlite3_str_appendf(q,
-				    "(SELECT n%d.name FROM unit_name n%d WHERE n%d.of_unit = %s"
-				    " ORDER BY (n%d.valid_to IS NULL) DESC, n%d.valid_from DESC LIMIT 1)",
-				    depth, depth, depth, x, depth, depth);
+				    "coalesce((SELECT n%d.name FROM unit_name n%d WHERE n%d.of_unit = %s"
+				    " ORDER BY (n%d.valid_to IS NULL) DESC, n%d.valid_from DESC LIMIT 1),"
+				    " CASE WHEN %s = ?9 THEN %Q END)",
+				    depth, depth, depth, x, depth, depth, x, OFFICE_UNNAMED);
 	} else if (strcmp(ref_table, "person") == 0) {
 		sqlite3_str_appendf(q,
 				    "(SELECT p%d.full_name || coalesce(' (' || p%d.birth_year || ')', '')"
@@ -483,7 +490,7 @@ static json_t *field_json_column(const struct schema_column *c, const char *name
 	return f;
 }
 
-static json_t *form_fields_json(const struct form *f, const char *office)
+static json_t *form_fields_json(const struct form *f, const char *office, const char *office_label)
 {
 	json_t *arr = json_array();
 	if (f->kind == FORM_BRANCH) {
@@ -497,6 +504,7 @@ static json_t *form_fields_json(const struct form *f, const char *office)
 		json_t *p = field_json_column(schema_column_find(up, "parent_id", SCHEMA_VERSION), "parent_id",
 					      "Thuộc đơn vị");
 		json_object_set_new(p, "default", json_string(office));
+		json_object_set_new(p, "default_label", json_string(office_label));
 		json_array_append_new(arr, p);
 		json_array_append_new(arr, field_json_column(schema_column_find(u, "opened_on", SCHEMA_VERSION),
 							     "opened_on", "Ngày thành lập"));
@@ -505,6 +513,7 @@ static json_t *form_fields_json(const struct form *f, const char *office)
 	const struct schema_table *t = form_table(f);
 	json_t *unit = field_json_column(&t->columns[1], "unit_id", f->unit_label);
 	json_object_set_new(unit, "default", json_string(office));
+	json_object_set_new(unit, "default_label", json_string(office_label));
 	if (f->unit_first)
 		json_array_append(arr, unit);
 	for (size_t i = 2; i < t->ncolumns; i++)
@@ -533,6 +542,7 @@ static int office_name(struct app_api *a, char *out, size_t cap)
 	out[0] = '\0';
 	if (ok) {
 		sqlite3_bind_text(st, 1, store_unit_id(a->s), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, BIND_OFFICE, store_unit_id(a->s), -1, SQLITE_STATIC);
 		int rc = sqlite3_step(st);
 		ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
 		if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
@@ -568,7 +578,7 @@ static void api_meta(struct app_api *a, struct app_api_response *resp)
 			json_array_append_new(cols, json_string(f->list[k]));
 		json_array_append_new(fl, json_pack("{s:s, s:s, s:o, s:o}", "key", f->key, "label",
 						    f->label ? f->label : form_table(f)->label_vi, "list_columns", cols,
-						    "fields", form_fields_json(f, office)));
+						    "fields", form_fields_json(f, office, name)));
 	}
 	answer_json(resp, 200,
 		    json_pack("{s:s, s:{s:s, s:s}, s:s, s:o}", "csrf", a->csrf, "office", "unit_id", office,
@@ -650,8 +660,11 @@ static int form_read_build(const struct form *f, struct form_read *r)
 			sql_ref_name(q, "unit", "l.branch_id", 1);
 			sqlite3_str_appendf(q, ", ', ') FROM \"%w\" l WHERE l.\"%w\" = t.id)", f->link_table,
 					    f->link_parent);
+			sqlite3_str_appendf(q, ", (SELECT json_group_array(");
+			sql_ref_name(q, "unit", "l.branch_id", 1);
+			sqlite3_str_appendf(q, ") FROM \"%w\" l WHERE l.\"%w\" = t.id)", f->link_table, f->link_parent);
 			r->f[r->n++] = (struct field_read){ "branches", NULL, at, at + 1 };
-			at += 2;
+			at += 3; /* ids, names joined, names as an array (labels) */
 		}
 		r->from = (size_t)sqlite3_str_length(q);
 		sqlite3_str_appendf(q, " FROM \"%w\" AS t", t->name);
@@ -665,10 +678,11 @@ static const char *column_text(sqlite3_stmt *st, int i)
 	return (const char *)sqlite3_column_text(st, i);
 }
 
-/* The row at the statement's cursor as {id, values, display}. */
+/* The row at the statement's cursor as {id, values, display, labels}: labels holds, for
+ * a `refs` field, the names in the order of its ids (a name may hold ", "). */
 static json_t *row_json(const struct form_read *r, sqlite3_stmt *st)
 {
-	json_t *values = json_object(), *display = json_object();
+	json_t *values = json_object(), *display = json_object(), *labels = json_object();
 	for (size_t k = 0; k < r->n; k++) {
 		const struct field_read *fr = &r->f[k];
 		int i = fr->value_at;
@@ -682,6 +696,9 @@ static json_t *row_json(const struct form_read *r, sqlite3_stmt *st)
 			if (!v)
 				v = json_array();
 			disp = column_text(st, fr->display_at);
+			const char *names = column_text(st, fr->display_at + 1);
+			json_t *l = names ? json_loads(names, 0, NULL) : NULL;
+			json_object_set_new(labels, fr->name, l ? l : json_array());
 		} else if (sqlite3_column_type(st, i) == SQLITE_NULL) {
 			disp = NULL;
 		} else {
@@ -721,8 +738,8 @@ static json_t *row_json(const struct form_read *r, sqlite3_stmt *st)
 		json_object_set_new(values, fr->name, v);
 		json_object_set_new(display, fr->name, disp ? json_string(disp) : json_string(""));
 	}
-	return json_pack("{s:s, s:o, s:o}", "id", column_text(st, 0) ? column_text(st, 0) : "", "values", values,
-			 "display", display);
+	return json_pack("{s:s, s:o, s:o, s:o}", "id", column_text(st, 0) ? column_text(st, 0) : "", "values", values,
+			 "display", display, "labels", labels);
 }
 
 /* The WHERE clause common to a form's list and its one-row read: a branch is a unit
@@ -755,8 +772,7 @@ static int form_read_one(struct app_api *a, const struct form *f, const char *id
 	int ret = -1;
 	if (sql && sqlite3_prepare_v2(store_db(a->s), sql, -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 2, id, -1, SQLITE_TRANSIENT);
-		if (f->kind == FORM_BRANCH)
-			sqlite3_bind_text(st, 9, store_unit_id(a->s), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, BIND_OFFICE, store_unit_id(a->s), -1, SQLITE_STATIC);
 		int rc = sqlite3_step(st);
 		if (rc == SQLITE_ROW)
 			*out = row_json(&r, st);
@@ -922,8 +938,7 @@ static void api_list(struct app_api *a, const struct form *f, const struct app_a
 		sqlite3_bind_text(st, 1, pat, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, limit);
 	sqlite3_bind_int64(st, 3, offset);
-	if (f->kind == FORM_BRANCH)
-		sqlite3_bind_text(st, 9, store_unit_id(a->s), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, BIND_OFFICE, store_unit_id(a->s), -1, SQLITE_STATIC);
 	rows = json_array();
 	int rc, counted = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1017,7 +1032,7 @@ static void api_pick(struct app_api *a, const char *key, const struct app_api_re
 		if (pat)
 			sqlite3_bind_text(st, 1, pat, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, limit);
-		sqlite3_bind_text(st, 9, store_unit_id(a->s), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, BIND_OFFICE, store_unit_id(a->s), -1, SQLITE_STATIC);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			const char *id = column_text(st, 0), *label = column_text(st, 1), *detail = column_text(st, 2);
 			json_array_append_new(arr, json_pack("{s:s, s:s, s:s}", "id", id ? id : "", "label",

@@ -159,7 +159,8 @@ int cmd_app(int argc, char **argv)
 	}
 	char url[APP_SERVER_URL_MAX];
 	app_server_url(r.srv, url);
-	fprintf(stdout, "%s\n%s\n%s\n", msg(MSG_APP_OPEN), url, msg(MSG_APP_STOP));
+	/* the address alone on the first line: scripts and tests read it there */
+	fprintf(stdout, "%s\n%s\n%s\n", url, msg(MSG_APP_OPEN), msg(MSG_APP_STOP));
 	fflush(stdout);
 	(void)app_sync_start(r.sync, 1);
 	while (!daemon_os_wait_ms(APP_AUTOSYNC_MS))

@@ -352,6 +352,10 @@ static void test_app_api__a_meeting_keeps_its_branches_as_rows(void **state)
 	json_t *j = NULL;
 	assert_int_equal(call(f, "PUT", path, body, NULL, &j), 200);
 	assert_int_equal(json_array_size(json_object_get(json_object_get(j, "values"), "branches")), 2);
+	/* the names of the branches as a list, in the order of their ids */
+	json_t *labels = json_object_get(json_object_get(j, "labels"), "branches");
+	assert_int_equal(json_array_size(labels), 2);
+	assert_non_null(strstr("Thôn Một Thôn Hai", json_string_value(json_array_get(labels, 0))));
 	json_decref(j);
 	assert_int_equal(count(f, "SELECT count(*) FROM meeting_branch"), 2);
 	assert_int_equal(count(f, "SELECT count(*) FROM lk_journal WHERE tbl = 'meeting_branch' AND op = 'd'"), 1);
