@@ -8,9 +8,10 @@
  * Every table and column name put into SQL comes from the schema's static strings or
  * from this file's form table; every value is bound.
  *
- * Text of a value. A JSON value becomes the command line's text for its column
- * (fieldarg.h), and records.h writes it: strings as they are (texts in NFC), dates
- * dd/mm/yyyy or ISO through datetext_parse, integers in decimal, true/false as 1/0.
+ * Text of a value. A JSON value becomes the text an office would type for its column,
+ * and records.h reads and writes it exactly as for the command line (texts to NFC,
+ * dates dd/mm/yyyy or ISO, choices by code or label): strings as they are, integers
+ * in decimal, true/false as 1/0, links by id (checked to exist first).
  */
 #include "app_api.h"
 
@@ -1150,38 +1151,6 @@ static int value_text(struct app_api *a, struct errors *e, const char *field, co
 			return 0;
 		}
 		break;
-	case SCHEMA_DATE: {
-		if (!json_is_string(v))
-			break;
-		const char *s = json_string_value(v);
-		struct datetext_parts parts;
-		if (!*s) {
-			*text = "";
-			return 0;
-		}
-		switch (datetext_parse(s, buf, &parts)) {
-		case DATETEXT_OK:
-			*text = buf;
-			return 0;
-		case DATETEXT_BAD_DAY: {
-			char m[200];
-			snprintf(m, sizeof m, "Ngày không có thật: tháng %d năm %d chỉ có %d ngày.", parts.month, parts.year,
-				 parts.month_days);
-			errors_add(e, field, m);
-			return -1;
-		}
-		case DATETEXT_BAD_MONTH:
-			errors_add(e, field, "Tháng phải từ 1 đến 12. Hãy ghi ngày theo dạng ngày/tháng/năm, ví dụ 14/03/2021.");
-			return -1;
-		case DATETEXT_BAD_YEAR:
-			errors_add(e, field, "Năm phải từ 1900 đến 2100.");
-			return -1;
-		case DATETEXT_SYNTAX:
-			errors_add(e, field, "Hãy ghi ngày theo dạng ngày/tháng/năm, ví dụ 14/03/2021.");
-			return -1;
-		}
-		break;
-	}
 	case SCHEMA_REF: {
 		if (!json_is_string(v))
 			break;
@@ -1204,6 +1173,7 @@ static int value_text(struct app_api *a, struct errors *e, const char *field, co
 	}
 	case SCHEMA_TEXT:
 	case SCHEMA_ENUM:
+	case SCHEMA_DATE: /* dd/mm/yyyy or ISO: records.h reads it and says what is wrong */
 		if (json_is_string(v)) {
 			*text = json_string_value(v);
 			return 0;
@@ -1248,7 +1218,7 @@ static int links_write(struct app_api *a, const struct form *f, struct errors *e
 {
 	const struct schema_table *lt = schema_table_find(f->link_table, SCHEMA_VERSION);
 	struct errors le = { e->obj, f, "branches" };
-	struct records_sink sink = { sink_refuse, &le };
+	struct records_sink sink = { .refuse = sink_refuse, .ctx = &le };
 	struct records_writer *w = records_writer_new(a->s, lt, &sink);
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
@@ -1380,7 +1350,7 @@ static int part_write(struct app_api *a, struct errors *e, json_t *values, const
 	if (*failed)
 		return -1;
 	(void)bad;
-	struct records_sink sink = { sink_refuse, e };
+	struct records_sink sink = { .refuse = sink_refuse, .ctx = e };
 	struct records_writer *w = records_writer_new(a->s, t, &sink);
 	if (!w) {
 		*failed = 1;
@@ -1602,7 +1572,7 @@ static long long referrers(struct app_api *a, const struct form *f, const char *
 static int delete_where(struct app_api *a, struct errors *e, const char *table, const char *col, const char *id)
 {
 	const struct schema_table *t = schema_table_find(table, SCHEMA_VERSION);
-	struct records_sink sink = { sink_refuse, e };
+	struct records_sink sink = { .refuse = sink_refuse, .ctx = e };
 	struct records_writer *w = records_writer_new(a->s, t, &sink);
 	sqlite3_stmt *st = NULL;
 	char *sql = sqlite3_mprintf("SELECT id FROM \"%w\" WHERE \"%w\" = ?1", table, col);
