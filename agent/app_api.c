@@ -1460,6 +1460,28 @@ static int form_has_field(const struct form *f, const char *name)
 	return c && !(c->flags & SCHEMA_ID);
 }
 
+/* 1 when row id of form f exists; else 0 after answering (404, or 500/503). */
+static int row_present(struct app_api *a, const struct form *f, const char *id, struct app_api_response *resp)
+{
+	json_t *cur = NULL;
+	if (form_read_one(a, f, id, &cur) != 0) {
+		answer_internal(a, resp, "read");
+		return 0;
+	}
+	if (!cur) {
+		answer_error(resp, 404, "Không tìm thấy bản ghi này (có thể đã bị xoá).");
+		return 0;
+	}
+	json_decref(cur);
+	return 1;
+}
+
+/* 422 with every refusal by field. */
+static void answer_errors(struct app_api_response *resp, const struct errors *e)
+{
+	answer_json(resp, 422, json_pack("{s:O}", "errors", e->obj));
+}
+
 static int tx(struct app_api *a, const char *what)
 {
 	return sqlite3_exec(store_db(a->s), what, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
@@ -1481,21 +1503,11 @@ static void api_write(struct app_api *a, const struct form *f, const char *id, c
 		if (!form_has_field(f, k))
 			errors_add(&e, k, "Biểu mẫu này không có trường này.");
 	if (json_object_size(e.obj)) {
-		answer_json(resp, 422, json_pack("{s:O}", "errors", e.obj));
+		answer_errors(resp, &e);
 		goto done;
 	}
-	if (id) {
-		json_t *cur = NULL;
-		if (form_read_one(a, f, id, &cur) != 0) {
-			answer_internal(a, resp, "read");
-			goto done;
-		}
-		if (!cur) {
-			answer_error(resp, 404, "Không tìm thấy bản ghi này (có thể đã bị xoá).");
-			goto done;
-		}
-		json_decref(cur);
-	}
+	if (id && !row_present(a, f, id, resp))
+		goto done;
 	if (tx(a, "BEGIN IMMEDIATE") != 0) {
 		answer_internal(a, resp, "begin");
 		goto done;
@@ -1505,7 +1517,7 @@ static void api_write(struct app_api *a, const struct form *f, const char *id, c
 		if (failed)
 			answer_internal(a, resp, "write");
 		else
-			answer_json(resp, 422, json_pack("{s:O}", "errors", e.obj));
+			answer_errors(resp, &e);
 		goto done;
 	}
 	if (tx(a, "COMMIT") != 0) {
@@ -1606,16 +1618,9 @@ done:
 static void api_delete(struct app_api *a, const struct form *f, const char *id, struct app_api_response *resp)
 {
 	struct errors e = { json_object(), f, NULL };
-	json_t *cur = NULL;
 	int in_tx = 0;
-	if (form_read_one(a, f, id, &cur) != 0) {
-		answer_internal(a, resp, "read");
+	if (!row_present(a, f, id, resp))
 		goto done;
-	}
-	if (!cur) {
-		answer_error(resp, 404, "Không tìm thấy bản ghi này (có thể đã bị xoá).");
-		goto done;
-	}
 	if (tx(a, "BEGIN IMMEDIATE") != 0) {
 		answer_internal(a, resp, "begin");
 		goto done;
@@ -1632,7 +1637,7 @@ static void api_delete(struct app_api *a, const struct form *f, const char *id, 
 		snprintf(m, sizeof m, "Còn %lld bản ghi khác dùng bản ghi này (ví dụ: %s). Hãy sửa hoặc xoá chúng trước.", n,
 			 what);
 		errors_add(&e, "", m);
-		answer_json(resp, 422, json_pack("{s:O}", "errors", e.obj));
+		answer_errors(resp, &e);
 		goto done;
 	}
 	int r = 0;
@@ -1653,7 +1658,7 @@ static void api_delete(struct app_api *a, const struct form *f, const char *id, 
 		goto done;
 	}
 	if (r == -1) {
-		answer_json(resp, 422, json_pack("{s:O}", "errors", e.obj));
+		answer_errors(resp, &e);
 		goto done;
 	}
 	if (tx(a, "COMMIT") != 0) {
@@ -1665,7 +1670,6 @@ static void api_delete(struct app_api *a, const struct form *f, const char *id, 
 done:
 	if (in_tx)
 		tx(a, "ROLLBACK");
-	json_decref(cur);
 	json_decref(e.obj);
 }
 
