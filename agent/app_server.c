@@ -9,15 +9,15 @@
  */
 #include "app_server.h"
 
+#ifndef _WIN32
 #include <arpa/inet.h>
-#include <errno.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
+#endif
+#include <microhttpd.h> /* on Windows it brings winsock2.h */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "app_api.h"
 #include "app_assets.h"
@@ -25,7 +25,6 @@
 
 #define APP_SERVER_CONNECTIONS 64      /* one office, a few tabs; more is not a browser */
 #define APP_SERVER_TIMEOUT_S 60        /* idle connection closed after this */
-#define APP_SERVER_BACKLOG 32
 
 /* No script or style from anywhere but the app itself, nothing inline, no frames. */
 #define APP_CSP                                                                          \
@@ -43,8 +42,9 @@ static const char misdirected_text[] = "Misdirected request: this server answers
 
 struct app_server {
 	struct MHD_Daemon *d;
-	int fd;
-	unsigned port;
+	unsigned port;           /* main thread's copy */
+	atomic_uint bound_port;  /* set once the daemon runs; the server thread copies it
+				    into the gate, which only that thread touches */
 	struct app_gate gate;
 	struct app_api *api;
 };
@@ -226,6 +226,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	(void)version;
 	struct app_server *srv = cls;
+	if (!srv->gate.port)
+		srv->gate.port = atomic_load(&srv->bound_port);
 	if (*con_cls == &answered)
 		return MHD_YES; /* a refused body is dropped unread */
 	if (!*con_cls) {
@@ -279,30 +281,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
-/* A listening socket on 127.0.0.1:port; its port into *bound. fd or -1. */
-static int listen_loopback(unsigned port, unsigned *bound, char *err, size_t errlen)
-{
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	struct sockaddr_in sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t sl = sizeof sa;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(fd, APP_SERVER_BACKLOG) != 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &sl) != 0) {
-		snprintf(err, errlen, "cannot listen on 127.0.0.1:%u: %s", port, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	*bound = ntohs(sa.sin_port);
-	return fd;
-}
-
 int app_server_start(struct store *s, struct app_sync *sync, unsigned port, struct app_server **out, char *err,
 		     size_t errlen)
 {
@@ -311,7 +289,6 @@ int app_server_start(struct store *s, struct app_sync *sync, unsigned port, stru
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	srv->fd = -1;
 	if (port > 65535) {
 		snprintf(err, errlen, "port %u out of range", port);
 		goto fail;
@@ -323,25 +300,34 @@ int app_server_start(struct store *s, struct app_sync *sync, unsigned port, stru
 	srv->api = app_api_new(s, srv->gate.csrf, sync, err, errlen);
 	if (!srv->api)
 		goto fail;
-	srv->fd = listen_loopback(port, &srv->port, err, errlen);
-	if (srv->fd < 0)
-		goto fail;
-	srv->gate.port = srv->port;
-	srv->d = MHD_start_daemon(MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-				  on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-				  MHD_OPTION_LISTEN_SOCKET, (MHD_socket)srv->fd,
+	/* 127.0.0.1 only; the system picks the port when port is 0. Until the gate knows
+	 * the port every request is refused as misdirected: nobody knows it yet anyway. */
+	struct sockaddr_in sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	srv->d = MHD_start_daemon(MHD_USE_AUTO | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port,
+				  NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)APP_SERVER_CONNECTIONS,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)APP_SERVER_TIMEOUT_S,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_END);
 	if (!srv->d) {
-		snprintf(err, errlen, "cannot start the HTTP server");
+		snprintf(err, errlen, "cannot listen on 127.0.0.1:%u (see the microhttpd message above)", port);
 		goto fail;
 	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(srv->d, MHD_DAEMON_INFO_BIND_PORT);
+	srv->port = info ? info->port : 0;
+	if (!srv->port) {
+		snprintf(err, errlen, "cannot learn the port listened on");
+		MHD_stop_daemon(srv->d);
+		goto fail;
+	}
+	atomic_store(&srv->bound_port, srv->port);
 	*out = srv;
 	return 0;
 fail:
-	if (srv->fd >= 0)
-		close(srv->fd);
 	app_api_free(srv->api);
 	free(srv);
 	return -1;
@@ -362,7 +348,7 @@ void app_server_stop(struct app_server *srv)
 {
 	if (!srv)
 		return;
-	MHD_stop_daemon(srv->d); /* closes the listening socket too */
+	MHD_stop_daemon(srv->d);
 	app_api_free(srv->api);
 	memset(&srv->gate, 0, sizeof srv->gate);
 	free(srv);

@@ -8,7 +8,7 @@
  * have one, with a Content-Length (411 otherwise) of at most app_api_body_max (413)
  * and a content type the route takes (415); a refused request's body is never read.
  *
- * Owns: the listening socket, the libmicrohttpd daemon and its thread, the gate, the
+ * Owns: the libmicrohttpd daemon (its listening socket) and its thread, the gate, the
  * api. The store and the sync are borrowed: the server's thread is the only one that
  * uses the store between app_server_start and app_server_stop. Only this file includes
  * <microhttpd.h>.
