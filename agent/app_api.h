@@ -14,8 +14,8 @@
  * Search: lists and pickers match the query's search key (textnorm_fold: case,
  * diacritics and đ ignored) inside the keys of a row's texts, choice labels, dates as
  * dd/mm/yyyy and the names of the records it links to, through an SQLite function
- * lk_fold registered on the store's connection (agent-local indexes on the link
- * columns are made at app_api_new; they are not part of the synced schema).
+ * lk_match registered on the store's connection (app_search.h; agent-local indexes on
+ * the link columns are made at app_api_new; they are not part of the synced schema).
  *
  * Not thread-safe: one thread calls app_api_handle (the server runs one). The store
  * and the sync are borrowed and must outlive the api.
@@ -24,7 +24,6 @@
 #define LK_AGENT_APP_API_H
 
 #include <stddef.h>
-#include <stdint.h>
 
 #include "app_sync.h"
 #include "store.h"
@@ -71,9 +70,5 @@ void app_api_response_release(struct app_api_response *resp);
  * whether content_type is one that route accepts (1) or not (0). */
 size_t app_api_body_max(const char *path);
 int app_api_content_type_ok(const char *path, const char *content_type);
-
-/* For tests: 1 when the list fold of a text holding character cp equals textnorm_fold's
- * (always, by construction: see app_api.c). */
-int app_api_fold_agrees(int32_t cp);
 
 #endif
