@@ -29,6 +29,7 @@
 #include "ids.h"
 #include "journal.h"
 #include "msg.h"
+#include "office_figures.h"
 #include "records.h"
 #include "schema.h"
 #include "textnorm.h"
@@ -1544,6 +1545,36 @@ static void api_sync_post(struct app_api *a, struct app_api_response *resp)
 		answer_error(resp, 500, "Không bắt đầu đồng bộ được trên máy này. Hãy báo cán bộ kỹ thuật.");
 }
 
+/* ---- what the province will see ---- */
+
+/* GET /api/figures?year=Y: the office's figures for Y beside Y−1, computed here by the
+ * hub's code (office_figures.h): the very JSON of the hub's /v1/report. */
+static void api_figures(struct app_api *a, const struct app_api_request *req, struct app_api_response *resp)
+{
+	char today[DATETEXT_SIZE];
+	figures_vn_date(store_wall_ms(), today);
+	long long year = param_int(req, "year", atoi(today), 0, 9999);
+	char *json = NULL;
+	size_t len = 0;
+	struct report_error err;
+	memset(&err, 0, sizeof err);
+	int rc = office_figures_json(a->s, (int)year, today, &json, &len, &err);
+	if (rc == REPORT_OK) {
+		resp->status = 200;
+		resp->content_type = "application/json; charset=utf-8";
+		resp->body = json;
+		resp->body_len = len;
+		return;
+	}
+	fprintf(stderr, "lienket-agent app: figures: %s\n", err.message);
+	if (rc == REPORT_UNKNOWN_UNIT)
+		answer_error(resp, 404, "Máy này chưa có cây đơn vị của tỉnh: hãy đồng bộ một lần, rồi xem lại.");
+	else if (rc == REPORT_BAD_ARGUMENT)
+		answer_error(resp, 400, "Năm không hợp lệ (từ 2000 đến năm nay).");
+	else
+		answer_error(resp, (unsigned)report_http_status(rc), "Lỗi trên máy này khi tính các chỉ tiêu. Hãy báo cán bộ kỹ thuật.");
+}
+
 /* ---- routing ---- */
 
 static int is_method(const struct app_api_request *req, const char *m)
@@ -1593,6 +1624,9 @@ void app_api_handle(struct app_api *a, const struct app_api_request *req, struct
 			return api_write(a, f, id, req, resp);
 		if (is_method(req, "DELETE") && id)
 			return api_delete(a, f, id, resp);
+	} else if (strcmp(path, "/api/figures") == 0) {
+		if (get)
+			return api_figures(a, req, resp);
 	} else if (strncmp(path, "/api/pick/", 10) == 0) {
 		if (get)
 			return api_pick(a, path + 10, req, resp);

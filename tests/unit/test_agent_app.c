@@ -448,6 +448,25 @@ static void test_app_api__unknown_fields_and_forms_are_refused(void **state)
 	assert_int_equal(count(f, "SELECT count(*) FROM person"), 0);
 }
 
+static void test_app_api__figures_are_the_hubs_report_of_the_office(void **state)
+{
+	struct fixture *f = *state;
+	char b[IDS_UUID_TEXT], m[IDS_UUID_TEXT], body[300];
+	create(f, "branch", "{\"name\": \"Thôn Một\", \"opened_on\": \"2019-01-01\"}", b);
+	snprintf(body, sizeof body, "{\"kind\": \"joint\", \"held_on\": \"14/03/2021\", \"host_branch_id\": \"%s\"}", b);
+	create(f, "meeting", body, m);
+	json_t *j = NULL;
+	struct params y = { { "year" }, { "2021" } };
+	assert_int_equal(call(f, "GET", "/api/figures", NULL, &y, &j), 200);
+	assert_int_equal(json_integer_value(json_object_get(j, "year")), 2021);
+	assert_true(json_array_size(json_object_get(j, "figures")) == 13);
+	json_decref(j);
+	struct params bad = { { "year" }, { "1999" } };
+	assert_int_equal(call(f, "GET", "/api/figures", NULL, &bad, &j), 400);
+	assert_non_null(json_object_get(j, "error"));
+	json_decref(j);
+}
+
 static void test_app_api__the_list_fold_equals_textnorm_fold(void **state)
 {
 	(void)state;
@@ -482,6 +501,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_app_api__search_ignores_case_and_diacritics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__a_person_still_linked_is_not_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__unknown_fields_and_forms_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__figures_are_the_hubs_report_of_the_office, setup, teardown),
 		cmocka_unit_test(test_app_api__the_list_fold_equals_textnorm_fold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
