@@ -18,8 +18,9 @@ PKGS     := sqlite3 libcurl zlib jansson libmicrohttpd libcrypto libutf8proc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
-# The hub alone draws QR codes (enroll --csv sheets): the agent does not link it.
-HUB_PKGS := libqrencode
+# The hub alone draws QR codes (enroll --csv sheets), hashes viewer passwords (argon2id)
+# and writes spreadsheets (.xlsx): the agent does not link them.
+HUB_PKGS := libqrencode libargon2 xlsxwriter
 HUB_CFLAGS := $(shell pkg-config --cflags $(HUB_PKGS) 2>/dev/null)
 HUB_LIBS := $(shell pkg-config --libs $(HUB_PKGS) 2>/dev/null)
 

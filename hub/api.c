@@ -32,6 +32,7 @@
 #include "auth.h"
 #include "changes.h"
 #include "dashboard.h"
+#include "downloads.h"
 #include "entry.h"
 #include "hlc.h"
 #include "schema.h"
@@ -1252,19 +1253,44 @@ static int dashboard_write_job(void *a, int (*fn)(struct store *, void *), void 
 	return run_write(a, fn, arg);
 }
 
-/* GET / and POST /: authenticated by the page itself (cookie or login form). */
-static void handle_dashboard(struct ctx *c)
+/* The dashboard's environment for c; 0, or 1 after answering 503. */
+static int dashboard_env_of(struct ctx *c, struct dashboard_env *env)
 {
 	if (!c->rs && !(c->rs = pool_get(c->a))) {
 		fail(c->resp, 503, "unavailable", NULL, "cannot open the database");
-		return;
+		return 1;
 	}
 	/* HTTPS to the client: ours, or the trusted proxy's (it says so; docs/reverse-proxy.md) */
 	const char *proto = c->req->forwarded_proto;
 	int https = c->a->tls || (c->a->trust_proxy && proto && strcasecmp(proto, "https") == 0);
-	struct dashboard_env env = { .db_path = c->a->db_path, .rs = c->rs, .now_ms = c->now,
-				     .tls = https, .write = dashboard_write_job, .write_ctx = c->a };
-	dashboard_page(&env, c->req, c->resp);
+	*env = (struct dashboard_env){ .db_path = c->a->db_path, .rs = c->rs, .now_ms = c->now,
+				       .tls = https, .write = dashboard_write_job, .write_ctx = c->a,
+				       .client = c->resp->log.client };
+	return 0;
+}
+
+/* GET / and POST /: authenticated by the page itself (cookie or login form). */
+static void handle_dashboard(struct ctx *c)
+{
+	struct dashboard_env env;
+	if (dashboard_env_of(c, &env) == 0)
+		dashboard_page(&env, c->req, c->resp);
+}
+
+/* GET /digest/DATE: the morning digest as mailed (cookie, like the page). */
+static void handle_digest(struct ctx *c)
+{
+	struct dashboard_env env;
+	if (dashboard_env_of(c, &env) == 0)
+		dashboard_digest(&env, c->req, c->req->path + strlen("/digest/"), c->resp);
+}
+
+/* GET /report.xlsx?unit=&year=: the report as a spreadsheet (cookie, like the page). */
+static void handle_xlsx(struct ctx *c)
+{
+	struct dashboard_env env;
+	if (dashboard_env_of(c, &env) == 0)
+		dashboard_xlsx(&env, c->req, c->resp);
 }
 
 /* ---- metrics, healthz ---- */
@@ -1333,6 +1359,8 @@ static const struct route routes[] = {
 	{ "GET",  "/v1/report",  ROUTE_VIEWER, handle_report },
 	{ "GET",  "/",           ROUTE_OPEN,   handle_dashboard },
 	{ "POST", "/",           ROUTE_OPEN,   handle_dashboard },
+	{ "GET",  "/digest/",    ROUTE_OPEN,   handle_digest },    /* a prefix: /digest/DATE */
+	{ "GET",  "/report.xlsx", ROUTE_OPEN,  handle_xlsx },
 	{ "GET",  "/metrics",    ROUTE_VIEWER, handle_metrics },
 	{ "GET",  "/healthz",    ROUTE_OPEN,   handle_healthz },
 };
@@ -1409,7 +1437,11 @@ static const struct route *route_find(const char *method, const char *path,
 	const struct route *r = NULL;
 	int path_known = 0;
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
-		if (!path || strcmp(routes[i].path, path) != 0)
+		/* a route path ending in '/' (other than "/") is a prefix */
+		size_t rl = strlen(routes[i].path);
+		int prefix = rl > 1 && routes[i].path[rl - 1] == '/';
+		if (!path || (prefix ? strncmp(routes[i].path, path, rl) != 0
+				     : strcmp(routes[i].path, path) != 0))
 			continue;
 		path_known = 1;
 		if (method && strcmp(routes[i].method, method) == 0)

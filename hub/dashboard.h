@@ -4,7 +4,8 @@
  * status as JSON (`GET /v1/status`). api.c routes to these; they know nothing of
  * libmicrohttpd.
  *
- * Login (PROTOCOL.md §10, "Dashboard login"): the page takes a viewer token once —
+ * Logins and sessions are login.h's (viewer accounts: viewer.h). Login (PROTOCOL.md
+ * §10, "Dashboard login"): the page takes a viewer token once —
  * from its login form (POST, application/x-www-form-urlencoded, field `token`; the
  * body is plain, never deflated), accepted only as a same-origin post (Origin, else
  * Referer, names this hub), or from a link `/?token=…` that the browser did not follow
@@ -42,6 +43,7 @@ struct dashboard_env {
 	struct store *rs;       /* a read connection, for checking tokens */
 	int64_t now_ms;
 	int tls;                /* 1: served over HTTPS (cookie gets Secure; the origin is https) */
+	const char *client;     /* the client's address (failed logins are counted by it) */
 	/* Runs fn(ws, arg) in a write transaction on the writer's store (sessions); returns
 	 * fn's result, or -1 when the transaction failed. */
 	int (*write)(void *write_ctx, int (*fn)(struct store *ws, void *arg), void *arg);
@@ -63,6 +65,10 @@ void dashboard_page(const struct dashboard_env *env, const struct api_request *r
 		    struct api_response *resp);
 
 /* The page itself (after login) is dashpage_write (dashpage.h). */
+
+/* 1 when s is a year "YYYY" / a unit id or code of [A-Za-z0-9_.-] (at most 64). */
+int dashboard_year_wellformed(const char *s);
+int dashboard_unit_wellformed(const char *s);
 
 /* GET /v1/report?unit=U&year=Y, the caller having checked the viewer token. unit is
  * a unit id or code (NULL: the province root); year NULL means the current year in

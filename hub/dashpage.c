@@ -595,8 +595,14 @@ done:
 
 /* ---- the page ---- */
 
-int dashpage_write(const char *db_path, const char *unit, const char *year_s, int64_t now_ms,
+int dashpage_write(const char *db_path, const char *unit, const char *year, int64_t now_ms,
 		   FILE *f)
+{
+	return dashpage_write_limited(db_path, unit, year, NULL, now_ms, f);
+}
+
+int dashpage_write_limited(const char *db_path, const char *unit, const char *year_s,
+			   const char *limit, int64_t now_ms, FILE *f)
 {
 	char today[11], err[256];
 	int cur = dashpage_current_year(now_ms, today), year = cur, asked = 0, latest = 0;
@@ -624,6 +630,14 @@ int dashpage_write(const char *db_path, const char *unit, const char *year_s, in
 	const char *root = unittree_root(tree, today);
 	struct unittree_name rn;
 	const char *province = root && unittree_name_of(tree, root, today, &rn) == 0 ? rn.name : "Tỉnh";
+	if (limit && *limit) {
+		/* an account limited to a subtree (login.h): it is the page's root and default */
+		root = limit;
+		if (!unit || !*unit)
+			unit = limit;
+	} else {
+		limit = NULL;
+	}
 	if (unit && *unit && report_build(db, unit, year, today, &r, &re) != REPORT_OK) {
 		status = report_http_status(re.code);
 		message = re.code == REPORT_UNKNOWN_UNIT ? "Không có đơn vị này; đang xem toàn tỉnh."
@@ -633,8 +647,12 @@ int dashpage_write(const char *db_path, const char *unit, const char *year_s, in
 			goto done;
 		unit = NULL;
 	}
-	if (!r && report_build(db, NULL, year, today, &r, &re) != REPORT_OK) {
+	if (!r && report_build(db, limit, year, today, &r, &re) != REPORT_OK) {
 		status = 500;
+		goto done;
+	}
+	if (limit && !unittree_in_subtree(tree, limit, r->unit_id, today)) {
+		status = 403; /* nothing written: the caller answers the refusal */
 		goto done;
 	}
 	if (status_build(db, now_ms, &st, err, sizeof err) != 0) {
@@ -699,7 +717,10 @@ int dashpage_write(const char *db_path, const char *unit, const char *year_s, in
 	fputs("<nav class=\"lk-nav\"><a href=\"#lk-honest\">Số liệu có đủ không?</a>"
 	      "<a href=\"#overview\">Toàn cảnh</a><a href=\"#summary\">Các chỉ tiêu</a>"
 	      "<a href=\"#status\">Tình trạng đồng bộ</a>"
-	      "<a href=\"#report\">Báo cáo chi tiết và biểu đồ</a></nav>", f);
+	      "<a href=\"#report\">Báo cáo chi tiết và biểu đồ</a><a href=\"/report.xlsx?unit=", f);
+	textout_html(f, r->unit_id);
+	fprintf(f, "&amp;year=%d\" download=\"bao-cao-%d.xlsx\">Tải bảng tính (.xlsx)</a></nav>", r->year,
+		r->year);
 	honest_section(f, r, &h);
 	if (overview(f, r, tree, st, today) != 0) {
 		status = 500;
@@ -707,7 +728,7 @@ int dashpage_write(const char *db_path, const char *unit, const char *year_s, in
 	}
 	summary(f, r, &h);
 	fputs("<div id=\"status\">", f);
-	if (root && strcmp(r->unit_id, root) != 0) {
+	if (root && (limit || strcmp(r->unit_id, root) != 0)) {
 		/* a status of its own: the caveats keep pointers into st for the report below */
 		if (status_build(db, now_ms, &sub, err, sizeof err) != 0) {
 			status = 500;

@@ -50,4 +50,10 @@ int dashpage_latest_year(sqlite3 *db, int current, int *out);
 int dashpage_write(const char *db_path, const char *unit, const char *year, int64_t now_ms,
 		   FILE *f);
 
+/* dashpage_write for an account limited to the subtree of limit (a unit id; NULL or
+ * "": the province; login.h): the page opens on limit, its unit picker offers only
+ * that subtree, and a unit outside it returns 403 with nothing written to f. */
+int dashpage_write_limited(const char *db_path, const char *unit, const char *year,
+			   const char *limit, int64_t now_ms, FILE *f);
+
 #endif

@@ -213,24 +213,126 @@ static void arrivals_html(FILE *f, const struct digest_arrival *a, size_t n, con
 	fputs("</tbody></table></section>", f);
 }
 
-int digest_write(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, const char *dir,
-		 char *err, size_t errlen)
+void digest_texts_release(struct digest_texts *t)
+{
+	if (!t)
+		return;
+	free(t->html);
+	free(t->status_csv);
+	free(t->arrivals_csv);
+	free(t->report_csv);
+	memset(t, 0, sizeof *t);
+}
+
+/* Keeps the arrivals of offices whose unit counts in root's subtree on date. */
+static void arrivals_keep_subtree(struct digest_arrival *a, size_t *n, const struct unittree *t,
+				  const char *root, const char *date)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++) {
+		if (a[i].unit[0] && unittree_in_subtree(t, root, a[i].unit, date)) {
+			a[k++] = a[i];
+		} else {
+			free(a[i].unit_name);
+			free(a[i].unit_code);
+		}
+	}
+	*n = k;
+}
+
+/* Runs one renderer into a new string: 0 and *out, or -1. */
+static int render(char **out, int (*fn)(const void *, FILE *), const void *arg)
+{
+	size_t len = 0;
+	*out = NULL;
+	FILE *f = open_memstream(out, &len);
+	if (!f)
+		return -1;
+	int ok = fn(arg, f) == 0;
+	if (fclose(f) != 0 || !ok) {
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int status_csv_fn(const void *st, FILE *f) { return status_write_csv(st, f); }
+static int report_csv_fn(const void *r, FILE *f) { return report_write_csv(r, f) == REPORT_OK ? 0 : -1; }
+
+struct arrivals_arg {
+	const struct digest_arrival *a;
+	size_t n;
+};
+static int arrivals_csv_fn(const void *arg, FILE *f)
+{
+	const struct arrivals_arg *A = arg;
+	return digest_write_arrivals_csv(A->a, A->n, f);
+}
+
+struct page_arg {
+	const char *date, *yesterday, *scope_name;
+	int64_t cutoff_ms;
+	const struct status *st;
+	const struct report *r;
+	const struct digest_arrival *arr;
+	size_t narr;
+};
+
+static int page_fn(const void *arg, FILE *f)
+{
+	const struct page_arg *P = arg;
+	char cut[17];
+	status_vn_time(P->cutoff_ms, cut);
+	fputs("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+	      "<title>Báo cáo buổi sáng ", f);
+	textout_html(f, P->date);
+	fputs("</title><style>body{font-family:sans-serif;margin:16px;color:#222}"
+	      ".lk-arrivals table{border-collapse:collapse}.lk-arrivals th,.lk-arrivals td"
+	      "{border:1px solid #ccc;padding:3px 6px}section{margin:16px 0;overflow-x:auto}"
+	      "</style></head><body><h1>Liên Kết — báo cáo buổi sáng ngày ", f);
+	textout_html(f, P->date);
+	if (P->scope_name) {
+		fputs(" — ", f);
+		textout_html(f, P->scope_name);
+	}
+	fputs("</h1><p>Tình trạng đồng bộ lúc ", f);
+	textout_html(f, cut);
+	fputs(" (giờ Việt Nam); dữ liệu nhận được ngày ", f);
+	textout_html(f, P->yesterday);
+	fputs("; báo cáo năm ", f);
+	fprintf(f, "%d tính đến hết ngày ", P->r->year);
+	textout_html(f, P->yesterday);
+	fputs(".</p>", f);
+	int ok = status_write_html(P->st, f) == 0;
+	arrivals_html(f, P->arr, P->narr, P->yesterday);
+	ok = ok && report_write_html(P->r, f) == REPORT_OK;
+	fputs("</body></html>\n", f);
+	return ok && !ferror(f) ? 0 : -1;
+}
+
+int digest_build(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, const char *unit,
+		 struct digest_texts *out, char *err, size_t errlen)
 {
 	int64_t cutoff_ms, day_ms;
-	char yesterday[11], name[64], final[DIGEST_PATH_MAX], tmp[DIGEST_PATH_MAX];
+	char yesterday[11];
 	struct status *st = NULL;
 	struct report *r = NULL;
 	struct report_error re = { 0 };
 	struct digest_arrival *arr = NULL;
+	struct unittree *tree = NULL;
+	struct digest_texts t = { 0 };
 	size_t narr = 0;
 	int rc = -1, in_tx = 0;
-	FILE *f;
 	if (status_vn_ms(date, cutoff_hh, cutoff_mm, &cutoff_ms) != 0 ||
 	    status_vn_ms(date, 0, 0, &day_ms) != 0) {
 		snprintf(err, errlen, "bad date '%s' or cut-off %02d:%02d", date ? date : "",
 			 cutoff_hh % 100, cutoff_mm % 100);
 		return 1;
 	}
+	if (unit && !*unit)
+		unit = NULL;
 	status_vn_date(day_ms - STATUS_DAY_MS, yesterday);
 	if (sqlite3_get_autocommit(db)) {
 		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
@@ -243,56 +345,76 @@ int digest_write(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, co
 	    digest_arrivals(db, day_ms - STATUS_DAY_MS, day_ms, yesterday, &arr, &narr, err,
 			    errlen) != 0)
 		goto done;
-	if (report_build(db, NULL, atoi(yesterday), yesterday, &r, &re) != REPORT_OK) {
+	if (report_build(db, unit, atoi(yesterday), yesterday, &r, &re) != REPORT_OK) {
 		snprintf(err, errlen, "cannot build the report: %s", re.message);
+		if (re.code == REPORT_UNKNOWN_UNIT || re.code == REPORT_BAD_ARGUMENT)
+			rc = 1;
 		goto done;
 	}
-
-	snprintf(name, sizeof name, "digest-%s-status.csv", date);
-	if (!(f = open_tmp(dir, name, final, tmp, err, errlen)) ||
-	    close_rename(f, status_write_csv(st, f) == 0, tmp, final, err, errlen) != 0)
+	if (unit) {
+		if (figures_sqlite_load_tree(db, FIGURES_SQLITE_HUB, &tree, err, errlen) != 0)
+			goto done;
+		status_keep_subtree(st, tree, r->unit_id, yesterday);
+		arrivals_keep_subtree(arr, &narr, tree, r->unit_id, yesterday);
+	}
+	struct arrivals_arg A = { arr, narr };
+	struct page_arg P = { date, yesterday, unit ? r->unit_name : NULL, cutoff_ms, st, r, arr, narr };
+	if (render(&t.status_csv, status_csv_fn, st) != 0 ||
+	    render(&t.arrivals_csv, arrivals_csv_fn, &A) != 0 ||
+	    render(&t.report_csv, report_csv_fn, r) != 0 || render(&t.html, page_fn, &P) != 0) {
+		snprintf(err, errlen, "cannot write the digest: out of memory");
 		goto done;
-	snprintf(name, sizeof name, "digest-%s-arrivals.csv", date);
-	if (!(f = open_tmp(dir, name, final, tmp, err, errlen)) ||
-	    close_rename(f, digest_write_arrivals_csv(arr, narr, f) == 0, tmp, final, err, errlen) != 0)
-		goto done;
-	snprintf(name, sizeof name, "digest-%s-report.csv", date);
-	if (!(f = open_tmp(dir, name, final, tmp, err, errlen)) ||
-	    close_rename(f, report_write_csv(r, f) == REPORT_OK, tmp, final, err, errlen) != 0)
-		goto done;
-
-	snprintf(name, sizeof name, "digest-%s.html", date);
-	if (!(f = open_tmp(dir, name, final, tmp, err, errlen)))
-		goto done;
-	char cut[17];
-	status_vn_time(cutoff_ms, cut);
-	fputs("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\"><title>Báo cáo buổi sáng ", f);
-	textout_html(f, date);
-	fputs("</title><style>body{font-family:sans-serif;margin:16px;color:#222}"
-	      ".lk-arrivals table{border-collapse:collapse}.lk-arrivals th,.lk-arrivals td"
-	      "{border:1px solid #ccc;padding:3px 6px}section{margin:16px 0}</style></head><body>"
-	      "<h1>Liên Kết — báo cáo buổi sáng ngày ", f);
-	textout_html(f, date);
-	fputs("</h1><p>Tình trạng đồng bộ lúc ", f);
-	textout_html(f, cut);
-	fputs(" (giờ Việt Nam); dữ liệu nhận được ngày ", f);
-	textout_html(f, yesterday);
-	fputs("; báo cáo năm ", f);
-	fprintf(f, "%d tính đến hết ngày ", r->year);
-	textout_html(f, yesterday);
-	fputs(".</p>", f);
-	int ok = status_write_html(st, f) == 0;
-	arrivals_html(f, arr, narr, yesterday);
-	ok = ok && report_write_html(r, f) == REPORT_OK;
-	fputs("</body></html>\n", f);
-	if (close_rename(f, ok, tmp, final, err, errlen) != 0)
-		goto done;
+	}
+	snprintf(t.unit_id, sizeof t.unit_id, "%s", unit ? r->unit_id : "");
+	snprintf(t.scope_name, sizeof t.scope_name, "%s", r->unit_name ? r->unit_name : "");
+	*out = t;
+	memset(&t, 0, sizeof t);
 	rc = 0;
 done:
 	if (in_tx)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	digest_texts_release(&t);
+	unittree_free(tree);
 	digest_arrivals_free(arr, narr);
 	report_free(r);
 	status_free(st);
+	return rc;
+}
+
+/* Writes text into dir/name through a temporary file. 0, or -1 with err. */
+static int write_file(const char *dir, const char *name, const char *text, char *err, size_t errlen)
+{
+	char final[DIGEST_PATH_MAX], tmp[DIGEST_PATH_MAX];
+	FILE *f = open_tmp(dir, name, final, tmp, err, errlen);
+	if (!f)
+		return -1;
+	int ok = fputs(text, f) >= 0;
+	return close_rename(f, ok, tmp, final, err, errlen);
+}
+
+int digest_write(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, const char *dir,
+		 char *err, size_t errlen)
+{
+	struct digest_texts t;
+	char name[64];
+	int rc = digest_build(db, date, cutoff_hh, cutoff_mm, NULL, &t, err, errlen);
+	if (rc != 0)
+		return rc;
+	rc = -1;
+	snprintf(name, sizeof name, "digest-%s-status.csv", date);
+	if (write_file(dir, name, t.status_csv, err, errlen) != 0)
+		goto done;
+	snprintf(name, sizeof name, "digest-%s-arrivals.csv", date);
+	if (write_file(dir, name, t.arrivals_csv, err, errlen) != 0)
+		goto done;
+	snprintf(name, sizeof name, "digest-%s-report.csv", date);
+	if (write_file(dir, name, t.report_csv, err, errlen) != 0)
+		goto done;
+	snprintf(name, sizeof name, "digest-%s.html", date);
+	if (write_file(dir, name, t.html, err, errlen) != 0)
+		goto done;
+	rc = 0;
+done:
+	digest_texts_release(&t);
 	return rc;
 }

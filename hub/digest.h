@@ -49,6 +49,21 @@ void digest_arrivals_free(struct digest_arrival *a, size_t n);
 /* CSV of arrivals (byte-order mark, CRLF). 0, or -1 when writing failed. */
 int digest_write_arrivals_csv(const struct digest_arrival *a, size_t n, FILE *f);
 
+/* The four texts of one digest (malloc'd; digest_texts_release), and its scope. */
+struct digest_texts {
+	char unit_id[37];      /* "" the province */
+	char scope_name[256];  /* the unit's name on the day before the digest's date */
+	char *html, *status_csv, *arrivals_csv, *report_csv;
+};
+void digest_texts_release(struct digest_texts *t);
+
+/* Builds the digest of date for the subtree of unit (a unit id or code; NULL or "":
+ * the province): the status of its offices, their arrivals and its report. Returns 0
+ * and *out, 1 when the date, cut-off or unit is bad (the caller's fault), -1 for
+ * storage or memory; err says why in English. */
+int digest_build(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, const char *unit,
+		 struct digest_texts *out, char *err, size_t errlen);
+
 /* Writes the four files for date ('YYYY-MM-DD') with the status as of cutoff
  * (hh:mm Vietnam time on date) into dir (which must exist). Returns 0, or -1 with an
  * English reason in err: 1 when the date or cut-off is malformed (the caller's

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "accountcmd.h"
 #include "api.h"
 #include "auth.h"
 #include "changes.h"
@@ -1102,6 +1103,8 @@ static const struct command commands[] = {
 	{ "report", viewcmd_report, VIEWCMD_USAGE_REPORT },
 	{ "digest", viewcmd_digest, VIEWCMD_USAGE_DIGEST },
 	{ "dashboard", viewcmd_dashboard, VIEWCMD_USAGE_DASHBOARD },
+	{ "viewer", accountcmd_viewer, ACCOUNTCMD_USAGE_VIEWER },
+	{ "mail", accountcmd_mail, ACCOUNTCMD_USAGE_MAIL },
 };
 
 static void usage_all(FILE *f)

@@ -18,7 +18,8 @@
  *     agent's last pull from cursor 0: api.c), tokens, agents, receipts, each agent's
  *     chain at every acknowledged sequence, quarantine, skipped entries, held changes
  *     and flags; the dashboard's sessions (hashed ids); the scope each agent last
- *     pulled with (api.c).
+ *     pulled with (api.c); viewer accounts and failed logins (viewer.h); digest
+ *     recipients and every digest mailed (digestmail.h).
  *
  * Conventions: functions return 0 on success and -1 on a storage failure; lookups
  * return 1 when the thing is absent (out untouched). Strings passed in are borrowed
@@ -54,10 +55,50 @@ struct store_token {
 /* A dashboard session (session.h): only the SHA-256 of its id is kept. */
 struct store_session {
 	char hash[65];                  /* SHA-256 of the session id, hex */
-	char token_hash[65];            /* the viewer token it was opened with */
+	char token_hash[65];            /* the viewer token it was opened with, or the
+					 * session key of the viewer account (store_viewer.key) */
 	int64_t created_ms;
 	int64_t seen_ms;                /* last use recorded */
+	int remember;                   /* 1: "remember me", the longer bounds of session.h */
 };
+
+/* A named viewer account (viewer.h). */
+#define STORE_VIEWER_NAME 33            /* a login name: 1..32 of [a-z0-9._-] */
+#define STORE_VIEWER_HASH 160           /* an argon2id encoded hash fits with room */
+struct store_viewer {
+	char name[STORE_VIEWER_NAME];
+	char unit_id[37];               /* "" the province; else the subtree it may read */
+	char password[STORE_VIEWER_HASH]; /* argon2id encoded; "" until set by the link */
+	char key[65];                   /* its sessions' key (store_session.token_hash):
+					 * new at every password change, so they all end */
+	char invite_hash[65];           /* SHA-256 of the one-time link; "" used or none */
+	int64_t invite_expires_ms;
+	int64_t created_ms;
+	int64_t changed_ms;             /* last password change or link */
+};
+
+/* Failed logins of one key ("name:<login>" or "addr:<address>", viewer.h). */
+struct store_login_fail {
+	char key[96];
+	int64_t failures;
+	int64_t first_ms, last_ms;
+};
+
+/* One morning digest of one scope (digestmail.h): what was (or is to be) mailed, and
+ * how its sending went. The four texts are malloc'd (store_digest_mail_release). */
+struct store_digest_mail {
+	char date[11];                  /* YYYY-MM-DD, the digest's date */
+	char unit_id[37];               /* the scope: the province or a district */
+	char *html, *status_csv, *arrivals_csv, *report_csv;
+	char subject[512];              /* UTF-8, as shown (encoded when sent) */
+	char recipients[1024];          /* comma-separated, as sent */
+	int64_t built_ms;
+	int64_t attempts;
+	int64_t last_try_ms;
+	int64_t sent_ms;                /* 0 until the relay accepted it */
+	char error[256];                /* the last failure, "" when none */
+};
+void store_digest_mail_release(struct store_digest_mail *m);
 
 struct store_agent {
 	char id[37];
@@ -254,6 +295,39 @@ struct store {
 	int (*session_get)(struct store *s, const char *hash, struct store_session *out);
 	int (*session_delete)(struct store *s, const char *hash);
 	int (*sessions_prune)(struct store *s, int64_t made_before_ms, int64_t seen_before_ms);
+	/* The same for "remember me" sessions (their own, longer bounds), and every session
+	 * whose token_hash is neither an active viewer token nor a viewer account's key. */
+	int (*sessions_prune_long)(struct store *s, int64_t made_before_ms, int64_t seen_before_ms);
+
+	/* Viewer accounts. get/by_invite/by_key: 0, 1 absent, -1. put inserts or replaces;
+	 * delete: 0, 1 absent. list in name order. */
+	int (*viewer_get)(struct store *s, const char *name, struct store_viewer *out);
+	int (*viewer_by_invite)(struct store *s, const char *invite_hash, struct store_viewer *out);
+	int (*viewer_by_key)(struct store *s, const char *key, struct store_viewer *out);
+	int (*viewer_put)(struct store *s, const struct store_viewer *v);
+	int (*viewer_delete)(struct store *s, const char *name);
+	int (*viewers_list)(struct store *s, int (*cb)(void *ctx, const struct store_viewer *v),
+			    void *ctx);
+	/* Failed logins by key: get 0, 1 absent, -1; put replaces; clear removes (0 also when
+	 * absent). */
+	int (*login_fail_get)(struct store *s, const char *key, struct store_login_fail *out);
+	int (*login_fail_put)(struct store *s, const struct store_login_fail *x);
+	int (*login_fail_clear)(struct store *s, const char *key);
+
+	/* Digest mail. Recipients per scope: add (0, also when there), remove (0, 1 absent),
+	 * list (in unit, address order; unit_id NULL: every scope). */
+	int (*mail_to_add)(struct store *s, const char *address, const char *unit_id);
+	int (*mail_to_remove)(struct store *s, const char *address, const char *unit_id);
+	int (*mail_to_list)(struct store *s, const char *unit_id,
+			    int (*cb)(void *ctx, const char *address, const char *unit_id), void *ctx);
+	/* A digest of (date, unit): get fills out with its texts (0, 1 absent, -1; release
+	 * with store_digest_mail_release); put inserts or replaces; list gives every
+	 * recorded digest without its texts (NULL), newest date first. */
+	int (*digest_mail_get)(struct store *s, const char *date, const char *unit_id,
+			       struct store_digest_mail *out);
+	int (*digest_mail_put)(struct store *s, const struct store_digest_mail *m);
+	int (*digest_mails_list)(struct store *s,
+				 int (*cb)(void *ctx, const struct store_digest_mail *m), void *ctx);
 
 	/* Write-ahead log. writer_tune makes this connection the hub's one writer: it keeps
 	 * more of the database in memory, and its commits no longer copy the log into the

@@ -157,7 +157,27 @@ static size_t append(char *buf, size_t n, size_t cap, const char *fmt, const cha
 /* Dashboard sessions (session.h): the SHA-256 of the id, never the id. */
 #define SESSION_DDL \
 	"CREATE TABLE IF NOT EXISTS hub_session(hash TEXT PRIMARY KEY, token_hash TEXT NOT NULL," \
-	" created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL);"
+	" created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL, remember INTEGER NOT NULL DEFAULT 0);"
+
+/* Viewer accounts, failed logins (viewer.h), digest recipients and mailed digests
+ * (digestmail.h). hub_session.remember is added to older databases by
+ * upgrade_sessions. */
+#define ACCOUNT_DDL \
+	"CREATE TABLE IF NOT EXISTS hub_viewer(name TEXT PRIMARY KEY, unit_id TEXT NOT NULL," \
+	" password TEXT NOT NULL, key TEXT NOT NULL, invite_hash TEXT NOT NULL," \
+	" invite_expires_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL, changed_ms INTEGER NOT NULL);" \
+	"CREATE INDEX IF NOT EXISTS hub_viewer_key ON hub_viewer(key);" \
+	"CREATE INDEX IF NOT EXISTS hub_viewer_invite ON hub_viewer(invite_hash);" \
+	"CREATE TABLE IF NOT EXISTS hub_login_fail(key TEXT PRIMARY KEY, failures INTEGER NOT NULL," \
+	" first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL);" \
+	"CREATE TABLE IF NOT EXISTS hub_mail_to(address TEXT NOT NULL, unit_id TEXT NOT NULL," \
+	" PRIMARY KEY(unit_id, address));" \
+	"CREATE TABLE IF NOT EXISTS hub_digest_mail(date TEXT NOT NULL, unit_id TEXT NOT NULL," \
+	" html TEXT NOT NULL, status_csv TEXT NOT NULL, arrivals_csv TEXT NOT NULL," \
+	" report_csv TEXT NOT NULL, subject TEXT NOT NULL, recipients TEXT NOT NULL," \
+	" built_ms INTEGER NOT NULL," \
+	" attempts INTEGER NOT NULL, last_try_ms INTEGER NOT NULL, sent_ms INTEGER NOT NULL," \
+	" error TEXT NOT NULL, PRIMARY KEY(date, unit_id));"
 
 /* The scope each agent last pulled with (api.c handle_pull): a JSON array of ids. */
 #define PULL_SCOPE_DDL \
@@ -194,7 +214,7 @@ static const char META_DDL[] =
 	" field TEXT NOT NULL, detail TEXT, suggestion TEXT, at_ms INTEGER NOT NULL,"
 	" PRIMARY KEY(tbl, row_id, kind, field));"
 	"CREATE INDEX IF NOT EXISTS hub_flag_detail ON hub_flag(kind, detail);"
-	BACKUP_DDL CHAIN_DDL SESSION_DDL PULL_SCOPE_DDL;
+	BACKUP_DDL CHAIN_DDL SESSION_DDL PULL_SCOPE_DDL ACCOUNT_DDL;
 
 /* Indexes the report and the unit tree rely on (report.h). Made, like the tables, at
  * every open, so an existing database gets an index added here the first time a new
@@ -223,6 +243,22 @@ static const char REPORT_DDL[] =
 	"CREATE INDEX IF NOT EXISTS support_on ON support(on_date);"
 	"CREATE INDEX IF NOT EXISTS party_on ON party(on_date);"
 	"CREATE INDEX IF NOT EXISTS year_record_year ON year_record(year);";
+
+/* hub_session of a database made before "remember me" lacks that column: added once. */
+static int upgrade_sessions(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info('hub_session')"
+			       " WHERE name = 'remember'", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int has = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_finalize(st);
+	if (has < 0)
+		return -1;
+	if (has)
+		return 0;
+	return exec_sql(db, "ALTER TABLE hub_session ADD COLUMN remember INTEGER NOT NULL DEFAULT 0");
+}
 
 static int create_tables(sqlite3 *db)
 {
@@ -1297,13 +1333,14 @@ static int st_backup_seq_set(struct store *s, const char *agent_id, uint64_t seq
 static int st_session_put(struct store *s, const struct store_session *x)
 {
 	sqlite3_stmt *st;
-	if (prep(s, "INSERT OR REPLACE INTO hub_session(hash, token_hash, created_ms, seen_ms)"
-		 " VALUES(?1, ?2, ?3, ?4)", &st) != 0)
+	if (prep(s, "INSERT OR REPLACE INTO hub_session(hash, token_hash, created_ms, seen_ms, remember)"
+		 " VALUES(?1, ?2, ?3, ?4, ?5)", &st) != 0)
 		return -1;
 	bind_text(st, 1, x->hash);
 	bind_text(st, 2, x->token_hash);
 	sqlite3_bind_int64(st, 3, x->created_ms);
 	sqlite3_bind_int64(st, 4, x->seen_ms);
+	sqlite3_bind_int(st, 5, x->remember != 0);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	release(s, st);
 	return rc;
@@ -1312,8 +1349,8 @@ static int st_session_put(struct store *s, const struct store_session *x)
 static int st_session_get(struct store *s, const char *hash, struct store_session *out)
 {
 	sqlite3_stmt *st;
-	if (prep(s, "SELECT hash, token_hash, created_ms, seen_ms FROM hub_session WHERE hash = ?1",
-		 &st) != 0)
+	if (prep(s, "SELECT hash, token_hash, created_ms, seen_ms, remember FROM hub_session"
+		 " WHERE hash = ?1", &st) != 0)
 		return -1;
 	bind_text(st, 1, hash);
 	int rc = sqlite3_step(st);
@@ -1323,6 +1360,7 @@ static int st_session_get(struct store *s, const char *hash, struct store_sessio
 		copy_col(out->token_hash, sizeof out->token_hash, st, 1);
 		out->created_ms = sqlite3_column_int64(st, 2);
 		out->seen_ms = sqlite3_column_int64(st, 3);
+		out->remember = sqlite3_column_int(st, 4);
 	}
 	release(s, st);
 	return r;
@@ -1342,14 +1380,308 @@ static int st_session_delete(struct store *s, const char *hash)
 static int st_sessions_prune(struct store *s, int64_t made_before_ms, int64_t seen_before_ms)
 {
 	sqlite3_stmt *st;
-	if (prep(s, "DELETE FROM hub_session WHERE created_ms < ?1 OR seen_ms < ?2 OR token_hash NOT IN"
-		 " (SELECT hash FROM hub_token WHERE revoked_ms = 0)", &st) != 0)
+	if (prep(s, "DELETE FROM hub_session WHERE (remember = 0 AND (created_ms < ?1 OR seen_ms < ?2))"
+		 " OR (token_hash NOT IN (SELECT hash FROM hub_token WHERE revoked_ms = 0)"
+		 " AND token_hash NOT IN (SELECT key FROM hub_viewer))", &st) != 0)
 		return -1;
 	sqlite3_bind_int64(st, 1, made_before_ms);
 	sqlite3_bind_int64(st, 2, seen_before_ms);
 	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 	release(s, st);
 	return rc;
+}
+
+static int st_sessions_prune_long(struct store *s, int64_t made_before_ms, int64_t seen_before_ms)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "DELETE FROM hub_session WHERE remember = 1 AND (created_ms < ?1 OR seen_ms < ?2)",
+		 &st) != 0)
+		return -1;
+	sqlite3_bind_int64(st, 1, made_before_ms);
+	sqlite3_bind_int64(st, 2, seen_before_ms);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	release(s, st);
+	return rc;
+}
+
+/* ---- viewer accounts, failed logins ---- */
+
+#define VIEWER_COLS "name, unit_id, password, key, invite_hash, invite_expires_ms, created_ms," \
+	" changed_ms"
+
+static void viewer_load(sqlite3_stmt *st, struct store_viewer *v)
+{
+	memset(v, 0, sizeof *v);
+	copy_col(v->name, sizeof v->name, st, 0);
+	copy_col(v->unit_id, sizeof v->unit_id, st, 1);
+	copy_col(v->password, sizeof v->password, st, 2);
+	copy_col(v->key, sizeof v->key, st, 3);
+	copy_col(v->invite_hash, sizeof v->invite_hash, st, 4);
+	v->invite_expires_ms = sqlite3_column_int64(st, 5);
+	v->created_ms = sqlite3_column_int64(st, 6);
+	v->changed_ms = sqlite3_column_int64(st, 7);
+}
+
+/* One viewer by one text column (sql selects VIEWER_COLS WHERE col = ?1). */
+static int viewer_one(struct store *s, const char *sql, const char *value, struct store_viewer *out)
+{
+	sqlite3_stmt *st;
+	if (!value || !*value)
+		return 1;
+	if (prep(s, sql, &st) != 0)
+		return -1;
+	bind_text(st, 1, value);
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	if (r == 0)
+		viewer_load(st, out);
+	release(s, st);
+	return r;
+}
+
+static int st_viewer_get(struct store *s, const char *name, struct store_viewer *out)
+{
+	return viewer_one(s, "SELECT " VIEWER_COLS " FROM hub_viewer WHERE name = ?1", name, out);
+}
+
+static int st_viewer_by_invite(struct store *s, const char *hash, struct store_viewer *out)
+{
+	return viewer_one(s, "SELECT " VIEWER_COLS " FROM hub_viewer WHERE invite_hash = ?1", hash, out);
+}
+
+static int st_viewer_by_key(struct store *s, const char *key, struct store_viewer *out)
+{
+	return viewer_one(s, "SELECT " VIEWER_COLS " FROM hub_viewer WHERE key = ?1", key, out);
+}
+
+static int st_viewer_put(struct store *s, const struct store_viewer *v)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_viewer(" VIEWER_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+		 &st) != 0)
+		return -1;
+	bind_text(st, 1, v->name);
+	bind_text(st, 2, v->unit_id);
+	bind_text(st, 3, v->password);
+	bind_text(st, 4, v->key);
+	bind_text(st, 5, v->invite_hash);
+	sqlite3_bind_int64(st, 6, v->invite_expires_ms);
+	sqlite3_bind_int64(st, 7, v->created_ms);
+	sqlite3_bind_int64(st, 8, v->changed_ms);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	release(s, st);
+	return rc;
+}
+
+/* Runs sql (one statement binding ?1 and optionally ?2): 0, 1 when it changed no row, -1. */
+static int exec_bound(struct store *s, const char *sql, const char *a, const char *b)
+{
+	sqlite3_stmt *st;
+	if (prep(s, sql, &st) != 0)
+		return -1;
+	bind_text(st, 1, a);
+	if (b)
+		bind_text(st, 2, b);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	if (rc == 0 && sqlite3_changes(S(s)->db) == 0)
+		rc = 1;
+	release(s, st);
+	return rc;
+}
+
+static int st_viewer_delete(struct store *s, const char *name)
+{
+	return exec_bound(s, "DELETE FROM hub_viewer WHERE name = ?1", name, NULL);
+}
+
+static int st_viewers_list(struct store *s, int (*cb)(void *, const struct store_viewer *), void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT " VIEWER_COLS " FROM hub_viewer ORDER BY name", &st) != 0)
+		return -1;
+	int out = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_viewer v;
+		viewer_load(st, &v);
+		if ((out = cb(ctx, &v)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
+	release(s, st);
+	return out;
+}
+
+static int st_login_fail_get(struct store *s, const char *key, struct store_login_fail *out)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT key, failures, first_ms, last_ms FROM hub_login_fail WHERE key = ?1", &st) != 0)
+		return -1;
+	bind_text(st, 1, key);
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	if (r == 0) {
+		copy_col(out->key, sizeof out->key, st, 0);
+		out->failures = sqlite3_column_int64(st, 1);
+		out->first_ms = sqlite3_column_int64(st, 2);
+		out->last_ms = sqlite3_column_int64(st, 3);
+	}
+	release(s, st);
+	return r;
+}
+
+static int st_login_fail_put(struct store *s, const struct store_login_fail *x)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_login_fail(key, failures, first_ms, last_ms)"
+		 " VALUES(?1, ?2, ?3, ?4)", &st) != 0)
+		return -1;
+	bind_text(st, 1, x->key);
+	sqlite3_bind_int64(st, 2, x->failures);
+	sqlite3_bind_int64(st, 3, x->first_ms);
+	sqlite3_bind_int64(st, 4, x->last_ms);
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	release(s, st);
+	return rc;
+}
+
+static int st_login_fail_clear(struct store *s, const char *key)
+{
+	return exec_bound(s, "DELETE FROM hub_login_fail WHERE key = ?1", key, NULL) < 0 ? -1 : 0;
+}
+
+/* ---- digest mail ---- */
+
+static int st_mail_to_add(struct store *s, const char *address, const char *unit_id)
+{
+	return exec_bound(s, "INSERT OR IGNORE INTO hub_mail_to(address, unit_id) VALUES(?1, ?2)",
+			  address, unit_id) < 0 ? -1 : 0;
+}
+
+static int st_mail_to_remove(struct store *s, const char *address, const char *unit_id)
+{
+	return exec_bound(s, "DELETE FROM hub_mail_to WHERE address = ?1 AND unit_id = ?2", address,
+			  unit_id);
+}
+
+static int st_mail_to_list(struct store *s, const char *unit_id,
+			   int (*cb)(void *, const char *, const char *), void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT address, unit_id FROM hub_mail_to WHERE ?1 IS NULL OR unit_id = ?1"
+		 " ORDER BY unit_id, address", &st) != 0)
+		return -1;
+	bind_text(st, 1, unit_id);
+	int out = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((out = cb(ctx, (const char *)sqlite3_column_text(st, 0),
+			      (const char *)sqlite3_column_text(st, 1))) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
+	release(s, st);
+	return out;
+}
+
+void store_digest_mail_release(struct store_digest_mail *m)
+{
+	if (!m)
+		return;
+	free(m->html);
+	free(m->status_csv);
+	free(m->arrivals_csv);
+	free(m->report_csv);
+	m->html = m->status_csv = m->arrivals_csv = m->report_csv = NULL;
+}
+
+#define DIGEST_COLS "date, unit_id, recipients, built_ms, attempts, last_try_ms, sent_ms, error," \
+	" subject, html, status_csv, arrivals_csv, report_csv"
+
+/* The columns of DIGEST_COLS; the texts only when texts is 1. 0, or -1 out of memory. */
+static int digest_load(sqlite3_stmt *st, struct store_digest_mail *m, int texts)
+{
+	memset(m, 0, sizeof *m);
+	copy_col(m->date, sizeof m->date, st, 0);
+	copy_col(m->unit_id, sizeof m->unit_id, st, 1);
+	copy_col(m->recipients, sizeof m->recipients, st, 2);
+	m->built_ms = sqlite3_column_int64(st, 3);
+	m->attempts = sqlite3_column_int64(st, 4);
+	m->last_try_ms = sqlite3_column_int64(st, 5);
+	m->sent_ms = sqlite3_column_int64(st, 6);
+	copy_col(m->error, sizeof m->error, st, 7);
+	copy_col(m->subject, sizeof m->subject, st, 8);
+	if (!texts)
+		return 0;
+	char **dst[4] = { &m->html, &m->status_csv, &m->arrivals_csv, &m->report_csv };
+	for (int i = 0; i < 4; i++) {
+		const unsigned char *t = sqlite3_column_text(st, 9 + i);
+		if (!(*dst[i] = strdup(t ? (const char *)t : ""))) {
+			store_digest_mail_release(m);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int st_digest_mail_get(struct store *s, const char *date, const char *unit_id,
+			      struct store_digest_mail *out)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT " DIGEST_COLS " FROM hub_digest_mail WHERE date = ?1 AND unit_id = ?2",
+		 &st) != 0)
+		return -1;
+	bind_text(st, 1, date);
+	bind_text(st, 2, unit_id);
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	if (r == 0 && digest_load(st, out, 1) != 0)
+		r = -1;
+	release(s, st);
+	return r;
+}
+
+static int st_digest_mail_put(struct store *s, const struct store_digest_mail *m)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "INSERT OR REPLACE INTO hub_digest_mail(" DIGEST_COLS ")"
+		 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)", &st) != 0)
+		return -1;
+	bind_text(st, 1, m->date);
+	bind_text(st, 2, m->unit_id);
+	bind_text(st, 3, m->recipients);
+	sqlite3_bind_int64(st, 4, m->built_ms);
+	sqlite3_bind_int64(st, 5, m->attempts);
+	sqlite3_bind_int64(st, 6, m->last_try_ms);
+	sqlite3_bind_int64(st, 7, m->sent_ms);
+	bind_text(st, 8, m->error);
+	bind_text(st, 9, m->subject);
+	bind_text(st, 10, m->html ? m->html : "");
+	bind_text(st, 11, m->status_csv ? m->status_csv : "");
+	bind_text(st, 12, m->arrivals_csv ? m->arrivals_csv : "");
+	bind_text(st, 13, m->report_csv ? m->report_csv : "");
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	release(s, st);
+	return rc;
+}
+
+static int st_digest_mails_list(struct store *s,
+				int (*cb)(void *, const struct store_digest_mail *), void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT " DIGEST_COLS " FROM hub_digest_mail ORDER BY date DESC, unit_id", &st) != 0)
+		return -1;
+	int out = 0, rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_digest_mail m;
+		digest_load(st, &m, 0);
+		if ((out = cb(ctx, &m)) != 0)
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		out = -1;
+	release(s, st);
+	return out;
 }
 
 static int st_flag_set(struct store *s, const struct store_flag *f, int64_t at_ms)
@@ -1534,6 +1866,22 @@ static const struct store sqlite_ops = {
 	.session_get = st_session_get,
 	.session_delete = st_session_delete,
 	.sessions_prune = st_sessions_prune,
+	.sessions_prune_long = st_sessions_prune_long,
+	.viewer_get = st_viewer_get,
+	.viewer_by_invite = st_viewer_by_invite,
+	.viewer_by_key = st_viewer_by_key,
+	.viewer_put = st_viewer_put,
+	.viewer_delete = st_viewer_delete,
+	.viewers_list = st_viewers_list,
+	.login_fail_get = st_login_fail_get,
+	.login_fail_put = st_login_fail_put,
+	.login_fail_clear = st_login_fail_clear,
+	.mail_to_add = st_mail_to_add,
+	.mail_to_remove = st_mail_to_remove,
+	.mail_to_list = st_mail_to_list,
+	.digest_mail_get = st_digest_mail_get,
+	.digest_mail_put = st_digest_mail_put,
+	.digest_mails_list = st_digest_mails_list,
 	.writer_tune = st_writer_tune,
 	.checkpoint = st_checkpoint,
 	.units_version = st_units_version,
@@ -1621,7 +1969,8 @@ int store_sqlite_open(const char *path, int create, struct store **out, char *er
 		}
 		/* REPORT_DDL: an index added since the database was made is built here, once
 		 * (about 35 s for meeting_year over ten million meetings) */
-		if (exec_sql(ss->db, BACKUP_DDL CHAIN_DDL SESSION_DDL PULL_SCOPE_DDL) != 0 || exec_sql(ss->db, REPORT_DDL) != 0) {
+		if (exec_sql(ss->db, BACKUP_DDL CHAIN_DDL SESSION_DDL PULL_SCOPE_DDL ACCOUNT_DDL) != 0 ||
+		    upgrade_sessions(ss->db) != 0 || exec_sql(ss->db, REPORT_DDL) != 0) {
 			snprintf(err, errlen, "cannot upgrade '%s': %s", path, sqlite3_errmsg(ss->db));
 			goto fail;
 		}

@@ -16,15 +16,19 @@
 
 #include "dashpage.h"
 #include "digest.h"
+#include "digestmail.h"
 #include "report.h"
 #include "status.h"
+#include "xlsx.h"
 
 #define EXIT_USAGE 64
 #define EXIT_DATAERR 65
 #define EXIT_NOINPUT 66
 #define EXIT_SOFTWARE 70
+#define EXIT_TEMPFAIL 75 /* sysexits: try again later (a digest not yet sent) */
 
-enum { V_DB = 1, V_FORMAT, V_UNIT, V_YEAR, V_TODAY, V_DATE, V_OUT, V_CUTOFF, V_HELP };
+enum { V_DB = 1, V_FORMAT, V_UNIT, V_YEAR, V_TODAY, V_DATE, V_OUT, V_CUTOFF, V_MAIL, V_TRIES,
+       V_BACKOFF, V_HELP };
 
 static const struct option view_opts[] = {
 	{ "db", required_argument, NULL, V_DB },
@@ -35,13 +39,16 @@ static const struct option view_opts[] = {
 	{ "date", required_argument, NULL, V_DATE },
 	{ "out", required_argument, NULL, V_OUT },
 	{ "cutoff", required_argument, NULL, V_CUTOFF },
+	{ "mail", no_argument, NULL, V_MAIL },
+	{ "tries", required_argument, NULL, V_TRIES },
+	{ "backoff-ms", required_argument, NULL, V_BACKOFF },
 	{ "help", no_argument, NULL, V_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct view_opts {
-	const char *db, *format, *unit, *year, *today, *date, *out, *cutoff;
-	int help;
+	const char *db, *format, *unit, *year, *today, *date, *out, *cutoff, *tries, *backoff;
+	int help, mail;
 };
 
 /* 0, -1 after --help (printed), or EXIT_USAGE after printing the usage. */
@@ -68,6 +75,9 @@ static int parse(int argc, char **argv, const char *usage, const char *allowed,
 		case V_DATE: o->date = optarg; break;
 		case V_OUT: o->out = optarg; break;
 		case V_CUTOFF: o->cutoff = optarg; break;
+		case V_MAIL: o->mail = 1; break;
+		case V_TRIES: o->tries = optarg; break;
+		case V_BACKOFF: o->backoff = optarg; break;
 		default: o->help = 1;
 		}
 	}
@@ -147,15 +157,21 @@ int viewcmd_report(int argc, char **argv)
 	struct report *r = NULL;
 	struct report_error re = { 0 };
 	char today[11];
-	int rc = parse(argc, argv, VIEWCMD_USAGE_REPORT, "db format unit year today", &o);
+	int rc = parse(argc, argv, VIEWCMD_USAGE_REPORT, "db format unit year today out", &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	const char *fmt = o.format ? o.format : "text";
+	int xlsx = strcmp(fmt, "xlsx") == 0;
+	if (xlsx != !!o.out) {
+		fprintf(stderr, "lienket-hub: --format xlsx writes the file --out (and only it)\nusage: %s\n",
+			VIEWCMD_USAGE_REPORT);
+		return EXIT_USAGE;
+	}
 	int (*write)(const struct report *, FILE *) =
 		strcmp(fmt, "text") == 0 ? report_write_text : strcmp(fmt, "json") == 0 ? report_write_json
 		: strcmp(fmt, "csv") == 0 ? report_write_csv : strcmp(fmt, "html") == 0 ? report_write_html_page
 		: NULL;
-	if (!write) {
+	if (!write && !xlsx) {
 		fprintf(stderr, "lienket-hub: unknown format '%s'\nusage: %s\n", fmt, VIEWCMD_USAGE_REPORT);
 		return EXIT_USAGE;
 	}
@@ -180,6 +196,16 @@ int viewcmd_report(int argc, char **argv)
 	}
 	if ((rc = open_db(o.db, &db)) != 0)
 		return rc;
+	if (xlsx) {
+		char err[512];
+		int x = xlsx_write_report(db, o.unit, year, today, o.out, err, sizeof err);
+		if (x != 0)
+			fprintf(stderr, "lienket-hub: %s\n", err);
+		else
+			printf("%s\n", o.out);
+		sqlite3_close(db);
+		return x == 0 ? 0 : x > 0 ? EXIT_DATAERR : EXIT_SOFTWARE;
+	}
 	switch (report_build(db, o.unit, year, today, &r, &re)) {
 	case REPORT_OK:
 		break;
@@ -205,13 +231,46 @@ done:
 	return rc;
 }
 
+/* A whole number in [lo, hi] from text, or -1. */
+static long long whole(const char *text, long long lo, long long hi)
+{
+	char *end;
+	long long v = strtoll(text, &end, 10);
+	return *text && !*end && v >= lo && v <= hi ? v : -1;
+}
+
+/* `digest --mail`: digestmail.h. Exit 0 all sent, 75 (EX_TEMPFAIL) some not yet. */
+static int digest_mail(const struct view_opts *o, int hh, int mm)
+{
+	char err[512];
+	struct digestmail_result res;
+	long long tries = o->tries ? whole(o->tries, 1, 100) : DIGESTMAIL_TRIES;
+	long long backoff = o->backoff ? whole(o->backoff, 0, 3600000) : DIGESTMAIL_BACKOFF_MS;
+	if (tries < 0 || backoff < 0) {
+		fprintf(stderr, "lienket-hub: --tries is 1..100, --backoff-ms 0..3600000\n");
+		return EXIT_USAGE;
+	}
+	struct stat sb;
+	if (stat(o->db, &sb) != 0) {
+		fprintf(stderr, "lienket-hub: no database '%s'\n", o->db);
+		return EXIT_NOINPUT;
+	}
+	int rc = digestmail_run(o->db, o->date, hh, mm, (int)tries, backoff, stderr, &res, err,
+				sizeof err);
+	if (rc != 0)
+		fprintf(stderr, "lienket-hub: %s\n", err);
+	printf("digest %s: %d scope(s), %d sent now, %d sent before, %d not sent\n", o->date,
+	       res.scopes, res.sent, res.already, res.failed);
+	return rc == 0 ? 0 : rc == 1 ? EXIT_TEMPFAIL : rc == 2 ? EXIT_DATAERR : EXIT_SOFTWARE;
+}
+
 int viewcmd_digest(int argc, char **argv)
 {
 	struct view_opts o;
 	sqlite3 *db = NULL;
 	char err[512];
 	int hh = 7, mm = 0;
-	int rc = parse(argc, argv, VIEWCMD_USAGE_DIGEST, "db date out cutoff", &o);
+	int rc = parse(argc, argv, VIEWCMD_USAGE_DIGEST, "db date out cutoff mail tries backoff-ms", &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
 	char today[11];
@@ -219,7 +278,7 @@ int viewcmd_digest(int argc, char **argv)
 		status_vn_date(wall_ms(), today);
 		o.date = today;
 	}
-	if (!o.out) {
+	if (!o.out && !o.mail) {
 		fprintf(stderr, "usage: %s\n", VIEWCMD_USAGE_DIGEST);
 		return EXIT_USAGE;
 	}
@@ -239,10 +298,12 @@ int viewcmd_digest(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	struct stat sb;
-	if (stat(o.out, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+	if (o.out && (stat(o.out, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
 		fprintf(stderr, "lienket-hub: --out '%s' is not a directory\n", o.out);
 		return EXIT_USAGE;
 	}
+	if (o.mail)
+		return digest_mail(&o, hh, mm);
 	if ((rc = open_db(o.db, &db)) != 0)
 		return rc;
 	int w = digest_write(db, o.date, hh, mm, o.out, err, sizeof err);

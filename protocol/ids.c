@@ -23,6 +23,7 @@
 #define TOKEN_PREFIX "lk_"
 #define TOKEN_PREFIX_LEN 3
 #define SESSION_PREFIX "ls_" /* a dashboard session id: never taken for a token */
+#define INVITE_PREFIX "li_"  /* a viewer account's one-time link: never a token or session */
 #define TOKEN_RANDOM_BYTES 32
 #define TOKEN_B64_CHARS 43 /* ceil(32 * 4 / 3), unpadded */
 
@@ -118,6 +119,12 @@ static int secret_new(const char *prefix, char out[IDS_TOKEN_TEXT])
 
 int ids_token_new(char out[IDS_TOKEN_TEXT]) { return secret_new(TOKEN_PREFIX, out); }
 int ids_session_new(char out[IDS_TOKEN_TEXT]) { return secret_new(SESSION_PREFIX, out); }
+int ids_invite_new(char out[IDS_TOKEN_TEXT]) { return secret_new(INVITE_PREFIX, out); }
+
+int ids_random(void *buf, size_t n)
+{
+	return n <= INT32_MAX && RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
+}
 
 static int b64url_index(char c)
 {
@@ -142,6 +149,7 @@ static int secret_wellformed(const char *prefix, const char *s)
 
 int ids_token_wellformed(const char *s) { return secret_wellformed(TOKEN_PREFIX, s); }
 int ids_session_wellformed(const char *s) { return secret_wellformed(SESSION_PREFIX, s); }
+int ids_invite_wellformed(const char *s) { return secret_wellformed(INVITE_PREFIX, s); }
 
 void ids_token_hash(const char *token, char out[65])
 {

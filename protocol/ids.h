@@ -32,6 +32,15 @@ int ids_token_wellformed(const char *s);
 int ids_session_new(char out[IDS_TOKEN_TEXT]);
 int ids_session_wellformed(const char *s);
 
+/* A new one-time link secret of a viewer account "li_" + base64url(32 random bytes)
+ * (IDS_TOKEN_TEXT long); 0, or -1 if the random source fails. ids_invite_wellformed:
+ * 1 when s has that form. */
+int ids_invite_new(char out[IDS_TOKEN_TEXT]);
+int ids_invite_wellformed(const char *s);
+
+/* n random bytes (password salts): 0, or -1 if the random source fails. */
+int ids_random(void *buf, size_t n);
+
 /* SHA-256 of the token (or of a session id) as 64 lowercase hex chars + NUL (what the
  * hub stores). */
 void ids_token_hash(const char *token, char out[65]);

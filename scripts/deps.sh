@@ -14,6 +14,10 @@
 #   clang, libclang-rt-14-dev   libFuzzer targets (fuzz_smoke, `make fuzz`)
 #   python3   small protocol clients and checks in tests/e2e
 #   curl      HTTP from the tests and from the demo
+#   libargon2-dev      argon2id hashes of viewer account passwords (hub/viewer.c)
+#   libxlsxwriter-dev  the report as .xlsx (hub/xlsx.c)
+#   python3-aiosmtpd   a real SMTP server on loopback for `digest --mail` (e2e/digestmail)
+#   python3-openpyxl   reads the .xlsx back to compare with the JSON report (e2e/xlsx)
 #   python3-selenium, chromium-driver   the browser tests click, measure and print
 #             pages through them (tests/e2e/browser.py: dashboard_views; the demo's
 #             phone screenshot; tests/e2e/app_browser.py: the office app)
@@ -24,10 +28,11 @@ mode=${1:---check-or-install}
 what=${2:-build}
 pkgs="build-essential make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev \
 libjansson-dev libmicrohttpd-dev libssl-dev sqlite3 libqrencode-dev \
-libutf8proc-dev"
+libutf8proc-dev libargon2-dev libxlsxwriter-dev"
 case "$what" in
   build)    ;;
-  test)     pkgs="$pkgs libcmocka-dev curl python3 time openssl chromium clang libclang-rt-14-dev" ;;
+  test)     pkgs="$pkgs libcmocka-dev curl python3 time openssl chromium clang libclang-rt-14-dev \
+python3-aiosmtpd python3-openpyxl" ;;
   demo)     pkgs="$pkgs curl" ;;
   browser)  pkgs="$pkgs chromium" ;;
   fuzz)     pkgs="$pkgs clang libclang-rt-14-dev" ;;
