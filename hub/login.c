@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "auth.h"
+#include "dashpage.h"
 #include "ids.h"
 #include "textout.h"
 #include "viewer.h"
@@ -54,32 +55,25 @@ void login_html_answer(struct api_response *resp, int status, char *body)
  * screen (inputs take the card's width), type large enough to read on a phone. */
 static void card_head(FILE *f, const char *title, const char *referrer)
 {
-	fputs("<!DOCTYPE html>\n<html lang=\"vi\"><head><meta charset=\"utf-8\">"
-	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-	      "<meta name=\"referrer\" content=\"", f);
-	fputs(referrer, f);
-	fputs("\"><title>", f);
-	textout_html(f, title);
-	fputs("</title><style>"
-	      "*{box-sizing:border-box}"
-	      "body{font-family:sans-serif;margin:0;color:#222;background:#f2f4f7;font-size:17px;"
-	      "line-height:1.45}"
-	      "header{background:#1565c0;color:#fff;padding:12px 16px}"
-	      "header h1{margin:0;font-size:20px}"
-	      "main{padding:16px;max-width:460px;margin:0 auto}"
-	      ".card{background:#fff;border:1px solid #d6dbe1;border-radius:8px;padding:16px;"
-	      "margin:0 0 16px}"
-	      ".card h2{margin:0 0 12px;font-size:19px}"
-	      "label{display:block;margin:0 0 12px;font-weight:bold}"
-	      "input[type=text],input[type=password]{display:block;width:100%;max-width:100%;"
-	      "font-size:17px;padding:10px;margin-top:4px;border:1px solid #9aa5b1;border-radius:6px}"
-	      "label.check{font-weight:normal}"
-	      "button{width:100%;font-size:17px;padding:12px;background:#1565c0;color:#fff;"
+	/* the dashboard's head and style sheet, then the card's own rules (scoped to it) */
+	dashpage_head(f, title, referrer);
+	fputs("<style>"
+	      ".lk-card,.lk-card *{box-sizing:border-box}"
+	      "main.lk-login{max-width:460px;margin:0 auto;padding:16px}"
+	      ".lk-card{background:#fff;border:1px solid #d6dbe1;border-radius:8px;padding:16px;"
+	      "margin:0 0 16px;font-size:17px;line-height:1.45}"
+	      ".lk-card h2{margin:0 0 12px;font-size:19px}"
+	      ".lk-card label{display:block;margin:0 0 12px;font-weight:bold}"
+	      ".lk-card input[type=text],.lk-card input[type=password]{display:block;width:100%;"
+	      "max-width:100%;font-size:17px;padding:10px;margin-top:4px;border:1px solid #9aa5b1;"
+	      "border-radius:6px}"
+	      ".lk-card label.check{font-weight:normal}"
+	      ".lk-card button{width:100%;font-size:17px;padding:12px;background:#1565c0;color:#fff;"
 	      "border:0;border-radius:6px}"
-	      "details{margin-top:8px}summary{cursor:pointer;color:#1565c0}"
-	      ".err{color:#b71c1c;font-weight:bold;overflow-wrap:anywhere}"
-	      "p{overflow-wrap:anywhere}"
-	      "</style></head><body><header><h1>Liên Kết — Tỉnh đoàn</h1></header><main>", f);
+	      ".lk-card details{margin-top:12px}.lk-card summary{cursor:pointer;color:#1565c0}"
+	      ".lk-card .err{color:#b71c1c;font-weight:bold}"
+	      ".lk-card p,.lk-login p{overflow-wrap:anywhere}"
+	      "</style><header><h1>Liên Kết — Tỉnh đoàn</h1></header><main class=\"lk-login\">", f);
 }
 
 /* Writes the page into resp: its body is what fill wrote after card_head. */
@@ -108,7 +102,7 @@ static void card_answer(struct api_response *resp, int status, const char *refer
 static void message_fill(FILE *f, const void *arg)
 {
 	const char *const *m = arg;
-	fputs("<div class=\"card\"><h2>", f);
+	fputs("<div class=\"lk-card\"><h2>", f);
 	textout_html(f, m[0]);
 	fputs("</h2><p class=\"err\">", f);
 	textout_html(f, m[1]);
@@ -125,7 +119,7 @@ void login_message_page(struct api_response *resp, int status, const char *title
 static void login_fill(FILE *f, const void *arg)
 {
 	const char *message = arg;
-	fputs("<div class=\"card\"><h2>Đăng nhập</h2>", f);
+	fputs("<div class=\"lk-card\"><h2>Đăng nhập</h2>", f);
 	if (message) {
 		fputs("<p class=\"err\" role=\"alert\">", f);
 		textout_html(f, message);
@@ -162,7 +156,7 @@ struct invite_form {
 static void invite_fill(FILE *f, const void *arg)
 {
 	const struct invite_form *v = arg;
-	fputs("<div class=\"card\"><h2>Đặt mật khẩu</h2><p>Tài khoản: <b>", f);
+	fputs("<div class=\"lk-card\"><h2>Đặt mật khẩu</h2><p>Tài khoản: <b>", f);
 	textout_html(f, v->name);
 	fprintf(f, "</b>. Chọn mật khẩu của bạn (ít nhất %d ký tự). Liên kết này chỉ dùng "
 		   "được một lần.</p>", VIEWER_PASSWORD_MIN);
