@@ -1295,10 +1295,79 @@ static void handle_xlsx(struct ctx *c)
 
 /* ---- metrics, healthz ---- */
 
+/* What the hub's database says for /metrics: offices silent for over a day, the last
+ * backup, the digests mailed and not. */
+struct db_gauges {
+	int64_t now;
+	int64_t silent;            /* active offices whose last hello is over a day old (or never) */
+	int64_t backup_ms;         /* 0: no backup recorded */
+	int64_t digest_sent_ms;    /* the latest digest the relay accepted, 0 none */
+	int64_t digest_unsent;     /* recorded digests not yet accepted */
+	int64_t digest_failures;   /* failed tries, over every recorded digest */
+};
+
+#define API_SILENT_MS (24 * 3600 * 1000LL) /* "silent for over a day" */
+
+static int gauge_agent(void *ctx, const struct store_agent *ag)
+{
+	struct db_gauges *G = ctx;
+	int64_t last = ag->last_hello_ms ? ag->last_hello_ms : ag->first_seen_ms;
+	if (!ag->retired_to[0] && G->now - last > API_SILENT_MS)
+		G->silent++;
+	return 0;
+}
+
+static int gauge_digest(void *ctx, const struct store_digest_mail *m)
+{
+	struct db_gauges *G = ctx;
+	if (m->sent_ms > G->digest_sent_ms)
+		G->digest_sent_ms = m->sent_ms;
+	if (!m->sent_ms)
+		G->digest_unsent++;
+	G->digest_failures += m->attempts - (m->sent_ms ? 1 : 0);
+	return 0;
+}
+
+static int db_gauges_read(struct store *s, struct db_gauges *G)
+{
+	char v[32];
+	if (s->read_begin(s) != 0)
+		return -1;
+	int rc = s->agents_list(s, gauge_agent, G) == 0 && s->digest_mails_list(s, gauge_digest, G) == 0
+		 ? 0 : -1;
+	int m = rc == 0 ? s->meta_get(s, "last_backup_ms", v, sizeof v) : -1;
+	if (m < 0)
+		rc = -1;
+	else if (m == 0)
+		G->backup_ms = strtoll(v, NULL, 10);
+	s->read_end(s);
+	return rc;
+}
+
 static void handle_metrics(struct ctx *c)
 {
 	struct buf b = { 0 };
 	struct api *a = c->a;
+	struct db_gauges G = { .now = c->now };
+	if (db_gauges_read(c->rs, &G) != 0) {
+		fail(c->resp, 500, "internal", NULL, "cannot read the hub's database");
+		return;
+	}
+	buf_printf(&b, "# HELP lienket_offices_silent Offices (active agents) not heard from for over"
+		       " a day.\n# TYPE lienket_offices_silent gauge\nlienket_offices_silent %" PRId64 "\n",
+		   G.silent);
+	buf_printf(&b, "# HELP lienket_backup_age_seconds Age of the last backup (-1: none yet).\n"
+		       "# TYPE lienket_backup_age_seconds gauge\nlienket_backup_age_seconds %" PRId64 "\n",
+		   G.backup_ms ? (c->now - G.backup_ms) / 1000 : -1);
+	buf_printf(&b, "# HELP lienket_digest_last_sent_timestamp_seconds When the relay last accepted"
+		       " a digest (0: never).\n# TYPE lienket_digest_last_sent_timestamp_seconds gauge\n"
+		       "lienket_digest_last_sent_timestamp_seconds %" PRId64 "\n"
+		       "# HELP lienket_digest_unsent Digests recorded and not yet accepted by the relay.\n"
+		       "# TYPE lienket_digest_unsent gauge\nlienket_digest_unsent %" PRId64 "\n"
+		       "# HELP lienket_digest_send_failures_total Failed tries to send a digest.\n"
+		       "# TYPE lienket_digest_send_failures_total counter\n"
+		       "lienket_digest_send_failures_total %" PRId64 "\n",
+		   G.digest_sent_ms / 1000, G.digest_unsent, G.digest_failures);
 	pthread_mutex_lock(&a->lock);
 	buf_printf(&b, "# HELP lienket_requests_total HTTP requests by status.\n"
 		       "# TYPE lienket_requests_total counter\n");

@@ -141,6 +141,62 @@ done:
 
 /* ---- the page ---- */
 
+/* The digests mailed and not yet accepted by the relay (digestmail.h), for the status
+ * section: what failed, how often, and that the next run tries again. */
+struct mail_notice {
+	FILE *f;
+	int n;
+	int64_t last_sent_ms;
+	char last_sent_date[11];
+};
+
+static int mail_notice_one(void *ctx, const struct store_digest_mail *m)
+{
+	struct mail_notice *N = ctx;
+	if (m->sent_ms) {
+		if (m->sent_ms > N->last_sent_ms) {
+			N->last_sent_ms = m->sent_ms;
+			snprintf(N->last_sent_date, sizeof N->last_sent_date, "%s", m->date);
+		}
+		return 0;
+	}
+	char when[17];
+	status_vn_time(m->last_try_ms, when);
+	if (N->n++ == 0)
+		fputs("<section class=\"lk-mailfail\" id=\"digest-mail\"><h3>Thư báo cáo buổi sáng "
+		      "chưa gửi được</h3><ul>", N->f);
+	fputs("<li>Báo cáo ngày ", N->f);
+	textout_html(N->f, m->date);
+	fprintf(N->f, " (%s): đã thử %lld lần, lần cuối lúc ", m->unit_id[0] ? "một huyện" : "toàn tỉnh",
+		(long long)m->attempts);
+	textout_html(N->f, when);
+	fputs("; lỗi: <code>", N->f);
+	textout_html(N->f, m->error);
+	fputs("</code>. Lần chạy sau của <code>lienket-hub digest --mail</code> sẽ gửi lại; nếu "
+	      "lỗi còn, hãy kiểm tra máy chủ thư (<code>lienket-hub mail list</code>).</li>", N->f);
+	return 0;
+}
+
+/* The notice HTML (malloc'd; "" when nothing failed), or NULL out of memory. */
+static char *mail_notice(struct store *rs)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct mail_notice N = { 0 };
+	if (!(N.f = open_memstream(&text, &len)))
+		return NULL;
+	int rc = rs->digest_mails_list(rs, mail_notice_one, &N);
+	if (N.n)
+		fputs("</ul></section>", N.f);
+	if (rc != 0)
+		fputs("<p class=\"err\">Không đọc được tình trạng gửi thư báo cáo.</p>", N.f);
+	if (fclose(N.f) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 void dashboard_page(const struct dashboard_env *env, const struct api_request *req,
 		    struct api_response *resp)
 {
@@ -156,7 +212,10 @@ void dashboard_page(const struct dashboard_env *env, const struct api_request *r
 	}
 	const char *unit = req->query ? req->query(req->query_ctx, "unit") : NULL;
 	const char *year = req->query ? req->query(req->query_ctx, "year") : NULL;
-	int status = dashpage_write_limited(env->db_path, unit, year, who.unit_id, env->now_ms, f);
+	char *notice = mail_notice(env->rs);
+	int status = dashpage_write_limited(env->db_path, unit, year, who.unit_id, notice, env->now_ms,
+					    f);
+	free(notice);
 	if (fclose(f) != 0 || status == 500) {
 		free(text);
 		text = strdup("<!DOCTYPE html><html lang=\"vi\"><meta charset=\"utf-8\">"

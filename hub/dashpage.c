@@ -598,11 +598,11 @@ done:
 int dashpage_write(const char *db_path, const char *unit, const char *year, int64_t now_ms,
 		   FILE *f)
 {
-	return dashpage_write_limited(db_path, unit, year, NULL, now_ms, f);
+	return dashpage_write_limited(db_path, unit, year, NULL, NULL, now_ms, f);
 }
 
 int dashpage_write_limited(const char *db_path, const char *unit, const char *year_s,
-			   const char *limit, int64_t now_ms, FILE *f)
+			   const char *limit, const char *notice, int64_t now_ms, FILE *f)
 {
 	char today[11], err[256];
 	int cur = dashpage_current_year(now_ms, today), year = cur, asked = 0, latest = 0;
@@ -728,6 +728,8 @@ int dashpage_write_limited(const char *db_path, const char *unit, const char *ye
 	}
 	summary(f, r, &h);
 	fputs("<div id=\"status\">", f);
+	if (notice)
+		fputs(notice, f);
 	if (root && (limit || strcmp(r->unit_id, root) != 0)) {
 		/* a status of its own: the caveats keep pointers into st for the report below */
 		if (status_build(db, now_ms, &sub, err, sizeof err) != 0) {

@@ -52,8 +52,10 @@ int dashpage_write(const char *db_path, const char *unit, const char *year, int6
 
 /* dashpage_write for an account limited to the subtree of limit (a unit id; NULL or
  * "": the province; login.h): the page opens on limit, its unit picker offers only
- * that subtree, and a unit outside it returns 403 with nothing written to f. */
+ * that subtree, and a unit outside it returns 403 with nothing written to f. notice
+ * (HTML, may be NULL) is written at the top of the status section as it is (the
+ * digest mail's failures: dashboard.c). */
 int dashpage_write_limited(const char *db_path, const char *unit, const char *year,
-			   const char *limit, int64_t now_ms, FILE *f);
+			   const char *limit, const char *notice, int64_t now_ms, FILE *f);
 
 #endif

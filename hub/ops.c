@@ -246,6 +246,13 @@ int ops_backup(const char *db, const char *out, int64_t now_ms, struct ops_backu
 			snprintf(err, errlen, "cannot record the backup in '%s'", db);
 			goto done;
 		}
+	char when[32];
+	snprintf(when, sizeof when, "%" PRId64, now_ms);
+	if (s->meta_set(s, "last_backup_ms", when) != 0) { /* /metrics: the backup's age */
+		s->rollback(s);
+		snprintf(err, errlen, "cannot record the backup in '%s'", db);
+		goto done;
+	}
 	if (s->commit(s) != 0) {
 		snprintf(err, errlen, "cannot record the backup in '%s'", db);
 		goto done;
