@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "commands.h"
-#include "csv.h"
+#include "csvtable.h"
 #include "fieldarg.h"
 #include "ids.h"
 #include "joincode.h"
@@ -185,37 +185,14 @@ static const struct schema_table *nearest_table(const char *typed)
 	return k < 0 ? NULL : &schema_tables[k / 2];
 }
 
-/* "name (label), …" of t's fields that an office gives (not id), for messages. */
-static void fields_text(const struct schema_table *t, char *buf, size_t cap)
-{
-	size_t used = 0;
-	buf[0] = '\0';
-	for (size_t i = 1; i < t->ncolumns && used + 1 < cap; i++) {
-		if (t->columns[i].since > SCHEMA_VERSION)
-			continue;
-		int n = snprintf(buf + used, cap - used, "%s%s (%s)", used ? ", " : "", t->columns[i].name,
-				 t->columns[i].label_vi);
-		if (n < 0)
-			break;
-		used += (size_t)n < cap - used ? (size_t)n : cap - used - 1;
-	}
-}
-
 /* Says that t has no field typed, with the nearest field and the list of fields. */
 static void say_unknown_field(const struct schema_table *t, const char *typed)
 {
 	char list[1024];
-	const char *cand[2 * ROW_MAX_COLUMNS] = { 0 };
-	for (size_t i = 1; i < t->ncolumns; i++)
-		if (t->columns[i].since <= SCHEMA_VERSION) {
-			cand[2 * i] = t->columns[i].name;
-			cand[2 * i + 1] = t->columns[i].label_vi;
-		}
-	fields_text(t, list, sizeof list);
-	long k = suggest_nearest(typed, cand, 2 * t->ncolumns);
-	if (k >= 0)
-		msg_say(stderr, MSG_ERR_UNKNOWN_FIELD_NEAR, t->name, typed, t->columns[k / 2].name,
-			t->columns[k / 2].label_vi, list);
+	resolve_columns_text(t, list, sizeof list);
+	const struct schema_column *near = resolve_column_nearest(t, typed);
+	if (near)
+		msg_say(stderr, MSG_ERR_UNKNOWN_FIELD_NEAR, t->name, typed, near->name, near->label_vi, list);
 	else
 		msg_say(stderr, MSG_ERR_UNKNOWN_FIELD, t->name, typed, list);
 }
@@ -286,24 +263,15 @@ static void print_refusal(void *ctx, unsigned long line, const struct schema_col
 		fprintf(stderr, "%s\n", text);
 }
 
-/* A refusal outside the records writer (a CSV header, a file), with the line prefix. */
-static void refuse(unsigned long line, int id, ...)
-{
-	va_list ap;
-	if (line)
-		fprintf(stderr, msg(MSG_LINE_PREFIX), line);
-	va_start(ap, id);
-	vfprintf(stderr, msg((enum msg_id)id), ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
 /* A records writer for t printing its problems on stderr. 0, or an exit code. */
 static int writer_open(struct store *s, const struct schema_table *t, struct records_writer **w)
 {
-	const struct records_sink sink = { print_refusal, NULL, NULL, msg_english() };
+	const struct records_sink sink = { print_refusal, NULL };
 	*w = records_writer_new(s, t, &sink);
-	return *w ? EXIT_OK : internal_error(NULL, "out of memory");
+	if (!*w)
+		return internal_error(NULL, "out of memory");
+	records_writer_english(*w, msg_english());
+	return EXIT_OK;
 }
 
 /* Fills text[] from "field=value" arguments (fieldarg.h), reporting every bad one.
@@ -885,32 +853,62 @@ done:
 
 /* ---- import, export ---- */
 
-static enum msg_id csv_msg(enum csv_status cs)
+/* Reads the whole file at path into *out (free with free()). 0, or an exit code after
+ * a message (missing, unreadable, larger than CSVTABLE_MAX_BYTES). */
+static int read_whole(const char *path, char **out, size_t *len)
 {
-	switch (cs) {
-	case CSV_FIELD_TOO_LONG: return MSG_CSV_TOO_LONG;
-	case CSV_TOO_MANY_FIELDS: return MSG_CSV_TOO_MANY;
-	case CSV_BAD_QUOTE: return MSG_CSV_BAD_QUOTE;
-	case CSV_UNTERMINATED: return MSG_CSV_UNTERMINATED;
-	case CSV_NUL_BYTE: return MSG_CSV_NUL;
-	default: return MSG_CSV_IO;
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	*out = NULL;
+	if (!f) {
+		msg_say(stderr, MSG_ERR_OPEN_FILE, path);
+		return EXIT_NOINPUT;
 	}
+	for (;;) {
+		if (n == cap) {
+			if (cap >= CSVTABLE_MAX_BYTES) {
+				msg_say(stderr, MSG_ERR_CSV_TOO_LARGE, path, (unsigned long)(CSVTABLE_MAX_BYTES >> 20));
+				free(buf);
+				fclose(f);
+				return EXIT_DATAERR;
+			}
+			size_t ncap = cap ? cap * 2 : 65536;
+			char *nb = realloc(buf, ncap + 1);
+			if (!nb) {
+				free(buf);
+				fclose(f);
+				return internal_error(NULL, "out of memory");
+			}
+			buf = nb;
+			cap = ncap;
+		}
+		size_t got = fread(buf + n, 1, cap - n, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	int err = ferror(f);
+	fclose(f);
+	if (err) {
+		free(buf);
+		msg_say(stderr, MSG_ERR_OPEN_FILE, path);
+		return EXIT_NOINPUT;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	*len = n;
+	return EXIT_OK;
 }
 
 int cmd_import(int argc, char **argv)
 {
-	struct records_writer *w = NULL;
-	unsigned long line = 0;
 	const char *db = store_default_path();
 	const struct opt_spec specs[] = { { "--db", &db, NULL }, { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
 	struct store *s = NULL;
-	struct csv_reader *r = NULL;
-	FILE *f = NULL;
-	size_t col_of[CSV_MAX_FIELDS]; /* header position -> column index */
-	size_t ncols = 0, npos;
-	unsigned long nbad = 0, nins = 0, nupd = 0, nsame = 0;
-	int in_tx = 0;
+	char *data = NULL;
+	size_t len = 0, npos;
 	int rc;
 	if (!pos)
 		return internal_error(NULL, "out of memory");
@@ -923,119 +921,48 @@ int cmd_import(int argc, char **argv)
 	const struct schema_table *t = find_table(pos[0], 1, &rc);
 	if (!t)
 		goto done;
-	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK)
+	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = need_unit(s)) != EXIT_OK ||
+	    (rc = read_whole(pos[1], &data, &len)) != EXIT_OK)
 		goto done;
-	f = fopen(pos[1], "rb");
-	if (!f) {
-		msg_say(stderr, MSG_ERR_OPEN_FILE, pos[1]);
-		rc = EXIT_NOINPUT;
-		goto done;
-	}
-	r = csv_reader_new(f);
-	if (!r) {
-		rc = internal_error(NULL, "out of memory");
-		goto done;
-	}
-	if ((rc = writer_open(s, t, &w)) != EXIT_OK)
-		goto done;
-
-	/* The header: field names of this table, each once. */
-	enum csv_status cs = csv_reader_next(r);
-	if (cs == CSV_EOF) {
+	const struct records_sink sink = { print_refusal, NULL };
+	const struct csvtable_options opt = { msg_english(), NULL };
+	struct csvtable_counts n;
+	switch (csvtable_import(s, t, data, len, &sink, &opt, &n)) {
+	case CSVTABLE_OK:
+		if (n.cp1258)
+			msg_say(stderr, MSG_IMPORT_CP1258, pos[1]);
+		msg_say(stdout, MSG_IMPORT_DONE, n.inserted + n.updated + n.unchanged, n.inserted, n.updated,
+			n.unchanged);
+		backup_if_due(s, db);
+		rc = EXIT_OK;
+		break;
+	case CSVTABLE_REJECTED:
+		msg_say(stderr, MSG_IMPORT_FAILED, n.bad_lines);
+		rc = EXIT_DATAERR;
+		break;
+	case CSVTABLE_EMPTY:
 		msg_say(stderr, MSG_ERR_CSV_EMPTY, pos[1]);
 		rc = EXIT_DATAERR;
-		goto done;
-	}
-	line = csv_reader_line(r);
-	if (cs != CSV_OK) {
-		refuse(line, MSG_ERR_CSV_SYNTAX, msg(csv_msg(cs)));
+		break;
+	case CSVTABLE_TCVN3:
+		msg_say(stderr, MSG_ERR_CSV_TCVN3, pos[1]);
 		rc = EXIT_DATAERR;
-		goto done;
-	}
-	ncols = csv_reader_nfields(r);
-	int header_bad = 0;
-	for (size_t k = 0; k < ncols; k++) {
-		const char *name = csv_reader_field(r, k, NULL);
-		const struct schema_column *col = schema_column_find(t, name, SCHEMA_VERSION);
-		if (!col) {
-			if (line)
-				fprintf(stderr, msg(MSG_LINE_PREFIX), line);
-			say_unknown_field(t, name);
-			header_bad = 1;
-			col_of[k] = SIZE_MAX; /* matches no column */
-			continue;
-		}
-		col_of[k] = schema_column_index(t, col);
-		for (size_t j = 0; j < k; j++)
-			if (col_of[j] != SIZE_MAX && col_of[j] == col_of[k]) {
-				refuse(line, MSG_ERR_CSV_HEADER_DUP, name);
-				header_bad = 1;
-			}
-	}
-	if (header_bad) {
-		msg_say(stderr, MSG_IMPORT_FAILED, 1UL);
+		break;
+	case CSVTABLE_ENCODING:
+		msg_say(stderr, MSG_ERR_CSV_ENCODING, pos[1]);
 		rc = EXIT_DATAERR;
-		goto done;
+		break;
+	case CSVTABLE_BUSY:
+		msg_say(stderr, MSG_ERR_BUSY);
+		rc = EXIT_TEMPFAIL;
+		break;
+	case CSVTABLE_FAILED:
+	case CSVTABLE_IO:
+		rc = internal_error(s, "import failed");
+		break;
 	}
-
-	/* All or nothing: one transaction; every bad line is reported before deciding. */
-	if (sqlite3_exec(store_db(s), "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = internal_error(s, "cannot begin import");
-		goto done;
-	}
-	in_tx = 1;
-	while ((cs = csv_reader_next(r)) != CSV_EOF) {
-		line = csv_reader_line(r);
-		if (cs == CSV_NOMEM || cs == CSV_IO) {
-			rc = internal_error(NULL, csv_status_str(cs));
-			goto done;
-		}
-		if (cs != CSV_OK) {
-			refuse(line, MSG_ERR_CSV_SYNTAX, msg(csv_msg(cs)));
-			nbad++;
-			continue;
-		}
-		if (csv_reader_nfields(r) != ncols) {
-			refuse(line, MSG_ERR_CSV_COLUMNS, (unsigned long)csv_reader_nfields(r), (unsigned long)ncols);
-			nbad++;
-			continue;
-		}
-		const char *text[ROW_MAX_COLUMNS] = { 0 };
-		for (size_t k = 0; k < ncols; k++)
-			text[col_of[k]] = csv_reader_field(r, k, NULL);
-		char id[IDS_UUID_TEXT];
-		enum records_result rr = records_import(w, line, text, id);
-		switch (rr) {
-		case RECORDS_INSERTED: nins++; break;
-		case RECORDS_UPDATED: nupd++; break;
-		case RECORDS_UNCHANGED: nsame++; break;
-		case RECORDS_REJECTED: nbad++; break;
-		case RECORDS_DELETED:
-		case RECORDS_FAILED:
-			rc = finish_write(s, w, RECORDS_FAILED);
-			goto done;
-		}
-	}
-	if (nbad) {
-		msg_say(stderr, MSG_IMPORT_FAILED, nbad);
-		rc = EXIT_DATAERR;
-		goto done;
-	}
-	if (sqlite3_exec(store_db(s), "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		rc = internal_error(s, "cannot commit import");
-		goto done;
-	}
-	in_tx = 0;
-	msg_say(stdout, MSG_IMPORT_DONE, nins + nupd + nsame, nins, nupd, nsame);
-	backup_if_due(s, db);
-	rc = EXIT_OK;
 done:
-	if (in_tx)
-		sqlite3_exec(store_db(s), "ROLLBACK", NULL, NULL, NULL);
-	csv_reader_free(r);
-	if (f)
-		fclose(f);
-	records_writer_free(w);
+	free(data);
 	store_close(s);
 	free(pos);
 	return rc;
@@ -1048,10 +975,7 @@ int cmd_export(int argc, char **argv)
 					  { NULL, NULL, NULL } };
 	const char **pos = pos_new(argc);
 	struct store *s = NULL;
-	sqlite3_stmt *st = NULL;
-	char *sql = NULL;
 	FILE *f = NULL;
-	struct csv_writer w;
 	size_t npos;
 	long long nrows = 0;
 	int rc;
@@ -1068,41 +992,20 @@ int cmd_export(int argc, char **argv)
 		goto done;
 	if ((rc = open_store(db, &s)) != EXIT_OK)
 		goto done;
-	sql = select_all_sql(t, " ORDER BY rowid");
-	if (!sql || sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
-		rc = internal_error(s, "cannot prepare export");
-		goto done;
-	}
 	f = out ? fopen(out, "wb") : stdout;
 	if (!f) {
 		msg_say(stderr, MSG_ERR_WRITE_FILE, out);
 		rc = EXIT_CANTCREAT;
 		goto done;
 	}
-	int werr = csv_writer_init(&w, f, 1);
-	if (sep)
-		w.sep = sep[0];
-	for (size_t i = 0; i < t->ncolumns && !werr; i++)
-		werr = csv_write_field(&w, t->columns[i].name, strlen(t->columns[i].name));
-	if (!werr)
-		werr = csv_end_record(&w);
-	int r = SQLITE_DONE;
-	while (!werr && (r = sqlite3_step(st)) == SQLITE_ROW) {
-		for (size_t i = 0; i < t->ncolumns && !werr; i++) {
-			const char *v = (const char *)sqlite3_column_text(st, (int)i);
-			werr = csv_write_field(&w, v, v ? (size_t)sqlite3_column_bytes(st, (int)i) : 0);
-		}
-		if (!werr)
-			werr = csv_end_record(&w);
-		nrows++;
-	}
-	if (r != SQLITE_ROW && r != SQLITE_DONE) {
-		rc = internal_error(s, "cannot read rows");
-		goto done;
-	}
-	if (werr || fflush(f) != 0) {
+	switch (csvtable_export(s, t, f, sep ? sep[0] : ',', &nrows)) {
+	case CSVTABLE_OK: break;
+	case CSVTABLE_IO:
 		msg_say(stderr, MSG_ERR_WRITE_FILE, out ? out : "-");
 		rc = EXIT_CANTCREAT;
+		goto done;
+	default:
+		rc = internal_error(s, "export failed");
 		goto done;
 	}
 	if (out) {
@@ -1121,8 +1024,6 @@ done:
 		fclose(f);
 		remove(out); /* no half-written export is left behind */
 	}
-	sqlite3_finalize(st);
-	sqlite3_free(sql);
 	store_close(s);
 	free(pos);
 	return rc;

@@ -20,7 +20,9 @@
 #define CSV_PUSHBACK 4
 
 struct csv_reader {
-	FILE *f;
+	FILE *f;            /* NULL when reading memory */
+	const unsigned char *mem; /* the bytes read, when f is NULL (borrowed) */
+	size_t mem_len, mem_pos;
 	char *buf;          /* the record's fields, each NUL-terminated */
 	size_t len, cap;
 	size_t off[CSV_MAX_FIELDS];
@@ -40,6 +42,17 @@ struct csv_reader *csv_reader_new(FILE *f)
 	if (!r)
 		return NULL;
 	r->f = f;
+	r->line = 1;
+	return r;
+}
+
+struct csv_reader *csv_reader_new_mem(const char *data, size_t len)
+{
+	struct csv_reader *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->mem = (const unsigned char *)data;
+	r->mem_len = len;
 	r->line = 1;
 	return r;
 }
@@ -98,7 +111,11 @@ static int push_byte(struct csv_reader *r, char c)
 
 static int raw_byte(struct csv_reader *r)
 {
-	return r->nback ? r->back[--r->nback] : getc(r->f);
+	if (r->nback)
+		return r->back[--r->nback];
+	if (r->f)
+		return getc(r->f);
+	return r->mem_pos < r->mem_len ? r->mem[r->mem_pos++] : EOF;
 }
 
 /* Gives c back; callers never give back more than CSV_PUSHBACK bytes in a row. */
@@ -185,7 +202,7 @@ enum csv_status csv_reader_next(struct csv_reader *r)
 		int c = next_byte(r);
 		if (c == EOF) {
 			r->done = 1;
-			return ferror(r->f) ? CSV_IO : CSV_EOF;
+			return r->f && ferror(r->f) ? CSV_IO : CSV_EOF;
 		}
 		if (c == '\n')
 			continue;
@@ -201,7 +218,7 @@ enum csv_status csv_reader_next(struct csv_reader *r)
 	for (;;) {
 		int c = next_byte(r);
 		if (c == EOF) {
-			if (ferror(r->f)) {
+			if (r->f && ferror(r->f)) {
 				r->done = 1;
 				return CSV_IO;
 			}

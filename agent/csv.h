@@ -50,6 +50,9 @@ struct csv_reader;
 
 /* A reader over f (borrowed, must outlive the reader). NULL when out of memory. */
 struct csv_reader *csv_reader_new(FILE *f);
+/* A reader over data[0..len) (borrowed, must outlive the reader). NULL when out of
+ * memory. */
+struct csv_reader *csv_reader_new_mem(const char *data, size_t len);
 void csv_reader_free(struct csv_reader *r); /* accepts NULL */
 
 /* Reads the next record. CSV_OK: csv_reader_nfields/field describe it. CSV_EOF at the

@@ -42,6 +42,8 @@ struct records_writer {
 	struct store *s;
 	const struct schema_table *t;
 	struct records_sink sink;
+	void (*detail)(void *ctx, const struct records_problem *p); /* NULL: sink.refuse */
+	int english;        /* problem texts in English */
 	unsigned long line; /* the CSV line being written, 0 outside an import */
 	int errcode;
 	struct records_stmt cache[RECORDS_SLOTS];
@@ -51,7 +53,7 @@ struct records_writer {
 struct records_writer *records_writer_new(struct store *s, const struct schema_table *t,
 					  const struct records_sink *sink)
 {
-	if (!s || !t || !sink || (!sink->refuse && !sink->problem) || t->ncolumns > RECORDS_MAX_COLUMNS)
+	if (!s || !t || !sink || !sink->refuse || t->ncolumns > RECORDS_MAX_COLUMNS)
 		return NULL;
 	struct records_writer *w = calloc(1, sizeof *w);
 	if (!w)
@@ -73,6 +75,16 @@ void records_writer_free(struct records_writer *w)
 	free(w);
 }
 
+void records_writer_detail(struct records_writer *w, void (*detail)(void *ctx, const struct records_problem *p))
+{
+	w->detail = detail;
+}
+
+void records_writer_english(struct records_writer *w, int english)
+{
+	w->english = english;
+}
+
 int records_errcode(const struct records_writer *w)
 {
 	return w->errcode;
@@ -82,7 +94,7 @@ int records_errcode(const struct records_writer *w)
 
 static const char *text_of(const struct records_writer *w, enum msg_id id)
 {
-	return msg_lang(id, w->sink.english);
+	return msg_lang(id, w->english);
 }
 
 /* Formats message id with its arguments and hands it to the sink as one problem. */
@@ -93,9 +105,9 @@ static void report(struct records_writer *w, const struct schema_column *col, co
 	va_start(ap, id);
 	vsnprintf(w->text, sizeof w->text, text_of(w, (enum msg_id)id), ap);
 	va_end(ap);
-	if (w->sink.problem) {
+	if (w->detail) {
 		struct records_problem p = { w->line, col, code, w->text, matches, nmatches };
-		w->sink.problem(w->sink.ctx, &p);
+		w->detail(w->sink.ctx, &p);
 	} else {
 		w->sink.refuse(w->sink.ctx, w->line, col, w->text);
 	}
@@ -104,7 +116,7 @@ static void report(struct records_writer *w, const struct schema_column *col, co
 /* A field refused with a code of the shared vocabulary (msg_code phrases it). */
 static void report_code(struct records_writer *w, const struct schema_column *col, const char *code)
 {
-	report(w, col, code, NULL, 0, MSG_ERR_CODE, msg_code_lang(code, w->sink.english));
+	report(w, col, code, NULL, 0, MSG_ERR_CODE, msg_code_lang(code, w->english));
 }
 
 static int failed(struct records_writer *w, const char *what)

@@ -20,7 +20,9 @@
  * only the first) before RECORDS_REJECTED is returned. A problem about one column
  * carries that column and a sentence WITHOUT its label (the page shows it next to the
  * field; the command line prefixes "Label (field): "); one about the row as a whole
- * has no column. Texts are Vietnamese unless the sink asks for English.
+ * has no column. Texts are Vietnamese unless the writer is told English
+ * (records_writer_english: the command line under an English locale); a caller that
+ * wants the stable code and an ambiguous name's candidates sets records_writer_detail.
  *
  * Transactions are the caller's: several writes inside one BEGIN IMMEDIATE … COMMIT
  * are all or nothing (import, the app's branch form: unit + unit_name + unit_parent);
@@ -62,13 +64,9 @@ struct records_problem {
 
 struct records_sink {
 	/* One refusal: col is the column it is about (NULL: the row as a whole), text the
-	 * sentence (borrowed for the call), line the CSV line or 0. May be NULL when
-	 * problem is set. */
+	 * sentence (borrowed for the call), line the CSV line or 0. */
 	void (*refuse)(void *ctx, unsigned long line, const struct schema_column *col, const char *text);
 	void *ctx;
-	/* Optional: called instead of refuse, with the code and the candidates. */
-	void (*problem)(void *ctx, const struct records_problem *p);
-	int english; /* 1: texts in English (the command line under an English locale) */
 };
 
 enum records_result {
@@ -88,6 +86,13 @@ struct records_writer;
 struct records_writer *records_writer_new(struct store *s, const struct schema_table *t,
 					  const struct records_sink *sink);
 void records_writer_free(struct records_writer *w); /* accepts NULL */
+
+/* From now on problems go to detail(ctx, problem) — the code and the candidates —
+ * instead of the sink's refuse. */
+void records_writer_detail(struct records_writer *w, void (*detail)(void *ctx, const struct records_problem *p));
+
+/* english 1: problem texts in English from now on; 0 (the default): Vietnamese. */
+void records_writer_english(struct records_writer *w, int english);
 
 /* Inserts (set_id NULL) or updates row set_id. text[0] is ignored. On success out_id
  * holds the row's id. A hub-only table is refused; an insert whose natural key exists

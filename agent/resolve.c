@@ -433,3 +433,63 @@ const struct schema_enum_value *resolve_choice(const struct schema_column *c, co
 	}
 	return NULL;
 }
+
+const struct schema_column *resolve_column(const struct schema_table *t, const char *typed)
+{
+	const struct schema_column *c = schema_column_find(t, typed, SCHEMA_VERSION);
+	if (c)
+		return c;
+	/* "Label (field)" */
+	size_t n = strlen(typed);
+	const char *open = strrchr(typed, '(');
+	if (n > 2 && typed[n - 1] == ')' && open) {
+		char name[64];
+		size_t k = (size_t)(typed + n - 1 - (open + 1));
+		if (k < sizeof name) {
+			memcpy(name, open + 1, k);
+			name[k] = '\0';
+			if ((c = schema_column_find(t, name, SCHEMA_VERSION)) != NULL)
+				return c;
+		}
+	}
+	const struct schema_column *found = NULL;
+	for (size_t i = 0; i < t->ncolumns; i++) {
+		if (t->columns[i].since > SCHEMA_VERSION || !same_key(typed, t->columns[i].label_vi))
+			continue;
+		if (found)
+			return NULL; /* a label two columns share names neither */
+		found = &t->columns[i];
+	}
+	return found;
+}
+
+const struct schema_column *resolve_column_nearest(const struct schema_table *t, const char *typed)
+{
+	const char **cand = calloc(2 * t->ncolumns + 1, sizeof *cand);
+	if (!cand)
+		return NULL;
+	for (size_t i = 1; i < t->ncolumns; i++)
+		if (t->columns[i].since <= SCHEMA_VERSION) {
+			cand[2 * i] = t->columns[i].name;
+			cand[2 * i + 1] = t->columns[i].label_vi;
+		}
+	long k = suggest_nearest(typed, cand, 2 * t->ncolumns);
+	free(cand);
+	return k < 0 ? NULL : &t->columns[k / 2];
+}
+
+void resolve_columns_text(const struct schema_table *t, char *buf, size_t cap)
+{
+	size_t used = 0;
+	if (cap)
+		buf[0] = '\0';
+	for (size_t i = 1; i < t->ncolumns && used + 1 < cap; i++) {
+		if (t->columns[i].since > SCHEMA_VERSION)
+			continue;
+		int n = snprintf(buf + used, cap - used, "%s%s (%s)", used ? ", " : "", t->columns[i].name,
+				 t->columns[i].label_vi);
+		if (n < 0)
+			break;
+		used += (size_t)n < cap - used ? (size_t)n : cap - used - 1;
+	}
+}

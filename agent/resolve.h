@@ -91,4 +91,15 @@ int resolve_search(struct store *s, const char *ref_table, const char *query, st
 const struct schema_enum_value *resolve_choice(const struct schema_column *c, const char *text,
 					       const struct schema_enum_value **nearest);
 
+/* The column of t a CSV header or a form names: its field name ("held_on"), its label
+ * by search key ("Ngày tổ chức", "ngay to chuc"), or "Label (field)". NULL when none,
+ * or when a label is shared by two columns and the field is not given. */
+const struct schema_column *resolve_column(const struct schema_table *t, const char *typed);
+
+/* The column nearest to a mistyped name or label ("did you mean"), or NULL. */
+const struct schema_column *resolve_column_nearest(const struct schema_table *t, const char *typed);
+
+/* "field (Label), …" of the columns an office gives (all but id), for messages. */
+void resolve_columns_text(const struct schema_table *t, char *buf, size_t cap);
+
 #endif

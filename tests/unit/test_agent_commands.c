@@ -16,6 +16,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <iconv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -649,7 +650,8 @@ static void test_agent_commands__export_writes_bom_and_crlf(void **state)
 	snprintf(out, sizeof out, "%s/out.csv", f->dir);
 	assert_int_equal(run(cmd_export, "export", "--db", f->db, "person", "--out", out, NULL), EXIT_OK);
 	slurp(out, text, sizeof text);
-	assert_memory_equal(text, "\xEF\xBB\xBF" "id,unit_id,full_name,birth_year,gender,phone\r\n", 48);
+	static const char header[] = "\xEF\xBB\xBF" "Mã,Đơn vị,Đơn vị (mã),Họ và tên,Năm sinh,Giới tính,Điện thoại\r\n";
+	assert_memory_equal(text, header, sizeof header - 1);
 	assert_non_null(strstr(text, ",\"Hà, \"\"Nội\"\"\",,,\r\n"));
 	/* to stdout as well */
 	assert_int_equal(run(cmd_export, "export", "--db", f->db, "person", NULL), EXIT_OK);
@@ -699,13 +701,192 @@ static void test_agent_commands__semicolon_export_imports_back(void **state)
 	snprintf(out, sizeof out, "%s/semi.csv", f->dir);
 	assert_int_equal(run(cmd_export, "export", "--db", f->db, "person", "--out", out, "--sep", ";", NULL), EXIT_OK);
 	slurp(out, text, sizeof text);
-	assert_non_null(strstr(text, "id;unit_id;full_name;birth_year;gender;phone\r\n"));
+	assert_non_null(strstr(text, "Mã;Đơn vị;Đơn vị (mã);Họ và tên;Năm sinh;Giới tính;Điện thoại\r\n"));
 	assert_non_null(strstr(text, ";\"Hồ; Thị, Mai\";2001;;\r\n"));
 	snprintf(second, sizeof second, "%s/second.db", f->dir);
 	assert_int_equal(run(cmd_init, "init", "--db", second, "--unit", UNIT, NULL), EXIT_OK);
 	assert_int_equal(run(cmd_import, "import", "--db", second, "person", out, NULL), EXIT_OK);
 	assert_int_equal(query_int(second, "SELECT count(*) FROM person WHERE full_name = 'Hồ; Thị, Mai' AND birth_year = 2001"), 1);
 	assert_int_equal(run(cmd_export, "export", "--db", f->db, "person", "--sep", "|", NULL), EXIT_USAGE);
+}
+
+/* ---- CSV as offices write it (issue 13) ---- */
+
+/* Two people of one name, a branch with a name and an official code; ids into out. */
+static void add_people_and_branch(struct fixture *f, char a98[IDS_UUID_TEXT], char a01[IDS_UUID_TEXT],
+				  char branch[IDS_UUID_TEXT])
+{
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Nguyễn Văn An", "birth_year=1998", NULL),
+			 EXIT_OK);
+	printed_id(a98);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Nguyễn Văn An", "birth_year=2001", NULL),
+			 EXIT_OK);
+	printed_id(a01);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "unit", "opened_on=1/1/2019", NULL), EXIT_OK);
+	printed_id(branch);
+	char of[64];
+	snprintf(of, sizeof of, "of_unit=%s", branch);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "unit_name", of, "name=Thôn Bình Hưng", "code=TBH01",
+			     "kind=Chi đoàn thôn, khu phố", "valid_from=01/01/2019", NULL),
+			 EXIT_OK);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "unit_parent", of, "parent_id=" UNIT, "valid_from=1/1/2019",
+			     NULL),
+			 EXIT_OK);
+}
+
+/* What Excel writes on a Vietnamese Windows with "CSV UTF-8": a BOM, ';', CRLF, the
+ * column headings as the office typed them, dates day first, choices and links by
+ * name. */
+static void test_agent_commands__import_reads_a_csv_as_excel_writes_it(void **state)
+{
+	struct fixture *f = *state;
+	char a98[IDS_UUID_TEXT], a01[IDS_UUID_TEXT], branch[IDS_UUID_TEXT], csv[160], got[512], want[512];
+	add_people_and_branch(f, a98, a01, branch);
+	snprintf(csv, sizeof csv, "%s/excel.csv", f->dir);
+	write_file(csv, "\xEF\xBB\xBF" "Người;Chức vụ;Tại đơn vị;Từ ngày;Đến ngày\r\n"
+			"Nguyễn Văn An (1998);Bí thư chi đoàn;Thôn Bình Hưng;14/3/2021;\r\n"
+			"nguyen van an (2001);pho bi thu chi doan;tbh01;01/04/2021;31/12/2021\r\n");
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "role", csv, NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "2 thêm mới"));
+	query_text(f->db,
+		   "SELECT group_concat(person_id || '|' || role || '|' || of_unit || '|' || term_from || '|'"
+		   " || coalesce(term_until, ''), '#') FROM (SELECT * FROM role ORDER BY term_from)",
+		   got, sizeof got);
+	snprintf(want, sizeof want, "%s|branch_secretary|%s|2021-03-14|#%s|branch_deputy|%s|2021-04-01|2021-12-31", a98,
+		 branch, a01, branch);
+	assert_string_equal(got, want);
+	/* a meeting file: headings without diacritics, a yes/no column, the host by name */
+	write_file(csv, "\xEF\xBB\xBF" "loai cuoc hop;ngay to chuc;Chi đoàn đăng cai;Bí thư đoàn xã dự;Số người dự\r\n"
+			"Sinh hoạt liên chi đoàn;14/03/2021;Thôn Bình Hưng;có;23\r\n");
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "meeting", csv, NULL), EXIT_OK);
+	query_text(f->db, "SELECT kind || '|' || held_on || '|' || host_branch_id || '|' || commune_secretary_attended"
+			  " || '|' || attendees FROM meeting", got, sizeof got);
+	snprintf(want, sizeof want, "joint|2021-03-14|%s|1|23", branch);
+	assert_string_equal(got, want);
+}
+
+/* Two members named "Nguyễn Văn An" are normal: the name alone is a line error that
+ * lists both, and nothing of the file is imported. */
+static void test_agent_commands__an_ambiguous_name_in_a_csv_is_a_line_error_listing_both(void **state)
+{
+	struct fixture *f = *state;
+	char a98[IDS_UUID_TEXT], a01[IDS_UUID_TEXT], branch[IDS_UUID_TEXT], csv[160];
+	add_people_and_branch(f, a98, a01, branch);
+	int64_t entries = query_int(f->db, "SELECT count(*) FROM lk_journal");
+	snprintf(csv, sizeof csv, "%s/amb.csv", f->dir);
+	write_file(csv, "person_id,kind,on_date\n"
+			"Nguyễn Văn An (2001),Vay vốn,1/2/2021\n"
+			"Nguyễn Văn An,Hội thảo,2/2/2021\n"
+			"Nguyễn Văn Anh,Hội thảo,2/2/2021\n");
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "support", csv, NULL), EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "Dòng 3: Người (person_id): có 2 người tên 'Nguyễn Văn An'"));
+	assert_non_null(strstr(f->err, a98));
+	assert_non_null(strstr(f->err, a01));
+	assert_non_null(strstr(f->err, "Dòng 4: Người (person_id): không tìm thấy 'Nguyễn Văn Anh'"));
+	assert_non_null(strstr(f->err, "Không nhập dòng nào: 2 dòng có lỗi"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM support"), 0);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal"), entries);
+}
+
+/* text in UTF-8 converted by glibc's iconv(3) into encoding to; written to path. */
+static void write_encoded(const char *path, const char *to, const char *text)
+{
+	iconv_t cd = iconv_open(to, "UTF-8");
+	assert_true(cd != (iconv_t)-1);
+	char out[4096];
+	char *in = (char *)(uintptr_t)text, *o = out;
+	size_t inleft = strlen(text), outleft = sizeof out;
+	assert_true(iconv(cd, &in, &inleft, &o, &outleft) != (size_t)-1);
+	iconv_close(cd);
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(out, 1, sizeof out - outleft, fp), sizeof out - outleft);
+	fclose(fp);
+}
+
+/* Excel's plain "CSV" on a Vietnamese Windows writes Windows-1258, tone marks as
+ * combining bytes: read as the same text, stored NFC. */
+static void test_agent_commands__a_windows_1258_csv_imports_as_its_text(void **state)
+{
+	struct fixture *f = *state;
+	char csv[160], got[256];
+	snprintf(csv, sizeof csv, "%s/cp1258.csv", f->dir);
+	write_encoded(csv, "WINDOWS-1258", "Họ và tên;Năm sinh;Giới tính\r\nNguyễn Thị Hoa;1999;Nữ\r\nĐỗ Văn Ưng;2000;nam\r\n");
+	/* the bytes are not UTF-8 and carry the tone as a combining byte (ễ = ê + 0xDE) */
+	char raw[256];
+	slurp(csv, raw, sizeof raw);
+	assert_non_null(strstr(raw, "Nguy\xea\xden"));
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "person", csv, NULL), EXIT_OK);
+	assert_non_null(strstr(f->err, "Windows-1258"));
+	query_text(f->db, "SELECT group_concat(full_name || '|' || birth_year || '|' || gender, '#') FROM person", got,
+		   sizeof got);
+	assert_string_equal(got, "Nguyễn Thị Hoa|1999|nu#Đỗ Văn Ưng|2000|nam");
+}
+
+/* A file in the old TCVN3 (ABC) encoding is recognised and refused, never read as
+ * garbage; bytes in no known encoding are refused the same way. */
+static void test_agent_commands__a_tcvn3_csv_is_refused_whole(void **state)
+{
+	struct fixture *f = *state;
+	char csv[160];
+	snprintf(csv, sizeof csv, "%s/tcvn3.csv", f->dir);
+	write_encoded(csv, "TCVN5712-1", "full_name,birth_year\nNguyễn Thị Hoa,1999\nTrần Văn Đức,2000\nLê Thị Hồng,2001\n");
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "person", csv, NULL), EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "TCVN3"));
+	assert_non_null(strstr(f->err, "CSV UTF-8"));
+	write_file(csv, "full_name\n\x81\x8d\x8f\x90\n");
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "person", csv, NULL), EXIT_DATAERR);
+	assert_non_null(strstr(f->err, "CSV UTF-8"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM person"), 0);
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal"), 0);
+}
+
+/* Export is what Excel opens (labels, dd/mm/yyyy, names with ids beside them) and what
+ * imports back unchanged, row by row; exported again it is the same bytes. */
+static void test_agent_commands__export_with_names_imports_back_unchanged(void **state)
+{
+	struct fixture *f = *state;
+	char a98[IDS_UUID_TEXT], a01[IDS_UUID_TEXT], branch[IDS_UUID_TEXT], out[160], again[160], second[160];
+	static char text[8192], text2[8192];
+	add_people_and_branch(f, a98, a01, branch);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "role", "person_id=Nguyễn Văn An (1998)", "role=branch_secretary",
+			     "of_unit=Thôn Bình Hưng", "term_from=14/3/2021", NULL),
+			 EXIT_OK);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "role", "person_id=Nguyễn Văn An (2001)", "role=member",
+			     "of_unit=TBH01", "term_from=1/4/2021", "term_until=31/12/2021", NULL),
+			 EXIT_OK);
+	snprintf(out, sizeof out, "%s/roles.csv", f->dir);
+	assert_int_equal(run(cmd_export, "export", "--db", f->db, "role", "--out", out, "--sep", ";", NULL), EXIT_OK);
+	slurp(out, text, sizeof text);
+	assert_non_null(strstr(text, "Người;Người (mã);Chức vụ;Tại đơn vị;Tại đơn vị (mã);Từ ngày;Đến ngày\r\n"));
+	char row[512];
+	snprintf(row, sizeof row, ";Nguyễn Văn An (1998);%s;Bí thư chi đoàn;Thôn Bình Hưng;%s;14/03/2021;\r\n", a98,
+		 branch);
+	assert_non_null(strstr(text, row));
+	snprintf(row, sizeof row, ";Nguyễn Văn An (2001);%s;Đoàn viên;Thôn Bình Hưng;%s;01/04/2021;31/12/2021\r\n", a01,
+		 branch);
+	assert_non_null(strstr(text, row));
+
+	int64_t entries = query_int(f->db, "SELECT count(*) FROM lk_journal");
+	assert_int_equal(run(cmd_import, "import", "--db", f->db, "role", out, NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "2 không đổi"));
+	assert_int_equal(query_int(f->db, "SELECT count(*) FROM lk_journal"), entries);
+	snprintf(again, sizeof again, "%s/roles2.csv", f->dir);
+	assert_int_equal(run(cmd_export, "export", "--db", f->db, "role", "--out", again, "--sep", ";", NULL), EXIT_OK);
+	slurp(again, text2, sizeof text2);
+	assert_string_equal(text, text2);
+
+	/* into another laptop of the unit: the same rows, field by field */
+	snprintf(second, sizeof second, "%s/second.db", f->dir);
+	assert_int_equal(run(cmd_init, "init", "--db", second, "--unit", UNIT, NULL), EXIT_OK);
+	assert_int_equal(run(cmd_import, "import", "--db", second, "role", out, NULL), EXIT_OK);
+	static const char digest[] =
+		"SELECT group_concat(id || '|' || unit_id || '|' || person_id || '|' || role || '|' || of_unit || '|'"
+		" || term_from || '|' || coalesce(term_until, ''), '#') FROM (SELECT * FROM role ORDER BY id)";
+	char a[2048], b[2048];
+	query_text(f->db, digest, a, sizeof a);
+	query_text(second, digest, b, sizeof b);
+	assert_string_equal(a, b);
 }
 
 /* ---- what is shown on the terminal ---- */
@@ -872,6 +1053,11 @@ int main(void)
 		T(test_agent_commands__export_writes_bom_and_crlf),
 		T(test_agent_commands__export_then_import_round_trips_vietnamese_text),
 		T(test_agent_commands__semicolon_export_imports_back),
+		T(test_agent_commands__import_reads_a_csv_as_excel_writes_it),
+		T(test_agent_commands__an_ambiguous_name_in_a_csv_is_a_line_error_listing_both),
+		T(test_agent_commands__a_windows_1258_csv_imports_as_its_text),
+		T(test_agent_commands__a_tcvn3_csv_is_refused_whole),
+		T(test_agent_commands__export_with_names_imports_back_unchanged),
 		T(test_agent_commands__list_and_show_escape_control_characters),
 		T(test_agent_commands__status_escapes_what_the_hub_sent),
 		T(test_agent_commands__formula_cells_round_trip_byte_for_byte),

@@ -48,6 +48,15 @@ static void collect(void *arg, const struct records_problem *p)
 		f->nmatches = p->nmatches;
 }
 
+/* With records_writer_detail set, the plain refuse is never called. */
+static void refuse_unused(void *ctx, unsigned long line, const struct schema_column *col, const char *text)
+{
+	(void)ctx;
+	(void)line;
+	(void)col;
+	fail_msg("refuse called for: %s", text);
+}
+
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
@@ -93,9 +102,10 @@ static enum records_result put(struct fixture *f, const char *table, char id[IDS
 	}
 	va_end(ap);
 	f->codes[0] = f->fields[0] = f->texts[0] = '\0';
-	const struct records_sink sink = { NULL, f, collect, 0 };
+	const struct records_sink sink = { refuse_unused, f };
 	struct records_writer *w = records_writer_new(f->s, t, &sink);
 	assert_non_null(w);
+	records_writer_detail(w, collect);
 	char got[IDS_UUID_TEXT];
 	enum records_result r = records_write(w, text, NULL, got);
 	if (id && (r == RECORDS_INSERTED))
