@@ -283,6 +283,27 @@ static int scope_add(void *ctx, const char *address, const char *unit_id)
 	return 0;
 }
 
+/* The recorded digests of dates other than `date` still unsent (a run that failed on an
+ * earlier morning), at most DIGESTMAIL_MAX_SCOPES. */
+struct unsent {
+	const char *date;
+	struct scope v[DIGESTMAIL_MAX_SCOPES];
+	char dates[DIGESTMAIL_MAX_SCOPES][11];
+	size_t n;
+};
+
+static int unsent_add(void *ctx, const struct store_digest_mail *m)
+{
+	struct unsent *U = ctx;
+	if (m->sent_ms || strcmp(m->date, U->date) == 0 || U->n == DIGESTMAIL_MAX_SCOPES)
+		return 0;
+	snprintf(U->v[U->n].unit_id, sizeof U->v[U->n].unit_id, "%s", m->unit_id);
+	snprintf(U->v[U->n].recipients, sizeof U->v[U->n].recipients, "%s", m->recipients);
+	snprintf(U->dates[U->n], sizeof U->dates[U->n], "%s", m->date);
+	U->n++;
+	return 0;
+}
+
 static int record(struct store *s, const struct store_digest_mail *m)
 {
 	if (s->begin(s) != 0)
@@ -461,6 +482,40 @@ int digestmail_run(const char *db_path, const char *date, int cutoff_hh, int cut
 		store_digest_mail_release(&m);
 		if (rc < 0)
 			break;
+	}
+	/* digests of earlier mornings that no run could send yet: the same, once */
+	struct unsent *U = rc == 0 ? calloc(1, sizeof *U) : NULL;
+	if (rc == 0 && !U) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	if (U) {
+		U->date = date;
+		if (s->digest_mails_list(s, unsent_add, U) != 0) {
+			snprintf(err, errlen, "cannot read the recorded digests");
+			rc = -1;
+		}
+		for (size_t i = 0; rc == 0 && i < U->n; i++) {
+			struct store_digest_mail m;
+			if (s->digest_mail_get(s, U->dates[i], U->v[i].unit_id, &m) != 0) {
+				snprintf(err, errlen, "cannot read the recorded digests");
+				rc = -1;
+				break;
+			}
+			res->scopes++;
+			int t = send_tries(s, &relay, &m, U->v[i].recipients, tries < 1 ? 1 : tries,
+					   backoff_ms, log);
+			store_digest_mail_release(&m);
+			if (t < 0) {
+				snprintf(err, errlen, "cannot record a try of the digest");
+				rc = -1;
+			} else if (t == 0) {
+				res->sent++;
+			} else {
+				res->failed++;
+			}
+		}
+		free(U);
 	}
 	curl_global_cleanup();
 	if (rc == 0 && res->failed) {

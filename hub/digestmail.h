@@ -12,7 +12,8 @@
  * sent once per date and scope: a second run finds it sent; a run after a failure
  * sends the recorded digest again (what /digest/DATE shows), not a new one. Within a
  * run a failed send is tried again DIGESTMAIL_TRIES times in all, waiting
- * backoff_ms, then twice that, between tries. Every try is recorded (attempts, time,
+ * backoff_ms, then twice that, between tries; a run also sends the recorded digests of
+ * earlier dates still unsent (a morning whose run failed), to their recorded recipients. Every try is recorded (attempts, time,
  * the relay's answer): the status page and /metrics show failures.
  * One run at a time per database: a lock file "DB.digest-lock" beside it (flock).
  *

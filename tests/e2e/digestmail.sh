@@ -8,7 +8,8 @@
 #   - a relay that refuses (451) and then accepts within one run: received once;
 #   - running `digest --mail` again sends nothing more;
 #   - a relay that keeps refusing: exit 75, every try recorded, shown on the status page
-#     and in /metrics; the next run, with the relay accepting, sends it once.
+#     and in /metrics; the next morning's run, with the relay accepting, sends it once
+#     beside that morning's own.
 # Every process started is stopped by PID (lib.sh).
 set -u
 . tests/e2e/lib.sh
@@ -18,6 +19,7 @@ DB="$E2E_DIR/hub.db"
 PY=${PYTHON3:-/usr/bin/python3}
 D1=2026-11-20
 D2=2026-11-21
+D3=2026-11-22
 
 # sink NAME [ARGS] — starts the SMTP sink into $E2E_DIR/NAME; sets SINK_PID, SINK_PORT.
 sink() {
@@ -154,7 +156,7 @@ curl -s -o "$E2E_DIR/page.html" -H "Cookie: lk_session=$C" "$HUB_URL/"
 stop $SINK_PID
 sink s3 || exit 1
 relay "$SINK_PORT"
-mail $D2 run4
+mail $D3 run4   # the next morning's run: sends its own digests and D2's, still unsent
 rc4=$RC
 curl -s -o "$E2E_DIR/metrics2" -H "Authorization: Bearer $TOKEN" "$HUB_URL/metrics"
 if [ $rc3 = 75 ] && [ "$(count "$E2E_DIR/s2")" = 0 ] && [ "$(wc -l <"$E2E_DIR/s2/tries")" = 6 ] &&
@@ -162,7 +164,9 @@ if [ $rc3 = 75 ] && [ "$(count "$E2E_DIR/s2")" = 0 ] && [ "$(wc -l <"$E2E_DIR/s2
    grep -q '^lienket_digest_unsent 2$' "$E2E_DIR/metrics" &&
    grep -q '^lienket_digest_send_failures_total [1-9]' "$E2E_DIR/metrics" &&
    grep -q 'Thư báo cáo buổi sáng chưa gửi được' "$E2E_DIR/page.html" &&
-   [ $rc4 = 0 ] && [ "$(count "$E2E_DIR/s3")" = 2 ] && [ "$(wc -l <"$E2E_DIR/s3/tries")" = 2 ] &&
+   [ $rc4 = 0 ] && [ "$(count "$E2E_DIR/s3")" = 4 ] && [ "$(wc -l <"$E2E_DIR/s3/tries")" = 4 ] &&
+   [ "$(grep -l 'Subject: .*' "$E2E_DIR"/s3/msg-*.eml | wc -l)" = 4 ] &&
+   [ "$(sqlite3 "$DB" "SELECT count(*) FROM hub_digest_mail WHERE sent_ms > 0")" = 6 ] &&
    grep -q '^lienket_digest_unsent 0$' "$E2E_DIR/metrics2" &&
    grep -q '^lienket_digest_last_sent_timestamp_seconds [1-9]' "$E2E_DIR/metrics2"; then
 	ok digestmail__a_failed_send_shows_and_is_sent_once_by_the_next_run
