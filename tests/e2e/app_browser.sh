@@ -1,0 +1,218 @@
+#!/bin/sh
+# app_browser — the office app in a real browser (issue 13, "Done when", first item):
+# the real lienket-hub and `lienket-agent app --no-open` on loopback; headless Chromium
+# driven through WebDriver (Debian's chromium-driver and python3-selenium, by
+# tests/e2e/app_browser.py) opens the start address with its one-time secret and,
+# typing and clicking like a commune secretary, creates a branch, three people (one
+# deleted again after a confirmation), a branch secretary's term, an insurance card, a
+# joint meeting with three branches and a volunteer activity; makes the usual mistakes
+# (a required field left empty, 31/02/2021, a misspelt name to pick) and sees each
+# error at its field with nothing saved; syncs from the page. Then, here:
+#   - the hub's rows equal the laptop's, table by table, field by field;
+#   - the hub's report for the commune changed by exactly what those records feed
+#     (joint meetings and their hosts, inactive branches, volunteer work, insured
+#     secretaries) and nothing else;
+#   - the figures the page showed ("what the province will see") equal the hub's;
+#   - no element is wider than a 390 px window; screenshots at 1366×768 and 390×844
+#     are kept in $ART (default build/artifacts, like the dashboard's).
+# Two branches exist before the app starts (typed at the command line), so the
+# meeting's three branches are picked among records of both origins.
+#
+# Without chromium, chromium-driver or python3-selenium every case FAILS (never
+# skips). Every process started is stopped by PID on exit (lib.sh). Run from the
+# repository root; $LK_BIN holds the binaries.
+set -u
+. tests/e2e/lib.sh
+
+ART=${ART:-build/artifacts}
+UNITS=tests/fixtures/units-small.csv
+HDB="$E2E_DIR/hub.db"
+ADB="$E2E_DIR/xa.db"
+YEAR=2021
+PY=/usr/bin/python3   # Debian's, which sees python3-selenium
+
+CASES="opens_with_the_start_secret_and_drops_it_from_the_address
+missing_required_field_is_shown_at_the_field_and_nothing_saved
+people_are_added_and_one_deleted_after_confirmation
+search_ignores_case_and_diacritics
+impossible_date_is_shown_at_the_field_and_nothing_saved
+misspelt_name_is_shown_at_the_picker
+calendar_writes_the_chosen_day_as_dd_mm_yyyy
+joint_meeting_with_three_branches
+volunteer_activity_with_its_branch
+sync_from_the_page_sends_everything
+figures_this_year_beside_last_year
+nothing_wider_than_a_390_px_window
+screenshots_kept
+keyboard_reaches_every_control_with_a_visible_focus
+page_loads_nothing_from_outside
+hub_rows_equal_the_app_rows
+figures_changed_by_the_expected_amounts
+page_figures_equal_the_hub_report"
+
+fail_all() {
+	for c in $CASES; do fail "app_browser__$c" "$1"; done
+	e2e_finish
+}
+
+for need in /usr/bin/chromium /usr/bin/chromedriver "$PY"; do
+	[ -x "$need" ] || fail_all "$need not found (scripts/deps.sh --check-or-install test installs chromium, chromium-driver, python3-selenium)"
+done
+"$PY" -c 'import selenium' 2>/dev/null || fail_all "python3-selenium is not installed (scripts/deps.sh --check-or-install test)"
+
+# agent NAME CMD ARGS… — the agent on the laptop's database; output in NAME.out/.err.
+agent() { n=$1; cmd=$2; shift 2; "$AGENT" "$cmd" --db "$ADB" "$@" >"$E2E_DIR/$n.out" 2>"$E2E_DIR/$n.err"; }
+
+# branch NAME — a village branch of the commune typed at the command line (three rows).
+branch() {
+	agent unit add unit opened_on=2020-01-01 || return 1
+	b=$(tail -n 1 "$E2E_DIR/unit.out")
+	agent uname add unit_name of_unit="$b" "name=$1" kind=branch valid_from=2020-01-01 || return 1
+	agent uparent add unit_parent of_unit="$b" parent_id="$C_UNIT" valid_from=2020-01-01
+}
+
+# report NAME — the hub's report for the commune and $YEAR, as JSON in NAME.json.
+report() { "$HUB" report --db "$HDB" --unit 22915 --year $YEAR --format json >"$E2E_DIR/$1.json" 2>"$E2E_DIR/$1.err"; }
+
+setup() {
+	"$HUB" init --db "$HDB" --units "$UNITS" >"$E2E_DIR/init.out" 2>&1 || return 1
+	"$HUB" enroll --db "$HDB" --unit 22915 >"$E2E_DIR/c.tok" 2>/dev/null || return 1
+	C_TOKEN=$(sed -n 's/^token: //p' "$E2E_DIR/c.tok")
+	C_UNIT=$(sed -n 's/^unit: //p' "$E2E_DIR/c.tok")
+	[ -n "$C_TOKEN" ] && [ -n "$C_UNIT" ] || return 1
+	hub_start "$HDB" hub || return 1
+	agent init init --unit "$C_UNIT" --hub "$HUB_URL" --token "$C_TOKEN" || return 1
+	agent sync0 sync || return 1
+	branch "Thôn Đông Hải" || return 1
+	branch "Khu phố Lạc Đạo" || return 1
+	agent sync1 sync || return 1
+	report before || return 1
+	# the app: its first line on stdout is the start address with the secret
+	"$AGENT" app --db "$ADB" --no-open >"$E2E_DIR/app.out" 2>"$E2E_DIR/app.err" &
+	APP_PID=$!
+	e2e_track $APP_PID
+	i=0
+	while ! grep -q '^http://127\.0\.0\.1:[0-9]*/?k=' "$E2E_DIR/app.out" 2>/dev/null && [ $i -lt 150 ]; do
+		kill -0 $APP_PID 2>/dev/null || return 1
+		sleep 0.1; i=$((i + 1))
+	done
+	APP_URL=$(grep -m1 '^http://127\.0\.0\.1:[0-9]*/?k=' "$E2E_DIR/app.out")
+	[ -n "$APP_URL" ]
+}
+
+if ! setup; then
+	fail_all "set-up failed: $(tail -n 3 "$E2E_DIR/init.out" "$E2E_DIR/app.err" "$E2E_DIR"/*.err 2>/dev/null | tr '\n' ' ' | cut -c1-500)"
+fi
+
+mkdir -p "$ART"
+timeout 150 "$PY" tests/e2e/app_browser.py --url "$APP_URL" --dir "$E2E_DIR" --art "$ART" --year $YEAR \
+	>"$E2E_DIR/browser.out" 2>"$E2E_DIR/browser.err"
+rc=$?
+cat "$E2E_DIR/browser.out"
+if [ $rc -ne 0 ] && ! grep -q FAILED "$E2E_DIR/browser.out"; then
+	fail app_browser__driver "the WebDriver script exited $rc: $(tail -n 3 "$E2E_DIR/browser.err" | tr '\n' ' ')"
+fi
+
+# ---- the hub holds what the laptop holds ----------------------------------------------
+# Every synced table: the laptop's rows and the hub's live rows, all schema columns,
+# must be the same sets (the app wrote through the same journal as the command line).
+if "$PY" - "$ADB" "$HDB" >"$E2E_DIR/rows.out" 2>&1 <<'PY'
+import sqlite3, sys
+a = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
+h = sqlite3.connect("file:%s?mode=ro" % sys.argv[2], uri=True)
+live = ("COALESCE(_ins_writer, '') <> '' AND (COALESCE(_del_writer, '') = '' OR _ins_clock > _del_clock"
+        " OR (_ins_clock = _del_clock AND _ins_writer > _del_writer))")
+tables = ["unit", "unit_name", "unit_parent", "person", "role", "insurance_card", "meeting",
+          "meeting_branch", "volunteer", "volunteer_branch"]
+bad, counts = [], {}
+for t in tables:
+    cols = [r[1] for r in a.execute('PRAGMA table_info("%s")' % t)]
+    sel = ", ".join('"%s"' % c for c in cols)
+    ra = set(a.execute('SELECT %s FROM "%s"' % (sel, t)))
+    rh = set(h.execute('SELECT %s FROM "%s" WHERE %s' % (sel, t, live)))
+    counts[t] = len(ra)
+    if ra != rh:
+        bad.append("%s: laptop only %r, hub only %r" % (t, sorted(ra - rh)[:2], sorted(rh - ra)[:2]))
+want = {"person": 2, "role": 1, "insurance_card": 1, "meeting": 1, "meeting_branch": 3, "volunteer": 1,
+        "volunteer_branch": 1}
+for t, n in want.items():
+    if counts[t] != n:
+        bad.append("%s: %d rows on the laptop, want %d" % (t, counts[t], n))
+print(counts)
+if bad:
+    raise SystemExit("; ".join(bad))
+PY
+then
+	ok app_browser__hub_rows_equal_the_app_rows
+else
+	fail app_browser__hub_rows_equal_the_app_rows "$(tail -n 3 "$E2E_DIR/rows.out" | tr '\n' ' ' | cut -c1-600)"
+fi
+
+# ---- the figures those records feed, and only those -----------------------------------
+report after
+if "$PY" - "$E2E_DIR/before.json" "$E2E_DIR/after.json" >"$E2E_DIR/delta.out" 2>&1 <<'PY'
+import json, sys
+def cells(path):
+    out = {}
+    for f in json.load(open(path, encoding="utf-8"))["figures"]:
+        for m in f["measures"]:
+            out[f["key"] + "/" + m["key"]] = (m["value"], m["of"] or 0)
+    return out
+b, a = cells(sys.argv[1]), cells(sys.argv[2])
+# (value, of) added by the records the app entered, year 2021, commune 22915:
+want = {
+    "joint/meetings": (1, 0),             # one joint meeting on 14/03/2021
+    "joint/hosts": (1, 0),                # hosted by Thôn Bình Hưng
+    "inactive/branches": (-2, 1),         # the two older branches took part, the new one too
+    "volunteer/participations": (180, 0), "volunteer/teams": (2, 0), "volunteer/activities": (1, 0),
+    "volunteer/participations.vaccination": (180, 0), "volunteer/teams.vaccination": (2, 0),
+    "insurance/secretaries": (1, 1),      # Nguyễn Thị Hoa, secretary from 01/01/2021, insured
+}
+bad = []
+for k in sorted(set(a) | set(b)):
+    got = (a.get(k, (0, 0))[0] - b.get(k, (0, 0))[0], a.get(k, (0, 0))[1] - b.get(k, (0, 0))[1])
+    if got != want.get(k, (0, 0)):
+        bad.append("%s changed by %r, want %r" % (k, got, want.get(k, (0, 0))))
+if bad:
+    raise SystemExit("; ".join(bad))
+print("%d measures, %d changed as expected" % (len(a), len(want)))
+PY
+then
+	ok app_browser__figures_changed_by_the_expected_amounts
+else
+	fail app_browser__figures_changed_by_the_expected_amounts "$(tail -n 3 "$E2E_DIR/delta.out" "$E2E_DIR/after.err" | tr '\n' ' ' | cut -c1-600)"
+fi
+
+# ---- what the page showed is what the province sees -----------------------------------
+if "$PY" - "$E2E_DIR/page.json" "$E2E_DIR/after.json" >"$E2E_DIR/pagefig.out" 2>&1 <<'PY'
+import json, sys
+page = json.load(open(sys.argv[1], encoding="utf-8")).get("figures")
+if not page:
+    raise SystemExit("the page showed no figures")
+def s(v):
+    return "" if v is None else str(v)
+want = {}
+for f in json.load(open(sys.argv[2], encoding="utf-8"))["figures"]:
+    for m in f["measures"]:
+        want["%s/%s/value" % (f["key"], m["key"])] = [s(m["value"]), s(m["of"])]
+        p = m.get("previous")
+        want["%s/%s/previous" % (f["key"], m["key"])] = [s(p["value"]), s(p["of"])] if p else ["", ""]
+bad = [(k, page.get(k), v) for k, v in want.items() if page.get(k) != v]
+extra = [k for k in page if k not in want]
+if bad or extra:
+    raise SystemExit("page differs from the hub: %r extra %r" % (bad[:4], extra[:4]))
+print("%d cells equal" % len(want))
+PY
+then
+	ok app_browser__page_figures_equal_the_hub_report
+else
+	fail app_browser__page_figures_equal_the_hub_report "$(tail -n 3 "$E2E_DIR/pagefig.out" | tr '\n' ' ' | cut -c1-600)"
+fi
+
+stop "$APP_PID"
+if grep -q 'ERROR: [A-Za-z]*Sanitizer\|runtime error' "$E2E_DIR/app.err" "$E2E_DIR/hub.log"; then
+	fail app_browser__agent_and_hub_clean_under_sanitizers "$(grep -h -m1 'Sanitizer\|runtime error' "$E2E_DIR/app.err" "$E2E_DIR/hub.log")"
+else
+	ok app_browser__agent_and_hub_clean_under_sanitizers
+fi
+e2e_finish
