@@ -236,7 +236,7 @@ def run(a):
 
         with Case("people_are_added_and_one_deleted_after_confirmation"):
             for name, born, gender in (("Nguyễn Thị Hoa", "1998", "Nữ"), ("Đỗ Văn Nam", "1995", "Nam"),
-                                       ("Người Nhập Nhầm", "2000", "Nam")):
+                                       ("Người Nhập Nhầm", "2000", "Nam"), ("Người Đã Chuyển Đi", "1990", "Nữ")):
                 app.new("person")
                 app.type("full_name", name)
                 app.type("birth_year", born)
@@ -256,7 +256,60 @@ def run(a):
             app.wait(lambda: app.js("return !!document.querySelector('dialog[open]')"), "the confirmation dialog")
             app.click("dialog[open] [data-action=confirm]")
             app.wait(lambda: app.rows("person", "nhap nham")["total"] == 0, "the row deleted")
-            assert app.rows("person")["total"] == 2
+            assert app.rows("person")["total"] == a.many + 3
+
+        with Case("lists_sort_and_page_on_the_server"):
+            total = a.many + 3
+            app.go("#/ho-so/person")
+            box = d.find_element(By.ID, "list-search")
+            assert box.get_attribute("value") == "nhap nham", "the list forgot its search"
+            box.send_keys(Keys.CONTROL, "a")
+            box.send_keys(Keys.DELETE)
+            app.wait(lambda: app.js("return document.querySelectorAll('table.list tbody tr').length") == 50, "a page of 50")
+            count = app.js("return document.getElementById('list-count').textContent")
+            assert count == "Có %d bản ghi; đang xem 1–50" % total, count
+            pager = lambda: app.js("return document.querySelector('.pager .page-of').textContent")
+            assert pager() == "Trang 1 / 3", pager()
+            ids = lambda: app.js("return Array.from(document.querySelectorAll('table.list tbody tr')).map(r => r.dataset.id)")
+            first = ids()
+            app.click(".pager [data-action=next]")
+            app.wait(lambda: pager() == "Trang 2 / 3", "page 2")
+            second = ids()
+            assert len(second) == 50 and not set(first) & set(second), "page 2 repeats page 1"
+            app.click(".pager [data-action=next]")
+            app.wait(lambda: pager() == "Trang 3 / 3", "page 3")
+            assert len(ids()) == total - 100 and not (set(ids()) & (set(first) | set(second)))
+            for want_dir, aria in (("asc", "ascending"), ("desc", "descending")):
+                app.click("table.list th button[data-sort=full_name]")
+                app.wait(lambda: app.js("return document.querySelector('table.list th[aria-sort=\"%s\"] [data-sort=full_name]') !== null" % aria),
+                         "the column marked %s" % aria)
+                api = [r["id"] for r in app.api("/api/forms/person?sort=full_name&dir=%s&limit=50&offset=0" % want_dir)["rows"]]
+                app.wait(lambda: ids() == api, "page 1 in the server's %s order" % want_dir)
+                assert pager() == "Trang 1 / 3", "sorting did not go back to page 1"
+            app.js("document.getElementById('list-search').focus()")
+            d.find_element(By.ID, "list-search").send_keys("thu 11")
+            app.wait(lambda: len(ids()) == 10, "10 rows for 'thu 11' (Người Thứ 110..119)")
+
+        # ---- the server's own refusal (422) at its field: the person picked is deleted
+        # (as from another window) before Lưu; the agent refuses a record naming a
+        # missing person at entry, and the page shows why at the picker
+        with Case("server_refusal_is_shown_at_its_field_and_nothing_saved"):
+            app.new("support")
+            app.pick("person_id", "chuyen di", "Người Đã Chuyển Đi")
+            app.choose("kind", "Vay vốn")
+            app.type("on_date", "10/06/2021")
+            app.type("amount_vnd", "20.000.000")
+            gone = app.rows("person", "chuyen di")["rows"][0]["id"]
+            st = app.d.execute_async_script("""
+                const done = arguments[arguments.length - 1];
+                fetch('/api/meta').then(r => r.json()).then(m => fetch('/api/forms/person/' + arguments[0],
+                  {method: 'DELETE', headers: {'X-CSRF-Token': m.csrf}})).then(r => done(r.status), e => done(String(e)));""", gone)
+            assert st == 200, "the other window's delete: %r" % st
+            app.save()
+            app.wait(lambda: app.error_at("person_id") != "", "the server's error at 'person_id' (%s)" % app.form_errors())
+            assert app.js("return location.hash").startswith("#/ho-so/support/"), "left the form"
+            assert app.rows("support")["total"] == 0, "a support record naming a deleted person was saved"
+            assert app.rows("person")["total"] == a.many + 2
 
         # ---- the secretary's term: a folded search, an impossible date
         with Case("search_ignores_case_and_diacritics"):
@@ -347,6 +400,21 @@ def run(a):
             app.saved("meeting")
             r = app.rows("meeting")["rows"]
             assert len(r) == 1 and len(r[0]["values"]["branches"]) == 3 and r[0]["values"]["held_on"] == "2021-03-14", r
+
+        with Case("a_record_opens_with_names_and_labels_and_is_edited"):
+            app.click("table.list tbody tr a")
+            app.wait(lambda: app.js("return !!document.querySelector('form.record[data-form=meeting] .chip')"), "the meeting's form")
+            chips = app.js("return Array.from(document.querySelectorAll('main .field-refs .chip span')).map(s => s.textContent)")
+            assert sorted(chips) == sorted(["Thôn Bình Hưng", "Thôn Đông Hải", "Khu phố Lạc Đạo"]), chips
+            assert app.field("held_on").get_attribute("value") == "14/03/2021"
+            assert Select(app.field("kind")).first_selected_option.text == "Sinh hoạt liên chi đoàn"
+            assert app.field("host_branch_id").get_attribute("value") == "Thôn Bình Hưng"
+            app.type("attendees", "31")
+            app.field("commune_secretary_attended").click()
+            app.save()
+            app.saved("meeting")
+            v = app.rows("meeting")["rows"][0]["values"]
+            assert v["attendees"] == 31 and v["commune_secretary_attended"] in (True, 1) and len(v["branches"]) == 3, v
 
         with Case("volunteer_activity_with_its_branch"):
             app.new("volunteer")
@@ -472,6 +540,7 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--art", required=True)
     p.add_argument("--year", type=int, default=2021)
+    p.add_argument("--many", type=int, required=True, help="members imported before the app started")
     a = p.parse_args()
     os.makedirs(a.art, exist_ok=True)
     try:
