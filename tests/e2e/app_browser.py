@@ -495,7 +495,10 @@ def run(a):
             app.go("#/ho-so/meeting")
             time.sleep(0.3)
             d.save_screenshot(os.path.join(a.art, "app-1366x768.png"))
-            for f in ("app-390x844.png", "app-1366x768.png", "app-form-1366x768.png"):
+            app.go("#/")
+            app.wait(lambda: app.js("return !!document.getElementById('sync-last-ok')"), "the home screen's sync state")
+            d.save_screenshot(os.path.join(a.art, "app-home-1366x768.png"))
+            for f in ("app-390x844.png", "app-1366x768.png", "app-form-1366x768.png", "app-home-1366x768.png"):
                 with open(os.path.join(a.art, f), "rb") as fh:
                     assert fh.read(4) == b"\x89PNG", f
 
