@@ -18,13 +18,13 @@ import sys
 import time
 import traceback
 
-from selenium import webdriver
 from selenium.common.exceptions import TimeoutException, WebDriverException
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import browser  # noqa: E402  (tests/e2e/browser.py: the one Chromium driver of the browser tests)
 
 WAIT_S = 10          # one step of the page (a save, a search) answers well within this
 SYNC_WAIT_S = 45     # a sync of a few dozen changes to a hub on loopback, under ASan
@@ -60,16 +60,7 @@ class Case:
 
 class App:
     def __init__(self, url, profile):
-        o = Options()
-        o.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-        for a in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                  "--user-data-dir=" + profile, "--lang=vi"):
-            o.add_argument(a)
-        o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-        svc = Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
-        self.d = webdriver.Chrome(service=svc, options=o)
-        self.d.set_window_size(1366, 768)
+        self.d = browser.open_browser(1366, 768, profile)
         self.url = url
         self.origin = url.split("/?")[0]
 
@@ -176,25 +167,9 @@ class App:
     def rows(self, key, q=""):
         return self.api("/api/forms/%s?limit=500&q=%s" % (key, q))
 
-    def too_wide(self):
-        """Elements reaching past the window's right or left edge (outside boxes that
-        scroll on their own), and the page's scroll width."""
-        return self.js("""
-            const W = document.documentElement.clientWidth, out = [];
-            for (const e of document.body.querySelectorAll('*')) {
-              const r = e.getBoundingClientRect();
-              if (!r.width || !r.height) continue;
-              if (e.closest('.sr-only')) continue;
-              let inScroller = false;
-              for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
-                const o = getComputedStyle(p).overflowX;
-                if (o === 'auto' || o === 'scroll' || o === 'hidden') { inScroller = true; break; }
-              }
-              if (inScroller) continue;
-              if (r.right > W + 0.5 || r.left < -0.5)
-                out.push(e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && e.className.baseVal === undefined ? '.' + e.className : '') + ' ' + Math.round(r.left) + '..' + Math.round(r.right));
-            }
-            return {W, scroll: document.documentElement.scrollWidth, out: out.slice(0, 8)};""")
+    def size(self, width, height):
+        browser.set_viewport(self.d, width, height)
+        self.d._lk_size = (width, height)
 
     def console_errors(self):
         """Script errors (an answer 4xx/5xx the page handled is logged by Chromium as a
@@ -424,7 +399,7 @@ def run(a):
             app.type("teams", "2")
             app.type("participations", "180")
             app.pick("branches", "binh hung", "Thôn Bình Hưng")
-            d.set_window_size(1366, 768)
+            app.size(1366, 768)
             d.save_screenshot(os.path.join(a.art, "app-form-1366x768.png"))
             app.save()
             app.saved("volunteer")
@@ -463,7 +438,7 @@ def run(a):
 
         # ---- narrow window
         with Case("nothing_wider_than_a_390_px_window"):
-            d.set_window_size(390, 844)
+            app.size(390, 844)
             bad = []
             for h, extra in (("#/", None), ("#/ho-so/meeting", None), ("#/ho-so/meeting/moi", "cal"),
                              ("#/ho-so/role/moi", "pick"), ("#/so-lieu/%d" % year, None), ("#/dong-bo", None)):
@@ -476,22 +451,22 @@ def run(a):
                 if extra == "pick":
                     app.field("person_id").send_keys("nguyen")
                     app.options(app.field("person_id"))
-                w = app.too_wide()
-                if w["out"] or w["scroll"] > w["W"]:
-                    bad.append("%s: %r" % (h, w))
+                w = browser.overflowing(d)
+                if w:
+                    bad.append("%s: %r" % (h, w[:5]))
             d.find_element(By.ID, "menu-toggle").click()
             app.wait(lambda: app.js("return getComputedStyle(document.getElementById('nav')).display") != "none", "the menu")
-            w = app.too_wide()
-            if w["out"] or w["scroll"] > w["W"]:
-                bad.append("menu: %r" % (w,))
+            w = browser.overflowing(d)
+            if w:
+                bad.append("menu: %r" % (w[:5],))
             assert not bad, bad
 
         with Case("screenshots_kept"):
-            d.set_window_size(390, 844)
+            app.size(390, 844)
             app.go("#/ho-so/meeting")
             time.sleep(0.3)
             d.save_screenshot(os.path.join(a.art, "app-390x844.png"))
-            d.set_window_size(1366, 768)
+            app.size(1366, 768)
             app.go("#/ho-so/meeting")
             time.sleep(0.3)
             d.save_screenshot(os.path.join(a.art, "app-1366x768.png"))

@@ -31,6 +31,7 @@ HDB="$E2E_DIR/hub.db"
 ADB="$E2E_DIR/xa.db"
 YEAR=2021
 PY=/usr/bin/python3   # Debian's, which sees python3-selenium
+export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the source tree
 MANY=120              # members imported before the app starts: three pages of 50
 
 CASES="opens_with_the_start_secret_and_drops_it_from_the_address
