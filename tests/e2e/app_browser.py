@@ -417,10 +417,22 @@ def run(a):
                 return p && p.dataset.value === '0' && l && !/Chưa/.test(l.textContent) &&
                   !document.getElementById('sync-progress');"""), "the sync to finish with nothing waiting (%s)" %
                      app.js("return (document.getElementById('sync-summary') || {}).textContent"), SYNC_WAIT_S)
-            badge = app.js("return document.getElementById('sync-badge').textContent")
-            assert badge == "Đã đồng bộ", badge
-            refused = app.js("return document.getElementById('sync-refused').textContent")
-            assert "không từ chối" in refused, refused
+
+        with Case("refused_record_is_listed_with_a_link_and_what_to_do"):
+            app.wait(lambda: app.js("return document.getElementById('sync-badge').textContent") == "Tỉnh từ chối 1",
+                     "the badge 'Tỉnh từ chối 1' (%s)" % app.js("return document.getElementById('sync-badge').textContent"))
+            items = app.js("""return Array.from(document.querySelectorAll('#sync-refused .refused-item')).map(li => ({
+                form: li.dataset.form, id: li.dataset.id, href: (li.querySelector('a') || {}).hash || '',
+                reason: (li.querySelector('.refused-reason') || {}).textContent || '',
+                advice: (li.querySelector('.refused-advice') || {}).textContent || ''}))""")
+            assert len(items) == 1, items
+            it = items[0]
+            assert it["form"] == "pilot" and it["id"] == a.refused and it["href"].startswith("#/ho-so/pilot/" + a.refused), it
+            assert len(it["reason"]) > len("Lý do: ") + 5 and "không rõ" not in it["reason"], it
+            assert it["advice"].startswith("Cần làm: ") and len(it["advice"]) > len("Cần làm: ") + 5, it
+            d.save_screenshot(os.path.join(a.art, "app-sync-1366x768.png"))
+            app.click("#sync-refused .refused-item a")
+            app.wait(lambda: app.js("return !!document.querySelector('form.record[data-form=pilot]')"), "the refused record's form")
 
         with Case("figures_this_year_beside_last_year"):
             app.go("#/so-lieu/%d" % year)
@@ -519,6 +531,7 @@ def main():
     p.add_argument("--art", required=True)
     p.add_argument("--year", type=int, default=2021)
     p.add_argument("--many", type=int, required=True, help="members imported before the app started")
+    p.add_argument("--refused", required=True, help="id of the pilot row the hub refuses")
     a = p.parse_args()
     os.makedirs(a.art, exist_ok=True)
     try:

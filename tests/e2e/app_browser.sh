@@ -8,7 +8,9 @@
 # joint meeting with three branches and a volunteer activity; makes the usual mistakes
 # (a required field left empty, 31/02/2021, a misspelt name to pick, a person deleted
 # from another window before Lưu — refused by the agent, 422) and sees each error at
-# its field with nothing saved; syncs from the page. Then, here:
+# its field with nothing saved; syncs from the page, which then lists the one record
+# the province refused (written on the laptop's database for another commune), with a
+# link to it and what to do. Then, here:
 #   - the hub's rows equal the laptop's, table by table, field by field;
 #   - the hub's report for the commune changed by exactly what those records feed
 #     (joint meetings and their hosts, inactive branches, volunteer work, insured
@@ -33,6 +35,7 @@ YEAR=2021
 PY=/usr/bin/python3   # Debian's, which sees python3-selenium
 export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the source tree
 MANY=120              # members imported before the app starts: three pages of 50
+REFUSED=01a21000-0000-7000-8000-00000000c0de   # the id of the record the hub refuses
 
 CASES="opens_with_the_start_secret_and_drops_it_from_the_address
 missing_required_field_is_shown_at_the_field_and_nothing_saved
@@ -47,6 +50,7 @@ joint_meeting_with_three_branches
 a_record_opens_with_names_and_labels_and_is_edited
 volunteer_activity_with_its_branch
 sync_from_the_page_sends_everything
+refused_record_is_listed_with_a_link_and_what_to_do
 figures_this_year_beside_last_year
 nothing_wider_than_a_390_px_window
 screenshots_kept
@@ -99,6 +103,13 @@ setup() {
 	} >"$E2E_DIR/many.csv"
 	agent many import person "$E2E_DIR/many.csv" || return 1
 	agent sync1 sync || return 1
+	# a record the province will refuse: a pilot designation of another commune, written
+	# on the laptop's database by another program (journaled by the triggers like the
+	# agent's own writes); the page's sync sends it with the rest and lists the refusal
+	OTHER=$("$HUB" units list --db "$HDB" 2>/dev/null | awk -F'\t' '$2 == "22918" { print $1 }')
+	[ -n "$OTHER" ] || return 1
+	sqlite3 "$ADB" "INSERT INTO pilot(id, unit_id, branch_id, valid_from) VALUES('$REFUSED', '$OTHER', '$OTHER', '2021-01-01')" \
+		>"$E2E_DIR/refused.out" 2>&1 || return 1
 	report before || return 1
 	# the app: its first line on stdout is the start address with the secret
 	"$AGENT" app --db "$ADB" --no-open >"$E2E_DIR/app.out" 2>"$E2E_DIR/app.err" &
@@ -118,7 +129,7 @@ if ! setup; then
 fi
 
 mkdir -p "$ART"
-timeout 150 "$PY" tests/e2e/app_browser.py --url "$APP_URL" --dir "$E2E_DIR" --art "$ART" --year $YEAR --many $MANY \
+timeout 150 "$PY" tests/e2e/app_browser.py --url "$APP_URL" --dir "$E2E_DIR" --art "$ART" --year $YEAR --many $MANY --refused $REFUSED \
 	>"$E2E_DIR/browser.out" 2>"$E2E_DIR/browser.err"
 rc=$?
 cat "$E2E_DIR/browser.out"
@@ -129,24 +140,26 @@ fi
 # ---- the hub holds what the laptop holds ----------------------------------------------
 # Every synced table: the laptop's rows and the hub's live rows, all schema columns,
 # must be the same sets (the app wrote through the same journal as the command line).
-if "$PY" - "$ADB" "$HDB" $MANY >"$E2E_DIR/rows.out" 2>&1 <<'PY'
+if "$PY" - "$ADB" "$HDB" $MANY $REFUSED >"$E2E_DIR/rows.out" 2>&1 <<'PY'
 import sqlite3, sys
 a = sqlite3.connect("file:%s?mode=ro" % sys.argv[1], uri=True)
 h = sqlite3.connect("file:%s?mode=ro" % sys.argv[2], uri=True)
 live = ("COALESCE(_ins_writer, '') <> '' AND (COALESCE(_del_writer, '') = '' OR _ins_clock > _del_clock"
         " OR (_ins_clock = _del_clock AND _ins_writer > _del_writer))")
-tables = ["unit", "unit_name", "unit_parent", "person", "role", "insurance_card", "meeting",
-          "meeting_branch", "volunteer", "volunteer_branch"]
+tables = ["unit", "unit_name", "unit_parent", "pilot", "person", "role", "insurance_card", "support",
+          "meeting", "meeting_branch", "volunteer", "volunteer_branch"]
+refused = sys.argv[4]
 bad, counts = [], {}
 for t in tables:
     cols = [r[1] for r in a.execute('PRAGMA table_info("%s")' % t)]
     sel = ", ".join('"%s"' % c for c in cols)
-    ra = set(a.execute('SELECT %s FROM "%s"' % (sel, t)))
+    # the laptop keeps the record the hub refused (and lists it); the hub has none
+    ra = set(a.execute('SELECT %s FROM "%s" WHERE id <> ?' % (sel, t), (refused,)))
     rh = set(h.execute('SELECT %s FROM "%s" WHERE %s' % (sel, t, live)))
     counts[t] = len(ra)
     if ra != rh:
         bad.append("%s: laptop only %r, hub only %r" % (t, sorted(ra - rh)[:2], sorted(rh - ra)[:2]))
-want = {"person": 2 + int(sys.argv[3]), "role": 1, "insurance_card": 1, "meeting": 1, "meeting_branch": 3, "volunteer": 1,
+want = {"pilot": 0, "support": 0, "person": 2 + int(sys.argv[3]), "role": 1, "insurance_card": 1, "meeting": 1, "meeting_branch": 3, "volunteer": 1,
         "volunteer_branch": 1}
 for t, n in want.items():
     if counts[t] != n:
