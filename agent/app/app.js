@@ -990,7 +990,9 @@ async function viewRecord(form, id, focusField) {
     el('p', { id: 'form-note', class: 'help', text: 'Ô có dấu * là bắt buộc. Ngày viết ngày/tháng/năm, ví dụ 14/03/2021.' }),
     summary,
     el('div', { class: 'grid' }, fields.map((x) => x.root)));
-  if (rec) fields.forEach((x) => x.set(rec.values ? rec.values[x.field.name] : null, rec.display ? rec.display[x.field.name] : null));
+  /* a refs field's names come as an array in `labels` (names may hold commas) */
+  if (rec) fields.forEach((x) => { const n = x.field.name; x.set(rec.values ? rec.values[n] : null,
+    (rec.labels && rec.labels[n]) || (rec.display ? rec.display[n] : null)); });
   else fields.forEach((x) => {
     const f = x.field;
     if (f.default === undefined || f.default === null) return;
@@ -1101,8 +1103,8 @@ async function viewFigures(yearArg) {
   try {
     rep = await api('GET', '/api/figures?year=' + year);
   } catch (e) {
-    if (view === S.view) body.replaceChildren(el('p', { class: 'msg msg-error', text: e.status === 404
-      ? 'Bản Liên Kết trên máy này chưa tính được số liệu của đơn vị: hãy cập nhật chương trình.' : errorText(e) }));
+    if (view === S.view) body.replaceChildren(el('p', { class: 'msg msg-error', text: e.status === 404 && !(e.data && e.data.error)
+      ? 'Chưa tính được số liệu: máy này chưa đồng bộ với tỉnh lần nào (danh sách đơn vị đến cùng lần đồng bộ đầu tiên). Hãy bấm “Đồng bộ ngay”.' : errorText(e) }));
     return;
   }
   if (view !== S.view) return;

@@ -113,17 +113,13 @@ setup() {
 	sqlite3 "$ADB" "INSERT INTO pilot(id, unit_id, branch_id, valid_from) VALUES('$REFUSED', '$OTHER', '$OTHER', '2021-01-01')" \
 		>"$E2E_DIR/refused.out" 2>&1 || return 1
 	report before || return 1
-	# the app: its first line on stdout is the start address with the secret
-	"$AGENT" app --db "$ADB" --no-open >"$E2E_DIR/app.out" 2>"$E2E_DIR/app.err" &
+	# the app on a free port; the start address with its secret in app.url once listening
+	"$AGENT" app --db "$ADB" --no-open --url-file "$E2E_DIR/app.url" >"$E2E_DIR/app.out" 2>"$E2E_DIR/app.err" &
 	APP_PID=$!
 	e2e_track $APP_PID
-	i=0
-	while ! grep -q '^http://127\.0\.0\.1:[0-9]*/?k=' "$E2E_DIR/app.out" 2>/dev/null && [ $i -lt 150 ]; do
-		kill -0 $APP_PID 2>/dev/null || return 1
-		sleep 0.1; i=$((i + 1))
-	done
-	APP_URL=$(grep -m1 '^http://127\.0\.0\.1:[0-9]*/?k=' "$E2E_DIR/app.out")
-	[ -n "$APP_URL" ]
+	wait_file "$E2E_DIR/app.url" 150 || return 1
+	APP_URL=$(head -n 1 "$E2E_DIR/app.url")
+	case "$APP_URL" in http://127.0.0.1:*/?k=*) ;; *) return 1 ;; esac
 }
 
 if ! setup; then
