@@ -10,7 +10,9 @@
 # from another window before Lưu — refused by the agent, 422) and sees each error at
 # its field with nothing saved; syncs from the page, which then lists the one record
 # the province refused (written on the laptop's database for another commune), with a
-# link to it and what to do. Then, here:
+# link to it and what to do. CSV from the page: a file as Excel writes it (BOM, ';',
+# Vietnamese headers, dd/mm/yyyy) with a wrong line imports nothing and names the line;
+# the good file imports; its export imports back unchanged. Then, here:
 #   - the hub's rows equal the laptop's, table by table, field by field;
 #   - the hub's report for the commune changed by exactly what those records feed
 #     (joint meetings and their hosts, inactive branches, volunteer work, insured
