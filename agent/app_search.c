@@ -175,71 +175,109 @@ char *app_search_key(const char *q)
 	return key;
 }
 
-/* Appends the fold of s[0..len) and a separator to b (fast_fold, else textnorm_fold). */
-static void match_append(sqlite3_str *b, const char *s, size_t len)
+#define MATCH_WORDS_MAX 16 /* words of a query looked for; more are ignored */
+
+/* A search key split into words, kept by SQLite for the statement (auxdata): split once,
+ * not once per row. */
+struct match_words {
+	size_t n;
+	int has_slash;                 /* a word holds '/': dates are compared as dd/mm/yyyy too */
+	const char *w[MATCH_WORDS_MAX];
+	size_t len[MATCH_WORDS_MAX];
+	char text[QUERY_MAX + 1];
+};
+
+static struct match_words *match_words_of(sqlite3_context *ctx, sqlite3_value *v)
 {
-	char buf[512];
+	struct match_words *mw = sqlite3_get_auxdata(ctx, 0);
+	if (mw)
+		return mw;
+	const char *key = (const char *)sqlite3_value_text(v);
+	mw = sqlite3_malloc(sizeof *mw);
+	if (!mw)
+		return NULL;
+	memset(mw, 0, sizeof *mw);
+	snprintf(mw->text, sizeof mw->text, "%s", key ? key : "");
+	for (char *p = mw->text; *p && mw->n < MATCH_WORDS_MAX;) {
+		size_t n = strcspn(p, " ");
+		if (n) {
+			mw->w[mw->n] = p;
+			mw->len[mw->n++] = n;
+			if (memchr(p, '/', n))
+				mw->has_slash = 1;
+		}
+		p += n;
+		while (*p == ' ')
+			p++;
+	}
+	sqlite3_set_auxdata(ctx, 0, mw, sqlite3_free);
+	return sqlite3_get_auxdata(ctx, 0); /* NULL if SQLite could not keep it (freed) */
+}
+
+/* 1 when needle[0..nlen) occurs in hay[0..hlen) (memmem is not in C11 nor on Windows). */
+static int contains(const char *hay, size_t hlen, const char *needle, size_t nlen)
+{
+	if (nlen == 0)
+		return 1;
+	for (const char *p = hay; hlen >= nlen;) {
+		const char *c = memchr(p, needle[0], hlen - nlen + 1);
+		if (!c)
+			return 0;
+		if (memcmp(c, needle, nlen) == 0)
+			return 1;
+		hlen -= (size_t)(c - p) + 1;
+		p = c + 1;
+	}
+	return 0;
+}
+
+/* Marks in *found the words of mw inside the fold of s[0..len). */
+static void match_value(const struct match_words *mw, const char *s, size_t len, unsigned *found)
+{
+	char buf[1024], *slow = NULL;
+	const char *hay = buf;
+	size_t hlen;
 	long n = len < sizeof buf ? fast_fold((const unsigned char *)s, len, buf) : -1;
 	if (n >= 0) {
-		sqlite3_str_append(b, buf, (int)n);
+		hlen = (size_t)n;
+	} else if (textnorm_fold(s, len, &slow, &hlen) == TEXTNORM_OK) {
+		hay = slow;
 	} else {
-		char *out = NULL;
-		if (textnorm_fold(s, len, &out, NULL) == TEXTNORM_OK) {
-			sqlite3_str_appendall(b, out);
-			free(out);
-		} else {
-			sqlite3_str_append(b, s, (int)len); /* not UTF-8: as it is */
-		}
+		hay = s; /* not UTF-8: as it is */
+		hlen = len;
 	}
-	sqlite3_str_appendchar(b, 1, '\x1f');
+	for (size_t k = 0; k < mw->n; k++)
+		if (!(*found & (1u << k)) && contains(hay, hlen, mw->w[k], mw->len[k]))
+			*found |= 1u << k;
+	free(slow);
 }
 
 /* lk_match(key, v1, v2, …): 1 when every word of the search key (already folded) is
  * inside the fold of some value, else 0. NULL values are skipped, integers compared as
- * decimal text, ISO dates also as dd/mm/yyyy (as the office types them). No
- * concatenation in SQL and no LIKE: one buffer per row. */
+ * decimal text, ISO dates also as dd/mm/yyyy when a word holds '/' (as the office
+ * types them). No concatenation and no LIKE: each value is folded into a buffer on the
+ * stack and looked into. */
 static void sql_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	const char *key = (const char *)sqlite3_value_text(argv[0]);
-	if (!key || !*key) {
-		sqlite3_result_int(ctx, 1);
+	struct match_words *mw = match_words_of(ctx, argv[0]);
+	if (!mw) {
+		sqlite3_result_error_nomem(ctx);
 		return;
 	}
-	sqlite3_str *b = sqlite3_str_new(NULL);
-	for (int i = 1; i < argc; i++) {
+	unsigned all = (1u << mw->n) - 1, found = 0;
+	for (int i = 1; i < argc && found != all; i++) {
 		if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
 			continue;
 		const char *v = (const char *)sqlite3_value_text(argv[i]);
 		size_t len = (size_t)sqlite3_value_bytes(argv[i]);
 		if (!v)
 			continue;
-		match_append(b, v, len);
+		match_value(mw, v, len, &found);
 		char dmy[DATETEXT_SIZE];
-		if (len == 10 && v[4] == '-' && v[7] == '-' && datetext_format(v, dmy) == 0)
-			match_append(b, dmy, strlen(dmy));
+		if (mw->has_slash && len == 10 && v[4] == '-' && v[7] == '-' && datetext_format(v, dmy) == 0)
+			match_value(mw, dmy, strlen(dmy), &found);
 	}
-	if (sqlite3_str_errcode(b) != SQLITE_OK) {
-		sqlite3_free(sqlite3_str_finish(b));
-		sqlite3_result_error_nomem(ctx);
-		return;
-	}
-	char *hay = sqlite3_str_finish(b);
-	int found = 1;
-	const char *w = key;
-	while (found && *w) {
-		size_t n = strcspn(w, " ");
-		char word[QUERY_MAX + 1];
-		if (n > QUERY_MAX)
-			n = QUERY_MAX;
-		memcpy(word, w, n);
-		word[n] = '\0';
-		found = hay && strstr(hay, word) != NULL;
-		w += n;
-		while (*w == ' ')
-			w++;
-	}
-	sqlite3_free(hay);
-	sqlite3_result_int(ctx, found);
+	sqlite3_result_int(ctx, found == all);
 }
 
 int app_search_register(sqlite3 *db)
