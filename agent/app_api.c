@@ -28,6 +28,7 @@
 #include "datetext.h"
 #include "ids.h"
 #include "journal.h"
+#include "csvtable.h"
 #include "msg.h"
 #include "office_figures.h"
 #include "records.h"
@@ -1575,6 +1576,126 @@ static void api_figures(struct app_api *a, const struct app_api_request *req, st
 		answer_error(resp, (unsigned)report_http_status(rc), "Lỗi trên máy này khi tính các chỉ tiêu. Hãy báo cán bộ kỹ thuật.");
 }
 
+/* ---- CSV ---- */
+
+#define CSV_ERRORS_MAX 200 /* lines told to the page at most; the rest are counted */
+
+/* The table a form's CSV holds: the form's own (a branch is three tables: none). */
+static const struct schema_table *csv_table(const char *key, size_t len)
+{
+	const struct form *f = form_find(key, len);
+	return f && f->kind == FORM_TABLE ? form_table(f) : NULL;
+}
+
+/* GET /api/export/KEY.csv: csvtable_export's file (what `lienket-agent export` writes),
+ * separator ',' or, with sep=semicolon, ';'. */
+static void api_export(struct app_api *a, const char *name, const struct app_api_request *req,
+		       struct app_api_response *resp)
+{
+	size_t n = strlen(name);
+	const struct schema_table *t = n > 4 && strcmp(name + n - 4, ".csv") == 0 ? csv_table(name, n - 4) : NULL;
+	if (!t) {
+		answer_error(resp, 404, "Không xuất được loại bản ghi này ra CSV.");
+		return;
+	}
+	const char *sep = param_str(req, "sep");
+	FILE *f = tmpfile(); /* not open_memstream: the Windows build has none */
+	long long nrows = 0;
+	enum csvtable_code rc = f ? csvtable_export(a->s, t, f, sep && strcmp(sep, "semicolon") == 0 ? ';' : ',', &nrows)
+				  : CSVTABLE_IO;
+	long size = rc == CSVTABLE_OK && fflush(f) == 0 && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+	char *body = size >= 0 ? malloc((size_t)size + 1) : NULL;
+	if (body && (fseek(f, 0, SEEK_SET) != 0 || fread(body, 1, (size_t)size, f) != (size_t)size)) {
+		free(body);
+		body = NULL;
+	}
+	if (f)
+		fclose(f);
+	if (!body) {
+		fprintf(stderr, "lienket-agent app: export of %s failed (%d)\n", t->name, (int)rc);
+		answer_error(resp, 500, "Không xuất được tệp CSV trên máy này. Hãy báo cán bộ kỹ thuật.");
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = "text/csv; charset=utf-8";
+	resp->body = body;
+	resp->body_len = (size_t)size;
+	snprintf(resp->disposition, sizeof resp->disposition, "attachment; filename=\"%s.csv\"", t->name);
+}
+
+/* Where an import's refusals go: [{line, field, message}]. */
+struct import_errors {
+	json_t *arr;
+	unsigned long more; /* beyond CSV_ERRORS_MAX */
+};
+
+static void import_refuse(void *ctx, unsigned long line, const struct schema_column *col, const char *text)
+{
+	struct import_errors *ie = ctx;
+	if (json_array_size(ie->arr) >= CSV_ERRORS_MAX) {
+		ie->more++;
+		return;
+	}
+	json_array_append_new(ie->arr, json_pack("{s:I, s:s, s:s}", "line", (json_int_t)line, "field",
+						 col ? col->name : "", "message", text));
+}
+
+/* POST /api/import/KEY: the body is the file as it is; csvtable_import reads it the
+ * way `lienket-agent import` does, all or nothing. */
+static void api_import(struct app_api *a, const char *key, const struct app_api_request *req,
+		       struct app_api_response *resp)
+{
+	const struct schema_table *t = csv_table(key, strlen(key));
+	if (!t) {
+		answer_error(resp, 404, "Không nhập được loại bản ghi này từ CSV.");
+		return;
+	}
+	struct import_errors ie = { json_array(), 0 };
+	struct records_sink sink = { .refuse = import_refuse, .ctx = &ie };
+	struct csvtable_counts counts;
+	const char *file = param_str(req, "name");
+	if (!file || !*file)
+		file = "CSV";
+	enum csvtable_code rc =
+		csvtable_import(a->s, t, req->body ? req->body : "", req->body_len, &sink, NULL, &counts);
+	char m[RECORDS_TEXT_MAX];
+	switch (rc) {
+	case CSVTABLE_OK:
+		answer_json(resp, 200,
+			    json_pack("{s:I, s:I, s:I, s:I, s:b, s:o}", "imported",
+				      (json_int_t)(counts.inserted + counts.updated + counts.unchanged), "inserted",
+				      (json_int_t)counts.inserted, "updated", (json_int_t)counts.updated, "unchanged",
+				      (json_int_t)counts.unchanged, "windows_1258", counts.cp1258, "errors", ie.arr));
+		return;
+	case CSVTABLE_EMPTY:
+	case CSVTABLE_TCVN3:
+	case CSVTABLE_ENCODING:
+		snprintf(m, sizeof m,
+			 msg_lang(rc == CSVTABLE_EMPTY ? MSG_ERR_CSV_EMPTY
+				  : rc == CSVTABLE_TCVN3 ? MSG_ERR_CSV_TCVN3 : MSG_ERR_CSV_ENCODING, 0),
+			 file);
+		import_refuse(&ie, 0, NULL, m);
+		/* fall through */
+	case CSVTABLE_REJECTED:
+		if (ie.more) {
+			snprintf(m, sizeof m, "Còn %lu lỗi khác không liệt kê ở đây.", ie.more);
+			json_array_append_new(ie.arr, json_pack("{s:I, s:s, s:s}", "line", (json_int_t)0, "field", "",
+								"message", m));
+		}
+		answer_json(resp, 422, json_pack("{s:I, s:o}", "imported", (json_int_t)0, "errors", ie.arr));
+		return;
+	case CSVTABLE_BUSY:
+		json_decref(ie.arr);
+		answer_error(resp, 503, "Cơ sở dữ liệu đang bận (đang đồng bộ). Hãy nhập lại sau ít giây; chưa có gì được nhập.");
+		return;
+	case CSVTABLE_FAILED:
+	case CSVTABLE_IO:
+		break;
+	}
+	json_decref(ie.arr);
+	answer_error(resp, 500, "Lỗi trên máy này khi nhập tệp; chưa có gì được nhập. Hãy báo cán bộ kỹ thuật.");
+}
+
 /* ---- routing ---- */
 
 static int is_method(const struct app_api_request *req, const char *m)
@@ -1624,6 +1745,12 @@ void app_api_handle(struct app_api *a, const struct app_api_request *req, struct
 			return api_write(a, f, id, req, resp);
 		if (is_method(req, "DELETE") && id)
 			return api_delete(a, f, id, resp);
+	} else if (strncmp(path, "/api/export/", 12) == 0) {
+		if (get)
+			return api_export(a, path + 12, req, resp);
+	} else if (strncmp(path, "/api/import/", 12) == 0) {
+		if (is_method(req, "POST"))
+			return api_import(a, path + 12, req, resp);
 	} else if (strcmp(path, "/api/figures") == 0) {
 		if (get)
 			return api_figures(a, req, resp);

@@ -9,7 +9,8 @@
 # nothing written. Then records are created through the API as the page does (a
 # branch as one form, people, a secretary's term, an insurance card, a joint meeting
 # with three branches, a volunteer activity with its branches, a year-end rating), a
-# wrong form is refused with nothing written, the page starts a sync and follows it
+# wrong form is refused with nothing written, a CSV is imported and exported, the page
+# starts a sync and follows it
 # to the end, and the hub's rows equal the laptop's (tests/e2e/rows.py). The app
 # stops on SIGTERM with exit 0 (no leak under ASan).
 #
@@ -140,6 +141,20 @@ e=$(jget errors.on_date)
 c=$(code -b "$JAR" "$BASE/api/forms/person?q=nguyen%20thi%20hoa")
 [ "$c" = 200 ] && [ "$(jget total)" = 1 ] && [ "$(jget rows.0.id)" = "$P1" ] && ok app_api__search_ignores_diacritics ||
 	fail app_api__search_ignores_diacritics "status $c: $(head -c 200 "$E2E_DIR/body")"
+
+# ---- CSV from the page ----
+printf 'full_name;birth_year;gender\r\nLê Thị Lan;2000;Nữ\r\n' >"$E2E_DIR/people.csv"
+c=$(code -b "$JAR" -H "X-CSRF-Token: $CSRF" -H 'Content-Type: text/csv' --data-binary @"$E2E_DIR/people.csv" \
+	"$BASE/api/import/person")
+imported=$(jget imported)
+c2=$(code -b "$JAR" -D "$E2E_DIR/h2" "$BASE/api/export/person.csv")
+if [ "$c" = 200 ] && [ "$imported" = 1 ] && [ "$c2" = 200 ] && grep -q 'Lê Thị Lan' "$E2E_DIR/body" &&
+	grep -qi '^Content-Disposition: attachment' "$E2E_DIR/h2" &&
+	[ "$(head -c 3 "$E2E_DIR/body" | od -An -tx1 | tr -d ' ')" = efbbbf ]; then
+	ok app_api__csv_import_and_export_from_the_page
+else
+	fail app_api__csv_import_and_export_from_the_page "import $c ($imported), export $c2"
+fi
 
 # ---- sync from the page ----
 # page_sync — starts a sync as the page's button does and follows it to its end; the

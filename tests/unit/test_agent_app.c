@@ -467,6 +467,63 @@ static void test_app_api__figures_are_the_hubs_report_of_the_office(void **state
 	json_decref(j);
 }
 
+/* Calls the api with a raw body and content type; returns the status, the body in out. */
+static unsigned call_raw(struct fixture *f, const char *method, const char *path, const char *body, size_t len,
+			 char **out, size_t *out_len)
+{
+	static const struct params none = { { NULL }, { NULL } };
+	struct app_api_request req = { .method = method, .path = path, .param = param_get,
+				       .param_ctx = (void *)&none, .content_type = "text/csv",
+				       .body = body, .body_len = len };
+	struct app_api_response resp;
+	app_api_handle(f->api, &req, &resp);
+	*out = resp.body;
+	*out_len = resp.body_len;
+	return resp.status;
+}
+
+static void test_app_api__csv_import_is_all_or_nothing_and_export_reads_back(void **state)
+{
+	struct fixture *f = *state;
+	char *out = NULL;
+	size_t len = 0;
+	static const char bad[] = "full_name;birth_year\r\nNguyễn Thị Hoa;1998\r\nĐỗ Văn Nam;năm\r\n";
+	int64_t before = count(f, "SELECT count(*) FROM lk_journal");
+	assert_int_equal(call_raw(f, "POST", "/api/import/person", bad, sizeof bad - 1, &out, &len), 422);
+	json_t *j = json_loadb(out, len, 0, NULL);
+	free(out);
+	json_t *e0 = json_array_get(json_object_get(j, "errors"), 0);
+	assert_int_equal(json_integer_value(json_object_get(e0, "line")), 3);
+	assert_string_equal(json_string_value(json_object_get(e0, "field")), "birth_year");
+	json_decref(j);
+	assert_int_equal(count(f, "SELECT count(*) FROM person"), 0);
+	assert_int_equal(count(f, "SELECT count(*) FROM lk_journal"), before);
+
+	static const char good[] = "full_name;birth_year\r\nNguyễn Thị Hoa;1998\r\nĐỗ Văn Nam;1995\r\n";
+	assert_int_equal(call_raw(f, "POST", "/api/import/person", good, sizeof good - 1, &out, &len), 200);
+	j = json_loadb(out, len, 0, NULL);
+	free(out);
+	assert_int_equal(json_integer_value(json_object_get(j, "imported")), 2);
+	json_decref(j);
+	assert_int_equal(count(f, "SELECT count(*) FROM person"), 2);
+
+	/* export, then import the export: nothing changes */
+	assert_int_equal(call_raw(f, "GET", "/api/export/person.csv", NULL, 0, &out, &len), 200);
+	assert_true(len > 3 && memcmp(out, "\xEF\xBB\xBF", 3) == 0); /* the BOM Excel wants */
+	int64_t journal = count(f, "SELECT count(*) FROM lk_journal");
+	char *again = NULL;
+	size_t alen = 0;
+	assert_int_equal(call_raw(f, "POST", "/api/import/person", out, len, &again, &alen), 200);
+	j = json_loadb(again, alen, 0, NULL);
+	assert_int_equal(json_integer_value(json_object_get(j, "unchanged")), 2);
+	json_decref(j);
+	free(again);
+	free(out);
+	assert_int_equal(count(f, "SELECT count(*) FROM lk_journal"), journal);
+	assert_int_equal(call_raw(f, "GET", "/api/export/branch.csv", NULL, 0, &out, &len), 404);
+	free(out);
+}
+
 static void test_app_api__the_list_fold_equals_textnorm_fold(void **state)
 {
 	(void)state;
@@ -502,6 +559,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_app_api__a_person_still_linked_is_not_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__unknown_fields_and_forms_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__figures_are_the_hubs_report_of_the_office, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__csv_import_is_all_or_nothing_and_export_reads_back, setup,
+						teardown),
 		cmocka_unit_test(test_app_api__the_list_fold_equals_textnorm_fold),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
