@@ -23,7 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "datetext.h"
 #include "ids.h"
@@ -326,14 +325,6 @@ static int office_name(struct app_api *a, char *out, size_t cap)
 	return ok ? 0 : -1;
 }
 
-static void today_vn(char out[DATETEXT_SIZE])
-{
-	int64_t ms = store_wall_ms() + 7 * 3600 * 1000LL;
-	time_t secs = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&secs, &tm);
-	strftime(out, DATETEXT_SIZE, "%Y-%m-%d", &tm);
-}
 
 static void api_meta(struct app_api *a, struct app_api_response *resp)
 {
@@ -342,7 +333,7 @@ static void api_meta(struct app_api *a, struct app_api_response *resp)
 		answer_internal(a, resp, "office name");
 		return;
 	}
-	today_vn(today);
+	figures_vn_date(store_wall_ms(), today);
 	const char *office = store_unit_id(a->s);
 	json_t *fl = json_array();
 	for (size_t i = 0; i < NFORMS; i++) {
@@ -1512,11 +1503,13 @@ static void api_sync_get(struct app_api *a, struct app_api_response *resp)
 		goto fail;
 	json_t *last_ok = json_null();
 	if (last && *last) {
-		char iso[40];
-		time_t secs = (time_t)(strtoll(last, NULL, 10) / 1000 + 7 * 3600);
-		struct tm tm;
-		gmtime_r(&secs, &tm);
-		strftime(iso, sizeof iso, "%Y-%m-%dT%H:%M:%S+07:00", &tm);
+		/* Vietnam's time by arithmetic (no gmtime_r: the Windows build) */
+		char iso[40], day[DATETEXT_SIZE];
+		int64_t ms = strtoll(last, NULL, 10);
+		int64_t sec = ((ms / 1000 + 7 * 3600) % 86400 + 86400) % 86400;
+		figures_vn_date(ms, day);
+		snprintf(iso, sizeof iso, "%sT%02d:%02d:%02d+07:00", day, (int)(sec / 3600), (int)(sec / 60 % 60),
+			 (int)(sec % 60));
 		json_decref(last_ok);
 		last_ok = json_string(iso);
 	}

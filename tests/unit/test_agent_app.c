@@ -524,6 +524,37 @@ static void test_app_api__csv_import_is_all_or_nothing_and_export_reads_back(voi
 	free(out);
 }
 
+static void test_app_api__sync_state_says_what_waits_and_what_was_refused(void **state)
+{
+	struct fixture *f = *state;
+	char p[IDS_UUID_TEXT], err[128], sql[400];
+	create(f, "person", "{\"full_name\": \"Nguyễn Thị Hoa\"}", p);
+	struct app_sync *sync = app_sync_new(f->db, NULL);
+	struct app_api *api = app_api_new(f->s, "csrf-token", sync, err, sizeof err);
+	assert_non_null(api);
+	/* 2026-12-07 21:03:00 in Vietnam = 14:03:00 UTC */
+	assert_int_equal(store_config_set(f->s, "last_sync_ms", "1796652180000"), 0);
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO lk_quarantine(seq, code, tbl, row_id, field, message, at_ms) VALUES"
+		 " (1, 'bad_enum', 'person', '%s', 'gender', 'x', 1)", p);
+	assert_int_equal(sqlite3_exec(store_db(f->s), sql, NULL, NULL, NULL), SQLITE_OK);
+	struct app_api *keep = f->api;
+	f->api = api;
+	json_t *j = NULL;
+	assert_int_equal(call(f, "GET", "/api/sync", NULL, NULL, &j), 200);
+	f->api = keep;
+	assert_string_equal(json_string_value(json_object_get(j, "last_ok")), "2026-12-07T21:03:00+07:00");
+	assert_int_equal(json_integer_value(json_object_get(j, "pending")), count(f, "SELECT count(*) FROM lk_journal"));
+	assert_false(json_is_true(json_object_get(j, "running")));
+	json_t *r0 = json_array_get(json_object_get(j, "refused"), 0);
+	assert_string_equal(json_string_value(json_object_get(r0, "form")), "person");
+	assert_string_equal(json_string_value(json_object_get(r0, "id")), p);
+	assert_non_null(strstr(json_string_value(json_object_get(r0, "message")), "Giới tính"));
+	json_decref(j);
+	app_api_free(api);
+	app_sync_free(sync);
+}
+
 static void test_app_api__the_list_fold_equals_textnorm_fold(void **state)
 {
 	(void)state;
@@ -560,6 +591,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_app_api__unknown_fields_and_forms_are_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__figures_are_the_hubs_report_of_the_office, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__csv_import_is_all_or_nothing_and_export_reads_back, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__sync_state_says_what_waits_and_what_was_refused, setup,
 						teardown),
 		cmocka_unit_test(test_app_api__the_list_fold_equals_textnorm_fold),
 	};
