@@ -412,6 +412,50 @@ def run(a):
             r = app.rows("volunteer")["rows"]
             assert len(r) == 1 and r[0]["values"]["participations"] == 180 and r[0]["values"]["teams"] == 2, r
 
+        # ---- CSV as Excel writes it: BOM, ';', Vietnamese headers, dd/mm/yyyy, CRLF
+        with Case("csv_import_lists_wrong_lines_and_imports_nothing_then_a_good_file"):
+            bad = os.path.join(a.dir, "nhiem-vu-sai.csv")
+            good = os.path.join(a.dir, "nhiem-vu.csv")
+            with open(bad, "wb") as fh:
+                fh.write("\ufeffNội dung nhiệm vụ;Hạn\r\nVận động thanh niên hiến máu;15/04/2021\r\n"
+                         "Dọn vệ sinh bãi biển;31/02/2021\r\n".encode("utf-8"))
+            with open(good, "wb") as fh:
+                fh.write("\ufeffNội dung nhiệm vụ;Hạn\r\nVận động thanh niên hiến máu;15/04/2021\r\n"
+                         "Dọn vệ sinh bãi biển;28/02/2021\r\n".encode("utf-8"))
+            app.go("#/ho-so/task")
+            d.find_element(By.ID, "import-file").send_keys(bad)
+            app.wait(lambda: app.js("return !!document.getElementById('import-errors')"), "the import's line errors")
+            text = app.js("return document.getElementById('import-errors').textContent")
+            assert "Dòng 3" in text and "Chưa nhập dòng nào" in text, text
+            assert app.rows("task")["total"] == 0, "a file with a wrong line was imported in part"
+            d.find_element(By.ID, "import-file").send_keys(good)
+            app.wait(lambda: app.js("return !!document.getElementById('import-ok')"), "the import's success (%s)" %
+                     app.js("return (document.getElementById('import-result') || {}).textContent"))
+            assert "Đã nhập 2 dòng" in app.js("return document.getElementById('import-ok').textContent")
+            app.wait(lambda: app.js("return document.querySelectorAll('table.list tbody tr').length") == 2, "the two tasks listed")
+            r = sorted((x["values"]["title"], x["values"]["due_on"]) for x in app.rows("task")["rows"])
+            assert r == [("Dọn vệ sinh bãi biển", "2021-02-28"), ("Vận động thanh niên hiến máu", "2021-04-15")], r
+
+        with Case("csv_export_opens_in_excel_and_imports_back_unchanged"):
+            href = d.find_element(By.CSS_SELECTOR, "main [data-action=export]").get_attribute("href")
+            assert href.endswith("/api/export/task.csv"), href
+            got = app.d.execute_async_script("""
+                const done = arguments[arguments.length - 1];
+                fetch(arguments[0]).then(r => r.arrayBuffer()).then(b => done(Array.from(new Uint8Array(b))), e => done(String(e)));""", href)
+            raw = bytes(got)
+            assert raw[:3] == b"\xef\xbb\xbf", raw[:20]
+            text = raw.decode("utf-8-sig")
+            assert "Nội dung nhiệm vụ" in text.splitlines()[0] and "28/02/2021" in text and "Dọn vệ sinh bãi biển" in text, text[:300]
+            back = os.path.join(a.dir, "nhiem-vu-xuat.csv")
+            with open(back, "wb") as fh:
+                fh.write(raw)
+            before = sorted(json.dumps(x["values"], sort_keys=True) for x in app.rows("task")["rows"])
+            d.find_element(By.ID, "import-file").send_keys(back)
+            app.wait(lambda: app.js("return !!document.getElementById('import-ok') || !!document.getElementById('import-errors')"), "the import's answer")
+            assert app.js("return !!document.getElementById('import-ok')"), app.js("return document.getElementById('import-result').textContent")
+            after = sorted(json.dumps(x["values"], sort_keys=True) for x in app.rows("task")["rows"])
+            assert after == before, (before, after)
+
         # ---- sync from the page
         with Case("sync_from_the_page_sends_everything"):
             app.go("#/dong-bo")

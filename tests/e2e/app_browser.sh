@@ -10,7 +10,9 @@
 # from another window before Lưu — refused by the agent, 422) and sees each error at
 # its field with nothing saved; syncs from the page, which then lists the one record
 # the province refused (written on the laptop's database for another commune), with a
-# link to it and what to do. Then, here:
+# link to it and what to do. CSV from the page: a file as Excel writes it (BOM, ';',
+# Vietnamese headers, dd/mm/yyyy) with a wrong line imports nothing and names the line;
+# the good file imports; its export imports back unchanged. Then, here:
 #   - the hub's rows equal the laptop's, table by table, field by field;
 #   - the hub's report for the commune changed by exactly what those records feed
 #     (joint meetings and their hosts, inactive branches, volunteer work, insured
@@ -49,6 +51,8 @@ calendar_writes_the_chosen_day_as_dd_mm_yyyy
 joint_meeting_with_three_branches
 a_record_opens_with_names_and_labels_and_is_edited
 volunteer_activity_with_its_branch
+csv_import_lists_wrong_lines_and_imports_nothing_then_a_good_file
+csv_export_opens_in_excel_and_imports_back_unchanged
 sync_from_the_page_sends_everything
 refused_record_is_listed_with_a_link_and_what_to_do
 figures_this_year_beside_last_year
@@ -143,7 +147,7 @@ h = sqlite3.connect("file:%s?mode=ro" % sys.argv[2], uri=True)
 live = ("COALESCE(_ins_writer, '') <> '' AND (COALESCE(_del_writer, '') = '' OR _ins_clock > _del_clock"
         " OR (_ins_clock = _del_clock AND _ins_writer > _del_writer))")
 tables = ["unit", "unit_name", "unit_parent", "pilot", "person", "role", "insurance_card", "support",
-          "meeting", "meeting_branch", "volunteer", "volunteer_branch"]
+          "meeting", "meeting_branch", "task", "volunteer", "volunteer_branch"]
 refused = sys.argv[4]
 bad, counts = [], {}
 for t in tables:
@@ -155,7 +159,7 @@ for t in tables:
     counts[t] = len(ra)
     if ra != rh:
         bad.append("%s: laptop only %r, hub only %r" % (t, sorted(ra - rh)[:2], sorted(rh - ra)[:2]))
-want = {"pilot": 0, "support": 0, "person": 2 + int(sys.argv[3]), "role": 1, "insurance_card": 1, "meeting": 1, "meeting_branch": 3, "volunteer": 1,
+want = {"pilot": 0, "support": 0, "task": 2, "person": 2 + int(sys.argv[3]), "role": 1, "insurance_card": 1, "meeting": 1, "meeting_branch": 3, "volunteer": 1,
         "volunteer_branch": 1}
 for t, n in want.items():
     if counts[t] != n:
