@@ -141,9 +141,21 @@ function parseInt10(text) {
 
 /* ------------------------------------------------------------------ the API */
 
+/* The Vietnamese text of an error answer: {error}, or the errors of a 422 joined (a
+ * refusal that belongs to no field comes under the key ""). */
+function answerText(status, data) {
+  if (data && (data.error || data.message)) return data.error || data.message;
+  if (data && data.errors && typeof data.errors === 'object' && !Array.isArray(data.errors)) {
+    const t = Object.values(data.errors).filter(Boolean).join(' ');
+    if (t) return t;
+  }
+  return status >= 500 ? 'Chương trình Liên Kết trên máy này gặp lỗi (' + status + '). Những gì đã lưu vẫn còn; hãy thử lại.'
+    : 'Yêu cầu bị từ chối (' + status + ').';
+}
+
 class ApiError extends Error {
   constructor(status, data) {
-    super((data && (data.error || data.message)) || ('HTTP ' + status));
+    super(answerText(status, data));
     this.status = status;
     this.data = data || {};
   }
@@ -711,8 +723,12 @@ function viewHome() {
 
 /* ------------------------------------------------------------------ sync */
 
+/* The time as the server wrote it (Vietnam time, "2026-12-07T21:03:00+07:00"), not
+ * converted to the browser's zone. */
 function fmtDateTime(iso) {
   if (!iso) return '';
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso);
+  if (m) return m[4] + ':' + m[5] + ' ngày ' + m[3] + '/' + m[2] + '/' + m[1];
   const d = new Date(iso);
   if (isNaN(d)) return String(iso);
   return pad2(d.getHours()) + ':' + pad2(d.getMinutes()) + ' ngày ' + pad2(d.getDate()) + '/' + pad2(d.getMonth() + 1) + '/' + d.getFullYear();
@@ -855,6 +871,7 @@ function viewList(form) {
   const caption = el('caption', { class: 'sr-only', text: 'Danh sách ' + form.label });
   const pager = el('nav', { class: 'pager', 'aria-label': 'Chuyển trang' });
   const importBox = el('div', { id: 'import-result', 'aria-live': 'polite' });
+  const listMsg = el('p', { id: 'list-msg', class: 'msg msg-error', role: 'alert', hidden: true });
 
   let timer = 0;
   search.addEventListener('input', () => {
@@ -878,12 +895,16 @@ function viewList(form) {
     const ok = await confirmDialog('Xóa bản ghi này?',
       form.label + ': “' + rowTitle(form, row) + '”. Bản ghi sẽ bị xóa trên máy này, và ở tỉnh sau lần đồng bộ tới.', 'Xóa', true);
     if (!ok) return;
+    listMsg.hidden = true;
     try {
       await api('DELETE', '/api/forms/' + form.key + '/' + encodeURIComponent(row.id));
       toast('Đã xóa');
       refreshSync();
       load();
-    } catch (e) { toast(errorText(e), 'bad'); }
+    } catch (e) {
+      listMsg.textContent = 'Chưa xóa “' + rowTitle(form, row) + '”: ' + errorText(e);
+      listMsg.hidden = false;
+    }
   }
 
   async function load() {
@@ -936,7 +957,7 @@ function viewList(form) {
       form.readonly ? null : el('a', { class: 'btn btn-primary', href: '#/ho-so/' + form.key + '/moi', 'data-action': 'new', text: '+ Thêm mới' }),
       el('a', { class: 'btn', href: '/api/export/' + form.key + '.csv', download: form.key + '.csv', 'data-action': 'export', text: 'Xuất ra Excel (CSV)' }),
       form.readonly ? null : el('span', { class: 'file-wrap' }, el('label', { for: 'import-file', class: 'btn', text: 'Nhập từ tệp CSV' }), fileInput)));
-  screen(form.label, tools, importBox, count, el('div', { class: 'table-wrap' }, table), pager);
+  screen(form.label, tools, importBox, listMsg, count, el('div', { class: 'table-wrap' }, table), pager);
   load();
 }
 
@@ -1006,7 +1027,7 @@ async function viewRecord(form, id, focusField) {
     on: { click: async () => {
       const ok = await confirmDialog('Xóa bản ghi này?', form.label + ': “' + rowTitle(form, rec) + '”. Bản ghi sẽ bị xóa trên máy này, và ở tỉnh sau lần đồng bộ tới.', 'Xóa', true);
       if (!ok) return;
-      try { await api('DELETE', '/api/forms/' + form.key + '/' + encodeURIComponent(id)); S.dirty = false; toast('Đã xóa'); refreshSync(); go('#/ho-so/' + form.key); } catch (e) { toast(errorText(e), 'bad'); }
+      try { await api('DELETE', '/api/forms/' + form.key + '/' + encodeURIComponent(id)); S.dirty = false; toast('Đã xóa'); refreshSync(); go('#/ho-so/' + form.key); } catch (e) { showErrors(fields, summary, { '': errorText(e) }, 'Chưa xóa được bản ghi này.'); }
     } } }) : null;
   formEl.append(el('div', { class: 'actions' }, save, again,
     el('a', { class: 'btn', href: '#/ho-so/' + form.key, text: readonly ? 'Về danh sách' : 'Hủy' }), del));
@@ -1056,7 +1077,7 @@ async function viewRecord(form, id, focusField) {
 
 /* Errors at their fields, and a summary at the top linking to each; focus goes to the
  * summary so a screen reader reads it, and the first field is one Tab away. */
-function showErrors(fields, summary, errors) {
+function showErrors(fields, summary, errors, title) {
   const known = new Set(fields.map((x) => x.field.name));
   fields.forEach((x) => setFieldError(x.field.name, errors[x.field.name] || ''));
   const keys = Object.keys(errors);
@@ -1069,7 +1090,7 @@ function showErrors(fields, summary, errors) {
         on: { click: (ev) => { ev.preventDefault(); const i = document.getElementById('fld-' + k); if (i) i.focus(); } } })));
     } else items.push(el('li', { text: (k && k !== '_' ? k + ': ' : '') + errors[k] }));
   }
-  summary.replaceChildren(el('p', { text: 'Chưa lưu: ' + (keys.length === 1 ? 'có một chỗ cần sửa.' : 'có ' + keys.length + ' chỗ cần sửa.') }), el('ul', null, items));
+  summary.replaceChildren(el('p', { text: title || ('Chưa lưu: ' + (keys.length === 1 ? 'có một chỗ cần sửa.' : 'có ' + keys.length + ' chỗ cần sửa.')) }), el('ul', null, items));
   summary.hidden = false;
   summary.focus();
 }

@@ -365,6 +365,20 @@ def run(a):
             r = app.rows("insurance_card")["rows"]
             assert len(r) == 1 and r[0]["values"]["valid_until"] == "%d-12-31" % want.year, r
 
+        with Case("a_person_still_linked_is_not_deleted_and_the_list_says_why"):
+            app.go("#/ho-so/person")
+            box = d.find_element(By.ID, "list-search")
+            box.send_keys(Keys.CONTROL, "a")
+            box.send_keys("nguyen thi hoa")
+            app.wait(lambda: app.js("return document.querySelectorAll('table.list tbody tr').length") == 1, "one row for Hoa")
+            app.click("table.list tbody tr [data-action=delete]")
+            app.wait(lambda: app.js("return !!document.querySelector('dialog[open]')"), "the confirmation dialog")
+            app.click("dialog[open] [data-action=confirm]")
+            app.wait(lambda: app.js("const m = document.getElementById('list-msg'); return m && !m.hidden"), "the reason on the list")
+            msg = app.js("return document.getElementById('list-msg').textContent")
+            assert msg.startswith("Chưa xóa “Nguyễn Thị Hoa") and "422" not in msg and len(msg) > 40, msg
+            assert app.rows("person", "nguyen thi hoa")["total"] == 1, "a person with a role and a card was deleted"
+
         # ---- a joint meeting with three branches, a volunteer activity
         with Case("joint_meeting_with_three_branches"):
             app.new("meeting")
