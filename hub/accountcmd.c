@@ -27,7 +27,7 @@
 #define EXIT_NOINPUT 66
 #define EXIT_SOFTWARE 70
 
-enum { A_DB = 1, A_UNIT, A_URL, A_FROM, A_USER, A_PASSWORD_FILE, A_CA_FILE, A_HELP };
+enum { A_DB = 1, A_UNIT, A_URL, A_FROM, A_USER, A_PASSWORD_FILE, A_CA_FILE, A_PLAIN, A_HELP };
 
 static const struct option acct_opts[] = {
 	{ "db", required_argument, NULL, A_DB },
@@ -37,12 +37,14 @@ static const struct option acct_opts[] = {
 	{ "user", required_argument, NULL, A_USER },
 	{ "password-file", required_argument, NULL, A_PASSWORD_FILE },
 	{ "ca-file", required_argument, NULL, A_CA_FILE },
+	{ "plain", no_argument, NULL, A_PLAIN },
 	{ "help", no_argument, NULL, A_HELP },
 	{ NULL, 0, NULL, 0 },
 };
 
 struct acct_opts {
 	const char *db, *unit, *url, *from, *user, *password_file, *ca_file;
+	int plain;
 	const char *sub;  /* the subcommand */
 	const char *arg;  /* its one argument, or NULL */
 };
@@ -63,6 +65,7 @@ static int parse(int argc, char **argv, const char *usage, struct acct_opts *o)
 		case A_USER: o->user = optarg; break;
 		case A_PASSWORD_FILE: o->password_file = optarg; break;
 		case A_CA_FILE: o->ca_file = optarg; break;
+		case A_PLAIN: o->plain = 1; break;
 		case A_HELP: printf("usage: %s\n", usage); return -1;
 		default:
 			fprintf(stderr, "lienket-hub: unknown option '%s'\nusage: %s\n", argv[optind - 1], usage);
@@ -270,6 +273,7 @@ static int mail_relay(const struct acct_opts *o, struct store *s)
 	snprintf(r.from, sizeof r.from, "%s", o->from);
 	snprintf(r.user, sizeof r.user, "%s", o->user ? o->user : "");
 	snprintf(r.ca_file, sizeof r.ca_file, "%s", o->ca_file ? o->ca_file : "");
+	r.plain = o->plain;
 	if (o->password_file && read_secret(o->password_file, r.password, sizeof r.password) != 0) {
 		fprintf(stderr, "lienket-hub: cannot read a password from '%s'\n", o->password_file);
 		return EXIT_DATAERR;
@@ -286,7 +290,8 @@ static int mail_relay(const struct acct_opts *o, struct store *s)
 	if ((rc = finish(s, rc == 0, o->db)) != 0)
 		return rc;
 	ops_log(o->db, wall_ms(), "mail", "relay", o->url, o->from, (char *)NULL);
-	printf("relay: %s, from %s%s\n", o->url, o->from, o->user ? ", with a login" : "");
+	printf("relay: %s, from %s%s%s\n", o->url, o->from, o->user ? ", with a login" : "",
+	       o->plain ? ", without TLS" : "");
 	return 0;
 }
 
@@ -322,7 +327,8 @@ int accountcmd_mail(int argc, char **argv)
 			goto done;
 		}
 		if (g == 0)
-			printf("relay: %s, from %s%s%s\n", r.url, r.from, r.user[0] ? ", login " : "", r.user);
+			printf("relay: %s, from %s%s%s%s\n", r.url, r.from, r.user[0] ? ", login " : "", r.user,
+			       r.plain ? ", without TLS" : "");
 		else
 			printf("relay: none (lienket-hub mail relay)\n");
 		memset(&r, 0, sizeof r);

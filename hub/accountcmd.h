@@ -24,7 +24,8 @@
 #define ACCOUNTCMD_USAGE_MAIL \
 	"lienket-hub mail relay|add|rm|list --db FILE ...\n" \
 	"    mail relay --url smtp://HOST:587|smtps://HOST:465 --from ADDRESS [--user USER\n" \
-	"               --password-file FILE] [--ca-file CA.pem]   the SMTP relay of `digest --mail`\n" \
+	"               --password-file FILE] [--ca-file CA.pem] [--plain]   the SMTP relay of\n" \
+	"               `digest --mail`: smtp:// requires STARTTLS; --plain (no TLS) only to 127.0.0.1\n" \
 	"    mail add ADDRESS [--unit UNIT]   a recipient of the province's digest (or UNIT's)\n" \
 	"    mail rm ADDRESS [--unit UNIT]\n" \
 	"    mail list                        the relay (no password) and the recipients per scope"

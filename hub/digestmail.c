@@ -40,13 +40,16 @@ static int meta_text(struct store *s, const char *key, char *buf, size_t len)
 int digestmail_relay_get(struct store *s, struct digestmail_relay *out)
 {
 	struct digestmail_relay r;
+	char plain[8];
 	memset(&r, 0, sizeof r);
-	if (meta_text(s, "mail_url", r.url, sizeof r.url) != 0 ||
+	if (meta_text(s, "mail_plain", plain, sizeof plain) != 0 ||
+	    meta_text(s, "mail_url", r.url, sizeof r.url) != 0 ||
 	    meta_text(s, "mail_from", r.from, sizeof r.from) != 0 ||
 	    meta_text(s, "mail_user", r.user, sizeof r.user) != 0 ||
 	    meta_text(s, "mail_password", r.password, sizeof r.password) != 0 ||
 	    meta_text(s, "mail_ca_file", r.ca_file, sizeof r.ca_file) != 0)
 		return -1;
+	r.plain = strcmp(plain, "1") == 0;
 	*out = r;
 	return r.url[0] && r.from[0] ? 0 : 1;
 }
@@ -90,6 +93,10 @@ int digestmail_relay_set(struct store *s, const struct digestmail_relay *r, char
 		snprintf(err, errlen, "the relay URL must start with smtp:// or smtps://");
 		return 1;
 	}
+	if (r->plain && (!plain_smtp(r->url) || !loopback_url(r->url))) {
+		snprintf(err, errlen, "SMTP without TLS only to a relay on this machine (smtp://127.0.0.1…)");
+		return 1;
+	}
 	if (!digestmail_address_valid(r->from)) {
 		snprintf(err, errlen, "'%s' is not a mail address", r->from);
 		return 1;
@@ -97,7 +104,8 @@ int digestmail_relay_set(struct store *s, const struct digestmail_relay *r, char
 	if (s->meta_set(s, "mail_url", r->url) != 0 || s->meta_set(s, "mail_from", r->from) != 0 ||
 	    s->meta_set(s, "mail_user", r->user) != 0 ||
 	    s->meta_set(s, "mail_password", r->password) != 0 ||
-	    s->meta_set(s, "mail_ca_file", r->ca_file) != 0)
+	    s->meta_set(s, "mail_ca_file", r->ca_file) != 0 ||
+	    s->meta_set(s, "mail_plain", r->plain ? "1" : "0") != 0)
 		return -1;
 	return 0;
 }
@@ -220,8 +228,9 @@ static int send_one(const struct digestmail_relay *r, const struct store_digest_
 		 curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr) == CURLE_OK &&
 		 curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)DIGESTMAIL_TIMEOUT_S) == CURLE_OK &&
 		 curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
-	/* smtp:// means STARTTLS, required — except to a relay on this machine */
-	if (ok && plain_smtp(r->url) && !loopback_url(r->url))
+	/* smtp:// means STARTTLS, required — unless the operator chose plain SMTP to a relay
+	 * on this machine (digestmail_relay_set allows nothing else) */
+	if (ok && plain_smtp(r->url) && !(r->plain && loopback_url(r->url)))
 		ok = curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL) == CURLE_OK;
 	if (ok && r->user[0])
 		ok = curl_easy_setopt(c, CURLOPT_USERNAME, r->user) == CURLE_OK &&

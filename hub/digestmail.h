@@ -20,9 +20,9 @@
  * The relay (libcurl's SMTP; this file is the hub's only libcurl user) is configured
  * in the hub's database (`lienket-hub mail relay`, meta keys mail_*): its URL
  * (`smtp://host:587` with STARTTLS required, `smtps://host:465` TLS from the start;
- * plain `smtp://` without TLS only to a loopback address, for tests and a relay on
- * the same machine), the sender address, and optionally a user and a password (kept
- * in the database, which is the lienket user's alone: 0600) and a CA file.
+ * `--plain`, SMTP without TLS, only to a loopback address: a relay on the same
+ * machine), the sender address, and optionally a user and a password (kept in the
+ * database, which is the lienket user's alone: 0600) and a CA file.
  *
  * The message: From, To, Date, Message-ID, a Subject in Vietnamese encoded as RFC 2047
  * (UTF-8, base64), multipart/mixed of the HTML body (text/html; charset=utf-8) and the
@@ -50,14 +50,15 @@ struct digestmail_relay {
 	char user[256];
 	char password[256];
 	char ca_file[1024];
+	int plain;            /* 1: smtp:// without STARTTLS (loopback only) */
 };
 
 /* Reads the relay's settings on s. 0, 1 when no URL or sender is set, -1. */
 int digestmail_relay_get(struct store *s, struct digestmail_relay *out);
 
 /* Checks and stores the relay's settings (inside a write transaction): the URL must be
- * smtp:// or smtps://, plain smtp only to a loopback host; from an address. 0, 1 with
- * an English reason in err when a setting is refused, -1. */
+ * smtp:// or smtps://, plain (no TLS) only smtp:// to a loopback host; from an address.
+ * 0, 1 with an English reason in err when a setting is refused, -1. */
 int digestmail_relay_set(struct store *s, const struct digestmail_relay *r, char *err,
 			 size_t errlen);
 

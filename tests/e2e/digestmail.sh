@@ -10,6 +10,8 @@
 #   - a relay that keeps refusing: exit 75, every try recorded, shown on the status page
 #     and in /metrics; the next morning's run, with the relay accepting, sends it once
 #     beside that morning's own.
+#   - STARTTLS required on smtp:// (a relay without it gets nothing), SMTPS, and SMTP
+#     without TLS only when asked for and only to this machine.
 # Every process started is stopped by PID (lib.sh).
 set -u
 . tests/e2e/lib.sh
@@ -32,9 +34,12 @@ sink() {
 	wait_file "$d/port" 100 || { echo "smtp sink did not start"; cat "$d/log"; return 1; }
 	SINK_PORT=$(cat "$d/port")
 }
+# relay PORT [OPTIONS] — the relay at 127.0.0.1:PORT, plain SMTP unless OPTIONS say.
 relay() {
-	"$HUB" mail relay --db "$DB" --url "smtp://127.0.0.1:$1" --from "baocao@tinhdoan.vn" \
-		--user lienket --password-file "$E2E_DIR/relay.pw" >"$E2E_DIR/relay.out" 2>&1
+	p=$1; shift
+	[ $# -eq 0 ] && set -- --plain
+	"$HUB" mail relay --db "$DB" --url "smtp://127.0.0.1:$p" --from "baocao@tinhdoan.vn" \
+		--user lienket --password-file "$E2E_DIR/relay.pw" "$@" >"$E2E_DIR/relay.out" 2>&1
 }
 # mail DATE NAME — digest --mail; exit code in RC, output in NAME.out/.err.
 mail() {
@@ -173,6 +178,34 @@ if [ $rc3 = 75 ] && [ "$(count "$E2E_DIR/s2")" = 0 ] && [ "$(wc -l <"$E2E_DIR/s2
 else
 	fail digestmail__a_failed_send_shows_and_is_sent_once_by_the_next_run \
 		"run3 rc $rc3 ($(count "$E2E_DIR/s2") received), run4 rc $rc4 ($(count "$E2E_DIR/s3") received); $(grep digest "$E2E_DIR/metrics" | grep -v '^#' | tr '\n' ' ')"
+fi
+
+# ---- TLS: STARTTLS required, SMTPS, and no plain text unless asked for ----
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+	-addext "subjectAltName=IP:127.0.0.1" -keyout "$E2E_DIR/key.pem" -out "$E2E_DIR/cert.pem" \
+	>/dev/null 2>&1
+D4=2026-11-23; D5=2026-11-24; D6=2026-11-25
+sink s4 --tls starttls --cert "$E2E_DIR/cert.pem" --key "$E2E_DIR/key.pem" || exit 1
+relay "$SINK_PORT" --ca-file "$E2E_DIR/cert.pem"
+mail $D4 run5; rc5=$RC
+stop $SINK_PID
+sink s5 --tls smtps --cert "$E2E_DIR/cert.pem" --key "$E2E_DIR/key.pem" || exit 1
+"$HUB" mail relay --db "$DB" --url "smtps://127.0.0.1:$SINK_PORT" --from "baocao@tinhdoan.vn" \
+	--user lienket --password-file "$E2E_DIR/relay.pw" --ca-file "$E2E_DIR/cert.pem" >/dev/null 2>&1
+mail $D5 run6; rc6=$RC
+stop $SINK_PID
+sink s6 || exit 1   # offers no STARTTLS
+relay "$SINK_PORT" --ca-file "$E2E_DIR/cert.pem"
+"$HUB" digest --db "$DB" --mail --date $D6 --tries 1 >"$E2E_DIR/run7.out" 2>"$E2E_DIR/run7.err"; rc7=$?
+"$HUB" mail relay --db "$DB" --url "smtp://mail.example.vn:25" --from a@b.vn --plain \
+	>"$E2E_DIR/plain-remote.out" 2>&1; rc8=$?
+stop $SINK_PID
+if [ $rc5 = 0 ] && [ "$(count "$E2E_DIR/s4")" = 2 ] && [ $rc6 = 0 ] && [ "$(count "$E2E_DIR/s5")" = 2 ] &&
+   [ $rc7 = 75 ] && [ "$(count "$E2E_DIR/s6")" = 0 ] && [ ! -e "$E2E_DIR/s6/tries" ] && [ $rc8 = 65 ]; then
+	ok digestmail__starttls_is_required_smtps_works_and_plain_only_to_this_machine
+else
+	fail digestmail__starttls_is_required_smtps_works_and_plain_only_to_this_machine \
+		"starttls $rc5 ($(count "$E2E_DIR/s4")), smtps $rc6 ($(count "$E2E_DIR/s5")), no-tls relay $rc7 ($(count "$E2E_DIR/s6")), plain remote $rc8; $(tail -2 "$E2E_DIR/run5.err" "$E2E_DIR/run6.err" | tr '\n' ' ')"
 fi
 
 # ---- refused settings ----

@@ -2,17 +2,21 @@
 python3-aiosmtpd).
 
     smtp_sink.py OUT_DIR PORT_FILE [--refuse N] [--user U --password P]
+                 [--tls starttls|smtps --cert CERT.pem --key KEY.pem]
 
 Listens on 127.0.0.1 (a free port, written to PORT_FILE once listening). Every DATA
 command is counted in OUT_DIR/tries (one line each); the first N are answered
 "451 4.3.0 try again later" (a relay that refuses for now); the others are accepted and
 the message is stored as OUT_DIR/msg-K.eml (its envelope recipients in msg-K.rcpt).
 With --user/--password the client must authenticate (AUTH PLAIN or LOGIN) before MAIL.
+With --tls starttls the client must say STARTTLS first; with --tls smtps the connection
+is TLS from the start (both with CERT/KEY).
 Stops on SIGTERM.
 """
 import asyncio
 import os
 import signal
+import ssl
 import sys
 
 from aiosmtpd.smtp import SMTP, AuthResult
@@ -50,14 +54,23 @@ def main():
         ok = auth_data.login.decode() == user and auth_data.password.decode() == password
         return AuthResult(success=ok)
 
+    tls = opt.get("--tls")
+    ctx = None
+    if tls:
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(opt["--cert"], opt["--key"])
+
     def factory():
+        kw = {}
         if user:
-            return SMTP(sink, hostname="sink.test", authenticator=authenticator,
-                        auth_required=True, auth_require_tls=False)
-        return SMTP(sink, hostname="sink.test")
+            kw.update(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+        if tls == "starttls":
+            kw.update(tls_context=ctx, require_starttls=True)
+        return SMTP(sink, hostname="sink.test", **kw)
 
     loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(loop.create_server(factory, "127.0.0.1", 0))
+    server = loop.run_until_complete(loop.create_server(
+        factory, "127.0.0.1", 0, ssl=ctx if tls == "smtps" else None))
     port = server.sockets[0].getsockname()[1]
     tmp = port_file + ".tmp"
     with open(tmp, "w") as f:
