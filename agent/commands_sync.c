@@ -35,6 +35,7 @@
 struct common_opts {
 	const char *db;
 	int quiet, json, force;
+	int verbose; /* --verbose: the engine's English log lines (curl errors, HTTP lines) */
 	long interval_min, probe_sec;
 	long app_port; /* daemon --app-port N: serve the office app too; -1 not */
 	int help;
@@ -67,6 +68,8 @@ static int parse_opts(int argc, char **argv, const char *allowed, struct common_
 			o->db = a + 5;
 		} else if (strchr(allowed, 'q') && strcmp(a, "--quiet") == 0) {
 			o->quiet = 1;
+		} else if (strchr(allowed, 'v') && strcmp(a, "--verbose") == 0) {
+			o->verbose = 1;
 		} else if (strchr(allowed, 'j') && strcmp(a, "--json") == 0) {
 			o->json = 1;
 		} else if (strchr(allowed, 'f') && strcmp(a, "--force") == 0) {
@@ -103,6 +106,27 @@ static int open_store(const char *path, struct store **s)
 	return 0;
 }
 
+/* Bytes of a CA file looked at for a certificate: a bundle of every CA fits. */
+#define CA_FILE_PEEK_BYTES (1 << 20)
+
+/* 1 when path can be read and holds a PEM certificate (what curl's CAINFO takes). */
+static int ca_file_usable(const char *path)
+{
+	static const char marker[] = "-----BEGIN CERTIFICATE-----";
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	char *buf = malloc(CA_FILE_PEEK_BYTES + 1);
+	size_t n = buf ? fread(buf, 1, CA_FILE_PEEK_BYTES, f) : 0;
+	fclose(f);
+	if (!buf)
+		return 1; /* cannot tell: let the TLS library decide */
+	buf[n] = '\0';
+	int ok = n >= sizeof marker - 1 && strstr(buf, marker) != NULL;
+	free(buf);
+	return ok;
+}
+
 /* The transport from lk_config. 0, or an exit code after telling the office. */
 static int open_transport(struct store *s, int quiet, struct transport **t)
 {
@@ -116,6 +140,15 @@ static int open_transport(struct store *s, int quiet, struct transport **t)
 	if (!url || !*url || !token || !*token) {
 		if (!quiet)
 			fprintf(stderr, "%s\n", msg(MSG_SYNC_NOT_CONFIGURED));
+		rc = EXIT_CONFIG;
+		goto out;
+	}
+	if (ca && *ca && !ca_file_usable(ca)) {
+		/* a set-up error whatever the network does: say so before trying */
+		fprintf(stderr, "%s\n", msg(MSG_SYNC_CA_FILE));
+		if (store_config_set(s, "last_error", "ca_file") != 0 ||
+		    store_config_set(s, "last_error_detail", "CA file missing, unreadable or not PEM") != 0)
+			fprintf(stderr, "lienket-agent: cannot record the error: %s\n", sqlite3_errmsg(store_db(s)));
 		rc = EXIT_CONFIG;
 		goto out;
 	}
@@ -168,6 +201,7 @@ static const char *error_text_lang(const char *code, int english)
 		{ "sync_running", MSG_ERRTEXT_SYNC_RUNNING },
 		{ "schema_newer", MSG_SYNC_SCHEMA_NEWER },
 		{ "not_configured", MSG_SYNC_NOT_CONFIGURED },
+		{ "ca_file", MSG_SYNC_CA_FILE },
 	};
 	if (!code)
 		return msg_code_lang("", english);
@@ -225,7 +259,10 @@ static void tell_office(int rc, const struct sync_result *r, int quiet)
 		fprintf(stderr, "%s\n", msg(MSG_SYNC_NOPERM));
 		break;
 	case EXIT_CONFIG:
-		msg_say(stderr, MSG_SYNC_BAD_URL, r->detail);
+		if (strcmp(r->error, "ca_file") == 0)
+			fprintf(stderr, "%s\n", msg(MSG_SYNC_CA_FILE));
+		else
+			fprintf(stderr, "%s\n", msg(MSG_ERRTEXT_BAD_URL));
 		break;
 	case EXIT_PROTOCOL:
 		if (strcmp(r->error, "fork") == 0)
@@ -263,10 +300,12 @@ static void show_progress(const struct sync_progress *p, void *ctx)
 	fflush(stderr);
 }
 
-static void sync_options_for(struct sync_options *so, int quiet)
+/* The engine's options for a command: its English log lines (curl's errors, HTTP
+ * status lines) only with --verbose; the office reads tell_office's Vietnamese. */
+static void sync_options_for(struct sync_options *so, int quiet, int verbose)
 {
 	memset(so, 0, sizeof *so);
-	so->quiet = quiet;
+	so->quiet = quiet || !verbose;
 	if (!quiet && isatty(STDERR_FILENO))
 		so->progress = show_progress;
 }
@@ -277,7 +316,7 @@ int cmd_sync(int argc, char **argv)
 	struct store *s = NULL;
 	struct transport *t = NULL;
 	struct sync_result r;
-	int rc = parse_opts(argc, argv, "dq", &o);
+	int rc = parse_opts(argc, argv, "dqv", &o);
 	if (rc)
 		return rc;
 	if (o.help) {
@@ -291,7 +330,7 @@ int cmd_sync(int argc, char **argv)
 	if (rc)
 		goto out;
 	struct sync_options so;
-	sync_options_for(&so, o.quiet);
+	sync_options_for(&so, o.quiet, o.verbose);
 	rc = sync_run(s, t, &so, &r);
 	if (so.progress)
 		fputc('\n', stderr);
@@ -310,7 +349,7 @@ int cmd_recover(int argc, char **argv)
 	struct sync_result r;
 	char *last_error = NULL;
 	uint64_t pending = 0;
-	int rc = parse_opts(argc, argv, "dqf", &o);
+	int rc = parse_opts(argc, argv, "dqfv", &o);
 	if (rc)
 		return rc;
 	if (o.help) {
@@ -335,7 +374,7 @@ int cmd_recover(int argc, char **argv)
 	if (rc)
 		goto out;
 	struct sync_options so;
-	sync_options_for(&so, o.quiet);
+	sync_options_for(&so, o.quiet, o.verbose);
 	rc = sync_recover(s, t, &so, &r);
 	if (so.progress)
 		fputc('\n', stderr);
@@ -385,7 +424,7 @@ static int daemon_attempt(const char *db, int probe_only)
 		goto out;
 	}
 	struct sync_options so;
-	sync_options_for(&so, 1); /* a daemon has no terminal to draw on; logs stay */
+	sync_options_for(&so, 1, 1); /* a daemon has no terminal to draw on; its log keeps the lines */
 	so.quiet = 0;
 	rc = sync_run(s, t, &so, &r);
 	if (rc == EXIT_TEMPFAIL && strcmp(r.error, "sync_running") == 0) {
@@ -570,6 +609,8 @@ static int status_load(struct store *s, struct status_info *si)
 /* The clock deserves advice when it is off by more than the hub's drift limit, or a
  * clock_ahead happened since the last successful sync. */
 #define STATUS_CLOCK_ADVICE_MS 300000
+/* Closer than this the clocks are told as agreeing (a sync's round trip blurs more). */
+#define STATUS_CLOCK_SAME_MS 60000
 
 static int clock_advice(const struct status_info *si)
 {
@@ -685,6 +726,10 @@ static void status_checksums(const struct status_info *si, int checks)
 	format_time(si->repaired_ms, when, sizeof when);
 	if (checks < 0) {
 		printf("%s\n", msg(MSG_STATUS_CHECKSUM_UNKNOWN));
+	} else if (checks && si->pending) {
+		/* the rows agreed at the last sync, but this laptop holds more now: never
+		 * "matches the hub" while changes wait */
+		msg_say(stdout, MSG_STATUS_CHECKSUM_OK_PENDING, (unsigned long long)si->pending);
 	} else if (checks) {
 		printf("%s\n", msg(MSG_STATUS_CHECKSUM_OK));
 	} else if (si->repair_units) {
@@ -697,6 +742,35 @@ static void status_checksums(const struct status_info *si, int checks)
 	if (si->repaired_ms && (checks != 0 || !si->repair_units))
 		msg_say(stdout, MSG_STATUS_CHECKSUM_REPAIRED, when, (unsigned long long)si->repaired_rows,
 			si->repaired_units ? si->repaired_units : "");
+}
+
+/* A duration the office reads: days and hours, hours and minutes, minutes, or seconds
+ * (never "187200 giây"). */
+static void format_duration(int64_t ms, char *buf, size_t cap)
+{
+	long long sec = (long long)(ms / 1000);
+	long long d = sec / 86400, h = sec % 86400 / 3600, m = sec % 3600 / 60;
+	if (d)
+		snprintf(buf, cap, msg(h ? MSG_DURATION_DAYS_HOURS : MSG_DURATION_DAYS), d, h);
+	else if (h)
+		snprintf(buf, cap, msg(m ? MSG_DURATION_HOURS_MINUTES : MSG_DURATION_HOURS), h, m);
+	else if (m)
+		snprintf(buf, cap, msg(MSG_DURATION_MINUTES), m);
+	else
+		snprintf(buf, cap, msg(MSG_DURATION_SECONDS), sec);
+}
+
+/* How far this laptop's clock is from the hub's, in the office's units. */
+static void say_clock(int64_t offset_ms)
+{
+	char d[96];
+	/* offset_ms is what is added to the laptop's time to get the hub's */
+	if (offset_ms > -STATUS_CLOCK_SAME_MS && offset_ms < STATUS_CLOCK_SAME_MS) {
+		printf("%s\n", msg(MSG_STATUS_CLOCK_SAME));
+		return;
+	}
+	format_duration(offset_ms < 0 ? -offset_ms : offset_ms, d, sizeof d);
+	msg_say(stdout, offset_ms < 0 ? MSG_STATUS_CLOCK_AHEAD : MSG_STATUS_CLOCK_BEHIND, d);
 }
 
 int cmd_status(int argc, char **argv)
@@ -748,6 +822,8 @@ int cmd_status(int argc, char **argv)
 		printf(",\"clock_advice\":%s", clock_advice(&si) ? "true" : "false");
 		printf(",\"checksums_agree\":%s",
 		       checks < 0 ? "null" : checks ? "true" : "false");
+		/* what the office may read as "the hub holds what this laptop holds" */
+		printf(",\"matches_hub\":%s", checks > 0 && si.pending == 0 ? "true" : "false");
 		fputs(",\"checksum_units\":", stdout);
 		json_str_or_null(stdout, checks == 0 ? si.checksum_units : NULL);
 		printf(",\"checksum_repaired_ms\":%lld,\"checksum_repaired_rows\":%llu",
@@ -787,7 +863,10 @@ int cmd_status(int argc, char **argv)
 	if (si.hub_schema) {
 		msg_say(stdout, MSG_STATUS_SCHEMA_NEWER, atoi(si.hub_schema));
 	}
-	msg_say(stdout, MSG_STATUS_OFFSET, (long long)(si.offset_ms / 1000));
+	if (si.offset_ms == 0 && si.last_sync_ms == 0)
+		printf("%s\n", msg(MSG_STATUS_CLOCK_UNKNOWN)); /* never heard from the hub */
+	else
+		say_clock(si.offset_ms);
 	if (clock_advice(&si))
 		printf("%s\n", msg(MSG_STATUS_CLOCK_ADVICE));
 	msg_say(stdout, MSG_STATUS_SKIPPED, (unsigned long long)si.nskipped);

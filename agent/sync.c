@@ -275,6 +275,8 @@ static int outcome(struct sync_ctx *c, const struct call *k)
 			return fail(c, EXIT_TEMPFAIL, "cancelled", "sync stopped on request");
 		case TRANSPORT_TLS:
 			return fail(c, EXIT_TEMPFAIL, "tls", "TLS failure: %s", k->detail);
+		case TRANSPORT_CA_FILE:
+			return fail(c, EXIT_CONFIG, "ca_file", "CA file: %s", k->detail);
 		case TRANSPORT_BAD_URL:
 		case TRANSPORT_INSECURE:
 			return fail(c, EXIT_CONFIG, "bad_url", "hub URL refused: %s", k->detail);

@@ -27,6 +27,8 @@ enum transport_result {
 	TRANSPORT_INSECURE,    /* plain http to a host that is not loopback: refused before connecting */
 	TRANSPORT_UNREACHABLE, /* DNS, connect, reset, timeout, too slow: try later */
 	TRANSPORT_TLS,         /* certificate not verified, TLS handshake failed */
+	TRANSPORT_CA_FILE,     /* the configured CA file cannot be read, or does not vouch for
+				  the hub's certificate: a set-up error, waiting will not help */
 	TRANSPORT_REDIRECT,    /* the hub answered 3xx: never followed */
 	TRANSPORT_TOO_LARGE,   /* the answer exceeds TRANSPORT_MAX_ANSWER_BYTES */
 	TRANSPORT_CANCELLED,   /* the cancel callback asked to stop */

@@ -57,6 +57,7 @@ const char *transport_result_str(enum transport_result r)
 	case TRANSPORT_INSECURE: return "plain http refused for a non-loopback host";
 	case TRANSPORT_UNREACHABLE: return "hub unreachable";
 	case TRANSPORT_TLS: return "TLS or certificate failure";
+	case TRANSPORT_CA_FILE: return "CA file unusable or not the hub's";
 	case TRANSPORT_REDIRECT: return "hub answered a redirect (never followed)";
 	case TRANSPORT_TOO_LARGE: return "answer too large";
 	case TRANSPORT_CANCELLED: return "cancelled";
@@ -279,12 +280,18 @@ static enum transport_result curl_request(struct transport *t, const struct tran
 		case CURLE_UNSUPPORTED_PROTOCOL:
 			rc = TRANSPORT_BAD_URL;
 			break;
+		case CURLE_SSL_CACERT_BADFILE:
+			rc = TRANSPORT_CA_FILE;
+			break;
 		case CURLE_PEER_FAILED_VERIFICATION:
+		case CURLE_SSL_ISSUER_ERROR:
+			/* with the province's CA file configured, a certificate it does not
+			 * vouch for means the wrong file was given */
+			rc = tc->ca_file ? TRANSPORT_CA_FILE : TRANSPORT_TLS;
+			break;
 		case CURLE_SSL_CONNECT_ERROR:
 		case CURLE_SSL_CERTPROBLEM:
 		case CURLE_SSL_CIPHER:
-		case CURLE_SSL_CACERT_BADFILE:
-		case CURLE_SSL_ISSUER_ERROR:
 		case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
 			rc = TRANSPORT_TLS;
 			break;

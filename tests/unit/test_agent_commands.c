@@ -931,6 +931,38 @@ static void test_agent_commands__status_escapes_what_the_hub_sent(void **state)
 	assert_null(strchr(f->out, '\x1b'));
 }
 
+/* status tells a wrong clock in days and hours, never "187200 seconds"; a laptop
+ * whose rows agreed at the last sync but holds a new change is not "the same as the
+ * hub". */
+static void test_agent_commands__status_tells_the_clock_in_days_and_hours_and_waits_before_matching(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db = NULL;
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	/* the hub is 2 days 3 hours ahead of this laptop; the last sync agreed */
+	assert_int_equal(sqlite3_exec(db, "UPDATE lk_state SET offset_ms = (2 * 86400 + 3 * 3600 + 59) * 1000;"
+					  "INSERT OR REPLACE INTO lk_config(key, value) VALUES ('checksum_ok', '1'),"
+					  " ('last_sync_ms', '1700000000000')",
+				       NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(run(cmd_status, "status", "--db", f->db, NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "Đồng hồ máy này chậm hơn máy chủ tỉnh 2 ngày 3 giờ."));
+	assert_null(strstr(f->out, "giây"));
+	assert_non_null(strstr(f->out, "Dữ liệu khớp với máy chủ tỉnh."));
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Chi", NULL), EXIT_OK);
+	assert_int_equal(run(cmd_status, "status", "--db", f->db, NULL), EXIT_OK);
+	assert_null(strstr(f->out, "Dữ liệu khớp với máy chủ tỉnh."));
+	assert_non_null(strstr(f->out, "còn 1 thay đổi chờ gửi"));
+	/* ahead by 5 hours 20 minutes */
+	assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE lk_state SET offset_ms = -(5 * 3600 + 20 * 60) * 1000", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(run(cmd_status, "status", "--db", f->db, NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, "Đồng hồ máy này nhanh hơn máy chủ tỉnh 5 giờ 20 phút."));
+}
+
 /* Cells a spreadsheet would read as formulas are exported with a leading apostrophe;
  * importing the file undoes exactly that, also for a name that itself starts with an
  * apostrophe, so a second laptop's export of the imported rows is the same file. */
@@ -1060,6 +1092,7 @@ int main(void)
 		T(test_agent_commands__export_with_names_imports_back_unchanged),
 		T(test_agent_commands__list_and_show_escape_control_characters),
 		T(test_agent_commands__status_escapes_what_the_hub_sent),
+		T(test_agent_commands__status_tells_the_clock_in_days_and_hours_and_waits_before_matching),
 		T(test_agent_commands__formula_cells_round_trip_byte_for_byte),
 		T(test_agent_commands__schema_lists_tables_and_prints_ddl),
 		T(test_agent_commands__backup_writes_a_copy_beside_the_database),
