@@ -43,6 +43,7 @@ static const char SQL_UNIT_SEARCH[] =
 	" OR (code IS NOT NULL AND lower(code) = lower(?3))"
 	" GROUP BY of_unit ORDER BY lk_fold(min(name)), of_unit LIMIT ?2";
 static const char SQL_UNIT_NAMES[] = "SELECT of_unit, name FROM unit_name LIMIT ?1";
+static const char SQL_UNIT_OWNER[] = "SELECT unit_id FROM unit WHERE id = ?1";
 
 int resolve_by_name(const char *ref_table)
 {
@@ -236,13 +237,33 @@ done:
 	return ret;
 }
 
+/* 1 when unit id is this office's: in its subtree, or a unit row it (or a unit below
+ * it) created — a branch being set up has no parent link yet. 0 not, -1 SQLite. */
+static int unit_ours(struct store *s, const char *id)
+{
+	int sc = store_in_scope(s, id);
+	if (sc != 0)
+		return sc;
+	sqlite3_stmt *st = NULL;
+	char owner[IDS_UUID_TEXT] = "";
+	if (store_stmt_take(s, SQL_UNIT_OWNER, &st) != 0)
+		return -1;
+	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		copy_text(owner, sizeof owner, sqlite3_column_text(st, 0));
+	store_stmt_give(s, st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return -1;
+	return owner[0] ? store_in_scope(s, owner) : 0;
+}
+
 static enum resolve_code resolve_unit(struct store *s, const char *text, struct resolve_result *r)
 {
 	sqlite3_stmt *st = NULL;
 	char *key = NULL;
 	size_t nkey = 0;
 	enum resolve_code ret = RESOLVE_FAILED;
-	char in_scope[IDS_UUID_TEXT] = "";
 	size_t nscope = 0;
 	if (textnorm_fold(text, strlen(text), &key, &nkey) != TEXTNORM_OK)
 		return RESOLVE_NONE;
@@ -269,25 +290,30 @@ static enum resolve_code resolve_unit(struct store *s, const char *text, struct 
 	st = NULL;
 	if (rc != SQLITE_DONE)
 		goto free_ids;
+	/* Several units of that name in the province: the office's own are meant (one of
+	 * them: that one; several: those are listed). ours[i] is 1 for an own unit. */
+	int *ours = calloc(nids ? nids : 1, sizeof *ours);
+	if (!ours)
+		goto free_ids;
 	for (size_t i = 0; i < nids; i++) {
-		int sc = store_in_scope(s, ids[i]);
-		if (sc < 0)
+		int sc = unit_ours(s, ids[i]);
+		if (sc < 0) {
+			free(ours);
 			goto free_ids;
-		if (sc) {
-			nscope++;
-			memcpy(in_scope, ids[i], IDS_UUID_TEXT);
 		}
-		if (r->nmatch < RESOLVE_MAX_MATCHES && unit_match(s, ids[i], &r->match[r->nmatch++]) != 0)
+		ours[i] = sc;
+		nscope += (size_t)sc;
+	}
+	for (size_t i = 0; i < nids; i++) {
+		if (nscope && !ours[i])
+			continue;
+		if (r->nmatch < RESOLVE_MAX_MATCHES && unit_match(s, ids[i], &r->match[r->nmatch++]) != 0) {
+			free(ours);
 			goto free_ids;
+		}
 		r->total++;
 	}
-	if (r->total > 1 && nscope == 1) {
-		/* several units of that name in the province, one of them ours */
-		r->nmatch = 1;
-		r->total = 1;
-		if (unit_match(s, in_scope, &r->match[0]) != 0)
-			goto free_ids;
-	}
+	free(ours);
 	ret = r->total == 1 ? RESOLVE_OK : r->total ? RESOLVE_AMBIGUOUS : RESOLVE_NONE;
 free_ids:
 	free(ids);

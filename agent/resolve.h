@@ -9,7 +9,8 @@
  *     the birth year in brackets when two people share the name: "Nguyễn Văn An (1998)";
  *   - for a unit (table `unit`): any name it has had (unit_name.name, same comparison)
  *     or its official code (unit_name.code, case ignored). When several units match and
- *     exactly one is this laptop's unit or below it, that one is meant.
+ *     exactly one is this office's (its unit, below it, or a unit row it created — a
+ *     branch being set up), that one is meant.
  * Other tables are linked by id only. Several matches are never guessed between: the
  * caller gets them (RESOLVE_AMBIGUOUS) to list; none gives the nearest name, if any is
  * near, for "did you mean".

@@ -242,6 +242,47 @@ static void test_records__a_unit_is_linked_by_name_or_official_code(void **state
 	assert_string_equal(got, branch);
 }
 
+/* Names repeat across a province ("Thôn 1"): the office's own unit of that name is
+ * meant — also a branch it is still setting up, before its parent link — and two of
+ * its own are refused as ambiguous. */
+static void test_records__a_unit_name_prefers_the_office_own_and_refuses_two_of_them(void **state)
+{
+	struct fixture *f = *state;
+	char mine[IDS_UUID_TEXT], id[IDS_UUID_TEXT], got[64];
+	/* a unit of another commune, as a pull brings it (no journal) */
+	assert_int_equal(store_apply_begin(f->s), 0);
+	assert_int_equal(sqlite3_exec(store_db(f->s),
+				      "INSERT INTO unit(id, unit_id, opened_on) VALUES"
+				      " ('0190f3a2-0000-7000-8000-0000000000e1', '0190f3a2-0000-7000-8000-0000000000ee', '2019-01-01');"
+				      "INSERT INTO unit_name(id, unit_id, of_unit, name, kind, valid_from) VALUES"
+				      " ('0190f3a2-0000-7000-8000-0000000000e2', '0190f3a2-0000-7000-8000-0000000000ee',"
+				      "  '0190f3a2-0000-7000-8000-0000000000e1', 'Thôn 1', 'branch', '2019-01-01')",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(store_apply_end(f->s, 1), 0);
+	assert_int_equal(put(f, "unit", mine, "opened_on", "1/1/2020", NULL), RECORDS_INSERTED);
+	assert_int_equal(put(f, "unit_name", id, "of_unit", mine, "name", "Thôn 1", "kind", "branch", "valid_from",
+			     "1/1/2020", NULL),
+			 RECORDS_INSERTED);
+	assert_int_equal(put(f, "unit_parent", id, "of_unit", "thon 1", "parent_id", UNIT, "valid_from", "1/1/2020",
+			     NULL),
+			 RECORDS_INSERTED);
+	text_of(f, "SELECT of_unit FROM unit_parent WHERE id = ?1", id, got, sizeof got);
+	assert_string_equal(got, mine);
+	char second[IDS_UUID_TEXT];
+	assert_int_equal(put(f, "unit", second, "opened_on", "1/1/2020", NULL), RECORDS_INSERTED);
+	assert_int_equal(put(f, "unit_name", id, "of_unit", second, "name", "Thôn 1", "kind", "branch", "valid_from",
+			     "1/1/2020", NULL),
+			 RECORDS_INSERTED);
+	assert_int_equal(put(f, "meeting", NULL, "kind", "branch", "held_on", "1/3/2021", "host_branch_id", "Thôn 1",
+			     NULL),
+			 RECORDS_REJECTED);
+	assert_string_equal(f->codes, "ambiguous;");
+	assert_int_equal(f->nmatches, 2);
+	assert_non_null(strstr(f->texts, mine));
+	assert_non_null(strstr(f->texts, second));
+}
+
 static void test_records__a_name_that_matches_nothing_gets_the_nearest(void **state)
 {
 	struct fixture *f = *state;
@@ -294,6 +335,7 @@ int main(void)
 		T(test_records__an_unknown_choice_lists_the_allowed_ones_and_the_nearest),
 		T(test_records__a_person_is_linked_by_name_and_birth_year),
 		T(test_records__a_unit_is_linked_by_name_or_official_code),
+		T(test_records__a_unit_name_prefers_the_office_own_and_refuses_two_of_them),
 		T(test_records__a_name_that_matches_nothing_gets_the_nearest),
 		T(test_resolve__search_ignores_case_diacritics_and_dstroke),
 #undef T
