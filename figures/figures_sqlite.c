@@ -523,7 +523,7 @@ int figures_sqlite_load_tree(sqlite3 *db, enum figures_sqlite_rows rows, struct 
 	struct figures_source *src = NULL;
 	struct figures_error fe = { 0 };
 	int rc = -1;
-	if (figures_sqlite_new(db, rows, &src, &fe) != FIGURES_OK ||
+	if (figures_sqlite_new(db, rows, &src, &fe) != FIGURES_OK || !src ||
 	    src->read_begin(src, &fe) != FIGURES_OK) {
 		snprintf(err, errlen, "cannot read units: %s", fe.message);
 		goto done;
