@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 CC_FUZZ=${CC_FUZZ:-clang}
 OUT=build/fuzz
-PKGS="jansson zlib libcrypto"
+PKGS="jansson zlib libcrypto libutf8proc"
 if ! command -v "$CC_FUZZ" >/dev/null 2>&1; then
   echo "fuzz: $CC_FUZZ not found (apt-get install clang libclang-rt-14-dev)" >&2
   exit 2
