@@ -420,6 +420,24 @@ static int send_tries(struct store *s, const struct digestmail_relay *relay,
 	return 1;
 }
 
+/* send_tries, counted in res: 0 (sent or still failing), or -1 with err. */
+static int send_counted(struct store *s, const struct digestmail_relay *relay,
+			struct store_digest_mail *m, const char *recipients, int tries,
+			int64_t backoff_ms, FILE *log, struct digestmail_result *res, char *err,
+			size_t errlen)
+{
+	int t = send_tries(s, relay, m, recipients, tries < 1 ? 1 : tries, backoff_ms, log);
+	if (t < 0) {
+		snprintf(err, errlen, "cannot record a try of the digest");
+		return -1;
+	}
+	if (t == 0)
+		res->sent++;
+	else
+		res->failed++;
+	return 0;
+}
+
 int digestmail_run(const char *db_path, const char *date, int cutoff_hh, int cutoff_mm,
 		   int tries, int64_t backoff_ms, FILE *log, struct digestmail_result *res,
 		   char *err, size_t errlen)
@@ -477,16 +495,8 @@ int digestmail_run(const char *db_path, const char *date, int cutoff_hh, int cut
 			fprintf(log, "digest %s scope '%s': already sent\n", date,
 				m.unit_id[0] ? m.unit_id : "province");
 		} else {
-			int t = send_tries(s, &relay, &m, S->v[i].recipients, tries < 1 ? 1 : tries,
-					   backoff_ms, log);
-			if (t < 0) {
-				snprintf(err, errlen, "cannot record a try of the digest");
-				rc = -1;
-			} else if (t == 0) {
-				res->sent++;
-			} else {
-				res->failed++;
-			}
+			rc = send_counted(s, &relay, &m, S->v[i].recipients, tries, backoff_ms, log, res,
+					  err, errlen);
 		}
 		store_digest_mail_release(&m);
 		if (rc < 0)
@@ -512,17 +522,9 @@ int digestmail_run(const char *db_path, const char *date, int cutoff_hh, int cut
 				break;
 			}
 			res->scopes++;
-			int t = send_tries(s, &relay, &m, U->v[i].recipients, tries < 1 ? 1 : tries,
-					   backoff_ms, log);
+			rc = send_counted(s, &relay, &m, U->v[i].recipients, tries, backoff_ms, log, res,
+					  err, errlen);
 			store_digest_mail_release(&m);
-			if (t < 0) {
-				snprintf(err, errlen, "cannot record a try of the digest");
-				rc = -1;
-			} else if (t == 0) {
-				res->sent++;
-			} else {
-				res->failed++;
-			}
 		}
 		free(U);
 	}

@@ -73,6 +73,27 @@ static void refuse_scope(struct api_response *resp, int status)
 				   "Lỗi máy chủ: không đọc được cơ sở dữ liệu. Hãy thử lại sau.");
 }
 
+/* The request's database connection and scope (scope_of, unit from the query); NULL
+ * after answering the refusal (500, 403, 404). */
+static sqlite3 *open_scoped(const struct dashboard_env *env, const struct api_request *req,
+			    const struct session_who *who, const char *today, char scope[37],
+			    struct api_response *resp)
+{
+	sqlite3 *db = NULL;
+	char err[256];
+	if (status_db_open(env->db_path, &db, err, sizeof err) != 0) {
+		refuse_scope(resp, 500);
+		return NULL;
+	}
+	int st = scope_of(db, who, query(req, "unit"), today, scope);
+	if (st != 0) {
+		refuse_scope(resp, st);
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
 /* 1 when date is YYYY-MM-DD. */
 static int date_wellformed(const char *d)
 {
@@ -95,15 +116,8 @@ void dashboard_digest(const struct dashboard_env *env, const struct api_request 
 		return;
 	}
 	status_vn_date(env->now_ms, today);
-	if (status_db_open(env->db_path, &db, err, sizeof err) != 0) {
-		refuse_scope(resp, 500);
+	if (!(db = open_scoped(env, req, &who, today, scope, resp)))
 		return;
-	}
-	int st = scope_of(db, &who, query(req, "unit"), today, scope);
-	if (st != 0) {
-		refuse_scope(resp, st);
-		goto done;
-	}
 	struct store_digest_mail m;
 	int rc = env->rs->digest_mail_get(env->rs, date, scope, &m);
 	if (rc < 0) {
@@ -150,15 +164,8 @@ void dashboard_xlsx(const struct dashboard_env *env, const struct api_request *r
 		}
 		year = atoi(y);
 	}
-	if (status_db_open(env->db_path, &db, err, sizeof err) != 0) {
-		refuse_scope(resp, 500);
+	if (!(db = open_scoped(env, req, &who, today, scope, resp)))
 		return;
-	}
-	int st = scope_of(db, &who, query(req, "unit"), today, scope);
-	if (st != 0) {
-		refuse_scope(resp, st);
-		goto done;
-	}
 	int rc = xlsx_report_bytes(db, scope[0] ? scope : NULL, year, today, NULL, &bytes, &len, err,
 				   sizeof err);
 	if (rc != 0) {
