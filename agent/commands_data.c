@@ -755,6 +755,8 @@ int cmd_list(int argc, char **argv)
 	const char **pos = pos_new(argc);
 	const char *text[ROW_MAX_COLUMNS] = { 0 };
 	struct value v[ROW_MAX_COLUMNS] = { 0 };
+	char *canon[ROW_MAX_COLUMNS] = { 0 }; /* filters as stored (ISO dates, codes, ids) */
+	struct records_writer *w = NULL;
 	struct store *s = NULL;
 	sqlite3_stmt *st = NULL;
 	char *sql = NULL;
@@ -779,7 +781,10 @@ int cmd_list(int argc, char **argv)
 		goto done;
 	if ((rc = fields_from_args(t, pos + 1, npos - 1, text, 1)) != EXIT_OK)
 		goto done;
-	/* Filters compare typed values; "" matches null. */
+	if ((rc = open_store(db, &s)) != EXIT_OK || (rc = writer_open(s, t, &w)) != EXIT_OK)
+		goto done;
+	/* Filters compare typed values; "" matches null. A filter is written as a value is
+	 * (records.h: 14/3/2021, a choice's label, a person's name) and compared as stored. */
 	sqlite3_str *q = sqlite3_str_new(NULL);
 	int nf = 0;
 	for (size_t i = 0; i < t->ncolumns; i++) {
@@ -793,8 +798,16 @@ int cmd_list(int argc, char **argv)
 				rc = EXIT_USAGE;
 			}
 		} else {
-			v[i] = (struct value){ .kind = *text[i] ? VALUE_TEXT : VALUE_NULL, .s = text[i],
-					       .len = strlen(text[i]) };
+			int vr = records_value(w, c, text[i], &canon[i]);
+			if (vr < 0) {
+				rc = internal_error(s, "cannot read a filter");
+			} else if (vr > 0) {
+				rc = EXIT_USAGE;
+			} else if (canon[i]) {
+				v[i] = (struct value){ .kind = VALUE_TEXT, .s = canon[i], .len = strlen(canon[i]) };
+			} else {
+				v[i] = (struct value){ .kind = VALUE_NULL };
+			}
 		}
 		sqlite3_str_appendf(q, "%s\"%w\" IS ?%d", nf++ ? " AND " : " WHERE ", c->name, (int)i + 1);
 	}
@@ -810,8 +823,6 @@ int cmd_list(int argc, char **argv)
 	}
 	sql = select_all_sql(t, tail);
 	sqlite3_free(tail);
-	if ((rc = open_store(db, &s)) != EXIT_OK)
-		goto done;
 	if (!sql || sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL) != SQLITE_OK) {
 		rc = internal_error(s, "cannot prepare select");
 		goto done;
@@ -844,6 +855,9 @@ int cmd_list(int argc, char **argv)
 	msg_say(stdout, MSG_LIST_COUNT, shown);
 	rc = EXIT_OK;
 done:
+	for (size_t i = 0; i < ROW_MAX_COLUMNS; i++)
+		free(canon[i]);
+	records_writer_free(w);
 	sqlite3_finalize(st);
 	sqlite3_free(sql);
 	store_close(s);

@@ -352,6 +352,32 @@ static void test_agent_commands__add_links_by_name_with_dates_and_labels(void **
 	assert_string_equal(got, want);
 }
 
+/* list filters are written like values: a date day first, a choice by label, a person
+ * by name; they compare with what is stored. */
+static void test_agent_commands__list_filters_by_dates_labels_and_names(void **state)
+{
+	struct fixture *f = *state;
+	char hoa[IDS_UUID_TEXT];
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meeting", "kind=giao_ban", "held_on=2021-03-14", NULL),
+			 EXIT_OK);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "meeting", "kind=joint", "held_on=2021-03-14", NULL), EXIT_OK);
+	assert_int_equal(run(cmd_list, "list", "--db", f->db, "meeting", "held_on=14/3/2021", "kind=Giao ban", NULL),
+			 EXIT_OK);
+	assert_non_null(strstr(f->out, "1 bản ghi."));
+	assert_non_null(strstr(f->out, "giao_ban\t2021-03-14"));
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "person", "full_name=Nguyễn Thị Hoa", NULL), EXIT_OK);
+	printed_id(hoa);
+	assert_int_equal(run(cmd_add, "add", "--db", f->db, "insurance_card", "person_id=" "Nguyễn Thị Hoa",
+			     "valid_from=1/1/2021", NULL),
+			 EXIT_OK);
+	assert_int_equal(run(cmd_list, "list", "--db", f->db, "insurance_card", "person_id=nguyen thi hoa", NULL), EXIT_OK);
+	assert_non_null(strstr(f->out, hoa));
+	assert_non_null(strstr(f->out, "1 bản ghi."));
+	/* an impossible date is said, not silently matched by nothing */
+	assert_int_equal(run(cmd_list, "list", "--db", f->db, "meeting", "held_on=31/02/2021", NULL), EXIT_USAGE);
+	assert_non_null(strstr(f->err, "chỉ có 28 ngày"));
+}
+
 static void test_agent_commands__natural_key_rows_get_the_derived_id_once(void **state)
 {
 	struct fixture *f = *state;
@@ -1069,6 +1095,7 @@ int main(void)
 		T(test_agent_commands__add_refuses_unknown_names_and_hub_only_tables),
 		T(test_agent_commands__a_mistyped_table_or_field_gets_did_you_mean),
 		T(test_agent_commands__add_links_by_name_with_dates_and_labels),
+		T(test_agent_commands__list_filters_by_dates_labels_and_names),
 		T(test_agent_commands__natural_key_rows_get_the_derived_id_once),
 		T(test_agent_commands__add_for_a_branch_below_the_unit),
 		T(test_agent_commands__set_changes_only_what_is_given),
