@@ -87,17 +87,24 @@ $(B)/gen/app_assets.o: $(B)/gen/app_assets.c agent/app_assets.h
 .PHONY: FORCE
 FORCE:
 
+# Each archive is made afresh (rm first): `ar rcs` on an existing one would keep the
+# members of files since moved or removed (hub/unittree.o after it moved to figures/),
+# and the programs would link those stale copies.
 $(PROTO_LIB): $(PROTO_OBJ)
 	@mkdir -p $(dir $@)
+	@rm -f $@
 	ar rcs $@ $^
 $(FIG_LIB): $(FIG_OBJ)
 	@mkdir -p $(dir $@)
+	@rm -f $@
 	ar rcs $@ $^
 $(HUB_LIB): $(HUB_OBJ)
 	@mkdir -p $(dir $@)
+	@rm -f $@
 	ar rcs $@ $^
 $(AGENT_LIB): $(AGENT_OBJ)
 	@mkdir -p $(dir $@)
+	@rm -f $@
 	ar rcs $@ $^
 
 $(B)/lienket-hub: $(B)/hub/main.o $(HUB_LIB) $(FIG_LIB) $(PROTO_LIB)
