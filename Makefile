@@ -65,7 +65,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TOOL_SRC   := $(wildcard tests/tools/*.c)
 TOOL_BIN   := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 
-.PHONY: all test unit e2e valgrind fuzz fuzz-smoke lint install clean bench bench-smoke demo soak protocol hub agent
+.PHONY: deb test-deb all test unit e2e valgrind fuzz fuzz-smoke lint install clean bench bench-smoke demo soak protocol hub agent
 all: $(B)/lienket-agent $(B)/lienket-hub $(PROTO_LIB)
 
 protocol: $(PROTO_LIB)
@@ -164,6 +164,18 @@ install: all
 
 clean:
 	rm -rf build
+
+# Debian packages lienket-hub and lienket-agent (debian/, debhelper) into build/deb/,
+# checked with lintian (scripts/deb.sh). test-deb installs them in a fresh minimal
+# Debian 12, upgrades from the previous commit's packages, removes and purges
+# (tests/deb/install.sh; the debootstrap tree is cached in ~/.cache/lienket).
+deb:
+	@scripts/deps.sh --check-or-install deb
+	@scripts/deb.sh build/deb
+test-deb:
+	@scripts/deps.sh --check-or-install deb
+	@scripts/deb.sh build/deb
+	@sh tests/deb/install.sh build/deb
 
 include bench/gen.mk
 include bench/bench.mk

@@ -1078,41 +1078,47 @@ static int cmd_schema(int argc, char **argv)
 
 /* ---- the command table ---- */
 
+/* One row per command: its name, function, usage text and a one-line summary. The
+ * usage and summary are the one source of `--help` and of the man pages
+ * (scripts/manpages.sh runs `lienket-hub COMMAND --help` through help2man). */
 struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *usage;
+	const char *summary;
 };
 
 static const struct command commands[] = {
-	{ "init", cmd_init, USAGE_INIT },
-	{ "units", cmd_units, USAGE_UNITS },
-	{ "enroll", cmd_enroll, USAGE_ENROLL },
-	{ "revoke", cmd_revoke, USAGE_REVOKE },
-	{ "agents", cmd_agents, USAGE_AGENTS },
-	{ "serve", cmd_serve, USAGE_SERVE },
-	{ "add", cmd_add, USAGE_ADD },
-	{ "set", cmd_set, USAGE_SET },
-	{ "rm", cmd_rm, USAGE_RM },
-	{ "receipts", cmd_receipts, USAGE_RECEIPTS },
-	{ "backup", cmd_backup, USAGE_BACKUP },
-	{ "restore", cmd_restore, USAGE_RESTORE },
-	{ "merge-file", cmd_merge_file, USAGE_MERGE },
-	{ "schema", cmd_schema, "lienket-hub schema" },
-	{ "status", viewcmd_status, VIEWCMD_USAGE_STATUS },
-	{ "report", viewcmd_report, VIEWCMD_USAGE_REPORT },
-	{ "digest", viewcmd_digest, VIEWCMD_USAGE_DIGEST },
-	{ "dashboard", viewcmd_dashboard, VIEWCMD_USAGE_DASHBOARD },
-	{ "viewer", accountcmd_viewer, ACCOUNTCMD_USAGE_VIEWER },
-	{ "mail", accountcmd_mail, ACCOUNTCMD_USAGE_MAIL },
+	{ "init", cmd_init, USAGE_INIT, "create the hub's database, or load the official unit list into it" },
+	{ "units", cmd_units, USAGE_UNITS, "list the units, and record reforms: open, rename, merge, split, move, close" },
+	{ "enroll", cmd_enroll, USAGE_ENROLL, "issue an office's or a viewer's token; --csv: many offices and their join-code sheets" },
+	{ "revoke", cmd_revoke, USAGE_REVOKE, "revoke a token (by its prefix) or every token of an agent" },
+	{ "agents", cmd_agents, USAGE_AGENTS, "list the tokens, their offices and their last contact" },
+	{ "serve", cmd_serve, USAGE_SERVE, "serve the offices and the province over HTTP(S)" },
+	{ "add", cmd_add, USAGE_ADD, "add a record as the province (a correction)" },
+	{ "set", cmd_set, USAGE_SET, "change a record's fields as the province (a correction)" },
+	{ "rm", cmd_rm, USAGE_RM, "delete a record as the province (a correction)" },
+	{ "receipts", cmd_receipts, USAGE_RECEIPTS, "list what arrived from each office" },
+	{ "backup", cmd_backup, USAGE_BACKUP, "copy the database while serving, and tell the offices how far it holds them" },
+	{ "restore", cmd_restore, USAGE_RESTORE, "put a backup back (the hub stopped)" },
+	{ "merge-file", cmd_merge_file, USAGE_MERGE, "merge a change set from a file (offices without a network)" },
+	{ "schema", cmd_schema, "lienket-hub schema", "print the tables and fields offices keep" },
+	{ "status", viewcmd_status, VIEWCMD_USAGE_STATUS, "which offices synced, and which to call first" },
+	{ "report", viewcmd_report, VIEWCMD_USAGE_REPORT, "the year's figures of a unit" },
+	{ "digest", viewcmd_digest, VIEWCMD_USAGE_DIGEST, "write the morning digest files, and mail them (--mail)" },
+	{ "dashboard", viewcmd_dashboard, VIEWCMD_USAGE_DASHBOARD, "write the dashboard page as a file" },
+	{ "viewer", accountcmd_viewer, ACCOUNTCMD_USAGE_VIEWER, "the dashboard's viewer accounts: add, list, remove, new password link" },
+	{ "mail", accountcmd_mail, ACCOUNTCMD_USAGE_MAIL, "the digest's SMTP relay and recipients" },
 };
 
 static void usage_all(FILE *f)
 {
 	fprintf(f, "lienket-hub %s — the province hub of Liên Kết\n\ncommands:\n", LK_VERSION);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		fprintf(f, "  %s\n", commands[i].usage);
-	fprintf(f, "  lienket-hub --version\n\n`lienket-hub COMMAND --help` describes one command.\n");
+		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary ? commands[i].summary : "");
+	fprintf(f, "\n`lienket-hub COMMAND --help` describes one command; `lienket-hub --version`.\n"
+		   "Exit codes: 0 ok, 64 usage, 65 bad input, 66 no database, 70 internal error,\n"
+		   "73 an output file exists.\n");
 }
 
 int main(int argc, char **argv)
@@ -1131,9 +1137,16 @@ int main(int argc, char **argv)
 		usage_all(stdout);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].run(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		for (int a = 2; a < argc && strcmp(argv[a], "--") != 0; a++)
+			if (strcmp(argv[a], "--help") == 0) {
+				printf("usage: %s\n\n%s.\n", commands[i].usage, commands[i].summary);
+				return 0;
+			}
+		return commands[i].run(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "lienket-hub: unknown command '%s'\n", argv[1]);
 	usage_all(stderr);
 	return EXIT_USAGE;

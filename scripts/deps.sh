@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian 12 packages Liên Kết needs, when they are missing.
-#   scripts/deps.sh --check-or-install [build|test|demo|browser|fuzz|valgrind|lint]
+#   scripts/deps.sh --check-or-install [build|test|demo|browser|fuzz|valgrind|lint|deb]
 #   scripts/deps.sh --list [WHAT]       prints the packages WHAT needs, one a line
 # As root it runs apt-get; otherwise it prints the exact command to run and fails.
 #
@@ -23,6 +23,12 @@
 #             phone screenshot; tests/e2e/app_browser.py: the office app)
 #   libutf8proc-dev  NFC for every stored text and the diacritic-free search key
 #             (protocol/textnorm.c)
+#   deb set (make deb, make test-deb): debhelper and dpkg-dev build the packages,
+#             help2man writes the man pages from the programs' --help, lintian checks
+#             the packages, fakeroot is what dpkg-buildpackage uses for root-owned files,
+#             debootstrap makes the fresh Debian 12 the packages are installed in,
+#             systemd gives systemd-analyze (the units are verified), curl asks /healthz,
+#             git names the commit a package is built from (its version, the previous one)
 set -eu
 mode=${1:---check-or-install}
 what=${2:-build}
@@ -38,7 +44,8 @@ python3-aiosmtpd python3-openpyxl" ;;
   fuzz)     pkgs="$pkgs clang libclang-rt-14-dev" ;;
   valgrind) pkgs="$pkgs libcmocka-dev curl python3 valgrind" ;;
   lint)     pkgs="$pkgs cppcheck clang-tidy" ;;
-  *) echo "deps.sh: unknown set '$what' (build, test, demo, browser, fuzz, valgrind, lint)" >&2; exit 64 ;;
+  deb)      pkgs="$pkgs debhelper dpkg-dev help2man lintian fakeroot debootstrap systemd curl git" ;;
+  *) echo "deps.sh: unknown set '$what' (build, test, demo, browser, fuzz, valgrind, lint, deb)" >&2; exit 64 ;;
 esac
 case "$what" in
   test|browser) pkgs="$pkgs python3-selenium chromium-driver" ;;

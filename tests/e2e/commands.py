@@ -295,7 +295,7 @@ OPTIONAL = {
     "perf": "bench/run.sh with BENCH_PROFILE=1 (bench/README.md: install linux-perf)",
     "valgrind": "under LK_VALGRIND=1 / VALGRIND=1 only (make valgrind: deps.sh valgrind)",
 }
-SETS = ("build", "test", "demo", "browser", "fuzz", "valgrind", "lint")
+SETS = ("build", "test", "demo", "browser", "fuzz", "valgrind", "lint", "deb")
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
@@ -309,6 +309,8 @@ def set_of(path):
     p = path.replace(os.sep, "/")
     if p.endswith("scripts/demo.sh"):
         return "demo"
+    if "tests/deb/" in p or p.endswith("scripts/deb.sh") or p.endswith("scripts/manpages.sh"):
+        return "deb"
     if "tests/e2e/" in p or "bench/" in p and p.endswith(".sh") or \
             p.endswith("scripts/run-tests.sh") or p.endswith("scripts/fuzz.sh"):
         return "test"
