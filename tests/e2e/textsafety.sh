@@ -48,7 +48,7 @@ fi
 "$HUB" enroll --db "$DB" --unit 22915 --name "$EVIL	Xã" >/dev/null 2>&1
 "$HUB" agents list --db "$DB" >"$E2E_DIR/agents.out" 2>&1
 if grep -qF "${SHOWN}\tXã" "$E2E_DIR/agents.out" && raw_free "$E2E_DIR/agents.out" &&
-	[ "$(awk -F'\t' 'NF != 8' "$E2E_DIR/agents.out" | wc -l)" -eq 0 ]; then
+	[ "$(awk -F'\t' 'NF != 9' "$E2E_DIR/agents.out" | wc -l)" -eq 0 ]; then
 	ok textsafety__hub_agents_list_escapes_a_token_name
 else
 	fail textsafety__hub_agents_list_escapes_a_token_name "agents list prints a raw control character or a tab inside the name"
