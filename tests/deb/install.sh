@@ -148,7 +148,7 @@ stop "$HUB_PID"
 echo "# edited by the operator" >>"$ROOT/etc/lienket/hub.conf"
 in_root /bin/sh -c 'dpkg -i /tmp/new/lienket-hub_*.deb /tmp/new/lienket-agent_*.deb' >"$E2E_DIR/upgrade.log" 2>&1; rc=$?
 got=$(in_root dpkg-query -W -f '${Version} ${Status}\n' lienket-hub 2>/dev/null)
-if [ $rc = 0 ] && [ "$got" = "$NEW_V install ok installed" ] && grep -q '^# edited by the operator' "$ROOT/etc/lienket/hub.conf" &&
+if [ $rc = 0 ] && dpkg --compare-versions "$NEW_V" gt "$OLD_V" && [ "$got" = "$NEW_V install ok installed" ] && grep -q '^# edited by the operator' "$ROOT/etc/lienket/hub.conf" &&
 	[ "$(ls_mode /etc/lienket/hub.conf)" = "640 root lienket" ]; then
 	ok deb__upgrade_from_the_previous_commit_keeps_the_settings
 else
