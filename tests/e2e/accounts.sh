@@ -11,7 +11,10 @@
 #   - an account limited to a district sees the district by default and its communes,
 #     and gets 403 (a Vietnamese page) for the province's figures, spreadsheet and
 #     digest;
-#   - the operators' token login keeps working (docs promise it).
+#   - the operators' token login keeps working (docs promise it);
+#   - in headless Chromium at 390×844 and 1366×768 (tests/e2e/accounts_browser.py): the
+#     link's and the login's forms fit the screen, login by typing, logout, a district
+#     account refused the province; screenshots in build/artifacts/.
 # The hub runs with --trust-proxy so each case gets its own client address
 # (X-Forwarded-For): the per-address counts of one case do not leak into the next.
 set -u
@@ -203,5 +206,23 @@ if grep -q "^an	province	password set" "$E2E_DIR/list.out" &&
 	ok accounts__viewer_list_shows_scopes_and_passwords_are_argon2id
 else
 	fail accounts__viewer_list_shows_scopes_and_passwords_are_argon2id "$(cat "$E2E_DIR/list.out" | tr '\n' '|')"
+fi
+# ---- in a browser, at 390 and 1366 px ----
+ART=build/artifacts
+mkdir -p "$ART"
+"$HUB" viewer add trang --db "$DB" --url "$HUB_URL" >"$E2E_DIR/add-trang.out" 2>&1
+account xa --unit 593 || fail accounts__setup "cannot make the account xa"
+timeout 300 "$PY" tests/e2e/accounts_browser.py "$HUB_URL" "$HUB_URL/?invite=$(link add-trang)" \
+	trang mat-khau-cua-trang xa mat-khau-xa "$ART" >"$E2E_DIR/browser.out" 2>"$E2E_DIR/browser.err" &
+bpid=$!
+e2e_track $bpid
+wait $bpid
+brc=$?
+if [ $brc = 0 ] && ! grep -q '^fail' "$E2E_DIR/browser.out" && [ "$(grep -c '^ok' "$E2E_DIR/browser.out")" = 10 ] &&
+   [ -s "$ART/login-390.png" ] && [ -s "$ART/refused-390.png" ]; then
+	ok accounts__browser_login_logout_and_refusal_at_390_and_1366_px
+else
+	fail accounts__browser_login_logout_and_refusal_at_390_and_1366_px \
+		"rc $brc: $(grep -v '^ok' "$E2E_DIR/browser.out" | head -5 | tr '\n' ' ') $(tail -3 "$E2E_DIR/browser.err" | tr '\n' ' ')"
 fi
 e2e_finish
