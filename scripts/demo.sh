@@ -531,6 +531,23 @@ if hub_has digest; then
 else
 	MISSING="$MISSING lienket-hub-digest"
 fi
+# The digest where leaders read it: mailed (digest --mail) to an SMTP server on loopback
+# (tests/e2e/smtp_sink.py, python3-aiosmtpd), the message kept as a .eml file.
+MAILED=""
+if [ -n "$DIGEST" ] && hub_has mail && /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+	mkdir -p "$OUT/mail"
+	/usr/bin/python3 tests/e2e/smtp_sink.py "$OUT/mail" "$OUT/mail/port" >>"$LOG" 2>&1 &
+	track $!
+	i=0; while [ ! -s "$OUT/mail/port" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	if [ -s "$OUT/mail/port" ] &&
+		"$HUB" mail relay --db "$DB" --url "smtp://127.0.0.1:$(cat "$OUT/mail/port")" --plain \
+			--from baocao@tinhdoan.example.vn >>"$LOG" 2>&1 &&
+		"$HUB" mail add lanhdao@tinhdoan.example.vn --db "$DB" >>"$LOG" 2>&1 &&
+		"$HUB" digest --db "$DB" --mail --date "$day" --tries 1 >>"$LOG" 2>&1 &&
+		[ -s "$OUT/mail/msg-1.eml" ]; then
+		MAILED="$OUT/mail/msg-1.eml (digest --mail to lanhdao@…; on the dashboard: /digest/$day)"
+	fi
+fi
 phase_end
 
 # ---- the end -------------------------------------------------------------------------
@@ -545,6 +562,7 @@ say "  tình trạng đồng bộ:  $OUT/status.txt${MISSING:+}"
 say "  trang tổng quan:     ${DASH:-chưa có (not in this build)}"
 say "  trên điện thoại:     ${PHONE:-chưa có (chromium, chromium-driver, python3-selenium: scripts/deps.sh browser)}"
 say "  bản tin hằng ngày:   ${DIGEST:-chưa có (not in this build)}"
+say "  bản tin qua thư:     ${MAILED:-chưa có (python3-aiosmtpd: scripts/deps.sh test)}"
 say "  máy chủ tỉnh:        $DB (log $OUT/hub/serve.log); máy các xã: $OUT/offices/<mã>/xa.db"
 [ -z "$MISSING" ] || say "" "demo: not yet in this build:$MISSING"
 if [ "$BAD" -ne 0 ]; then
