@@ -1251,6 +1251,23 @@ static int tx(struct app_api *a, const char *what)
 	return sqlite3_exec(store_db(a->s), what, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 }
 
+/* Ends a form's write transaction by its outcome r: 0 commits (1 returned, *in_tx
+ * cleared); -1 (refused: 422 with e) and -2 (failed: 500/503), or a failed commit,
+ * answer and return 0, leaving the rollback to the caller. */
+static int tx_finish(struct app_api *a, struct app_api_response *resp, int r, const struct errors *e, int *in_tx)
+{
+	if (r == -1) {
+		answer_errors(resp, e);
+		return 0;
+	}
+	if (r != 0 || tx(a, "COMMIT") != 0) {
+		answer_internal(a, resp, r ? "write" : "commit");
+		return 0;
+	}
+	*in_tx = 0;
+	return 1;
+}
+
 static void api_write(struct app_api *a, const struct form *f, const char *id, const struct app_api_request *req,
 		      struct app_api_response *resp)
 {
@@ -1277,18 +1294,9 @@ static void api_write(struct app_api *a, const struct form *f, const char *id, c
 		goto done;
 	}
 	in_tx = 1;
-	if (form_write(a, f, &e, values, id, out_id, &failed) != 0 || failed) {
-		if (failed)
-			answer_internal(a, resp, "write");
-		else
-			answer_errors(resp, &e);
+	int r = form_write(a, f, &e, values, id, out_id, &failed) != 0 || failed ? (failed ? -2 : -1) : 0;
+	if (!tx_finish(a, resp, r, &e, &in_tx))
 		goto done;
-	}
-	if (tx(a, "COMMIT") != 0) {
-		answer_internal(a, resp, "commit");
-		goto done;
-	}
-	in_tx = 0;
 	json_t *row = NULL;
 	if (form_read_one(a, f, id ? id : out_id, &row) != 0 || !row) {
 		json_decref(row);
@@ -1417,19 +1425,8 @@ static void api_delete(struct app_api *a, const struct form *f, const char *id, 
 		if (!r)
 			r = delete_where(a, &e, f->table, "id", id);
 	}
-	if (r == -2) {
-		answer_internal(a, resp, "delete");
+	if (!tx_finish(a, resp, r, &e, &in_tx))
 		goto done;
-	}
-	if (r == -1) {
-		answer_errors(resp, &e);
-		goto done;
-	}
-	if (tx(a, "COMMIT") != 0) {
-		answer_internal(a, resp, "commit");
-		goto done;
-	}
-	in_tx = 0;
 	answer_json(resp, 200, json_pack("{s:b}", "deleted", 1));
 done:
 	if (in_tx)
