@@ -7,6 +7,7 @@
 #   make fuzz       libFuzzer targets (clang), FUZZ_SECONDS each (default 60)
 #   make lint       cppcheck + clang-tidy
 #   make install    PREFIX=/usr/local DESTDIR=
+#   make win        the agent for Windows, its unit tests and installer (win.mk)
 #
 # Dependencies come from pkg-config; scripts/deps.sh installs them on Debian 12.
 
@@ -44,10 +45,11 @@ LDLIBS  := $(PKG_LIBS) -lm -lpthread
 
 B ?= build/$(MODE)
 
-PROTO_SRC := $(wildcard protocol/*.c)
+# *_win.c are the Windows implementations of the platform seams (win.mk, `make win`).
+PROTO_SRC := $(filter-out %_win.c,$(wildcard protocol/*.c))
 FIG_SRC   := $(wildcard figures/*.c)
 HUB_SRC   := $(filter-out hub/main.c,$(wildcard hub/*.c))
-AGENT_SRC := $(filter-out agent/main.c,$(wildcard agent/*.c))
+AGENT_SRC := $(filter-out agent/main.c %_win.c,$(wildcard agent/*.c))
 PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/%.o)
 FIG_OBJ   := $(FIG_SRC:%.c=$(B)/%.o)
 HUB_OBJ   := $(HUB_SRC:%.c=$(B)/%.o)
@@ -134,6 +136,7 @@ $(B)/tools/%: tests/tools/%.c $(PROTO_LIB)
 test:
 	@scripts/deps.sh --check-or-install test
 	@$(MAKE) --no-print-directory MODE=asan all-tests
+	@$(MAKE) --no-print-directory win
 	@MODE=asan BUILD=build/asan scripts/run-tests.sh
 
 # lienket-gen too: tests/e2e/setup.sh runs scripts/demo.sh on these binaries.
@@ -178,6 +181,7 @@ test-deb:
 	@sh tests/deb/install.sh build/deb
 
 include bench/gen.mk
+include win.mk
 include bench/bench.mk
 
 soak:

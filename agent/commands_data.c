@@ -28,6 +28,7 @@
 #include "ids.h"
 #include "joincode.h"
 #include "msg.h"
+#include "plat.h"
 #include "records.h"
 #include "schema.h"
 #include "store.h"
@@ -463,7 +464,7 @@ int cmd_config(int argc, char **argv)
 		goto done;
 	}
 	if (ca && *ca) { /* a CA file that cannot be read would only fail at the next sync */
-		FILE *probe = fopen(ca, "rb");
+		FILE *probe = plat_fopen(ca, "rb");
 		if (!probe) {
 			msg_say(stderr, MSG_ERR_OPEN_FILE, ca);
 			goto done;
@@ -871,7 +872,7 @@ done:
  * a message (missing, unreadable, larger than CSVTABLE_MAX_BYTES). */
 static int read_whole(const char *path, char **out, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
+	FILE *f = plat_fopen(path, "rb");
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	*out = NULL;
@@ -1006,7 +1007,7 @@ int cmd_export(int argc, char **argv)
 		goto done;
 	if ((rc = open_store(db, &s)) != EXIT_OK)
 		goto done;
-	f = out ? fopen(out, "wb") : stdout;
+	f = out ? plat_fopen(out, "wb") : stdout;
 	if (!f) {
 		msg_say(stderr, MSG_ERR_WRITE_FILE, out);
 		rc = EXIT_CANTCREAT;
@@ -1023,7 +1024,9 @@ int cmd_export(int argc, char **argv)
 		goto done;
 	}
 	if (out) {
-		int cerr = fclose(f);
+		/* On disk before "done" is said: the office may unplug the USB stick next. */
+		int cerr = plat_sync_file(f) != 0;
+		cerr |= fclose(f) != 0;
 		f = NULL;
 		if (cerr) {
 			msg_say(stderr, MSG_ERR_WRITE_FILE, out);
@@ -1036,7 +1039,7 @@ int cmd_export(int argc, char **argv)
 done:
 	if (f && f != stdout) {
 		fclose(f);
-		remove(out); /* no half-written export is left behind */
+		plat_remove(out); /* no half-written export is left behind */
 	}
 	store_close(s);
 	free(pos);

@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "daemon_posix.h"
 #include "journal.h"
 #include "msg.h"
+#include "plat.h"
 #include "store.h"
 #include "sync.h"
 #include "textsafe.h"
@@ -306,7 +306,7 @@ static void sync_options_for(struct sync_options *so, int quiet, int verbose)
 {
 	memset(so, 0, sizeof *so);
 	so->quiet = quiet || !verbose;
-	if (!quiet && isatty(STDERR_FILENO))
+	if (!quiet && plat_isatty(stderr))
 		so->progress = show_progress;
 }
 

@@ -8,14 +8,17 @@
  * (by returning from main).
  *
  * Every file the agent makes (its database with the token in it, the WAL, backups,
- * exports) is readable by the office's user only: main sets the umask first.
+ * exports) is readable by the office's user only, and the arguments are UTF-8 on every
+ * system: main calls plat_init first (plat.h), then checks the digests and the random
+ * source the protocol relies on (lkcrypto.h).
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "commands.h"
+#include "lkcrypto.h"
 #include "msg.h"
+#include "plat.h"
 #include "schema.h"
 #include "wire.h"
 
@@ -86,12 +89,16 @@ static int is_help(const char *a)
 	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
 }
 
-/* Files made 0600, folders 0700: the database holds the hub token in clear. */
-#define MAIN_UMASK 077
-
 int main(int argc, char **argv)
 {
-	umask(MAIN_UMASK);
+	if (plat_init(&argc, &argv) != 0) {
+		fputs("lienket-agent: cannot read the command line\n", stderr);
+		return EXIT_SOFTWARE;
+	}
+	if (lkcrypto_selftest() != 0) {
+		fputs("lienket-agent: the system's hashes or random source do not work\n", stderr);
+		return EXIT_SOFTWARE;
+	}
 	if (argc < 2) {
 		print_help(stderr);
 		return EXIT_USAGE;

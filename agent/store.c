@@ -35,11 +35,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "ids.h"
+#include "plat.h"
 #include "schema.h"
 #include "textnorm.h"
 
@@ -154,14 +153,15 @@ void store_bind_value(sqlite3_stmt *st, int idx, const struct value *v)
 int64_t store_wall_ms(void)
 {
 	struct timespec ts;
-	if (timespec_get(&ts, TIME_UTC) != TIME_UTC)
+	/* clock_gettime, not C11's timespec_get: mingw-w64's C runtime (msvcrt) lacks it. */
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
 		return (int64_t)time(NULL) * 1000;
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 const char *store_default_path(void)
 {
-	const char *p = getenv("LIENKET_DB");
+	const char *p = plat_getenv("LIENKET_DB");
 	return (p && *p) ? p : "lienket.db";
 }
 
@@ -596,22 +596,17 @@ static int layout_of(sqlite3 *db, int *out)
  * database and its WAL and shared-memory files, when they exist and are ours: older
  * agents made them 0644 though the database holds the hub token in clear, and SQLite
  * gives a new WAL the database file's mode. (New files are 0600 by lienket-agent's
- * umask.) 0, or -1 with the reason in err. */
+ * umask.) plat_private_file does it (a documented no-op on Windows). 0, or -1 with the
+ * reason in err. */
 static int tighten_modes(const char *path, char *err, size_t errlen)
 {
 	static const char *const suffix[] = { "", "-wal", "-shm" };
 	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
 		char p[BACKUP_PATH_MAX];
-		struct stat sb;
 		if (snprintf(p, sizeof p, "%s%s", path, suffix[i]) >= (int)sizeof p)
 			continue; /* SQLite could not open it either */
-		if (stat(p, &sb) != 0 || sb.st_uid != geteuid() ||
-		    !(sb.st_mode & (S_IWGRP | S_IRWXO)))
-			continue;
-		if (chmod(p, sb.st_mode & 07777 & ~(mode_t)(S_IWGRP | S_IRWXO)) != 0) {
-			set_err(err, errlen, "cannot restrict the permissions of '%s': %s", p, strerror(errno));
+		if (plat_private_file(p, err, errlen) != 0)
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -680,7 +675,7 @@ static void remove_db_files(const char *path)
 	char buf[BACKUP_PATH_MAX];
 	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++) {
 		if (snprintf(buf, sizeof buf, "%s%s", path, suffix[i]) < (int)sizeof buf)
-			remove(buf);
+			plat_remove(buf);
 	}
 }
 
@@ -696,7 +691,7 @@ int store_create(const char *path, const char *unit_id, struct store **out, char
 		set_err(err, errlen, "unit id '%s' is not a UUID%s", unit, NULL);
 		return -1;
 	}
-	FILE *probe = fopen(path, "rb");
+	FILE *probe = plat_fopen(path, "rb");
 	if (probe) {
 		fclose(probe);
 		set_err(err, errlen, "'%s' already exists%s", path, NULL);
@@ -1140,8 +1135,8 @@ static int backup_rotate(struct store *s, int64_t now_ms, int keep_days, char *e
 		const char *p = (const char *)sqlite3_column_text(sel, 0);
 		if (!p)
 			continue;
-		if (remove(p) != 0) {
-			FILE *f = fopen(p, "rb");
+		if (plat_remove(p) != 0) {
+			FILE *f = plat_fopen(p, "rb");
 			if (f) { /* still there: keep the record, try again next time */
 				fclose(f);
 				continue;

@@ -127,7 +127,7 @@ int store_backup_to(struct store *s, const char *dir, int keep_days, char *path_
 /* Binds value v (copied) to parameter idx of st: integer, text or null. */
 void store_bind_value(sqlite3_stmt *st, int idx, const struct value *v);
 
-/* Wall time in Unix milliseconds (C11 timespec_get). */
+/* Wall time in Unix milliseconds. */
 int64_t store_wall_ms(void);
 
 /* The whole DDL of an agent database (lk_* tables, synced tables, their CHECK

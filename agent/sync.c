@@ -1503,7 +1503,7 @@ static int sync_lock(struct store *s, const struct sync_options *o, struct sync_
 	int64_t wait_ms = o && o->lock_wait_ms ? o->lock_wait_ms : SYNC_LOCK_WAIT_MS;
 	memset(res, 0, sizeof *res);
 	res->checksums = -1;
-	lk->fd = -1;
+	synclock_init(lk);
 	if (!path || !*path)
 		return EXIT_OK; /* a database in memory: no other process can open it */
 	switch (synclock_acquire(path, wait_ms < 0 ? 0 : wait_ms, lk, &holder, err, sizeof err)) {

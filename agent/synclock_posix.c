@@ -67,14 +67,19 @@ enum synclock_result synclock_acquire(const char *db_path, int64_t wait_ms, stru
 	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
 	int noted = ftruncate(fd, 0) == 0 && pwrite(fd, pid, (size_t)n, 0) == n;
 	(void)noted;
-	l->fd = fd;
+	l->os = fd;
 	return SYNCLOCK_TAKEN;
+}
+
+void synclock_init(struct synclock *l)
+{
+	l->os = -1;
 }
 
 void synclock_release(struct synclock *l)
 {
-	if (!l || l->fd < 0)
+	if (!l || l->os < 0)
 		return;
-	close(l->fd); /* releases the flock */
-	l->fd = -1;
+	close((int)l->os); /* releases the flock */
+	l->os = -1;
 }

@@ -5,10 +5,11 @@
  * would each read `acked` and send or lower entries the other is sending.
  *
  * The operating system releases the lock when its holder exits or is killed, so a
- * crashed sync never leaves the database locked. POSIX: flock(2) on FILE.sync-lock,
- * which also holds the holder's process id (for the message). A Windows build replaces
- * this one file (LockFileEx on the same file). The lock file itself is never removed:
- * removing it would let a second process lock a new file while the first holds the old.
+ * crashed sync never leaves the database locked. POSIX (synclock_posix.c): flock(2) on
+ * FILE.sync-lock, which also holds the holder's process id (for the message). Windows
+ * (synclock_win.c, this same contract): LockFileEx on the same file, opened by its
+ * UTF-16 name. The lock file itself is never removed: removing it would let a second
+ * process lock a new file while the first holds the old.
  */
 #ifndef LK_AGENT_SYNCLOCK_POSIX_H
 #define LK_AGENT_SYNCLOCK_POSIX_H
@@ -17,7 +18,7 @@
 #include <stdint.h>
 
 struct synclock {
-	int fd; /* -1 when not held */
+	intptr_t os; /* the open lock file (a descriptor, or a Windows HANDLE); -1 when not held */
 };
 
 enum synclock_result {
@@ -32,6 +33,8 @@ enum synclock_result {
  * reason. `l` is written only when the lock is taken; release with synclock_release. */
 enum synclock_result synclock_acquire(const char *db_path, int64_t wait_ms, struct synclock *l,
 				      long *holder_pid, char *err, size_t errlen);
+/* Marks l as not held (so synclock_release ignores it). */
+void synclock_init(struct synclock *l);
 /* Releases a lock taken by synclock_acquire (a NULL or unheld lock is ignored). */
 void synclock_release(struct synclock *l);
 

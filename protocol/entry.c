@@ -8,15 +8,12 @@
  * never part of it: lowering clocks leaves the chain unchanged. Nothing here keeps a
  * pointer to an entry's borrowed strings.
  */
-/* See ids.c: the low-level SHA-256 context cannot fail, which entry_chain_step relies on. */
-#define OPENSSL_SUPPRESS_DEPRECATED
-
 #include "entry.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/sha.h>
+#include "lkcrypto.h" /* its SHA-256 cannot fail, which entry_chain_step relies on */
 
 /* A growable byte buffer; `failed` makes every later append a no-op. */
 struct canon_buf {
@@ -184,7 +181,8 @@ int entry_hash(const struct entry *e, unsigned char out[ENTRY_HASH_BYTES])
 	size_t n;
 	if (entry_canonical(e, &c, &n) != 0)
 		return -1;
-	SHA256(c, n, out);
+	const struct lkcrypto_part part = { c, n };
+	lkcrypto_sha256(&part, 1, out);
 	free(c);
 	return 0;
 }
@@ -193,18 +191,16 @@ void entry_chain_step(const unsigned char prev[ENTRY_HASH_BYTES],
 		      const unsigned char entry_hash_[ENTRY_HASH_BYTES],
 		      unsigned char next[ENTRY_HASH_BYTES])
 {
-	SHA256_CTX ctx;
-	SHA256_Init(&ctx);
-	SHA256_Update(&ctx, prev, ENTRY_HASH_BYTES);
-	SHA256_Update(&ctx, entry_hash_, ENTRY_HASH_BYTES);
-	SHA256_Final(next, &ctx); /* next may alias prev: prev was consumed above */
+	const struct lkcrypto_part parts[2] = { { prev, ENTRY_HASH_BYTES },
+						{ entry_hash_, ENTRY_HASH_BYTES } };
+	lkcrypto_sha256(parts, 2, next); /* next may alias prev: lkcrypto_sha256 allows it */
 }
 
 int entry_row_digest(const char *table, const char *id, const struct field *fields,
 		     size_t nfields, uint64_t *out)
 {
 	struct canon_buf b = { 0 };
-	unsigned char md[SHA256_DIGEST_LENGTH];
+	unsigned char md[LKCRYPTO_SHA256_BYTES];
 	buf_cstr(&b, table);
 	buf_cstr(&b, id);
 	buf_fields(&b, fields, fields ? nfields : 0);
@@ -212,7 +208,8 @@ int entry_row_digest(const char *table, const char *id, const struct field *fiel
 		free(b.p);
 		return -1;
 	}
-	SHA256(b.p, b.len, md);
+	const struct lkcrypto_part part = { b.p, b.len };
+	lkcrypto_sha256(&part, 1, md);
 	free(b.p);
 	uint64_t v = 0;
 	for (int i = 0; i < 8; i++)

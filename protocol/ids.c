@@ -2,23 +2,19 @@
  * ids.c — UUIDs and tokens (PROTOCOL.md §2 and §9).
  *
  * UUIDv7 (RFC 9562 §5.7): 48-bit big-endian Unix milliseconds, version 7, 12 + 62
- * random bits from RAND_bytes. UUIDv5 (RFC 9562 §5.5): SHA-1 of the namespace
+ * random bits from lkcrypto_random. UUIDv5 (RFC 9562 §5.5): SHA-1 of the namespace
  * 6c69656e-6b65-7420-8000-6e616d657370 followed by the name. Tokens are "lk_" and the
  * unpadded base64url of 32 random bytes; the hub keeps only their SHA-256 and compares
- * secrets in constant time. No state: every function is pure apart from RAND_bytes.
+ * secrets in constant time. No state: every function is pure apart from the random
+ * source. The digests and the random source are lkcrypto.h's (libcrypto on Debian,
+ * bcrypt.dll on Windows); its digests cannot fail, which the void contracts of
+ * ids_uuid5 and ids_token_hash rely on.
  */
-/* The low-level SHA contexts are deprecated in OpenSSL 3 but kept: on a stack context
- * they cannot fail, which the void contracts of ids_uuid5 and ids_token_hash rely on
- * (EVP digests allocate and can fail). */
-#define OPENSSL_SUPPRESS_DEPRECATED
-
 #include "ids.h"
 
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
+#include "lkcrypto.h"
 
 #define TOKEN_PREFIX "lk_"
 #define TOKEN_PREFIX_LEN 3
@@ -52,7 +48,7 @@ int ids_uuid7(int64_t ms, char out[IDS_UUID_TEXT])
 {
 	unsigned char b[16];
 	uint64_t t = ms < 0 ? 0 : (uint64_t)ms & 0xffffffffffffULL;
-	if (RAND_bytes(b + 6, 10) != 1)
+	if (lkcrypto_random(b + 6, 10) != 0)
 		return -1;
 	for (int i = 0; i < 6; i++)
 		b[i] = (unsigned char)(t >> (40 - 8 * i));
@@ -64,13 +60,9 @@ int ids_uuid7(int64_t ms, char out[IDS_UUID_TEXT])
 
 void ids_uuid5(const char *name, size_t len, char out[IDS_UUID_TEXT])
 {
-	SHA_CTX ctx;
-	unsigned char md[SHA_DIGEST_LENGTH];
-	/* SHA1_Init/Update/Final on a stack context cannot fail. */
-	SHA1_Init(&ctx);
-	SHA1_Update(&ctx, ids_namespace, sizeof ids_namespace);
-	SHA1_Update(&ctx, name, len);
-	SHA1_Final(md, &ctx);
+	const struct lkcrypto_part parts[2] = { { ids_namespace, sizeof ids_namespace }, { name, len } };
+	unsigned char md[LKCRYPTO_SHA1_BYTES];
+	lkcrypto_sha1(parts, 2, md);
 	md[6] = (unsigned char)(0x50 | (md[6] & 0x0f));
 	md[8] = (unsigned char)(0x80 | (md[8] & 0x3f));
 	uuid_format(md, out);
@@ -96,7 +88,7 @@ int ids_uuid_valid(const char *s)
 static int secret_new(const char *prefix, char out[IDS_TOKEN_TEXT])
 {
 	unsigned char r[TOKEN_RANDOM_BYTES];
-	if (RAND_bytes(r, sizeof r) != 1)
+	if (lkcrypto_random(r, sizeof r) != 0)
 		return -1;
 	memcpy(out, prefix, TOKEN_PREFIX_LEN);
 	size_t o = TOKEN_PREFIX_LEN;
@@ -113,7 +105,7 @@ static int secret_new(const char *prefix, char out[IDS_TOKEN_TEXT])
 	if (bits > 0)
 		out[o++] = b64url[(acc << (6 - bits)) & 0x3f];
 	out[o] = '\0';
-	OPENSSL_cleanse(r, sizeof r);
+	lkcrypto_cleanse(r, sizeof r);
 	return 0;
 }
 
@@ -154,11 +146,9 @@ int ids_invite_wellformed(const char *s) { return secret_wellformed(INVITE_PREFI
 void ids_token_hash(const char *token, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
-	SHA256_CTX ctx;
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	SHA256_Init(&ctx);
-	SHA256_Update(&ctx, token, token ? strlen(token) : 0);
-	SHA256_Final(md, &ctx);
+	const struct lkcrypto_part part = { token ? token : "", token ? strlen(token) : 0 };
+	unsigned char md[LKCRYPTO_SHA256_BYTES];
+	lkcrypto_sha256(&part, 1, md);
 	for (size_t i = 0; i < sizeof md; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 0x0f];
@@ -168,5 +158,5 @@ void ids_token_hash(const char *token, char out[65])
 
 int ids_secure_equal(const void *a, const void *b, size_t n)
 {
-	return CRYPTO_memcmp(a, b, n) == 0;
+	return lkcrypto_equal(a, b, n);
 }

@@ -1,6 +1,6 @@
 /*
  * ids.h — UUIDs (v7 for new rows and agents, v5 for natural keys) and tokens.
- * Randomness comes from OpenSSL's RAND_bytes; hashing from libcrypto.
+ * Randomness and hashing come from lkcrypto.h (libcrypto on Debian, bcrypt.dll on Windows).
  */
 #ifndef LK_IDS_H
 #define LK_IDS_H

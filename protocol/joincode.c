@@ -1,17 +1,17 @@
 /*
  * joincode.c — encoding and decoding join codes (PROTOCOL.md §12). Base64 comes from
- * OpenSSL (EVP_EncodeBlock / EVP_DecodeBlock, translated to base64url), the checksum
- * from zlib (crc32).
+ * lkcrypto.h (OpenSSL's EVP_EncodeBlock / EVP_DecodeBlock on Debian, crypt32 on
+ * Windows; translated to base64url here), the checksum from zlib (crc32).
  */
 #include "joincode.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 #include <zlib.h>
 
 #include "ids.h"
+#include "lkcrypto.h"
 
 #define PREFIX "LK1."
 #define CHECK_LEN 8
@@ -92,13 +92,13 @@ static unsigned long check_of(const char *s, size_t n)
 int joincode_encode(const struct joincode *j, char *out, size_t outlen)
 {
 	char plain[JOINCODE_MAX];
-	unsigned char b64[JOINCODE_MAX * 2];
+	char b64[LKCRYPTO_BASE64_LEN(JOINCODE_MAX)];
 	if (!joincode_fields_valid(j))
 		return -1;
 	int n = snprintf(plain, sizeof plain, "%s\n%s\n%s\n%s", j->url, j->unit, j->token, j->pins);
 	if (n < 0 || (size_t)n >= sizeof plain)
 		return -1;
-	int m = EVP_EncodeBlock(b64, (const unsigned char *)plain, n);
+	int m = (int)lkcrypto_base64_encode(plain, (size_t)n, b64);
 	while (m > 0 && b64[m - 1] == '=')
 		m--;
 	for (int i = 0; i < m; i++)
@@ -145,23 +145,21 @@ enum joincode_result joincode_decode(const char *text, struct joincode *out)
 	if (strcmp(want, dot + 1) != 0)
 		return JOINCODE_MISTYPED;
 	/* base64url back to padded base64 */
-	unsigned char b64[JOINCODE_MAX + 4], plain[JOINCODE_MAX];
+	char b64[JOINCODE_MAX + 4];
+	unsigned char plain[JOINCODE_MAX];
 	size_t m = body - strlen(PREFIX);
 	for (size_t i = 0; i < m; i++) {
 		char c = code[strlen(PREFIX) + i];
 		if (c == '.')
 			return JOINCODE_BAD_FIELD;
-		b64[i] = c == '-' ? '+' : c == '_' ? '/' : (unsigned char)c;
+		b64[i] = c == '-' ? '+' : c == '_' ? '/' : c;
 	}
 	if (m % 4 == 1)
 		return JOINCODE_BAD_FIELD;
 	size_t pad = (4 - m % 4) % 4;
 	for (size_t i = 0; i < pad; i++)
 		b64[m + i] = '=';
-	int len = EVP_DecodeBlock(plain, b64, (int)(m + pad));
-	if (len < 0)
-		return JOINCODE_BAD_FIELD;
-	len -= (int)pad; /* EVP_DecodeBlock counts the padding as zero bytes */
+	int len = lkcrypto_base64_decode(b64, m + pad, plain);
 	if (len <= 0 || memchr(plain, '\0', (size_t)len))
 		return JOINCODE_BAD_FIELD;
 	plain[len] = '\0';

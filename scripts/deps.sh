@@ -1,6 +1,6 @@
 #!/bin/sh
 # Installs the Debian 12 packages Liên Kết needs, when they are missing.
-#   scripts/deps.sh --check-or-install [build|test|demo|browser|fuzz|valgrind|lint|deb]
+#   scripts/deps.sh --check-or-install [build|test|demo|browser|fuzz|valgrind|lint|deb|win]
 #   scripts/deps.sh --list [WHAT]       prints the packages WHAT needs, one a line
 # As root it runs apt-get; otherwise it prints the exact command to run and fails.
 #
@@ -29,23 +29,31 @@
 #             debootstrap makes the fresh Debian 12 the packages are installed in,
 #             systemd gives systemd-analyze (the units are verified), curl asks /healthz,
 #             git names the commit a package is built from (its version, the previous one)
+#   gcc-mingw-w64-x86-64, cmake, tcl, dpkg-dev   the Windows agent (`make win`): the
+#             cross compiler; cmake builds jansson and cmocka, tclsh makes SQLite's
+#             amalgamation, dpkg-source unpacks the Debian source packages
+#             (scripts/build-win-deps.sh; the deb-src entry is added below)
+#   wine64    runs the Windows agent and its unit tests (tests/e2e/windows.sh)
+#   nsis      makensis, the Windows installer (installer/lienket.nsi)
 set -eu
 mode=${1:---check-or-install}
 what=${2:-build}
 pkgs="build-essential make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev \
 libjansson-dev libmicrohttpd-dev libssl-dev sqlite3 libqrencode-dev \
 libutf8proc-dev libargon2-dev libxlsxwriter-dev"
+win="gcc-mingw-w64-x86-64 cmake tcl dpkg-dev wine64 nsis"
 case "$what" in
   build)    ;;
   test)     pkgs="$pkgs libcmocka-dev curl python3 time openssl chromium clang libclang-rt-14-dev \
-python3-aiosmtpd python3-openpyxl" ;;
+python3-aiosmtpd python3-openpyxl $win" ;;
+  win)      pkgs="$pkgs $win" ;;
   demo)     pkgs="$pkgs curl" ;;
   browser)  pkgs="$pkgs chromium" ;;
   fuzz)     pkgs="$pkgs clang libclang-rt-14-dev" ;;
   valgrind) pkgs="$pkgs libcmocka-dev curl python3 valgrind" ;;
   lint)     pkgs="$pkgs cppcheck clang-tidy" ;;
   deb)      pkgs="$pkgs debhelper dpkg-dev help2man lintian fakeroot debootstrap systemd curl git" ;;
-  *) echo "deps.sh: unknown set '$what' (build, test, demo, browser, fuzz, valgrind, lint, deb)" >&2; exit 64 ;;
+  *) echo "deps.sh: unknown set '$what' (build, test, demo, browser, fuzz, valgrind, lint, deb, win)" >&2; exit 64 ;;
 esac
 case "$what" in
   test|browser) pkgs="$pkgs python3-selenium chromium-driver" ;;
@@ -56,18 +64,43 @@ case "$mode" in
   --check-or-install) ;;
   *) echo "usage: deps.sh --check-or-install|--list [SET]" >&2; exit 64 ;;
 esac
+# The Windows libraries are built from Debian's source packages (`apt-get source`), which
+# need a deb-src entry; a fresh Debian 12 has only deb entries. Added once, as a file of
+# its own, mirroring the deb entries' archive.
+src_list=/etc/apt/sources.list.d/lienket-src.sources
+need_src=0
+case " $pkgs " in *" gcc-mingw-w64-x86-64 "*)
+  grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/ || need_src=1 ;;
+esac
 missing=""
 for p in $pkgs; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+[ -z "$missing" ] && [ "$need_src" = 0 ] && exit 0
 if [ "$(id -u)" = 0 ]; then
+  if [ "$need_src" = 1 ]; then
+    echo "adding Debian's source packages to apt ($src_list)" >&2
+    cat >"$src_list" <<'EOF'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+EOF
+  fi
   echo "installing missing Debian packages:$missing" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  [ -z "$missing" ] || apt-get install -y -qq --no-install-recommends $missing >/dev/null
 else
+  [ "$need_src" = 0 ] || echo "missing: a deb-src entry for Debian 12 in $src_list" >&2
   echo "missing Debian packages:$missing" >&2
   echo "run as root:  apt-get install -y$missing" >&2
   exit 1

@@ -1,0 +1,294 @@
+#!/bin/sh
+# windows — the agent built for Windows (make win: build/win, mingw-w64) run under Wine
+# against the real Linux lienket-hub on loopback (issue 16, "The agent on Windows").
+#
+#   - the Windows builds of the unit suites (protocol and CSV: the same cases as on
+#     Debian) run under Wine; their cmocka lines are printed here, so
+#     scripts/run-tests.sh counts them in the closing line;
+#   - init in a folder and a database file with Vietnamese letters (the wide-character
+#     edge, agent/plat_win.c), records added with Vietnamese text from the command line
+#     and from a CSV file, and printed back through the console;
+#   - sync to the hub (plain HTTP is allowed on loopback only: agent/transport_curl.c);
+#   - a sync cut in the middle of a change set (the faultproxy in front of the hub is
+#     stopped once the hub has taken one change set and the next is on the wire), a
+#     second sync meanwhile refused by the lock (LockFileEx, agent/synclock_win.c), and
+#     the resumed sync: every entry applied by the hub exactly once, the same rows on
+#     both sides;
+#   - the installer (NSIS) run silently: per user, shortcuts, the logon entry; the
+#     background sync it registers (lienket-sync.exe daemon) syncs a new record; the
+#     uninstaller removes the program and keeps the office's data.
+#
+# Wine: Debian's wine64, headless (DISPLAY empty), a private prefix under this run's
+# temporary folder, Mono, Gecko and the desktop-menu builder disabled (they cannot be
+# downloaded and are not needed), `wineserver -k` at the end. HOME points into the
+# temporary folder too, so Wine touches nothing of the user's.
+# Prints one cmocka-style line per case; every process started is stopped by PID (and
+# the Windows ones by wineserver -k). Run from the repository root.
+set -u
+. tests/e2e/lib.sh
+
+WIN_B=${WIN_B:-build/win}
+WAGENT="$WIN_B/lienket-agent.exe"
+SETUP=$(ls "$WIN_B"/lienket-setup-*.exe 2>/dev/null | head -n 1)
+PROXY="$LK_BIN/tools/faultproxy"
+WINE=${WINE:-/usr/lib/wine/wine64}
+WINESERVER=${WINESERVER:-/usr/lib/wine/wineserver}
+UNITS=tests/fixtures/units-small.csv
+COMMUNE_CODE=22915
+HDB="$E2E_DIR/hub.db"
+HLOG="$E2E_DIR/hub.log"
+export WINEPREFIX="$E2E_DIR/wine"
+export WINEDLLOVERRIDES="mscoree,mshtml=;winemenubuilder.exe=d"
+export WINEDEBUG=-all
+export DISPLAY=
+mkdir -p "$E2E_DIR/home"
+
+win_cleanup() {
+	[ -d "$WINEPREFIX" ] && "$WINESERVER" -k >/dev/null 2>&1
+	e2e_cleanup
+}
+trap win_cleanup EXIT
+
+# w PROGRAM ARGS... — runs a Windows program under Wine. C.UTF-8: Wine converts the
+# arguments from UTF-8 (the agent then reads them as UTF-16, plat_win.c); the agent
+# speaks Vietnamese (its default on Windows, where LC_ALL means nothing).
+w() { HOME="$E2E_DIR/home" LC_ALL=C.UTF-8 "$WINE" "$@"; }
+
+# wa NAME COMMAND ARGS... — the Windows agent; stdout in $E2E_DIR/NAME.out, stderr in
+# NAME.err; sets RC.
+wa() {
+	n=$1
+	shift
+	w "$WAGENT" "$@" >"$E2E_DIR/$n.out" 2>"$E2E_DIR/$n.err"
+	RC=$?
+	return 0
+}
+
+# st KEY — a top-level member of the Windows agent's `status --json` of the laptop.
+st() {
+	wa st status --db "$WDB" --json
+	python3 -c 'import json, sys
+v = json.load(open(sys.argv[1])).get(sys.argv[2])
+print("null" if v is None else v)' "$E2E_DIR/st.out" "$1" 2>/dev/null
+}
+
+# winpath PATH — the Windows name of an absolute Unix path (Wine's drive Z: is /).
+winpath() { printf 'Z:%s' "$1" | tr / '\\'; }
+
+for bin in "$HUB" "$PROXY" "$WAGENT" "$WINE" "$WINESERVER"; do
+	if [ ! -x "$bin" ] && [ ! -f "$bin" ]; then
+		fail windows__programs_are_built "'$bin' missing (make win; scripts/deps.sh --check-or-install test)"
+		e2e_finish
+	fi
+done
+
+# ---- the unit suites built for Windows -------------------------------------------
+# The first Wine start creates the prefix (about 10 s); later starts take a fraction.
+w wineboot -i >"$E2E_DIR/wineboot.log" 2>&1
+nunit=0
+for t in "$WIN_B"/tests/test_*.exe; do
+	[ -f "$t" ] || continue
+	nunit=$((nunit + 1))
+	name=$(basename "$t" .exe)
+	w "$t" >"$E2E_DIR/$name.log" 2>&1
+	rc=$?
+	# cmocka's own lines, counted by scripts/run-tests.sh like the Debian suites'
+	tr -d '\r' <"$E2E_DIR/$name.log" | grep -E '^\[ *(OK|FAILED|SKIPPED) *\]'
+	if [ $rc -ne 0 ] && ! grep -q '^\[  FAILED  \]' "$E2E_DIR/$name.log"; then
+		fail "windows__${name}_runs" "exit $rc: $(tail -3 "$E2E_DIR/$name.log" | tr '\n' ' ')"
+	fi
+done
+[ "$nunit" -gt 0 ] || fail windows__unit_suites_are_built "no $WIN_B/tests/test_*.exe (make win)"
+
+# ---- the hub (Linux), a laptop's token ----------------------------------------------
+if ! "$HUB" init --db "$HDB" --units "$UNITS" >"$E2E_DIR/init.log" 2>&1 || ! hub_start "$HDB" hub; then
+	fail windows__hub_starts "$(tail -3 "$E2E_DIR/init.log" "$HLOG" | tr '\n' ' ')"
+	e2e_finish
+fi
+UNIT=$("$HUB" units list --db "$HDB" 2>/dev/null | awk -F'\t' -v c="$COMMUNE_CODE" '$2 == c { print $1 }')
+enroll() {
+	"$HUB" enroll --db "$HDB" --unit "$COMMUNE_CODE" --name "$1" >"$E2E_DIR/enroll-$1.out" 2>&1
+	sed -n 's/^token: *\(lk_[A-Za-z0-9_-]*\).*/\1/p' "$E2E_DIR/enroll-$1.out" | head -n 1
+}
+TOKEN=$(enroll windows-laptop)
+if [ -z "$UNIT" ] || [ -z "$TOKEN" ]; then
+	fail windows__enroll "unit '$UNIT'; $(tr '\n' ' ' <"$E2E_DIR/enroll-windows-laptop.out")"
+	e2e_finish
+fi
+
+# ---- init in a folder with Vietnamese letters ------------------------------------
+FOLDER="$E2E_DIR/Văn phòng Đoàn xã Hòa Thắng"
+mkdir -p "$FOLDER"
+LDB="$FOLDER/dữ liệu.db"
+WDB=$(winpath "$LDB")
+wa init init --db "$WDB" --unit "$UNIT" --hub "$HUB_URL" --token "$TOKEN"
+if [ "$RC" = 0 ] && [ -s "$LDB" ] && [ "$(ls "$FOLDER" | grep -c -v '^dữ liệu\.db')" = 0 ] &&
+	[ "$(st unit)" = "$UNIT" ]; then
+	ok windows__init_in_a_folder_with_vietnamese_letters
+else
+	fail windows__init_in_a_folder_with_vietnamese_letters "exit $RC; folder holds: $(ls "$FOLDER" | tr '\n' '|'); $(say init)"
+	e2e_finish
+fi
+
+# ---- records added: Vietnamese from the command line, a CSV file, the console ------
+wa a1 add --db "$WDB" person "full_name=Nguyễn Thị Hoa" birth_year=1998 gender=nu; rc1=$RC
+wa a2 add --db "$WDB" meeting kind=joint held_on=2021-03-14 commune_secretary_attended=1 \
+	attendees=23 "concerns=Thiếu kinh phí, \"sân chơi\""; rc2=$RC
+printf '\357\273\277full_name,birth_year,gender\r\n"Lê Thị Mai, con",2001,nu\r\nPhạm Quốc Việt,1999,nam\r\n' \
+	>"$FOLDER/đoàn viên.csv"
+wa a3 import --db "$WDB" person "$(winpath "$FOLDER/đoàn viên.csv")"; rc3=$RC
+wa list list --db "$WDB" person
+if [ "$rc1$rc2$rc3$RC" = 0000 ] && grep -q 'Nguyễn Thị Hoa' "$E2E_DIR/list.out" &&
+	grep -q 'Lê Thị Mai, con' "$E2E_DIR/list.out" &&
+	[ "$(sqlite3 "$LDB" "SELECT count(*) FROM person WHERE full_name IN ('Nguyễn Thị Hoa', 'Phạm Quốc Việt')")" = 2 ] &&
+	[ "$(sqlite3 "$LDB" "SELECT concerns FROM meeting")" = 'Thiếu kinh phí, "sân chơi"' ]; then
+	ok windows__records_added_with_vietnamese_text
+else
+	fail windows__records_added_with_vietnamese_text "exits $rc1 $rc2 $rc3 $RC; list: $(head -c 300 "$E2E_DIR/list.out"); $(say a3)"
+fi
+
+# ---- sync to the Linux hub -----------------------------------------------------------
+# same_people — the person rows (id, name, year) of the laptop and of the hub agree.
+same_people() {
+	sqlite3 "$LDB" "SELECT id, full_name, birth_year FROM person ORDER BY id" >"$E2E_DIR/people.laptop"
+	sqlite3 "$HDB" "SELECT id, full_name, birth_year FROM person ORDER BY id" >"$E2E_DIR/people.hub"
+	cmp -s "$E2E_DIR/people.laptop" "$E2E_DIR/people.hub"
+}
+changes_lines() { grep "POST /v1/changes 200 .*agent=$1 " "$HLOG"; }
+applied_sum() { changes_lines "$1" | sed -n 's/.* applied=\([0-9]*\).*/\1/p' | awk '{ s += $1 } END { print s + 0 }'; }
+last_seq() { sqlite3 "$LDB" "SELECT seq FROM sqlite_sequence WHERE name = 'lk_journal'"; }
+pending() { st pending; }
+AGENT_ID=$(st agent)
+
+wa sync sync --db "$WDB"
+if [ "$RC" = 0 ] && same_people && [ "$(wc -l <"$E2E_DIR/people.hub")" = 3 ] &&
+	[ "$(applied_sum "$AGENT_ID")" = "$(last_seq)" ] && [ "$(pending)" = 0 ]; then
+	ok windows__sync_reaches_the_linux_hub
+else
+	fail windows__sync_reaches_the_linux_hub "exit $RC; hub applied $(applied_sum "$AGENT_ID") of $(last_seq); hub people $(wc -l <"$E2E_DIR/people.hub"); $(say sync)"
+fi
+
+# ---- a sync cut in the middle of a change set, then resumed -----------------------
+# 300 records (names and phones that deflate little) in change sets of at most 16 KiB
+# over an 8 kbit/s link: several seconds a change set. Once the hub has taken the first
+# change set, the next is on the wire: one second later the link is cut.
+awk 'BEGIN { srand(7); print "full_name,birth_year,gender,phone";
+	for (i = 1; i <= 300; i++) {
+		n = ""
+		for (k = 0; k < 24; k++) n = n substr("abcdeghiklmnopqrstuvxy", int(rand() * 22) + 1, 1)
+		printf "Đoàn viên %s %d,%d,%s,09%08d\n", n, i, 1960 + i % 40, (i % 2 ? "nam" : "nu"), int(rand() * 1e8)
+	} }' >"$E2E_DIR/many.csv"
+wa many import --db "$WDB" person "$(winpath "$E2E_DIR/many.csv")"; rc_import=$RC
+wa batch config --db "$WDB" --batch-bytes 16384
+rm -f "$E2E_DIR/cut.port"
+"$PROXY" --listen 127.0.0.1:0 --port-file "$E2E_DIR/cut.port" --target "127.0.0.1:$HUB_PORT" \
+	--log "$E2E_DIR/cut.log" --rate-bps 8000 2>>"$E2E_DIR/cut.stderr" &
+PROXY_PID=$!
+e2e_track "$PROXY_PID"
+if [ "$rc_import" = 0 ] && wait_file "$E2E_DIR/cut.port" 100; then
+	wa point config --db "$WDB" --hub "http://127.0.0.1:$(cat "$E2E_DIR/cut.port")"
+	seen=$(changes_lines "$AGENT_ID" | wc -l)
+	w "$WAGENT" sync --db "$WDB" >"$E2E_DIR/cut.out" 2>"$E2E_DIR/cut.err" &
+	sync_pid=$!
+	e2e_track $sync_pid
+	i=0 # the hub has taken a change set of this sync: the next one is on the wire
+	while [ "$(changes_lines "$AGENT_ID" | wc -l)" -le "$seen" ] && [ $i -lt 600 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	# Meanwhile a second sync of the same database is refused by the lock (75).
+	wa second sync --db "$WDB"
+	rc_second=$RC
+	sleep 1
+	stop "$PROXY_PID"
+	wait $sync_pid
+	rc_cut=$?
+	applied_cut=$(applied_sum "$AGENT_ID")
+	total=$(last_seq)
+	pending_cut=$(pending)
+	wa back config --db "$WDB" --hub "$HUB_URL"
+	wa resume sync --db "$WDB"
+	rc_resume=$RC
+	if [ "$rc_second" = 75 ] && [ "$rc_cut" = 75 ] && [ "$applied_cut" -lt "$total" ] &&
+		[ "$pending_cut" -gt 0 ] && [ "$rc_resume" = 0 ] && [ "$(pending)" = 0 ] &&
+		[ "$(applied_sum "$AGENT_ID")" = "$total" ] && same_people &&
+		[ "$(wc -l <"$E2E_DIR/people.hub")" = 303 ]; then
+		ok windows__sync_cut_mid_change_set_resumes_with_nothing_lost_or_doubled
+	else
+		fail windows__sync_cut_mid_change_set_resumes_with_nothing_lost_or_doubled "second sync exit $rc_second (want 75: locked); cut: exit $rc_cut (want 75), hub applied $applied_cut of $total, pending $pending_cut; resume: exit $rc_resume, pending $(pending), hub applied $(applied_sum "$AGENT_ID") (want $total: each entry once), hub people $(wc -l <"$E2E_DIR/people.hub") (want 303); $(say cut) $(say second) $(say resume)"
+	fi
+else
+	fail windows__sync_cut_mid_change_set_resumes_with_nothing_lost_or_doubled "import exit $rc_import: $(say many); proxy: $(tail -2 "$E2E_DIR/cut.stderr" 2>/dev/null)"
+fi
+
+# ---- the installer, the background sync at logon, the uninstaller -----------------
+if [ -z "$SETUP" ]; then
+	fail windows__installer_installs_for_the_user "no $WIN_B/lienket-setup-*.exe (make win)"
+	e2e_finish
+fi
+USERS="$WINEPREFIX/drive_c/users"
+# Wine 8's prefixes say Windows 7 (6.1.7601): the installer refuses it, installs nothing.
+w "$SETUP" /S >"$E2E_DIR/setup7.log" 2>&1
+rc_setup7=$?
+if [ "$rc_setup7" != 0 ] && [ -z "$(find "$USERS" -name 'lienket*.exe' 2>/dev/null)" ]; then
+	ok windows__installer_refuses_windows_7
+else
+	fail windows__installer_refuses_windows_7 "exit $rc_setup7 (want non-zero); installed: $(find "$USERS" -name 'lienket*.exe' 2>/dev/null | tr '\n' ' ')"
+fi
+w winecfg -v win10 >"$E2E_DIR/winecfg.log" 2>&1
+w "$SETUP" /S >"$E2E_DIR/setup.log" 2>&1
+rc_setup=$?
+PROG=$(find "$USERS" -path '*/AppData/Local/Programs/LienKet' -type d 2>/dev/null | head -n 1)
+DATA=$(find "$USERS" -path '*/AppData/Local/LienKet' -type d 2>/dev/null | head -n 1)
+w reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Run' /v LienKet >"$E2E_DIR/run.reg" 2>&1
+if [ "$rc_setup" = 0 ] && [ -n "$PROG" ] && [ -f "$PROG/lienket-agent.exe" ] &&
+	[ -f "$PROG/lienket-sync.exe" ] && [ -f "$PROG/uninstall.exe" ] && [ -n "$DATA" ] &&
+	[ -n "$(find "$USERS" -path '*Start Menu/Programs/Liên Kết.lnk' 2>/dev/null)" ] &&
+	ls "$USERS"/*/Desktop/"Liên Kết.lnk" >/dev/null 2>&1 &&
+	grep -q 'lienket-sync.exe" daemon --db ".*\\LienKet\\lienket.db"' "$E2E_DIR/run.reg"; then
+	ok windows__installer_installs_for_the_user
+else
+	fail windows__installer_installs_for_the_user "exit $rc_setup; program folder '$PROG' ($(ls "$PROG" 2>/dev/null | tr '\n' ' ')), data folder '$DATA'; shortcuts: $(find -L "$USERS" -name '*.lnk' 2>/dev/null | tr '\n' ' '); run key: $(tr -d '\r' <"$E2E_DIR/run.reg" | tr '\n' ' ')"
+	e2e_finish
+fi
+
+# The logon entry's command, as Windows would start it: the background sync of the
+# office's database (the one the shortcuts use) takes a record added before logon to the
+# hub without a manual sync.
+IDB="$DATA/lienket.db"
+w "$PROG/lienket-agent.exe" init --db "$(winpath "$IDB")" --unit "$UNIT" --hub "$HUB_URL" \
+	--token "$(enroll installed-laptop)" >"$E2E_DIR/iinit.out" 2>&1
+rc_iinit=$?
+w "$PROG/lienket-agent.exe" add --db "$(winpath "$IDB")" person "full_name=Đặng Thu Thảo" \
+	birth_year=2000 gender=nu >"$E2E_DIR/iadd.out" 2>&1
+rc_iadd=$?
+RUNCMD=$(tr -d '\r' <"$E2E_DIR/run.reg" | sed -n 's/.*REG_SZ *//p')
+eval "set -- $(printf '%s' "$RUNCMD" | sed 's/\\/\\\\/g')"
+HOME="$E2E_DIR/home" LC_ALL=C.UTF-8 "$WINE" "$@" >"$E2E_DIR/daemon.out" 2>&1 &
+daemon_pid=$!
+e2e_track $daemon_pid
+i=0
+while [ "$(sqlite3 "$HDB" "SELECT count(*) FROM person WHERE full_name = 'Đặng Thu Thảo'")" != 1 ] && [ $i -lt 300 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+if [ "$rc_iinit$rc_iadd" = 00 ] &&
+	[ "$(sqlite3 "$HDB" "SELECT count(*) FROM person WHERE full_name = 'Đặng Thu Thảo'")" = 1 ]; then
+	ok windows__background_sync_at_logon_syncs
+else
+	fail windows__background_sync_at_logon_syncs "init exit $rc_iinit, add exit $rc_iadd; run entry '$RUNCMD'; daemon: $(tail -3 "$E2E_DIR/daemon.out" | tr '\n' ' ')"
+fi
+
+# The uninstaller (silent, run in place so that it finishes before we look) stops the
+# background sync and removes the program, shortcuts and logon entry; the data stays.
+w "$PROG/uninstall.exe" /S "_?=$(printf '%s' "$PROG" | sed "s|^$WINEPREFIX/drive_c|C:|" | tr / '\\')" \
+	>"$E2E_DIR/uninstall.log" 2>&1
+rc_un=$?
+w reg query 'HKCU\Software\Microsoft\Windows\CurrentVersion\Run' /v LienKet >"$E2E_DIR/run2.reg" 2>&1
+rc_reg=$?
+if [ "$rc_un" = 0 ] && [ ! -f "$PROG/lienket-agent.exe" ] && [ ! -f "$PROG/lienket-sync.exe" ] &&
+	[ -z "$(find -L "$USERS" -name 'Liên Kết.lnk' 2>/dev/null)" ] && [ "$rc_reg" != 0 ] &&
+	[ -s "$IDB" ] && [ "$(sqlite3 "$IDB" "SELECT count(*) FROM person WHERE full_name = 'Đặng Thu Thảo'")" = 1 ]; then
+	ok windows__uninstaller_keeps_the_office_data
+else
+	fail windows__uninstaller_keeps_the_office_data "exit $rc_un; program folder: $(ls "$PROG" 2>/dev/null | tr '\n' ' '); shortcuts: $(find -L "$USERS" -name '*.lnk' 2>/dev/null | tr '\n' ' '); run key query exit $rc_reg; data: $(ls "$DATA" 2>/dev/null | tr '\n' ' ')"
+fi
+e2e_finish
