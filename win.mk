@@ -39,20 +39,20 @@ WIN_AGENT_LIB := $(WIN_B)/libagent.a
 # build checks the same format strings with -Wformat=2.
 # Windows 10 is the oldest supported (BCrypt pseudo-handles; docs/windows.md).
 WIN_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0A00 \
-	-DLK_VERSION=\"$(VERSION)\" $(WARN) -Wno-format -O2 -g -Iprotocol -Ifigures -I$(WIN_DEPS)/include \
-	-DCURL_STATICLIB
+        -DLK_VERSION=\"$(VERSION)\" $(WARN) -Wno-format -O2 -g -Iprotocol -Ifigures -I$(WIN_DEPS)/include \
+        -DCURL_STATICLIB
 WIN_LDFLAGS = -static -L$(WIN_DEPS)/lib
 # Order: libraries before what they use. Schannel: secur32, crypt32; curl also bcrypt,
 # ws2_32 and advapi32; libmicrohttpd ws2_32.
 WIN_LDLIBS  := -lcurl -lmicrohttpd -ljansson -lsqlite3 -lz -lbcrypt -lcrypt32 -lsecur32 \
-	-lws2_32 -lshell32 -ladvapi32 -lpthread -lm
+        -lws2_32 -lshell32 -ladvapi32 -lpthread -lm
 
 # The unit suites run under Wine by tests/e2e/windows.sh: the protocol's (pure C, the
 # same cases as on Debian) and the agent's store, journal, sync (with its fake hub) and
 # CSV. tests/unit/win_compat.h gives them the one POSIX call mingw-w64 lacks (mkdtemp).
-WIN_UNIT   := test_entry test_fieldarg test_hlc test_ids test_schema test_textsafe \
-	test_validate test_wire test_zio test_agent_journal test_agent_store \
-	test_agent_sync
+WIN_UNIT   := test_entry test_fieldarg test_hlc test_ids test_joincode test_schema test_textsafe \
+        test_validate test_wire test_zio test_agent_journal test_agent_store \
+        test_agent_sync
 WIN_TEST_CFLAGS = $(WIN_CFLAGS) -include tests/unit/win_compat.h -Itests/unit
 WIN_UNIT_BIN := $(WIN_UNIT:%=$(WIN_B)/tests/%.exe)
 WIN_INSTALLER := $(WIN_B)/lienket-setup-$(VERSION).exe
@@ -99,6 +99,6 @@ $(WIN_B)/tests/test_%.exe: tests/unit/test_%.c tests/unit/win_compat.h $(WIN_PRO
 # The shortcuts open the office app (`app`); an agent without that command gets `status`.
 WIN_SHORTCUT_ARGS = $(if $(shell grep -s '{ "app",' agent/main.c),app,status)
 $(WIN_INSTALLER): installer/lienket.nsi $(WIN_B)/lienket-agent.exe $(WIN_B)/lienket-sync.exe
-	makensis -V2 -DVERSION=$(VERSION) -DAGENT=$(abspath $(WIN_B)/lienket-agent.exe) \
+	makensis -V2 -WX -DVERSION=$(VERSION) -DAGENT=$(abspath $(WIN_B)/lienket-agent.exe) \
 		-DSYNC=$(abspath $(WIN_B)/lienket-sync.exe) -DSHORTCUT_ARGS=$(WIN_SHORTCUT_ARGS) \
 		-DOUTFILE=$(abspath $@) installer/lienket.nsi

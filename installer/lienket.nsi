@@ -46,6 +46,7 @@ BrandingText "${NAME} ${VERSION}"
 VIProductVersion "${VERSION}.0"
 VIAddVersionKey /LANG=0 "ProductName" "${NAME}"
 VIAddVersionKey /LANG=0 "FileVersion" "${VERSION}"
+VIAddVersionKey /LANG=0 "LegalCopyright" "${NAME}"
 VIAddVersionKey /LANG=0 "FileDescription" "${NAME} — cài đặt cho văn phòng"
 
 !if "${SHORTCUT_ARGS}" == "app"

@@ -13,7 +13,7 @@ set -u
 . tests/e2e/lib.sh
 
 # ---- every command comes from deps.sh ----------------------------------------------------
-if python3 tests/e2e/commands.py scripts/*.sh tests/e2e/*.sh tests/deb/*.sh bench/*.sh .ci/run Makefile \
+if python3 tests/e2e/commands.py scripts/*.sh tests/e2e/*.sh tests/deb/*.sh bench/*.sh .ci/run Makefile win.mk \
 	bench/*.mk >"$E2E_DIR/commands.out" 2>&1; then
 	ok setup__every_command_the_scripts_run_is_installed_by_deps_sh
 else

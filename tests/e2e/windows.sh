@@ -5,7 +5,8 @@
 #   - the Windows builds of the unit suites (protocol and CSV: the same cases as on
 #     Debian) run under Wine; their cmocka lines are printed here, so
 #     scripts/run-tests.sh counts them in the closing line;
-#   - init in a folder and a database file with Vietnamese letters (the wide-character
+#   - `init --join` with the office's join code (PROTOCOL.md §12, from `enroll --csv`)
+#     in a folder and a database file with Vietnamese letters (the wide-character
 #     edge, agent/plat_win.c), records added with Vietnamese text from the command line
 #     and from a CSV file, and printed back through the console;
 #   - sync to the hub (plain HTTP is allowed on loopback only: agent/transport_curl.c);
@@ -100,7 +101,7 @@ for t in "$WIN_B"/tests/test_*.exe; do
 done
 [ "$nunit" -gt 0 ] || fail windows__unit_suites_are_built "no $WIN_B/tests/test_*.exe (make win)"
 
-# ---- the hub (Linux), a laptop's token ----------------------------------------------
+# ---- the hub (Linux), the office's join code ---------------------------------------
 if ! "$HUB" init --db "$HDB" --units "$UNITS" >"$E2E_DIR/init.log" 2>&1 || ! hub_start "$HDB" hub; then
 	fail windows__hub_starts "$(tail -3 "$E2E_DIR/init.log" "$HLOG" | tr '\n' ' ')"
 	e2e_finish
@@ -110,9 +111,12 @@ enroll() {
 	"$HUB" enroll --db "$HDB" --unit "$COMMUNE_CODE" --name "$1" >"$E2E_DIR/enroll-$1.out" 2>&1
 	sed -n 's/^token: *\(lk_[A-Za-z0-9_-]*\).*/\1/p' "$E2E_DIR/enroll-$1.out" | head -n 1
 }
-TOKEN=$(enroll windows-laptop)
-if [ -z "$UNIT" ] || [ -z "$TOKEN" ]; then
-	fail windows__enroll "unit '$UNIT'; $(tr '\n' ' ' <"$E2E_DIR/enroll-windows-laptop.out")"
+printf 'unit,name\n%s,Văn phòng Đoàn xã trên Windows\n' "$COMMUNE_CODE" >"$E2E_DIR/offices.csv"
+"$HUB" enroll --db "$HDB" --csv "$E2E_DIR/offices.csv" --hub "$HUB_URL" --out "$E2E_DIR/sheets" \
+	>"$E2E_DIR/enroll.out" 2>&1
+CODE=$(sed -n 's/.*<p class="code">\([^<]*\)<\/p>.*/\1/p' "$E2E_DIR/sheets"/*.html 2>/dev/null | head -n 1)
+if [ -z "$UNIT" ] || [ -z "$CODE" ]; then
+	fail windows__enroll "unit '$UNIT', join code '$CODE'; $(tr '\n' ' ' <"$E2E_DIR/enroll.out")"
 	e2e_finish
 fi
 
@@ -121,12 +125,12 @@ FOLDER="$E2E_DIR/Văn phòng Đoàn xã Hòa Thắng"
 mkdir -p "$FOLDER"
 LDB="$FOLDER/dữ liệu.db"
 WDB=$(winpath "$LDB")
-wa init init --db "$WDB" --unit "$UNIT" --hub "$HUB_URL" --token "$TOKEN"
+wa init init --db "$WDB" --join "$CODE"
 if [ "$RC" = 0 ] && [ -s "$LDB" ] && [ "$(ls "$FOLDER" | grep -c -v '^dữ liệu\.db')" = 0 ] &&
-	[ "$(st unit)" = "$UNIT" ]; then
-	ok windows__init_in_a_folder_with_vietnamese_letters
+	[ "$(st unit)" = "$UNIT" ] && [ "$(st hub)" = "$HUB_URL" ]; then
+	ok windows__init_join_in_a_folder_with_vietnamese_letters
 else
-	fail windows__init_in_a_folder_with_vietnamese_letters "exit $RC; folder holds: $(ls "$FOLDER" | tr '\n' '|'); $(say init)"
+	fail windows__init_join_in_a_folder_with_vietnamese_letters "exit $RC; folder holds: $(ls "$FOLDER" | tr '\n' '|'); $(say init)"
 	e2e_finish
 fi
 
