@@ -40,19 +40,20 @@ WIN_AGENT_LIB := $(WIN_B)/libagent.a
 # Windows 10 is the oldest supported (BCrypt pseudo-handles; docs/windows.md).
 WIN_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D__USE_MINGW_ANSI_STDIO=1 -D_WIN32_WINNT=0x0A00 \
         -DLK_VERSION=\"$(VERSION)\" $(WARN) -Wno-format -O2 -g -Iprotocol -Ifigures -I$(WIN_DEPS)/include \
-        -DCURL_STATICLIB
+        -DCURL_STATICLIB -DUTF8PROC_STATIC
 WIN_LDFLAGS = -static -L$(WIN_DEPS)/lib
 # Order: libraries before what they use. Schannel: secur32, crypt32; curl also bcrypt,
 # ws2_32 and advapi32; libmicrohttpd ws2_32.
-WIN_LDLIBS  := -lcurl -lmicrohttpd -ljansson -lsqlite3 -lz -lbcrypt -lcrypt32 -lsecur32 \
+WIN_LDLIBS  := -lcurl -lmicrohttpd -ljansson -lsqlite3 -lutf8proc -lz -lbcrypt -lcrypt32 -lsecur32 \
         -lws2_32 -lshell32 -ladvapi32 -lpthread -lm
 
 # The unit suites run under Wine by tests/e2e/windows.sh: the protocol's (pure C, the
 # same cases as on Debian) and the agent's store, journal, sync (with its fake hub) and
 # CSV. tests/unit/win_compat.h gives them the one POSIX call mingw-w64 lacks (mkdtemp).
-WIN_UNIT   := test_entry test_fieldarg test_hlc test_ids test_joincode test_schema test_textsafe \
+WIN_UNIT   := test_entry test_fieldarg test_hlc test_ids test_joincode test_schema test_textnorm \
+        test_textsafe \
         test_validate test_wire test_zio test_agent_journal test_agent_store \
-        test_agent_sync
+        test_agent_sync test_agent_records
 WIN_TEST_CFLAGS = $(WIN_CFLAGS) -include tests/unit/win_compat.h -Itests/unit
 WIN_UNIT_BIN := $(WIN_UNIT:%=$(WIN_B)/tests/%.exe)
 WIN_INSTALLER := $(WIN_B)/lienket-setup-$(VERSION).exe
@@ -69,7 +70,7 @@ $(WIN_STAMP): scripts/build-win-deps.sh
 	@scripts/build-win-deps.sh --prefix >$@
 win-deps: $(WIN_STAMP)
 
-$(WIN_B)/%.o: %.c $(wildcard protocol/*.h figures/*.h agent/*.h agent/*.def) $(WIN_STAMP)
+$(WIN_B)/%.o: %.c $(wildcard protocol/*.h figures/*.h agent/*.h agent/*.def) $(WIN_STAMP) win.mk
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
 

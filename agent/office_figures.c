@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "figures_sqlite.h"
+#include "plat.h"
 #include "report_text.h"
 
 static int fail(struct report_error *err, enum report_code code, const char *field,
@@ -59,15 +60,16 @@ int office_figures_json(struct store *s, int year, const char *today, char **jso
 	char *buf = NULL;
 	size_t n = 0;
 	FILE *f = NULL;
+	struct plat_memstream *ms = NULL;
 	int rc = office_figures_build(s, year, today, &r, err);
 	if (rc != REPORT_OK)
 		return rc;
-	if (!(f = open_memstream(&buf, &n))) {
+	if (!(f = plat_memstream_open(&ms))) {
 		rc = fail(err, REPORT_NO_MEMORY, "", "cannot write report: out of memory");
 		goto done;
 	}
 	rc = report_write_json(r, f);
-	if (fclose(f) != 0 && rc == REPORT_OK)
+	if (plat_memstream_close(ms, rc == REPORT_OK ? &buf : NULL, &n) != 0 && rc == REPORT_OK)
 		rc = REPORT_WRITE;
 	f = NULL;
 	if (rc != REPORT_OK) {

@@ -44,6 +44,16 @@ int plat_private_file(const char *path, char *err, size_t errlen);
  * 0 or -1 (errno set). */
 int plat_sync_file(FILE *f);
 
+/* A stream writing into memory (POSIX open_memstream; Windows has none: a temporary file
+ * deleted on close, read back). plat_memstream_open returns the stream and *ms, or NULL
+ * (out of memory, no temporary file). plat_memstream_close closes it and, when buf is
+ * not NULL, hands over what was written: *buf (malloc'd, NUL-terminated, the caller's to
+ * free) and *len; with buf NULL the bytes are dropped. 0, or -1 (a write failed or no
+ * memory: *buf untouched). ms is freed either way. */
+struct plat_memstream;
+FILE *plat_memstream_open(struct plat_memstream **ms);
+int plat_memstream_close(struct plat_memstream *ms, char **buf, size_t *len);
+
 /* The process id, for messages and the sync lock file. */
 long plat_pid(void);
 

@@ -46,3 +46,33 @@ int plat_sync_file(FILE *f)
 		return -1;
 	return fsync(fileno(f));
 }
+
+struct plat_memstream {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+FILE *plat_memstream_open(struct plat_memstream **ms)
+{
+	struct plat_memstream *m = calloc(1, sizeof *m);
+	if (!m || !(m->f = open_memstream(&m->buf, &m->len))) {
+		free(m);
+		return NULL;
+	}
+	*ms = m;
+	return m->f;
+}
+
+int plat_memstream_close(struct plat_memstream *ms, char **buf, size_t *len)
+{
+	int rc = fclose(ms->f) == 0 ? 0 : -1;
+	if (rc == 0 && buf) {
+		*buf = ms->buf;
+		*len = ms->len;
+	} else {
+		free(ms->buf);
+	}
+	free(ms);
+	return rc;
+}

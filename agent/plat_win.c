@@ -166,3 +166,60 @@ int plat_sync_file(FILE *f)
 	}
 	return 0;
 }
+
+/* A temporary file in the user's temporary folder, deleted by Windows when closed. */
+struct plat_memstream {
+	FILE *f;
+};
+
+FILE *plat_memstream_open(struct plat_memstream **ms)
+{
+	wchar_t dir[MAX_PATH + 1], path[MAX_PATH + 1];
+	struct plat_memstream *m = calloc(1, sizeof *m);
+	if (!m)
+		return NULL;
+	DWORD n = GetTempPathW(MAX_PATH + 1, dir);
+	HANDLE h = INVALID_HANDLE_VALUE;
+	if (n > 0 && n <= MAX_PATH && GetTempFileNameW(dir, L"lk", 0, path) != 0)
+		h = CreateFileW(path, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS,
+				FILE_ATTRIBUTE_TEMPORARY | FILE_FLAG_DELETE_ON_CLOSE, NULL);
+	int fd = h != INVALID_HANDLE_VALUE ? _open_osfhandle((intptr_t)h, _O_RDWR | _O_BINARY) : -1;
+	if (fd < 0 || !(m->f = _fdopen(fd, "w+b"))) {
+		if (fd >= 0)
+			_close(fd);
+		else if (h != INVALID_HANDLE_VALUE)
+			CloseHandle(h);
+		free(m);
+		return NULL;
+	}
+	*ms = m;
+	return m->f;
+}
+
+/* Reads the whole stream back into a malloc'd, NUL-terminated buffer: 0 or -1. */
+static int read_back(FILE *f, char **buf, size_t *len)
+{
+	long n;
+	if (fflush(f) != 0 || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET) != 0)
+		return -1;
+	char *b = malloc((size_t)n + 1);
+	if (!b)
+		return -1;
+	if (fread(b, 1, (size_t)n, f) != (size_t)n) {
+		free(b);
+		return -1;
+	}
+	b[n] = '\0';
+	*buf = b;
+	*len = (size_t)n;
+	return 0;
+}
+
+int plat_memstream_close(struct plat_memstream *ms, char **buf, size_t *len)
+{
+	int rc = buf ? read_back(ms->f, buf, len) : 0;
+	fclose(ms->f); /* deletes the file: what was read back is all that counts */
+	free(ms);
+	return rc;
+}

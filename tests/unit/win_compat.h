@@ -1,8 +1,8 @@
 /*
  * win_compat.h — what the unit suites take from POSIX and mingw-w64 lacks, for their
  * Windows builds only (win.mk force-includes it with -include; the Debian builds never
- * see it): mkdtemp, strndup and POSIX's two-argument mkdir (the mode means nothing on
- * Windows). Everything else the suites use (unlink, rmdir, opendir, getpid) mingw-w64
+ * see it): mkdtemp, strndup, setenv and POSIX's two-argument mkdir (the mode means
+ * nothing on Windows). Everything else the suites use (unlink, rmdir, opendir, getpid) mingw-w64
  * has.
  *
  * The suites make their folders under "/tmp/…": under Wine, with the suite started from
@@ -47,6 +47,13 @@ static inline char *mkdtemp(char *tmpl)
 
 /* After every header that declares mingw's one-argument mkdir. */
 #define mkdir(path, mode) ((void)(mode), _mkdir(path))
+
+static inline int setenv(const char *name, const char *value, int overwrite)
+{
+	if (!overwrite && getenv(name))
+		return 0;
+	return _putenv_s(name, value) == 0 ? 0 : -1;
+}
 
 static inline char *strndup(const char *s, size_t n)
 {
