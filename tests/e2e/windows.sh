@@ -86,16 +86,25 @@ done
 # ---- the unit suites built for Windows -------------------------------------------
 # The first Wine start creates the prefix (about 10 s); later starts take a fraction.
 w wineboot -i >"$E2E_DIR/wineboot.log" 2>&1
+# All at once: most of their time is Wine's start and the wineserver round trips.
 nunit=0
+upids=""
 for t in "$WIN_B"/tests/test_*.exe; do
 	[ -f "$t" ] || continue
 	nunit=$((nunit + 1))
 	name=$(basename "$t" .exe)
-	w "$t" >"$E2E_DIR/$name.log" 2>&1
-	rc=$?
+	(w "$t" >"$E2E_DIR/$name.log" 2>&1; echo $? >"$E2E_DIR/$name.rc") &
+	upids="$upids $!"
+	e2e_track $!
+done
+for p in $upids; do wait "$p"; done
+for t in "$WIN_B"/tests/test_*.exe; do
+	[ -f "$t" ] || continue
+	name=$(basename "$t" .exe)
+	rc=$(cat "$E2E_DIR/$name.rc" 2>/dev/null || echo none)
 	# cmocka's own lines, counted by scripts/run-tests.sh like the Debian suites'
 	tr -d '\r' <"$E2E_DIR/$name.log" | grep -E '^\[ *(OK|FAILED|SKIPPED) *\]'
-	if [ $rc -ne 0 ] && ! grep -q '^\[  FAILED  \]' "$E2E_DIR/$name.log"; then
+	if [ "$rc" != 0 ] && ! grep -q '^\[  FAILED  \]' "$E2E_DIR/$name.log"; then
 		fail "windows__${name}_runs" "exit $rc: $(tail -3 "$E2E_DIR/$name.log" | tr '\n' ' ')"
 	fi
 done
