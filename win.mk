@@ -27,7 +27,7 @@ WIN_PROTO_SRC := $(filter-out %_openssl.c,$(PROTO_SRC)) $(wildcard protocol/*_wi
 WIN_AGENT_SRC := $(filter-out %_posix.c,$(AGENT_SRC)) $(wildcard agent/*_win.c)
 WIN_PROTO_OBJ := $(WIN_PROTO_SRC:%.c=$(WIN_B)/%.o)
 WIN_FIG_OBJ   := $(FIG_SRC:%.c=$(WIN_B)/%.o)
-WIN_AGENT_OBJ := $(WIN_AGENT_SRC:%.c=$(WIN_B)/%.o)
+WIN_AGENT_OBJ := $(WIN_AGENT_SRC:%.c=$(WIN_B)/%.o) $(WIN_B)/gen/app_assets.o
 WIN_PROTO_LIB := $(WIN_B)/liblienket-protocol.a
 WIN_FIG_LIB   := $(WIN_B)/libfigures.a
 WIN_AGENT_LIB := $(WIN_B)/libagent.a
@@ -73,6 +73,13 @@ win-deps: $(WIN_STAMP)
 $(WIN_B)/%.o: %.c $(wildcard protocol/*.h figures/*.h agent/*.h agent/*.def) $(WIN_STAMP) win.mk
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_CFLAGS) -c $< -o $@
+
+# The office app's page, embedded as for Debian (Makefile: app_assets).
+$(WIN_B)/gen/app_assets.c: scripts/embed_assets.sh $(APP_ASSETS) $(B)/gen/app_assets.list
+	@mkdir -p $(dir $@)
+	sh scripts/embed_assets.sh $(APP_ASSETS) > $@.tmp && mv $@.tmp $@
+$(WIN_B)/gen/app_assets.o: $(WIN_B)/gen/app_assets.c agent/app_assets.h $(WIN_STAMP) win.mk
+	$(WIN_CC) $(WIN_CFLAGS) -Iagent -c $< -o $@
 
 $(WIN_PROTO_LIB): $(WIN_PROTO_OBJ)
 	$(WIN_AR) rcs $@ $^

@@ -30,6 +30,7 @@
 #include "csvtable.h"
 #include "msg.h"
 #include "office_figures.h"
+#include "plat.h"
 #include "records.h"
 #include "schema.h"
 #include "textnorm.h"
@@ -1589,18 +1590,15 @@ static void api_export(struct app_api *a, const char *name, const struct app_api
 		return;
 	}
 	const char *sep = param_str(req, "sep");
-	FILE *f = tmpfile(); /* not open_memstream: the Windows build has none */
+	struct plat_memstream *ms = NULL;
+	FILE *f = plat_memstream_open(&ms);
 	long long nrows = 0;
 	enum csvtable_code rc = f ? csvtable_export(a->s, t, f, sep && strcmp(sep, "semicolon") == 0 ? ';' : ',', &nrows)
 				  : CSVTABLE_IO;
-	long size = rc == CSVTABLE_OK && fflush(f) == 0 && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
-	char *body = size >= 0 ? malloc((size_t)size + 1) : NULL;
-	if (body && (fseek(f, 0, SEEK_SET) != 0 || fread(body, 1, (size_t)size, f) != (size_t)size)) {
-		free(body);
+	char *body = NULL;
+	size_t size = 0;
+	if (f && plat_memstream_close(ms, rc == CSVTABLE_OK ? &body : NULL, &size) != 0)
 		body = NULL;
-	}
-	if (f)
-		fclose(f);
 	if (!body) {
 		fprintf(stderr, "lienket-agent app: export of %s failed (%d)\n", t->name, (int)rc);
 		answer_error(resp, 500, "Không xuất được tệp CSV trên máy này. Hãy báo cán bộ kỹ thuật.");

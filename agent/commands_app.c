@@ -11,23 +11,17 @@
  * Owns: per run, the store, the sync runner and the server.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include "app_server.h"
 #include "app_sync.h"
 #include "commands.h"
 #include "daemon_posix.h"
 #include "msg.h"
+#include "plat.h"
 #include "store.h"
-
-extern char **environ;
 
 /* While the app runs, changes waiting are sent this often (and at the start). */
 #define APP_AUTOSYNC_MS (5 * 60 * 1000LL)
@@ -36,35 +30,21 @@ struct app_run {
 	struct store *s;
 	struct app_sync *sync;
 	struct app_server *srv;
-	pid_t opener; /* xdg-open, reaped when it ends; 0 none */
+	long opener; /* the browser's opener (plat_open_url), reaped at the end; 0 none */
 };
 
 /* Writes url and a newline to path, readable by its owner only. 0 or -1. */
 static int write_url_file(const char *path, const char *url)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
 	size_t n = strlen(url);
-	int ok = fchmod(fd, 0600) == 0 && write(fd, url, n) == (ssize_t)n && write(fd, "\n", 1) == 1;
-	return close(fd) == 0 && ok ? 0 : -1;
-}
-
-/* Starts `xdg-open url` when xdg-open is on PATH; never fails the app. */
-static pid_t open_browser(const char *url)
-{
-	posix_spawn_file_actions_t fa;
-	pid_t pid = 0;
-	char *argv[] = { "xdg-open", (char *)url, NULL };
-	if (posix_spawn_file_actions_init(&fa) != 0)
-		return 0;
-	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	if (posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ) != 0)
-		pid = 0;
-	posix_spawn_file_actions_destroy(&fa);
-	return pid;
+	char *line = malloc(n + 2);
+	if (!line)
+		return -1;
+	memcpy(line, url, n);
+	line[n] = '\n';
+	int rc = plat_write_private(path, line, n + 1);
+	free(line);
+	return rc;
 }
 
 static void app_run_end(struct app_run *r)
@@ -72,8 +52,7 @@ static void app_run_end(struct app_run *r)
 	app_server_stop(r->srv);
 	app_sync_free(r->sync);
 	store_close(r->s);
-	if (r->opener > 0)
-		waitpid(r->opener, NULL, WNOHANG);
+	plat_opener_reap(r->opener);
 	memset(r, 0, sizeof *r);
 }
 
@@ -109,7 +88,7 @@ static int app_run_begin(const char *db, unsigned port, const char *url_file, in
 	}
 	fprintf(stderr, "lienket-agent app: serving on 127.0.0.1:%u\n", app_server_port(r->srv));
 	if (open)
-		r->opener = open_browser(url);
+		r->opener = plat_open_url(url);
 	return EXIT_OK;
 }
 

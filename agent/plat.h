@@ -54,6 +54,17 @@ struct plat_memstream;
 FILE *plat_memstream_open(struct plat_memstream **ms);
 int plat_memstream_close(struct plat_memstream *ms, char **buf, size_t *len);
 
+/* Writes len bytes to path (replacing it), readable and writable by its owner only
+ * (POSIX: 0600, whatever the umask; Windows: the profile folder's ACL, see
+ * plat_private_file). 0 or -1. */
+int plat_write_private(const char *path, const void *data, size_t len);
+
+/* Opens url in the user's browser without waiting: POSIX `xdg-open` when on PATH
+ * (output to /dev/null), Windows ShellExecuteW "open". Returns what plat_opener_reap
+ * takes (0 when nothing was started); never fails the caller. */
+long plat_open_url(const char *url);
+void plat_opener_reap(long opener);
+
 /* The process id, for messages and the sync lock file. */
 long plat_pid(void);
 

@@ -5,11 +5,16 @@
 #include "plat.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+extern char **environ;
 
 /* Files made 0600, folders 0700: the database holds the hub token in clear. */
 #define PLAT_UMASK 077
@@ -75,4 +80,35 @@ int plat_memstream_close(struct plat_memstream *ms, char **buf, size_t *len)
 	}
 	free(ms);
 	return rc;
+}
+
+int plat_write_private(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	int ok = fchmod(fd, 0600) == 0 && write(fd, data, len) == (ssize_t)len;
+	return close(fd) == 0 && ok ? 0 : -1;
+}
+
+long plat_open_url(const char *url)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid = 0;
+	char *argv[] = { "xdg-open", (char *)url, NULL };
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		return 0;
+	posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, "xdg-open", &fa, NULL, argv, environ) != 0)
+		pid = 0;
+	posix_spawn_file_actions_destroy(&fa);
+	return (long)pid;
+}
+
+void plat_opener_reap(long opener)
+{
+	if (opener > 0)
+		waitpid((pid_t)opener, NULL, WNOHANG);
 }

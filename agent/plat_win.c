@@ -223,3 +223,28 @@ int plat_memstream_close(struct plat_memstream *ms, char **buf, size_t *len)
 	free(ms);
 	return rc;
 }
+
+int plat_write_private(const char *path, const void *data, size_t len)
+{
+	FILE *f = plat_fopen(path, "wb"); /* the profile's ACL: see plat_private_file */
+	if (!f)
+		return -1;
+	int ok = fwrite(data, 1, len, f) == len;
+	return fclose(f) == 0 && ok ? 0 : -1;
+}
+
+long plat_open_url(const char *url)
+{
+	wchar_t *w = wide(url);
+	if (w) {
+		/* Returns at once; the browser is not our child: nothing to reap. */
+		ShellExecuteW(NULL, L"open", w, NULL, NULL, SW_SHOWNORMAL);
+		free(w);
+	}
+	return 0;
+}
+
+void plat_opener_reap(long opener)
+{
+	(void)opener;
+}

@@ -115,7 +115,7 @@ int ids_invite_new(char out[IDS_TOKEN_TEXT]) { return secret_new(INVITE_PREFIX, 
 
 int ids_random(void *buf, size_t n)
 {
-	return n <= INT32_MAX && RAND_bytes(buf, (int)n) == 1 ? 0 : -1;
+	return lkcrypto_random(buf, n);
 }
 
 static int b64url_index(char c)

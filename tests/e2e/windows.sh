@@ -9,6 +9,7 @@
 #     in a folder and a database file with Vietnamese letters (the wide-character
 #     edge, agent/plat_win.c), records added with Vietnamese text from the command line
 #     and from a CSV file, and printed back through the console;
+#   - the office app (`app`: libmicrohttpd built for Windows) serving its page and API;
 #   - sync to the hub (plain HTTP is allowed on loopback only: agent/transport_curl.c);
 #   - a sync cut in the middle of a change set (the faultproxy in front of the hub is
 #     stopped once the hub has taken one change set and the next is on the wire), a
@@ -159,6 +160,29 @@ if [ "$rc1$rc2$rc3$RC" = 0000 ] && grep -q 'Nguyễn Thị Hoa' "$E2E_DIR/list.o
 else
 	fail windows__records_added_with_vietnamese_text "exits $rc1 $rc2 $rc3 $RC; list: $(head -c 300 "$E2E_DIR/list.out"); $(say a3)"
 fi
+
+# ---- the office app (libmicrohttpd built for Windows) -----------------------------
+# `app` serves the page on loopback and tells its one-time start address (--url-file);
+# a browser (curl here) opens it, gets the session cookie, the page and the API.
+rm -f "$E2E_DIR/app.url"
+w "$WAGENT" app --db "$WDB" --no-open --url-file "$(winpath "$E2E_DIR/app.url")" \
+	>"$E2E_DIR/app.out" 2>"$E2E_DIR/app.err" &
+app_pid=$!
+e2e_track $app_pid
+if wait_file "$E2E_DIR/app.url" 300; then
+	APP_URL=$(tr -d '\r\n' <"$E2E_DIR/app.url")
+	APP_BASE=$(printf '%s' "$APP_URL" | sed 's|^\(http://127\.0\.0\.1:[0-9]*\)/.*|\1|')
+	page=$(curl -s -c "$E2E_DIR/app.cookies" -b "$E2E_DIR/app.cookies" -L -o "$E2E_DIR/app.html" \
+		-w '%{http_code}' "$APP_URL")
+	curl -s -b "$E2E_DIR/app.cookies" -o "$E2E_DIR/app.meta" "$APP_BASE/api/meta"
+fi
+if [ "${page:-}" = 200 ] && grep -q '<html lang="vi">' "$E2E_DIR/app.html" &&
+	grep -q '"csrf"' "$E2E_DIR/app.meta" && grep -q '"Chi đoàn"' "$E2E_DIR/app.meta"; then
+	ok windows__office_app_serves_its_page
+else
+	fail windows__office_app_serves_its_page "start address '${APP_URL:-}', page ${page:-none}; meta: $(head -c 200 "$E2E_DIR/app.meta" 2>/dev/null); $(say app)"
+fi
+stop $app_pid
 
 # ---- sync to the Linux hub -----------------------------------------------------------
 # same_people — the person rows (id, name, year) of the laptop and of the hub agree.
