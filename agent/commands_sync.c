@@ -113,7 +113,7 @@ static int open_store(const char *path, struct store **s)
 static int ca_file_usable(const char *path)
 {
 	static const char marker[] = "-----BEGIN CERTIFICATE-----";
-	FILE *f = fopen(path, "rb");
+	FILE *f = plat_fopen(path, "rb");
 	if (!f)
 		return 0;
 	char *buf = malloc(CA_FILE_PEEK_BYTES + 1);
