@@ -82,11 +82,11 @@ $(WIN_B)/gen/app_assets.o: $(WIN_B)/gen/app_assets.c agent/app_assets.h $(WIN_ST
 	$(WIN_CC) $(WIN_CFLAGS) -Iagent -c $< -o $@
 
 $(WIN_PROTO_LIB): $(WIN_PROTO_OBJ)
-	$(WIN_AR) rcs $@ $^
+	rm -f $@ && $(WIN_AR) rcs $@ $^
 $(WIN_FIG_LIB): $(WIN_FIG_OBJ)
-	$(WIN_AR) rcs $@ $^
+	rm -f $@ && $(WIN_AR) rcs $@ $^
 $(WIN_AGENT_LIB): $(WIN_AGENT_OBJ)
-	$(WIN_AR) rcs $@ $^
+	rm -f $@ && $(WIN_AR) rcs $@ $^
 
 $(WIN_B)/lienket-agent.exe: $(WIN_B)/agent/main.o $(WIN_AGENT_LIB) $(WIN_FIG_LIB) $(WIN_PROTO_LIB)
 	$(WIN_CC) $(WIN_LDFLAGS) -o $@ $^ $(WIN_LDLIBS)
