@@ -33,6 +33,7 @@ const S = {
   sync: null,        /* last GET /api/sync */
   syncTimer: 0,
   view: 0,           /* incremented per screen: a late answer for an old screen is dropped */
+  reloadList: null,  /* the list on screen, read again when a sync ends */
 };
 const PAGE_SIZE = 50;          /* rows per list page: fits a 768 px screen in two scrolls */
 const PICK_DELAY_MS = 150;     /* typing pause before a picker asks the server */
@@ -607,6 +608,7 @@ function route() {
   const parts = h.split('/').filter(Boolean);
   closeCalendar();
   S.view++;
+  S.reloadList = null;
   S.dirty = false;
   setNavCurrent(parts[0] === 'ho-so' ? parts[1] : parts[0] || 'home');
   closeMenu();
@@ -797,11 +799,15 @@ function renderRefused(s) {
 
 async function refreshSync() {
   clearTimeout(S.syncTimer);
+  const wasRunning = !!(S.sync && S.sync.running);
   try {
     S.sync = await api('GET', '/api/sync');
   } catch (e) {
     if (e.status === 401 || e.status === 403) return;
   }
+  /* a sync that just ended may have brought rows from the province: the list on
+   * screen is read again (its search and page kept) */
+  if (wasRunning && S.sync && !S.sync.running && S.reloadList) S.reloadList();
   renderBadge(S.sync);
   renderSyncSummary(S.sync);
   renderRefused(S.sync);
@@ -957,6 +963,7 @@ function viewList(form) {
       form.readonly ? null : el('a', { class: 'btn btn-primary', href: '#/ho-so/' + form.key + '/moi', 'data-action': 'new', text: '+ Thêm mới' }),
       el('a', { class: 'btn', href: '/api/export/' + form.key + '.csv', download: form.key + '.csv', 'data-action': 'export', text: 'Xuất ra Excel (CSV)' }),
       form.readonly ? null : el('span', { class: 'file-wrap' }, el('label', { for: 'import-file', class: 'btn', text: 'Nhập từ tệp CSV' }), fileInput)));
+  S.reloadList = load;
   screen(form.label, tools, importBox, listMsg, count, el('div', { class: 'table-wrap' }, table), pager);
   load();
 }
