@@ -2,7 +2,8 @@
 ; `make win`, win.mk, which passes VERSION, AGENT, SYNC, SHORTCUT_ARGS and OUTFILE
 ; with -D).
 ;
-; Per user, without administrator rights: the program goes to
+; Per user, without administrator rights (the office's join code, asked on a page or
+; given as /JOIN=CODE, sets the laptop up): the program goes to
 ; %LOCALAPPDATA%\Programs\LienKet, the office's data to %LOCALAPPDATA%\LienKet (the
 ; database lienket.db, its backups and exports; the profile's ACL keeps other users
 ; out). It adds
@@ -25,6 +26,8 @@ SetCompressor /SOLID lzma
 
 !include "MUI2.nsh"
 !include "LogicLib.nsh"
+!include "nsDialogs.nsh"
+!include "FileFunc.nsh"
 !include "WinVer.nsh"
 !include "WinMessages.nsh"
 
@@ -54,6 +57,7 @@ VIAddVersionKey /LANG=0 "FileDescription" "${NAME} — cài đặt cho văn phò
   !define MUI_FINISHPAGE_RUN_PARAMETERS "app"
 !endif
 !insertmacro MUI_PAGE_DIRECTORY
+Page custom JoinPage JoinPageLeave
 !insertmacro MUI_PAGE_INSTFILES
 !insertmacro MUI_PAGE_FINISH
 !insertmacro MUI_UNPAGE_CONFIRM
@@ -73,7 +77,34 @@ VIAddVersionKey /LANG=0 "FileDescription" "${NAME} — cài đặt cho văn phò
   !endif
 !macroend
 
+; The join code on the office's sheet (PROTOCOL.md §12): typed on the installer's page,
+; or given as /JOIN=CODE on a silent install (/S). The installer then runs
+; `lienket-agent init --join` on the data folder's database, so the shortcut opens an
+; office that is set up. Left empty (or the office already joined), nothing is asked.
+Var JoinCode
+Var JoinBox
+
+Function JoinPage
+  ${If} ${FileExists} "${DATA}\lienket.db"
+    Abort ; joined before: nothing to ask
+  ${EndIf}
+  !insertmacro MUI_HEADER_TEXT "Mã kết nối" "Mã trên phiếu kết nối tỉnh gửi cho văn phòng"
+  nsDialogs::Create 1018
+  Pop $0
+  ${NSD_CreateLabel} 0 0 100% 30u "Gõ hoặc dán mã kết nối (bắt đầu bằng LK1.). Có thể để trống và làm sau bằng lệnh lienket-agent init --join."
+  Pop $0
+  ${NSD_CreateText} 0 34u 100% 14u "$JoinCode"
+  Pop $JoinBox
+  nsDialogs::Show
+FunctionEnd
+
+Function JoinPageLeave
+  ${NSD_GetText} $JoinBox $JoinCode
+FunctionEnd
+
 Function .onInit
+  ${GetParameters} $R0
+  ${GetOptions} $R0 "/JOIN=" $JoinCode
   ${IfNot} ${AtLeastBuild} 10240
     MessageBox MB_ICONSTOP "${NAME} cần Windows 10 hoặc 11. Windows này quá cũ: nó không kết nối an toàn (TLS 1.2) được với máy chủ tỉnh." /SD IDOK
     Abort
@@ -95,6 +126,15 @@ Section "Install"
   SetOutPath "${DATA}"
   !insertmacro SHORTCUT "$SMPROGRAMS\${NAME}.lnk"
   !insertmacro SHORTCUT "$DESKTOP\${NAME}.lnk"
+
+  ${If} $JoinCode != ""
+  ${AndIfNot} ${FileExists} "${DATA}\lienket.db"
+    nsExec::ExecToLog '"$INSTDIR\lienket-agent.exe" init --db "${DATA}\lienket.db" --join "$JoinCode"'
+    Pop $0
+    ${If} $0 != 0
+      MessageBox MB_ICONEXCLAMATION "Mã kết nối không dùng được (mã lỗi $0). Hãy kiểm tra lại mã trên phiếu, rồi chạy: lienket-agent init --join MÃ" /SD IDOK
+    ${EndIf}
+  ${EndIf}
 
   WriteRegStr HKCU "${RUN_KEY}" "${KEY}" '"$INSTDIR\lienket-sync.exe" daemon --db "${DATA}\lienket.db"'
   WriteRegExpandStr HKCU "Environment" "LIENKET_DB" "${DATA}\lienket.db"

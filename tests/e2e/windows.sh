@@ -16,7 +16,8 @@
 #     second sync meanwhile refused by the lock (LockFileEx, agent/synclock_win.c), and
 #     the resumed sync: every entry applied by the hub exactly once, the same rows on
 #     both sides;
-#   - the installer (NSIS) run silently: per user, shortcuts, the logon entry; the
+#   - the installer (NSIS) run silently with a join code: per user, the office joined,
+#     shortcuts, the logon entry; the
 #     background sync it registers (lienket-sync.exe daemon) syncs a new record; the
 #     uninstaller removes the program and keeps the office's data.
 #
@@ -259,7 +260,7 @@ fi
 
 # ---- the installer, the background sync at logon, the uninstaller -----------------
 if [ -z "$SETUP" ]; then
-	fail windows__installer_installs_for_the_user "no $WIN_B/lienket-setup-*.exe (make win)"
+	fail windows__installer_installs_for_the_user_and_joins "no $WIN_B/lienket-setup-*.exe (make win)"
 	e2e_finish
 fi
 USERS="$WINEPREFIX/drive_c/users"
@@ -272,7 +273,13 @@ else
 	fail windows__installer_refuses_windows_7 "exit $rc_setup7 (want non-zero); installed: $(find "$USERS" -name 'lienket*.exe' 2>/dev/null | tr '\n' ' ')"
 fi
 w winecfg -v win10 >"$E2E_DIR/winecfg.log" 2>&1
-w "$SETUP" /S >"$E2E_DIR/setup.log" 2>&1
+# A second office's sheet: its join code given to the installer (/JOIN= on a silent
+# install; the page asks for it otherwise).
+printf 'unit,name\n%s,Máy thứ hai của văn phòng\n' "$COMMUNE_CODE" >"$E2E_DIR/offices2.csv"
+"$HUB" enroll --db "$HDB" --csv "$E2E_DIR/offices2.csv" --hub "$HUB_URL" --out "$E2E_DIR/sheets2" \
+	>"$E2E_DIR/enroll2.out" 2>&1
+CODE2=$(sed -n 's/.*<p class="code">\([^<]*\)<\/p>.*/\1/p' "$E2E_DIR/sheets2"/*.html 2>/dev/null | head -n 1)
+w "$SETUP" /S "/JOIN=$CODE2" >"$E2E_DIR/setup.log" 2>&1
 rc_setup=$?
 PROG=$(find "$USERS" -path '*/AppData/Local/Programs/LienKet' -type d 2>/dev/null | head -n 1)
 DATA=$(find "$USERS" -path '*/AppData/Local/LienKet' -type d 2>/dev/null | head -n 1)
@@ -281,20 +288,21 @@ if [ "$rc_setup" = 0 ] && [ -n "$PROG" ] && [ -f "$PROG/lienket-agent.exe" ] &&
 	[ -f "$PROG/lienket-sync.exe" ] && [ -f "$PROG/uninstall.exe" ] && [ -n "$DATA" ] &&
 	[ -n "$(find "$USERS" -path '*Start Menu/Programs/Liên Kết.lnk' 2>/dev/null)" ] &&
 	ls "$USERS"/*/Desktop/"Liên Kết.lnk" >/dev/null 2>&1 &&
-	grep -q 'lienket-sync.exe" daemon --db ".*\\LienKet\\lienket.db"' "$E2E_DIR/run.reg"; then
-	ok windows__installer_installs_for_the_user
+	grep -q 'lienket-sync.exe" daemon --db ".*\\LienKet\\lienket.db"' "$E2E_DIR/run.reg" &&
+	[ -s "$DATA/lienket.db" ]; then
+	ok windows__installer_installs_for_the_user_and_joins
 else
-	fail windows__installer_installs_for_the_user "exit $rc_setup; program folder '$PROG' ($(ls "$PROG" 2>/dev/null | tr '\n' ' ')), data folder '$DATA'; shortcuts: $(find -L "$USERS" -name '*.lnk' 2>/dev/null | tr '\n' ' '); run key: $(tr -d '\r' <"$E2E_DIR/run.reg" | tr '\n' ' ')"
+	fail windows__installer_installs_for_the_user_and_joins "exit $rc_setup; program folder '$PROG' ($(ls "$PROG" 2>/dev/null | tr '\n' ' ')), data folder '$DATA' ($(ls "$DATA" 2>/dev/null | tr '\n' ' ')), join code '$CODE2'; shortcuts: $(find -L "$USERS" -name '*.lnk' 2>/dev/null | tr '\n' ' '); run key: $(tr -d '\r' <"$E2E_DIR/run.reg" | tr '\n' ' ')"
 	e2e_finish
 fi
 
 # The logon entry's command, as Windows would start it: the background sync of the
-# office's database (the one the shortcuts use) takes a record added before logon to the
-# hub without a manual sync.
+# office's database (the one the installer joined and the shortcuts use) takes a record
+# added before logon to the hub without a manual sync. (The sync the installer started
+# is stopped first, so that the one started here is the one that sends it.)
 IDB="$DATA/lienket.db"
-w "$PROG/lienket-agent.exe" init --db "$(winpath "$IDB")" --unit "$UNIT" --hub "$HUB_URL" \
-	--token "$(enroll installed-laptop)" >"$E2E_DIR/iinit.out" 2>&1
-rc_iinit=$?
+w taskkill /F /IM lienket-sync.exe >"$E2E_DIR/taskkill.log" 2>&1
+rc_iinit=0
 w "$PROG/lienket-agent.exe" add --db "$(winpath "$IDB")" person "full_name=Đặng Thu Thảo" \
 	birth_year=2000 gender=nu >"$E2E_DIR/iadd.out" 2>&1
 rc_iadd=$?
