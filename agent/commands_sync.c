@@ -865,8 +865,8 @@ int cmd_status(int argc, char **argv)
 	}
 	if (si.offset_ms == 0 && si.last_sync_ms == 0)
 		printf("%s\n", msg(MSG_STATUS_CLOCK_UNKNOWN)); /* never heard from the hub */
-	else
-		say_clock(si.offset_ms);
+	else if (!(clock_advice(&si) && si.offset_ms > -STATUS_CLOCK_SAME_MS && si.offset_ms < STATUS_CLOCK_SAME_MS))
+		say_clock(si.offset_ms); /* "agrees" is not said beside the advice of a recent clock_ahead */
 	if (clock_advice(&si))
 		printf("%s\n", msg(MSG_STATUS_CLOCK_ADVICE));
 	msg_say(stdout, MSG_STATUS_SKIPPED, (unsigned long long)si.nskipped);

@@ -72,18 +72,18 @@ if [ -z "$UNIT" ] || [ -z "$TOKEN" ] || ! hub_start "$HDB" hub; then
 	e2e_finish
 fi
 ag init init --unit "$UNIT" --hub "$HUB_URL" --token "$TOKEN"
-ag sync0 sync
+ag sync0 sync --verbose
 [ "$RC" = 0 ] || { fail clocks__first_sync "exit $RC: $(say sync0)"; e2e_finish; }
 
 # ---- an edit after the laptop's own acknowledged insert -------------------------------
 ahead 4
 ag add1 add meeting kind=joint held_on=2021-03-14 attendees=10; r1=$RC
 M1=$(cat "$E2E_DIR/add1.out")
-ag sync1 sync; s1=$RC
+ag sync1 sync --verbose; s1=$RC
 n0=$(refusals)
 ahead 13
 ag set1 set meeting "$M1" attendees=5; r2=$RC
-ag sync2 sync; s2=$RC
+ag sync2 sync --verbose; s2=$RC
 n1=$(refusals)
 agree=$(status_get checksums_agree)
 pending=$(status_get pending)
@@ -99,11 +99,11 @@ fi
 ahead 4
 ag add2 add meeting kind=joint held_on=2021-04-01 attendees=12; r1=$RC
 M2=$(cat "$E2E_DIR/add2.out")
-ag sync3 sync; s1=$RC
+ag sync3 sync --verbose; s1=$RC
 n0=$(refusals)
 ahead 13
 ag rm2 rm meeting "$M2"; r2=$RC
-ag sync4 sync; s2=$RC
+ag sync4 sync --verbose; s2=$RC
 n1=$(refusals)
 agree=$(status_get checksums_agree)
 if [ "$r1$s1$r2$s2" = 0000 ] && [ "$n1" -gt "$n0" ] && [ "$(hub_exists meeting "$M2")" = 0 ] &&
@@ -123,11 +123,11 @@ far=$(python3 -c 'import time; print((int(time.time() * 1000) + 3600000) << 16)'
 sqlite3 "$HDB" "INSERT INTO hub_meta(key, value) VALUES('hub_clock', '$far')
 	ON CONFLICT(key) DO UPDATE SET value = excluded.value"; h1=$?
 "$HUB" set meeting "$M1" attendees=30 --db "$HDB" >"$E2E_DIR/correct.out" 2>&1; h2=$?
-ag sync5 sync; s1=$RC
+ag sync5 sync --verbose; s1=$RC
 pulled=$(laptop_value meeting "$M1" attendees)
 n0=$(refusals)
 ag set3 set meeting "$M1" attendees=7; r2=$RC
-ag sync6 sync; s2=$RC
+ag sync6 sync --verbose; s2=$RC
 n1=$(refusals)
 agree=$(status_get checksums_agree)
 if [ "$h1$h2$s1$r2$s2" = 00000 ] && [ "$pulled" = 30 ] && [ "$(hub_value meeting "$M1" attendees)" = 7 ] &&
@@ -144,11 +144,12 @@ fi
 # write while lk_state.applying = 1, as for pulled rows): nothing is pending, the hub
 # keeps 7, the laptop shows 99. The next sync pulls every row again (the hub's merged
 # row wins) and says so; status keeps what was repaired.
+# repairs counts the engine's English log line, which `sync --verbose` prints.
 repairs() { cat "$E2E_DIR"/*.err 2>/dev/null | grep -c 'pulling every row again from the hub'; }
 sqlite3 "$ADB" "UPDATE lk_state SET applying = 1; UPDATE meeting SET attendees = 99 WHERE id = '$M1';
 	UPDATE lk_state SET applying = 0"; e1=$?
 n0=$(repairs)
-ag sync7 sync; s1=$RC
+ag sync7 sync --verbose; s1=$RC
 n1=$(repairs)
 agree=$(status_get checksums_agree)
 when=$(status_get checksum_repaired_ms)
@@ -172,17 +173,17 @@ sqlite3 "$ADB" "UPDATE lk_state SET applying = 1;
 	INSERT INTO person(id, unit_id, full_name) VALUES('$X', '$UNIT', 'Ngoài nhật ký');
 	UPDATE lk_state SET applying = 0"; e1=$?
 n0=$(repairs)
-ag sync8 sync; s1=$RC
+ag sync8 sync --verbose; s1=$RC
 still=$(status_get checksum_still_differs)
 ag st-text2 status
-ag sync9 sync; s2=$RC
+ag sync9 sync --verbose; s2=$RC
 n1=$(repairs)
 # a day later the same disagreement is pulled again once
 sqlite3 "$ADB" "UPDATE lk_config SET value = CAST(value AS INTEGER) - 25 * 3600000 WHERE key = 'checksum_repaired_ms'"
-ag sync9b sync
+ag sync9b sync --verbose
 n2=$(repairs)
 sqlite3 "$ADB" "UPDATE lk_state SET applying = 1; DELETE FROM person WHERE id = '$X'; UPDATE lk_state SET applying = 0"
-ag sync10 sync; s3=$RC
+ag sync10 sync --verbose; s3=$RC
 agree=$(status_get checksums_agree)
 if [ "$e1$s1$s2$s3" = 0000 ] && [ "$still" = true ] && [ "$n1" = $((n0 + 1)) ] && [ "$n2" = $((n0 + 2)) ] &&
 	grep -q "still differ: $UNIT" "$E2E_DIR/st-text2.out" && grep -q 'still does not match' "$E2E_DIR/sync8.out" &&
