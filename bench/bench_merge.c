@@ -14,17 +14,27 @@
  *            (merge_apply + the store's row_read/row_write, libhub.a) as if one agent
  *            had sent them: used to give the hub its million (or ten million) rows
  *            before a measurement; never measured itself.
- *   agentfill  inserts rows into an agent database's table with plain INSERTs, one
+ *   hubmerge the same-storage baseline of figure 1: the same row read + merge + row
+ *            write as hubload, on a hub database holding the same rows as the measured
+ *            hub, its writer connection tuned as `serve` tunes it (writer_tune) with a
+ *            checkpointer thread as in hub/api.c, one transaction per --batch rows; the
+ *            rows are read before the clock starts.
+ *   agentfill  writes rows into an agent database's table with plain statements, one
  *            transaction per --txn rows, so the agent's journaling triggers record them
- *            exactly as for `add`/`import` (figure 4 measures it with and without the
- *            triggers; other figures use it to make a backlog). --list FILE takes lines
- *            "DB ROWS.csv" to fill many agents in one process.
+ *            exactly as for `add`/`import`/an edit/a removal: --op insert (default),
+ *            update (every field column set to the next row's values, by id) or delete
+ *            (by id); update and delete first insert the rows, untimed. --sync off turns
+ *            fsync off (synchronous=OFF) to show what is CPU and what is the disk.
+ *            Figure 4 measures it with and without the triggers; other figures use it
+ *            to make a backlog. --list FILE takes lines "DB ROWS.csv" to fill many
+ *            agents in one process.
  * Every subcommand prints one line "key=value …" that bench/run.sh parses. Timings are
  * CLOCK_MONOTONIC around the measured part only. Durability matches the programs:
  * journal_mode=WAL, synchronous=FULL.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -338,7 +348,7 @@ static int plain_db(const char *path, const struct rows *pre, const struct rows 
 /* ---- options ---- */
 
 struct opts {
-	const char *db, *rows, *preload, *table, *list, *out;
+	const char *db, *rows, *preload, *table, *list, *out, *op, *sync;
 	long batch, txn, limit, preload_limit, commit_every;
 };
 
@@ -346,6 +356,8 @@ static int parse(int argc, char **argv, struct opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->table = "meeting";
+	o->op = "insert";
+	o->sync = "full";
 	o->batch = 1000;
 	o->txn = 1;
 	o->limit = -1;
@@ -368,6 +380,10 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->table = v;
 		else if (!strcmp(a, "--list"))
 			o->list = v;
+		else if (!strcmp(a, "--op"))
+			o->op = v;
+		else if (!strcmp(a, "--sync"))
+			o->sync = v;
 		else if (!strcmp(a, "--out"))
 			o->out = v;
 		else if (!strcmp(a, "--batch"))
@@ -384,6 +400,14 @@ static int parse(int argc, char **argv, struct opts *o)
 			fprintf(stderr, "lienket-bench: unknown option %s\n", a);
 			return -1;
 		}
+	}
+	if (strcmp(o->op, "insert") && strcmp(o->op, "update") && strcmp(o->op, "delete")) {
+		fprintf(stderr, "lienket-bench: --op is insert, update or delete\n");
+		return -1;
+	}
+	if (strcmp(o->sync, "full") && strcmp(o->sync, "off")) {
+		fprintf(stderr, "lienket-bench: --sync is full or off\n");
+		return -1;
 	}
 	if (o->batch < 1 || o->txn < 1 || o->commit_every < 1) {
 		fprintf(stderr, "lienket-bench: --batch, --txn and --commit-every must be positive\n");
@@ -521,7 +545,52 @@ out:
 	return rc ? 1 : 0;
 }
 
-/* ---- hubload ---- */
+/* ---- hubload, hubmerge ---- */
+
+/* What the hub's writer does for one change: the row read, the merge (merge_apply) and
+ * the row write, through the hub's own store (hub/store.h, hub/merge.c). The CSV row
+ * becomes an insert entry with every field, as an agent's first journal entry for it. */
+static int merge_csv_row(struct store *s, const struct rows *hdr, const struct row *r, uint64_t seq,
+			 uint64_t clock)
+{
+	struct field fields[BENCH_MAX_COLS];
+	struct entry e = { .seq = seq, .table = hdr->t->name, .op = ENTRY_INSERT, .clock = clock };
+	size_t nf = 0;
+	for (size_t i = 0; i < hdr->ncol; i++) {
+		const struct schema_column *col = hdr->col[i];
+		if (col->flags & SCHEMA_ID) {
+			e.id = r->f[i];
+			continue;
+		}
+		if (col->flags & SCHEMA_OWNER) {
+			e.owner = r->f[i];
+			continue;
+		}
+		struct field *f = &fields[nf++];
+		f->name = col->name;
+		memset(&f->v, 0, sizeof f->v);
+		if (!r->len[i])
+			f->v.kind = VALUE_NULL;
+		else if (is_int(col)) {
+			f->v.kind = VALUE_INT;
+			f->v.i = strtoll(r->f[i], NULL, 10);
+		} else {
+			f->v.kind = VALUE_TEXT;
+			f->v.s = r->f[i];
+			f->v.len = r->len[i];
+		}
+	}
+	e.fields = fields;
+	e.nfields = nf;
+	struct merge_row mr;
+	int changed = 0;
+	uint64_t hs;
+	int ok = merge_row_init(&mr, hdr->t, e.id, e.owner) == 0 && s->row_read(s, &mr) >= 0 &&
+		 merge_apply(&mr, &e, BENCH_WRITER, &changed) == 0 &&
+		 (!changed || (s->next_hs(s, &hs) == 0 && s->row_write(s, &mr, hs, 0) == 0));
+	merge_row_release(&mr);
+	return ok ? 0 : -1;
+}
 
 /* Streams rows (not kept in memory: ten million rows would not fit) into a hub store. */
 static int cmd_hubload(const struct opts *o)
@@ -555,7 +624,6 @@ static int cmd_hubload(const struct opts *o)
 		fprintf(stderr, "lienket-bench: %s\n", err);
 		return 1;
 	}
-	struct field fields[BENCH_MAX_COLS];
 	double t0 = mono();
 	int in_tx = 0;
 	uint64_t clock = (uint64_t)1 << 40;
@@ -575,41 +643,7 @@ static int cmd_hubload(const struct opts *o)
 				goto out;
 			in_tx = 1;
 		}
-		struct entry e = { .seq = n + 1, .table = hdr.t->name, .op = ENTRY_INSERT, .clock = ++clock };
-		size_t nf = 0;
-		for (size_t i = 0; i < hdr.ncol; i++) {
-			const struct schema_column *col = hdr.col[i];
-			if (col->flags & SCHEMA_ID) {
-				e.id = r.f[i];
-				continue;
-			}
-			if (col->flags & SCHEMA_OWNER) {
-				e.owner = r.f[i];
-				continue;
-			}
-			struct field *f = &fields[nf++];
-			f->name = col->name;
-			memset(&f->v, 0, sizeof f->v);
-			if (!r.len[i])
-				f->v.kind = VALUE_NULL;
-			else if (is_int(col)) {
-				f->v.kind = VALUE_INT;
-				f->v.i = strtoll(r.f[i], NULL, 10);
-			} else {
-				f->v.kind = VALUE_TEXT;
-				f->v.s = r.f[i];
-				f->v.len = r.len[i];
-			}
-		}
-		e.fields = fields;
-		e.nfields = nf;
-		struct merge_row mr;
-		int changed = 0;
-		uint64_t hs;
-		int ok = merge_row_init(&mr, hdr.t, e.id, e.owner) == 0 && s->row_read(s, &mr) >= 0 &&
-			 merge_apply(&mr, &e, BENCH_WRITER, &changed) == 0 &&
-			 (!changed || (s->next_hs(s, &hs) == 0 && s->row_write(s, &mr, hs, 0) == 0));
-		merge_row_release(&mr);
+		int ok = merge_csv_row(s, &hdr, &r, n + 1, ++clock) == 0;
 		free(r.buf);
 		if (!ok) {
 			fprintf(stderr, "lienket-bench: cannot merge record %zu\n", n + 2);
@@ -637,55 +671,230 @@ out:
 	return rc ? 1 : 0;
 }
 
+/* The checkpointer of `serve` (hub/api.c checkpointer_main): after commits, at most every
+ * 100 ms, copies the log into the database on a connection of its own. */
+struct ckpt {
+	struct store *s;
+	pthread_mutex_t lock;
+	pthread_cond_t committed;
+	uint64_t commits;
+	int stop, failed;
+};
+
+static void *ckpt_main(void *arg)
+{
+	struct ckpt *c = arg;
+	uint64_t seen = 0;
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		while (!c->stop && c->commits == seen)
+			pthread_cond_wait(&c->committed, &c->lock);
+		if (c->stop)
+			break;
+		seen = c->commits;
+		pthread_mutex_unlock(&c->lock);
+		int rc = c->s->checkpoint(c->s);
+		struct timespec pause = { 0, 100 * 1000000L };
+		nanosleep(&pause, NULL);
+		pthread_mutex_lock(&c->lock);
+		if (rc != 0)
+			c->failed = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return NULL;
+}
+
+/* The same-storage baseline of figure 1: the rows merged into a hub database with the
+ * hub's own row read + merge + row write (merge_csv_row), the writer connection tuned
+ * as `serve` tunes it (writer_tune) with a checkpointer thread beside it, one
+ * transaction per --batch rows. Only the merge loop is timed (rows read first). */
+static int cmd_hubmerge(const struct opts *o)
+{
+	struct rows rs;
+	struct store *s = NULL;
+	struct ckpt c = { .s = NULL };
+	pthread_t th;
+	int started = 0, in_tx = 0, rc = -1;
+	char err[256];
+	if (!o->db || !o->rows) {
+		fprintf(stderr, "usage: lienket-bench hubmerge --db HUB.db --rows CSV [--batch N]\n");
+		return 64;
+	}
+	if (rows_load(o->rows, o->table, o->limit, &rs) != 0)
+		return 1;
+	pthread_mutex_init(&c.lock, NULL);
+	pthread_cond_init(&c.committed, NULL);
+	if (store_sqlite_open(o->db, 0, &s, err, sizeof err) != 0 ||
+	    store_sqlite_open(o->db, 0, &c.s, err, sizeof err) != 0) {
+		fprintf(stderr, "lienket-bench: %s\n", err);
+		goto out;
+	}
+	if (s->writer_tune(s) != 0) {
+		fprintf(stderr, "lienket-bench: cannot tune the writer connection\n");
+		goto out;
+	}
+	if (pthread_create(&th, NULL, ckpt_main, &c) != 0)
+		goto out;
+	started = 1;
+	uint64_t clock = (uint64_t)1 << 41;
+	double t0 = mono();
+	for (size_t k = 0; k < rs.n; k += (size_t)o->batch) {
+		size_t to = k + (size_t)o->batch < rs.n ? k + (size_t)o->batch : rs.n;
+		if (s->begin(s) != 0)
+			goto out;
+		in_tx = 1;
+		for (size_t j = k; j < to; j++)
+			if (merge_csv_row(s, &rs, &rs.r[j], j + 1, ++clock) != 0) {
+				fprintf(stderr, "lienket-bench: cannot merge row %zu\n", j + 1);
+				goto out;
+			}
+		if (s->commit(s) != 0)
+			goto out;
+		in_tx = 0;
+		pthread_mutex_lock(&c.lock);
+		c.commits++;
+		pthread_cond_signal(&c.committed);
+		pthread_mutex_unlock(&c.lock);
+	}
+	double dt = mono() - t0;
+	printf("hubmerge rows=%zu batch=%ld seconds=%.3f rows_per_s=%.0f\n", rs.n, o->batch, dt,
+	       dt > 0 ? rs.n / dt : 0.0);
+	rc = 0;
+out:
+	if (in_tx)
+		s->rollback(s);
+	if (started) {
+		pthread_mutex_lock(&c.lock);
+		c.stop = 1;
+		pthread_cond_signal(&c.committed);
+		pthread_mutex_unlock(&c.lock);
+		pthread_join(th, NULL);
+		if (c.failed) {
+			fprintf(stderr, "lienket-bench: a checkpoint failed\n");
+			rc = -1;
+		}
+	}
+	if (c.s)
+		c.s->close(c.s);
+	if (s)
+		s->close(s);
+	pthread_cond_destroy(&c.committed);
+	pthread_mutex_destroy(&c.lock);
+	rows_free(&rs);
+	return rc ? 1 : 0;
+}
+
 /* ---- agentfill ---- */
+
+/* The statement agentfill times: an INSERT of every column; an UPDATE of every field
+ * column (not id, not owner) by id, given the values of the next row (an edit form saved
+ * with every field changed); a DELETE by id. */
+static char *fill_sql(const struct rows *rs, const char *table, const char *op)
+{
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	if (!strcmp(op, "delete")) {
+		sqlite3_str_appendf(q, "DELETE FROM \"%w\" WHERE id = ?1", table);
+	} else if (!strcmp(op, "update")) {
+		sqlite3_str_appendf(q, "UPDATE \"%w\" SET ", table);
+		int first = 1;
+		for (size_t i = 0; i < rs->ncol; i++) {
+			if (rs->col[i]->flags & (SCHEMA_ID | SCHEMA_OWNER))
+				continue;
+			sqlite3_str_appendf(q, "%s\"%w\" = ?%d", first ? "" : ", ", rs->col[i]->name, (int)i + 2);
+			first = 0;
+		}
+		sqlite3_str_appendall(q, " WHERE id = ?1");
+	} else {
+		sqlite3_str_appendf(q, "INSERT INTO \"%w\"(", table);
+		for (size_t i = 0; i < rs->ncol; i++)
+			sqlite3_str_appendf(q, "%s\"%w\"", i ? "," : "", rs->col[i]->name);
+		sqlite3_str_appendall(q, ") VALUES(");
+		for (size_t i = 0; i < rs->ncol; i++)
+			sqlite3_str_appendf(q, "%s?%d", i ? "," : "", (int)i + 1);
+		sqlite3_str_appendall(q, ")");
+	}
+	return sqlite3_str_finish(q);
+}
+
+/* Binds row j for op (fill_sql's layout): the id is always column 0 of the generator's
+ * CSV (checked by the caller). */
+static void fill_bind(sqlite3_stmt *st, const struct rows *rs, size_t j, const char *op)
+{
+	const struct row *r = &rs->r[j];
+	if (!strcmp(op, "insert")) {
+		for (size_t i = 0; i < rs->ncol; i++)
+			bind_field(st, (int)i + 1, rs->col[i], r->f[i], r->len[i]);
+		return;
+	}
+	sqlite3_bind_text(st, 1, r->f[0], (int)r->len[0], SQLITE_STATIC);
+	if (!strcmp(op, "delete"))
+		return;
+	const struct row *nx = &rs->r[(j + 1) % rs->n];
+	for (size_t i = 0; i < rs->ncol; i++)
+		if (!(rs->col[i]->flags & (SCHEMA_ID | SCHEMA_OWNER)))
+			bind_field(st, (int)i + 2, rs->col[i], nx->f[i], nx->len[i]);
+}
+
+/* Runs op on rows [0, n) of rs through st, one transaction per txn rows. */
+static int fill_run(sqlite3 *db, sqlite3_stmt *st, const struct rows *rs, const char *op, size_t txn,
+		    const char *dbpath)
+{
+	for (size_t k = 0; k < rs->n; k += txn) {
+		size_t to = k + txn < rs->n ? k + txn : rs->n;
+		if (exec(db, "BEGIN IMMEDIATE"))
+			return -1;
+		for (size_t j = k; j < to; j++) {
+			sqlite3_reset(st);
+			fill_bind(st, rs, j, op);
+			if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(db) != 1) {
+				fprintf(stderr, "lienket-bench: %s: %s: %s\n", dbpath, op, sqlite3_errmsg(db));
+				exec(db, "ROLLBACK");
+				return -1;
+			}
+		}
+		if (exec(db, "COMMIT"))
+			return -1;
+	}
+	return 0;
+}
 
 static int fill_one(const char *dbpath, const char *rowspath, const struct opts *o, double *secs, size_t *nrows)
 {
 	struct rows rs;
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st = NULL, *ins = NULL;
 	int rc = -1;
 	if (rows_load(rowspath, o->table, o->limit, &rs) != 0)
 		return -1;
-	if (open_db(dbpath, &db) != 0)
+	if (strcmp(o->op, "insert") && (!rs.ncol || !(rs.col[0]->flags & SCHEMA_ID) || rs.n < 2)) {
+		fprintf(stderr, "lienket-bench: %s: --op %s needs two rows or more, id first\n", rowspath, o->op);
 		goto out;
-	sqlite3_str *q = sqlite3_str_new(db);
-	sqlite3_str_appendf(q, "INSERT INTO \"%w\"(", o->table);
-	for (size_t i = 0; i < rs.ncol; i++)
-		sqlite3_str_appendf(q, "%s\"%w\"", i ? "," : "", rs.col[i]->name);
-	sqlite3_str_appendall(q, ") VALUES(");
-	for (size_t i = 0; i < rs.ncol; i++)
-		sqlite3_str_appendf(q, "%s?%d", i ? "," : "", (int)i + 1);
-	sqlite3_str_appendall(q, ")");
-	char *sql = sqlite3_str_finish(q);
+	}
+	if (open_db(dbpath, &db) != 0 || (!strcmp(o->sync, "off") && exec(db, "PRAGMA synchronous=OFF")))
+		goto out;
+	char *sql = fill_sql(&rs, o->table, o->op);
 	int prc = sql ? sqlite3_prepare_v2(db, sql, -1, &st, NULL) : SQLITE_NOMEM;
 	sqlite3_free(sql);
+	if (prc == SQLITE_OK && strcmp(o->op, "insert")) {
+		/* the rows to update or delete, written first in one transaction (not timed) */
+		sql = fill_sql(&rs, o->table, "insert");
+		prc = sql ? sqlite3_prepare_v2(db, sql, -1, &ins, NULL) : SQLITE_NOMEM;
+		sqlite3_free(sql);
+		if (prc == SQLITE_OK && fill_run(db, ins, &rs, "insert", rs.n, dbpath) != 0)
+			goto out;
+	}
 	if (prc != SQLITE_OK) {
 		fprintf(stderr, "lienket-bench: %s: %s\n", dbpath, sqlite3_errmsg(db));
 		goto out;
 	}
 	double t0 = mono();
-	for (size_t k = 0; k < rs.n; k += (size_t)o->txn) {
-		size_t to = k + (size_t)o->txn < rs.n ? k + (size_t)o->txn : rs.n;
-		if (exec(db, "BEGIN IMMEDIATE"))
-			goto out;
-		for (size_t j = k; j < to; j++) {
-			sqlite3_reset(st);
-			for (size_t i = 0; i < rs.ncol; i++)
-				bind_field(st, (int)i + 1, rs.col[i], rs.r[j].f[i], rs.r[j].len[i]);
-			if (sqlite3_step(st) != SQLITE_DONE) {
-				fprintf(stderr, "lienket-bench: %s: insert: %s\n", dbpath, sqlite3_errmsg(db));
-				exec(db, "ROLLBACK");
-				goto out;
-			}
-		}
-		if (exec(db, "COMMIT"))
-			goto out;
-	}
+	if (fill_run(db, st, &rs, o->op, (size_t)o->txn, dbpath) != 0)
+		goto out;
 	*secs = mono() - t0;
 	*nrows = rs.n;
 	rc = 0;
 out:
+	sqlite3_finalize(ins);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
 	rows_free(&rs);
@@ -718,14 +927,16 @@ static int cmd_agentfill(const struct opts *o)
 	} else {
 		if (!o->db || !o->rows) {
 			fprintf(stderr, "usage: lienket-bench agentfill (--db AGENT.db --rows CSV | --list FILE)"
-					" [--txn N] [--limit N] [--table T]\n");
+					" [--txn N] [--limit N] [--table T] [--op insert|update|delete]"
+					" [--sync full|off]\n");
 			return 64;
 		}
 		if (fill_one(o->db, o->rows, o, &total, &all) != 0)
 			return 1;
 		dbs = 1;
 	}
-	printf("agentfill dbs=%zu rows=%zu txn=%ld seconds=%.3f rows_per_s=%.0f\n", dbs, all, o->txn, total,
+	printf("agentfill op=%s sync=%s dbs=%zu rows=%zu txn=%ld seconds=%.3f rows_per_s=%.0f\n", o->op, o->sync, dbs,
+	       all, o->txn, total,
 	       total > 0 ? all / total : 0.0);
 	return 0;
 }
@@ -734,7 +945,7 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	if (argc < 2 || parse(argc, argv, &o) != 0) {
-		fprintf(stderr, "usage: lienket-bench upsert|session|hubload|agentfill [options]"
+		fprintf(stderr, "usage: lienket-bench upsert|session|hubload|hubmerge|agentfill [options]"
 				" (bench/bench_merge.c)\n");
 		return 64;
 	}
@@ -744,6 +955,8 @@ int main(int argc, char **argv)
 		return cmd_session(&o);
 	if (!strcmp(argv[1], "hubload"))
 		return cmd_hubload(&o);
+	if (!strcmp(argv[1], "hubmerge"))
+		return cmd_hubmerge(&o);
 	if (!strcmp(argv[1], "agentfill"))
 		return cmd_agentfill(&o);
 	fprintf(stderr, "lienket-bench: unknown subcommand '%s'\n", argv[1]);

@@ -35,7 +35,7 @@ case $LK_BIN in /*) HUB=$LK_BIN/lienket-hub; AGENT=$LK_BIN/lienket-agent; GEN=$L
 if [ "$MODE" = full ]; then
 	: "${PRELOAD:=1000000}"  # rows in the hub before figure 1
 	: "${F1_AGENTS:=16}"; : "${F1_PER:=25000}"
-	: "${F4_ONE:=2000}"; : "${F4_BULK:=100000}"
+	: "${F4_ONE:=2000}"; : "${F4_BULK:=100000}"; : "${F4_PAIRS:=5}"
 	: "${F5_BACKLOG:=100000}"; : "${F5_IDLE:=20}"
 	: "${F6_AGENTS:=500}"; : "${F6_PER:=2000}"; : "${F6_PAR:=64}"
 	: "${F7_CHANGES:=10000}"
@@ -43,7 +43,7 @@ if [ "$MODE" = full ]; then
 else
 	: "${PRELOAD:=5000}"
 	: "${F1_AGENTS:=4}"; : "${F1_PER:=500}"
-	: "${F4_ONE:=100}"; : "${F4_BULK:=2000}"
+	: "${F4_ONE:=50}"; : "${F4_BULK:=1000}"; : "${F4_PAIRS:=1}"
 	: "${F5_BACKLOG:=2000}"; : "${F5_IDLE:=2}"
 	: "${F6_AGENTS:=8}"; : "${F6_PER:=100}"; : "${F6_PAR:=4}"
 	: "${F7_CHANGES:=100}"
@@ -311,6 +311,9 @@ if want 1 || want 2 || want 3; then
 		stop $HUB_PID
 		cp "$W/f1.db" "$W/f1b.db"
 		[ -f "$W/f1.db-wal" ] && cp "$W/f1.db-wal" "$W/f1b.db-wal"
+		# a third twin for the same-storage baseline (hubmerge, below)
+		cp "$W/f1.db" "$W/f1s.db"
+		[ -f "$W/f1.db-wal" ] && cp "$W/f1.db-wal" "$W/f1s.db-wal"
 		# BENCH_KEEP: one more twin, never replayed, for replaying by hand afterwards
 		if [ -n "${BENCH_KEEP:-}" ]; then
 			cp "$W/f1.db" "$W/f1-pristine.db"
@@ -368,22 +371,54 @@ if want 1 || want 2 || want 3; then
 		F1_BPC=$(awk -v b="$CS_IN" -v n="$CS_CHANGES" 'BEGIN { printf "%.1f", n ? b / n : 0 }')
 		F1_P50=$CS_P50; F1_P99=$CS_P99
 	fi
-	# baselines, in process, same rows, same preload, transactions of one change set
-	BASE=$("$BENCH" upsert --db "$W/plain.db" --rows "$W/f1rows.csv" --preload "$PRE_ROWS" \
+	# baselines, in process, on the rows the hub got (re-owned: each agent's rows by its
+	# branch), same preload, transactions of one change set
+	awk 'FNR == 1 && NR != 1 { next } { print }' "$W"/f1a[0-9]*.csv >"$W/f1own.csv"
+	BASE=$("$BENCH" upsert --db "$W/plain.db" --rows "$W/f1own.csv" --preload "$PRE_ROWS" \
 		--batch "${F1_BATCH:-150}" 2>>"$LOG") || ERR="${ERR:-upsert baseline failed}"
 	rm -f "$W/plain.db" "$W/plain.db-wal" "$W/plain.db-shm"
-	SES=$("$BENCH" session --db "$W/ses.db" --rows "$W/f1rows.csv" --preload "$PRE_ROWS" \
+	# the same storage work as the hub's writer, in process: the hub's own row read +
+	# merge + row write on a twin of the replayed hub (same schema, indexes, rows, writer
+	# settings), transactions of one change set
+	SAME=$("$BENCH" hubmerge --db "$W/f1s.db" --rows "$W/f1own.csv" --batch "${F1_BATCH:-150}" 2>>"$LOG") ||
+		ERR="${ERR:-same-storage baseline failed}"
+	rm -f "$W/f1s.db" "$W/f1s.db-wal" "$W/f1s.db-shm"
+	SES=$("$BENCH" session --db "$W/ses.db" --rows "$W/f1own.csv" --preload "$PRE_ROWS" \
 		--batch "${F1_BATCH:-150}" 2>>"$LOG") || ERR="${ERR:-session baseline failed}"
 	rm -f "$W/ses.db" "$W/ses.db-wal" "$W/ses.db-shm"
-	echo "$BASE" >>"$LOG"; echo "$SES" >>"$LOG"
+	# figure 3 in the other shape: the generator's rows as they are (a unit_id and a
+	# host_branch_id of their own per row), on both sides. lienket: one province-level
+	# agent journals them all and its own code cuts and deflates its change sets
+	# (lienket-bench-replay prepare, as for the replay); session: the same rows.
+	"$AGENT" init --db "$W/f3o.db" --unit "$ROOT" --hub http://127.0.0.1:9 --token "$FAKE_TOKEN" \
+		>>"$LOG" 2>&1 || ERR="${ERR:-agent init (figure 3) failed}"
+	"$BENCH" agentfill --db "$W/f3o.db" --rows "$W/f1rows.csv" --txn 5000 >>"$LOG" 2>&1 ||
+		ERR="${ERR:-agentfill (figure 3) failed}"
+	echo "$W/f3o.db $W/f3o.bodies" >"$W/f3o.list"
+	PREPO=$("$REPLAY" prepare --list "$W/f3o.list" 2>>"$LOG") || ERR="${ERR:-prepare (figure 3) failed}"
+	SESO=$("$BENCH" session --db "$W/seso.db" --rows "$W/f1rows.csv" --preload "$PRE_ROWS" \
+		--batch "${F1_BATCH:-150}" 2>>"$LOG") || ERR="${ERR:-session baseline (original rows) failed}"
+	rm -f "$W"/f3o.* "$W/seso.db" "$W/seso.db-wal" "$W/seso.db-shm"
+	echo "$BASE" >>"$LOG"; echo "$SAME" >>"$LOG"; echo "$SES" >>"$LOG"; echo "$PREPO" >>"$LOG"
+	echo "$SESO" >>"$LOG"
 	B_RATE=$(echo "$BASE" | kv rows_per_s); S_RATE=$(echo "$SES" | kv rows_per_s)
+	M_RATE=$(echo "$SAME" | kv rows_per_s)
 	S_BPC=$(echo "$SES" | kv zlib6_bytes_per_change)
+	SO_BPC=$(echo "$SESO" | kv zlib6_bytes_per_change)
+	O_BPC=$(awk -v b="$(echo "$PREPO" | kv bytes)" -v n="$(echo "$PREPO" | kv changes)" \
+		'BEGIN { printf "%.1f", n ? b / n : 0 }')
+	O_SETS=$(echo "$PREPO" | kv sets)
 	if [ -z "$ERR" ]; then
 		say "figure 1: hub merge throughput, $F1_AGENTS agents' change sets sent at once over HTTP to a hub holding $PRELOAD rows:" \
 			"$F1_RATE changes/s end to end ($F1_WRATE/s over the change-set window; $F1_SETS sets of ~$F1_BATCH;" \
 			"p50 $F1_P50 ms, p99 $F1_P99 ms per set; hub CPU $HUB_CPU s of $(elapsed "$t0" "$t1") s wall) | baseline: plain LWW upsert, transactions of $F1_BATCH rows:" \
 			"$B_RATE rows/s | ratio: $(ratio "$F1_RATE" "$B_RATE") (window $(ratio "$F1_WRATE" "$B_RATE"))" \
 			"| goal: >= 50000/s and >= 0.9"
+		say "figure 1 split: same-storage baseline (the hub's own row read + merge + row write in process," \
+			"same schema, indexes, rows and writer settings, transactions of $F1_BATCH): $M_RATE rows/s |" \
+			"storage layout: same-storage / plain upsert = $(ratio "$M_RATE" "$B_RATE") | rest of the hub" \
+			"(HTTP, parsing, checks, group commit): hub / same-storage = $(ratio "$F1_RATE" "$M_RATE")" \
+			"| goal: >= 0.9 of the same-storage baseline"
 		say "figure 1b: the same replay to the same hub started with --threads 16 (one server thread per" \
 			"agent, so 16 change sets can share a group commit instead of the default 8): ${F1B_RATE:-n/a} changes/s" \
 			"(p50 ${F1B_P50:-?} ms, p99 ${F1B_P99:-?} ms per set) | ratio to the baseline:" \
@@ -391,43 +426,86 @@ if want 1 || want 2 || want 3; then
 		say "figure 2: the same against sqlite3changeset_apply: hub $F1_RATE changes/s | session apply" \
 			"$S_RATE rows/s (changesets of $F1_BATCH) | ratio: $(ratio "$F1_RATE" "$S_RATE")" \
 			"(window $(ratio "$F1_WRATE" "$S_RATE"))"
-		say "figure 3: bytes on the wire per change: $F1_BPC (deflated JSON, batches of ~$F1_BATCH) |" \
-			"baseline: session changeset, same batches, zlib level 6: $S_BPC | ratio: $(ratio "$F1_BPC" "$S_BPC")" \
-			"| goal: <= 0.9 (CouchDB replication: ~570)"
+		say "figure 3 (rows re-owned, one owner and host per agent): bytes on the wire per change: $F1_BPC" \
+			"(deflated JSON as the hub received it, batches of ~$F1_BATCH) | baseline: session changeset of the" \
+			"same rows, batches of $F1_BATCH, zlib level 6: $S_BPC | ratio: $(ratio "$F1_BPC" "$S_BPC")" \
+			"| goal: <= 0.8 (CouchDB replication: ~570)"
+		say "figure 3 (the generator's rows, an owner and host of their own per row): $O_BPC (one" \
+			"province-level agent's change sets, $O_SETS of them, deflated by the agent's code) | baseline:" \
+			"session changeset of the same rows, batches of $F1_BATCH, zlib level 6: $SO_BPC | ratio:" \
+			"$(ratio "$O_BPC" "$SO_BPC") | goal: <= 0.8"
 	fi
 	E1=$ERR; result 1 hub_merge_throughput; ERR=$E1; result 2 session_extension; ERR=$E1; result 3 wire_bytes
-	rm -f "$W"/f1a*.csv
+	rm -f "$W"/f1a*.csv "$W/f1own.csv"
 fi
 
 # ---- 4: agent journaling cost ----
+# Pairs of runs, each on a fresh copy of one agent database: with its journaling triggers
+# (lk_meeting_ai/_au/_ad) and without; the order alternates from pair to pair; INSERT,
+# UPDATE and DELETE, one per transaction (fsync on, as the agent runs; and fsync off, to
+# show the CPU) and in bulk. Each ratio is journaled / plain of one pair; printed: the
+# median and the range over F4_PAIRS pairs.
 if want 4; then
 	gen_rows "$F4_BULK" 104 2021 "$W/f4rows.csv"
 	split_rows "$W/f4rows.csv" "$W/f4r" "$F4_BULK" "$W/branches.txt" 0
-	for v in j n; do
-		"$AGENT" init --db "$W/f4$v.db" --unit "$(head -1 "$W/branches.txt")" --hub http://127.0.0.1:9 \
-			--token "$FAKE_TOKEN" >>"$LOG" 2>&1 || ERR="agent init failed"
-	done
-	sqlite3 "$W/f4n.db" 'DROP TRIGGER lk_meeting_ai;' 2>>"$LOG" || ERR="cannot drop the trigger"
-	if [ -z "$ERR" ]; then
-		J1=$("$BENCH" agentfill --db "$W/f4j.db" --rows "$W/f4r0.csv" --limit "$F4_ONE" --txn 1 2>>"$LOG")
-		N1=$("$BENCH" agentfill --db "$W/f4n.db" --rows "$W/f4r0.csv" --limit "$F4_ONE" --txn 1 2>>"$LOG")
-		for v in j n; do
-			"$AGENT" init --db "$W/f4b$v.db" --unit "$(head -1 "$W/branches.txt")" --hub http://127.0.0.1:9 \
-				--token "$FAKE_TOKEN" >>"$LOG" 2>&1
+	"$AGENT" init --db "$W/f4tj.db" --unit "$(head -1 "$W/branches.txt")" --hub http://127.0.0.1:9 \
+		--token "$FAKE_TOKEN" >>"$LOG" 2>&1 || ERR="agent init failed"
+	cp "$W/f4tj.db" "$W/f4tn.db"
+	sqlite3 "$W/f4tn.db" 'DROP TRIGGER lk_meeting_ai; DROP TRIGGER lk_meeting_au; DROP TRIGGER lk_meeting_ad;' \
+		2>>"$LOG" || ERR="${ERR:-cannot drop the triggers}"
+	f4_run() { # f4_run j|n OP ROWS TXN SYNC — prints rows/s; fresh copy each time
+		cp "$W/f4t$1.db" "$W/f4run.db"
+		out=$("$BENCH" agentfill --db "$W/f4run.db" --rows "$W/f4r0.csv" --limit "$3" --txn "$4" --op "$2" \
+			--sync "$5" 2>>"$LOG")
+		echo "$1 $out" >>"$LOG"
+		rm -f "$W/f4run.db" "$W/f4run.db-wal" "$W/f4run.db-shm"
+		echo "$out" | kv rows_per_s
+	}
+	f4_stats() { # values on stdin -> "median (min-max)"
+		sort -g | awk '{ a[NR] = $1 } END { if (!NR) { print "n/a"; exit }
+			m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
+			printf "%.2f (%.2f-%.2f)", m, a[1], a[NR] }'
+	}
+	f4_median() { sort -g | awk '{ a[NR] = $1 } END { if (NR) printf "%.0f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+	[ -n "$ERR" ] || for op in insert update delete; do
+		for mode in one bulk one-nofsync; do
+			case $mode in
+			one) rows=$F4_ONE; txn=1; sync=full ;;
+			bulk) rows=$F4_BULK; txn=$F4_BULK; sync=full ;;
+			*) rows=$F4_ONE; txn=1; sync=off ;;
+			esac
+			: >"$W/f4.j"; : >"$W/f4.n"; : >"$W/f4.r"
+			p=1
+			while [ $p -le "$F4_PAIRS" ]; do
+				if [ $((p % 2)) -eq 1 ]; then
+					j=$(f4_run j $op "$rows" "$txn" $sync); n=$(f4_run n $op "$rows" "$txn" $sync)
+				else
+					n=$(f4_run n $op "$rows" "$txn" $sync); j=$(f4_run j $op "$rows" "$txn" $sync)
+				fi
+				[ -n "$j" ] && [ -n "$n" ] || { ERR="agentfill $op ($mode) failed"; break 3; }
+				echo "$j" >>"$W/f4.j"; echo "$n" >>"$W/f4.n"; echo "$(ratio "$j" "$n")" >>"$W/f4.r"
+				p=$((p + 1))
+			done
+			eval "F4_${op}_$(echo $mode | tr -d -)_J=\$(f4_median <\"\$W/f4.j\")"
+			eval "F4_${op}_$(echo $mode | tr -d -)_N=\$(f4_median <\"\$W/f4.n\")"
+			eval "F4_${op}_$(echo $mode | tr -d -)_R=\"\$(f4_stats <\"\$W/f4.r\")\""
 		done
-		sqlite3 "$W/f4bn.db" 'DROP TRIGGER lk_meeting_ai;'
-		JB=$("$BENCH" agentfill --db "$W/f4bj.db" --rows "$W/f4r0.csv" --txn "$F4_BULK" 2>>"$LOG")
-		NB=$("$BENCH" agentfill --db "$W/f4bn.db" --rows "$W/f4r0.csv" --txn "$F4_BULK" 2>>"$LOG")
-		echo "$J1 / $N1 / $JB / $NB" >>"$LOG"
-		j1=$(echo "$J1" | kv rows_per_s); n1=$(echo "$N1" | kv rows_per_s)
-		jb=$(echo "$JB" | kv rows_per_s); nb=$(echo "$NB" | kv rows_per_s)
-		[ -n "$j1" ] && [ -n "$nb" ] || ERR="agentfill failed"
+	done
+	if [ -z "$ERR" ]; then
+		for op in insert update delete; do
+			eval "j1=\$F4_${op}_one_J n1=\$F4_${op}_one_N r1=\"\$F4_${op}_one_R\""
+			eval "jb=\$F4_${op}_bulk_J nb=\$F4_${op}_bulk_N rb=\"\$F4_${op}_bulk_R\""
+			eval "jo=\$F4_${op}_onenofsync_J no=\$F4_${op}_onenofsync_N ro=\"\$F4_${op}_onenofsync_R\""
+			say "figure 4 ($op, $F4_PAIRS pairs, order alternating): journaled $j1 writes/s one per transaction," \
+				"$jb/s in one transaction of $F4_BULK | baseline: the same writes without the journaling" \
+				"triggers: $n1/s, $nb/s | ratio, median (range): $r1 one per transaction, $rb bulk |" \
+				"without fsync, one per transaction: $jo/s against $no/s, ratio $ro; fsync is" \
+				"$(awk -v a="$n1" -v b="$no" 'BEGIN { printf "%.0f", b ? (1 - a / b) * 100 : 0 }') % of a" \
+				"plain write's time | goal: >= 0.6"
+		done
 	fi
-	[ -z "$ERR" ] && say "figure 4: agent journaling: $j1 writes/s one per transaction, $jb/s in one import" \
-		"transaction of $F4_BULK | baseline: same writes without the journaling trigger: $n1/s, $nb/s" \
-		"| ratio: $(ratio "$j1" "$n1") (one per transaction), $(ratio "$jb" "$nb") (bulk) | goal: >= 0.6"
 	result 4 agent_journaling
-	rm -f "$W"/f4*.db*
+	rm -f "$W"/f4*.db* "$W"/f4r*.csv
 fi
 
 # ---- 5: agent footprint ----
@@ -574,11 +652,21 @@ if want 8; then
 		# baseline: the index set before meeting_year (`report` opens the database
 		# without touching its schema, so it runs on what is there)
 		s0=$(now)
-		sqlite3 "$RDB" 'DROP INDEX IF EXISTS meeting_year;
+		sqlite3 "$RDB" 'DROP INDEX IF EXISTS meeting_year; DROP INDEX IF EXISTS meeting_cover;
 			CREATE INDEX IF NOT EXISTS meeting_kind ON meeting(kind, held_on);' 2>>"$LOG" ||
 			ERR="making the previous index set failed"
 		CI0=$(elapsed "$s0" "$(now)")
 		report_time warm-up "$W/report0.json"; report_time "previous indexes" "$W/report0.json"; RT0=$RT
+		# second baseline: the best ordinary index found for the report's meeting queries
+		# (no expression, not partial): covering, in (kind, held_on) order
+		s0=$(now)
+		sqlite3 "$RDB" 'DROP INDEX IF EXISTS meeting_kind; CREATE INDEX meeting_cover ON meeting(kind,
+			held_on, unit_id, host_branch_id, commune_secretary_attended, id);' 2>>"$LOG" ||
+			ERR="${ERR:-making the covering index failed}"
+		CIC=$(elapsed "$s0" "$(now)")
+		report_time warm-up "$W/reportc.json"; report_time "covering index" "$W/reportc.json"; RTC=$RT
+		cmp -s "$W/report0.json" "$W/reportc.json" || ERR="${ERR:-the report differs with the covering index}"
+		sqlite3 "$RDB" 'DROP INDEX meeting_cover;' 2>>"$LOG" || ERR="${ERR:-dropping the covering index failed}"
 		# the hub's first open of the database (any command that opens its store)
 		# upgrades it: meeting_kind dropped, meeting_year built
 		s0=$(now)
@@ -591,7 +679,9 @@ if want 8; then
 		[ -z "$ERR" ] && say "figure 8: report (province, 2021) over a hub holding $NROWS meeting rows" \
 			"($F8_YEARS years, $NY in 2021): $RT1 s with the hub's indexes (meeting_year; the upgrade" \
 			"built it in $CI s) | baseline: the previous index set (meeting(kind, held_on); built in" \
-			"$CI0 s): $RT0 s | ratio: $(ratio "$RT1" "$RT0") | goal: < 1 s; same JSON from both"
+			"$CI0 s): $RT0 s | ratio: $(ratio "$RT1" "$RT0") | second baseline: the best ordinary index" \
+			"(meeting(kind, held_on, unit_id, host_branch_id, commune_secretary_attended, id), covering; built" \
+			"in $CIC s): $RTC s | ratio: $(ratio "$RT1" "$RTC") | goal: < 1 s; same JSON from all three"
 	fi
 	result 8 report_time
 fi
