@@ -4,7 +4,7 @@
  * Stop signals are blocked and collected with sigtimedwait(), which sleeps in the
  * kernel: no polling, no CPU while idle, and no async-signal-safety concerns because
  * no handler ever runs. A stop seen once is remembered in `stop_seen`.
- * Owns: the saved signal mask and the jitter generator's state.
+ * Owns: the saved signal mask.
  */
 #include "daemon_posix.h"
 
@@ -15,7 +15,6 @@
 
 static sigset_t stop_set, saved_mask;
 static int initialised, stop_seen;
-static uint64_t rng_state;
 
 int daemon_os_init(void)
 {
@@ -29,9 +28,7 @@ int daemon_os_init(void)
 	initialised = 1;
 	stop_seen = 0;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	rng_state = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40);
-	if (!rng_state)
-		rng_state = 0x9e3779b97f4a7c15ULL;
+	daemon_os_seed(((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ ((uint64_t)getpid() << 40));
 	return 0;
 }
 
@@ -91,14 +88,4 @@ int64_t daemon_os_now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-uint64_t daemon_os_random(uint64_t n)
-{
-	/* xorshift64*: enough for spreading retries, never for secrets */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	uint64_t r = rng_state * 0x2545F4914F6CDD1DULL;
-	return n ? r % n : 0;
 }

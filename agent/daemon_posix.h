@@ -26,7 +26,10 @@ int daemon_os_stop_requested(void);
 int daemon_os_cancel(void *ctx);
 /* Monotonic milliseconds. */
 int64_t daemon_os_now_ms(void);
-/* A pseudo-random number in [0, n) for jitter (not for secrets). */
+/* A pseudo-random number in [0, n) for jitter (not for secrets). Its generator is
+ * shared by both implementations (daemon_jitter.c), each seeding it in daemon_os_init
+ * with daemon_os_seed from its clock and process id. */
 uint64_t daemon_os_random(uint64_t n);
+void daemon_os_seed(uint64_t seed);
 
 #endif

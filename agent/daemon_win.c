@@ -12,7 +12,7 @@
  * returns, so the handler waits (a few seconds at most) for daemon_os_release; a process
  * ended anyway (Task Scheduler's "End" is TerminateProcess) loses nothing either — an
  * interrupted sync is an uncommitted SQLite transaction, and the next sync resumes.
- * Owns: the stop event and flag, the jitter generator's state.
+ * Owns: the stop event and flag.
  */
 #include "daemon_posix.h"
 
@@ -25,7 +25,6 @@
 static HANDLE stop_event, released_event;
 static volatile LONG stop_seen;
 static int initialised;
-static uint64_t rng_state;
 
 static BOOL WINAPI on_control(DWORD type)
 {
@@ -54,10 +53,8 @@ int daemon_os_init(void)
 	InterlockedExchange(&stop_seen, 0);
 	initialised = 1;
 	QueryPerformanceCounter(&qpc);
-	rng_state = ((uint64_t)qpc.QuadPart << 20) ^ GetTickCount64() ^
-		    ((uint64_t)GetCurrentProcessId() << 40);
-	if (!rng_state)
-		rng_state = 0x9e3779b97f4a7c15ULL;
+	daemon_os_seed(((uint64_t)qpc.QuadPart << 20) ^ GetTickCount64() ^
+		       ((uint64_t)GetCurrentProcessId() << 40));
 	return 0;
 }
 
@@ -105,14 +102,4 @@ int daemon_os_wait_ms(int64_t ms)
 int64_t daemon_os_now_ms(void)
 {
 	return (int64_t)GetTickCount64();
-}
-
-uint64_t daemon_os_random(uint64_t n)
-{
-	/* xorshift64*: enough for spreading retries, never for secrets */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	uint64_t r = rng_state * 0x2545F4914F6CDD1DULL;
-	return n ? r % n : 0;
 }
