@@ -434,7 +434,7 @@ else
 	hub_up && started=yes || started=no
 	point "$ADB" "$HUB_URL"
 	point "$BDB" "$HUB_URL"
-	ag r6 "$ADB" sync; q6=$RC
+	ag r6 "$ADB" sync --verbose; q6=$RC # the engine's English log: only with --verbose
 	ag r7 "$BDB" sync; q7=$RC
 	ag r8 "$ADB" sync; q8=$RC
 	hub_id_after=$(sqlite3 "$ADB" "SELECT value FROM lk_config WHERE key = 'hub_id'")
@@ -556,7 +556,7 @@ ag k2 "$ADB" set person "$PK" phone=0955555555; t2=$RC
 acked=$(sqlite3 "$ADB" "SELECT acked_seq FROM lk_state")
 sqlite3 "$ADB" "UPDATE lk_journal SET clock = clock + (600000 << 16) WHERE seq > $acked;
 	UPDATE lk_state SET last_clock = (SELECT max(clock) FROM lk_journal)"; t3=$?
-ag k-sync "$ADB" sync; rc_k=$RC
+ag k-sync "$ADB" sync --verbose; rc_k=$RC # the engine's English log: only with --verbose
 status_json "$ADB"
 hub_ms=$(($(date +%s) * 1000 + 1000))
 fc=$(sqlite3 "$HDB" "SELECT _ins_clock >> 16 FROM person WHERE id = '$PK'")
