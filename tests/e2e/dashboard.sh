@@ -123,10 +123,14 @@ urls() {
 	python3 - "$1" <<'PY'
 import json, re, sys
 d = json.load(open(sys.argv[1]))
+# Requests only (URL_REQUEST_START_JOB carries the method); a socket or stream job
+# logs its origin ("…/") and may log a URL again out of order, so each request URL is
+# listed once, where it was first asked for.
 seen = []
 for e in d.get("events", []):
-    u = e.get("params", {}).get("url")
-    if u and u.startswith("http://127.0.0.1") and (not seen or seen[-1] != u):
+    p = e.get("params", {})
+    u = p.get("url")
+    if u and "method" in p and u.startswith("http://127.0.0.1") and u not in seen:
         seen.append(u)
 for u in seen: print(re.sub(r"token=[^&]*", "token=<T>", u))
 PY
