@@ -16,7 +16,10 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browser  # noqa: E402
+from selenium.common.exceptions import TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 FAILED = 0
 
@@ -31,10 +34,19 @@ def check(name, cond, why=""):
 
 
 def login(d, hub, name, password):
+    """Types and submits the login form, then waits until the browser has left it
+    (the click returns before the answer to the POST is loaded)."""
     d.get(hub + "/")
     d.find_element(By.NAME, "name").send_keys(name)
     d.find_element(By.NAME, "password").send_keys(password)
-    d.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    form = d.find_element(By.CSS_SELECTOR, "form button[type=submit]")
+    form.click()
+    try:
+        WebDriverWait(d, 20).until(EC.staleness_of(form))
+        WebDriverWait(d, 20).until(
+            lambda drv: drv.execute_script("return document.readyState") == "complete")
+    except TimeoutException:
+        pass  # the check that follows says what the page shows
 
 
 def main():
