@@ -30,8 +30,22 @@ import sys
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common import utils
 
 PAGE_MAX_HEIGHT = 20000  # a full-page screenshot taller than this is cut (memory)
+
+
+class LoopbackService(Service):
+    """chromedriver reached at 127.0.0.1: selenium names "localhost", which a machine
+    without /etc/hosts (a minimal debootstrap tree) cannot resolve, and then fails with
+    "Can not connect to the Service"."""
+
+    @property
+    def service_url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def is_connectable(self):
+        return utils.is_connectable(self.port, "127.0.0.1")
 
 
 def open_browser(width, height, profile):
@@ -42,7 +56,7 @@ def open_browser(width, height, profile):
               "--disable-sync", "--disable-quic", "--hide-scrollbars",
               "--window-size=%d,%d" % (width, height), "--user-data-dir=%s" % profile):
         opts.add_argument(a)
-    svc = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    svc = LoopbackService(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
     d = webdriver.Chrome(service=svc, options=opts)
     d.set_page_load_timeout(60)
     set_viewport(d, width, height)
