@@ -48,7 +48,11 @@ B ?= build/$(MODE)
 # *_win.c are the Windows implementations of the platform seams (win.mk, `make win`).
 PROTO_SRC := $(filter-out %_win.c,$(wildcard protocol/*.c))
 FIG_SRC   := $(wildcard figures/*.c)
-HUB_SRC   := $(filter-out hub/main.c,$(wildcard hub/*.c))
+# hub/: main.c and one folder per wing (http, access, merge, units, views, store);
+# docs/ARCHITECTURE.md draws them. Hub files include each other's headers by name.
+HUB_DIRS  := $(sort $(dir $(wildcard hub/*/*.c hub/*/*.h)))
+HUB_INC   := -Ihub $(addprefix -I,$(HUB_DIRS:%/=%))
+HUB_SRC   := $(wildcard hub/*/*.c)
 AGENT_SRC := $(filter-out agent/main.c %_win.c,$(wildcard agent/*.c))
 PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/%.o)
 FIG_OBJ   := $(FIG_SRC:%.c=$(B)/%.o)
@@ -74,9 +78,10 @@ protocol: $(PROTO_LIB)
 hub: $(B)/lienket-hub
 agent: $(B)/lienket-agent
 
-$(B)/%.o: %.c $(wildcard protocol/*.h figures/*.h hub/*.h agent/*.h agent/*.def)
+$(B)/%.o: %.c $(wildcard protocol/*.h figures/*.h hub/*/*.h agent/*.h agent/*.def)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
+$(B)/hub/%.o: CFLAGS += $(HUB_INC) $(HUB_CFLAGS)
 
 # The list of page files, rewritten only when it changes, so removing a file rebuilds too.
 $(B)/gen/app_assets.list: FORCE
@@ -118,14 +123,14 @@ $(B)/lienket-agent: $(B)/agent/main.o $(AGENT_LIB) $(FIG_LIB) $(PROTO_LIB)
 # with the figures library).
 $(B)/tests/test_hub_%: tests/unit/test_hub_%.c $(HUB_LIB) $(FIG_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ihub -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(HUB_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(HUB_INC) -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(HUB_LIBS) $(LDLIBS)
 $(B)/tests/test_agent_%: tests/unit/test_agent_%.c $(AGENT_LIB) $(FIG_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iagent -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
 # test_figures_*: the figures seen from both programs (hub, agent and figures libraries).
 $(B)/tests/test_figures_%: tests/unit/test_figures_%.c $(HUB_LIB) $(AGENT_LIB) $(FIG_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Ihub -Iagent -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(HUB_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(HUB_INC) -Iagent -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(HUB_LIBS) $(LDLIBS)
 $(B)/tests/test_%: tests/unit/test_%.c $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
@@ -157,7 +162,7 @@ lint:
 	@scripts/deps.sh --check-or-install lint
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 	  --suppress=missingIncludeSystem --inline-suppr -Iprotocol -Ifigures protocol figures hub agent
-	clang-tidy --quiet $(PROTO_SRC) $(FIG_SRC) $(HUB_SRC) hub/main.c $(AGENT_SRC) agent/main.c -- $(BASE_CFLAGS)
+	clang-tidy --quiet $(PROTO_SRC) $(FIG_SRC) $(HUB_SRC) hub/main.c $(AGENT_SRC) agent/main.c -- $(BASE_CFLAGS) $(HUB_INC) $(HUB_CFLAGS)
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/lienket

@@ -17,7 +17,7 @@
  *   hubmerge the same-storage baseline of figure 1: the same row read + merge + row
  *            write as hubload, on a hub database holding the same rows as the measured
  *            hub, its writer connection tuned as `serve` tunes it (writer_tune) with a
- *            checkpointer thread as in hub/api.c, one transaction per --batch rows; the
+ *            checkpointer thread as in hub/http/api.c, one transaction per --batch rows; the
  *            rows are read before the clock starts.
  *   agentfill  writes rows into an agent database's table with plain statements, one
  *            transaction per --txn rows, so the agent's journaling triggers record them
@@ -548,7 +548,7 @@ out:
 /* ---- hubload, hubmerge ---- */
 
 /* What the hub's writer does for one change: the row read, the merge (merge_apply) and
- * the row write, through the hub's own store (hub/store.h, hub/merge.c). The CSV row
+ * the row write, through the hub's own store (hub/store/store.h, hub/merge/merge.c). The CSV row
  * becomes an insert entry with every field, as an agent's first journal entry for it. */
 static int merge_csv_row(struct store *s, const struct rows *hdr, const struct row *r, uint64_t seq,
 			 uint64_t clock)
@@ -671,7 +671,7 @@ out:
 	return rc ? 1 : 0;
 }
 
-/* The checkpointer of `serve` (hub/api.c checkpointer_main): after commits, at most every
+/* The checkpointer of `serve` (hub/http/api.c checkpointer_main): after commits, at most every
  * 100 ms, copies the log into the database on a connection of its own. */
 struct ckpt {
 	struct store *s;

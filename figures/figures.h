@@ -1,7 +1,7 @@
 /*
  * figures.h — the thirteen figures of MODEL.md ("The figures, precisely") for a unit
  * subtree and a year: the one implementation both programs use. The hub serves them
- * (`GET /v1/report`, `lienket-hub report`, the dashboard, the digest: hub/report.h
+ * (`GET /v1/report`, `lienket-hub report`, the dashboard, the digest: hub/views/report.h
  * renders them); an office sees its own before any sync (`lienket-agent figures`, the
  * office app: agent/office_figures.h).
  *

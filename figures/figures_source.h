@@ -157,7 +157,7 @@ struct figures_source {
 
 	/* Meetings of the four kinds held in [from, to] (a range within `year`), grouped
 	 * (struct figures_meeting_group). Figures 1, 3, 4, 5, 6, 7. The hub's back end
-	 * answers it from one range of a covering index (hub/store_sqlite.c meeting_year). */
+	 * answers it from one range of a covering index (hub/store/store_sqlite.c meeting_year). */
 	int (*meeting_groups)(struct figures_source *src, int year, const char *from,
 			      const char *to,
 			      int (*row)(void *arg, const struct figures_meeting_group *r),

@@ -14,8 +14,8 @@
 #   clang, libclang-rt-14-dev   libFuzzer targets (fuzz_smoke, `make fuzz`)
 #   python3   small protocol clients and checks in tests/e2e
 #   curl      HTTP from the tests and from the demo
-#   libargon2-dev      argon2id hashes of viewer account passwords (hub/viewer.c)
-#   libxlsxwriter-dev  the report as .xlsx (hub/xlsx.c)
+#   libargon2-dev      argon2id hashes of viewer account passwords (hub/access/viewer.c)
+#   libxlsxwriter-dev  the report as .xlsx (hub/views/xlsx.c)
 #   python3-aiosmtpd   a real SMTP server on loopback for `digest --mail` (e2e/digestmail)
 #   python3-openpyxl   reads the .xlsx back to compare with the JSON report (e2e/xlsx)
 #   python3-selenium, chromium-driver   the browser tests click, measure and print

@@ -1,5 +1,5 @@
 #!/bin/sh
-# hub_http — HTTP-level behaviour of the real lienket-hub (hub/server.c): limits,
+# hub_http — HTTP-level behaviour of the real lienket-hub (hub/http/server.c): limits,
 # time limits, JSON refusals, logging without tokens, HTTPS, clean stop on SIGTERM.
 #
 # Starts `lienket-hub serve` on 127.0.0.1 port 0 with --port-file, waits for the port,

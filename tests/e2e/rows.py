@@ -1,7 +1,7 @@
 # rows.py dump|checksum hub|agent DB UNIT [AGENT_DB]
 #   dump: one line per row of every synced table ("table id col=value ..."), sorted.
 #     hub side: rows that exist (insert stamp beats delete stamp, as
-#     hub/store_sqlite.c EXISTS_SQL), of owning unit UNIT, plus every unit* reference
+#     hub/store/store_sqlite.c EXISTS_SQL), of owning unit UNIT, plus every unit* reference
 #     row and task rows assigned to UNIT (PROTOCOL.md §6.3); metadata columns ('_…')
 #     left out. agent side: every row.
 #   checksum: the PROTOCOL.md §8 checksum of owning unit UNIT, computed here.

@@ -16,7 +16,7 @@
 # change set but before its answer, held in the proxy, reached the laptop (answer lost).
 #
 # "Same rows" is checked outside the programs: a small Python reader dumps every synced
-# table of the hub (rows that exist by the hub's rule, hub/store_sqlite.c EXISTS_SQL:
+# table of the hub (rows that exist by the hub's rule, hub/store/store_sqlite.c EXISTS_SQL:
 # insert stamp beats delete stamp; rows of the commune, all unit* reference rows) and
 # of a laptop, values with their SQLite types, and compares them; it also computes the
 # PROTOCOL.md §8 unit checksum itself on each side.
@@ -274,7 +274,7 @@ if [ "$rc_import" = 0 ] && proxy_up cut --rate-bps 16000; then
 	wait $sync_pid
 	rc_cut=$?
 	acked_cut=$(hub_acked "$AGENT_A")
-	# the hub saw a change set begin and the connection break (hub/server.c logs it)
+	# the hub saw a change set begin and the connection break (hub/http/server.c logs it)
 	i=0
 	while [ "$(grep -c ' /v1/changes .*closed=read_error' "$HLOG")" -le "$torn0" ] && [ $i -lt 40 ]; do
 		sleep 0.05; i=$((i + 1))

@@ -1,6 +1,6 @@
 #!/bin/sh
 # uploads — the hub's request-body budget against clients that hold uploads open
-# (issue 12, security 2; hub/server.c, api_admit in hub/api.c).
+# (issue 12, security 2; hub/http/server.c, api_admit in hub/http/api.c).
 #
 # Slow clients announce large bodies and then send them a byte at a time. Without a
 # token they must hold nothing (the route's token is checked before any memory is

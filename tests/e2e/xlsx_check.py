@@ -1,4 +1,4 @@
-"""xlsx_check.py — compares every number of the report spreadsheet (hub/xlsx.h) with the
+"""xlsx_check.py — compares every number of the report spreadsheet (hub/views/xlsx.h) with the
 JSON report (tests/e2e/xlsx.sh), read back with openpyxl (Debian's python3-openpyxl).
 
     xlsx_check.py BOOK.xlsx TOP.json CHILD1.json CHILD2.json ...

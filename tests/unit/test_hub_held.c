@@ -1,5 +1,5 @@
 /*
- * test_hub_held.c — held changes (PROTOCOL.md §7.3, hub/changes.c): a change whose
+ * test_hub_held.c — held changes (PROTOCOL.md §7.3, hub/merge/changes.c): a change whose
  * owning unit has no place in the tree yet is held, not quarantined; it is settled
  * when its unit is placed (merged in scope, quarantined out of it), and only the held
  * changes of the units that arrived are read then (counted through a wrapped store);

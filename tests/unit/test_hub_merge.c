@@ -1,5 +1,5 @@
 /*
- * test_hub_merge.c — the merge rules of hub/merge.h on one row, without storage:
+ * test_hub_merge.c — the merge rules of hub/merge/merge.h on one row, without storage:
  * field-level last-writer-wins, ties by writer, deletes and re-inserts in any order,
  * updates never reviving, and the compact field-clock encoding.
  */

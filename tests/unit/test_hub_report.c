@@ -1,5 +1,5 @@
 /*
- * test_hub_report.c — golden tests of the province report (hub/report.c) on a
+ * test_hub_report.c — golden tests of the province report (hub/views/report.c) on a
  * fixture province written straight into the hub's tables.
  *
  * The fixture (ids are short names; every date and count below is used by a test):

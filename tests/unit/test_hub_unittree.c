@@ -1,5 +1,5 @@
 /*
- * test_hub_unittree.c — the unit tree as of a date (hub/unittree.c) on a small
+ * test_hub_unittree.c — the unit tree as of a date (figures/unittree.c) on a small
  * province written straight into the hub's tables:
  *   P province; D1, D2 districts.
  *   D1: C1 (renamed "Xã An" → "Xã An Phú" on 2021-01-01), C2 merged into C1 on
