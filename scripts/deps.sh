@@ -35,6 +35,10 @@
 #             (scripts/build-win-deps.sh; the deb-src entry is added below)
 #   wine64    runs the Windows agent and its unit tests (tests/e2e/windows.sh)
 #   nsis      makensis, the Windows installer (installer/lienket.nsi)
+#   postgresql-15, libpq-dev   the hub's PostgreSQL back end (hub/store/store_pg*.c links
+#             libpq) and the throw-away server its tests start (scripts/pg-test-server.sh);
+#             installed WITHOUT a system cluster: create_main_cluster = false is written
+#             into /etc/postgresql-common/createcluster.conf first (below)
 set -eu
 mode=${1:---check-or-install}
 what=${2:-build}
@@ -45,7 +49,7 @@ win="gcc-mingw-w64-x86-64 cmake tcl dpkg-dev wine64 nsis"
 case "$what" in
   build)    ;;
   test)     pkgs="$pkgs libcmocka-dev curl python3 time openssl chromium clang libclang-rt-14-dev \
-python3-aiosmtpd python3-openpyxl $win" ;;
+python3-aiosmtpd python3-openpyxl postgresql-15 libpq-dev $win" ;;
   win)      pkgs="$pkgs $win" ;;
   demo)     pkgs="$pkgs curl" ;;
   browser)  pkgs="$pkgs chromium" ;;
@@ -94,6 +98,20 @@ Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
   fi
+  # PostgreSQL's packages make and start a system cluster ("main", port 5432) unless told
+  # not to; the tests start servers of their own. The setting is written before the
+  # packages are installed (postgresql-common's ucf keeps a local file: UCF_FORCE_CONFFOLD),
+  # other settings of an existing file kept.
+  case " $missing " in *" postgresql-"*)
+    cc=/etc/postgresql-common/createcluster.conf
+    mkdir -p "${cc%/*}"
+    if grep -qs '^[#[:space:]]*create_main_cluster[[:space:]]*=' "$cc"; then
+      sed -i 's/^[#[:space:]]*create_main_cluster[[:space:]]*=.*/create_main_cluster = false/' "$cc"
+    else
+      echo "create_main_cluster = false" >>"$cc"
+    fi
+    export UCF_FORCE_CONFFOLD=1 ;;
+  esac
   echo "installing missing Debian packages:$missing" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null

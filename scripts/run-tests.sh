@@ -11,6 +11,9 @@
 # valgrind): a suite still running then is stopped (SIGTERM to it and every process it
 # started, SIGKILL 30 s later) and counted as a failure, so a hang fails CI instead of
 # hanging it. The slowest suite takes about 2 minutes alone on 2 cores.
+# The end-to-end suites named in PG_E2E exercise the hub and run a second time with the
+# hub on PostgreSQL, as suites of their own named NAME@pg (LK_STORE=pg: tests/e2e/lib.sh
+# gives each its own throw-away server, scripts/pg-test-server.sh).
 # UNIT_SUITES and E2E_SUITES (directories) replace build/<mode>/tests and tests/e2e;
 # tests/e2e/setup.sh uses them to test this runner.
 set -u
@@ -20,6 +23,7 @@ export LK_BIN="$BUILD"
 UNIT_SUITES=${UNIT_SUITES:-$BUILD/tests}
 E2E_SUITES=${E2E_SUITES:-tests/e2e}
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-1200}
+PG_E2E=${PG_E2E-}
 [ "${VALGRIND:-0}" = 1 ] && SUITE_TIMEOUT=$((SUITE_TIMEOUT * 4))
 passed=0; failed=0
 log=$(mktemp -d)
@@ -83,6 +87,10 @@ for t in "$E2E_SUITES"/*.sh; do
 	case "$name" in lib|*_lib) continue ;; esac  # sourced helpers, not suites
 	echo "== e2e/$name"
 	run_suite "$name" sh "$t"
+	case " $PG_E2E " in *" $name "*)
+		echo "== e2e/$name@pg"
+		run_suite "$name@pg" env LK_STORE=pg sh "$t" ;;
+	esac
 done
 rm -rf "$log"
 echo "$passed passed, $failed failed"

@@ -28,6 +28,48 @@ VG
 fi
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 
+# The hub's back end: LK_STORE=sqlite (the default) or LK_STORE=pg. Suites name their hub
+# databases with hub_db, which gives a file in $E2E_DIR or a fresh database on the
+# suite's own PostgreSQL server (scripts/pg-test-server.sh: started here, once per suite,
+# as an unprivileged user in a folder of its own; stopped by PID on exit), and read them
+# with hub_sql, which speaks to either. (scripts/run-tests.sh runs the suites that
+# exercise the hub a second time as NAME@pg with LK_STORE=pg.)
+LK_STORE=${LK_STORE:-sqlite}
+E2E_PG_DIR=""
+E2E_PG_SCRIPT=${LK_PG_SCRIPT:-scripts/pg-test-server.sh}
+case "$LK_STORE" in
+sqlite) ;;
+pg)
+	E2E_PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/lk-e2e-pg.XXXXXX")
+	if ! E2E_PG_URL=$(sh "$E2E_PG_SCRIPT" start "$E2E_PG_DIR" $$ 2>"$E2E_DIR/pg-start.err"); then
+		echo "[  FAILED  ] e2e__postgresql_test_server_starts: $(tail -5 "$E2E_DIR/pg-start.err" | tr '\n' ' ')"
+		sh "$E2E_PG_SCRIPT" stop "$E2E_PG_DIR" 2>/dev/null
+		rm -rf "$E2E_DIR" "$E2E_PG_DIR"
+		exit 1
+	fi
+	;;
+*) echo "lib.sh: LK_STORE=$LK_STORE: sqlite or pg" >&2; rm -rf "$E2E_DIR"; exit 64 ;;
+esac
+
+# hub_db NAME — the --db value for the suite's hub database NAME (a-z, 0-9, _): with
+# LK_STORE=sqlite the file $E2E_DIR/NAME.db, with LK_STORE=pg the URL of a new, empty
+# database NAME on the suite's server. Call it once per NAME.
+hub_db() {
+	if [ "$LK_STORE" = pg ]; then sh "$E2E_PG_SCRIPT" createdb "$E2E_PG_DIR" "$1"
+	else echo "$E2E_DIR/$1.db"; fi
+}
+# hub_sql DB SQL — runs SQL on a hub database (a file or a postgresql:// URL) and prints
+# what sqlite3 prints by default: one line a row, columns separated by |, no header.
+hub_sql() {
+	case "$1" in
+	postgresql://*|postgres://*)
+		psql -X -q -A -t -F '|' -v ON_ERROR_STOP=1 -d "$1" -c "$2" ;;
+	*) sqlite3 "$1" "$2" ;;
+	esac
+}
+# hub_is_pg DB — whether DB names a PostgreSQL database.
+hub_is_pg() { case "$1" in postgresql://*|postgres://*) return 0 ;; *) return 1 ;; esac; }
+
 e2e_track() { E2E_PIDS="$E2E_PIDS $1"; }
 
 e2e_cleanup() {
@@ -37,6 +79,10 @@ e2e_cleanup() {
 		while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 		kill -9 "$p" 2>/dev/null
 	done
+	if [ -n "$E2E_PG_DIR" ]; then
+		sh "$E2E_PG_SCRIPT" stop "$E2E_PG_DIR"
+		[ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_PG_DIR"
+	fi
 	[ -n "${E2E_KEEP:-}" ] || rm -rf "$E2E_DIR"
 }
 trap e2e_cleanup EXIT

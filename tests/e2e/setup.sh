@@ -97,6 +97,49 @@ else
 	[ -z "$bg" ] || kill "$bg" 2>/dev/null
 fi
 
+# ---- the PostgreSQL test server ----------------------------------------------------------
+# scripts/pg-test-server.sh (the LK_STORE=pg suites' server): started in a folder of its
+# own, as an unprivileged user when root, on 127.0.0.1 only; its URL answers; stop ends
+# it by the PID in postmaster.pid and waits for it; lib.sh's hub_db and hub_sql use it.
+PGD=$(mktemp -d "${TMPDIR:-/tmp}/lk-setup-pg.XXXXXX")
+t0=$(date +%s)
+pg_url=$(sh scripts/pg-test-server.sh start "$PGD" 2>"$E2E_DIR/pg.err")
+t1=$(date +%s)
+pg_pid=$(head -n 1 "$PGD/data/postmaster.pid" 2>/dev/null)
+pg_uid=$(awk '/^Uid:/ { print $2 }' "/proc/${pg_pid:-none}/status" 2>/dev/null)
+pg_listen=$(psql -X -A -t -d "$pg_url" -c "SELECT current_setting('listen_addresses') || ' ' || current_database()" 2>&1)
+case "$pg_url" in postgresql://lienket@127.0.0.1:[0-9]*/lienket) url_ok=1 ;; *) url_ok=0 ;; esac
+if [ "$url_ok" = 1 ] && [ "$pg_listen" = "127.0.0.1 lienket" ] && [ -n "$pg_uid" ] &&
+	{ [ "$(id -u)" != 0 ] || [ "$pg_uid" != 0 ]; } && [ $((t1 - t0)) -le 20 ]; then
+	ok setup__pg_test_server_starts_unprivileged_on_loopback
+else
+	fail setup__pg_test_server_starts_unprivileged_on_loopback "url '$pg_url', server uid '$pg_uid', \
+'$pg_listen', $((t1 - t0)) s; $(tail -3 "$E2E_DIR/pg.err" | tr '\n' ' ')"
+fi
+sh scripts/pg-test-server.sh stop "$PGD" >"$E2E_DIR/pg-stop.out" 2>&1; rc=$?
+if [ $rc -eq 0 ] && [ -n "$pg_pid" ] && ! kill -0 "$pg_pid" 2>/dev/null &&
+	! psql -X -d "$pg_url" -c 'SELECT 1' >/dev/null 2>&1; then
+	ok setup__pg_test_server_stops_by_its_pid
+else
+	fail setup__pg_test_server_stops_by_its_pid "exit $rc, pid '$pg_pid'; $(tr '\n' ' ' <"$E2E_DIR/pg-stop.out")"
+	[ -z "$pg_pid" ] || kill -QUIT "$pg_pid" 2>/dev/null
+fi
+rm -rf "$PGD"
+cat >"$E2E_DIR/pgsuite.sh" <<'SUITE'
+. tests/e2e/lib.sh
+D=$(hub_db first)
+hub_sql "$D" "CREATE TABLE t(a int, b text)" && hub_sql "$D" "INSERT INTO t VALUES (1, 'một'), (2, NULL)"
+echo "db $D rows $(hub_sql "$D" "SELECT a, b FROM t ORDER BY a" | tr '\n' ' ')server $E2E_PG_DIR"
+SUITE
+LK_STORE=pg sh "$E2E_DIR/pgsuite.sh" >"$E2E_DIR/pgsuite.out" 2>&1; rc=$?
+pg_dir=$(sed -n 's/.* server //p' "$E2E_DIR/pgsuite.out")
+if [ $rc -eq 0 ] && grep -q '^db postgresql://lienket@127.0.0.1:[0-9]*/first rows 1|một 2| server /' "$E2E_DIR/pgsuite.out" &&
+	[ -n "$pg_dir" ] && [ ! -e "$pg_dir" ]; then
+	ok setup__lk_store_pg_gives_each_suite_its_own_server_and_cleans_it_up
+else
+	fail setup__lk_store_pg_gives_each_suite_its_own_server_and_cleans_it_up "exit $rc: $(tr '\n' ' ' <"$E2E_DIR/pgsuite.out")"
+fi
+
 # ---- the demo --------------------------------------------------------------------------
 # The demo on a copy of these binaries whose agent cannot import (as when the laptops'
 # imports failed because a wrapper around the agent could not start), on a machine
