@@ -94,6 +94,7 @@ EOF
 		case "$owner" in ''|*[!0-9]*) die "owner '$owner' is not a PID" ;; esac
 		pm=$(head -n 1 "$dir/data/postmaster.pid")
 		# In a session of its own, so that a signal to the suite's process group spares it.
+		# shellcheck disable=SC2016 # expanded by the watcher's shell
 		setsid sh -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
 			kill -0 "$2" 2>/dev/null && exec sh "$3" stop "$4"' watcher "$owner" "$pm" "$0" "$dir" \
 			</dev/null >/dev/null 2>&1 &
