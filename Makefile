@@ -53,6 +53,10 @@ FIG_SRC   := $(wildcard figures/*.c)
 HUB_DIRS  := $(sort $(dir $(wildcard hub/*/*.c hub/*/*.h)))
 HUB_INC   := -Ihub $(addprefix -I,$(HUB_DIRS:%/=%))
 HUB_SRC   := $(wildcard hub/*/*.c)
+# store_open.c (the back-end factory) calls the PostgreSQL back end when it is built.
+ifneq ($(wildcard hub/store/store_pg.c),)
+HUB_CFLAGS += -DLK_STORE_PG
+endif
 AGENT_SRC := $(filter-out agent/main.c %_win.c,$(wildcard agent/*.c))
 PROTO_OBJ := $(PROTO_SRC:%.c=$(B)/%.o)
 FIG_OBJ   := $(FIG_SRC:%.c=$(B)/%.o)

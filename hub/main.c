@@ -170,7 +170,7 @@ static int open_store(const char *db, int create, struct store **s)
 		fprintf(stderr, "lienket-hub: --db FILE is required\n");
 		return EXIT_USAGE;
 	}
-	if (store_sqlite_open(db, create, s, err, sizeof err) != 0) {
+	if (hub_store_open(db, create, s, err, sizeof err) != 0) {
 		fprintf(stderr, "lienket-hub: %s\n", err);
 		return create ? EXIT_SOFTWARE : EXIT_NOINPUT;
 	}

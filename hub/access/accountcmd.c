@@ -92,7 +92,7 @@ static int64_t wall_ms(void)
 static int open_store(const char *db, struct store **s)
 {
 	char err[512];
-	if (store_sqlite_open(db, 0, s, err, sizeof err) != 0) {
+	if (hub_store_open(db, 0, s, err, sizeof err) != 0) {
 		fprintf(stderr, "lienket-hub: %s\n", err);
 		return EXIT_NOINPUT;
 	}

@@ -190,7 +190,7 @@ static struct store *pool_get(struct api *a)
 	if (a->npool)
 		s = a->pool[--a->npool];
 	pthread_mutex_unlock(&a->lock);
-	if (!s && store_sqlite_open(a->db_path, 0, &s, err, sizeof err) != 0)
+	if (!s && hub_store_open(a->db_path, 0, &s, err, sizeof err) != 0)
 		return NULL;
 	return s;
 }
@@ -222,7 +222,7 @@ int api_new(const struct api_options *opt, struct api **out, char *err, size_t e
 	a->max_ahead_ms = opt->max_ahead_ms > 0 ? opt->max_ahead_ms : HLC_MAX_AHEAD_MS;
 	a->trust_proxy = opt->trust_proxy;
 	a->tls = opt->tls;
-	if (store_sqlite_open(a->db_path, 0, &a->wstore, err, errlen) != 0) {
+	if (hub_store_open(a->db_path, 0, &a->wstore, err, errlen) != 0) {
 		free(a);
 		return -1;
 	}
@@ -238,7 +238,7 @@ int api_new(const struct api_options *opt, struct api **out, char *err, size_t e
 		free(a);
 		return -1;
 	}
-	if (store_sqlite_open(a->db_path, 0, &a->cstore, err, errlen) != 0) {
+	if (hub_store_open(a->db_path, 0, &a->cstore, err, errlen) != 0) {
 		a->wstore->close(a->wstore);
 		free(a);
 		return -1;

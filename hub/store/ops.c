@@ -234,7 +234,7 @@ int ops_backup(const char *db, const char *out, int64_t now_ms, struct ops_backu
 	memset(res, 0, sizeof *res);
 	if (store_sqlite_copy(db, out, now_ms, &info, err, errlen) != 0)
 		goto done;
-	if (store_sqlite_open(db, 0, &s, err, errlen) != 0)
+	if (hub_store_open(db, 0, &s, err, errlen) != 0)
 		goto done;
 	if (s->begin(s) != 0) {
 		snprintf(err, errlen, "cannot record the backup in '%s': database busy", db);

@@ -21,10 +21,18 @@
  *     pulled with (api.c); viewer accounts and failed logins (viewer.h); digest
  *     recipients and every digest mailed (digestmail.h).
  *
- * Conventions: functions return 0 on success and -1 on a storage failure; lookups
- * return 1 when the thing is absent (out untouched). Strings passed in are borrowed
- * for the call; callbacks get borrowed values valid during the callback only, and
- * stop the scan by returning non-zero (that value is returned).
+ * Conventions: functions return STORE_OK (0) on success and a negative enum store_code
+ * on a storage failure that says why (STORE_ERR, -1, when nothing more precise is
+ * known: callers testing `!= 0` or `< 0` need not care); lookups return STORE_ABSENT
+ * (1) when the thing is absent (out untouched). errmsg gives the back end's words for
+ * the last failure. Strings passed in are borrowed for the call; callbacks get borrowed
+ * values valid during the callback only, and stop the scan by returning non-zero (that
+ * value is returned).
+ *
+ * Back ends: hub_store_open picks one from the --db value (SQLite: a file path or
+ * "sqlite:PATH"; PostgreSQL: "postgresql://…" or "postgres://…", store_pg.c). The table
+ * is versioned (STORE_VERSION, like libgit2's refdb_backend): a back end sets version
+ * to the layout it was written for.
  */
 #ifndef LK_HUB_STORE_H
 #define LK_HUB_STORE_H
@@ -34,6 +42,26 @@
 
 #include "merge.h"
 #include "schema.h"
+
+/* The layout of struct store this build knows (every back end sets .version to it). */
+#define STORE_VERSION 1
+
+/* What a store function returns. Failures are negative; lookups answer STORE_ABSENT. */
+enum store_code {
+	STORE_OK = 0,
+	STORE_ABSENT = 1,    /* the thing looked up is not there */
+	STORE_ERR = -1,      /* any other failure (SQL error, out of memory, misuse) */
+	STORE_BUSY = -2,     /* another process holds the database beyond the wait: retry later */
+	STORE_FULL = -3,     /* the disk, a quota or the database's size limit is full */
+	STORE_CORRUPT = -4,  /* the database is damaged, or is not a hub database */
+	STORE_CONFLICT = -5, /* a concurrent writer won (serialization failure, deadlock, a
+			      * snapshot gone stale): roll back and retry the whole transaction */
+	STORE_IO = -6,       /* reading or writing failed below the database (disk, network) */
+};
+
+/* A stable lower-case name of a code for logs ("busy", "conflict", …; "error" for any
+ * other negative value, "ok", "absent"). */
+const char *store_code_name(int code);
 
 #define STORE_TOKEN_PREFIX 11 /* "lk_" + 8 characters: shown and used by `revoke` */
 
@@ -138,8 +166,12 @@ struct store_unit_info {
 };
 
 struct store {
-	const char *backend; /* "sqlite" */
+	int version;         /* STORE_VERSION */
+	const char *backend; /* "sqlite", "postgresql" */
 	void (*close)(struct store *s);
+	/* The back end's own words (English) for the last failure on this handle; never
+	 * NULL, valid until the next call on the handle. */
+	const char *(*errmsg)(struct store *s);
 
 	int (*begin)(struct store *s);     /* write transaction */
 	int (*commit)(struct store *s);    /* durable on return */
@@ -348,9 +380,22 @@ struct store {
 	int (*units_version)(struct store *s, uint64_t *version);
 };
 
-/* Opens (create=0) an existing hub database or creates a new one (create=1: the file
- * must not exist; the tables are made and a hub_id stored). 0 and *out set, or -1 with
- * an English reason in err. Close with s->close(s). */
+/* The back-end factory: every --db value goes through it. db is
+ *   a file path ("tinh.db") or "sqlite:PATH"      -> store_sqlite_open(PATH)
+ *   "postgresql://…" or "postgres://…"           -> store_pg_open(db) (the whole URL is
+ *                                                   libpq's connection string)
+ * Opens (create=0) an existing hub database or creates a new one (create=1: it must not
+ * exist yet; the tables are made and a hub_id stored). 0 and *out, or a negative
+ * store_code with an English reason in err (a PostgreSQL URL in a build without that
+ * back end, an unknown "scheme://", a missing database…). Close with s->close(s). */
+int hub_store_open(const char *db, int create, struct store **out, char *err, size_t errlen);
+
+/* 1 when db names a PostgreSQL database (the prefixes above), 0 otherwise. */
+int store_is_pg(const char *db);
+/* 1 when this build has the PostgreSQL back end, 0 not. */
+int store_pg_built(void);
+
+/* The SQLite back end (store_sqlite.c): hub_store_open's contract on a file path. */
 int store_sqlite_open(const char *path, int create, struct store **out, char *err,
 		      size_t errlen);
 
@@ -372,5 +417,10 @@ struct store_copy_info {
  * agent's acknowledged sequence. 0, or -1 with an English reason in err (dst removed). */
 int store_sqlite_copy(const char *src, const char *dst, int64_t stamp_ms,
 		      struct store_copy_info *info, char *err, size_t errlen);
+
+/* The PostgreSQL back end (store_pg.c, built when libpq is): hub_store_open's contract on
+ * a libpq connection URL. */
+int store_pg_open(const char *conninfo, int create, struct store **out, char *err,
+		  size_t errlen);
 
 #endif

@@ -56,13 +56,59 @@ struct sqlite_store {
 	uint64_t unit_writes;    /* unit-table writes and rollbacks on this connection */
 	struct { char *sql; uint32_t hash; sqlite3_stmt *st; int busy; } cache[STMT_CACHE_MAX];
 	size_t ncache;
+	char errmsg[256];        /* the words of the last failure fail() saw */
 };
 
 static struct sqlite_store *S(struct store *s) { return (struct sqlite_store *)s; }
 
+/* The store_code of an SQLite result code (primary or extended). */
+static int code_of(int rc)
+{
+	if (rc == SQLITE_BUSY_SNAPSHOT)
+		return STORE_CONFLICT; /* a read snapshot older than the last commit cannot write */
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED: return STORE_BUSY;
+	case SQLITE_FULL: return STORE_FULL;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB: return STORE_CORRUPT;
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PERM: return STORE_IO;
+	default: return STORE_ERR;
+	}
+}
+
+/* The code of the last failure on the connection (STORE_ERR when SQLite saw none: the
+ * failure was the caller's or memory's). */
+static int fail(struct store *s)
+{
+	int rc = sqlite3_extended_errcode(S(s)->db);
+	if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		snprintf(S(s)->errmsg, sizeof S(s)->errmsg, "%s", "failed outside SQLite");
+		return STORE_ERR;
+	}
+	snprintf(S(s)->errmsg, sizeof S(s)->errmsg, "%s", sqlite3_errmsg(S(s)->db));
+	return code_of(rc);
+}
+
+static const char *st_errmsg(struct store *s)
+{
+	return S(s)->errmsg[0] ? S(s)->errmsg : "no failure";
+}
+
 static int exec_sql(sqlite3 *db, const char *sql)
 {
 	return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static int fail(struct store *s);
+
+/* exec_sql on the store's connection: 0 or the failure's code. */
+static int exec_s(struct store *s, const char *sql)
+{
+	return exec_sql(S(s)->db, sql) == 0 ? 0 : fail(s);
 }
 
 /* FNV-1a of the SQL text: the cache compares texts only when hashes match. */
@@ -90,7 +136,7 @@ static int prep(struct store *s, const char *sql, sqlite3_stmt **st)
 		return 0;
 	}
 	if (sqlite3_prepare_v2(ss->db, sql, -1, st, NULL) != SQLITE_OK)
-		return -1;
+		return fail(s);
 	if (ss->ncache < STMT_CACHE_MAX) {
 		char *copy = strdup(sql);
 		if (copy) {
@@ -339,11 +385,13 @@ static int meta_get_u64(struct store *s, const char *key, uint64_t *out);
 
 static int st_begin(struct store *s)
 {
-	if (exec_sql(S(s)->db, "BEGIN IMMEDIATE") != 0)
-		return -1;
+	int rc = exec_s(s, "BEGIN IMMEDIATE");
+	if (rc != 0)
+		return rc;
 	if (meta_get_u64(s, "hs", &S(s)->hs) != 0) {
+		rc = fail(s);
 		exec_sql(S(s)->db, "ROLLBACK");
-		return -1;
+		return rc;
 	}
 	S(s)->in_tx = 1;
 	S(s)->hs_dirty = 0;
@@ -356,10 +404,10 @@ static int st_commit(struct store *s)
 	if (S(s)->hs_dirty) {
 		char v[32];
 		snprintf(v, sizeof v, "%" PRIu64, S(s)->hs);
-		if (s->meta_set(s, "hs", v) != 0)
+		if ((rc = s->meta_set(s, "hs", v)) != 0)
 			goto done;
 	}
-	rc = exec_sql(S(s)->db, "COMMIT");
+	rc = exec_s(s, "COMMIT");
 done:
 	if (rc != 0) {
 		exec_sql(S(s)->db, "ROLLBACK");
@@ -373,21 +421,22 @@ static int st_rollback(struct store *s)
 {
 	S(s)->in_tx = 0;
 	S(s)->unit_writes++;
-	return exec_sql(S(s)->db, "ROLLBACK");
+	return exec_s(s, "ROLLBACK");
 }
 
-static int st_read_begin(struct store *s) { return exec_sql(S(s)->db, "BEGIN"); }
-static int st_read_end(struct store *s) { return exec_sql(S(s)->db, "COMMIT"); }
+static int st_read_begin(struct store *s) { return exec_s(s, "BEGIN"); }
+static int st_read_end(struct store *s) { return exec_s(s, "COMMIT"); }
 
-static int st_savepoint(struct store *s) { return exec_sql(S(s)->db, "SAVEPOINT cs"); }
+static int st_savepoint(struct store *s) { return exec_s(s, "SAVEPOINT cs"); }
 
 static int st_savepoint_end(struct store *s, int keep)
 {
 	if (!keep)
 		S(s)->unit_writes++;
-	if (!keep && exec_sql(S(s)->db, "ROLLBACK TO cs") != 0)
-		return -1;
-	return exec_sql(S(s)->db, "RELEASE cs");
+	int rc;
+	if (!keep && (rc = exec_s(s, "ROLLBACK TO cs")) != 0)
+		return rc;
+	return exec_s(s, "RELEASE cs");
 }
 
 /* ---- meta ---- */
@@ -396,10 +445,10 @@ static int st_meta_get(struct store *s, const char *key, char *buf, size_t len)
 {
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT value FROM hub_meta WHERE key = ?1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, key);
 	int rc = sqlite3_step(st);
-	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s);
 	if (out == 0)
 		copy_col(buf, len, st, 0);
 	release(s, st);
@@ -410,10 +459,10 @@ static int st_meta_set(struct store *s, const char *key, const char *value)
 {
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_meta(key, value) VALUES(?1, ?2)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, key);
 	bind_text(st, 2, value);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -423,7 +472,7 @@ static int meta_get_u64(struct store *s, const char *key, uint64_t *out)
 	char buf[32];
 	int rc = st_meta_get(s, key, buf, sizeof buf);
 	if (rc < 0)
-		return -1;
+		return fail(s);
 	*out = rc == 1 ? 0 : strtoull(buf, NULL, 10);
 	return 0;
 }
@@ -431,7 +480,7 @@ static int meta_get_u64(struct store *s, const char *key, uint64_t *out)
 static int st_next_hs(struct store *s, uint64_t *hs)
 {
 	if (!S(s)->in_tx)
-		return -1;
+		return fail(s);
 	*hs = ++S(s)->hs;
 	S(s)->hs_dirty = 1;
 	return 0;
@@ -502,7 +551,7 @@ static int st_row_read(struct store *s, struct merge_row *r)
 	sqlite3_reset(st);
 	bind_text(st, 1, r->id);
 	int rc = sqlite3_step(st);
-	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s);
 	if (out == 0 && load_row(st, 0, r) != 0)
 		out = -1;
 	sqlite3_reset(st);
@@ -517,7 +566,7 @@ static int st_row_write(struct store *s, const struct merge_row *r, uint64_t hs,
 		S(s)->unit_writes++;
 	char *fc = merge_fc_encode(r);
 	if (!fc)
-		return -1;
+		return fail(s);
 	uint64_t rc_clock;
 	char rw[MERGE_WRITER_MAX];
 	merge_row_clock(r, &rc_clock, rw);
@@ -537,7 +586,7 @@ static int st_row_write(struct store *s, const struct merge_row *r, uint64_t hs,
 	sqlite3_bind_text(st, i++, fc, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, i++, (int64_t)hs);
 	sqlite3_bind_int64(st, i++, recv_ms);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	sqlite3_reset(st);
 	free(fc);
 	return rc;
@@ -549,10 +598,10 @@ static int st_row_known(struct store *s, const struct schema_table *t, const cha
 	snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\" WHERE id = ?1 AND _ins_writer <> ''", t->name);
 	sqlite3_stmt *st;
 	if (prep(s, sql, &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, id);
 	int rc = sqlite3_step(st);
-	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return out;
 }
@@ -615,7 +664,7 @@ static int st_rows_after(struct store *s, const struct schema_table *tb, uint64_
 	n = append(sql, n, sizeof sql, "%s", " ORDER BY _hs LIMIT ?3");
 	sqlite3_stmt *st;
 	if (n >= sizeof sql || prep(s, sql, &st) != 0)
-		return -1;
+		return fail(s);
 	sqlite3_bind_int64(st, 1, (int64_t)after);
 	if (scope_json)
 		bind_text(st, 2, scope_json);
@@ -635,7 +684,7 @@ static int st_rows_owned(struct store *s, const struct schema_table *tb, const c
 		   " (SELECT value FROM json_each(?1)) AND " EXISTS_SQL(""), tb->name);
 	sqlite3_stmt *st;
 	if (n >= sizeof sql || prep(s, sql, &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, scope_json);
 	int rc = scan_rows(s, tb, st, 0, NULL, cb, ctx);
 	release(s, st);
@@ -650,7 +699,7 @@ static int st_unit_links(struct store *s, const char *today,
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT of_unit, parent_id FROM unit_parent WHERE " EXISTS_SQL("")
 		 " AND valid_from <= ?1 AND (valid_to IS NULL OR valid_to >= ?1)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, today);
 	int out = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -672,7 +721,7 @@ static int st_unit_merges(struct store *s, int (*cb)(void *, const char *, const
 	if (prep(s, "SELECT of_unit, other_unit, effective_on FROM unit_event WHERE " EXISTS_SQL("")
 		 " AND kind IN ('merge', 'split', 'close') AND other_unit IS NOT NULL"
 		 " AND other_unit <> of_unit", &st) != 0)
-		return -1;
+		return fail(s);
 	int out = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *u = (const char *)sqlite3_column_text(st, 0);
@@ -691,10 +740,10 @@ static int st_unit_known(struct store *s, const char *unit_id)
 {
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT 1 FROM unit WHERE id = ?1 AND _ins_writer <> ''", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, unit_id);
 	int rc = sqlite3_step(st);
-	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return out;
 }
@@ -706,10 +755,10 @@ static int st_unit_placed(struct store *s, const char *unit_id)
 		 " OR EXISTS(SELECT 1 FROM unit_event e WHERE e.of_unit = ?1 AND " EXISTS_SQL("e.") ")"
 		 " OR EXISTS(SELECT 1 FROM unit_name n WHERE n.of_unit = ?1 AND n.kind = 'province' AND "
 		 EXISTS_SQL("n.") ")", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, unit_id);
 	int rc = sqlite3_step(st);
-	int out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : -1;
+	int out = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) != 0 : fail(s);
 	release(s, st);
 	return out;
 }
@@ -734,11 +783,11 @@ static int st_unit_closed(struct store *s, const char *unit_id, const char *on_d
 		 NAME_ON("a.", "e.other_unit", "e.effective_on") " AND "
 		 NAME_ON("b.", "?1", "date(e.effective_on, '-1 day')") " AND a.code = b.code) DESC,"
 		 " e.id LIMIT 1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, unit_id);
 	bind_text(st, 2, on_date);
 	int rc = sqlite3_step(st);
-	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+	int out = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : fail(s);
 	if (out == 1) {
 		copy_col(successor, 37, st, 0);
 		copy_col(closed_on, sizeof closed_on, st, 1);
@@ -749,14 +798,14 @@ static int st_unit_closed(struct store *s, const char *unit_id, const char *on_d
 	/* No successor: the parent on the day before it closed. */
 	if (prep(s, "SELECT parent_id FROM unit_parent p WHERE " NAME_ON("p.", "?1", "date(?2, '-1 day')")
 		 " ORDER BY p.valid_from DESC LIMIT 1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, unit_id);
 	bind_text(st, 2, closed_on);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		copy_col(successor, 37, st, 0);
 	release(s, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 1 : -1;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 1 : fail(s);
 }
 
 static int st_unit_dated_rows(struct store *s, const struct schema_table *t, const char *unit_id,
@@ -766,12 +815,12 @@ static int st_unit_dated_rows(struct store *s, const struct schema_table *t, con
 	char sql[512];
 	sqlite3_stmt *st;
 	if (strcmp(t->name, "unit_name") != 0 && strcmp(t->name, "unit_parent") != 0)
-		return -1;
+		return fail(s);
 	snprintf(sql, sizeof sql, "SELECT id, valid_from, unit_id FROM \"%s\" WHERE " EXISTS_SQL("")
 		 " AND of_unit = ?1 AND (valid_to IS NULL OR valid_to >= ?2) ORDER BY valid_from, id",
 		 t->name);
 	if (prep(s, sql, &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, unit_id);
 	bind_text(st, 2, date);
 	int out = 0, rc;
@@ -794,11 +843,11 @@ static int st_unit_by_code(struct store *s, const char *code, const char *today,
 	if (prep(s, "SELECT of_unit FROM unit_name WHERE " EXISTS_SQL("")
 		 " AND code = ?1 AND valid_from <= ?2 AND (valid_to IS NULL OR valid_to >= ?2)"
 		 " ORDER BY valid_from DESC LIMIT 1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, code);
 	bind_text(st, 2, today);
 	int rc = sqlite3_step(st);
-	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s);
 	if (out == 0)
 		copy_col(id, 37, st, 0);
 	release(s, st);
@@ -817,7 +866,7 @@ static int st_units_list(struct store *s, const char *today,
 		 " LEFT JOIN unit_parent p ON p.of_unit = u.id AND " EXISTS_SQL("p.")
 		 " AND p.valid_from <= ?1 AND (p.valid_to IS NULL OR p.valid_to >= ?1)"
 		 " WHERE " EXISTS_SQL("u.") " ORDER BY n.code, u.id", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, today);
 	int out = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -858,10 +907,10 @@ static int st_token_get(struct store *s, const char *hash, struct store_token *o
 {
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT " TOKEN_COLS " FROM hub_token WHERE hash = ?1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, hash);
 	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s);
 	if (r == 0)
 		token_load(st, out);
 	release(s, st);
@@ -873,7 +922,7 @@ static int st_token_put(struct store *s, const struct store_token *t)
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_token(" TOKEN_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
 		 &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, t->hash);
 	bind_text(st, 2, t->prefix);
 	sqlite3_bind_int(st, 3, t->kind == STORE_TOKEN_VIEWER);
@@ -884,7 +933,7 @@ static int st_token_put(struct store *s, const struct store_token *t)
 	sqlite3_bind_int64(st, 8, t->revoked_ms);
 	sqlite3_bind_int(st, 9, t->fork_refused);
 	sqlite3_bind_int(st, 10, t->rebound);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -893,7 +942,7 @@ static int st_tokens_list(struct store *s, int (*cb)(void *, const struct store_
 {
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT " TOKEN_COLS " FROM hub_token ORDER BY created_ms, prefix", &st) != 0)
-		return -1;
+		return fail(s);
 	int out = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_token t;
@@ -931,10 +980,10 @@ static int st_agent_get(struct store *s, const char *id, struct store_agent *out
 {
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT " AGENT_COLS " FROM hub_agent WHERE id = ?1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, id);
 	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s);
 	if (r == 0)
 		agent_load(st, out);
 	release(s, st);
@@ -946,7 +995,7 @@ static int st_agent_put(struct store *s, const struct store_agent *a)
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_agent(" AGENT_COLS ")"
 		 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, a->id);
 	bind_text(st, 2, a->unit_id);
 	sqlite3_bind_int64(st, 3, (int64_t)a->acked);
@@ -959,7 +1008,7 @@ static int st_agent_put(struct store *s, const struct store_agent *a)
 	sqlite3_bind_int64(st, 10, a->pending);
 	bind_text(st, 11, a->software);
 	bind_text(st, 12, a->retired_to);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -968,7 +1017,7 @@ static int st_agents_list(struct store *s, int (*cb)(void *, const struct store_
 {
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT " AGENT_COLS " FROM hub_agent ORDER BY unit_id, first_seen_ms", &st) != 0)
-		return -1;
+		return fail(s);
 	int out = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_agent a;
@@ -986,9 +1035,9 @@ static int count_of(struct store *s, const char *sql, const char *agent, int64_t
 {
 	sqlite3_stmt *st;
 	if (prep(s, sql, &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent);
-	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : fail(s);
 	if (rc == 0)
 		*out = sqlite3_column_int64(st, 0);
 	release(s, st);
@@ -1003,7 +1052,7 @@ static int st_agent_counts(struct store *s, const char *agent_id, struct store_a
 		     &out->skipped) != 0 ||
 	    count_of(s, "SELECT count(*) FROM hub_held WHERE agent_id = ?1", agent_id,
 		     &out->held) != 0)
-		return -1;
+		return fail(s);
 	return 0;
 }
 
@@ -1015,7 +1064,7 @@ static int st_receipt_add(struct store *s, const struct store_receipt *r)
 	if (prep(s, "INSERT INTO hub_receipt(agent_id, seq_from, seq_to, chain_before, chain_after,"
 		 " applied, quarantined, held, skipped, duplicate, received_ms)"
 		 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, r->agent_id);
 	sqlite3_bind_int64(st, 2, (int64_t)r->seq_from);
 	sqlite3_bind_int64(st, 3, (int64_t)r->seq_to);
@@ -1027,7 +1076,7 @@ static int st_receipt_add(struct store *s, const struct store_receipt *r)
 	sqlite3_bind_int64(st, 9, r->skipped);
 	sqlite3_bind_int(st, 10, r->duplicate);
 	sqlite3_bind_int64(st, 11, r->received_ms);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1039,7 +1088,7 @@ static int st_receipts_list(struct store *s, const char *agent_id, size_t limit,
 	if (prep(s, "SELECT agent_id, seq_from, seq_to, chain_before, chain_after, applied, quarantined,"
 		 " held, skipped, duplicate, received_ms FROM hub_receipt"
 		 " WHERE ?1 IS NULL OR agent_id = ?1 ORDER BY id DESC LIMIT ?2", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	sqlite3_bind_int64(st, 2, (int64_t)limit);
 	int out = 0, rc;
@@ -1072,11 +1121,11 @@ static int st_receipt_chain_at(struct store *s, const char *agent_id, uint64_t s
 	if (prep(s, "SELECT chain_after FROM hub_receipt WHERE agent_id = ?1 AND seq_to = ?2"
 		 " UNION ALL SELECT chain_before FROM hub_receipt WHERE agent_id = ?1 AND seq_from = ?2 + 1"
 		 " LIMIT 1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	sqlite3_bind_int64(st, 2, (int64_t)seq);
 	int rc = sqlite3_step(st);
-	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s);
 	if (out == 0)
 		copy_col(chain, 65, st, 0);
 	release(s, st);
@@ -1088,14 +1137,14 @@ static int st_chains_put(struct store *s, const char *agent_id, uint64_t from, u
 {
 	sqlite3_stmt *st;
 	if (to < from || to - from >= (uint64_t)INT32_MAX / 32)
-		return -1;
+		return fail(s);
 	if (prep(s, "INSERT OR REPLACE INTO hub_agent_chain(agent_id, seq_to, chains)"
 		 " VALUES(?1, ?2, ?3)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	sqlite3_bind_int64(st, 2, (int64_t)to);
 	sqlite3_bind_blob(st, 3, chains, (int)((to - from + 1) * 32), SQLITE_STATIC);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1108,11 +1157,11 @@ static int st_chain_get(struct store *s, const char *agent_id, uint64_t seq,
 	 * run's start was acknowledged before the hub kept chains. */
 	if (prep(s, "SELECT seq_to, chains FROM hub_agent_chain WHERE agent_id = ?1 AND seq_to >= ?2"
 		 " ORDER BY seq_to LIMIT 1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	sqlite3_bind_int64(st, 2, (int64_t)seq);
 	int rc = sqlite3_step(st);
-	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	int out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s);
 	if (out == 0) {
 		uint64_t to = (uint64_t)sqlite3_column_int64(st, 0);
 		const unsigned char *b = sqlite3_column_blob(st, 1);
@@ -1136,7 +1185,7 @@ static int st_quarantine_add(struct store *s, const char *agent_id, uint64_t seq
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_quarantine(agent_id, seq, code, tbl, row_id, field,"
 		 " message, at_ms) VALUES(?1,?2,?3,?4,?5,?6,?7,?8)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	sqlite3_bind_int64(st, 2, (int64_t)seq);
 	bind_text(st, 3, code);
@@ -1145,7 +1194,7 @@ static int st_quarantine_add(struct store *s, const char *agent_id, uint64_t seq
 	bind_text(st, 6, field);
 	bind_text(st, 7, message);
 	sqlite3_bind_int64(st, 8, at_ms);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1156,7 +1205,7 @@ static int st_quarantined_rows(struct store *s, const char *agent_id, size_t lim
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT DISTINCT row_id FROM hub_quarantine WHERE agent_id = ?1 AND row_id IS NOT NULL"
 		 " LIMIT ?2", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	sqlite3_bind_int64(st, 2, (int64_t)limit + 1);
 	int out = 0, rc;
@@ -1182,13 +1231,13 @@ static int st_skipped_add(struct store *s, const char *agent_id, uint64_t seq, c
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_skipped(agent_id, seq, hash, reason, at_ms)"
 		 " VALUES(?1,?2,?3,?4,?5)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	sqlite3_bind_int64(st, 2, (int64_t)seq);
 	bind_text(st, 3, hash_hex);
 	bind_text(st, 4, reason);
 	sqlite3_bind_int64(st, 5, at_ms);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1198,7 +1247,7 @@ static int st_skipped_list(struct store *s, const char *agent_id,
 {
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT seq, reason FROM hub_skipped WHERE agent_id = ?1 ORDER BY seq", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	int out = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1218,14 +1267,14 @@ static int st_held_add(struct store *s, const char *agent_id, uint64_t seq, cons
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_held(agent_id, seq, owner, schema, json, at_ms)"
 		 " VALUES(?1,?2,?3,?4,?5,?6)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	sqlite3_bind_int64(st, 2, (int64_t)seq);
 	bind_text(st, 3, owner);
 	sqlite3_bind_int(st, 4, schema);
 	bind_text(st, 5, json);
 	sqlite3_bind_int64(st, 6, at_ms);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1237,7 +1286,7 @@ static int st_held_of_owner(struct store *s, const char *owner,
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT agent_id, seq, owner, schema, json FROM hub_held WHERE owner = ?1"
 		 " ORDER BY agent_id, seq", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, owner);
 	int out = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1264,10 +1313,10 @@ static int st_held_remove(struct store *s, const char *agent_id, uint64_t seq)
 {
 	sqlite3_stmt *st;
 	if (prep(s, "DELETE FROM hub_held WHERE agent_id = ?1 AND seq = ?2", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	sqlite3_bind_int64(st, 2, (int64_t)seq);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1279,9 +1328,9 @@ static int st_pull_scope_get(struct store *s, const char *agent_id, char **json)
 	sqlite3_stmt *st;
 	*json = NULL;
 	if (prep(s, "SELECT units FROM hub_pull_scope WHERE agent_id = ?1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
-	int rc = sqlite3_step(st), out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	int rc = sqlite3_step(st), out = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s);
 	if (out == 0) {
 		const unsigned char *t = sqlite3_column_text(st, 0);
 		*json = strdup(t ? (const char *)t : "[]");
@@ -1296,10 +1345,10 @@ static int st_pull_scope_set(struct store *s, const char *agent_id, const char *
 {
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_pull_scope(agent_id, units) VALUES(?1, ?2)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	bind_text(st, 2, json);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1310,22 +1359,22 @@ static int st_backup_seq_get(struct store *s, const char *agent_id, uint64_t *se
 {
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT seq FROM hub_backup WHERE agent_id = ?1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	int rc = sqlite3_step(st);
 	*seq = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
 	release(s, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : fail(s);
 }
 
 static int st_backup_seq_set(struct store *s, const char *agent_id, uint64_t seq)
 {
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_backup(agent_id, seq) VALUES(?1, ?2)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, agent_id);
 	sqlite3_bind_int64(st, 2, (int64_t)seq);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1335,13 +1384,13 @@ static int st_session_put(struct store *s, const struct store_session *x)
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_session(hash, token_hash, created_ms, seen_ms, remember)"
 		 " VALUES(?1, ?2, ?3, ?4, ?5)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, x->hash);
 	bind_text(st, 2, x->token_hash);
 	sqlite3_bind_int64(st, 3, x->created_ms);
 	sqlite3_bind_int64(st, 4, x->seen_ms);
 	sqlite3_bind_int(st, 5, x->remember != 0);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1351,10 +1400,10 @@ static int st_session_get(struct store *s, const char *hash, struct store_sessio
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT hash, token_hash, created_ms, seen_ms, remember FROM hub_session"
 		 " WHERE hash = ?1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, hash);
 	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s);
 	if (r == 0) {
 		copy_col(out->hash, sizeof out->hash, st, 0);
 		copy_col(out->token_hash, sizeof out->token_hash, st, 1);
@@ -1370,9 +1419,9 @@ static int st_session_delete(struct store *s, const char *hash)
 {
 	sqlite3_stmt *st;
 	if (prep(s, "DELETE FROM hub_session WHERE hash = ?1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, hash);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1383,10 +1432,10 @@ static int st_sessions_prune(struct store *s, int64_t made_before_ms, int64_t se
 	if (prep(s, "DELETE FROM hub_session WHERE (remember = 0 AND (created_ms < ?1 OR seen_ms < ?2))"
 		 " OR (token_hash NOT IN (SELECT hash FROM hub_token WHERE revoked_ms = 0)"
 		 " AND token_hash NOT IN (SELECT key FROM hub_viewer))", &st) != 0)
-		return -1;
+		return fail(s);
 	sqlite3_bind_int64(st, 1, made_before_ms);
 	sqlite3_bind_int64(st, 2, seen_before_ms);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1396,10 +1445,10 @@ static int st_sessions_prune_long(struct store *s, int64_t made_before_ms, int64
 	sqlite3_stmt *st;
 	if (prep(s, "DELETE FROM hub_session WHERE remember = 1 AND (created_ms < ?1 OR seen_ms < ?2)",
 		 &st) != 0)
-		return -1;
+		return fail(s);
 	sqlite3_bind_int64(st, 1, made_before_ms);
 	sqlite3_bind_int64(st, 2, seen_before_ms);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1429,10 +1478,10 @@ static int viewer_one(struct store *s, const char *sql, const char *value, struc
 	if (!value || !*value)
 		return 1;
 	if (prep(s, sql, &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, value);
 	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s);
 	if (r == 0)
 		viewer_load(st, out);
 	release(s, st);
@@ -1459,7 +1508,7 @@ static int st_viewer_put(struct store *s, const struct store_viewer *v)
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_viewer(" VIEWER_COLS ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
 		 &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, v->name);
 	bind_text(st, 2, v->unit_id);
 	bind_text(st, 3, v->password);
@@ -1468,7 +1517,7 @@ static int st_viewer_put(struct store *s, const struct store_viewer *v)
 	sqlite3_bind_int64(st, 6, v->invite_expires_ms);
 	sqlite3_bind_int64(st, 7, v->created_ms);
 	sqlite3_bind_int64(st, 8, v->changed_ms);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1478,11 +1527,11 @@ static int exec_bound(struct store *s, const char *sql, const char *a, const cha
 {
 	sqlite3_stmt *st;
 	if (prep(s, sql, &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, a);
 	if (b)
 		bind_text(st, 2, b);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	if (rc == 0 && sqlite3_changes(S(s)->db) == 0)
 		rc = 1;
 	release(s, st);
@@ -1498,7 +1547,7 @@ static int st_viewers_list(struct store *s, int (*cb)(void *, const struct store
 {
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT " VIEWER_COLS " FROM hub_viewer ORDER BY name", &st) != 0)
-		return -1;
+		return fail(s);
 	int out = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_viewer v;
@@ -1516,10 +1565,10 @@ static int st_login_fail_get(struct store *s, const char *key, struct store_logi
 {
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT key, failures, first_ms, last_ms FROM hub_login_fail WHERE key = ?1", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, key);
 	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s);
 	if (r == 0) {
 		copy_col(out->key, sizeof out->key, st, 0);
 		out->failures = sqlite3_column_int64(st, 1);
@@ -1535,12 +1584,12 @@ static int st_login_fail_put(struct store *s, const struct store_login_fail *x)
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_login_fail(key, failures, first_ms, last_ms)"
 		 " VALUES(?1, ?2, ?3, ?4)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, x->key);
 	sqlite3_bind_int64(st, 2, x->failures);
 	sqlite3_bind_int64(st, 3, x->first_ms);
 	sqlite3_bind_int64(st, 4, x->last_ms);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1570,7 +1619,7 @@ static int st_mail_to_list(struct store *s, const char *unit_id,
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT address, unit_id FROM hub_mail_to WHERE ?1 IS NULL OR unit_id = ?1"
 		 " ORDER BY unit_id, address", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, unit_id);
 	int out = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1630,11 +1679,11 @@ static int st_digest_mail_get(struct store *s, const char *date, const char *uni
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT " DIGEST_COLS " FROM hub_digest_mail WHERE date = ?1 AND unit_id = ?2",
 		 &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, date);
 	bind_text(st, 2, unit_id);
 	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : -1;
+	int r = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : fail(s);
 	if (r == 0 && digest_load(st, out, 1) != 0)
 		r = -1;
 	release(s, st);
@@ -1646,7 +1695,7 @@ static int st_digest_mail_put(struct store *s, const struct store_digest_mail *m
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_digest_mail(" DIGEST_COLS ")"
 		 " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, m->date);
 	bind_text(st, 2, m->unit_id);
 	bind_text(st, 3, m->recipients);
@@ -1660,7 +1709,7 @@ static int st_digest_mail_put(struct store *s, const struct store_digest_mail *m
 	bind_text(st, 11, m->status_csv ? m->status_csv : "");
 	bind_text(st, 12, m->arrivals_csv ? m->arrivals_csv : "");
 	bind_text(st, 13, m->report_csv ? m->report_csv : "");
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1670,7 +1719,7 @@ static int st_digest_mails_list(struct store *s,
 {
 	sqlite3_stmt *st;
 	if (prep(s, "SELECT " DIGEST_COLS " FROM hub_digest_mail ORDER BY date DESC, unit_id", &st) != 0)
-		return -1;
+		return fail(s);
 	int out = 0, rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_digest_mail m;
@@ -1689,7 +1738,7 @@ static int st_flag_set(struct store *s, const struct store_flag *f, int64_t at_m
 	sqlite3_stmt *st;
 	if (prep(s, "INSERT OR REPLACE INTO hub_flag(tbl, row_id, kind, field, detail, suggestion, at_ms)"
 		 " VALUES(?1,?2,?3,?4,?5,?6,?7)", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, f->table);
 	bind_text(st, 2, f->row_id);
 	bind_text(st, 3, f->kind);
@@ -1697,7 +1746,7 @@ static int st_flag_set(struct store *s, const struct store_flag *f, int64_t at_m
 	bind_text(st, 5, f->detail);
 	bind_text(st, 6, f->suggestion);
 	sqlite3_bind_int64(st, 7, at_ms);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1707,12 +1756,12 @@ static int st_flag_clear(struct store *s, const char *table, const char *row_id,
 	sqlite3_stmt *st;
 	if (prep(s, kind ? "DELETE FROM hub_flag WHERE tbl = ?1 AND row_id = ?2 AND kind = ?3"
 			 : "DELETE FROM hub_flag WHERE tbl = ?1 AND row_id = ?2", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, table);
 	bind_text(st, 2, row_id);
 	if (kind)
 		bind_text(st, 3, kind);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1721,10 +1770,10 @@ static int st_flag_resolve(struct store *s, const char *kind, const char *detail
 {
 	sqlite3_stmt *st;
 	if (prep(s, "DELETE FROM hub_flag WHERE kind = ?1 AND detail = ?2", &st) != 0)
-		return -1;
+		return fail(s);
 	bind_text(st, 1, kind);
 	bind_text(st, 2, detail);
-	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : fail(s);
 	release(s, st);
 	return rc;
 }
@@ -1757,7 +1806,7 @@ static int st_writer_tune(struct store *s)
 	char sql[64];
 	snprintf(sql, sizeof sql, "PRAGMA cache_size=-%d;", WRITER_CACHE_KIB);
 	if (exec_sql(S(s)->db, sql) != 0)
-		return -1;
+		return fail(s);
 	sqlite3_wal_hook(S(s)->db, writer_wal_hook, NULL);
 	return 0;
 }
@@ -1768,12 +1817,12 @@ static int st_units_version(struct store *s, uint64_t *version)
 {
 	sqlite3_stmt *st;
 	if (prep(s, "PRAGMA data_version", &st) != 0)
-		return -1;
+		return fail(s);
 	int rc = sqlite3_step(st);
 	uint64_t dv = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
 	release(s, st);
 	if (rc != SQLITE_ROW)
-		return -1;
+		return fail(s);
 	*version = (dv << 32) ^ S(s)->unit_writes;
 	return 0;
 }
@@ -1781,7 +1830,7 @@ static int st_units_version(struct store *s, uint64_t *version)
 static int st_checkpoint(struct store *s)
 {
 	int rc = sqlite3_wal_checkpoint_v2(S(s)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-	return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : -1;
+	return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : fail(s);
 }
 
 /* ---- open and close ---- */
@@ -1808,8 +1857,10 @@ static void st_close(struct store *s)
 }
 
 static const struct store sqlite_ops = {
+	.version = STORE_VERSION,
 	.backend = "sqlite",
 	.close = st_close,
+	.errmsg = st_errmsg,
 	.begin = st_begin,
 	.commit = st_commit,
 	.rollback = st_rollback,
@@ -1916,6 +1967,7 @@ int store_sqlite_open(const char *path, int create, struct store **out, char *er
 {
 	struct sqlite_store *ss = NULL;
 	struct stat sb;
+	int code = STORE_ERR;
 	int exists = stat(path, &sb) == 0;
 	if (create && exists) {
 		snprintf(err, errlen, "cannot create '%s': file exists", path);
@@ -1923,10 +1975,10 @@ int store_sqlite_open(const char *path, int create, struct store **out, char *er
 	}
 	if (!create && !exists) {
 		snprintf(err, errlen, "cannot open '%s': no such database (run `lienket-hub init`)", path);
-		return -1;
+		return STORE_IO;
 	}
 	if (!create && tighten_modes(path, err, errlen) != 0)
-		return -1;
+		return STORE_IO;
 	ss = calloc(1, sizeof *ss);
 	if (!ss) {
 		snprintf(err, errlen, "out of memory");
@@ -1965,6 +2017,7 @@ int store_sqlite_open(const char *path, int create, struct store **out, char *er
 		char buf[40];
 		if (st_meta_get(&ss->base, "hub_id", buf, sizeof buf) != 0) {
 			snprintf(err, errlen, "'%s' is not a lienket hub database", path);
+			code = STORE_CORRUPT;
 			goto fail;
 		}
 		/* REPORT_DDL: an index added since the database was made is built here, once
@@ -1982,10 +2035,12 @@ int store_sqlite_open(const char *path, int create, struct store **out, char *er
 	*out = &ss->base;
 	return 0;
 fail:
+	if (code == STORE_ERR && ss->db)
+		code = code_of(sqlite3_extended_errcode(ss->db));
 	st_close(&ss->base);
 	if (create)
 		unlink(path);
-	return -1;
+	return code;
 }
 
 /* ---- copies (backup and restore) ---- */

@@ -458,7 +458,7 @@ int digestmail_run(const char *db_path, const char *date, int cutoff_hh, int cut
 		snprintf(err, errlen, "cannot lock '%s': %s", lock_path, strerror(errno));
 		goto done;
 	}
-	if (store_sqlite_open(db_path, 0, &s, err, errlen) != 0)
+	if (hub_store_open(db_path, 0, &s, err, errlen) != 0)
 		goto done;
 	int r = digestmail_relay_get(s, &relay);
 	if (r != 0) {
