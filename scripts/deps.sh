@@ -21,6 +21,9 @@
 #   python3-selenium, chromium-driver   the browser tests click, measure and print
 #             pages through them (tests/e2e/browser.py: dashboard_views; the demo's
 #             phone screenshot; tests/e2e/app_browser.py: the office app)
+#   libnss-myhostname  "localhost" resolves without /etc/hosts (a minimal debootstrap
+#             tree has none): chromedriver reaches the browser's DevTools at localhost, and
+#             fails with "unable to connect to renderer" when the name does not resolve
 #   libutf8proc-dev  NFC for every stored text and the diacritic-free search key
 #             (protocol/textnorm.c)
 #   deb set (make deb, make test-deb): debhelper and dpkg-dev build the packages,
@@ -60,7 +63,7 @@ python3-aiosmtpd python3-openpyxl postgresql-15 libpq-dev $win" ;;
   *) echo "deps.sh: unknown set '$what' (build, test, demo, browser, fuzz, valgrind, lint, deb, win)" >&2; exit 64 ;;
 esac
 case "$what" in
-  test|browser) pkgs="$pkgs python3-selenium chromium-driver" ;;
+  test|browser) pkgs="$pkgs python3-selenium chromium-driver libnss-myhostname" ;;
   demo) pkgs="$pkgs python3" ;;
 esac
 case "$mode" in
