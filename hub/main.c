@@ -28,6 +28,7 @@
 #include "enrollcsv.h"
 #include "ids.h"
 #include "joincode.h"
+#include "migrate.h"
 #include "ops.h"
 #include "pins.h"
 #include "reform.h"
@@ -1101,6 +1102,7 @@ static const struct command commands[] = {
 	{ "receipts", cmd_receipts, USAGE_RECEIPTS, "list what arrived from each office" },
 	{ "backup", cmd_backup, USAGE_BACKUP, "copy the database while serving, and tell the offices how far it holds them" },
 	{ "restore", cmd_restore, USAGE_RESTORE, "put a backup back (the hub stopped)" },
+	{ "migrate", migrate_cmd, MIGRATE_USAGE, "copy the whole hub into another database (SQLite to PostgreSQL), then check it" },
 	{ "merge-file", cmd_merge_file, USAGE_MERGE, "merge a change set from a file (offices without a network)" },
 	{ "schema", cmd_schema, "lienket-hub schema", "print the tables and fields offices keep" },
 	{ "status", viewcmd_status, VIEWCMD_USAGE_STATUS, "which offices synced, and which to call first" },

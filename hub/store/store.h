@@ -161,6 +161,16 @@ struct store_agent_counts {
 	int64_t quarantined, skipped, held;
 };
 
+/* One value of a raw row (raw_scan, raw_put): p/len for text (UTF-8, not necessarily
+ * NUL-terminated) and blobs, i for integers (booleans are 0/1). */
+enum store_cell_kind { STORE_CELL_NULL = 0, STORE_CELL_INT, STORE_CELL_TEXT, STORE_CELL_BLOB };
+struct store_cell {
+	enum store_cell_kind kind;
+	int64_t i;
+	const char *p;
+	size_t len;
+};
+
 struct store_unit_info {
 	const char *id, *code, *name, *kind, *parent_id;
 };
@@ -378,6 +388,27 @@ struct store {
 	 * rolled back on this connection, or committed by any other. Lets a caller keep
 	 * what it derived from the unit tree (a scope) until then. 0 or -1. */
 	int (*units_version)(struct store *s, uint64_t *version);
+
+	/* Raw access, for `lienket-hub migrate` only (migrate.h): the back end's tables as
+	 * rows of typed cells. Every back end has the same tables with the same column
+	 * names (hub_meta, hub_token, …, one per synced table; their types may differ), so
+	 * a row read from one is a row the other takes. raw_tables: the hub's tables (not
+	 * the engine's own), any order. raw_scan: every row of table (a name raw_tables
+	 * gave), any order; cells[i] is column names[i]. raw_clear and raw_put (in a write
+	 * transaction): remove every row of table; insert one row (names are checked
+	 * against the table's columns, values bound). raw_done (same transaction, after
+	 * the copy): whatever the back end keeps beside the rows (a sequence behind
+	 * receipt ids, the cached hub sequence, marks of its own) made to agree with the
+	 * copied rows, the copied hub_id kept. */
+	int (*raw_tables)(struct store *s, int (*cb)(void *ctx, const char *table), void *ctx);
+	int (*raw_scan)(struct store *s, const char *table,
+			int (*cb)(void *ctx, size_t n, const char *const *names,
+				  const struct store_cell *cells),
+			void *ctx);
+	int (*raw_clear)(struct store *s, const char *table);
+	int (*raw_put)(struct store *s, const char *table, size_t n, const char *const *names,
+		       const struct store_cell *cells);
+	int (*raw_done)(struct store *s);
 };
 
 /* The back-end factory: every --db value goes through it. db is

@@ -1833,6 +1833,178 @@ static int st_checkpoint(struct store *s)
 	return rc == SQLITE_OK || rc == SQLITE_BUSY ? 0 : fail(s);
 }
 
+/* ---- raw access (migrate.h) ---- */
+
+/* A hub table's name or a column's: plain lower-case identifiers only, so that, once
+ * quoted, it can be nothing else in SQL. */
+static int plain_ident(const char *n)
+{
+	if (!*n || strlen(n) > 63 || (*n >= '0' && *n <= '9'))
+		return 0;
+	for (const char *c = n; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+			return 0;
+	return 1;
+}
+
+/* 1 when table is one of the database's tables (a plain name, not SQLite's own). */
+static int raw_known(struct store *s, const char *table)
+{
+	if (!plain_ident(table) || strncmp(table, "sqlite_", 7) == 0)
+		return 0;
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1", &st) != 0)
+		return 0;
+	bind_text(st, 1, table);
+	int yes = sqlite3_step(st) == SQLITE_ROW;
+	release(s, st);
+	return yes;
+}
+
+static int st_raw_tables(struct store *s, int (*cb)(void *ctx, const char *table), void *ctx)
+{
+	sqlite3_stmt *st;
+	if (prep(s, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+		    " ORDER BY name", &st) != 0)
+		return -1;
+	int rc = 0, step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		if (!name || !plain_ident(name))
+			continue; /* not one of the hub's */
+		if ((rc = cb(ctx, name)) != 0)
+			break;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = -1;
+	release(s, st);
+	return rc;
+}
+
+#define RAW_COLS_MAX 128 /* widest table the raw functions take */
+
+static int st_raw_scan(struct store *s, const char *table,
+		       int (*cb)(void *ctx, size_t n, const char *const *names,
+				 const struct store_cell *cells),
+		       void *ctx)
+{
+	if (!raw_known(s, table))
+		return -1;
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT * FROM \"%s\"", table);
+	sqlite3_stmt *st;
+	if (prep(s, sql, &st) != 0)
+		return -1;
+	int n = sqlite3_column_count(st);
+	if (n <= 0 || n > RAW_COLS_MAX) {
+		release(s, st);
+		return -1;
+	}
+	const char *names[RAW_COLS_MAX];
+	for (int i = 0; i < n; i++)
+		names[i] = sqlite3_column_name(st, i);
+	struct store_cell cells[RAW_COLS_MAX];
+	int rc = 0, step;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int i = 0; i < n && rc == 0; i++) {
+			struct store_cell *c = &cells[i];
+			memset(c, 0, sizeof *c);
+			switch (sqlite3_column_type(st, i)) {
+			case SQLITE_NULL: c->kind = STORE_CELL_NULL; break;
+			case SQLITE_INTEGER:
+				c->kind = STORE_CELL_INT;
+				c->i = sqlite3_column_int64(st, i);
+				break;
+			case SQLITE_TEXT:
+				c->kind = STORE_CELL_TEXT;
+				c->p = (const char *)sqlite3_column_text(st, i);
+				c->len = (size_t)sqlite3_column_bytes(st, i);
+				break;
+			case SQLITE_BLOB:
+				c->kind = STORE_CELL_BLOB;
+				c->p = sqlite3_column_blob(st, i);
+				c->len = (size_t)sqlite3_column_bytes(st, i);
+				break;
+			default: rc = -1; /* a REAL: nothing the hub writes */
+			}
+		}
+		if (rc != 0 || (rc = cb(ctx, (size_t)n, names, cells)) != 0)
+			break;
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = -1;
+	release(s, st);
+	return rc;
+}
+
+static int st_raw_clear(struct store *s, const char *table)
+{
+	if (!S(s)->in_tx || !raw_known(s, table))
+		return -1;
+	char sql[128];
+	snprintf(sql, sizeof sql, "DELETE FROM \"%s\"", table);
+	sqlite3_stmt *st;
+	if (prep(s, sql, &st) != 0)
+		return -1;
+	int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+	release(s, st);
+	return rc;
+}
+
+/* The INSERT of raw_put for this table and column list; prep caches it by its text. A
+ * column the table lacks fails the prepare ("no such column"). */
+static int st_raw_put(struct store *s, const char *table, size_t n, const char *const *names,
+		      const struct store_cell *cells)
+{
+	if (!S(s)->in_tx || n == 0 || n > RAW_COLS_MAX || !raw_known(s, table))
+		return -1;
+	char sql[SQL_MAX];
+	size_t k = append(sql, 0, sizeof sql, "INSERT INTO \"%s\"(", table);
+	for (size_t i = 0; i < n; i++) {
+		if (!plain_ident(names[i]))
+			return -1;
+		k = append(sql, k, sizeof sql, i ? ", \"%s\"" : "\"%s\"", names[i]);
+	}
+	k = append(sql, k, sizeof sql, "%s", ") VALUES(");
+	for (size_t i = 0; i < n; i++)
+		k = append(sql, k, sizeof sql, "%s", i ? ", ?" : "?");
+	k = append(sql, k, sizeof sql, "%s", ")");
+	if (k >= sizeof sql)
+		return -1;
+	sqlite3_stmt *st;
+	if (prep(s, sql, &st) != 0)
+		return -1;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct store_cell *c = &cells[i];
+		int at = (int)i + 1, r;
+		switch (c->kind) {
+		case STORE_CELL_NULL: r = sqlite3_bind_null(st, at); break;
+		case STORE_CELL_INT: r = sqlite3_bind_int64(st, at, c->i); break;
+		case STORE_CELL_TEXT:
+			r = sqlite3_bind_text64(st, at, c->p, c->len, SQLITE_TRANSIENT, SQLITE_UTF8);
+			break;
+		case STORE_CELL_BLOB: r = sqlite3_bind_blob64(st, at, c->p, c->len, SQLITE_TRANSIENT); break;
+		default: r = SQLITE_MISUSE;
+		}
+		rc = r == SQLITE_OK ? 0 : -1;
+	}
+	if (rc == 0 && sqlite3_step(st) != SQLITE_DONE)
+		rc = -1;
+	release(s, st);
+	return rc;
+}
+
+/* The hub sequence this transaction hands out next follows the copied counter. */
+static int st_raw_done(struct store *s)
+{
+	if (!S(s)->in_tx)
+		return -1;
+	S(s)->hs_dirty = 0;
+	S(s)->unit_writes++;
+	return meta_get_u64(s, "hs", &S(s)->hs);
+}
+
 /* ---- open and close ---- */
 
 static void st_close(struct store *s)
@@ -1936,6 +2108,11 @@ static const struct store sqlite_ops = {
 	.writer_tune = st_writer_tune,
 	.checkpoint = st_checkpoint,
 	.units_version = st_units_version,
+	.raw_tables = st_raw_tables,
+	.raw_scan = st_raw_scan,
+	.raw_clear = st_raw_clear,
+	.raw_put = st_raw_put,
+	.raw_done = st_raw_done,
 };
 
 /* Takes write access from the group and every access from others away from the
