@@ -20,8 +20,9 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 # The hub alone draws QR codes (enroll --csv sheets), hashes viewer passwords (argon2id)
-# and writes spreadsheets (.xlsx): the agent does not link them.
-HUB_PKGS := libqrencode libargon2 xlsxwriter
+# writes spreadsheets (.xlsx) and speaks to PostgreSQL (libpq, store_pg*.c): the agent
+# does not link them.
+HUB_PKGS := libqrencode libargon2 xlsxwriter libpq
 HUB_CFLAGS := $(shell pkg-config --cflags $(HUB_PKGS) 2>/dev/null)
 HUB_LIBS := $(shell pkg-config --libs $(HUB_PKGS) 2>/dev/null)
 
@@ -127,7 +128,7 @@ $(B)/lienket-agent: $(B)/agent/main.o $(AGENT_LIB) $(FIG_LIB) $(PROTO_LIB)
 # with the figures library).
 $(B)/tests/test_hub_%: tests/unit/test_hub_%.c $(HUB_LIB) $(FIG_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(HUB_INC) -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(HUB_LIBS) $(LDLIBS)
+	$(CC) $(CFLAGS) $(HUB_INC) $(HUB_CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(HUB_LIBS) $(LDLIBS)
 $(B)/tests/test_agent_%: tests/unit/test_agent_%.c $(AGENT_LIB) $(FIG_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iagent -Itests/unit $(LDFLAGS) -o $@ $^ $(CMOCKA_LIBS) $(LDLIBS)
