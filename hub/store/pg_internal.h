@@ -127,8 +127,6 @@ const char *store_pg_str(const PGresult *r, int row, int col);
  * err written. */
 int store_pg_connect(const char *conninfo, int create, struct store_pg **out, char *err,
 		     size_t errlen);
-int store_pg_open(const char *conninfo, int create, struct store **out, char *err,
-		  size_t errlen);
 
 /* ---- the parts other files fill (called by store_pg_open on its table) ---- */
 

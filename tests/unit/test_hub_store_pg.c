@@ -6,9 +6,9 @@
  * writer, deadlocks answered as conflicts, held changes settled once, a restored or
  * rewound database under a new hub id.
  *
- * PostgreSQL is started by the test itself (scripts/pg-test-server.sh: initdb in a
- * temporary folder, a free port of 127.0.0.1, stopped by PID at the end); every case
- * gets a database of its own. Without PostgreSQL's programs the PostgreSQL cases FAIL
+ * PostgreSQL is started by the test itself (pg_harness.h: initdb in a temporary folder,
+ * a free port of 127.0.0.1, stopped by PID at the end); every case gets a database of
+ * its own. Without PostgreSQL's programs the PostgreSQL cases FAIL
  * (they say why): they are never skipped in silence.
  */
 #include <setjmp.h>
@@ -25,11 +25,11 @@
 #include <unistd.h>
 
 #include "merge.h"
+#include "pg_harness.h"
 #include "pg_internal.h"
 #include "store.h"
 
 #define PG_BIN "/usr/lib/postgresql/15/bin"
-#define SERVER_SCRIPT "scripts/pg-test-server.sh"
 
 #define U_P  "0190f3a2-0000-7000-8000-000000000001"
 #define U_D  "0190f3a2-0000-7000-8000-000000000002"
@@ -41,85 +41,54 @@
 #define R2 "0190f3b0-0000-7000-8000-000000000002"
 #define R3 "0190f3b0-0000-7000-8000-000000000003"
 
-/* ---- the PostgreSQL server of this run ---- */
+/* ---- the PostgreSQL server of this run (pg_harness.h) ---- */
 
-static char pg_dir[64];      /* the server's folder ("" until started) */
-static int pg_started = -1;  /* -1 not tried, 0 failed, 1 running */
-static char pg_why[256];
-static unsigned db_seq;
+static struct pg_harness pg;
 
-/* Runs a shell command and reads its first output line into out. 0 or -1. */
-static int run_line(const char *cmd, char *out, size_t len)
+static int pg_group_setup(void **state)
 {
-	FILE *f = popen(cmd, "r");
-	if (!f)
-		return -1;
-	char line[512] = "";
-	int got = fgets(line, sizeof line, f) != NULL;
-	while (fgets((char[512]){ 0 }, 512, f))
-		;
-	int st = pclose(f);
-	line[strcspn(line, "\n")] = 0;
-	if (out)
-		snprintf(out, len, "%s", line);
-	return st == 0 && (got || !out) ? 0 : -1;
-}
-
-static int pg_server(void)
-{
-	if (pg_started >= 0)
-		return pg_started;
-	pg_started = 0;
+	(void)state;
 	if (access(PG_BIN "/initdb", X_OK) != 0) {
-		snprintf(pg_why, sizeof pg_why, "PostgreSQL's programs are missing (" PG_BIN
-			 "/initdb): scripts/deps.sh --check-or-install test");
-		return 0;
+		print_error("FAILED, not skipped: PostgreSQL's programs are missing (" PG_BIN
+			    "/initdb): scripts/deps.sh --check-or-install test\n");
+		return -1;
 	}
-	char tmpl[] = "/tmp/lk-storepg.XXXXXX";
-	if (!mkdtemp(tmpl) || rmdir(tmpl) != 0) {
-		snprintf(pg_why, sizeof pg_why, "cannot make a temporary folder");
-		return 0;
-	}
-	snprintf(pg_dir, sizeof pg_dir, "%s", tmpl);
-	char cmd[256], url[256];
-	snprintf(cmd, sizeof cmd, "sh " SERVER_SCRIPT " start %s %ld", pg_dir, (long)getpid());
-	if (run_line(cmd, url, sizeof url) != 0) {
-		snprintf(pg_why, sizeof pg_why, "the test PostgreSQL did not start (%.200s)", cmd);
-		return 0;
-	}
-	pg_started = 1;
-	return 1;
+	return pg_harness_start(&pg);
 }
 
-static void pg_server_stop(void)
+static int pg_group_teardown(void **state)
 {
-	char cmd[256];
-	if (pg_started != 1)
-		return;
-	snprintf(cmd, sizeof cmd, "sh " SERVER_SCRIPT " stop %s", pg_dir);
-	run_line(cmd, NULL, 0);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", pg_dir); /* the folder this run made */
-	run_line(cmd, NULL, 0);
+	(void)state;
+	pg_harness_stop(&pg);
+	return 0;
 }
 
-/* A new empty database: its URL into url. 0 or -1. */
+/* A new empty database: its URL and name. 0 or -1. */
 static int pg_newdb(char *url, size_t len, char *name, size_t nlen)
 {
-	char cmd[256];
-	snprintf(name, nlen, "t%ld_%u", (long)getpid(), ++db_seq);
-	snprintf(cmd, sizeof cmd, "sh " SERVER_SCRIPT " createdb %s %s", pg_dir, name);
-	return run_line(cmd, url, len);
+	char u[PG_HARNESS_URL];
+	if (pg_harness_fresh_db(&pg, u) != 0)
+		return -1;
+	snprintf(url, len, "%s", u);
+	snprintf(name, nlen, "case_%u", pg.next_db);
+	return 0;
+}
+
+/* The server's port (from its URL). */
+static const char *pg_port(void)
+{
+	static char port[16];
+	const char *c = strrchr(pg.url, ':');
+	snprintf(port, sizeof port, "%.*s", c ? (int)strcspn(c + 1, "/") : 0, c ? c + 1 : "");
+	return port;
 }
 
 /* Runs SQL on the database `name` through psql (the server's own client). */
 static int pg_psql(const char *name, const char *sql)
 {
-	char cmd[1024], port[16];
-	snprintf(cmd, sizeof cmd, "cat %s/port", pg_dir);
-	if (run_line(cmd, port, sizeof port) != 0)
-		return -1;
+	char cmd[1024];
 	snprintf(cmd, sizeof cmd, PG_BIN "/psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p %s -U lienket"
-		 " -d %s -c \"%s\" >/dev/null", port, name, sql);
+		 " -d %s -c \"%s\" >/dev/null", pg_port(), name, sql);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -161,11 +130,6 @@ static int setup_backend(void **state, enum backend b)
 			return -1;
 		snprintf(f->path, sizeof f->path, "%s/hub.db", f->dir);
 	} else {
-		if (!pg_server()) {
-			print_error("FAILED, not skipped: %s\n", pg_why);
-			free(f);
-			return -1;
-		}
 		if (pg_newdb(f->path, sizeof f->path, f->dbname, sizeof f->dbname) != 0) {
 			free(f);
 			return -1;
@@ -1019,14 +983,12 @@ static void test_store_pg__restored_copy_gets_a_new_hub_id(void **state)
 {
 	struct fx *f = *state;
 	struct store *s = f->s, *copy;
-	char id[40], id2[40], from[40], url[256], name[64], cmd[1024], port[16];
+	char id[40], id2[40], from[40], url[256], name[64], cmd[1024];
 	put1(s, "person", R1, U_C1, 'i', 100, W1, "full_name=s:A");
 	assert_int_equal(s->meta_get(s, "hub_id", id, sizeof id), 0);
 	assert_int_equal(pg_newdb(url, sizeof url, name, sizeof name), 0);
-	snprintf(cmd, sizeof cmd, "cat %s/port", pg_dir);
-	assert_int_equal(run_line(cmd, port, sizeof port), 0);
 	snprintf(cmd, sizeof cmd, PG_BIN "/pg_dump -h 127.0.0.1 -p %s -U lienket -Fc %s | " PG_BIN
-		 "/pg_restore -h 127.0.0.1 -p %s -U lienket -d %s", port, f->dbname, port, name);
+		 "/pg_restore -h 127.0.0.1 -p %s -U lienket -d %s", pg_port(), f->dbname, pg_port(), name);
 	assert_int_equal(system(cmd), 0);
 	struct fx g = *f;
 	snprintf(g.path, sizeof g.path, "%s", url);
@@ -1100,7 +1062,7 @@ int main(void)
 		PG_CASE(test_store_pg__new_timeline_gives_a_new_hub_id),
 	};
 	int failed = cmocka_run_group_tests_name("store contract on SQLite", sqlite_cases, NULL, NULL);
-	failed += cmocka_run_group_tests_name("store contract on PostgreSQL", pg_cases, NULL, NULL);
-	pg_server_stop();
+	failed += cmocka_run_group_tests_name("store contract on PostgreSQL", pg_cases, pg_group_setup,
+					      pg_group_teardown);
 	return failed;
 }
