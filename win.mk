@@ -48,12 +48,15 @@ WIN_LDLIBS  := -lcurl -lmicrohttpd -ljansson -lsqlite3 -lutf8proc -lz -lbcrypt -
         -lws2_32 -lshell32 -ladvapi32 -lpthread -lm
 
 # The unit suites run under Wine by tests/e2e/windows.sh: the protocol's (pure C, the
-# same cases as on Debian) and the agent's store, journal, sync (with its fake hub) and
-# CSV. tests/unit/win_compat.h gives them the one POSIX call mingw-w64 lacks (mkdtemp).
+# same cases as on Debian, with its fuzz corpus and allocation failures) and the agent's
+# store, journal, sync (with its fake hub), records, commands, office app API, CSV and
+# CSV fuzz corpus. tests/unit/win_compat.h gives them the POSIX calls mingw-w64 lacks
+# (mkdtemp, setenv, fmemopen, open_memstream, …). Not built for Windows: the hub's
+# suites (the hub is Debian's) and test_gen (bench/gen.c uses OpenSSL directly).
 WIN_UNIT   := test_entry test_fieldarg test_hlc test_ids test_joincode test_schema test_textnorm \
-        test_textsafe \
-        test_validate test_wire test_zio test_agent_journal test_agent_store \
-        test_agent_sync test_agent_records
+        test_textsafe test_validate test_wire test_wire_alloc test_zio test_fuzz_corpus \
+        test_agent_journal test_agent_store test_agent_sync test_agent_records \
+        test_agent_commands test_agent_app test_agent_csv test_agent_fuzz_csv
 WIN_TEST_CFLAGS = $(WIN_CFLAGS) -include tests/unit/win_compat.h -Itests/unit
 WIN_UNIT_BIN := $(WIN_UNIT:%=$(WIN_B)/tests/%.exe)
 WIN_INSTALLER := $(WIN_B)/lienket-setup-$(VERSION).exe

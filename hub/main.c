@@ -2,9 +2,9 @@
  * main.c — `lienket-hub`: the subcommand table and each command's options.
  *
  * Every command opens the database itself and returns a process exit code (0 ok,
- * 64 usage, 65 bad input, 66 no database, 70 internal error, 73 an output file that
- * must not exist does). Logs and errors go to
- * stderr in English; only `enroll` prints a token, once, to stdout.
+ * 64 usage, 65 bad input, 66 no database, 70 internal error, 73 an output file (or the
+ * database of init) that must not exist does). Logs and errors go to stderr in English;
+ * only `enroll` prints a token, once, to stdout.
  *
  * Every file the hub makes (the database, its WAL and shared-memory files, backups,
  * digests, pages) is readable by its owner only: main sets the umask first (MAIN_UMASK).
@@ -189,6 +189,13 @@ static int cmd_init(int argc, char **argv)
 	int rc = parse(argc, argv, USAGE_INIT, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
+	/* Like backup: an existing file is the operator's mistake (73), never replaced. */
+	struct stat sb;
+	if (o.db && lstat(o.db, &sb) == 0) {
+		fprintf(stderr, "lienket-hub: '%s' exists; init never replaces a database: give a new"
+				" name\nusage: %s\n", o.db, USAGE_INIT);
+		return EXIT_CANTCREAT;
+	}
 	if ((rc = open_store(o.db, 1, &s)) != 0)
 		return rc;
 	char hub_id[40];
@@ -1120,7 +1127,7 @@ static void usage_all(FILE *f)
 		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary ? commands[i].summary : "");
 	fprintf(f, "\n`lienket-hub COMMAND --help` describes one command; `lienket-hub --version`.\n"
 		   "Exit codes: 0 ok, 64 usage, 65 bad input, 66 no database, 70 internal error,\n"
-		   "73 an output file exists.\n");
+		   "73 an output file or the database of init exists.\n");
 }
 
 int main(int argc, char **argv)

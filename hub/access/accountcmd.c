@@ -7,6 +7,7 @@
  */
 #include "accountcmd.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -246,16 +247,21 @@ static int print_recipient(void *ctx, const char *address, const char *unit_id)
 	return 0;
 }
 
-/* The first line of file into out (a password), without its line end. 0, or -1. */
+/* The first line of path into out (a password), without its line end. 0, or -1 with
+ * errno set (0: the file is empty). */
 static int read_secret(const char *path, char *out, size_t n)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return -1;
+	errno = 0;
 	int ok = fgets(out, (int)n, f) != NULL;
+	int e = errno;
 	fclose(f);
-	if (!ok)
+	if (!ok) {
+		errno = e;
 		return -1;
+	}
 	out[strcspn(out, "\r\n")] = '\0';
 	return 0;
 }
@@ -275,7 +281,9 @@ static int mail_relay(const struct acct_opts *o, struct store *s)
 	snprintf(r.ca_file, sizeof r.ca_file, "%s", o->ca_file ? o->ca_file : "");
 	r.plain = o->plain;
 	if (o->password_file && read_secret(o->password_file, r.password, sizeof r.password) != 0) {
-		fprintf(stderr, "lienket-hub: cannot read a password from '%s'\n", o->password_file);
+		/* errno: EACCES is the usual case, a file only root reads (docs/operations.md) */
+		fprintf(stderr, "lienket-hub: cannot read a password from '%s': %s\n", o->password_file,
+			errno ? strerror(errno) : "the file is empty");
 		return EXIT_DATAERR;
 	}
 	if (s->begin(s) != 0)

@@ -7,7 +7,8 @@
 # previous commit are installed, the hub started as the lienket user the package made
 # (directly: systemd cannot run in a chroot) and asked /healthz, an office enrolled;
 # then this tree's packages upgrade them (an edited /etc/lienket/hub.conf is kept, the
-# database and its tokens too), the hub answers again, the backup with retention runs,
+# database and its tokens too), the hub answers again, the digest's mail relay is set
+# up as docs/operations.md says, the backup with retention runs,
 # the installed units pass `systemd-analyze verify`; then remove (settings kept) and
 # purge (settings gone, the province's data kept).
 #
@@ -159,6 +160,22 @@ if hub_up new && [ "$(healthz)" = 200 ] &&
 	ok deb__upgraded_hub_answers_with_its_data
 else
 	fail deb__upgraded_hub_answers_with_its_data "$(tail -3 "$E2E_DIR/new.log" | tr '\n' ' ')"
+fi
+
+# The digest's mail relay set up exactly as docs/operations.md says (its block after
+# "1. The relay"), with a test password: the password file is one the lienket user can
+# read (a file in /root is not: that is what the document said before), the relay is
+# recorded with its login, and the file is gone afterwards.
+awk '/^1\. The relay, once/ { on = 1 } on && /^   ```/ { if (n++) exit; next } on && n { sub(/^   /, ""); print }' \
+	docs/operations.md | sed "s/'PASSWORD'/'mật khẩu thử 42'/" >"$E2E_DIR/relay.sh"
+in_root /bin/sh -e <"$E2E_DIR/relay.sh" >"$E2E_DIR/relay.log" 2>&1; rc=$?
+in_root runuser -u lienket -- lienket-hub mail list --db /var/lib/lienket/hub.db >"$E2E_DIR/mail-list.out" 2>&1
+if [ $rc = 0 ] && grep -q 'lienket-hub mail relay' "$E2E_DIR/relay.sh" &&
+	grep -q 'smtp://mail.example.vn:587' "$E2E_DIR/mail-list.out" && grep -q 'login' "$E2E_DIR/mail-list.out" &&
+	[ ! -e "$ROOT/etc/lienket/relay-password" ]; then
+	ok deb__digest_relay_set_up_as_documented_reads_its_password_file
+else
+	fail deb__digest_relay_set_up_as_documented_reads_its_password_file "rc $rc; $(tr '\n' ' ' <"$E2E_DIR/relay.log"); mail list: $(tr '\n' ' ' <"$E2E_DIR/mail-list.out"); the documented steps: $(tr '\n' ' ' <"$E2E_DIR/relay.sh")"
 fi
 
 # The daily backup with retention, while the hub serves: an old backup goes, the new one stays.

@@ -1,10 +1,11 @@
 #!/bin/sh
 # enroll — the province's enrolment tools, with the real lienket-hub and lienket-agent:
 # `agents list` (a header, unit names, Vietnam times), `backup` refusing an existing
-# file as a usage error (73), `enroll --csv` writing one printable sheet per office with
-# a join code and its QR code, and `lienket-agent init --join CODE` setting a laptop up
-# from that one string: a mistyped code is refused in Vietnamese, a hub whose key is not
-# pinned is refused by a real HTTPS hub with a throw-away certificate, the pinned one syncs.
+# file and `init` an existing database as a usage error (73), `enroll --csv` writing one
+# printable sheet per office with a join code and its QR code, and `lienket-agent init
+# --join CODE` setting a laptop up from that one string: a mistyped code is refused in
+# Vietnamese, a hub whose key is not pinned is refused by a real HTTPS hub with a
+# throw-away certificate, the pinned one syncs.
 # Run from the repository root; $LK_BIN holds lienket-hub and lienket-agent.
 set -u
 . tests/e2e/lib.sh
@@ -37,6 +38,19 @@ if [ $rc = 73 ] && grep -q "exists" "$E2E_DIR/bk.err" && [ ! -s "$E2E_DIR/exists
 	ok enroll__backup_to_an_existing_file_is_a_usage_error_73
 else
 	fail enroll__backup_to_an_existing_file_is_a_usage_error_73 "rc $rc: $(cat "$E2E_DIR/bk.err" | tr '\n' ' ')"
+fi
+
+# ---- init over an existing database -------------------------------------------------
+# The same usage error as backup's (73), with and without --units: the hub's database
+# (its tokens, its hub id) is left as it was.
+sum_before=$(sha256sum <"$DB")
+"$HUB" init --db "$DB" >"$E2E_DIR/reinit.out" 2>"$E2E_DIR/reinit.err"; rc1=$?
+"$HUB" init --db "$DB" --units "$UNITS" >"$E2E_DIR/reinit2.out" 2>"$E2E_DIR/reinit2.err"; rc2=$?
+if [ $rc1 = 73 ] && [ $rc2 = 73 ] && grep -q "exists" "$E2E_DIR/reinit.err" &&
+	[ "$(sha256sum <"$DB")" = "$sum_before" ] && [ ! -s "$E2E_DIR/reinit.out" ]; then
+	ok enroll__hub_init_over_an_existing_database_is_a_usage_error_73
+else
+	fail enroll__hub_init_over_an_existing_database_is_a_usage_error_73 "rc $rc1 and $rc2 (want 73); $(cat "$E2E_DIR/reinit.err" "$E2E_DIR/reinit2.err" | tr '\n' ' ')"
 fi
 
 # ---- keys and certificates: the hub's, a backup key, and a key nobody pinned ---------

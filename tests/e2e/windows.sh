@@ -2,9 +2,9 @@
 # windows — the agent built for Windows (make win: build/win, mingw-w64) run under Wine
 # against the real Linux lienket-hub on loopback (issue 16, "The agent on Windows").
 #
-#   - the Windows builds of the unit suites (protocol and CSV: the same cases as on
-#     Debian) run under Wine; their cmocka lines are printed here, so
-#     scripts/run-tests.sh counts them in the closing line;
+#   - the Windows builds of the unit suites (win.mk WIN_UNIT: the protocol's and the
+#     agent's, the same cases as on Debian) run under Wine; their cmocka lines are
+#     printed here, so scripts/run-tests.sh counts them in the closing line;
 #   - `init --join` with the office's join code (PROTOCOL.md §12, from `enroll --csv`)
 #     in a folder and a database file with Vietnamese letters (the wide-character
 #     edge, agent/plat_win.c), records added with Vietnamese text from the command line

@@ -24,6 +24,7 @@
 #include "app_api.h"
 #include "app_gate.h"
 #include "app_search.h"
+#include "rm_tree.h"
 #include "store.h"
 
 #define UNIT "0190f3a2-0000-7000-8000-0000000000c1"
@@ -81,11 +82,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 	app_api_free(f->api);
 	store_close(f->s);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (rm_tree(f->dir) != 0)
 		return -1;
 	free(f);
 	return 0;

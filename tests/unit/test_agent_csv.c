@@ -2,7 +2,7 @@
  * test_agent_csv.c — the RFC 4180 reader and writer: BOM, quoting, embedded commas,
  * quotes and line breaks, CRLF/LF, bad records reported with their line and skipped,
  * limits, and a write→read round trip with Vietnamese text. Inputs are in-memory
- * streams (fmemopen: tests run on Linux).
+ * streams (fmemopen; tests/unit/win_compat.h on Windows).
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -28,6 +28,7 @@
 #include "hlc.h"
 #include "journal.h"
 #include "msg.h"
+#include "rm_tree.h"
 #include "schema.h"
 #include "store.h"
 #include "sync.h"
@@ -598,12 +599,10 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 	store_close(f->s);
 	transport_free(&f->hub->base);
 	/* our own mkdtemp directory: the database, its WAL and any backup copy */
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
+	if (rm_tree(f->dir) != 0)
 		fprintf(stderr, "cannot remove %s\n", f->dir);
 	free(f);
 	return 0;
