@@ -10,7 +10,9 @@
 #     edge, agent/plat_win.c), records added with Vietnamese text from the command line
 #     and from a CSV file, and printed back through the console;
 #   - the office app (`app`: libmicrohttpd built for Windows) serving its page and API;
-#   - sync to the hub (plain HTTP is allowed on loopback only: agent/transport_curl.c);
+#   - sync to the hub (plain HTTP is allowed on loopback only: agent/transport_curl.c),
+#     and to an HTTPS hub through Schannel with the join code's pinned keys: a certificate
+#     renewed with the backup key accepted, a key not pinned refused;
 #   - a sync cut in the middle of a change set (the faultproxy in front of the hub is
 #     stopped once the hub has taken one change set and the next is on the wire), a
 #     second sync meanwhile refused by the lock (LockFileEx, agent/synclock_win.c), and
@@ -256,6 +258,91 @@ if [ "$rc_import" = 0 ] && wait_file "$E2E_DIR/cut.port" 100; then
 	fi
 else
 	fail windows__sync_cut_mid_change_set_resumes_with_nothing_lost_or_doubled "import exit $rc_import: $(say many); proxy: $(tail -2 "$E2E_DIR/cut.stderr" 2>/dev/null)"
+fi
+
+# ---- HTTPS through Schannel, with the join code's pinned keys ---------------------
+# A second hub serving HTTPS on loopback with a throw-away certificate for "localhost"
+# (curl 7.88's Schannel matches a certificate against its DNS names only, never an IP
+# address: docs/windows.md), trusted through `config --ca-file`. The join code pins the
+# hub's key and a backup key: the Windows agent syncs with the hub; with a certificate
+# renewed with the backup key too; a hub whose key is not pinned, though its certificate
+# is trusted, is refused before any request (Schannel gives curl the key it checks).
+# tls_cert NAME KEY — a certificate for localhost with that key, in $E2E_DIR/NAME.pem.
+tls_cert() {
+	openssl req -x509 -key "$E2E_DIR/$2.key" -days 1 -subj /CN=localhost \
+		-addext subjectAltName=DNS:localhost -out "$E2E_DIR/$1.pem" >>"$E2E_DIR/openssl.log" 2>&1
+}
+# tls_hub NAME CERT KEY — the HTTPS hub on $TDB; sets TLS_PID, TLS_PORT; log NAME.log.
+tls_hub() {
+	rm -f "$E2E_DIR/$1.port"
+	"$HUB" serve --db "$TDB" --listen 127.0.0.1:0 --port-file "$E2E_DIR/$1.port" \
+		--cert "$E2E_DIR/$2.pem" --key "$E2E_DIR/$3.key" >>"$E2E_DIR/$1.log" 2>&1 &
+	TLS_PID=$!
+	e2e_track $TLS_PID
+	wait_file "$E2E_DIR/$1.port" 100 && TLS_PORT=$(cat "$E2E_DIR/$1.port")
+}
+TDB="$E2E_DIR/tls-hub.db"
+TLDB="$E2E_DIR/tls-laptop.db"
+WTDB=$(winpath "$TLDB")
+tls_ok=1
+for k in hub backup other; do
+	openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$E2E_DIR/$k.key" \
+		>>"$E2E_DIR/openssl.log" 2>&1 || tls_ok=0
+done
+openssl pkey -in "$E2E_DIR/backup.key" -pubout -out "$E2E_DIR/backup.pub" >>"$E2E_DIR/openssl.log" 2>&1 || tls_ok=0
+tls_cert hub hub && tls_cert renewed backup && tls_cert other other || tls_ok=0
+if [ $tls_ok = 1 ] && "$HUB" init --db "$TDB" --units "$UNITS" >>"$E2E_DIR/tls-init.log" 2>&1 &&
+	tls_hub tls-main hub hub; then
+	printf 'unit,name\n%s,Văn phòng qua HTTPS\n' "$COMMUNE_CODE" >"$E2E_DIR/tls-offices.csv"
+	"$HUB" enroll --db "$TDB" --csv "$E2E_DIR/tls-offices.csv" --hub "https://localhost:$TLS_PORT" \
+		--pin "$E2E_DIR/hub.pem" --pin "$E2E_DIR/backup.pub" --out "$E2E_DIR/tls-sheets" \
+		>"$E2E_DIR/tls-enroll.out" 2>&1
+	TCODE=$(sed -n 's/.*<p class="code">\([^<]*\)<\/p>.*/\1/p' "$E2E_DIR/tls-sheets"/*.html 2>/dev/null | head -n 1)
+	wa tinit init --db "$WTDB" --join "$TCODE"; rc_tinit=$RC
+	wa tcfg config --db "$WTDB" --ca-file "$(winpath "$E2E_DIR/hub.pem")"; rc_tcfg=$RC
+	wa tadd add --db "$WTDB" person "full_name=Hồ Thị Hương" birth_year=2001 gender=nu; rc_tadd=$RC
+	wa tsync sync --db "$WTDB" --verbose
+	if [ "$rc_tinit$rc_tcfg$rc_tadd$RC" = 0000 ] && [ -n "$TCODE" ] &&
+		[ "$(sqlite3 "$TLDB" "SELECT value FROM lk_config WHERE key = 'pinned_keys'" | grep -o 'sha256//' | wc -l)" = 2 ] &&
+		[ "$(sqlite3 "$TDB" "SELECT count(*) FROM person WHERE full_name = 'Hồ Thị Hương'")" = 1 ]; then
+		ok windows__https_sync_through_schannel_with_the_pinned_key
+	else
+		fail windows__https_sync_through_schannel_with_the_pinned_key "init $rc_tinit, config $rc_tcfg, add $rc_tadd, sync $RC; code '$(printf '%.12s' "$TCODE")…'; $(say tinit) $(say tsync)"
+	fi
+	stop "$TLS_PID"
+	# The certificate renewed with the backup key (the same hub database).
+	wa tadd2 add --db "$WTDB" person "full_name=Hồ Văn Hải" birth_year=2000 gender=nam
+	if tls_hub tls-renewed renewed backup; then
+		wa tcfg2 config --db "$WTDB" --hub "https://localhost:$TLS_PORT" --ca-file "$(winpath "$E2E_DIR/renewed.pem")"
+		wa tsync2 sync --db "$WTDB" --verbose
+		if [ "$RC" = 0 ] && [ "$(sqlite3 "$TDB" "SELECT count(*) FROM person WHERE full_name = 'Hồ Văn Hải'")" = 1 ]; then
+			ok windows__https_certificate_renewed_with_the_backup_key_is_accepted
+		else
+			fail windows__https_certificate_renewed_with_the_backup_key_is_accepted "sync $RC: $(say tsync2)"
+		fi
+		stop "$TLS_PID"
+	else
+		fail windows__https_certificate_renewed_with_the_backup_key_is_accepted "hub: $(tail -2 "$E2E_DIR/tls-renewed.log" | tr '\n' ' ')"
+	fi
+	# A key nobody pinned, in a certificate the agent's CA file trusts: only the pin refuses it.
+	wa tadd3 add --db "$WTDB" person "full_name=Hồ Văn Hùng" birth_year=1999 gender=nam
+	if tls_hub tls-other other other; then
+		wa tcfg3 config --db "$WTDB" --hub "https://localhost:$TLS_PORT" --ca-file "$(winpath "$E2E_DIR/other.pem")"
+		wa tsync3 sync --db "$WTDB" --verbose
+		sleep 0.3
+		if [ "$RC" = 75 ] && grep -q 'pinned public key' "$E2E_DIR/tsync3.err" &&
+			! grep -q '/v1/' "$E2E_DIR/tls-other.log" &&
+			[ "$(sqlite3 "$TDB" "SELECT count(*) FROM person WHERE full_name = 'Hồ Văn Hùng'")" = 0 ]; then
+			ok windows__https_hub_whose_key_is_not_pinned_is_refused
+		else
+			fail windows__https_hub_whose_key_is_not_pinned_is_refused "sync $RC (want 75): $(say tsync3); hub log: $(tail -2 "$E2E_DIR/tls-other.log" | tr '\n' ' ')"
+		fi
+		stop "$TLS_PID"
+	else
+		fail windows__https_hub_whose_key_is_not_pinned_is_refused "hub: $(tail -2 "$E2E_DIR/tls-other.log" | tr '\n' ' ')"
+	fi
+else
+	fail windows__https_sync_through_schannel_with_the_pinned_key "certificates or HTTPS hub: $(tail -3 "$E2E_DIR/openssl.log" "$E2E_DIR/tls-init.log" "$E2E_DIR/tls-main.log" 2>/dev/null | tr '\n' ' ')"
 fi
 
 # ---- the installer, the background sync at logon, the uninstaller -----------------
