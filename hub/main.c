@@ -189,9 +189,11 @@ static int cmd_init(int argc, char **argv)
 	int rc = parse(argc, argv, USAGE_INIT, &o);
 	if (rc)
 		return rc < 0 ? 0 : rc;
-	/* Like backup: an existing file is the operator's mistake (73), never replaced. */
+	/* Like backup: an existing file is the operator's mistake (73), never replaced. (A
+	 * PostgreSQL database is the back end's to check: store_pg_open.) */
 	struct stat sb;
-	if (o.db && lstat(o.db, &sb) == 0) {
+	const char *file = o.db && strncmp(o.db, "sqlite:", 7) == 0 ? o.db + 7 : o.db;
+	if (file && !store_is_pg(file) && lstat(file, &sb) == 0) {
 		fprintf(stderr, "lienket-hub: '%s' exists; init never replaces a database: give a new"
 				" name\nusage: %s\n", o.db, USAGE_INIT);
 		return EXIT_CANTCREAT;
