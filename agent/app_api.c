@@ -16,6 +16,7 @@
 #include "app_api.h"
 
 #include "app_search.h"
+#include "app_sortkey.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -40,6 +41,7 @@
 #define LIST_LIMIT_MAX 500
 #define PICK_LIMIT_DEFAULT 20
 #define PICK_LIMIT_MAX 100
+#define SORTKEY_BUSY_MS 200     /* a list waits this long to compute people's keys */
 #define REFUSED_MAX 50         /* refused changes listed by GET /api/sync */
 #define ROW_COLS 32            /* widest table: 9 columns */
 #define MULTILINE_MIN 500      /* a text column this long gets a text area */
@@ -98,10 +100,30 @@ static const struct form forms[] = {
 static const char *const branch_fields[] = { "name", "code", "parent_id", "opened_on" };
 #define BRANCH_LINKS_LABEL "Chi đoàn tham gia"
 
+/* The rank table's content (temp.lk_app_rank): the order of the linked names of one
+ * column, kept while nothing in the database changed (sql_rank_fill). */
+struct rank_cache {
+	const struct schema_table *t; /* NULL: nothing kept */
+	const struct schema_column *c;
+	long long data_version;       /* PRAGMA data_version: commits of other connections */
+	long long changes;            /* sqlite3_total_changes64 of ours, after the fill */
+};
+
+/* The number of rows of a table whose person column names no person with a key
+ * (person_walk), kept like the ranks. */
+struct orphan_cache {
+	const struct schema_table *t; /* NULL: nothing kept */
+	const char *col;
+	long long data_version, changes;
+	long long n;
+};
+
 struct app_api {
 	struct store *s;
 	struct app_sync *sync;
 	char csrf[64];
+	struct rank_cache rank;
+	struct orphan_cache orphans;
 };
 
 /* ---- small helpers ---- */
@@ -590,8 +612,80 @@ static void sql_search(sqlite3_str *q, const struct form *f, const struct form_r
 	sqlite3_str_appendall(q, ")");
 }
 
-/* ORDER BY for field `sort` (validated against the form) and direction. */
-static void sql_order(sqlite3_str *q, const struct form *f, const struct form_read *r, const char *sort, int desc)
+/* 1 when a list may be sorted by column c's linked names through an index of the
+ * column: links to units (sql_rank_fill) and people (person_walk). */
+static int rank_sortable(const struct schema_column *c)
+{
+	return c && c->type == SCHEMA_REF &&
+	       (strcmp(c->ref_table, "unit") == 0 || strcmp(c->ref_table, "person") == 0);
+}
+
+/* The commits of other connections (PRAGMA data_version) and the changes of ours: a
+ * cache made while both are unchanged still holds. 0 or -1. */
+static int data_token(struct app_api *a, long long *dv, long long *changes)
+{
+	sqlite3 *db = store_db(a->s);
+	sqlite3_stmt *st = NULL;
+	*dv = -1;
+	if (sqlite3_prepare_v2(db, "PRAGMA data_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*dv = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	*changes = (long long)sqlite3_total_changes64(db);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * Sorting by a linked name. Folding the name of the linked record once per row and
+ * sorting 50,000 rows by it costs more than 100 ms; the rows of a table link to far
+ * fewer records (a few dozen branches, or the people of the office). So the distinct
+ * values of the column (NULL included) are ranked once — in the folded order of the
+ * names they link to, a value naming no record first as an empty name, then by the
+ * value — into temp.lk_app_rank(rank INTEGER PRIMARY KEY, v UNIQUE), and a page walks
+ * that table in rank order joined to the column's index (APP_INDEXES): SQLite reads the
+ * order from the two b-trees and sorts nothing. The ranks are kept while the database
+ * is unchanged (no commit by another connection: PRAGMA data_version; none by ours:
+ * sqlite3_total_changes64), so paging through a list ranks once. 0, or -1 on SQLite
+ * failure.
+ */
+static int sql_rank_fill(struct app_api *a, const struct schema_table *t, const struct schema_column *c)
+{
+	sqlite3 *db = store_db(a->s);
+	sqlite3_stmt *st = NULL;
+	long long dv, changes;
+	if (data_token(a, &dv, &changes) != 0)
+		return -1;
+	if (a->rank.t == t && a->rank.c == c && a->rank.data_version == dv && a->rank.changes == changes)
+		return 0;
+	a->rank.t = NULL;
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	sqlite3_str_appendf(q, "INSERT INTO temp.lk_app_rank(v) SELECT d.v FROM (SELECT DISTINCT \"%w\" AS v FROM \"%w\") d"
+			       " ORDER BY lk_fold(", c->name, t->name);
+	sql_ref_name(q, c->ref_table, "d.v", 1);
+	sqlite3_str_appendall(q, "), d.v");
+	char *sql = sqlite3_str_finish(q);
+	int ok = sql && sqlite3_exec(db, "DELETE FROM temp.lk_app_rank", NULL, NULL, NULL) == SQLITE_OK &&
+		 sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_text(st, BIND_OFFICE, store_unit_id(a->s), -1, SQLITE_STATIC);
+		ok = sqlite3_step(st) == SQLITE_DONE;
+	}
+	sqlite3_finalize(st);
+	sqlite3_free(sql);
+	if (!ok)
+		return -1;
+	if (data_token(a, &dv, &changes) != 0) /* ours grew by the fill */
+		return -1;
+	a->rank = (struct rank_cache){ t, c, dv, changes };
+	return 0;
+}
+
+/* The field a list is sorted by: `sort` when the form has it, else the form's default
+ * (*desc set for a default that sorts newest first); NULL: by rowid. */
+static const struct field_read *sort_field(const struct form *f, const struct form_read *r, const char *sort,
+					   int *desc)
 {
 	const struct field_read *by = NULL;
 	for (size_t k = 0; sort && k < r->n; k++)
@@ -601,23 +695,49 @@ static void sql_order(sqlite3_str *q, const struct form *f, const struct form_re
 		for (size_t k = 0; k < r->n; k++)
 			if (strcmp(r->f[k].name, f->default_sort) == 0)
 				by = &r->f[k];
-		desc = strcmp(f->default_sort, "year") == 0;
+		*desc = strcmp(f->default_sort, "year") == 0;
 	}
 	if (!by && !sort) /* newest first by the first date */
 		for (size_t k = 0; k < r->n && !by; k++)
 			if (r->f[k].col && r->f[k].col->type == SCHEMA_DATE) {
 				by = &r->f[k];
-				desc = 1;
+				*desc = 1;
 			}
-	const char *dir = desc ? "DESC" : "ASC";
+	return by;
+}
+
+/* How a list is ordered (sort_plan): by the expression of its field (PLAIN), by the
+ * ranks of the units a column links to (UNIT_RANK: temp.lk_app_rank), or by the kept
+ * keys of people's names (PERSON_KEY: app_sortkey.h) — of the person a column links
+ * to, or of the person itself (the column `id`). */
+enum sort_kind { SORT_PLAIN, SORT_UNIT_RANK, SORT_PERSON_KEY };
+
+struct sort_plan {
+	const struct field_read *by; /* NULL: by rowid */
+	enum sort_kind kind;
+	const char *col;             /* the column compared (UNIT_RANK, PERSON_KEY) */
+	int desc;
+};
+
+/* ORDER BY of plan p. */
+static void sql_order(sqlite3_str *q, const struct sort_plan *p)
+{
+	const char *dir = p->desc ? "DESC" : "ASC";
+	const struct field_read *by = p->by;
 	if (!by || !by->col) {
 		sqlite3_str_appendf(q, " ORDER BY t.rowid %s", dir);
 		return;
 	}
 	char x[80];
-	snprintf(x, sizeof x, "t.\"%s\"", by->col->name);
+	snprintf(x, sizeof x, "t.\"%s\"", p->kind == SORT_PLAIN ? by->col->name : p->col);
 	sqlite3_str_appendall(q, " ORDER BY ");
-	if (by->col->type == SCHEMA_TEXT) {
+	if (p->kind == SORT_UNIT_RANK) {
+		sqlite3_str_appendf(q, "(SELECT r.rank FROM temp.lk_app_rank r WHERE r.v IS %s)", x);
+	} else if (p->kind == SORT_PERSON_KEY) {
+		/* a value naming no person (NULL key) first, as an empty name; then the key,
+		 * the person, the row: the order person_walk reads from the indexes */
+		sqlite3_str_appendf(q, "(SELECT k.key FROM lk_app_person_key k WHERE k.id = %s) %s, %s", x, dir, x);
+	} else if (by->col->type == SCHEMA_TEXT) {
 		sqlite3_str_appendf(q, "lk_fold(%s)", x);
 	} else if (by->col->type == SCHEMA_ENUM) {
 		sql_enum_label(q, by->col, x);
@@ -631,18 +751,146 @@ static void sql_order(sqlite3_str *q, const struct form *f, const struct form_re
 	sqlite3_str_appendf(q, " %s, t.rowid %s", dir, dir);
 }
 
+/* Appends to rids the rowids of `sql` (?1 limit, ?2 offset). The number added, or -1. */
+static long long rowids_of(struct app_api *a, const char *sql, long long limit, long long offset, json_t *rids)
+{
+	sqlite3_stmt *st = NULL;
+	if (limit <= 0)
+		return 0;
+	if (sqlite3_prepare_v2(store_db(a->s), sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, limit);
+	sqlite3_bind_int64(st, 2, offset);
+	long long n = 0;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		json_array_append_new(rids, json_integer(sqlite3_column_int64(st, 0)));
+		n++;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? n : -1;
+}
+
+/*
+ * The rowids of one page of table t ordered by the kept keys of the people column col
+ * links to (PERSON_KEY, no search), read from the indexes without sorting the rows:
+ * the rows whose value names no person with a key ("orphans": NULL, or a person not on
+ * this laptop) by the column's index, NOT EXISTS in the keys; the others walking
+ * lk_app_person_key's (key, id) order joined to the column's index. Ascending, the
+ * orphans come first (an empty name); descending, last. Their number is kept while the
+ * database is unchanged (data_token). total: the rows of t. 0 or -1.
+ */
+static int person_walk(struct app_api *a, const struct schema_table *t, const char *col, int desc, long long offset,
+		       long long limit, long long total, json_t *rids)
+{
+	const char *dir = desc ? "DESC" : "ASC";
+	long long dv, changes;
+	if (data_token(a, &dv, &changes) != 0)
+		return -1;
+	struct orphan_cache *oc = &a->orphans;
+	if (!(oc->t == t && oc->col == col && oc->data_version == dv && oc->changes == changes)) {
+		char *csql = sqlite3_mprintf("SELECT count(*) FROM \"%w\" t WHERE NOT EXISTS (SELECT 1 FROM"
+					     " lk_app_person_key k WHERE k.id = t.\"%w\")", t->name, col);
+		sqlite3_stmt *st = NULL;
+		int ok = csql && sqlite3_prepare_v2(store_db(a->s), csql, -1, &st, NULL) == SQLITE_OK &&
+			 sqlite3_step(st) == SQLITE_ROW;
+		long long n = ok ? sqlite3_column_int64(st, 0) : 0;
+		sqlite3_finalize(st);
+		sqlite3_free(csql);
+		if (!ok)
+			return -1;
+		*oc = (struct orphan_cache){ t, col, dv, changes, n };
+	}
+	char *orphans = sqlite3_mprintf("SELECT t.rowid FROM \"%w\" t WHERE NOT EXISTS (SELECT 1 FROM lk_app_person_key k"
+					" WHERE k.id = t.\"%w\") ORDER BY t.\"%w\" %s, t.rowid %s LIMIT ?1 OFFSET ?2",
+					t->name, col, col, dir, dir);
+	char *joined = sqlite3_mprintf("SELECT t.rowid FROM lk_app_person_key k CROSS JOIN \"%w\" t ON t.\"%w\" = k.id"
+				       " ORDER BY k.key %s, k.id %s, t.rowid %s LIMIT ?1 OFFSET ?2",
+				       t->name, col, dir, dir, dir);
+	const char *first = desc ? joined : orphans, *second = desc ? orphans : joined;
+	long long nfirst = desc ? total - oc->n : oc->n, got = 0;
+	int ret = -1;
+	if (!orphans || !joined)
+		goto done;
+	if (offset < nfirst) {
+		if ((got = rowids_of(a, first, limit, offset, rids)) < 0)
+			goto done;
+		offset = 0;
+	} else {
+		offset -= nfirst;
+	}
+	if (rowids_of(a, second, limit - got, offset, rids) < 0)
+		goto done;
+	ret = 0;
+done:
+	sqlite3_free(orphans);
+	sqlite3_free(joined);
+	return ret;
+}
+
+/* The plan for a list of form f sorted as asked (sort_field), its ranks or keys made
+ * ready. 0, or -1 on SQLite failure. */
+static int sort_plan_make(struct app_api *a, const struct form *f, const struct form_read *r, const char *sort,
+			  int desc, struct sort_plan *p)
+{
+	memset(p, 0, sizeof *p);
+	p->desc = desc;
+	if (f->kind == FORM_BRANCH)
+		return 0;
+	p->by = sort_field(f, r, sort, &p->desc);
+	const struct schema_column *c = p->by ? p->by->col : NULL;
+	if (!c)
+		return 0;
+	if (c->type == SCHEMA_REF && strcmp(c->ref_table, "unit") == 0) {
+		p->kind = SORT_UNIT_RANK;
+		p->col = c->name;
+		return sql_rank_fill(a, form_table(f), c);
+	}
+	int person_ref = c->type == SCHEMA_REF && strcmp(c->ref_table, "person") == 0;
+	if (person_ref || (strcmp(f->table, "person") == 0 && strcmp(c->name, "full_name") == 0)) {
+		int rc = app_sortkey_refresh(store_db(a->s), SORTKEY_BUSY_MS, STORE_BUSY_TIMEOUT_MS);
+		if (rc < 0)
+			return -1;
+		if (rc == 0) { /* else busy: by the folded names, row by row */
+			p->kind = SORT_PERSON_KEY;
+			p->col = person_ref ? c->name : "id";
+		}
+	}
+	return 0;
+}
+
+/* The count of a list (f, its search when pat) into *total; csql binds ?1 and ?9. 0/-1. */
+static int list_count(struct app_api *a, const struct form *f, const char *csql, const char *pat, long long *total)
+{
+	sqlite3_stmt *st = NULL;
+	int ok = sqlite3_prepare_v2(store_db(a->s), csql, -1, &st, NULL) == SQLITE_OK;
+	if (ok) {
+		if (pat)
+			sqlite3_bind_text(st, 1, pat, -1, SQLITE_STATIC);
+		if (f->kind == FORM_BRANCH)
+			sqlite3_bind_text(st, BIND_OFFICE, store_unit_id(a->s), -1, SQLITE_STATIC);
+		ok = sqlite3_step(st) == SQLITE_ROW;
+		if (ok)
+			*total = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return ok ? 0 : -1;
+}
+
 static void api_list(struct app_api *a, const struct form *f, const struct app_api_request *req,
 		     struct app_api_response *resp)
 {
 	struct form_read r;
+	struct sort_plan plan;
 	sqlite3_stmt *st = NULL;
-	char *sql = NULL, *csql = NULL, *pat = app_search_key(param_str(req, "q"));
+	char *sql = NULL, *csql = NULL, *walked = NULL, *pat = app_search_key(param_str(req, "q"));
 	const char *sort = param_str(req, "sort");
 	const char *dir = param_str(req, "dir");
 	long long offset = param_int(req, "offset", 0, 0, INT32_MAX);
 	long long limit = param_int(req, "limit", LIST_LIMIT_DEFAULT, 1, LIST_LIMIT_MAX);
 	json_t *rows = NULL;
 	long long total = 0;
+	int counted = 0;
 	if (form_read_build(f, &r) != 0) {
 		answer_internal(a, resp, "list");
 		free(pat);
@@ -657,59 +905,102 @@ static void api_list(struct app_api *a, const struct form *f, const struct app_a
 	if (pat)
 		sql_search(q, f, &r);
 	csql = sqlite3_str_finish(q);
+	if (!csql || sort_plan_make(a, f, &r, sort, dir && strcmp(dir, "desc") == 0, &plan) != 0)
+		goto fail;
+	/* A plain list is counted first (cheap): its page may be read from the other end. */
+	if (!pat) {
+		if (list_count(a, f, csql, NULL, &total) != 0)
+			goto fail;
+		counted = 1;
+	}
 	/* page */
 	q = sqlite3_str_new(NULL);
-	int desc = dir && strcmp(dir, "desc") == 0;
 	if (f->kind == FORM_BRANCH) {
 		sqlite3_str_appendall(q, SQL_DOWN_CTE);
 		sqlite3_str_appendall(q, r.select);
 		sql_form_where(q, f);
 		if (pat)
 			sql_search(q, f, &r);
+	} else if (plan.kind == SORT_PERSON_KEY && !pat) {
+		/* the page's rowids read from the indexes (person_walk), then its rows */
+		json_t *rids = json_array();
+		if (!rids || person_walk(a, form_table(f), plan.col, plan.desc, offset, limit, total, rids) != 0 ||
+		    !(walked = json_dumps(rids, JSON_COMPACT))) {
+			json_decref(rids);
+			sqlite3_free(sqlite3_str_finish(q));
+			goto fail;
+		}
+		json_decref(rids);
+		sqlite3_str_appendall(q, r.select);
+		sql_form_where(q, f);
+		sqlite3_str_appendall(q, " AND t.rowid IN (SELECT value FROM json_each(?4))");
 	} else {
 		/* The page's rows are chosen first, by rowid, so the names shown (correlated
-		 * subqueries) are looked up for them only, not for every row skipped. */
-		/* A search counts its matches in the same pass (count(*) OVER (): the match
-		 * is evaluated once per row); a plain list is counted on its own, which is
-		 * cheap, so its page keeps SQLite's top-N sort. */
-		sqlite3_str_appendf(q, "WITH page(rid, n) AS (SELECT t.rowid, %s FROM \"%w\" AS t",
-				    pat ? "count(*) OVER ()" : "NULL", f->table);
+		 * subqueries) are looked up for them only, not for every row skipped. A search
+		 * counts its matches in the same pass (count(*) OVER (): the match is
+		 * evaluated once per row). A plain page past the middle is read from the other
+		 * end (SQLite's top-N sort costs with the rows it keeps: offset + limit). */
+		struct sort_plan page = plan;
+		long long po = offset, pl = limit;
+		if (!pat && offset > total / 2) {
+			long long end_at = offset + limit < total ? offset + limit : total;
+			page.desc = !plan.desc;
+			po = total - end_at;
+			pl = end_at > offset ? end_at - offset : 0;
+		}
+		/* by the units' ranks, a search too walks the ranks (and is counted apart):
+		 * filtering rows in order until the page is full sorts nothing */
+		int walk = plan.kind == SORT_UNIT_RANK;
+		sqlite3_str_appendf(q, "WITH page(rid, n) AS (SELECT t.rowid, %s FROM ",
+				    pat && !walk ? "count(*) OVER ()" : "NULL");
+		if (walk) /* the order read from the ranks and the column's index */
+			sqlite3_str_appendf(q, "temp.lk_app_rank r JOIN \"%w\" AS t ON t.\"%w\" IS r.v", f->table, plan.col);
+		else
+			sqlite3_str_appendf(q, "\"%w\" AS t", f->table);
 		sql_form_where(q, f);
 		if (pat)
 			sql_search(q, f, &r);
-		sql_order(q, f, &r, sort, desc);
-		sqlite3_str_appendall(q, " LIMIT ?2 OFFSET ?3) ");
+		if (walk)
+			sqlite3_str_appendf(q, " ORDER BY r.rank %s, t.rowid %s", page.desc ? "DESC" : "ASC",
+					    page.desc ? "DESC" : "ASC");
+		else
+			sql_order(q, &page);
+		sqlite3_str_appendf(q, " LIMIT %lld OFFSET %lld) ", pl, po);
 		/* r.select with the total of the page's query as its last column */
 		sqlite3_str_appendf(q, "%.*s, (SELECT n FROM page LIMIT 1)%s", (int)r.from, r.select, r.select + r.from);
 		sqlite3_str_appendall(q, " WHERE t.rowid IN (SELECT rid FROM page)");
 	}
 	if (f->kind == FORM_BRANCH) {
 		/* a few hundred rows at most: by the folded text of the chosen column */
-		const char *by = "lk_fold(c_name)";
+		const char *col = "lk_fold(c_name)";
 		if (sort && strcmp(sort, "parent_id") == 0)
-			by = "lk_fold(c_parent_name)";
+			col = "lk_fold(c_parent_name)";
 		else if (sort && strcmp(sort, "code") == 0)
-			by = "c_code";
+			col = "c_code";
 		else if (sort && strcmp(sort, "opened_on") == 0)
-			by = "c_opened_on";
-		sqlite3_str_appendf(q, " ORDER BY %s %s, t.rowid", by, desc ? "DESC" : "ASC");
+			col = "c_opened_on";
+		sqlite3_str_appendf(q, " ORDER BY %s %s, t.rowid", col, plan.desc ? "DESC" : "ASC");
 		sqlite3_str_appendall(q, " LIMIT ?2 OFFSET ?3");
 	} else {
-		sql_order(q, f, &r, sort, desc);
+		sql_order(q, &plan);
 	}
 	sql = sqlite3_str_finish(q);
-	if (!csql || !sql || sqlite3_prepare_v2(store_db(a->s), sql, -1, &st, NULL) != SQLITE_OK)
+	if (!sql || sqlite3_prepare_v2(store_db(a->s), sql, -1, &st, NULL) != SQLITE_OK)
 		goto fail;
 	if (pat)
 		sqlite3_bind_text(st, 1, pat, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, limit);
-	sqlite3_bind_int64(st, 3, offset);
+	if (f->kind == FORM_BRANCH) {
+		sqlite3_bind_int64(st, 2, limit);
+		sqlite3_bind_int64(st, 3, offset);
+	}
+	if (walked)
+		sqlite3_bind_text(st, 4, walked, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, BIND_OFFICE, store_unit_id(a->s), -1, SQLITE_STATIC);
 	rows = json_array();
-	int rc, counted = 0;
+	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_array_append_new(rows, row_json(&r, st));
-		if (f->kind != FORM_BRANCH && pat && !counted) {
+		if (f->kind != FORM_BRANCH && pat && !counted && plan.kind != SORT_UNIT_RANK) {
 			total = sqlite3_column_int64(st, sqlite3_column_count(st) - 1);
 			counted = 1;
 		}
@@ -718,19 +1009,11 @@ static void api_list(struct app_api *a, const struct form *f, const struct app_a
 		goto fail;
 	sqlite3_finalize(st);
 	st = NULL;
-	/* A search's page counted its rows; a plain list, a branch list or a search's page
-	 * past the end is counted on its own. A search with no row at offset 0 has 0. */
-	if (!counted && (f->kind == FORM_BRANCH || !pat || offset > 0)) {
-		if (sqlite3_prepare_v2(store_db(a->s), csql, -1, &st, NULL) != SQLITE_OK)
-			goto fail;
-		if (pat)
-			sqlite3_bind_text(st, 1, pat, -1, SQLITE_STATIC);
-		if (f->kind == FORM_BRANCH)
-			sqlite3_bind_text(st, 9, store_unit_id(a->s), -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_ROW)
-			goto fail;
-		total = sqlite3_column_int64(st, 0);
-	}
+	/* A search's page counted its rows; a branch list or a search's page past the end
+	 * is counted on its own. A search with no row at offset 0 has 0. */
+	if (!counted && (f->kind == FORM_BRANCH || offset > 0 || plan.kind == SORT_UNIT_RANK) &&
+	    list_count(a, f, csql, pat, &total) != 0)
+		goto fail;
 	answer_json(resp, 200, json_pack("{s:I, s:o}", "total", (json_int_t)total, "rows", rows));
 	rows = NULL;
 	goto done;
@@ -741,6 +1024,7 @@ done:
 	sqlite3_finalize(st);
 	sqlite3_free(sql);
 	sqlite3_free(csql);
+	free(walked);
 	free(pat);
 	form_read_release(&r);
 }
@@ -1800,6 +2084,27 @@ int app_api_content_type_ok(const char *path, const char *content_type)
 	"CREATE INDEX IF NOT EXISTS lk_app_volunteer_branch_of ON volunteer_branch(volunteer_id);" \
 	"CREATE INDEX IF NOT EXISTS lk_app_unit_parent_parent ON unit_parent(parent_id);"
 
+/* The index of every link column a list shows (the owner's exists already): a list
+ * sorted by a linked name walks it (sql_rank_fill). Agent-local like APP_INDEXES,
+ * made once. 0, or -1 (sqlite3_errmsg says why). */
+static int app_link_indexes(sqlite3 *db)
+{
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	for (size_t i = 0; i < NFORMS; i++) {
+		const struct schema_table *t = forms[i].kind == FORM_TABLE ? form_table(&forms[i]) : NULL;
+		for (size_t k = 0; t && k < FORM_LIST_MAX && forms[i].list[k]; k++) {
+			const struct schema_column *c = schema_column_find(t, forms[i].list[k], SCHEMA_VERSION);
+			if (rank_sortable(c) && !(c->flags & SCHEMA_OWNER))
+				sqlite3_str_appendf(q, "CREATE INDEX IF NOT EXISTS \"lk_app_%w_%w\" ON \"%w\"(\"%w\");", t->name,
+						    c->name, t->name, c->name);
+		}
+	}
+	char *sql = sqlite3_str_finish(q);
+	int rc = sql ? sqlite3_exec(db, sql, NULL, NULL, NULL) : SQLITE_NOMEM;
+	sqlite3_free(sql);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
 struct app_api *app_api_new(struct store *s, const char *csrf, struct app_sync *sync, char *err, size_t errlen)
 {
 	sqlite3 *db = store_db(s);
@@ -1807,8 +2112,11 @@ struct app_api *app_api_new(struct store *s, const char *csrf, struct app_sync *
 		snprintf(err, errlen, "the database has no unit yet");
 		return NULL;
 	}
-	if (app_search_register(db) != 0 ||
-	    sqlite3_exec(db, APP_INDEXES, NULL, NULL, NULL) != SQLITE_OK) {
+	if (app_search_register(db) != 0 || sqlite3_exec(db, APP_INDEXES, NULL, NULL, NULL) != SQLITE_OK ||
+	    app_link_indexes(db) != 0 || app_sortkey_setup(db) != 0 ||
+	    app_sortkey_refresh(db, STORE_BUSY_TIMEOUT_MS, STORE_BUSY_TIMEOUT_MS) < 0 ||
+	    sqlite3_exec(db, "CREATE TEMP TABLE IF NOT EXISTS lk_app_rank(rank INTEGER PRIMARY KEY, v TEXT UNIQUE)",
+			 NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 		return NULL;
 	}
