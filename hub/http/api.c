@@ -1230,7 +1230,9 @@ static void handle_status(struct ctx *c)
 {
 	char *json = NULL;
 	struct dashboard_error e = { 0 };
-	if (dashboard_status_json(c->a->db_path, c->now, &json, &e) != 0)
+	if (!c->rs && !(c->rs = pool_get(c->a)))
+		fail(c->resp, 503, "unavailable", NULL, "cannot open the database");
+	else if (dashboard_status_json(c->rs, c->now, &json, &e) != 0)
 		fail(c->resp, e.status, e.code, e.field, "%s", e.message);
 	else
 		answer(c->req, c->resp, json, API_JSON_TYPE);
@@ -1240,8 +1242,10 @@ static void handle_report(struct ctx *c)
 {
 	char *json = NULL;
 	struct dashboard_error e = { 0 };
-	if (dashboard_report_json(c->a->db_path, query(c, "unit"), query(c, "year"), c->now, &json,
-				  &e) != 0)
+	if (!c->rs && !(c->rs = pool_get(c->a)))
+		fail(c->resp, 503, "unavailable", NULL, "cannot open the database");
+	else if (dashboard_report_json(c->rs, query(c, "unit"), query(c, "year"), c->now, &json,
+				       &e) != 0)
 		fail(c->resp, e.status, e.code, e.field, "%s", e.message);
 	else
 		answer(c->req, c->resp, json, API_JSON_TYPE);
@@ -1263,7 +1267,7 @@ static int dashboard_env_of(struct ctx *c, struct dashboard_env *env)
 	/* HTTPS to the client: ours, or the trusted proxy's (it says so; docs/reverse-proxy.md) */
 	const char *proto = c->req->forwarded_proto;
 	int https = c->a->tls || (c->a->trust_proxy && proto && strcasecmp(proto, "https") == 0);
-	*env = (struct dashboard_env){ .db_path = c->a->db_path, .rs = c->rs, .now_ms = c->now,
+	*env = (struct dashboard_env){ .rs = c->rs, .now_ms = c->now,
 				       .tls = https, .write = dashboard_write_job, .write_ctx = c->a,
 				       .client = c->resp->log.client };
 	return 0;

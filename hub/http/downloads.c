@@ -4,7 +4,8 @@
  * Invariant: the scope is decided before anything is read for it: the unit asked for
  * (id or code), else the account's own unit, else the province; a unit outside an
  * account's subtree is refused before its figures are built.
- * Owns: per request, its SQLite connection and unit tree (freed before return).
+ * Owns: per request, its unit tree (freed before return); reads through the request's
+ * store connection (env->rs).
  */
 #include "downloads.h"
 
@@ -15,7 +16,7 @@
 #include "digest.h"
 #include "login.h"
 #include "status.h"
-#include "figures_sqlite.h"
+#include "store.h"
 #include "unittree.h"
 #include "xlsx.h"
 
@@ -28,13 +29,13 @@ static const char *query(const struct api_request *req, const char *key)
 
 /* The scope of a request into scope (a unit id; "" the province): 0; 403 outside the
  * account's subtree; 404 an unknown unit; 500. */
-static int scope_of(sqlite3 *db, const struct session_who *who, const char *asked,
+static int scope_of(struct store *s, const struct session_who *who, const char *asked,
 		    const char *today, char scope[37])
 {
 	struct unittree *t = NULL;
 	char err[256];
 	int rc = 500;
-	if (figures_sqlite_load_tree(db, FIGURES_SQLITE_HUB, &t, err, sizeof err) != 0)
+	if (store_units_tree(s, &t, err, sizeof err) != 0)
 		return 500;
 	const char *id = NULL;
 	if (asked && *asked) {
@@ -73,25 +74,18 @@ static void refuse_scope(struct api_response *resp, int status)
 				   "Lỗi máy chủ: không đọc được cơ sở dữ liệu. Hãy thử lại sau.");
 }
 
-/* The request's database connection and scope (scope_of, unit from the query); NULL
- * after answering the refusal (500, 403, 404). */
-static sqlite3 *open_scoped(const struct dashboard_env *env, const struct api_request *req,
-			    const struct session_who *who, const char *today, char scope[37],
-			    struct api_response *resp)
+/* The request's scope (scope_of, unit from the query): 0, or -1 after answering the
+ * refusal (500, 403, 404). */
+static int scoped(const struct dashboard_env *env, const struct api_request *req,
+		  const struct session_who *who, const char *today, char scope[37],
+		  struct api_response *resp)
 {
-	sqlite3 *db = NULL;
-	char err[256];
-	if (status_db_open(env->db_path, &db, err, sizeof err) != 0) {
-		refuse_scope(resp, 500);
-		return NULL;
-	}
-	int st = scope_of(db, who, query(req, "unit"), today, scope);
+	int st = scope_of(env->rs, who, query(req, "unit"), today, scope);
 	if (st != 0) {
 		refuse_scope(resp, st);
-		sqlite3_close(db);
-		return NULL;
+		return -1;
 	}
-	return db;
+	return 0;
 }
 
 /* 1 when date is YYYY-MM-DD. */
@@ -106,7 +100,6 @@ void dashboard_digest(const struct dashboard_env *env, const struct api_request 
 {
 	struct session_who who = { 0 };
 	char today[11], scope[37], err[256];
-	sqlite3 *db = NULL;
 	if (login_admit(env, req, resp, &who) != 0)
 		return;
 	if (!date_wellformed(date)) {
@@ -116,31 +109,29 @@ void dashboard_digest(const struct dashboard_env *env, const struct api_request 
 		return;
 	}
 	status_vn_date(env->now_ms, today);
-	if (!(db = open_scoped(env, req, &who, today, scope, resp)))
+	if (scoped(env, req, &who, today, scope, resp) != 0)
 		return;
 	struct store_digest_mail m;
 	int rc = env->rs->digest_mail_get(env->rs, date, scope, &m);
 	if (rc < 0) {
 		refuse_scope(resp, 500);
-		goto done;
+		return;
 	}
 	if (rc == 0) { /* as mailed */
 		login_html_answer(resp, 200, m.html);
 		m.html = NULL;
 		store_digest_mail_release(&m);
-		goto done;
+		return;
 	}
 	struct digest_texts t;
-	rc = digest_build(db, date, DIGEST_CUTOFF_HH, 0, scope, &t, err, sizeof err);
+	rc = digest_build(env->rs, date, DIGEST_CUTOFF_HH, 0, scope, &t, err, sizeof err);
 	if (rc != 0) {
 		refuse_scope(resp, rc > 0 ? 404 : 500);
-		goto done;
+		return;
 	}
 	login_html_answer(resp, 200, t.html);
 	t.html = NULL;
 	digest_texts_release(&t);
-done:
-	sqlite3_close(db);
 }
 
 void dashboard_xlsx(const struct dashboard_env *env, const struct api_request *req,
@@ -148,7 +139,6 @@ void dashboard_xlsx(const struct dashboard_env *env, const struct api_request *r
 {
 	struct session_who who = { 0 };
 	char today[11], scope[37], err[256];
-	sqlite3 *db = NULL;
 	unsigned char *bytes = NULL;
 	size_t len = 0;
 	if (login_admit(env, req, resp, &who) != 0)
@@ -164,13 +154,13 @@ void dashboard_xlsx(const struct dashboard_env *env, const struct api_request *r
 		}
 		year = atoi(y);
 	}
-	if (!(db = open_scoped(env, req, &who, today, scope, resp)))
+	if (scoped(env, req, &who, today, scope, resp) != 0)
 		return;
-	int rc = xlsx_report_bytes(db, scope[0] ? scope : NULL, year, today, NULL, &bytes, &len, err,
+	int rc = xlsx_report_bytes(env->rs, scope[0] ? scope : NULL, year, today, NULL, &bytes, &len, err,
 				   sizeof err);
 	if (rc != 0) {
 		refuse_scope(resp, rc > 0 ? 404 : 500);
-		goto done;
+		return;
 	}
 	free(resp->body);
 	resp->status = 200;
@@ -179,6 +169,4 @@ void dashboard_xlsx(const struct dashboard_env *env, const struct api_request *r
 	resp->body = bytes;
 	resp->body_len = len;
 	resp->referrer_policy = "no-referrer";
-done:
-	sqlite3_close(db);
 }

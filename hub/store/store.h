@@ -175,6 +175,62 @@ struct store_unit_info {
 	const char *id, *code, *name, *kind, *parent_id;
 };
 
+/* ---- what the province reads (status.h, digest.h, dashpage.h) ---- */
+
+/* An agent as the sync status reads it as of a time (status_agents). */
+struct store_status_agent {
+	const char *id, *unit_id, *software, *retired_to;
+	uint64_t acked;
+	int64_t first_seen_ms, last_hello_ms, last_changes_ms, offset_ms, pending;
+	int revoked;            /* no token of the agent was active at as_of (none, or every
+				 * one revoked by then) */
+	int64_t receipt_ms;     /* when last_hello_ms or last_changes_ms is after as_of: the
+				 * latest receipt's received_ms at or before as_of (0 none);
+				 * else 0 (not read) */
+	int64_t since_hello;    /* when last_hello_ms <= as_of and pending > 0: the entries
+				 * (seq_to - seq_from + 1) of the non-duplicate receipts with
+				 * last_hello_ms <= received_ms <= as_of; else 0 (not read) */
+};
+
+/* Something of an agent the hub refused, could not get or keeps aside (status_issues). */
+enum store_issue_kind {
+	STORE_ISSUE_QUARANTINE, /* hub_quarantine: code, table, row_id, field, message */
+	STORE_ISSUE_SKIPPED,    /* hub_skipped: code = the reason */
+	STORE_ISSUE_HELD,       /* hub_held: code = the owner unit it waits for */
+};
+struct store_issue {
+	enum store_issue_kind kind;
+	const char *agent_id;
+	uint64_t seq;
+	const char *code;
+	const char *table, *row_id, *field, *message; /* quarantine only (may be NULL) */
+	int64_t at_ms;
+};
+
+/* A flag with the writer of its row (status_flags). */
+struct store_flag_row {
+	const char *table, *row_id, *kind, *field, *detail, *suggestion; /* detail, suggestion
+									 * may be NULL */
+	int64_t at_ms;
+	const char *writer;     /* _writer of the flagged row: the agent that last wrote it
+				 * ("" when the row or its table is unknown) */
+};
+
+/* What one agent sent in a period (arrivals): its receipts summed. */
+struct store_arrival {
+	const char *agent_id;
+	const char *unit_id;    /* "" when the agent is unknown */
+	int64_t changesets;     /* non-duplicate receipts */
+	int64_t duplicates;
+	int64_t changes;        /* entries of the non-duplicate ones (seq_to - seq_from + 1) */
+	int64_t applied, quarantined, held, skipped;
+	int64_t first_ms, last_ms; /* received_ms, min and max */
+};
+
+struct figures_source;
+struct figures_error;
+struct unittree;
+
 struct store {
 	int version;         /* STORE_VERSION */
 	const char *backend; /* "sqlite", "postgresql" */
@@ -186,7 +242,11 @@ struct store {
 	int (*begin)(struct store *s);     /* write transaction */
 	int (*commit)(struct store *s);    /* durable on return */
 	int (*rollback)(struct store *s);
-	int (*read_begin)(struct store *s); /* a consistent snapshot for reads */
+	/* A consistent snapshot for reads until read_end. Pairs nest: only the outermost
+	 * begins and ends a transaction, and inside a write transaction both do nothing (the
+	 * reads see the writer's own state), so a view can open one around its reads
+	 * whether or not its caller did. */
+	int (*read_begin)(struct store *s);
 	int (*read_end)(struct store *s);
 	int (*savepoint)(struct store *s);
 	int (*savepoint_end)(struct store *s, int keep); /* keep=0 undoes since savepoint */
@@ -409,7 +469,40 @@ struct store {
 	int (*raw_put)(struct store *s, const char *table, size_t n, const char *const *names,
 		       const struct store_cell *cells);
 	int (*raw_done)(struct store *s);
+
+	/* ---- what the province reads: the views (status.c, digest.c, dashpage.c, report.c)
+	 * read through these and through nothing else. Each is one statement (or one per
+	 * kind), never one per office: a status over thousands of offices is a few scans. */
+
+	/* The figures' data source over this store (figures_source.h: the rows that exist),
+	 * for report_build and the unit tree. It borrows the store's connection: free it
+	 * (figures_source_free) before closing the store; its read_begin uses the store's
+	 * transaction when one is open. FIGURES_OK and *out, or a code with err filled. */
+	int (*figures)(struct store *s, struct figures_source **out, struct figures_error *err);
+	/* Every agent first seen at or before as_of_ms, any order (store_status_agent). */
+	int (*status_agents)(struct store *s, int64_t as_of_ms,
+			     int (*cb)(void *ctx, const struct store_status_agent *a), void *ctx);
+	/* Quarantined, then skipped, then held changes recorded at or before as_of_ms; within
+	 * a kind by agent id (byte order), then seq. */
+	int (*status_issues)(struct store *s, int64_t as_of_ms,
+			     int (*cb)(void *ctx, const struct store_issue *i), void *ctx);
+	/* Flags set at or before as_of_ms, by at_ms, then table and row id (byte order), with
+	 * the writer of each flagged row. */
+	int (*status_flags)(struct store *s, int64_t as_of_ms,
+			    int (*cb)(void *ctx, const struct store_flag_row *f), void *ctx);
+	/* Receipts with from_ms <= received_ms < to_ms summed per agent, any order. */
+	int (*arrivals)(struct store *s, int64_t from_ms, int64_t to_ms,
+			int (*cb)(void *ctx, const struct store_arrival *a), void *ctx);
+	/* The latest year up to `current` in which a record of the figures is dated (a
+	 * meeting held, a volunteer activity started, a support or Party step, a year-end
+	 * record), over the rows that exist; *out 0 when there is none. Each kind is one
+	 * index seek from the end, never a scan of the history. */
+	int (*latest_year)(struct store *s, int current, int *out);
 };
+
+/* The unit tree of the store in one read (s->figures, unittree_load): 0 and *out (free
+ * with unittree_free), or a negative store_code with an English reason in err. */
+int store_units_tree(struct store *s, struct unittree **out, char *err, size_t errlen);
 
 /* The back-end factory: every --db value goes through it. db is
  *   a file path ("tinh.db") or "sqlite:PATH"      -> store_sqlite_open(PATH)

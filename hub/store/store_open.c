@@ -1,6 +1,7 @@
 /*
- * store_open.c — the back-end factory of store.h: which back end a --db value names,
- * and the names of the store's codes.
+ * store_open.c — the back-end factory of store.h (which back end a --db value names),
+ * the names of the store's codes, and what is built over any back end's slots (the
+ * unit tree).
  *
  * The PostgreSQL back end (store_pg.c) is compiled in when it exists: the Makefile
  * defines LK_STORE_PG then. Without it a PostgreSQL URL is refused with a clear reason
@@ -12,6 +13,9 @@
 
 #include <stdio.h>
 #include <string.h>
+
+#include "figures_source.h"
+#include "unittree.h"
 
 #define SQLITE_PREFIX "sqlite:"
 
@@ -89,4 +93,23 @@ const char *store_code_name(int code)
 	case STORE_IO: return "io";
 	default: return "error";
 	}
+}
+
+int store_units_tree(struct store *s, struct unittree **out, char *err, size_t errlen)
+{
+	struct figures_source *src = NULL;
+	struct figures_error fe = { 0 };
+	int rc = STORE_ERR;
+	if (s->figures(s, &src, &fe) != FIGURES_OK || !src ||
+	    src->read_begin(src, &fe) != FIGURES_OK) {
+		snprintf(err, errlen, "cannot read units: %s", fe.message);
+		rc = fe.code == FIGURES_BUSY ? STORE_BUSY : fe.code == FIGURES_CORRUPT ? STORE_CORRUPT
+		     : fe.code == FIGURES_IO ? STORE_IO : STORE_ERR;
+		goto done;
+	}
+	rc = unittree_load(src, out, err, errlen) == 0 ? STORE_OK : STORE_ERR;
+	src->read_end(src);
+done:
+	figures_source_free(src);
+	return rc;
 }

@@ -16,6 +16,7 @@
  * Owns: the sqlite3 connection and its cached statements.
  */
 #include "store.h"
+#include "store_sqlite_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -57,6 +58,8 @@ struct sqlite_store {
 	struct { char *sql; uint32_t hash; sqlite3_stmt *st; int busy; } cache[STMT_CACHE_MAX];
 	size_t ncache;
 	char errmsg[256];        /* the words of the last failure fail() saw */
+	int read_depth;          /* read_begin pairs open (store.h: they nest) */
+	int read_own;            /* 1: the outermost read_begin began the transaction */
 };
 
 static struct sqlite_store *S(struct store *s) { return (struct sqlite_store *)s; }
@@ -424,8 +427,33 @@ static int st_rollback(struct store *s)
 	return exec_s(s, "ROLLBACK");
 }
 
-static int st_read_begin(struct store *s) { return exec_s(s, "BEGIN"); }
-static int st_read_end(struct store *s) { return exec_s(s, "COMMIT"); }
+/* Only the outermost pair begins and ends; inside a transaction already open (a write,
+ * or one a caller began) the reads use it. */
+static int st_read_begin(struct store *s)
+{
+	struct sqlite_store *ss = S(s);
+	if (ss->read_depth++ > 0)
+		return 0;
+	ss->read_own = 0;
+	if (!sqlite3_get_autocommit(ss->db))
+		return 0;
+	int rc = exec_s(s, "BEGIN");
+	if (rc != 0) {
+		ss->read_depth = 0;
+		return rc;
+	}
+	ss->read_own = 1;
+	return 0;
+}
+
+static int st_read_end(struct store *s)
+{
+	struct sqlite_store *ss = S(s);
+	if (ss->read_depth == 0 || --ss->read_depth > 0 || !ss->read_own)
+		return 0;
+	ss->read_own = 0;
+	return exec_s(s, "COMMIT");
+}
 
 static int st_savepoint(struct store *s) { return exec_s(s, "SAVEPOINT cs"); }
 
@@ -2005,6 +2033,17 @@ static int st_raw_done(struct store *s)
 	return meta_get_u64(s, "hs", &S(s)->hs);
 }
 
+/* ---- for the other files of the back end (store_sqlite_internal.h) ---- */
+
+sqlite3 *store_sqlite_conn(struct store *s) { return S(s)->db; }
+int store_sqlite_prep(struct store *s, const char *sql, sqlite3_stmt **st)
+{
+	return prep(s, sql, st) == 0 ? 0 : fail(s);
+}
+void store_sqlite_release(struct store *s, sqlite3_stmt *st) { release(s, st); }
+int store_sqlite_fail(struct store *s) { return fail(s); }
+void store_sqlite_bind_text(sqlite3_stmt *st, int i, const char *v) { bind_text(st, i, v); }
+
 /* ---- open and close ---- */
 
 static void st_close(struct store *s)
@@ -2162,6 +2201,7 @@ int store_sqlite_open(const char *path, int create, struct store **out, char *er
 		return -1;
 	}
 	ss->base = sqlite_ops;
+	store_sqlite_views_ops(&ss->base);
 	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
 	if (sqlite3_open_v2(path, &ss->db, flags, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open '%s': %s", path,

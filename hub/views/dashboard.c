@@ -60,12 +60,11 @@ int dashboard_unit_wellformed(const char *s)
 
 /* ---- JSON routes ---- */
 
-int dashboard_report_json(const char *db_path, const char *unit, const char *year,
+int dashboard_report_json(struct store *s, const char *unit, const char *year,
 			  int64_t now_ms, char **json, struct dashboard_error *e)
 {
-	char today[11], err[256];
+	char today[11];
 	int y, rc = -1;
-	sqlite3 *db = NULL;
 	struct report *r = NULL;
 	struct report_error re = { 0 };
 	char *text = NULL;
@@ -75,11 +74,7 @@ int dashboard_report_json(const char *db_path, const char *unit, const char *yea
 		error_set(e, 400, "bad_message", "year", "year is not YYYY");
 		goto done;
 	}
-	if (status_db_open(db_path, &db, err, sizeof err) != 0) {
-		error_set(e, 500, "internal", NULL, err);
-		goto done;
-	}
-	if (report_build(db, unit, y, today, &r, &re) != REPORT_OK) {
+	if (report_build(s, unit, y, today, &r, &re) != REPORT_OK) {
 		int st = report_http_status(re.code);
 		error_set(e, st, st == 400 ? "bad_message" : st == 404 ? "not_found" : "internal",
 			  re.field, re.message);
@@ -101,21 +96,18 @@ int dashboard_report_json(const char *db_path, const char *unit, const char *yea
 done:
 	free(text);
 	report_free(r);
-	sqlite3_close(db);
 	return rc;
 }
 
-int dashboard_status_json(const char *db_path, int64_t now_ms, char **json,
+int dashboard_status_json(struct store *s, int64_t now_ms, char **json,
 			  struct dashboard_error *e)
 {
 	char err[256];
 	int rc = -1;
-	sqlite3 *db = NULL;
 	struct status *st = NULL;
 	char *text = NULL;
 	size_t len = 0;
-	if (status_db_open(db_path, &db, err, sizeof err) != 0 ||
-	    status_build(db, now_ms, &st, err, sizeof err) != 0) {
+	if (status_build(s, now_ms, &st, err, sizeof err) != 0) {
 		error_set(e, 500, "internal", NULL, err);
 		goto done;
 	}
@@ -135,7 +127,6 @@ int dashboard_status_json(const char *db_path, int64_t now_ms, char **json,
 done:
 	free(text);
 	status_free(st);
-	sqlite3_close(db);
 	return rc;
 }
 
@@ -213,7 +204,7 @@ void dashboard_page(const struct dashboard_env *env, const struct api_request *r
 	const char *unit = req->query ? req->query(req->query_ctx, "unit") : NULL;
 	const char *year = req->query ? req->query(req->query_ctx, "year") : NULL;
 	char *notice = mail_notice(env->rs);
-	int status = dashpage_write_limited(env->db_path, unit, year, who.unit_id, notice, env->now_ms,
+	int status = dashpage_write_limited(env->rs, unit, year, who.unit_id, notice, env->now_ms,
 					    f);
 	free(notice);
 	if (fclose(f) != 0 || status == 500) {

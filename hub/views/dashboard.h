@@ -19,9 +19,8 @@
  * Referrer-Policy no-referrer (the login form: same-origin, so that the browser sends
  * its Origin). The token is never logged, echoed or put in a cookie.
  *
- * Each request opens its own read-only SQLite connection (report_build and
- * status_build read tables directly; a page is rare next to change sets), so
- * nothing here is shared between threads.
+ * Each request reads through its own store connection (env->rs, from api.c's pool:
+ * one thread at a time), so nothing here is shared between threads.
  *
  * Owns: nothing between calls.
  */
@@ -39,8 +38,7 @@
 #define DASHBOARD_HTML_TYPE "text/html; charset=utf-8"
 
 struct dashboard_env {
-	const char *db_path;
-	struct store *rs;       /* a read connection, for checking tokens */
+	struct store *rs;       /* the request's read connection: tokens, sessions, the views */
 	int64_t now_ms;
 	int tls;                /* 1: served over HTTPS (cookie gets Secure; the origin is https) */
 	const char *client;     /* the client's address (failed logins are counted by it) */
@@ -73,11 +71,11 @@ int dashboard_unit_wellformed(const char *s);
 /* GET /v1/report?unit=U&year=Y, the caller having checked the viewer token. unit is
  * a unit id or code (NULL: the province root); year NULL means the current year in
  * Vietnam. Returns 0 and *json (malloc'd, report_write_json), or -1 with *e filled. */
-int dashboard_report_json(const char *db_path, const char *unit, const char *year,
+int dashboard_report_json(struct store *s, const char *unit, const char *year,
 			  int64_t now_ms, char **json, struct dashboard_error *e);
 
 /* GET /v1/status: 0 and *json (malloc'd, status_write_json), or -1 with *e filled. */
-int dashboard_status_json(const char *db_path, int64_t now_ms, char **json,
+int dashboard_status_json(struct store *s, int64_t now_ms, char **json,
 			  struct dashboard_error *e);
 
 #endif

@@ -24,7 +24,7 @@
 #include "report.h"
 #include "status.h"
 #include "textout.h"
-#include "figures_sqlite.h"
+#include "store.h"
 #include "unittree.h"
 
 #define DASHBOARD_YEARS 6 /* years offered in the picker: this one and five before (at least) */
@@ -189,56 +189,9 @@ int dashpage_pick_year(int asked, int current, int latest_with_data)
 	return current;
 }
 
-/* Dated records a year's figures are made of, and the latest year of each up to ?1,
- * over the r_* views figures_sqlite_new makes (rows that exist). Each is one index
- * seek from the end (meeting_year, volunteer(started_on), support(on_date),
- * party(on_date), year_record(year)), never a scan of the history. Constant names,
- * never from a request. ?1: the current year as text (meetings), the next year as
- * text (dates: a date before it is in or before the current year), or as a number. */
-enum year_bind { YEAR_TEXT, YEAR_NEXT_TEXT, YEAR_INT };
-static const struct {
-	const char *sql;
-	enum year_bind bind;
-} year_sql[] = {
-	{ "SELECT " FIGURES_SQLITE_YEAR_OF("held_on") " FROM r_meeting WHERE "
-	  FIGURES_SQLITE_YEAR_OF("held_on") " <= ?1 ORDER BY " FIGURES_SQLITE_YEAR_OF("held_on")
-	  " DESC LIMIT 1", YEAR_TEXT },
-	{ "SELECT substr(started_on, 1, 4) FROM r_volunteer WHERE started_on < ?1"
-	  " ORDER BY started_on DESC LIMIT 1", YEAR_NEXT_TEXT },
-	{ "SELECT substr(on_date, 1, 4) FROM r_support WHERE on_date < ?1"
-	  " ORDER BY on_date DESC LIMIT 1", YEAR_NEXT_TEXT },
-	{ "SELECT substr(on_date, 1, 4) FROM r_party WHERE on_date < ?1"
-	  " ORDER BY on_date DESC LIMIT 1", YEAR_NEXT_TEXT },
-	{ "SELECT year FROM r_year_record WHERE year <= ?1 ORDER BY year DESC LIMIT 1", YEAR_INT },
-};
-
-int dashpage_latest_year(sqlite3 *db, int current, int *out)
+int dashpage_latest_year(struct store *s, int current, int *out)
 {
-	char cur[8], next[8];
-	int best = 0;
-	snprintf(cur, sizeof cur, "%04d", current % 10000);
-	snprintf(next, sizeof next, "%04d", (current + 1) % 10000);
-	for (size_t i = 0; i < sizeof year_sql / sizeof year_sql[0]; i++) {
-		sqlite3_stmt *q = NULL;
-		if (sqlite3_prepare_v2(db, year_sql[i].sql, -1, &q, NULL) != SQLITE_OK)
-			return -1;
-		if (year_sql[i].bind == YEAR_INT)
-			sqlite3_bind_int(q, 1, current);
-		else
-			sqlite3_bind_text(q, 1, year_sql[i].bind == YEAR_TEXT ? cur : next, -1,
-					  SQLITE_TRANSIENT);
-		int step = sqlite3_step(q);
-		if (step == SQLITE_ROW && sqlite3_column_type(q, 0) != SQLITE_NULL) {
-			int y = atoi((const char *)sqlite3_column_text(q, 0));
-			if (y > best)
-				best = y;
-		}
-		sqlite3_finalize(q);
-		if (step != SQLITE_ROW && step != SQLITE_DONE)
-			return -1;
-	}
-	*out = best;
-	return 0;
+	return s->latest_year(s, current, out) == 0 ? 0 : -1;
 }
 
 /* ---- the figures as cards ---- */
@@ -595,19 +548,19 @@ done:
 
 /* ---- the page ---- */
 
-int dashpage_write(const char *db_path, const char *unit, const char *year, int64_t now_ms,
+int dashpage_write(struct store *s, const char *unit, const char *year, int64_t now_ms,
 		   FILE *f)
 {
-	return dashpage_write_limited(db_path, unit, year, NULL, NULL, now_ms, f);
+	return dashpage_write_limited(s, unit, year, NULL, NULL, now_ms, f);
 }
 
-int dashpage_write_limited(const char *db_path, const char *unit, const char *year_s,
+int dashpage_write_limited(struct store *s, const char *unit, const char *year_s,
 			   const char *limit, const char *notice, int64_t now_ms, FILE *f)
 {
 	char today[11], err[256];
 	int cur = dashpage_current_year(now_ms, today), year = cur, asked = 0, latest = 0;
 	int status = 200;
-	sqlite3 *db = NULL;
+	int reading = 0;
 	struct unittree *tree = NULL;
 	struct report *r = NULL;
 	struct status *st = NULL, *sub = NULL;
@@ -620,9 +573,14 @@ int dashpage_write_limited(const char *db_path, const char *unit, const char *ye
 		status = 400;
 		message = "Năm không hợp lệ; đang xem năm gần nhất có số liệu.";
 	}
-	if (status_db_open(db_path, &db, err, sizeof err) != 0 ||
-	    figures_sqlite_load_tree(db, FIGURES_SQLITE_HUB, &tree, err, sizeof err) != 0 ||
-	    dashpage_latest_year(db, cur, &latest) != 0) {
+	/* one snapshot for the whole page: its figures, tiles and status agree */
+	if (s->read_begin(s) != 0) {
+		status = 500;
+		goto done;
+	}
+	reading = 1;
+	if (store_units_tree(s, &tree, err, sizeof err) != 0 ||
+	    dashpage_latest_year(s, cur, &latest) != 0) {
 		status = 500;
 		goto done;
 	}
@@ -638,7 +596,7 @@ int dashpage_write_limited(const char *db_path, const char *unit, const char *ye
 	} else {
 		limit = NULL;
 	}
-	if (unit && *unit && report_build(db, unit, year, today, &r, &re) != REPORT_OK) {
+	if (unit && *unit && report_build(s, unit, year, today, &r, &re) != REPORT_OK) {
 		status = report_http_status(re.code);
 		message = re.code == REPORT_UNKNOWN_UNIT ? "Không có đơn vị này; đang xem toàn tỉnh."
 			  : re.code == REPORT_BAD_ARGUMENT ? "Năm hoặc đơn vị không hợp lệ; đang xem toàn tỉnh."
@@ -647,7 +605,7 @@ int dashpage_write_limited(const char *db_path, const char *unit, const char *ye
 			goto done;
 		unit = NULL;
 	}
-	if (!r && report_build(db, limit, year, today, &r, &re) != REPORT_OK) {
+	if (!r && report_build(s, limit, year, today, &r, &re) != REPORT_OK) {
 		status = 500;
 		goto done;
 	}
@@ -655,7 +613,7 @@ int dashpage_write_limited(const char *db_path, const char *unit, const char *ye
 		status = 403; /* nothing written: the caller answers the refusal */
 		goto done;
 	}
-	if (status_build(db, now_ms, &st, err, sizeof err) != 0) {
+	if (status_build(s, now_ms, &st, err, sizeof err) != 0) {
 		status = 500;
 		goto done;
 	}
@@ -732,7 +690,7 @@ int dashpage_write_limited(const char *db_path, const char *unit, const char *ye
 		fputs(notice, f);
 	if (root && (limit || strcmp(r->unit_id, root) != 0)) {
 		/* a status of its own: the caveats keep pointers into st for the report below */
-		if (status_build(db, now_ms, &sub, err, sizeof err) != 0) {
+		if (status_build(s, now_ms, &sub, err, sizeof err) != 0) {
 			status = 500;
 			goto done;
 		}
@@ -756,6 +714,7 @@ done:
 	status_free(st);
 	report_free(r);
 	unittree_free(tree);
-	sqlite3_close(db);
+	if (reading)
+		s->read_end(s);
 	return status;
 }

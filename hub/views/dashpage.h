@@ -10,9 +10,10 @@
 #ifndef LK_HUB_DASHPAGE_H
 #define LK_HUB_DASHPAGE_H
 
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
+
+struct store;
 
 /* Writes the document's head (doctype, viewport, the shared style sheet) and opens
  * <body>; referrer is the page's referrer policy (a page written to a file has no
@@ -33,9 +34,9 @@ int dashpage_pick_year(int asked, int current, int latest_with_data);
 
 /* The latest year up to current in which a record of the figures is dated (a meeting
  * held, a volunteer activity started, a support or Party step, a year-end record), over
- * the rows that exist (the r_* views: figures_sqlite_load_tree makes them on db). 0 and *out (0
- * when there is none), or -1 when SQLite failed. */
-int dashpage_latest_year(sqlite3 *db, int current, int *out);
+ * the rows that exist (the store's latest_year). 0 and *out (0 when there is none), or
+ * -1 when the store failed. */
+int dashpage_latest_year(struct store *s, int current, int *out);
 
 /* Writes the dashboard page of unit (id or code; NULL/"" the province) and year ("YYYY";
  * NULL: dashpage_pick_year) into f, as GET / serves it (`lienket-hub dashboard` writes
@@ -47,7 +48,7 @@ int dashpage_latest_year(sqlite3 *db, int current, int *out);
  * 390 px wide, printable on A4. Returns 200; 400 or 404 when the year or unit was bad
  * (the page says so and shows the default year or the province); 500 when the
  * database or f failed (f then holds a partial page). */
-int dashpage_write(const char *db_path, const char *unit, const char *year, int64_t now_ms,
+int dashpage_write(struct store *s, const char *unit, const char *year, int64_t now_ms,
 		   FILE *f);
 
 /* dashpage_write for an account limited to the subtree of limit (a unit id; NULL or
@@ -55,7 +56,7 @@ int dashpage_write(const char *db_path, const char *unit, const char *year, int6
  * that subtree, and a unit outside it returns 403 with nothing written to f. notice
  * (HTML, may be NULL) is written at the top of the status section as it is (the
  * digest mail's failures: dashboard.c). */
-int dashpage_write_limited(const char *db_path, const char *unit, const char *year,
+int dashpage_write_limited(struct store *s, const char *unit, const char *year,
 			   const char *limit, const char *notice, int64_t now_ms, FILE *f);
 
 #endif

@@ -2,7 +2,7 @@
  * digest.c — the morning report (see digest.h for the files and the day rules).
  *
  * Reads in one transaction: the status as of the cut-off (status_build), the receipts
- * of the day before (hub_receipt, grouped by agent), and the province report
+ * of the day before (the store's arrivals, summed per agent), and the province report
  * (report_build). Writes each file to "<name>.tmp" and renames it into place.
  *
  * Invariant: a file named digest-DATE* is either complete or absent.
@@ -18,7 +18,7 @@
 #include "report.h"
 #include "status.h"
 #include "textout.h"
-#include "figures_sqlite.h"
+#include "store.h"
 #include "unittree.h"
 
 #define DIGEST_PATH_MAX 4096
@@ -41,79 +41,73 @@ static int by_name(const void *x, const void *y)
 	return c ? c : strcmp(a->agent, b->agent);
 }
 
-int digest_arrivals(sqlite3 *db, int64_t from_ms, int64_t to_ms, const char *names_date,
+struct arrivals_read {
+	struct unittree *tree;
+	const char *names_date;
+	struct digest_arrival *v;
+	size_t n, cap;
+};
+
+static int arrival_read(void *ctx, const struct store_arrival *in)
+{
+	struct arrivals_read *A = ctx;
+	if (A->n == A->cap) {
+		size_t nc = A->cap ? A->cap * 2 : 32;
+		struct digest_arrival *nv = realloc(A->v, nc * sizeof *nv);
+		if (!nv)
+			return -1;
+		A->v = nv;
+		A->cap = nc;
+	}
+	struct digest_arrival *a = &A->v[A->n++];
+	memset(a, 0, sizeof *a);
+	snprintf(a->agent, sizeof a->agent, "%s", in->agent_id);
+	snprintf(a->unit, sizeof a->unit, "%s", in->unit_id);
+	a->changesets = in->changesets;
+	a->duplicates = in->duplicates;
+	a->changes = in->changes;
+	a->applied = in->applied;
+	a->quarantined = in->quarantined;
+	a->held = in->held;
+	a->skipped = in->skipped;
+	a->first_ms = in->first_ms;
+	a->last_ms = in->last_ms;
+	struct unittree_name nm;
+	if (a->unit[0] && unittree_name_of(A->tree, a->unit, A->names_date, &nm) == 0) {
+		a->unit_name = nm.name ? strdup(nm.name) : NULL;
+		a->unit_code = nm.code ? strdup(nm.code) : NULL;
+		if ((nm.name && !a->unit_name) || (nm.code && !a->unit_code))
+			return -1;
+	}
+	return 0;
+}
+
+int digest_arrivals(struct store *s, int64_t from_ms, int64_t to_ms, const char *names_date,
 		    struct digest_arrival **out, size_t *n, char *err, size_t errlen)
 {
-	static const char sql[] =
-		"SELECT r.agent_id, coalesce(a.unit_id, ''),"
-		" sum(CASE WHEN r.duplicate THEN 0 ELSE 1 END), sum(r.duplicate),"
-		" sum(CASE WHEN r.duplicate THEN 0 ELSE r.seq_to - r.seq_from + 1 END),"
-		" sum(r.applied), sum(r.quarantined), sum(r.held), sum(r.skipped),"
-		" min(r.received_ms), max(r.received_ms)"
-		" FROM hub_receipt r LEFT JOIN hub_agent a ON a.id = r.agent_id"
-		" WHERE r.received_ms >= ?1 AND r.received_ms < ?2 GROUP BY r.agent_id";
-	sqlite3_stmt *q = NULL;
-	struct unittree *tree = NULL;
-	struct digest_arrival *v = NULL;
-	size_t nv = 0, cap = 0;
+	struct arrivals_read A = { .names_date = names_date };
 	int rc = -1;
-	if (figures_sqlite_load_tree(db, FIGURES_SQLITE_HUB, &tree, err, errlen) != 0)
+	if (store_units_tree(s, &A.tree, err, errlen) != 0)
 		goto done;
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
-		goto sql_failed;
-	sqlite3_bind_int64(q, 1, from_ms);
-	sqlite3_bind_int64(q, 2, to_ms);
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		if (nv == cap) {
-			size_t nc = cap ? cap * 2 : 32;
-			struct digest_arrival *nvv = realloc(v, nc * sizeof *nvv);
-			if (!nvv)
-				goto oom;
-			v = nvv;
-			cap = nc;
+	int r = s->arrivals(s, from_ms, to_ms, arrival_read, &A);
+	if (r != 0) {
+		snprintf(err, errlen, "%s", r < 0 ? "cannot read the receipts" : "out of memory");
+		if (r < 0) {
+			size_t k = strlen(err);
+			snprintf(err + k, errlen - k, ": %s", s->errmsg(s));
 		}
-		struct digest_arrival *a = &v[nv++];
-		memset(a, 0, sizeof *a);
-		const unsigned char *t = sqlite3_column_text(q, 0);
-		snprintf(a->agent, sizeof a->agent, "%s", t ? (const char *)t : "");
-		t = sqlite3_column_text(q, 1);
-		snprintf(a->unit, sizeof a->unit, "%s", t ? (const char *)t : "");
-		a->changesets = sqlite3_column_int64(q, 2);
-		a->duplicates = sqlite3_column_int64(q, 3);
-		a->changes = sqlite3_column_int64(q, 4);
-		a->applied = sqlite3_column_int64(q, 5);
-		a->quarantined = sqlite3_column_int64(q, 6);
-		a->held = sqlite3_column_int64(q, 7);
-		a->skipped = sqlite3_column_int64(q, 8);
-		a->first_ms = sqlite3_column_int64(q, 9);
-		a->last_ms = sqlite3_column_int64(q, 10);
-		struct unittree_name nm;
-		if (a->unit[0] && unittree_name_of(tree, a->unit, names_date, &nm) == 0) {
-			a->unit_name = nm.name ? strdup(nm.name) : NULL;
-			a->unit_code = nm.code ? strdup(nm.code) : NULL;
-			if ((nm.name && !a->unit_name) || (nm.code && !a->unit_code))
-				goto oom;
-		}
+		goto done;
 	}
-	if (step != SQLITE_DONE)
-		goto sql_failed;
-	if (nv)
-		qsort(v, nv, sizeof *v, by_name);
-	*out = v;
-	*n = nv;
-	v = NULL;
+	if (A.n)
+		qsort(A.v, A.n, sizeof *A.v, by_name);
+	*out = A.v;
+	*n = A.n;
+	A.v = NULL;
+	A.n = 0;
 	rc = 0;
-	goto done;
-sql_failed:
-	snprintf(err, errlen, "cannot read the receipts: %s", sqlite3_errmsg(db));
-	goto done;
-oom:
-	snprintf(err, errlen, "out of memory");
 done:
-	digest_arrivals_free(v, nv);
-	sqlite3_finalize(q);
-	unittree_free(tree);
+	digest_arrivals_free(A.v, A.n);
+	unittree_free(A.tree);
 	return rc;
 }
 
@@ -312,7 +306,7 @@ static int page_fn(const void *arg, FILE *f)
 	return ok && !ferror(f) ? 0 : -1;
 }
 
-int digest_build(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, const char *unit,
+int digest_build(struct store *s, const char *date, int cutoff_hh, int cutoff_mm, const char *unit,
 		 struct digest_texts *out, char *err, size_t errlen)
 {
 	int64_t cutoff_ms, day_ms;
@@ -324,7 +318,7 @@ int digest_build(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, co
 	struct unittree *tree = NULL;
 	struct digest_texts t = { 0 };
 	size_t narr = 0;
-	int rc = -1, in_tx = 0;
+	int rc = -1, reading = 0;
 	if (status_vn_ms(date, cutoff_hh, cutoff_mm, &cutoff_ms) != 0 ||
 	    status_vn_ms(date, 0, 0, &day_ms) != 0) {
 		snprintf(err, errlen, "bad date '%s' or cut-off %02d:%02d", date ? date : "",
@@ -334,25 +328,23 @@ int digest_build(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, co
 	if (unit && !*unit)
 		unit = NULL;
 	status_vn_date(day_ms - STATUS_DAY_MS, yesterday);
-	if (sqlite3_get_autocommit(db)) {
-		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-			snprintf(err, errlen, "cannot begin a read: %s", sqlite3_errmsg(db));
-			goto done;
-		}
-		in_tx = 1;
+	if (s->read_begin(s) != 0) {
+		snprintf(err, errlen, "cannot begin a read: %s", s->errmsg(s));
+		goto done;
 	}
-	if (status_build(db, cutoff_ms, &st, err, errlen) != 0 ||
-	    digest_arrivals(db, day_ms - STATUS_DAY_MS, day_ms, yesterday, &arr, &narr, err,
+	reading = 1;
+	if (status_build(s, cutoff_ms, &st, err, errlen) != 0 ||
+	    digest_arrivals(s, day_ms - STATUS_DAY_MS, day_ms, yesterday, &arr, &narr, err,
 			    errlen) != 0)
 		goto done;
-	if (report_build(db, unit, atoi(yesterday), yesterday, &r, &re) != REPORT_OK) {
+	if (report_build(s, unit, atoi(yesterday), yesterday, &r, &re) != REPORT_OK) {
 		snprintf(err, errlen, "cannot build the report: %s", re.message);
 		if (re.code == REPORT_UNKNOWN_UNIT || re.code == REPORT_BAD_ARGUMENT)
 			rc = 1;
 		goto done;
 	}
 	if (unit) {
-		if (figures_sqlite_load_tree(db, FIGURES_SQLITE_HUB, &tree, err, errlen) != 0)
+		if (store_units_tree(s, &tree, err, errlen) != 0)
 			goto done;
 		status_keep_subtree(st, tree, r->unit_id, yesterday);
 		arrivals_keep_subtree(arr, &narr, tree, r->unit_id, yesterday);
@@ -371,8 +363,8 @@ int digest_build(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, co
 	memset(&t, 0, sizeof t);
 	rc = 0;
 done:
-	if (in_tx)
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (reading)
+		s->read_end(s);
 	digest_texts_release(&t);
 	unittree_free(tree);
 	digest_arrivals_free(arr, narr);
@@ -392,12 +384,12 @@ static int write_file(const char *dir, const char *name, const char *text, char 
 	return close_rename(f, ok, tmp, final, err, errlen);
 }
 
-int digest_write(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, const char *dir,
+int digest_write(struct store *s, const char *date, int cutoff_hh, int cutoff_mm, const char *dir,
 		 char *err, size_t errlen)
 {
 	struct digest_texts t;
 	char name[64];
-	int rc = digest_build(db, date, cutoff_hh, cutoff_mm, NULL, &t, err, errlen);
+	int rc = digest_build(s, date, cutoff_hh, cutoff_mm, NULL, &t, err, errlen);
 	if (rc != 0)
 		return rc;
 	rc = -1;

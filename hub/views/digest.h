@@ -21,10 +21,11 @@
 #ifndef LK_HUB_DIGEST_H
 #define LK_HUB_DIGEST_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+struct store;
 
 /* What one office sent in a period (receipts of its change sets). */
 struct digest_arrival {
@@ -42,7 +43,7 @@ struct digest_arrival {
 /* Receipts with from_ms <= received_ms < to_ms, per agent, sorted by unit name then
  * agent. names_date ('YYYY-MM-DD') picks the unit names. Returns 0 with *out (free
  * with digest_arrivals_free) and *n, or -1 with an English reason in err. */
-int digest_arrivals(sqlite3 *db, int64_t from_ms, int64_t to_ms, const char *names_date,
+int digest_arrivals(struct store *s, int64_t from_ms, int64_t to_ms, const char *names_date,
 		    struct digest_arrival **out, size_t *n, char *err, size_t errlen);
 void digest_arrivals_free(struct digest_arrival *a, size_t n);
 
@@ -61,14 +62,14 @@ void digest_texts_release(struct digest_texts *t);
  * the province): the status of its offices, their arrivals and its report. Returns 0
  * and *out, 1 when the date, cut-off or unit is bad (the caller's fault), -1 for
  * storage or memory; err says why in English. */
-int digest_build(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, const char *unit,
+int digest_build(struct store *s, const char *date, int cutoff_hh, int cutoff_mm, const char *unit,
 		 struct digest_texts *out, char *err, size_t errlen);
 
 /* Writes the four files for date ('YYYY-MM-DD') with the status as of cutoff
  * (hh:mm Vietnam time on date) into dir (which must exist). Returns 0, or -1 with an
  * English reason in err: 1 when the date or cut-off is malformed (the caller's
  * fault), -1 for storage or file failures. */
-int digest_write(sqlite3 *db, const char *date, int cutoff_hh, int cutoff_mm, const char *dir,
+int digest_write(struct store *s, const char *date, int cutoff_hh, int cutoff_mm, const char *dir,
 		 char *err, size_t errlen);
 
 #endif

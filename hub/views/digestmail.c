@@ -332,7 +332,7 @@ static void vn_date(const char *iso, char out[11])
 
 /* The recorded digest of (date, scope), built and recorded now when there is none.
  * 0 and *m; 1 when the scope is bad; -1. */
-static int digest_of(struct store *s, const char *db_path, const char *date, int hh, int mm,
+static int digest_of(struct store *s, const char *date, int hh, int mm,
 		     const struct scope *sc, int64_t now_ms, struct store_digest_mail *m,
 		     char *err, size_t errlen)
 {
@@ -342,12 +342,8 @@ static int digest_of(struct store *s, const char *db_path, const char *date, int
 			snprintf(err, errlen, "cannot read the recorded digests");
 		return rc;
 	}
-	sqlite3 *db = NULL;
 	struct digest_texts t;
-	if (status_db_open(db_path, &db, err, errlen) != 0)
-		return -1;
-	rc = digest_build(db, date, hh, mm, sc->unit_id, &t, err, errlen);
-	sqlite3_close(db);
+	rc = digest_build(s, date, hh, mm, sc->unit_id, &t, err, errlen);
 	if (rc != 0)
 		return rc;
 	char d[11];
@@ -484,7 +480,7 @@ int digestmail_run(const char *db_path, const char *date, int cutoff_hh, int cut
 	res->scopes = (int)S->n;
 	for (size_t i = 0; i < S->n; i++) {
 		struct store_digest_mail m;
-		int d = digest_of(s, db_path, date, cutoff_hh, cutoff_mm, &S->v[i], wall_ms(), &m,
+		int d = digest_of(s, date, cutoff_hh, cutoff_mm, &S->v[i], wall_ms(), &m,
 				  err, errlen);
 		if (d != 0) {
 			rc = d > 0 ? 2 : -1;

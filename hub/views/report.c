@@ -1,6 +1,6 @@
 /*
  * report.c — the province report on the hub: report_build (the shared figures
- * library, figures.h, on the hub's database through the SQLite figures source), the
+ * library, figures.h, on the hub's database through the store's figures source), the
  * CSV rendering, and the formats the CLI and the routes choose from (the text and
  * JSON renderings are report_text.c in figures/, shared with the office; the HTML
  * one is report_html.c).
@@ -13,18 +13,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "figures_sqlite.h"
+#include "figures_source.h"
+#include "store.h"
 #include "textout.h"
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-int report_build(sqlite3 *db, const char *unit_id, int year, const char *today,
+int report_build(struct store *s, const char *unit_id, int year, const char *today,
 		 struct report **out, struct report_error *err)
 {
 	struct figures_source *src = NULL;
 	struct figures_error fe = { 0 };
 	int rc;
-	if (figures_sqlite_new(db, FIGURES_SQLITE_HUB, &src, &fe) != FIGURES_OK) {
+	if (s->figures(s, &src, &fe) != FIGURES_OK) {
 		if (err) {
 			memset(err, 0, sizeof *err);
 			err->code = fe.code == FIGURES_NO_MEMORY ? REPORT_NO_MEMORY : REPORT_STORAGE;

@@ -4,9 +4,9 @@
  * which holds the rules, the figures as computed and the result types), read from the
  * hub's merged records, and rendered.
  *
- * report_build computes them on the hub's database (the SQLite figures source,
- * figures/figures_sqlite.h, over the rows that exist); report_write_{text,json,csv,html}
- * render one result.
+ * report_build computes them on the hub's database (the store's figures source:
+ * store.h `figures`, e.g. figures/figures_sqlite.h on SQLite, over the rows that exist);
+ * report_write_{text,json,csv,html} render one result.
  *
  * JSON: the document of GET /v1/report is written by report_write_json, shared with
  * the office (figures/report_text.h, where its shape is documented).
@@ -14,7 +14,7 @@
  * Cost on the hub: proportional to the rows of Y and Y−1 (year-indexed ranges), not to the
  * history: 0.47 s on a hub of 10 million meetings, 1 million a year (bench/README.md
  * figure 8; 9.1 s before meeting_year; a real province has ~8,000 a year). Indexes it
- * relies on, all created by store_sqlite.c (REPORT_DDL), every query's plan using them
+ * relies on (SQLite), all created by store_sqlite.c (REPORT_DDL), every query's plan using them
  * without ANALYZE statistics:
  *   meeting_year   meeting(FIGURES_SQLITE_YEAR_OF(held_on), kind, unit_id, host_branch_id,
  *                  commune_secretary_attended, held_on) WHERE FIGURES_SQLITE_ROW_EXISTS:
@@ -39,7 +39,6 @@
 #ifndef LK_HUB_REPORT_H
 #define LK_HUB_REPORT_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,17 +46,18 @@
 #include "figures.h"
 #include "report_text.h"
 
-/* figures_build (figures.h: arguments, rules, errors) on the hub's database db:
+struct store;
+/* figures_build (figures.h: arguments, rules, errors) on the hub's store s:
  * the report of unit_id's subtree for year. unit_id is a unit id or an
  * official code: the unit that held the code on some day of the year up to the
  * report date, the latest holder when a reform reused it (a commune merged on 1 July
  * is found by its code in that year's report); NULL or "" means the root of the
  * tree (the province). year is 2000..2100; today is 'YYYY-MM-DD' in Vietnam time and
  * decides the "as of" date of the current year (a future year is refused).
- * Reads in one transaction (BEGIN … COMMIT) unless the caller already holds one, and
- * creates the r_* TEMP views on db (figures_sqlite.h). Returns REPORT_OK and *out (free with
+ * Reads in one transaction unless the caller already holds one (the source's
+ * read_begin; on SQLite it creates the r_* TEMP views, figures_sqlite.h). Returns REPORT_OK and *out (free with
  * report_free), or a code with err filled (err may be NULL); *out untouched then. */
-int report_build(sqlite3 *db, const char *unit_id, int year, const char *today,
+int report_build(struct store *s, const char *unit_id, int year, const char *today,
 		 struct report **out, struct report_error *err);
 
 /* Renderers. Each returns REPORT_OK, or REPORT_WRITE when writing to f failed.

@@ -2,11 +2,14 @@
  * status.c — the sync status of every office (see status.h for the order and the
  * meaning of "as of").
  *
- * status_build reads, in one read transaction: the hub id, the unit tree (for names
- * and codes as of the status date), every agent, every enrolled agent token that never
- * said hello, and per agent its quarantined changes, skipped entries, held changes;
- * then every flag, each attributed to the agent that last wrote the flagged row (the
- * row's `_writer`); flags on rows no office wrote are the province's own ("loose").
+ * status_build reads through the store (store.h "what the province reads"), in one
+ * read transaction: the hub id, the unit tree (for names and codes as of the status
+ * date), every agent, every enrolled agent token that never said hello, the
+ * quarantined changes, skipped entries and held changes of all agents (one scan per
+ * kind, each matched to its office by agent id); then every flag, each attributed to
+ * the agent that last wrote the flagged row (the row's `_writer`); flags on rows no
+ * office wrote are the province's own ("loose"). A few statements whatever the number
+ * of offices.
  *
  * JSON (GET /v1/status), compatible with the first version of the route:
  *   {"v":1,"hub_time":ms,"as_of":"YYYY-MM-DD HH:MM","hub_id":"…","labels_vi":{…},
@@ -33,11 +36,9 @@
 #include <time.h>
 
 #include "schema.h"
+#include "store.h"
 #include "textout.h"
-#include "figures_sqlite.h"
 #include "unittree.h"
-
-#define STATUS_SQL_MAX 512
 
 /* ---- Vietnam time and escaping ---- */
 
@@ -94,19 +95,6 @@ int status_vn_ms(const char *date, int hh, int mm, int64_t *out)
 	return 0;
 }
 
-int status_db_open(const char *path, sqlite3 **db, char *err, size_t errlen)
-{
-	sqlite3 *d = NULL;
-	if (sqlite3_open_v2(path, &d, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "cannot open '%s': %s", path, d ? sqlite3_errmsg(d) : "out of memory");
-		sqlite3_close(d);
-		return -1;
-	}
-	sqlite3_busy_timeout(d, STATUS_BUSY_TIMEOUT_MS);
-	*db = d;
-	return 0;
-}
-
 /* ---- Vietnamese reasons ---- */
 
 static const struct { const char *code, *vi; } quarantine_vi[] = {
@@ -160,36 +148,27 @@ static char *reason_text(const char *head, const char *reason, const char *table
 
 /* ---- building ---- */
 
+struct agent_ix {
+	const char *agent;
+	size_t office;
+};
+
 struct build {
-	sqlite3 *db;
+	struct store *s;
 	struct unittree *tree;
 	char date[11];
 	int64_t as_of;
 	struct status *st;
 	size_t cap;
+	struct agent_ix *by_agent; /* the connected offices, sorted by agent id */
+	size_t nby_agent;
 	char *err;
 	size_t errlen;
 };
 
-static char *dup_col(sqlite3_stmt *q, int i)
+static char *dup_or_null(const char *t)
 {
-	const unsigned char *t = sqlite3_column_text(q, i);
-	return t ? strdup((const char *)t) : NULL;
-}
-
-static void copy_col(char *dst, size_t n, sqlite3_stmt *q, int i)
-{
-	const unsigned char *t = sqlite3_column_text(q, i);
-	snprintf(dst, n, "%s", t ? (const char *)t : "");
-}
-
-static int prepare(struct build *B, const char *sql, sqlite3_stmt **q)
-{
-	if (sqlite3_prepare_v2(B->db, sql, -1, q, NULL) != SQLITE_OK) {
-		snprintf(B->err, B->errlen, "cannot read the sync status: %s", sqlite3_errmsg(B->db));
-		return -1;
-	}
-	return 0;
+	return t ? strdup(t) : NULL;
 }
 
 static void issue_release(struct status_issue *i)
@@ -275,191 +254,151 @@ static int issue_add(struct build *B, struct status_office *o, struct status_iss
 	return 0;
 }
 
+static int agent_read(void *ctx, const struct store_status_agent *a)
+{
+	struct build *B = ctx;
+	struct status_office *o = office_add(B);
+	if (!o)
+		return -1;
+	snprintf(o->agent, sizeof o->agent, "%s", a->id);
+	snprintf(o->unit, sizeof o->unit, "%s", a->unit_id);
+	o->acked = a->acked;
+	o->enrolled_ms = a->first_seen_ms;
+	int64_t hello = a->last_hello_ms;
+	o->last_changes_ms = a->last_changes_ms;
+	o->offset_ms = a->offset_ms;
+	o->pending = a->pending;
+	snprintf(o->software, sizeof o->software, "%s", a->software);
+	snprintf(o->retired_to, sizeof o->retired_to, "%s", a->retired_to);
+	o->revoked = a->revoked;
+	o->retired = o->retired_to[0] != 0 || o->revoked;
+	o->last_ms = hello > o->last_changes_ms ? hello : o->last_changes_ms;
+	if (o->last_changes_ms > B->as_of || o->last_ms > B->as_of) {
+		/* contact after the cut-off: the last receipt before it, else first seen */
+		int64_t rec = a->receipt_ms;
+		if (o->last_changes_ms > B->as_of)
+			o->last_changes_ms = rec;
+		if (o->last_ms > B->as_of)
+			o->last_ms = rec > o->enrolled_ms ? rec : o->enrolled_ms;
+	}
+	/* what the last hello before the cut-off said is still waiting at the office,
+	 * less what arrived since (the hub keeps only the last hello) */
+	o->hello_ms = hello <= B->as_of ? hello : 0;
+	if (o->hello_ms && o->pending > 0)
+		o->waiting = o->pending > a->since_hello ? o->pending - a->since_hello : 0;
+	return office_unit(B, o);
+}
+
 static int read_agents(struct build *B)
 {
-	sqlite3_stmt *q = NULL, *r = NULL, *w = NULL;
-	int rc = -1;
-	if (prepare(B, "SELECT id, unit_id, acked, first_seen_ms, last_hello_ms, last_changes_ms,"
-		       " offset_ms, pending, software, retired_to,"
-		       " NOT EXISTS(SELECT 1 FROM hub_token t WHERE t.agent_id = hub_agent.id AND"
-		       "  (t.revoked_ms = 0 OR t.revoked_ms > ?1))"
-		       " FROM hub_agent WHERE first_seen_ms <= ?1",
-		    &q) != 0 ||
-	    prepare(B, "SELECT max(received_ms) FROM hub_receipt WHERE agent_id = ?1 AND received_ms <= ?2",
-		    &r) != 0 ||
-	    prepare(B, "SELECT coalesce(sum(seq_to - seq_from + 1), 0) FROM hub_receipt"
-		       " WHERE agent_id = ?1 AND NOT duplicate AND received_ms >= ?2 AND received_ms <= ?3",
-		    &w) != 0)
-		goto done;
-	sqlite3_bind_int64(q, 1, B->as_of);
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		struct status_office *o = office_add(B);
-		if (!o)
-			goto done;
-		copy_col(o->agent, sizeof o->agent, q, 0);
-		copy_col(o->unit, sizeof o->unit, q, 1);
-		o->acked = (uint64_t)sqlite3_column_int64(q, 2);
-		o->enrolled_ms = sqlite3_column_int64(q, 3);
-		int64_t hello = sqlite3_column_int64(q, 4);
-		o->last_changes_ms = sqlite3_column_int64(q, 5);
-		o->offset_ms = sqlite3_column_int64(q, 6);
-		o->pending = sqlite3_column_int64(q, 7);
-		copy_col(o->software, sizeof o->software, q, 8);
-		copy_col(o->retired_to, sizeof o->retired_to, q, 9);
-		o->revoked = sqlite3_column_int(q, 10) != 0;
-		o->retired = o->retired_to[0] != 0 || o->revoked;
-		o->last_ms = hello > o->last_changes_ms ? hello : o->last_changes_ms;
-		if (o->last_changes_ms > B->as_of || o->last_ms > B->as_of) {
-			/* contact after the cut-off: the last receipt before it, else first seen */
-			sqlite3_reset(r);
-			sqlite3_bind_text(r, 1, o->agent, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(r, 2, B->as_of);
-			if (sqlite3_step(r) != SQLITE_ROW)
-				goto done;
-			int64_t rec = sqlite3_column_int64(r, 0);
-			if (o->last_changes_ms > B->as_of)
-				o->last_changes_ms = rec;
-			if (o->last_ms > B->as_of)
-				o->last_ms = rec > o->enrolled_ms ? rec : o->enrolled_ms;
-		}
-		/* what the last hello before the cut-off said is still waiting at the office,
-		 * less what arrived since (the hub keeps only the last hello) */
-		o->hello_ms = hello <= B->as_of ? hello : 0;
-		if (o->hello_ms && o->pending > 0) {
-			sqlite3_reset(w);
-			sqlite3_bind_text(w, 1, o->agent, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(w, 2, o->hello_ms);
-			sqlite3_bind_int64(w, 3, B->as_of);
-			if (sqlite3_step(w) != SQLITE_ROW)
-				goto done;
-			int64_t since = sqlite3_column_int64(w, 0);
-			o->waiting = o->pending > since ? o->pending - since : 0;
-		}
-		if (office_unit(B, o) != 0)
-			goto done;
-	}
-	if (step != SQLITE_DONE)
-		goto done;
-	rc = 0;
-done:
+	int rc = B->s->status_agents(B->s, B->as_of, agent_read, B);
 	if (rc != 0 && !B->err[0])
-		snprintf(B->err, B->errlen, "cannot read the agents: %s", sqlite3_errmsg(B->db));
-	sqlite3_finalize(q);
-	sqlite3_finalize(r);
-	sqlite3_finalize(w);
-	return rc;
+		snprintf(B->err, B->errlen, "cannot read the agents: %s", B->s->errmsg(B->s));
+	return rc == 0 ? 0 : -1;
+}
+
+/* Enrolled agent tokens, active, that never said hello: offices never connected. */
+static int never_read(void *ctx, const struct store_token *t)
+{
+	struct build *B = ctx;
+	if (t->kind != STORE_TOKEN_AGENT || t->agent_id[0] || t->revoked_ms != 0 ||
+	    t->created_ms > B->as_of)
+		return 0;
+	struct status_office *o = office_add(B);
+	if (!o)
+		return -1;
+	snprintf(o->token_prefix, sizeof o->token_prefix, "%s", t->prefix);
+	snprintf(o->unit, sizeof o->unit, "%s", t->unit_id);
+	o->enrolled_ms = t->created_ms;
+	o->never = 1;
+	return office_unit(B, o);
 }
 
 static int read_never(struct build *B)
 {
-	sqlite3_stmt *q = NULL;
-	int rc = -1;
-	if (prepare(B, "SELECT prefix, unit_id, created_ms FROM hub_token WHERE kind = 0 AND"
-		       " agent_id = '' AND revoked_ms = 0 AND created_ms <= ?1", &q) != 0)
-		goto done;
-	sqlite3_bind_int64(q, 1, B->as_of);
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		struct status_office *o = office_add(B);
-		if (!o)
-			goto done;
-		copy_col(o->token_prefix, sizeof o->token_prefix, q, 0);
-		copy_col(o->unit, sizeof o->unit, q, 1);
-		o->enrolled_ms = sqlite3_column_int64(q, 2);
-		o->never = 1;
-		if (office_unit(B, o) != 0)
-			goto done;
-	}
-	rc = step == SQLITE_DONE ? 0 : -1;
-done:
+	int rc = B->s->tokens_list(B->s, never_read, B);
 	if (rc != 0 && !B->err[0])
-		snprintf(B->err, B->errlen, "cannot read the tokens: %s", sqlite3_errmsg(B->db));
-	sqlite3_finalize(q);
-	return rc;
+		snprintf(B->err, B->errlen, "cannot read the tokens: %s", B->s->errmsg(B->s));
+	return rc == 0 ? 0 : -1;
 }
 
-/* Quarantined, skipped and held changes of every agent (count, then the first ones). */
-static int read_agent_issues(struct build *B)
+static int by_agent_cmp(const void *x, const void *y)
 {
-	sqlite3_stmt *qq = NULL, *qs = NULL, *qh = NULL;
-	int rc = -1;
-	if (prepare(B, "SELECT seq, code, tbl, row_id, field, message, at_ms FROM hub_quarantine"
-		       " WHERE agent_id = ?1 AND at_ms <= ?2 ORDER BY seq", &qq) != 0 ||
-	    prepare(B, "SELECT seq, reason, at_ms FROM hub_skipped WHERE agent_id = ?1 AND at_ms <= ?2"
-		       " ORDER BY seq", &qs) != 0 ||
-	    prepare(B, "SELECT seq, owner, at_ms FROM hub_held WHERE agent_id = ?1 AND at_ms <= ?2"
-		       " ORDER BY seq", &qh) != 0)
-		goto done;
-	for (size_t i = 0; i < B->st->n; i++) {
-		struct status_office *o = &B->st->offices[i];
-		if (o->never)
-			continue;
-		sqlite3_stmt *qs3[3] = { qq, qs, qh };
-		for (int k = 0; k < 3; k++) {
-			sqlite3_stmt *q = qs3[k];
-			sqlite3_reset(q);
-			sqlite3_bind_text(q, 1, o->agent, -1, SQLITE_TRANSIENT);
-			sqlite3_bind_int64(q, 2, B->as_of);
-			int step;
-			while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-				struct status_issue is = { 0 };
-				is.seq = (uint64_t)sqlite3_column_int64(q, 0);
-				is.code = dup_col(q, 1);
-				if (k == 0) {
-					o->quarantined++;
-					is.kind = STATUS_ISSUE_QUARANTINE;
-					is.table = dup_col(q, 2);
-					is.row_id = dup_col(q, 3);
-					is.field = dup_col(q, 4);
-					is.detail = dup_col(q, 5);
-					is.at_ms = sqlite3_column_int64(q, 6);
-					is.reason_vi = reason_text("Bị cách ly", code_vi(is.code), is.table,
-								   is.field, NULL);
-				} else if (k == 1) {
-					o->skipped++;
-					is.kind = STATUS_ISSUE_SKIPPED;
-					is.at_ms = sqlite3_column_int64(q, 2);
-					is.reason_vi = reason_text("Máy xã không gửi được bản ghi",
-								   "dữ liệu không mã hóa được", NULL, NULL,
-								   is.code);
-				} else {
-					o->held++;
-					is.kind = STATUS_ISSUE_HELD;
-					is.detail = is.code;
-					is.code = strdup("held");
-					is.at_ms = sqlite3_column_int64(q, 2);
-					is.reason_vi = reason_text("Đang chờ",
-								   "đơn vị của bản ghi chưa có trên máy chủ tỉnh",
-								   NULL, NULL, is.detail);
-				}
-				if (!is.reason_vi || !is.code) {
-					issue_release(&is);
-					goto done;
-				}
-				if (issue_add(B, o, &is) != 0)
-					goto done;
-			}
-			if (step != SQLITE_DONE)
-				goto done;
-		}
-	}
-	rc = 0;
-done:
-	if (rc != 0 && !B->err[0])
-		snprintf(B->err, B->errlen, "cannot read quarantined changes: %s", sqlite3_errmsg(B->db));
-	sqlite3_finalize(qq);
-	sqlite3_finalize(qs);
-	sqlite3_finalize(qh);
-	return rc;
+	return strcmp(((const struct agent_ix *)x)->agent, ((const struct agent_ix *)y)->agent);
+}
+
+/* Indexes the connected offices by agent id (after every office is added: the array no
+ * longer moves). */
+static int index_agents(struct build *B)
+{
+	B->by_agent = B->st->n ? malloc(B->st->n * sizeof *B->by_agent) : NULL;
+	if (B->st->n && !B->by_agent)
+		return -1;
+	for (size_t i = 0; i < B->st->n; i++)
+		if (B->st->offices[i].agent[0])
+			B->by_agent[B->nby_agent++] = (struct agent_ix){ B->st->offices[i].agent, i };
+	if (B->nby_agent)
+		qsort(B->by_agent, B->nby_agent, sizeof *B->by_agent, by_agent_cmp);
+	return 0;
 }
 
 static struct status_office *office_of_agent(struct build *B, const char *agent)
 {
-	for (size_t i = 0; agent && *agent && i < B->st->n; i++)
-		if (strcmp(B->st->offices[i].agent, agent) == 0)
-			return &B->st->offices[i];
-	return NULL;
+	if (!agent || !*agent)
+		return NULL;
+	struct agent_ix key = { agent, 0 };
+	const struct agent_ix *hit = B->nby_agent ? bsearch(&key, B->by_agent, B->nby_agent,
+							    sizeof key, by_agent_cmp) : NULL;
+	return hit ? &B->st->offices[hit->office] : NULL;
+}
+
+/* Quarantined, skipped and held changes of every agent (counted, the first ones listed). */
+static int issue_read(void *ctx, const struct store_issue *in)
+{
+	struct build *B = ctx;
+	struct status_office *o = office_of_agent(B, in->agent_id);
+	if (!o)
+		return 0; /* an agent first seen after the status time */
+	struct status_issue is = { 0 };
+	is.seq = in->seq;
+	is.code = dup_or_null(in->code);
+	if (in->kind == STORE_ISSUE_QUARANTINE) {
+		o->quarantined++;
+		is.kind = STATUS_ISSUE_QUARANTINE;
+		is.table = dup_or_null(in->table);
+		is.row_id = dup_or_null(in->row_id);
+		is.field = dup_or_null(in->field);
+		is.detail = dup_or_null(in->message);
+		is.at_ms = in->at_ms;
+		is.reason_vi = reason_text("Bị cách ly", code_vi(is.code), is.table, is.field, NULL);
+	} else if (in->kind == STORE_ISSUE_SKIPPED) {
+		o->skipped++;
+		is.kind = STATUS_ISSUE_SKIPPED;
+		is.at_ms = in->at_ms;
+		is.reason_vi = reason_text("Máy xã không gửi được bản ghi", "dữ liệu không mã hóa được",
+					   NULL, NULL, is.code);
+	} else {
+		o->held++;
+		is.kind = STATUS_ISSUE_HELD;
+		is.detail = is.code;
+		is.code = strdup("held");
+		is.at_ms = in->at_ms;
+		is.reason_vi = reason_text("Đang chờ", "đơn vị của bản ghi chưa có trên máy chủ tỉnh",
+					   NULL, NULL, is.detail);
+	}
+	if (!is.reason_vi || !is.code) {
+		issue_release(&is);
+		return -1;
+	}
+	return issue_add(B, o, &is);
+}
+
+static int read_agent_issues(struct build *B)
+{
+	int rc = B->s->status_issues(B->s, B->as_of, issue_read, B);
+	if (rc != 0 && !B->err[0])
+		snprintf(B->err, B->errlen, "cannot read quarantined changes: %s", B->s->errmsg(B->s));
+	return rc == 0 ? 0 : -1;
 }
 
 static char *flag_reason(struct build *B, const char *kind, const char *table, const char *field,
@@ -487,73 +426,43 @@ static char *flag_reason(struct build *B, const char *kind, const char *table, c
 	return reason_text("Gắn cờ", kind, table, field, NULL);
 }
 
+static int flag_read(void *ctx, const struct store_flag_row *f)
+{
+	struct build *B = ctx;
+	const char *kind = f->kind, *field = f->field;
+	if (strcmp(kind, "held") == 0)
+		B->st->flags_held++;
+	else if (strcmp(kind, "dangling_ref") == 0)
+		B->st->flags_dangling++;
+	else if (strcmp(kind, "closed_unit") == 0)
+		B->st->flags_closed++;
+	/* a change kept aside for an unknown unit is listed from hub_held already */
+	if (strcmp(kind, "held") == 0 && field && strcmp(field, "unit_id") == 0)
+		return 0;
+	struct status_office *o = office_of_agent(B, f->writer);
+	struct status_issue is = { .kind = STATUS_ISSUE_FLAG };
+	is.code = strdup(kind);
+	is.table = strdup(f->table);
+	is.row_id = strdup(f->row_id);
+	is.field = field && *field ? strdup(field) : NULL;
+	is.detail = dup_or_null(f->detail);
+	is.at_ms = f->at_ms;
+	is.reason_vi = flag_reason(B, kind, f->table, field, is.detail, f->suggestion);
+	if (!is.code || !is.table || !is.row_id || !is.reason_vi) {
+		issue_release(&is);
+		return -1;
+	}
+	if (o)
+		o->flagged++;
+	return issue_add(B, o, &is);
+}
+
 static int read_flags(struct build *B)
 {
-	sqlite3_stmt *q = NULL, *w = NULL;
-	int rc = -1;
-	if (prepare(B, "SELECT tbl, row_id, kind, field, detail, suggestion, at_ms FROM hub_flag"
-		       " WHERE at_ms <= ?1 ORDER BY at_ms, tbl, row_id", &q) != 0)
-		goto done;
-	sqlite3_bind_int64(q, 1, B->as_of);
-	int step;
-	while ((step = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *tbl = (const char *)sqlite3_column_text(q, 0);
-		const char *row = (const char *)sqlite3_column_text(q, 1);
-		const char *kind = (const char *)sqlite3_column_text(q, 2);
-		const char *field = (const char *)sqlite3_column_text(q, 3);
-		if (!tbl || !row || !kind)
-			continue;
-		if (strcmp(kind, "held") == 0)
-			B->st->flags_held++;
-		else if (strcmp(kind, "dangling_ref") == 0)
-			B->st->flags_dangling++;
-		else if (strcmp(kind, "closed_unit") == 0)
-			B->st->flags_closed++;
-		/* a change kept aside for an unknown unit is listed from hub_held already */
-		if (strcmp(kind, "held") == 0 && field && strcmp(field, "unit_id") == 0)
-			continue;
-		const struct schema_table *t = schema_table_find(tbl, SCHEMA_VERSION);
-		char writer[37] = "";
-		if (t) {
-			char sql[STATUS_SQL_MAX];
-			snprintf(sql, sizeof sql, "SELECT _writer FROM \"%s\" WHERE id = ?1", t->name);
-			if (prepare(B, sql, &w) != 0)
-				goto done;
-			sqlite3_bind_text(w, 1, row, -1, SQLITE_TRANSIENT);
-			int ws = sqlite3_step(w);
-			if (ws == SQLITE_ROW)
-				copy_col(writer, sizeof writer, w, 0);
-			else if (ws != SQLITE_DONE)
-				goto done;
-			sqlite3_finalize(w);
-			w = NULL;
-		}
-		struct status_office *o = office_of_agent(B, writer);
-		struct status_issue is = { .kind = STATUS_ISSUE_FLAG };
-		is.code = strdup(kind);
-		is.table = strdup(tbl);
-		is.row_id = strdup(row);
-		is.field = field && *field ? strdup(field) : NULL;
-		is.detail = dup_col(q, 4);
-		is.at_ms = sqlite3_column_int64(q, 6);
-		is.reason_vi = flag_reason(B, kind, tbl, field, is.detail,
-					   (const char *)sqlite3_column_text(q, 5));
-		if (!is.code || !is.table || !is.row_id || !is.reason_vi) {
-			issue_release(&is);
-			goto done;
-		}
-		if (o)
-			o->flagged++;
-		if (issue_add(B, o, &is) != 0)
-			goto done;
-	}
-	rc = step == SQLITE_DONE ? 0 : -1;
-done:
+	int rc = B->s->status_flags(B->s, B->as_of, flag_read, B);
 	if (rc != 0 && !B->err[0])
-		snprintf(B->err, B->errlen, "cannot read the flags: %s", sqlite3_errmsg(B->db));
-	sqlite3_finalize(w);
-	sqlite3_finalize(q);
-	return rc;
+		snprintf(B->err, B->errlen, "cannot read the flags: %s", B->s->errmsg(B->s));
+	return rc == 0 ? 0 : -1;
 }
 
 static void classify(struct status_office *o, int64_t as_of)
@@ -621,13 +530,13 @@ static int by_priority(const void *x, const void *y)
 	return c ? c : strcmp(a->token_prefix, b->token_prefix);
 }
 
-int status_build(sqlite3 *db, int64_t as_of_ms, struct status **out, char *err, size_t errlen)
+int status_build(struct store *s, int64_t as_of_ms, struct status **out, char *err,
+		 size_t errlen)
 {
 	char ebuf[256] = "";
-	struct build B = { .db = db, .as_of = as_of_ms, .err = err ? err : ebuf,
+	struct build B = { .s = s, .as_of = as_of_ms, .err = err ? err : ebuf,
 			   .errlen = err ? errlen : sizeof ebuf };
-	int rc = -1, in_tx = 0;
-	sqlite3_stmt *q = NULL;
+	int rc = -1, reading = 0;
 	if (B.errlen)
 		B.err[0] = '\0';
 	B.st = calloc(1, sizeof *B.st);
@@ -637,21 +546,19 @@ int status_build(sqlite3 *db, int64_t as_of_ms, struct status **out, char *err, 
 	}
 	B.st->as_of_ms = as_of_ms;
 	status_vn_date(as_of_ms, B.date);
-	if (sqlite3_get_autocommit(db)) {
-		if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-			snprintf(B.err, B.errlen, "cannot begin a read: %s", sqlite3_errmsg(db));
-			goto done;
-		}
-		in_tx = 1;
+	if (s->read_begin(s) != 0) {
+		snprintf(B.err, B.errlen, "cannot begin a read: %s", s->errmsg(s));
+		goto done;
 	}
-	if (figures_sqlite_load_tree(db, FIGURES_SQLITE_HUB, &B.tree, B.err, B.errlen) != 0)
+	reading = 1;
+	if (store_units_tree(s, &B.tree, B.err, B.errlen) != 0)
 		goto done;
-	if (prepare(&B, "SELECT value FROM hub_meta WHERE key = 'hub_id'", &q) != 0)
+	if (s->meta_get(s, "hub_id", B.st->hub_id, sizeof B.st->hub_id) < 0) {
+		snprintf(B.err, B.errlen, "cannot read the hub id: %s", s->errmsg(s));
 		goto done;
-	if (sqlite3_step(q) == SQLITE_ROW)
-		copy_col(B.st->hub_id, sizeof B.st->hub_id, q, 0);
-	if (read_agents(&B) != 0 || read_never(&B) != 0 || read_agent_issues(&B) != 0 ||
-	    read_flags(&B) != 0)
+	}
+	if (read_agents(&B) != 0 || read_never(&B) != 0 || index_agents(&B) != 0 ||
+	    read_agent_issues(&B) != 0 || read_flags(&B) != 0)
 		goto done;
 	for (size_t i = 0; i < B.st->n; i++)
 		classify(&B.st->offices[i], as_of_ms);
@@ -663,9 +570,9 @@ int status_build(sqlite3 *db, int64_t as_of_ms, struct status **out, char *err, 
 done:
 	if (rc != 0 && !B.err[0])
 		snprintf(B.err, B.errlen, "out of memory");
-	sqlite3_finalize(q);
-	if (in_tx)
-		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (reading)
+		s->read_end(s);
+	free(B.by_agent);
 	unittree_free(B.tree);
 	status_free(B.st);
 	return rc;

@@ -21,16 +21,15 @@
  * time): contact after as_of_ms falls back to the last receipt before it; pending
  * and clock offset are those of the last hello (the hub keeps no older ones).
  *
- * Reads the hub's bookkeeping tables (hub_agent, hub_token, hub_receipt,
- * hub_quarantine, hub_skipped, hub_held, hub_flag: store_sqlite.c) through SQLite
- * directly, like report.c, in one read transaction.
+ * Reads the hub's bookkeeping (agents, tokens, receipts, quarantined, skipped and held
+ * changes, flags) through the store (store.h "what the province reads"), in one read
+ * transaction, with a few statements whatever the number of offices.
  *
  * Owns: a struct status and every string in it (status_free). Labels are static.
  */
 #ifndef LK_HUB_STATUS_H
 #define LK_HUB_STATUS_H
 
-#include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -116,8 +115,10 @@ struct status {
 };
 
 /* Builds the status as of as_of_ms. Returns 0 and *out (status_free), or -1 with an
- * English reason in err (SQLite failure or out of memory); *out untouched then. */
-int status_build(sqlite3 *db, int64_t as_of_ms, struct status **out, char *err, size_t errlen);
+ * English reason in err (storage failure or out of memory); *out untouched then. */
+struct store;
+int status_build(struct store *s, int64_t as_of_ms, struct status **out, char *err,
+		 size_t errlen);
 void status_free(struct status *st);
 
 struct unittree;
@@ -150,13 +151,6 @@ int status_needs_call(const struct status_office *o);
 size_t status_problems_html(const struct status_office *o, FILE *f);
 
 /* ---- shared helpers (Vietnam time, escaping), used by dashboard.c and digest.c ---- */
-
-/* Opens an existing hub database for status_build and report_build, which only read
- * (opened read-write all the same: a WAL database opened read-only fails when its -shm
- * file is missing, i.e. whenever the hub is not running). Busy timeout
- * STATUS_BUSY_TIMEOUT_MS. 0 and *db (sqlite3_close it), or -1 with a reason in err. */
-#define STATUS_BUSY_TIMEOUT_MS 10000 /* wait this long for the writer's checkpoint */
-int status_db_open(const char *path, sqlite3 **db, char *err, size_t errlen);
 
 /* 'YYYY-MM-DD' of ms in Vietnam. */
 void status_vn_date(int64_t ms, char out[11]);

@@ -2,7 +2,8 @@
  * viewcmd.c — `lienket-hub status`, `report` and `digest` (see viewcmd.h).
  *
  * Thin: option parsing and exit codes here; the work is status.c, report.c and
- * digest.c. The database is opened with status_db_open (reads only).
+ * digest.c. The database is opened through the store's factory (hub_store_open: a
+ * file or a PostgreSQL URL) and only read.
  * Owns: nothing beyond one command's run.
  */
 #include "viewcmd.h"
@@ -19,6 +20,7 @@
 #include "digestmail.h"
 #include "report.h"
 #include "status.h"
+#include "store.h"
 #include "xlsx.h"
 
 #define EXIT_USAGE 64
@@ -99,15 +101,10 @@ static int64_t wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int open_db(const char *path, sqlite3 **db)
+static int open_db(const char *path, struct store **db)
 {
 	char err[512];
-	struct stat sb;
-	if (stat(path, &sb) != 0) {
-		fprintf(stderr, "lienket-hub: no database '%s' (create it with `lienket-hub init`)\n", path);
-		return EXIT_NOINPUT;
-	}
-	if (status_db_open(path, db, err, sizeof err) != 0) {
+	if (hub_store_open(path, 0, db, err, sizeof err) != 0) {
 		fprintf(stderr, "lienket-hub: %s\n", err);
 		return EXIT_NOINPUT;
 	}
@@ -117,7 +114,7 @@ static int open_db(const char *path, sqlite3 **db)
 int viewcmd_status(int argc, char **argv)
 {
 	struct view_opts o;
-	sqlite3 *db = NULL;
+	struct store *db = NULL;
 	struct status *st = NULL;
 	char err[512];
 	int rc = parse(argc, argv, VIEWCMD_USAGE_STATUS, "db format", &o);
@@ -146,14 +143,15 @@ int viewcmd_status(int argc, char **argv)
 	}
 done:
 	status_free(st);
-	sqlite3_close(db);
+	if (db)
+		db->close(db);
 	return rc;
 }
 
 int viewcmd_report(int argc, char **argv)
 {
 	struct view_opts o;
-	sqlite3 *db = NULL;
+	struct store *db = NULL;
 	struct report *r = NULL;
 	struct report_error re = { 0 };
 	char today[11];
@@ -203,7 +201,8 @@ int viewcmd_report(int argc, char **argv)
 			fprintf(stderr, "lienket-hub: %s\n", err);
 		else
 			printf("%s\n", o.out);
-		sqlite3_close(db);
+		if (db)
+		db->close(db);
 		return x == 0 ? 0 : x > 0 ? EXIT_DATAERR : EXIT_SOFTWARE;
 	}
 	switch (report_build(db, o.unit, year, today, &r, &re)) {
@@ -227,7 +226,8 @@ int viewcmd_report(int argc, char **argv)
 	}
 done:
 	report_free(r);
-	sqlite3_close(db);
+	if (db)
+		db->close(db);
 	return rc;
 }
 
@@ -251,7 +251,7 @@ static int digest_mail(const struct view_opts *o, int hh, int mm)
 		return EXIT_USAGE;
 	}
 	struct stat sb;
-	if (stat(o->db, &sb) != 0) {
+	if (!store_is_pg(o->db) && stat(o->db, &sb) != 0) {
 		fprintf(stderr, "lienket-hub: no database '%s'\n", o->db);
 		return EXIT_NOINPUT;
 	}
@@ -267,7 +267,7 @@ static int digest_mail(const struct view_opts *o, int hh, int mm)
 int viewcmd_digest(int argc, char **argv)
 {
 	struct view_opts o;
-	sqlite3 *db = NULL;
+	struct store *db = NULL;
 	char err[512];
 	int hh = 7, mm = 0;
 	int rc = parse(argc, argv, VIEWCMD_USAGE_DIGEST, "db date out cutoff mail tries backoff-ms", &o);
@@ -315,7 +315,8 @@ int viewcmd_digest(int argc, char **argv)
 		       "%s/digest-%s-report.csv\n",
 		       o.out, o.date, o.out, o.date, o.out, o.date, o.out, o.date);
 	}
-	sqlite3_close(db);
+	if (db)
+		db->close(db);
 	return rc;
 }
 
@@ -330,22 +331,22 @@ int viewcmd_dashboard(int argc, char **argv)
 		fprintf(stderr, "usage: %s\n", VIEWCMD_USAGE_DASHBOARD);
 		return EXIT_USAGE;
 	}
-	struct stat sb;
-	if (stat(o.db, &sb) != 0) {
-		fprintf(stderr, "lienket-hub: no database '%s' (create it with `lienket-hub init`)\n", o.db);
-		return EXIT_NOINPUT;
-	}
 	int k = snprintf(tmp, sizeof tmp, "%s.tmp", o.out);
 	if (k < 0 || (size_t)k >= sizeof tmp) {
 		fprintf(stderr, "lienket-hub: --out path too long\n");
 		return EXIT_USAGE;
 	}
+	struct store *db = NULL;
+	if ((rc = open_db(o.db, &db)) != 0)
+		return rc;
 	FILE *f = fopen(tmp, "wb");
 	if (!f) {
 		fprintf(stderr, "lienket-hub: cannot write '%s'\n", tmp);
+		db->close(db);
 		return EXIT_SOFTWARE;
 	}
-	int st = dashpage_write(o.db, o.unit, o.year, wall_ms(), f);
+	int st = dashpage_write(db, o.unit, o.year, wall_ms(), f);
+	db->close(db);
 	if (fclose(f) != 0 || st == 500) {
 		fprintf(stderr, "lienket-hub: cannot write the dashboard page to '%s'\n", tmp);
 		remove(tmp);

@@ -16,7 +16,7 @@
 #include <xlsxwriter.h>
 
 #include "report.h"
-#include "figures_sqlite.h"
+#include "store.h"
 #include "unittree.h"
 
 #define XLSX_MAX_BYTES (64u << 20) /* a province's report is well under a megabyte */
@@ -143,7 +143,7 @@ static int build_error(const struct report_error *re, char *err, size_t errlen)
 	return re->code == REPORT_BAD_ARGUMENT || re->code == REPORT_UNKNOWN_UNIT ? 1 : -1;
 }
 
-int xlsx_write_report(sqlite3 *db, const char *unit, int year, const char *today,
+int xlsx_write_report(struct store *s, const char *unit, int year, const char *today,
 		      const char *path, char *err, size_t errlen)
 {
 	struct report *r = NULL, *sub = NULL;
@@ -151,9 +151,9 @@ int xlsx_write_report(sqlite3 *db, const char *unit, int year, const char *today
 	struct unittree *tree = NULL;
 	struct book b = { 0 };
 	int rc = -1;
-	if (report_build(db, unit, year, today, &r, &re) != REPORT_OK)
+	if (report_build(s, unit, year, today, &r, &re) != REPORT_OK)
 		return build_error(&re, err, errlen);
-	if (figures_sqlite_load_tree(db, FIGURES_SQLITE_HUB, &tree, err, errlen) != 0)
+	if (store_units_tree(s, &tree, err, errlen) != 0)
 		goto done;
 	b.year = year;
 	b.wb = workbook_new(path);
@@ -180,7 +180,7 @@ int xlsx_write_report(sqlite3 *db, const char *unit, int year, const char *today
 		for (size_t i = 0; i < r->nrows; i++)
 			put_unit(&b, &kids, r, i, r->rows[i].id, r->rows[i].name, r->rows[i].code, NULL);
 		for (size_t i = 0; i < r->nrows; i++) {
-			if (report_build(db, r->rows[i].id, year, today, &sub, &re) != REPORT_OK) {
+			if (report_build(s, r->rows[i].id, year, today, &sub, &re) != REPORT_OK) {
 				build_error(&re, err, errlen); /* a child failing is our fault */
 				goto done;
 			}
@@ -220,7 +220,7 @@ done:
 	return rc;
 }
 
-int xlsx_report_bytes(sqlite3 *db, const char *unit, int year, const char *today,
+int xlsx_report_bytes(struct store *s, const char *unit, int year, const char *today,
 		      const char *tmpdir, unsigned char **out, size_t *len, char *err,
 		      size_t errlen)
 {
@@ -239,7 +239,7 @@ int xlsx_report_bytes(sqlite3 *db, const char *unit, int year, const char *today
 		return -1;
 	}
 	close(fd);
-	int rc = xlsx_write_report(db, unit, year, today, path, err, errlen);
+	int rc = xlsx_write_report(s, unit, year, today, path, err, errlen);
 	if (rc != 0) {
 		remove(path);
 		return rc;

@@ -19,20 +19,21 @@
 #ifndef LK_HUB_XLSX_H
 #define LK_HUB_XLSX_H
 
-#include <sqlite3.h>
 #include <stddef.h>
+
+struct store;
 
 #define XLSX_TYPE "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 /* Writes the report of unit (id or code; NULL: the province) for year, as of today
  * ('YYYY-MM-DD'), into the new file path. 0; 1 when the unit or year is bad (the
  * caller's fault); -1 (storage, memory, the file); err says why in English. */
-int xlsx_write_report(sqlite3 *db, const char *unit, int year, const char *today,
+int xlsx_write_report(struct store *s, const char *unit, int year, const char *today,
 		      const char *path, char *err, size_t errlen);
 
 /* The same into memory: 0 and *out (malloc'd) and *len, or as above. The file goes
  * through a temporary file in tmpdir (NULL: $TMPDIR or /tmp), removed before return. */
-int xlsx_report_bytes(sqlite3 *db, const char *unit, int year, const char *today,
+int xlsx_report_bytes(struct store *s, const char *unit, int year, const char *today,
 		      const char *tmpdir, unsigned char **out, size_t *len, char *err,
 		      size_t errlen);
 

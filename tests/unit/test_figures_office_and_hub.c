@@ -226,13 +226,14 @@ static void add_branch(struct office *o, const char *commune, const char *name,
 
 static struct report *hub_report(struct th_hub *h, const char *unit)
 {
-	sqlite3 *db = NULL;
+	struct store *s = NULL;
 	struct report *r = NULL;
 	struct report_error e;
-	assert_int_equal(sqlite3_open_v2(h->path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	if (report_build(db, unit, YEAR, TODAY, &r, &e) != REPORT_OK)
+	char err[256];
+	assert_int_equal(hub_store_open(h->path, 0, &s, err, sizeof err), 0);
+	if (report_build(s, unit, YEAR, TODAY, &r, &e) != REPORT_OK)
 		fail_msg("report_build: %s", e.message);
-	sqlite3_close(db);
+	s->close(s);
 	return r;
 }
 

@@ -18,7 +18,6 @@
 
 #include "caveat.h"
 #include "dashpage.h"
-#include "figures_sqlite.h"
 #include "goal.h"
 #include "hub_test_util.h"
 #include "report.h"
@@ -132,7 +131,7 @@ static void c1_syncs_two_of_three(struct th_hub *h)
 }
 
 struct loaded {
-	sqlite3 *db;
+	struct store *db;
 	struct unittree *tree;
 	struct status *st;
 };
@@ -140,8 +139,8 @@ struct loaded {
 static void load(struct th_hub *h, struct loaded *l)
 {
 	char err[256];
-	assert_int_equal(status_db_open(h->path, &l->db, err, sizeof err), 0);
-	assert_int_equal(figures_sqlite_load_tree(l->db, FIGURES_SQLITE_HUB, &l->tree, err, sizeof err), 0);
+	assert_int_equal(hub_store_open(h->path, 0, &l->db, err, sizeof err), 0);
+	assert_int_equal(store_units_tree(l->db, &l->tree, err, sizeof err), 0);
 	assert_int_equal(status_build(l->db, th_now_ms(), &l->st, err, sizeof err), 0);
 }
 
@@ -149,7 +148,7 @@ static void unload(struct loaded *l)
 {
 	status_free(l->st);
 	unittree_free(l->tree);
-	sqlite3_close(l->db);
+	l->db->close(l->db);
 }
 
 static const struct status_office *office_of(const struct status *st, const char *unit)
@@ -244,7 +243,11 @@ static char *page_of(struct th_hub *h, const char *unit, const char *year, int *
 	size_t len = 0;
 	FILE *f = open_memstream(&text, &len);
 	assert_non_null(f);
-	*status = dashpage_write(h->path, unit, year, th_now_ms(), f);
+	struct store *s = NULL;
+	char err[256];
+	assert_int_equal(hub_store_open(h->path, 0, &s, err, sizeof err), 0);
+	*status = dashpage_write(s, unit, year, th_now_ms(), f);
+	s->close(s);
 	assert_int_equal(fclose(f), 0);
 	return text;
 }

@@ -24,14 +24,17 @@
 
 struct fx {
 	struct th_hub h;
-	sqlite3 *db;
+	sqlite3 *db;       /* the SQLite file itself: the rows the tests set up */
+	struct store *s;   /* what the digest reads through */
 	char out[96];
 };
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
-	if (!f || th_hub_new(&f->h) != 0 || sqlite3_open(f->h.path, &f->db) != SQLITE_OK)
+	char err[256];
+	if (!f || th_hub_new(&f->h) != 0 || sqlite3_open(f->h.path, &f->db) != SQLITE_OK ||
+	    hub_store_open(f->h.path, 0, &f->s, err, sizeof err) != 0)
 		return -1;
 	snprintf(f->out, sizeof f->out, "%s/out", f->h.dir);
 	if (mkdir(f->out, 0700) != 0)
@@ -54,6 +57,7 @@ static int teardown(void **state)
 	if (d)
 		closedir(d);
 	rmdir(f->out);
+	f->s->close(f->s);
 	sqlite3_close(f->db);
 	th_hub_free(&f->h);
 	free(f);
@@ -104,7 +108,7 @@ static void test_hub_digest__the_day_before_is_a_vietnam_day(void **state)
 	struct digest_arrival *a = NULL;
 	size_t n = 0;
 	char err[256];
-	assert_int_equal(digest_arrivals(f->db, d14, d15, "2021-03-14", &a, &n, err, sizeof err), 0);
+	assert_int_equal(digest_arrivals(f->s, d14, d15, "2021-03-14", &a, &n, err, sizeof err), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(a[0].agent, AG1);
 	assert_string_equal(a[0].unit_name, "Xã C1");
@@ -152,7 +156,7 @@ static void test_hub_digest__writes_html_and_excel_csv(void **state)
 	struct fx *f = *state;
 	load(f);
 	char err[256], p[256];
-	int rc = digest_write(f->db, "2021-03-15", 7, 0, f->out, err, sizeof err);
+	int rc = digest_write(f->s, "2021-03-15", 7, 0, f->out, err, sizeof err);
 	if (rc != 0)
 		print_error("digest_write: %s\n", err);
 	assert_int_equal(rc, 0);
@@ -192,9 +196,9 @@ static void test_hub_digest__a_malformed_date_is_refused(void **state)
 {
 	struct fx *f = *state;
 	char err[256];
-	assert_int_equal(digest_write(f->db, "2021-02-30", 7, 0, f->out, err, sizeof err), 1);
-	assert_int_equal(digest_write(f->db, "2021-03-15", 25, 0, f->out, err, sizeof err), 1);
-	assert_int_equal(digest_write(f->db, "2021-03-15", 7, 0, "/nonexistent/dir", err, sizeof err), -1);
+	assert_int_equal(digest_write(f->s, "2021-02-30", 7, 0, f->out, err, sizeof err), 1);
+	assert_int_equal(digest_write(f->s, "2021-03-15", 25, 0, f->out, err, sizeof err), 1);
+	assert_int_equal(digest_write(f->s, "2021-03-15", 7, 0, "/nonexistent/dir", err, sizeof err), -1);
 }
 
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)

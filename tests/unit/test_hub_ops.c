@@ -414,11 +414,12 @@ static int do_import(struct reform *r, void *ctx)
 
 static char *report_json(const char *path, const char *unit, int year)
 {
-	sqlite3 *db = db_open(path);
+	struct store *db = NULL;
 	struct report *rep = NULL;
 	struct report_error e;
-	char *buf = NULL;
+	char *buf = NULL, err[256];
 	size_t len = 0;
+	assert_int_equal(hub_store_open(path, 0, &db, err, sizeof err), 0);
 	if (report_build(db, unit, year, "2026-11-26", &rep, &e) != REPORT_OK)
 		fail_msg("report: %s", e.message);
 	FILE *f = open_memstream(&buf, &len);
@@ -426,7 +427,7 @@ static char *report_json(const char *path, const char *unit, int year)
 	assert_int_equal(report_write_json(rep, f), REPORT_OK);
 	fclose(f);
 	report_free(rep);
-	sqlite3_close(db);
+	db->close(db);
 	return buf;
 }
 

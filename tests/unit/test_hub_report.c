@@ -30,6 +30,7 @@
 #include "report.h"
 #include "schema.h"
 #include "store.h"
+#include "store_sqlite_internal.h" /* the SQLite back end itself: its connection */
 #include "figures_sqlite.h"
 #include "unittree.h"
 
@@ -41,7 +42,9 @@ enum row_state { LIVE, DELETED, PHANTOM, TIE_DELETED };
 struct fixture {
 	char dir[64];
 	char path[96];
-	sqlite3 *db;
+	struct store *s;   /* what report_build reads through */
+	sqlite3 *db;       /* its SQLite connection (store_sqlite_conn): the rows the tests
+			    * set up, the statements traced and their plans */
 	int64_t hs;
 };
 
@@ -373,10 +376,10 @@ static int setup(void **state)
 	snprintf(fx->dir, sizeof fx->dir, "/tmp/lk-report-XXXXXX");
 	assert_non_null(mkdtemp(fx->dir));
 	snprintf(fx->path, sizeof fx->path, "%s/hub.db", fx->dir);
-	if (store_sqlite_open(fx->path, 1, &s, err, sizeof err) != 0)
+	if (hub_store_open(fx->path, 1, &s, err, sizeof err) != 0)
 		fail_msg("store: %s", err);
-	s->close(s);
-	assert_int_equal(sqlite3_open(fx->path, &fx->db), SQLITE_OK);
+	fx->s = s;
+	fx->db = store_sqlite_conn(s);
 	assert_int_equal(sqlite3_exec(fx->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
 	build_fixture(fx);
 	assert_int_equal(sqlite3_exec(fx->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
@@ -406,7 +409,7 @@ static int teardown(void **state)
 {
 	struct fixture *fx = *state;
 	char p[128];
-	sqlite3_close(fx->db);
+	fx->s->close(fx->s);
 	static const char *const files[] = { "hub.db", "hub.db-wal", "hub.db-shm" };
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(p, sizeof p, "%s/%s", fx->dir, files[i]);
@@ -422,7 +425,7 @@ static struct report *build(void **state, const char *unit_id, int year, const c
 	struct fixture *fx = *state;
 	struct report *r = NULL;
 	struct report_error err;
-	int rc = report_build(fx->db, unit_id, year, today, &r, &err);
+	int rc = report_build(fx->s, unit_id, year, today, &r, &err);
 	if (rc != REPORT_OK)
 		fail_msg("report_build: %d %s", rc, err.message);
 	return r;
@@ -858,10 +861,10 @@ static void test_report__unit_that_did_not_exist_in_the_year_is_refused(void **s
 	struct fixture *fx = *state;
 	struct report *r = NULL;
 	struct report_error err;
-	assert_int_equal(report_build(fx->db, "C2", 2022, "2022-03-01", &r, &err),
+	assert_int_equal(report_build(fx->s, "C2", 2022, "2022-03-01", &r, &err),
 			 REPORT_BAD_ARGUMENT);
 	assert_string_equal(err.field, "unit");
-	assert_int_equal(report_build(fx->db, "C4", 2020, "2022-03-01", &r, &err),
+	assert_int_equal(report_build(fx->s, "C4", 2020, "2022-03-01", &r, &err),
 			 REPORT_BAD_ARGUMENT);
 	assert_null(r);
 }
@@ -894,14 +897,14 @@ static void test_report__unit_merged_mid_year_is_found_by_its_code_in_that_year(
 	/* the year after its merge, the code names nothing open: refused with its dates */
 	struct report_error err;
 	r = NULL;
-	assert_int_equal(report_build(fx->db, "10002", 2022, "2022-03-01", &r, &err),
+	assert_int_equal(report_build(fx->s, "10002", 2022, "2022-03-01", &r, &err),
 			 REPORT_BAD_ARGUMENT);
 	assert_non_null(strstr(err.message, "closed on 2021-07-01"));
 	assert_null(r);
 	/* GET /v1/report?unit=10002&year=2021 */
 	char *json = NULL;
 	struct dashboard_error de = { 0 };
-	if (dashboard_report_json(fx->path, "10002", "2021", 1795600000000LL, &json, &de) != 0)
+	if (dashboard_report_json(fx->s, "10002", "2021", 1795600000000LL, &json, &de) != 0)
 		fail_msg("/v1/report: %d %s", de.status, de.message);
 	assert_non_null(strstr(json, "\"unit\":\"C2\""));
 	assert_non_null(strstr(json, "\"as_of\":\"2021-06-30\""));
@@ -913,15 +916,15 @@ static void test_report__bad_arguments_are_refused(void **state)
 	struct fixture *fx = *state;
 	struct report *r = NULL;
 	struct report_error err;
-	assert_int_equal(report_build(fx->db, "nope", 2021, "2022-03-01", &r, &err),
+	assert_int_equal(report_build(fx->s, "nope", 2021, "2022-03-01", &r, &err),
 			 REPORT_UNKNOWN_UNIT);
 	assert_string_equal(err.field, "unit");
-	assert_int_equal(report_build(fx->db, NULL, 2023, "2022-03-01", &r, &err),
+	assert_int_equal(report_build(fx->s, NULL, 2023, "2022-03-01", &r, &err),
 			 REPORT_BAD_ARGUMENT);
 	assert_string_equal(err.field, "year");
-	assert_int_equal(report_build(fx->db, NULL, 1999, "2022-03-01", &r, &err),
+	assert_int_equal(report_build(fx->s, NULL, 1999, "2022-03-01", &r, &err),
 			 REPORT_BAD_ARGUMENT);
-	assert_int_equal(report_build(fx->db, NULL, 2021, "2022-3-1", &r, &err),
+	assert_int_equal(report_build(fx->s, NULL, 2021, "2022-3-1", &r, &err),
 			 REPORT_BAD_ARGUMENT);
 	assert_null(r);
 }
@@ -953,17 +956,18 @@ static void test_report__formats_parse_and_map(void **state)
 
 static void test_report__database_without_hub_tables_is_a_storage_error(void **state)
 {
-	sqlite3 *db = NULL;
+	struct fixture *fx = *state;
 	struct report *r = NULL;
 	struct report_error err;
-	(void)state;
-	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	assert_int_equal(report_build(db, NULL, 2021, "2022-03-01", &r, &err), REPORT_STORAGE);
+	/* a database that lost its unit tables (the fixture is rebuilt for the next test) */
+	assert_int_equal(sqlite3_exec(fx->db, "DROP TABLE unit_event; DROP TABLE unit_parent;"
+				      " DROP TABLE unit_name; DROP TABLE unit;", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(report_build(fx->s, NULL, 2021, "2022-03-01", &r, &err), REPORT_STORAGE);
 	assert_null(r);
 	assert_non_null(strstr(err.message, "unit"));
-	assert_int_equal(report_build(db, NULL, 2021, "2022-03-01", &r, NULL), REPORT_STORAGE);
-	assert_true(sqlite3_get_autocommit(db)); /* its transaction was rolled back */
-	sqlite3_close(db);
+	assert_int_equal(report_build(fx->s, NULL, 2021, "2022-03-01", &r, NULL), REPORT_STORAGE);
+	assert_true(sqlite3_get_autocommit(fx->db)); /* its transaction was rolled back */
 }
 
 static void test_report__caller_transaction_is_kept(void **state)
@@ -971,7 +975,7 @@ static void test_report__caller_transaction_is_kept(void **state)
 	struct fixture *fx = *state;
 	struct report *r = NULL;
 	assert_int_equal(sqlite3_exec(fx->db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(report_build(fx->db, "D1", 2021, "2022-03-01", &r, NULL), REPORT_OK);
+	assert_int_equal(report_build(fx->s, "D1", 2021, "2022-03-01", &r, NULL), REPORT_OK);
 	assert_false(sqlite3_get_autocommit(fx->db));
 	assert_int_equal(sqlite3_exec(fx->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
 	report_free(r);
@@ -1134,7 +1138,7 @@ static void test_report__older_database_gets_meeting_year_when_opened_and_same_r
 			 SQLITE_OK);
 	char *before = report_json(state);
 	assert_string_equal(before, now);
-	if (store_sqlite_open(fx->path, 0, &s, err, sizeof err) != 0)
+	if (hub_store_open(fx->path, 0, &s, err, sizeof err) != 0)
 		fail_msg("store: %s", err);
 	s->close(s);
 	assert_int_equal(sqlite3_prepare_v2(fx->db,
@@ -1256,7 +1260,7 @@ int main(void)
 		cmocka_unit_test(test_report__names_are_escaped_for_the_terminal_and_the_spreadsheet),
 		cmocka_unit_test(test_report__html_is_self_contained_and_escaped),
 		cmocka_unit_test(test_report__formats_parse_and_map),
-		cmocka_unit_test(test_report__database_without_hub_tables_is_a_storage_error),
+		cmocka_unit_test_setup_teardown(test_report__database_without_hub_tables_is_a_storage_error, setup, teardown),
 		cmocka_unit_test(test_report__caller_transaction_is_kept),
 		cmocka_unit_test(test_report__older_database_gets_meeting_year_when_opened_and_same_report),
 	};

@@ -18,6 +18,7 @@
 
 #include "hub_test_util.h"
 #include "status.h"
+#include "store_sqlite_internal.h" /* the store's connection: its statements counted */
 
 #define DAY STATUS_DAY_MS
 #define AS_OF ((int64_t)1795600000000) /* 2026-11-25 07:06:40 UTC */
@@ -30,7 +31,8 @@
 
 struct fx {
 	struct th_hub h;
-	sqlite3 *db;
+	sqlite3 *db;       /* the SQLite file itself: the rows the tests set up */
+	struct store *s;   /* what status_build reads through */
 };
 
 static int setup(void **state)
@@ -38,7 +40,9 @@ static int setup(void **state)
 	struct fx *f = calloc(1, sizeof *f);
 	if (!f || th_hub_new(&f->h) != 0)
 		return -1;
-	if (sqlite3_open(f->h.path, &f->db) != SQLITE_OK)
+	char err[256];
+	if (sqlite3_open(f->h.path, &f->db) != SQLITE_OK ||
+	    hub_store_open(f->h.path, 0, &f->s, err, sizeof err) != 0)
 		return -1;
 	/* the fixture's agent tokens never said hello: start without them */
 	if (sqlite3_exec(f->db, "DELETE FROM hub_token WHERE kind = 0", NULL, NULL, NULL) != SQLITE_OK)
@@ -50,6 +54,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
+	f->s->close(f->s);
 	sqlite3_close(f->db);
 	th_hub_free(&f->h);
 	free(f);
@@ -83,7 +88,7 @@ static struct status *build(struct fx *f, int64_t as_of)
 {
 	struct status *st = NULL;
 	char err[256];
-	int rc = status_build(f->db, as_of, &st, err, sizeof err);
+	int rc = status_build(f->s, as_of, &st, err, sizeof err);
 	if (rc != 0)
 		print_error("status_build: %s\n", err);
 	assert_int_equal(rc, 0);
@@ -240,6 +245,71 @@ static void test_hub_status__quarantine_and_flags_carry_vietnamese_reasons(void 
 	assert_non_null(strstr(text, "\"kind\":\"quarantine\",\"seq\":3,\"code\":\"bad_enum\""));
 	free(text);
 	status_free(st);
+}
+
+static int count_stmt(unsigned type, void *ctx, void *stmt, void *x)
+{
+	(void)stmt;
+	(void)x;
+	if (type == SQLITE_TRACE_STMT)
+		(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* Offices numbered from `from` to `to` - 1, each with a quarantined, a skipped and a
+ * held change and a flagged row. */
+static void offices_with_issues(struct fx *f, int from, int to)
+{
+	for (int i = from; i < to; i++) {
+		char id[40];
+		snprintf(id, sizeof id, "0190f3a2-0000-7000-8000-%012d", 500000 + i);
+		agent_row(f, id, U_C1, AS_OF - 1000, 0, "");
+		sql(f, "INSERT INTO hub_quarantine VALUES('%s',3,'bad_enum','person','p%d','gender','m',%lld)",
+		    id, i, (long long)(AS_OF - 5000));
+		sql(f, "INSERT INTO hub_skipped VALUES('%s',4,'00','too_large',%lld)", id,
+		    (long long)(AS_OF - 4000));
+		sql(f, "INSERT INTO hub_held VALUES('%s',5,'%s',1,'{}',%lld)", id, U_X,
+		    (long long)(AS_OF - 4000));
+		sql(f, "INSERT INTO meeting(id, unit_id, kind, held_on, _ins_clock, _ins_writer, _del_clock,"
+		       " _del_writer, _clock, _writer, _fc, _hs, _recv_ms) VALUES('m%d','%s','joint',"
+		       "'2021-03-14', 1,'%s',0,'',1,'%s','{}',1,0)", i, U_C1, id, id);
+		sql(f, "INSERT INTO hub_flag VALUES('meeting','m%d','dangling_ref','host_branch_id',"
+		       "'unit/x',NULL,%lld)", i, (long long)(AS_OF - 3000));
+	}
+}
+
+/* The status reads a few statements whatever the number of offices (never one or more
+ * per office: a province of thousands of offices on PostgreSQL would wait on each). */
+static void test_hub_status__statements_do_not_grow_with_the_offices(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *conn = store_sqlite_conn(f->s);
+	size_t few = 0, many = 0;
+	offices_with_issues(f, 0, 2);
+	sqlite3_trace_v2(conn, SQLITE_TRACE_STMT, count_stmt, &few);
+	struct status *st = build(f, AS_OF);
+	sqlite3_trace_v2(conn, 0, NULL, NULL);
+	assert_int_equal(st->n, 2);
+	assert_int_equal(st->offices[0].quarantined + st->offices[0].skipped + st->offices[0].held +
+			 st->offices[0].flagged, 4);
+	status_free(st);
+	offices_with_issues(f, 2, 60);
+	sqlite3_trace_v2(conn, SQLITE_TRACE_STMT, count_stmt, &many);
+	st = build(f, AS_OF);
+	sqlite3_trace_v2(conn, 0, NULL, NULL);
+	assert_int_equal(st->n, 60);
+	for (size_t i = 0; i < st->n; i++) {
+		assert_int_equal(st->offices[i].quarantined, 1);
+		assert_int_equal(st->offices[i].skipped, 1);
+		assert_int_equal(st->offices[i].held, 1);
+		assert_int_equal(st->offices[i].flagged, 1);
+		assert_int_equal(st->offices[i].nissues, 4);
+	}
+	status_free(st);
+	if (many != few)
+		fail_msg("%zu statements for 2 offices, %zu for 60", few, many);
+	if (few > 40)
+		fail_msg("%zu statements for a status", few);
 }
 
 static void test_hub_status__as_of_ignores_what_came_later(void **state)
@@ -432,7 +502,7 @@ static void test_hub_status__rows_recorded_before_a_merge_are_not_flagged_closed
 	(void)state;
 	struct th_hub h;
 	struct th_agent ag;
-	sqlite3 *db = NULL;
+	struct store *db = NULL;
 	char mb1[IDS_UUID_TEXT], yr1[IDS_UUID_TEXT], mb2[IDS_UUID_TEXT], yr2[IDS_UUID_TEXT],
 		vb[IDS_UUID_TEXT];
 	key_id("meeting_branch", ROW("02"), U_B1, mb1);
@@ -483,14 +553,14 @@ static void test_hub_status__rows_recorded_before_a_merge_are_not_flagged_closed
 	/* what `status` shows: 5 flags, all the office's */
 	char err[256];
 	struct status *st = NULL;
-	assert_int_equal(status_db_open(h.path, &db, err, sizeof err), 0);
+	assert_int_equal(hub_store_open(h.path, 0, &db, err, sizeof err), 0);
 	assert_int_equal(status_build(db, th_now_ms(), &st, err, sizeof err), 0);
 	assert_int_equal(st->flags_closed, 5);
 	const struct status_office *o = find(st, AG_C2);
 	assert_non_null(o);
 	assert_int_equal(o->flagged, 5);
 	status_free(st);
-	sqlite3_close(db);
+	db->close(db);
 	th_agent_release(&ag);
 	th_hub_free(&h);
 }
@@ -504,6 +574,7 @@ int main(void)
 		T(test_hub_status__clock_offset_over_ten_minutes_is_flagged),
 		T(test_hub_status__quarantine_and_flags_carry_vietnamese_reasons),
 		T(test_hub_status__as_of_ignores_what_came_later),
+		T(test_hub_status__statements_do_not_grow_with_the_offices),
 		cmocka_unit_test(test_hub_status__vietnam_days_whatever_the_machine_zone),
 		T(test_hub_status__csv_starts_with_a_bom_and_ends_lines_with_crlf),
 		T(test_hub_status__names_are_escaped_for_the_terminal_and_the_spreadsheet),
