@@ -278,7 +278,7 @@ static int check_agent(void *vctx, const struct store_agent *a)
 
 static int open_db(const char *db, int create, struct store **out, char *err, size_t errlen)
 {
-	return store_sqlite_open(db, create, out, err, errlen);
+	return hub_store_open(db, create, out, err, errlen);
 }
 
 static int64_t wall_ms(void)
