@@ -128,6 +128,13 @@ const char *store_pg_str(const PGresult *r, int row, int col);
 int store_pg_connect(const char *conninfo, int create, struct store_pg **out, char *err,
 		     size_t errlen);
 
+/* Records where the database stands now (hub_meta 'pg_identity': system identifier,
+ * timeline, the OIDs of the database and of hub_meta) without touching hub_id, inside a
+ * write transaction: for migrate's raw_done, after hub_meta was copied from another
+ * database (whose identity must not come along, or the next open would take this one
+ * for a restored copy and give it a new hub id). 0 or a code. */
+int store_pg_identity_record(struct store_pg *p);
+
 /* ---- the parts other files fill (called by store_pg_open on its table) ---- */
 
 /* store_pg_access.c: sets session_*, sessions_prune*, viewer_*, viewers_list,
@@ -137,5 +144,8 @@ void store_pg_access_ops(struct store *ops);
  * hub_mail_to, hub_digest_mail, hub_flag and their indexes (run by store_pg_open under
  * the DDL lock, in the transaction that makes or upgrades the tables). */
 extern const char STORE_PG_ACCESS_DDL[];
+/* store_pg_raw.c (pg-ops, migrate): sets raw_tables, raw_scan, raw_clear, raw_put and
+ * raw_done. */
+void store_pg_raw_ops(struct store *ops);
 
 #endif

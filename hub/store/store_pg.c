@@ -1552,6 +1552,7 @@ static void fill_parts(struct store *ops)
 {
 	(void)ops;
 	/* pg-access: store_pg_access_ops(ops); */
+	/* pg-ops: store_pg_raw_ops(ops); */
 }
 
 /* The name of the first slot of s left NULL, or NULL when every one is set. The slots
@@ -1567,6 +1568,7 @@ static const char *missing_slot(const struct store *s)
 	SLOT(login_fail_get) SLOT(login_fail_put) SLOT(login_fail_clear)
 	SLOT(mail_to_add) SLOT(mail_to_remove) SLOT(mail_to_list)
 	SLOT(digest_mail_get) SLOT(digest_mail_put) SLOT(digest_mails_list)
+	SLOT(raw_tables) SLOT(raw_scan) SLOT(raw_clear) SLOT(raw_put) SLOT(raw_done)
 #undef SLOT
 	return NULL;
 }
@@ -1654,6 +1656,15 @@ static int identity_check(struct store_pg *p, char hub_id[37])
 		}
 	}
 	return pg_meta_set(&p->base, "pg_identity", now);
+}
+
+int store_pg_identity_record(struct store_pg *p)
+{
+	char now[256];
+	int rc = store_pg_lock(p, STORE_PG_LOCK_META, "pg_identity");
+	if (rc == 0)
+		rc = identity_now(p, now, sizeof now);
+	return rc == 0 ? pg_meta_set(&p->base, "pg_identity", now) : rc;
 }
 
 /* 1 when the database already holds a hub (hub_meta exists), 0 not, or a code. */
