@@ -158,6 +158,15 @@ static int bind_new(struct store *s, struct store_token *t, const char *agent_id
 int auth_bind(struct store *s, struct store_token *t, const char *agent_id, int64_t now_ms)
 {
 	struct store_agent a;
+	struct store_token now;
+	/* The binding as stored now, not as the request read it: another hub process on
+	 * the same database may have bound the token since. Read in the write transaction
+	 * (PostgreSQL: under the token's lock, held to the commit), so one binding wins. */
+	int k = s->token_get(s, t->hash, &now);
+	if (k < 0)
+		return -1;
+	if (k == 0)
+		*t = now;
 	int found = s->agent_get(s, agent_id, &a);
 	if (found < 0)
 		return -1;

@@ -42,8 +42,9 @@ enum auth_bind_result {
  * after a refused fork, once more to a never-seen id, retiring its old id and linking
  * it to the new one (recover). An id bound at enrolment (auth_enroll_agent) is the
  * token's from the start. Any other id is AUTH_BIND_REFUSED, whatever its state.
- * Inside a write transaction. Returns an enum auth_bind_result (t updated and stored
- * when it was bound now), or -1 on a storage failure. */
+ * Inside a write transaction. t is first read again from the store (what another hub
+ * process bound since the caller read it counts). Returns an enum auth_bind_result (t
+ * updated, and stored when it was bound now), or -1 on a storage failure. */
 int auth_bind(struct store *s, struct store_token *t, const char *agent_id, int64_t now_ms);
 
 enum auth_enroll_result {

@@ -11,6 +11,9 @@
  * thread with its own connection copies the write-ahead log into the database after
  * commits (at most every API_CHECKPOINT_MS), so the writer's commits rarely do it
  * (only to let the log start over once it has grown past a bound: store.h).
+ * Several hub processes may share one PostgreSQL database: the writer of one can lose a
+ * lock to another's (a deadlock, STORE_CONFLICT); the whole group is then rolled back and
+ * run again (API_WRITE_ATTEMPTS), so a change set is answered from a run that committed.
  *
  * Invariant: an answer 200 to a change set means it is on disk; a refusal stores
  * nothing (except the fork mark, PROTOCOL.md §9). Owns: the writer thread, its
@@ -43,6 +46,11 @@
 
 #define API_POOL_MAX 16       /* idle read connections kept */
 #define API_CHECKPOINT_MS 100 /* least time between two checkpoints */
+/* Runs of one group commit when another hub process on the same database wins a lock
+ * (STORE_CONFLICT: a deadlock or serialization failure, PostgreSQL): each run starts
+ * over from a rolled-back transaction, after API_RETRY_MS times the runs so far. */
+#define API_WRITE_ATTEMPTS 8
+#define API_RETRY_MS 5
 #define API_JSON_TYPE "application/json"
 #define API_DEFLATE_LEVEL 6
 
@@ -118,11 +126,19 @@ static void *writer_main(void *arg)
 		pthread_mutex_unlock(&a->lock);
 
 		struct store *s = a->wstore;
-		int ok = s->begin(s) == 0;
-		for (struct job *j = batch; j; j = j->next)
-			j->rc = ok ? j->fn(s, j->ctx) : -1;
-		if (ok && s->commit(s) != 0)
-			ok = 0;
+		int ok = 0;
+		for (int attempt = 1;; attempt++) {
+			ok = s->begin(s) == 0;
+			for (struct job *j = batch; j; j = j->next)
+				j->rc = ok ? j->fn(s, j->ctx) : -1;
+			int c = ok ? s->commit(s) : -1;
+			ok = c == 0;
+			if (c != STORE_CONFLICT || attempt == API_WRITE_ATTEMPTS)
+				break;
+			/* every job runs again from the start: each sets its own result */
+			struct timespec pause = { 0, (long)attempt * API_RETRY_MS * 1000000L };
+			nanosleep(&pause, NULL);
+		}
 		pthread_mutex_lock(&a->lock);
 		for (struct job *j = batch; j; j = j->next) {
 			if (!ok)
@@ -714,6 +730,8 @@ struct changes_job {
 static int changes_write(struct store *s, void *ctx)
 {
 	struct changes_job *J = ctx;
+	/* run again after a conflict: the result of the run rolled back goes */
+	changes_result_release(&J->res);
 	memset(&J->res, 0, sizeof J->res);
 	/* A store failure leaves no partial result behind (changes_apply releases it). */
 	if (s->savepoint(s) != 0)

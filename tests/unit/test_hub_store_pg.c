@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auth.h"
 #include "merge.h"
 #include "pg_harness.h"
 #include "pg_internal.h"
@@ -940,6 +941,49 @@ static void test_store_pg__held_changes_settled_by_one_process(void **state)
 	assert_int_equal(s->rollback(s), 0);
 }
 
+struct binder {
+	struct store_token t; /* as the request read it, before the other binding */
+	const char *agent;
+	int result;
+};
+
+static int bind_agent(struct store *s, void *arg)
+{
+	struct binder *B = arg;
+	if (s->begin(s) != 0)
+		return -1;
+	B->result = auth_bind(s, &B->t, B->agent, 1);
+	return s->commit(s);
+}
+
+/* Two laptops present one unbound token through two hub processes at once: one binding
+ * wins, the other is refused (token_bound), never both bound in turn. */
+static void test_store_pg__token_bound_once_across_processes(void **state)
+{
+	struct fx *f = *state;
+	struct store *s = f->s;
+	struct store_token t = { .hash = "cafe", .prefix = "lk_abcdefgh", .kind = STORE_TOKEN_AGENT,
+				 .unit_id = U_C1, .created_ms = 1 }, got;
+	assert_int_equal(s->begin(s), 0);
+	assert_int_equal(s->token_put(s, &t), 0);
+	assert_int_equal(s->commit(s), 0);
+	struct binder B = { .t = t, .agent = W2 }; /* read unbound, like ours */
+	struct store_token mine = t;
+	assert_int_equal(s->begin(s), 0);
+	assert_int_equal(auth_bind(s, &mine, W1, 1), AUTH_BIND_OK);
+	struct racer R = { .f = f, .fn = bind_agent, .arg = &B };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, race, &R), 0);
+	wait_ms(300);
+	assert_false(R.done);
+	assert_int_equal(s->commit(s), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(R.rc, 0);
+	assert_int_equal(B.result, AUTH_BIND_REFUSED);
+	assert_int_equal(s->token_get(s, "cafe", &got), 0);
+	assert_string_equal(got.agent_id, W1);
+}
+
 /* A statement failed and nothing undid it: the commit refuses (PostgreSQL would answer
  * ROLLBACK to the COMMIT, silently). */
 static void test_store_pg__commit_after_a_failed_statement_fails(void **state)
@@ -1056,6 +1100,7 @@ int main(void)
 		PG_CASE(test_store_pg__agent_read_waits_for_a_change_set_in_flight),
 		PG_CASE(test_store_pg__deadlock_is_a_conflict),
 		PG_CASE(test_store_pg__held_changes_settled_by_one_process),
+		PG_CASE(test_store_pg__token_bound_once_across_processes),
 		PG_CASE(test_store_pg__commit_after_a_failed_statement_fails),
 		PG_CASE(test_store_pg__create_and_open_refuse_the_wrong_database),
 		PG_CASE(test_store_pg__restored_copy_gets_a_new_hub_id),
