@@ -27,6 +27,10 @@
  * with STORE_CONFLICT (after rolling back), even when a savepoint undid the statement
  * that met it: the caller retries the whole transaction.
  *
+ * Connections: one lost between transactions is made again by the next call (its
+ * prepared statements made afresh); if the database then holds another hub id (it was
+ * restored, a standby took over) the handle fails every later call: restart the hub.
+ *
  * Owns (struct store_pg): the connection, its prepared statements, the words of the
  * last failure.
  */
@@ -71,6 +75,7 @@ struct store_pg {
 	int in_write;             /* begin() .. commit()/rollback() */
 	int in_read;              /* read_begin() .. read_end() */
 	int conflicted;           /* a conflict met in this write transaction */
+	int gone;                 /* STORE_CORRUPT once a reconnection found another hub id */
 	uint64_t hs_given;        /* provisional hub sequences given out in this transaction */
 	unsigned char *written;   /* per schema table: written in this transaction */
 	uint64_t unit_writes;     /* unit-table writes and rollbacks on this handle */

@@ -129,6 +129,8 @@ static const char *stmt_name(struct store_pg *p, const char *sql, int n, int *co
 	return st->name;
 }
 
+static int reconnect(struct store_pg *p);
+
 int store_pg_exec_bin(struct store_pg *p, const char *sql, int n, const char *const *params,
 		      const int *lengths, const int *formats, PGresult **res)
 {
@@ -139,22 +141,35 @@ int store_pg_exec_bin(struct store_pg *p, const char *sql, int n, const char *co
 		snprintf(p->err, sizeof p->err, "no connection");
 		return STORE_IO;
 	}
-	const char *name = stmt_name(p, sql, n, &code);
-	if (code != 0)
-		return code;
-	PGresult *r = name ? PQexecPrepared(p->conn, name, n, params, lengths, formats, 0)
-			   : PQexecParams(p->conn, sql, n, NULL, params, lengths, formats, 0);
-	ExecStatusType st = PQresultStatus(r);
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+	if (p->gone)
+		return p->gone;
+	/* A connection lost between transactions (the server restarted, a standby took
+	 * over) is made again, and a statement outside a transaction that found it lost is
+	 * run once more; one lost inside a transaction fails it (STORE_IO), and the next
+	 * begins on a new one. */
+	for (int attempt = 0;; attempt++) {
+		int outside = !p->in_write && !p->in_read;
+		if (PQstatus(p->conn) != CONNECTION_OK && outside && (code = reconnect(p)) != 0)
+			return code;
+		const char *name = stmt_name(p, sql, n, &code);
+		if (code != 0 && !(outside && attempt == 0 && PQstatus(p->conn) != CONNECTION_OK))
+			return code;
+		PGresult *r = code != 0 ? NULL
+			: name ? PQexecPrepared(p->conn, name, n, params, lengths, formats, 0)
+			       : PQexecParams(p->conn, sql, n, NULL, params, lengths, formats, 0);
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			if (res)
+				*res = r;
+			else
+				PQclear(r);
+			return STORE_OK;
+		}
 		code = store_pg_fail(p, NULL, r);
 		PQclear(r);
-		return code;
+		if (!(outside && attempt == 0 && PQstatus(p->conn) != CONNECTION_OK))
+			return code;
 	}
-	if (res)
-		*res = r;
-	else
-		PQclear(r);
-	return STORE_OK;
 }
 
 int store_pg_exec(struct store_pg *p, const char *sql, int n, const char *const *params,
@@ -274,13 +289,13 @@ static const char META_DDL[] =
 	"CREATE TABLE IF NOT EXISTS hub_pull_scope(agent_id " T " PRIMARY KEY, units text NOT NULL);";
 
 /* Indexes the report and the unit tree rely on (store_sqlite.c's REPORT_DDL without the
- * SQLite figures source's expression index: the PostgreSQL figures source has its own). */
+ * SQLite figures source's expression index: the PostgreSQL figures source has its own,
+ * meeting_year of figures_pg.h's FIGURES_PG_INDEX_DDL, made after these). */
 static const char REPORT_DDL[] =
 	"CREATE INDEX IF NOT EXISTS unit_name_of ON unit_name(of_unit);"
 	"CREATE INDEX IF NOT EXISTS unit_name_code ON unit_name(code);"
 	"CREATE INDEX IF NOT EXISTS unit_parent_of ON unit_parent(of_unit);"
 	"CREATE INDEX IF NOT EXISTS unit_event_of ON unit_event(of_unit);"
-	"CREATE INDEX IF NOT EXISTS meeting_kind_held ON meeting(kind, held_on);"
 	"CREATE INDEX IF NOT EXISTS meeting_branch_m ON meeting_branch(meeting_id);"
 	"CREATE INDEX IF NOT EXISTS meeting_branch_b ON meeting_branch(branch_id);"
 	"CREATE INDEX IF NOT EXISTS task_meeting ON task(meeting_id);"
@@ -1667,6 +1682,50 @@ int store_pg_identity_record(struct store_pg *p)
 	return rc == 0 ? pg_meta_set(&p->base, "pg_identity", now) : rc;
 }
 
+static int session_setup(struct store_pg *p)
+{
+	/* Quiet notices (IF NOT EXISTS), UTC, and a bound on waiting for a lock so that a
+	 * stuck transaction shows as busy rather than as a hang. */
+	return store_pg_exec_script(p, "SET client_min_messages = warning; SET TIME ZONE 'UTC';"
+				    " SET lock_timeout = '30s'");
+}
+
+/* Connects again after the connection was lost (pg_internal.h: prepared statements are
+ * made afresh). The database found must still be this hub's at the same point of its
+ * history: if identity_check gives it another hub id (the server came back from a
+ * backup, a lagging standby was promoted), every later call fails (STORE_CORRUPT) —
+ * positions and acknowledgements this process handed out belong to the old id, and the
+ * hub must be started again to serve the new one. 0 or a code. */
+static int reconnect(struct store_pg *p)
+{
+	char was[37], id[37];
+	PQreset(p->conn);
+	if (PQstatus(p->conn) != CONNECTION_OK)
+		return store_pg_fail(p, "cannot connect to the database again", NULL);
+	for (size_t i = 0; i < p->nstmts; i++)
+		free(p->stmts[i].sql);
+	p->nstmts = 0;
+	snprintf(was, sizeof was, "%s", p->hub_id);
+	int rc = session_setup(p);
+	if (rc == 0)
+		rc = pg_begin(&p->base);
+	if (rc == 0)
+		rc = identity_check(p, id);
+	if (rc == 0)
+		rc = pg_commit(&p->base);
+	else if (p->in_write)
+		pg_rollback(&p->base);
+	if (rc != 0)
+		return rc;
+	if (strcmp(id, was) != 0) {
+		snprintf(p->err, sizeof p->err, "the database now holds hub %s, not %s (it was restored"
+			 " or a standby took over): start lienket-hub again", id, was);
+		p->gone = STORE_CORRUPT;
+		return p->gone;
+	}
+	return 0;
+}
+
 /* 1 when the database already holds a hub (hub_meta exists), 0 not, or a code. */
 static int has_hub(struct store_pg *p)
 {
@@ -1746,10 +1805,7 @@ int store_pg_connect(const char *conninfo, int create, struct store_pg **out, ch
 		snprintf(err, errlen, "cannot connect to the database: %s", p->err);
 		goto fail;
 	}
-	/* Quiet notices (IF NOT EXISTS), UTC, and a bound on waiting for a lock so that a
-	 * stuck transaction shows as busy rather than as a hang. */
-	rc = store_pg_exec_script(p, "SET client_min_messages = warning; SET TIME ZONE 'UTC';"
-				  " SET lock_timeout = '30s'");
+	rc = session_setup(p);
 	if (rc != 0) {
 		snprintf(err, errlen, "cannot set up the connection: %s", p->err);
 		goto fail;

@@ -1088,6 +1088,45 @@ static void test_store_pg__new_timeline_gives_a_new_hub_id(void **state)
 	assert_string_not_equal(now, id);
 }
 
+/* Ends this store's server process from outside (a restart, a failover cut it). */
+static void cut_connection(struct fx *f)
+{
+	char sql[128];
+	PGresult *r;
+	struct store_pg *p = store_pg_of(f->s);
+	assert_int_equal(store_pg_exec(p, "SELECT pg_backend_pid()", 0, NULL, &r), 0);
+	snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%s)", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	assert_int_equal(pg_psql(f->dbname, sql), 0);
+	wait_ms(100);
+}
+
+/* The server went away and came back between two requests: the next call connects
+ * again and works. If the database then holds another hub id (restored, a standby took
+ * over), every call fails with a reason: this process must not serve the new id with
+ * what it handed out under the old one. */
+static void test_store_pg__lost_connection_is_made_again(void **state)
+{
+	struct fx *f = *state;
+	char v[256], sql[512];
+	put1(f->s, "person", R1, U_C1, 'i', 100, W1, "full_name=s:A");
+	cut_connection(f);
+	assert_int_equal(f->s->meta_get(f->s, "hub_id", v, sizeof v), 0);
+	put1(f->s, "person", R2, U_C1, 'i', 100, W1, "full_name=s:B");
+	assert_string_equal(cell(f->s, "person", R2, "full_name"), "B");
+	/* the hub's database continued on another timeline meanwhile */
+	assert_int_equal(f->s->meta_get(f->s, "pg_identity", v, sizeof v), 0);
+	char *c = strchr(v, ':');
+	assert_non_null(c);
+	snprintf(sql, sizeof sql, "UPDATE hub_meta SET value = '%.*s:9%s' WHERE key = 'pg_identity'",
+		 (int)(c - v), v, strchr(c + 1, ':'));
+	assert_int_equal(pg_psql(f->dbname, sql), 0);
+	cut_connection(f);
+	assert_int_equal(f->s->meta_get(f->s, "hub_id", v, sizeof v), STORE_CORRUPT);
+	assert_non_null(strstr(f->s->errmsg(f->s), "start lienket-hub again"));
+	assert_int_equal(f->s->begin(f->s), STORE_CORRUPT);
+}
+
 #define PG_CASE(f) cmocka_unit_test_setup_teardown(f, setup_pg, teardown)
 
 int main(void)
@@ -1105,6 +1144,7 @@ int main(void)
 		PG_CASE(test_store_pg__create_and_open_refuse_the_wrong_database),
 		PG_CASE(test_store_pg__restored_copy_gets_a_new_hub_id),
 		PG_CASE(test_store_pg__new_timeline_gives_a_new_hub_id),
+		PG_CASE(test_store_pg__lost_connection_is_made_again),
 	};
 	int failed = cmocka_run_group_tests_name("store contract on SQLite", sqlite_cases, NULL, NULL);
 	failed += cmocka_run_group_tests_name("store contract on PostgreSQL", pg_cases, pg_group_setup,
