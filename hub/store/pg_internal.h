@@ -73,7 +73,8 @@ struct store_pg {
 	PGconn *conn;
 	char hub_id[37];          /* read at open: a reconnection must find the same one */
 	int in_write;             /* begin() .. commit()/rollback() */
-	int in_read;              /* read_begin() .. read_end() */
+	int in_read;              /* a snapshot of read_begin() open */
+	int read_depth;           /* read_begin() pairs open (they nest) */
 	int conflicted;           /* a conflict met in this write transaction */
 	int gone;                 /* STORE_CORRUPT once a reconnection found another hub id */
 	uint64_t hs_given;        /* provisional hub sequences given out in this transaction */

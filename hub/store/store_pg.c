@@ -475,10 +475,16 @@ static int pg_commit(struct store *s)
 	return rc;
 }
 
+/* Pairs nest (store.h): only the outermost begins and ends a snapshot; inside a write
+ * transaction the reads see the writer's own state. */
 static int pg_read_begin(struct store *s)
 {
 	struct store_pg *p = P(s);
+	if (p->read_depth++ > 0 || p->in_write)
+		return 0;
 	int rc = store_pg_exec(p, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL);
+	if (rc != 0)
+		p->read_depth = 0;
 	p->in_read = rc == 0;
 	return rc;
 }
@@ -486,6 +492,8 @@ static int pg_read_begin(struct store *s)
 static int pg_read_end(struct store *s)
 {
 	struct store_pg *p = P(s);
+	if (p->read_depth == 0 || --p->read_depth > 0 || !p->in_read)
+		return 0;
 	p->in_read = 0;
 	return store_pg_exec(p, "COMMIT", 0, NULL, NULL);
 }

@@ -721,6 +721,33 @@ static void test_store__units_version_moves_with_another_connection(void **state
 	other->close(other);
 }
 
+/* A read snapshot holds across nested pairs: what another connection commits meanwhile
+ * is not seen until the outermost read_end; inside a write transaction the pair does
+ * nothing. */
+static void test_store__read_snapshot_nests_and_holds(void **state)
+{
+	struct fx *f = *state;
+	struct store *s = f->s, *other;
+	uint64_t hs;
+	assert_int_equal(open_store(f, 0, &other), 0);
+	assert_int_equal(s->read_begin(s), 0);
+	assert_int_equal(s->read_begin(s), 0);
+	assert_int_equal(s->last_hs(s, &hs), 0);
+	put1(other, "person", R1, U_C1, 'i', 100, W1, "full_name=s:A");
+	assert_int_equal(s->read_end(s), 0);
+	assert_int_equal(after(s, "person", hs, NULL).n, 0);
+	assert_int_equal(s->read_end(s), 0);
+	assert_int_equal(after(s, "person", hs, NULL).n, 1);
+	assert_int_equal(s->begin(s), 0);
+	put(s, "person", R2, U_C1, 'i', 100, W1, "full_name=s:B");
+	assert_int_equal(s->read_begin(s), 0);
+	assert_string_equal(cell(s, "person", R2, "full_name"), "B");
+	assert_int_equal(s->read_end(s), 0);
+	assert_int_equal(s->commit(s), 0);
+	assert_string_equal(cell(other, "person", R2, "full_name"), "B");
+	other->close(other);
+}
+
 #define CASES(setup) \
 	cmocka_unit_test_setup_teardown(test_store__meta_absent_then_set, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_store__row_written_reads_back_the_same, setup, teardown), \
@@ -733,7 +760,8 @@ static void test_store__units_version_moves_with_another_connection(void **state
 	cmocka_unit_test_setup_teardown(test_store__held_quarantined_skipped_lists, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_store__pull_scope_and_backup_seq, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_store__unit_tree_queries, setup, teardown), \
-	cmocka_unit_test_setup_teardown(test_store__units_version_moves_with_another_connection, setup, teardown)
+	cmocka_unit_test_setup_teardown(test_store__units_version_moves_with_another_connection, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_store__read_snapshot_nests_and_holds, setup, teardown)
 
 /* ---- PostgreSQL only: several connections on one database ---- */
 
