@@ -32,6 +32,7 @@
 #             debootstrap makes the fresh Debian 12 the packages are installed in,
 #             systemd gives systemd-analyze (the units are verified), curl asks /healthz,
 #             git names the commit a package is built from (its version, the previous one)
+#             openssl makes the certificate and keys the README's enrolment steps use
 #   gcc-mingw-w64-x86-64, cmake, tcl, dpkg-dev   the Windows agent (`make win`): the
 #             cross compiler; cmake builds jansson and cmocka, tclsh makes SQLite's
 #             amalgamation, dpkg-source unpacks the Debian source packages
@@ -59,7 +60,7 @@ python3-aiosmtpd python3-openpyxl postgresql-15 libpq-dev $win" ;;
   fuzz)     pkgs="$pkgs clang libclang-rt-14-dev" ;;
   valgrind) pkgs="$pkgs libcmocka-dev curl python3 valgrind" ;;
   lint)     pkgs="$pkgs cppcheck clang-tidy" ;;
-  deb)      pkgs="$pkgs debhelper dpkg-dev help2man lintian fakeroot debootstrap systemd curl git" ;;
+  deb)      pkgs="$pkgs debhelper dpkg-dev help2man lintian fakeroot debootstrap systemd curl git openssl" ;;
   *) echo "deps.sh: unknown set '$what' (build, test, demo, browser, fuzz, valgrind, lint, deb, win)" >&2; exit 64 ;;
 esac
 case "$what" in

@@ -7,8 +7,8 @@
 # previous commit are installed, the hub started as the lienket user the package made
 # (directly: systemd cannot run in a chroot) and asked /healthz, an office enrolled;
 # then this tree's packages upgrade them (an edited /etc/lienket/hub.conf is kept, the
-# database and its tokens too), the hub answers again, the digest's mail relay is set
-# up as docs/operations.md says, the backup with retention runs,
+# database and its tokens too), the hub answers again, the README's operator steps and
+# the digest's mail relay work as documented, the backup with retention runs,
 # the installed units pass `systemd-analyze verify`; then remove (settings kept) and
 # purge (settings gone, the province's data kept).
 #
@@ -41,7 +41,7 @@ if [ "$(id -u)" != 0 ]; then
 	fail deb__runs_as_root "chroot and dpkg in the test tree need root"
 	e2e_finish
 fi
-for tool in debootstrap dpkg-buildpackage lintian systemd-analyze curl; do
+for tool in debootstrap dpkg-buildpackage lintian systemd-analyze curl openssl; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		{ fail deb__tools_installed "$tool missing (scripts/deps.sh --check-or-install deb)"; e2e_finish; }
 done
@@ -176,6 +176,43 @@ if [ $rc = 0 ] && grep -q 'lienket-hub mail relay' "$E2E_DIR/relay.sh" &&
 	ok deb__digest_relay_set_up_as_documented_reads_its_password_file
 else
 	fail deb__digest_relay_set_up_as_documented_reads_its_password_file "rc $rc; $(tr '\n' ' ' <"$E2E_DIR/relay.log"); mail list: $(tr '\n' ' ' <"$E2E_DIR/mail-list.out"); the documented steps: $(tr '\n' ' ' <"$E2E_DIR/relay.sh")"
+fi
+
+# The units' test for a database (ExecCondition= of the digest and the backup, the
+# hub's ExecStartPre): the SQLite file of hub.conf, also as sqlite:PATH, is there; another
+# path is not (a run is skipped, not failed); a PostgreSQL URL counts as there.
+dbx() { in_root env "LIENKET_DB=$1" /usr/libexec/lienket/lienket-db-exists; echo $?; }
+got_dbx="$(dbx /var/lib/lienket/hub.db) $(dbx sqlite:/var/lib/lienket/hub.db) $(dbx /var/lib/lienket/none.db) $(dbx postgresql://lienket@127.0.0.1/lienket)"
+if [ "$got_dbx" = "0 0 1 0" ] && grep -q '^ExecCondition=/usr/libexec/lienket/lienket-db-exists$' \
+	"$ROOT/lib/systemd/system/lienket-digest.service" "$ROOT/lib/systemd/system/lienket-backup.service"; then
+	ok deb__units_run_only_with_a_database
+else
+	fail deb__units_run_only_with_a_database "exits '$got_dbx' (want 0 0 1 0)"
+fi
+
+# The README's operator steps after the service's start (its first block, without apt,
+# the editor and systemctl), run as written from root's home, where the operator's files
+# are: the units imported and a sheet per office written by the lienket user, with the
+# hub's certificate and the backup key where the documents put them.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$E2E_DIR/tls.key" -days 1 \
+	-subj /CN=hub.example.vn -out "$E2E_DIR/fullchain.pem" >"$E2E_DIR/openssl.log" 2>&1
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$E2E_DIR/backup-key.pem" >>"$E2E_DIR/openssl.log" 2>&1
+openssl pkey -in "$E2E_DIR/backup-key.pem" -pubout -out "$ROOT/root/backup-key.pub" >>"$E2E_DIR/openssl.log" 2>&1
+mkdir -p "$ROOT/etc/lienket/tls"
+cp "$E2E_DIR/fullchain.pem" "$ROOT/etc/lienket/tls/fullchain.pem"
+in_root /bin/sh -c 'chgrp lienket /etc/lienket/tls/fullchain.pem && chmod 640 /etc/lienket/tls/fullchain.pem'
+cp tests/fixtures/units-small.csv "$ROOT/root/units.csv"
+printf 'unit,name\n22915,Văn phòng Đoàn phường Mũi Né\n' >"$ROOT/root/offices.csv"
+awk '/^On Debian 12, from the packages/ { on = 1; next } on && /^```/ { if (n++) exit; next } on && n' README.md |
+	grep -v -e '^apt ' -e '^editor ' -e '^systemctl ' >"$E2E_DIR/readme-steps.sh"
+{ echo 'cd /root'; cat "$E2E_DIR/readme-steps.sh"; } | in_root /bin/sh -e >"$E2E_DIR/readme-steps.log" 2>&1; rc=$?
+sheet=/var/lib/lienket/enroll/sheets/001-22915.html
+if [ $rc = 0 ] && grep -q 'lienket-hub enroll' "$E2E_DIR/readme-steps.sh" && [ "$(ls_mode "$sheet")" = "600 lienket lienket" ] &&
+	grep -q 'Văn phòng Đoàn phường Mũi Né' "$ROOT$sheet" &&
+	in_root runuser -u lienket -- lienket-hub units list --db /var/lib/lienket/hub.db | grep -q 'Mũi Né'; then
+	ok deb__readme_operator_steps_import_units_and_write_the_sheets
+else
+	fail deb__readme_operator_steps_import_units_and_write_the_sheets "rc $rc: $(tail -4 "$E2E_DIR/readme-steps.log" | tr '\n' ' '); sheet '$(ls_mode "$sheet")'; steps: $(tr '\n' ' ' <"$E2E_DIR/readme-steps.sh")"
 fi
 
 # The daily backup with retention, while the hub serves: an old backup goes, the new one stays.
