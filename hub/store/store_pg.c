@@ -417,16 +417,18 @@ static int renumber(struct store_pg *p)
 	base = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
 	PQclear(r);
 	/* real = base + k = provisional - (PROVISIONAL - base) */
-	const char *params[2] = { store_pg_i64(d, (int64_t)(STORE_PG_HS_PROVISIONAL - base)),
-				  store_pg_i64(prov, (int64_t)STORE_PG_HS_PROVISIONAL) };
+	const char *params[1] = { store_pg_i64(d, (int64_t)(STORE_PG_HS_PROVISIONAL - base)) };
 	int units = 0;
 	for (size_t t = 0; rc == 0 && t < schema_ntables; t++) {
 		if (!p->written[t])
 			continue;
+		/* The bound is written out, not a parameter: the planner then knows from the
+		 * statistics that few rows are above it and walks the _hs index (a generic plan
+		 * for "_hs > $2" would guess a third of the table and might scan it all). */
 		char sql[256];
-		snprintf(sql, sizeof sql, "UPDATE \"%s\" SET _hs = _hs - $1::bigint WHERE _hs > $2::bigint",
-			 schema_tables[t].name);
-		rc = store_pg_exec(p, sql, 2, params, NULL);
+		snprintf(sql, sizeof sql, "UPDATE \"%s\" SET _hs = _hs - $1::bigint WHERE _hs > %s",
+			 schema_tables[t].name, store_pg_i64(prov, (int64_t)STORE_PG_HS_PROVISIONAL));
+		rc = store_pg_exec(p, sql, 1, params, NULL);
 		units |= is_unit_table(&schema_tables[t]);
 	}
 	const char *hs[1] = { store_pg_i64(v, (int64_t)(base + p->hs_given)) };
