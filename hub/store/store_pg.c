@@ -35,6 +35,7 @@
 #include "pg_internal.h"
 
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1580,21 +1581,45 @@ static void fill_parts(struct store *ops)
 	/* pg-ops: store_pg_raw_ops(ops); */
 }
 
-/* The name of the first slot of s left NULL, or NULL when every one is set. The slots
- * are listed by name so the message says which part of the back end is missing. */
-static const char *missing_slot(const struct store *s)
+/* The name of the first slot of s left NULL, or NULL when every one is set: by name
+ * for the slots known when this was written, then every function pointer of the table
+ * (each member after `backend` is one, store.h), so a slot added later to store.h and
+ * not yet implemented here is caught too. */
+static const char *missing_slot(const struct store *s, char *unnamed, size_t len)
 {
 #define SLOT(f) if (!s->f) return #f;
-	SLOT(flag_set) SLOT(flag_clear) SLOT(flag_resolve) SLOT(flags_count)
-	SLOT(session_put) SLOT(session_get) SLOT(session_delete) SLOT(sessions_prune)
-	SLOT(sessions_prune_long)
-	SLOT(viewer_get) SLOT(viewer_by_invite) SLOT(viewer_by_key) SLOT(viewer_put)
-	SLOT(viewer_delete) SLOT(viewers_list)
-	SLOT(login_fail_get) SLOT(login_fail_put) SLOT(login_fail_clear)
-	SLOT(mail_to_add) SLOT(mail_to_remove) SLOT(mail_to_list)
-	SLOT(digest_mail_get) SLOT(digest_mail_put) SLOT(digest_mails_list)
-	SLOT(raw_tables) SLOT(raw_scan) SLOT(raw_clear) SLOT(raw_put) SLOT(raw_done)
+	SLOT(close) SLOT(errmsg) SLOT(begin) SLOT(commit) SLOT(rollback) SLOT(read_begin)
+	SLOT(read_end) SLOT(savepoint) SLOT(savepoint_end) SLOT(meta_get) SLOT(meta_set)
+	SLOT(next_hs) SLOT(last_hs) SLOT(row_read) SLOT(row_write) SLOT(row_known)
+	SLOT(rows_after) SLOT(rows_owned) SLOT(unit_links) SLOT(unit_merges) SLOT(unit_known)
+	SLOT(unit_placed) SLOT(unit_closed) SLOT(unit_by_code) SLOT(unit_dated_rows)
+	SLOT(units_list) SLOT(token_get) SLOT(token_put) SLOT(tokens_list) SLOT(agent_get)
+	SLOT(agent_put) SLOT(agents_list) SLOT(agent_counts) SLOT(receipt_add) SLOT(receipts_list)
+	SLOT(receipt_chain_at) SLOT(chains_put) SLOT(chain_get) SLOT(quarantine_add)
+	SLOT(quarantined_rows) SLOT(skipped_add) SLOT(skipped_list) SLOT(held_add)
+	SLOT(held_of_owner) SLOT(held_count) SLOT(held_remove) SLOT(pull_scope_get)
+	SLOT(pull_scope_set) SLOT(backup_seq_get) SLOT(backup_seq_set) SLOT(flag_set)
+	SLOT(flag_clear) SLOT(flag_resolve) SLOT(flags_count) SLOT(session_put) SLOT(session_get)
+	SLOT(session_delete) SLOT(sessions_prune) SLOT(sessions_prune_long) SLOT(viewer_get)
+	SLOT(viewer_by_invite) SLOT(viewer_by_key) SLOT(viewer_put) SLOT(viewer_delete)
+	SLOT(viewers_list) SLOT(login_fail_get) SLOT(login_fail_put) SLOT(login_fail_clear)
+	SLOT(mail_to_add) SLOT(mail_to_remove) SLOT(mail_to_list) SLOT(digest_mail_get)
+	SLOT(digest_mail_put) SLOT(digest_mails_list) SLOT(writer_tune) SLOT(checkpoint)
+	SLOT(units_version) SLOT(raw_tables) SLOT(raw_scan) SLOT(raw_clear) SLOT(raw_put)
+	SLOT(raw_done) SLOT(figures) SLOT(status_agents) SLOT(status_issues) SLOT(status_flags)
+	SLOT(arrivals) SLOT(latest_year)
 #undef SLOT
+	typedef void (*slot_fn)(void);
+	size_t first = offsetof(struct store, close);
+	for (size_t at = first; at + sizeof(slot_fn) <= sizeof *s; at += sizeof(slot_fn)) {
+		slot_fn f;
+		memcpy(&f, (const unsigned char *)s + at, sizeof f);
+		if (!f) {
+			snprintf(unnamed, len, "slot %zu of struct store",
+				 (at - first) / sizeof(slot_fn));
+			return unnamed;
+		}
+	}
 	return NULL;
 }
 
@@ -1836,7 +1861,8 @@ int store_pg_open(const char *conninfo, int create, struct store **out, char *er
 	/* every slot set, or no store handed out (store.h) */
 	struct store ops = pg_ops;
 	fill_parts(&ops);
-	const char *missing = missing_slot(&ops);
+	char unnamed[64];
+	const char *missing = missing_slot(&ops, unnamed, sizeof unnamed);
 	if (missing) {
 		snprintf(err, errlen, "the PostgreSQL back end of this build is incomplete (%s is"
 			 " missing): use an SQLite database", missing);
