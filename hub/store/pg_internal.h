@@ -56,6 +56,8 @@ enum store_pg_lock_kind {
 	STORE_PG_LOCK_META = 3,    /* key hashtext(meta key) */
 	STORE_PG_LOCK_AGENT = 4,   /* key hashtext(agent id) */
 	STORE_PG_LOCK_TOKEN = 5,   /* key hashtext(token hash) */
+	STORE_PG_LOCK_SERVING = 6, /* key 0: session-level, shared by every `serve`, exclusive
+				    * for what must run with no hub serving (restore) */
 	STORE_PG_LOCK_ROW = 256,   /* + table index (schema_tables[]), key hashtext(row id) */
 };
 
