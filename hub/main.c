@@ -441,7 +441,7 @@ static int cmd_units(int argc, char **argv)
 	}
 	s->close(s);
 	if (rc == 0 && what[0] && ops_log(o.db, wall_ms(), "reform", what, (char *)NULL) != 0)
-		fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations'\n", o.db);
+		fprintf(stderr, "lienket-hub: warning: cannot append to the operations log of '%s'\n", o.db);
 	return rc;
 }
 
@@ -537,7 +537,7 @@ static int enroll_agent(struct store *s, const struct opts *o, const char *unit,
 		fprintf(stderr, "lienket-hub: %d earlier token(s) of agent %s revoked\n", revoked,
 			o->agent);
 		if (ops_log_revoked(o->db, s, now) != 0)
-			fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations'\n", o->db);
+			fprintf(stderr, "lienket-hub: warning: cannot append to the operations log of '%s'\n", o->db);
 	}
 	return 0;
 failed:
@@ -591,7 +591,7 @@ static int cmd_enroll(int argc, char **argv)
 		prefix[STORE_TOKEN_PREFIX] = '\0';
 		if (ops_log(o.db, wall_ms(), "enroll", prefix, o.viewer ? "viewer" : unit,
 			    o.name ? o.name : "", o.agent ? o.agent : (char *)NULL, (char *)NULL) != 0)
-			fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations'\n", o.db);
+			fprintf(stderr, "lienket-hub: warning: cannot append to the operations log of '%s'\n", o.db);
 	}
 	if (!o.viewer)
 		printf("unit: %s\n", unit);
@@ -641,7 +641,7 @@ static int cmd_revoke(int argc, char **argv)
 		rc = EXIT_DATAERR;
 	} else {
 		if (ops_log_revoked(o.db, s, now) != 0)
-			fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations': a restore"
+			fprintf(stderr, "lienket-hub: warning: cannot append to the operations log of '%s': a restore"
 					" would not re-apply this revocation\n", o.db);
 		printf("revoked: %d\n", n);
 	}
@@ -932,7 +932,7 @@ static int correction(int argc, char **argv, enum correct_op op, const char *usa
 	else
 		printf("%s\n", !changed ? "unchanged" : op == CORRECT_SET ? "updated" : "removed");
 	if (changed && ops_log(o.db, now, "correction", names[op], o.args[0], id, (char *)NULL) != 0)
-		fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations'\n", o.db);
+		fprintf(stderr, "lienket-hub: warning: cannot append to the operations log of '%s'\n", o.db);
 done:
 	s->close(s);
 	return rc;

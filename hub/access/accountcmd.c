@@ -225,7 +225,7 @@ int accountcmd_viewer(int argc, char **argv)
 	if ((rc = finish(s, 1, o.db)) != 0)
 		goto done;
 	if (ops_log(o.db, now, "viewer", o.sub, o.arg, unit, (char *)NULL) != 0)
-		fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations'\n", o.db);
+		fprintf(stderr, "lienket-hub: warning: cannot append to the operations log of '%s'\n", o.db);
 	if (strcmp(o.sub, "rm") == 0)
 		printf("removed: %s (its sessions have ended)\n", o.arg);
 	else

@@ -267,7 +267,7 @@ enum enrollcsv_result enrollcsv_run(struct store *s, const struct enrollcsv_opti
 		fprintf(report, "%s\t%s\t%s\t%s\n", R.v[i].path, label ? label : R.v[i].unit, R.v[i].name,
 			prefixes[i]);
 		if (ops_log(o->db, o->now_ms, "enroll", prefixes[i], R.v[i].unit, R.v[i].name, (char *)NULL) != 0)
-			fprintf(stderr, "lienket-hub: warning: cannot append to '%s.operations'\n", o->db);
+			fprintf(stderr, "lienket-hub: warning: cannot append to the operations log of '%s'\n", o->db);
 	}
 done:
 	if (began)

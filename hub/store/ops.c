@@ -1,11 +1,13 @@
 /*
  * ops.c — operations log, serving lock, backup and restore (see ops.h).
  *
- * A backup is a consistent SQLite snapshot taken while the hub serves; what it holds
- * per agent is recorded in the live database only after the copy is complete, so an
- * agent never compacts an entry that no backup holds. A restore works on a copy
- * (FILE.restoring) and swaps it in by rename once it is complete: an interrupted
- * restore leaves the database it was replacing untouched.
+ * A backup is a consistent snapshot taken while the hub serves (store_copy); what it
+ * holds per agent is recorded in the live database only after the copy is complete, so
+ * an agent never compacts an entry that no backup holds. A restore works on a copy (the
+ * "restoring" side file) and puts it in place once it is complete: an interrupted
+ * restore leaves the database it was replacing untouched. Which files make a database,
+ * and where the side files live, is the back end's (store.h "the database as a
+ * whole"): this file names none.
  */
 #include "ops.h"
 
@@ -25,9 +27,10 @@
 #define OPS_LINE_MAX 65536   /* longest log line read (a backup line lists every agent) */
 #define OPS_MAX_FIELDS 8
 
-static void path_with(char *out, size_t n, const char *db, const char *suffix)
+/* The path of db's operations log (store_side_path). 0 or -1. */
+static int log_path(const char *db, char *out, size_t n)
 {
-	snprintf(out, n, "%s%s", db, suffix);
+	return store_side_path(db, "operations", out, n);
 }
 
 static void iso_time(int64_t ms, char out[32])
@@ -42,10 +45,12 @@ static void iso_time(int64_t ms, char out[32])
 
 int ops_log(const char *db, int64_t now_ms, const char *kind, ...)
 {
-	char path[OPS_PATH_MAX + 16];
+	char path[STORE_PATH_MAX];
 	char *line = NULL;
 	size_t len = 0;
 	int rc = -1;
+	if (log_path(db, path, sizeof path) != 0)
+		return -1;
 	/* The line is built first and written with one write(2) on an O_APPEND descriptor,
 	 * so lines of commands run at the same time never interleave. */
 	FILE *m = open_memstream(&line, &len);
@@ -65,7 +70,6 @@ int ops_log(const char *db, int64_t now_ms, const char *kind, ...)
 	fputc('\n', m);
 	if (fclose(m) != 0)
 		goto done;
-	path_with(path, sizeof path, db, ".operations");
 	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
 	if (fd < 0)
 		goto done;
@@ -89,9 +93,10 @@ struct log_line {
 static int log_each(const char *db, int *exists, int (*cb)(void *ctx, const struct log_line *l),
 		    void *ctx)
 {
-	char path[OPS_PATH_MAX + 16];
-	path_with(path, sizeof path, db, ".operations");
+	char path[STORE_PATH_MAX];
 	*exists = 0;
+	if (log_path(db, path, sizeof path) != 0)
+		return -1;
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return errno == ENOENT ? 0 : -1;
@@ -146,41 +151,7 @@ int ops_log_revoked(const char *db, struct store *s, int64_t at_ms)
 
 int ops_serving_lock(const char *db, char *err, size_t errlen)
 {
-	char path[OPS_PATH_MAX + 16];
-	path_with(path, sizeof path, db, ".serving");
-	int fd = open(path, O_RDWR | O_CREAT, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot create '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	if (fcntl(fd, F_SETLK, &fl) != 0) {
-		snprintf(err, errlen, "another lienket-hub serves '%s'", db);
-		close(fd);
-		return -1;
-	}
-	char pid[32];
-	int n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
-	if (ftruncate(fd, 0) != 0 || write(fd, pid, (size_t)n) != n) {
-		snprintf(err, errlen, "cannot write '%s'", path);
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* 1 when a process holds db's serving lock, 0 not. */
-static int is_serving(const char *db)
-{
-	char path[OPS_PATH_MAX + 16];
-	path_with(path, sizeof path, db, ".serving");
-	int fd = open(path, O_RDWR);
-	if (fd < 0)
-		return 0;
-	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-	int serving = fcntl(fd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK;
-	close(fd);
-	return serving;
+	return store_serving_lock(db, err, errlen);
 }
 
 /* ---- backup ---- */
@@ -232,7 +203,7 @@ int ops_backup(const char *db, const char *out, int64_t now_ms, struct ops_backu
 	char *agents = NULL;
 	int rc = -1;
 	memset(res, 0, sizeof *res);
-	if (store_sqlite_copy(db, out, now_ms, &info, err, errlen) != 0)
+	if (store_copy(db, out, now_ms, &info, err, errlen) != 0)
 		goto done;
 	if (hub_store_open(db, 0, &s, err, errlen) != 0)
 		goto done;
@@ -382,25 +353,11 @@ static void print_loss(FILE *out, const char *latest, const struct agent_seqs *m
 	free(copy);
 }
 
-static int move_aside(const char *db, const char *stamp, char *err, size_t errlen)
-{
-	static const char *const sfx[] = { "", "-wal", "-shm" };
-	for (size_t i = 0; i < 3; i++) {
-		char from[OPS_PATH_MAX + 16], to[OPS_PATH_MAX + 64];
-		snprintf(from, sizeof from, "%s%s", db, sfx[i]);
-		snprintf(to, sizeof to, "%s.replaced-%s%s", db, stamp, sfx[i]);
-		if (rename(from, to) != 0 && errno != ENOENT) {
-			snprintf(err, errlen, "cannot move '%s' aside: %s", from, strerror(errno));
-			return -1;
-		}
-	}
-	return 0;
-}
-
 int ops_restore(const char *db, const char *backup, int force, int64_t now_ms, FILE *out,
 		char *err, size_t errlen)
 {
-	char tmp[OPS_PATH_MAX + 16], new_id[IDS_UUID_TEXT], when[32], stamp[32];
+	char tmp[STORE_PATH_MAX], kept[STORE_PATH_MAX + 64], new_id[IDS_UUID_TEXT], when[32],
+		stamp[32];
 	struct agent_seqs A = { 0 };
 	struct store_copy_info info = { .agent = collect_agent, .ctx = &A };
 	struct restore_scan R = { 0 };
@@ -411,7 +368,9 @@ int ops_restore(const char *db, const char *backup, int force, int64_t now_ms, F
 		snprintf(err, errlen, "database path too long");
 		return -1;
 	}
-	if (is_serving(db)) {
+	if (store_is_pg(db)) /* PostgreSQL's own tools restore it: the reason in err */
+		return store_set_aside(db, "", NULL, 0, err, errlen) == 0 ? -1 : 1;
+	if (store_is_serving(db)) {
 		snprintf(err, errlen, "a lienket-hub is serving '%s': stop it first", db);
 		return 1;
 	}
@@ -419,9 +378,12 @@ int ops_restore(const char *db, const char *backup, int force, int64_t now_ms, F
 		snprintf(err, errlen, "cannot read '%s': %s", backup, strerror(errno));
 		return 1;
 	}
-	path_with(tmp, sizeof tmp, db, ".restoring");
-	unlink(tmp); /* a restore interrupted before: ours to remove */
-	if (store_sqlite_copy(backup, tmp, 0, &info, err, errlen) != 0)
+	if (store_side_path(db, "restoring", tmp, sizeof tmp) != 0) {
+		snprintf(err, errlen, "database path too long");
+		return -1;
+	}
+	store_remove_copy(tmp); /* a restore interrupted before: ours to remove */
+	if (store_copy(backup, tmp, 0, &info, err, errlen) != 0)
 		goto done;
 	tmp_made = 1;
 	/* Is it the latest backup? */
@@ -451,7 +413,7 @@ int ops_restore(const char *db, const char *backup, int force, int64_t now_ms, F
 		print_loss(out, R.latest_agents, &A);
 	}
 	/* The restored database: a new id, revocations re-applied, backup_seq set. */
-	if (store_sqlite_open(tmp, 0, &s, err, errlen) != 0)
+	if (hub_store_open(tmp, 0, &s, err, errlen) != 0)
 		goto done;
 	if (ids_uuid7(now_ms, new_id) != 0) {
 		snprintf(err, errlen, "cannot make a hub id: random source failed");
@@ -476,24 +438,18 @@ int ops_restore(const char *db, const char *backup, int force, int64_t now_ms, F
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-	if (move_aside(db, stamp, err, errlen) != 0)
+	if (store_set_aside(db, stamp, kept, sizeof kept, err, errlen) != 0)
 		goto done;
-	if (rename(tmp, db) != 0) {
-		snprintf(err, errlen, "cannot move '%s' to '%s': %s", tmp, db, strerror(errno));
+	if (store_put_in_place(tmp, db, err, errlen) != 0)
 		goto done;
-	}
 	tmp_made = 0;
 	fprintf(out, "restored: '%s' from '%s' (taken %s, hub sequence %" PRIu64 ")\n", db, backup,
 		when, info.hs);
 	fprintf(out, "hub_id: %s (was %s): offices notice it at their next sync and send again"
 		     " what the backup lacks\n", new_id, info.hub_id);
 	fprintf(out, "revocations re-applied: %zu\n", P.revoked);
-	if (stat(db, &sb) == 0) {
-		char kept[OPS_PATH_MAX + 64];
-		snprintf(kept, sizeof kept, "%s.replaced-%s", db, stamp);
-		if (access(kept, F_OK) == 0)
-			fprintf(out, "the replaced database is kept as '%s'\n", kept);
-	}
+	if (kept[0])
+		fprintf(out, "the replaced database is kept as '%s'\n", kept);
 	if (log_each(db, &exists, list_lost, &P) != 0)
 		fprintf(out, "warning: cannot read '%s.operations' to list what is not restored\n", db);
 	if (P.lost == 0)
@@ -506,7 +462,7 @@ done:
 	if (s)
 		s->close(s);
 	if (tmp_made)
-		unlink(tmp);
+		store_remove_copy(tmp);
 	free(R.latest_agents);
 	free(A.v);
 	return rc;

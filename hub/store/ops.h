@@ -2,7 +2,8 @@
  * ops.h — the operator's side of a hub database: the operations log kept beside it,
  * the serving lock, backups and restores.
  *
- * Beside a database FILE live:
+ * Beside a database live (side files: store_side_path — for an SQLite FILE, FILE.what;
+ * for PostgreSQL, in $LK_HUB_STATE_DIR):
  *   FILE.operations  an append-only, tab-separated log (one line per operator action:
  *                    `<unix ms> <kind> <fields…>`): backup, revoke, enroll, correction,
  *                    reform, restore. It survives a lost database (keep it with the
@@ -39,8 +40,9 @@ struct store;
  * restore re-applies the revocation. 0 or -1. */
 int ops_log_revoked(const char *db, struct store *s, int64_t at_ms);
 
-/* Takes the serving lock of db: returns a descriptor to keep open while serving, or
- * -1 with err filled (another process serves db, or the lock file cannot be made). */
+/* Takes the serving lock of db (store_serving_lock): returns a descriptor to keep open
+ * while serving, or -1 with err filled (another process serves db, or the lock file
+ * cannot be made). */
 int ops_serving_lock(const char *db, char *err, size_t errlen);
 
 struct ops_backup_result {
@@ -50,7 +52,7 @@ struct ops_backup_result {
 	int64_t taken_ms;
 };
 
-/* Backs db up into the new file out while the hub may be serving (store_sqlite_copy),
+/* Backs db up into the new file out while the hub may be serving (store_copy),
  * then records in db each agent's sequence the copy holds (hello's backup_seq) and
  * logs the backup. 0, or -1 with err (out removed when the copy failed). */
 int ops_backup(const char *db, const char *out, int64_t now_ms, struct ops_backup_result *res,

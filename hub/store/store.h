@@ -542,6 +542,36 @@ struct store_copy_info {
 int store_sqlite_copy(const char *src, const char *dst, int64_t stamp_ms,
 		      struct store_copy_info *info, char *err, size_t errlen);
 
+/* ---- the database as a whole, by its --db name (store_files.c; ops.c) ----
+ * An SQLite database is a file with companions (-wal, -shm) that only the back end
+ * names; a PostgreSQL one is copied and restored with PostgreSQL's own tools
+ * (docs/operations.md): store_copy, store_set_aside and store_put_in_place answer so. */
+#define STORE_PATH_MAX 4200 /* longest side-file path handled */
+
+/* The path of the file kept beside the database for `what` ("operations", "serving",
+ * "restoring", "digest-lock"): SQLite: PATH.what beside the file; PostgreSQL:
+ * $LK_HUB_STATE_DIR (default the current folder)/lienket-HOST-PORT-DBNAME.what (no user,
+ * password or parameter of the URL in the name). 0, or -1 when it does not fit. */
+int store_side_path(const char *db, const char *what, char *out, size_t len);
+/* Takes the serving lock of db (its "serving" side file, fcntl): a descriptor to keep
+ * open while serving, or -1 with err filled. SQLite: exclusive (one hub serves a file);
+ * PostgreSQL: shared (several hub processes serve one database). */
+int store_serving_lock(const char *db, char *err, size_t errlen);
+/* 1 when a process holds db's serving lock, 0 not. */
+int store_is_serving(const char *db);
+/* Copies the database src into the new dst while others may write (SQLite:
+ * store_sqlite_copy's contract). 0, or a negative store_code with err. */
+int store_copy(const char *src, const char *dst, int64_t stamp_ms, struct store_copy_info *info,
+	       char *err, size_t errlen);
+/* Moves db and the files that belong to it to db.replaced-TAG (0 also when there was
+ * none; kept receives the database's new name, "" when none). 0 or a code with err. */
+int store_set_aside(const char *db, const char *tag, char *kept, size_t keptlen, char *err,
+		    size_t errlen);
+/* Puts the copy `from` (made by store_copy, closed) in db's place. 0 or a code with err. */
+int store_put_in_place(const char *from, const char *db, char *err, size_t errlen);
+/* Removes a copy made by store_copy and every file that belongs to it. 0 or STORE_IO. */
+int store_remove_copy(const char *db);
+
 /* The PostgreSQL back end (store_pg.c, built when libpq is): hub_store_open's contract on
  * a libpq connection URL. */
 int store_pg_open(const char *conninfo, int create, struct store **out, char *err,

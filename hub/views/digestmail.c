@@ -441,14 +441,18 @@ int digestmail_run(const char *db_path, const char *date, int cutoff_hh, int cut
 	struct store *s = NULL;
 	struct digestmail_relay relay;
 	struct scopes *S = calloc(1, sizeof *S);
-	char lock_path[4200];
+	char lock_path[STORE_PATH_MAX];
 	int lock = -1, rc = -1;
 	memset(res, 0, sizeof *res);
 	if (!S) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	snprintf(lock_path, sizeof lock_path, "%s.digest-lock", db_path);
+	if (store_side_path(db_path, "digest-lock", lock_path, sizeof lock_path) != 0) {
+		snprintf(err, errlen, "database name too long");
+		free(S);
+		return -1;
+	}
 	lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock < 0 || flock(lock, LOCK_EX) != 0) {
 		snprintf(err, errlen, "cannot lock '%s': %s", lock_path, strerror(errno));
