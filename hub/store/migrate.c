@@ -379,9 +379,119 @@ static void print_summary(FILE *out, struct store *src, const struct names *tabl
 		tables->n, total, meta_keys, agents);
 }
 
-/* Opens the source under its serving lock (a file) and starts its snapshot. */
-static enum migrate_result open_source(const char *from, int *lock, struct store **src,
-				       struct names *tables, char *err, size_t errlen)
+/* Starts the source's snapshot and lists its tables. */
+static enum migrate_result source_snapshot(struct store *src, struct names *tables, char *err,
+					   size_t errlen)
+{
+	if (src->read_begin(src) != 0) {
+		snprintf(err, errlen, "cannot read the source in one snapshot");
+		return MIGRATE_FAILED;
+	}
+	if (src->raw_tables(src, names_add, tables) != 0) {
+		src->read_end(src);
+		snprintf(err, errlen, "cannot list the source's tables");
+		return MIGRATE_FAILED;
+	}
+	if (!names_has(tables, META_TABLE)) {
+		src->read_end(src);
+		snprintf(err, errlen, "the source has no %s: not a hub database", META_TABLE);
+		return MIGRATE_NO_SOURCE;
+	}
+	return MIGRATE_OK;
+}
+
+enum migrate_result migrate_stores(struct store *src, struct store *dst, FILE *out, char *err,
+				   size_t errlen)
+{
+	struct names tables = { 0 };
+	struct table_sum *sums = NULL;
+	size_t agents = 0;
+	enum migrate_result res = source_snapshot(src, &tables, err, errlen);
+	if (res != MIGRATE_OK) {
+		names_free(&tables);
+		return res;
+	}
+	res = MIGRATE_FAILED;
+	int dst_tx = 0;
+	if (!(sums = calloc(tables.n, sizeof *sums))) {
+		snprintf(err, errlen, "out of memory");
+		goto done;
+	}
+	if (dst->begin(dst) != 0) {
+		snprintf(err, errlen, "cannot start writing the destination: %s", dst->errmsg(dst));
+		goto done;
+	}
+	dst_tx = 1;
+	for (size_t i = 0; i < tables.n; i++) {
+		const char *t = tables.v[i];
+		struct copy_ctx c = { .dst = dst, .table = t, .sum = &sums[i] };
+		int meta = strcmp(t, META_TABLE) == 0;
+		if (!meta && dst->raw_clear(dst, t) != 0) {
+			snprintf(err, errlen, "cannot empty %s in the destination: %s", t, dst->errmsg(dst));
+			goto done;
+		}
+		if (src->raw_scan(src, t, meta ? copy_meta_row : copy_row, &c) != 0) {
+			snprintf(err, errlen, "copying %s: %s (%s)", t,
+				 c.why[0] ? c.why : "cannot read the source", c.why[0] ?
+				 dst->errmsg(dst) : src->errmsg(src));
+			goto done;
+		}
+	}
+	if (dst->raw_done(dst) != 0 || dst->commit(dst) != 0) {
+		snprintf(err, errlen, "cannot commit the destination: %s", dst->errmsg(dst));
+		goto done;
+	}
+	dst_tx = 0;
+	res = MIGRATE_MISMATCH;
+	if (dst->read_begin(dst) != 0) {
+		snprintf(err, errlen, "cannot read the destination back");
+		goto done;
+	}
+	int ck = check(src, dst, &tables, sums, &agents, err, errlen);
+	dst->read_end(dst);
+	if (ck == 0) {
+		print_summary(out, src, &tables, sums, agents);
+		res = MIGRATE_OK;
+	}
+done:
+	if (dst_tx)
+		dst->rollback(dst);
+	src->read_end(src);
+	names_free(&tables);
+	free(sums);
+	return res;
+}
+
+enum migrate_result migrate_check_stores(struct store *src, struct store *dst, FILE *out,
+					 char *err, size_t errlen)
+{
+	struct names tables = { 0 };
+	struct table_sum *sums = NULL;
+	size_t agents = 0;
+	enum migrate_result res = source_snapshot(src, &tables, err, errlen);
+	if (res != MIGRATE_OK) {
+		names_free(&tables);
+		return res;
+	}
+	res = MIGRATE_FAILED;
+	if (!(sums = calloc(tables.n, sizeof *sums)) || dst->read_begin(dst) != 0) {
+		snprintf(err, errlen, "cannot read the destination");
+	} else {
+		res = check(src, dst, &tables, sums, &agents, err, errlen) == 0 ? MIGRATE_OK
+										: MIGRATE_MISMATCH;
+		dst->read_end(dst);
+		if (res == MIGRATE_OK)
+			print_summary(out, src, &tables, sums, agents);
+	}
+	src->read_end(src);
+	names_free(&tables);
+	free(sums);
+	return res;
+}
+
+/* Opens the source (a file: under its serving lock, so that no `serve` writes it). */
+static enum migrate_result open_source(const char *from, int *lock, struct store **src, char *err,
+				       size_t errlen)
 {
 	char oerr[512];
 	if (!is_url(from) && (*lock = ops_serving_lock(from, err, errlen)) < 0)
@@ -390,109 +500,46 @@ static enum migrate_result open_source(const char *from, int *lock, struct store
 		snprintf(err, errlen, "source: %s", oerr);
 		return MIGRATE_NO_SOURCE;
 	}
-	if ((*src)->read_begin(*src) != 0) {
-		snprintf(err, errlen, "cannot read the source in one snapshot");
-		return MIGRATE_FAILED;
-	}
-	if ((*src)->raw_tables(*src, names_add, tables) != 0) {
-		(*src)->read_end(*src);
-		snprintf(err, errlen, "cannot list the source's tables");
-		return MIGRATE_FAILED;
-	}
-	if (!names_has(tables, META_TABLE)) {
-		(*src)->read_end(*src);
-		snprintf(err, errlen, "the source has no %s: not a hub database", META_TABLE);
-		return MIGRATE_NO_SOURCE;
-	}
 	return MIGRATE_OK;
 }
 
 enum migrate_result migrate_run(const char *from, const char *to, FILE *out, char *err, size_t errlen)
 {
-	enum migrate_result res;
 	struct store *src = NULL, *dst = NULL;
-	struct names tables = { 0 };
-	struct table_sum *sums = NULL;
-	int lock = -1, dst_tx = 0, committed = 0;
-	size_t agents = 0;
+	int lock = -1;
 	char from_l[512], to_l[512], oerr[512];
 	redact(from, from_l, sizeof from_l);
 	redact(to, to_l, sizeof to_l);
-
-	if ((res = open_source(from, &lock, &src, &tables, err, errlen)) != MIGRATE_OK)
+	enum migrate_result res = open_source(from, &lock, &src, err, errlen);
+	if (res != MIGRATE_OK)
 		goto done;
-	res = MIGRATE_FAILED;
 	if (open_db(to, 1, &dst, oerr, sizeof oerr) != 0) {
 		snprintf(err, errlen, "destination: %s (migrate writes only into a new, empty one)", oerr);
 		res = MIGRATE_NOT_EMPTY;
-		goto snap;
+		goto done;
 	}
-	if (!(sums = calloc(tables.n, sizeof *sums))) {
-		snprintf(err, errlen, "out of memory");
-		goto snap;
-	}
-	if (dst->begin(dst) != 0) {
-		snprintf(err, errlen, "cannot start writing the destination");
-		goto snap;
-	}
-	dst_tx = 1;
-	for (size_t i = 0; i < tables.n; i++) {
-		const char *t = tables.v[i];
-		struct copy_ctx c = { .dst = dst, .table = t, .sum = &sums[i] };
-		int meta = strcmp(t, META_TABLE) == 0;
-		if (!meta && dst->raw_clear(dst, t) != 0) {
-			snprintf(err, errlen, "cannot empty %s in the destination (has it that table?)", t);
-			goto snap;
-		}
-		if (src->raw_scan(src, t, meta ? copy_meta_row : copy_row, &c) != 0) {
-			snprintf(err, errlen, "copying %s: %s", t, c.why[0] ? c.why : "cannot read the source");
-			goto snap;
-		}
-	}
-	if (dst->raw_done(dst) != 0 || dst->commit(dst) != 0) {
-		snprintf(err, errlen, "cannot commit the destination");
-		goto snap;
-	}
-	dst_tx = 0;
-	committed = 1;
-	res = MIGRATE_MISMATCH;
-	if (dst->read_begin(dst) != 0) {
-		snprintf(err, errlen, "cannot read the destination back");
-		goto snap;
-	}
-	int ck = check(src, dst, &tables, sums, &agents, err, errlen);
-	dst->read_end(dst);
-	if (ck != 0)
-		goto snap;
-	fprintf(out, "migrated: %s -> %s\n", from_l, to_l);
-	print_summary(out, src, &tables, sums, agents);
-	if (!is_url(from)) {
+	fprintf(out, "migrating: %s -> %s\n", from_l, to_l);
+	res = migrate_stores(src, dst, out, err, errlen);
+	if (res == MIGRATE_OK && !is_url(from)) {
 		char hub_id[64] = "", hs[32] = "0";
 		src->meta_get(src, "hub_id", hub_id, sizeof hub_id);
 		src->meta_get(src, "hs", hs, sizeof hs);
 		ops_log(from, wall_ms(), "migrate", to_l, hub_id, hs, (char *)NULL);
 	}
-	res = MIGRATE_OK;
-snap:
-	if (dst_tx)
-		dst->rollback(dst);
-	src->read_end(src);
 done:
 	if (src)
 		src->close(src);
 	if (dst)
 		dst->close(dst);
-	if (dst && !committed && !is_url(to))
-		unlink(to); /* the file this run made, with nothing in it */
-	if (dst && !committed && is_url(to)) {
+	if (res == MIGRATE_FAILED && dst && !is_url(to))
+		unlink(to); /* the file this run made, nothing committed in it */
+	if (res == MIGRATE_FAILED && dst && is_url(to)) {
 		size_t k = strlen(err);
 		snprintf(err + k, errlen - k, "; nothing was committed, but the destination now has"
 			 " the hub's empty tables: drop and re-create that database before trying again");
 	}
 	if (lock >= 0)
 		close(lock);
-	names_free(&tables);
-	free(sums);
 	return res;
 }
 
@@ -500,39 +547,21 @@ enum migrate_result migrate_check(const char *from, const char *to, FILE *out, c
 				  size_t errlen)
 {
 	struct store *src = NULL, *dst = NULL;
-	struct names tables = { 0 };
-	struct table_sum *sums = NULL;
 	int lock = -1;
-	size_t agents = 0;
 	char oerr[512];
-	enum migrate_result res = open_source(from, &lock, &src, &tables, err, errlen);
-	if (res != MIGRATE_OK)
-		goto done;
-	res = MIGRATE_MISMATCH;
-	if (open_db(to, 0, &dst, oerr, sizeof oerr) != 0) {
+	enum migrate_result res = open_source(from, &lock, &src, err, errlen);
+	if (res == MIGRATE_OK && open_db(to, 0, &dst, oerr, sizeof oerr) != 0) {
 		snprintf(err, errlen, "destination: %s", oerr);
 		res = MIGRATE_FAILED;
-	} else if (!(sums = calloc(tables.n, sizeof *sums)) || dst->read_begin(dst) != 0) {
-		snprintf(err, errlen, "cannot read the destination");
-		res = MIGRATE_FAILED;
-	} else {
-		int ck = check(src, dst, &tables, sums, &agents, err, errlen);
-		dst->read_end(dst);
-		if (ck == 0) {
-			print_summary(out, src, &tables, sums, agents);
-			res = MIGRATE_OK;
-		}
 	}
-	src->read_end(src);
-done:
+	if (res == MIGRATE_OK)
+		res = migrate_check_stores(src, dst, out, err, errlen);
 	if (src)
 		src->close(src);
 	if (dst)
 		dst->close(dst);
 	if (lock >= 0)
 		close(lock);
-	names_free(&tables);
-	free(sums);
 	return res;
 }
 

@@ -48,6 +48,15 @@ enum migrate_result {
 enum migrate_result migrate_run(const char *from, const char *to, FILE *out, char *err,
 				size_t errlen);
 
+struct store;
+/* The copy and the check between two open stores (what migrate_run does once it has
+ * opened them): src not in a transaction, dst new (made by the factory with create=1).
+ * For the tests, which open a back end's parts directly. */
+enum migrate_result migrate_stores(struct store *src, struct store *dst, FILE *out, char *err,
+				   size_t errlen);
+enum migrate_result migrate_check_stores(struct store *src, struct store *dst, FILE *out,
+					 char *err, size_t errlen);
+
 /* Only the check, of a source and a destination migrated before (neither written):
  * MIGRATE_OK (summary to out), MIGRATE_MISMATCH (the difference in err), or another
  * failure. */

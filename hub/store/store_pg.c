@@ -1576,9 +1576,8 @@ static const struct store pg_ops = {
 /* Sets the slots the other PostgreSQL files implement (pg_internal.h). */
 static void fill_parts(struct store *ops)
 {
-	(void)ops;
 	/* pg-access: store_pg_access_ops(ops); */
-	/* pg-ops: store_pg_raw_ops(ops); */
+	store_pg_raw_ops(ops);
 }
 
 /* The name of the first slot of s left NULL, or NULL when every one is set: by name
