@@ -157,6 +157,18 @@ static const struct store_cell *cell_named(size_t n, const char *const *names,
 	return NULL;
 }
 
+/* Meta keys where a back end records where its own database stands (store_pg.c:
+ * identity_check): never copied nor compared — the destination's raw_done records its
+ * own, so that its next open does not take it for a restored copy. */
+static int own_meta(const char *key, size_t len)
+{
+	static const char *const own[] = { "pg_identity" };
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
+		if (strlen(own[i]) == len && memcmp(own[i], key, len) == 0)
+			return 1;
+	return 0;
+}
+
 /* hub_meta goes through meta_set: keys the destination keeps for itself stay. */
 static int copy_meta_row(void *vctx, size_t n, const char *const *names, const struct store_cell *cells)
 {
@@ -167,6 +179,8 @@ static int copy_meta_row(void *vctx, size_t n, const char *const *names, const s
 		snprintf(c->why, sizeof c->why, "hub_meta has a row that is not a text key and value");
 		return -1;
 	}
+	if (own_meta(k->p, k->len))
+		return 0;
 	char *key = strndup(k->p, k->len), *value = strndup(v->p, v->len);
 	int rc = key && value ? c->dst->meta_set(c->dst, key, value) : -1;
 	if (rc != 0)
@@ -215,6 +229,8 @@ static int check_meta_row(void *vctx, size_t n, const char *const *names, const 
 	const struct store_cell *v = cell_named(n, names, cells, "value");
 	if (!k || !v || k->kind != STORE_CELL_TEXT || v->kind != STORE_CELL_TEXT)
 		return -1;
+	if (own_meta(k->p, k->len))
+		return 0;
 	char *key = strndup(k->p, k->len);
 	char got[4096];
 	int rc = key ? m->dst->meta_get(m->dst, key, got, sizeof got) : -1;
