@@ -22,6 +22,7 @@
 #include "app_api.h"
 #include "app_assets.h"
 #include "app_gate.h"
+#include "app_setup.h"
 
 #define APP_SERVER_CONNECTIONS 64      /* one office, a few tabs; more is not a browser */
 #define APP_SERVER_TIMEOUT_S 60        /* idle connection closed after this */
@@ -46,7 +47,14 @@ struct app_server {
 	atomic_uint bound_port;  /* set once the daemon runs; the server thread copies it
 				    into the gate, which only that thread touches */
 	struct app_gate gate;
-	struct app_api *api;
+	struct app_api *api;     /* NULL while the first screen is served */
+	/* The first screen (app_setup.h), while the laptop has no database: then the
+	 * server opens the store itself once the database is made, and owns it. */
+	struct app_setup *setup;
+	struct store *own_store;
+	struct app_sync *sync;   /* borrowed */
+	char *db;
+	atomic_int ready;        /* the app is served (not the first screen) */
 };
 
 /* The body of a request being read. */
@@ -192,6 +200,30 @@ static const char *query_param(void *ctx, const char *name)
 	return MHD_lookup_connection_value(ctx, MHD_GET_ARGUMENT_KIND, name);
 }
 
+/* The laptop was just set up from the first screen: the app itself from now on, and a
+ * first sync at once (it brings the unit tree and the office's records). A failure
+ * leaves the first screen, whose join then says the laptop is set up already. */
+static void setup_done(struct app_server *srv)
+{
+	char err[256];
+	if (store_open(srv->db, &srv->own_store, err, sizeof err) != 0) {
+		fprintf(stderr, "lienket-agent app: cannot open the new database %s: %s\n", srv->db, err);
+		return;
+	}
+	srv->api = app_api_new(srv->own_store, srv->gate.csrf, srv->sync, err, sizeof err);
+	if (!srv->api) {
+		fprintf(stderr, "lienket-agent app: cannot serve the new database %s: %s\n", srv->db, err);
+		store_close(srv->own_store);
+		srv->own_store = NULL;
+		return;
+	}
+	app_setup_free(srv->setup);
+	srv->setup = NULL;
+	atomic_store(&srv->ready, 1);
+	if (srv->sync)
+		(void)app_sync_start(srv->sync, 0);
+}
+
 static enum MHD_Result serve(struct app_server *srv, struct MHD_Connection *c, const char *url, const char *method,
 			     const struct req_ctx *body)
 {
@@ -206,7 +238,10 @@ static enum MHD_Result serve(struct app_server *srv, struct MHD_Connection *c, c
 			.body_len = body ? body->len : 0,
 		};
 		struct app_api_response resp;
-		app_api_handle(srv->api, &req, &resp);
+		if (srv->api)
+			app_api_handle(srv->api, &req, &resp);
+		else if (app_setup_handle(srv->setup, &req, &resp) == 1)
+			setup_done(srv);
 		enum MHD_Result r = send_answer(c, resp.status, resp.content_type, resp.body ? resp.body : "",
 						resp.body_len, NULL, NULL, resp.disposition);
 		app_api_response_release(&resp);
@@ -281,14 +316,17 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
-int app_server_start(struct store *s, struct app_sync *sync, unsigned port, struct app_server **out, char *err,
-		     size_t errlen)
+/* Starts serving: the app over store s, or with s NULL the first screen for the
+ * database to create at db. */
+static int server_start(struct store *s, const char *db, struct app_sync *sync, unsigned port,
+			struct app_server **out, char *err, size_t errlen)
 {
 	struct app_server *srv = calloc(1, sizeof *srv);
 	if (!srv) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	srv->sync = sync;
 	if (port > 65535) {
 		snprintf(err, errlen, "port %u out of range", port);
 		goto fail;
@@ -297,9 +335,15 @@ int app_server_start(struct store *s, struct app_sync *sync, unsigned port, stru
 		snprintf(err, errlen, "no random source for the start secret");
 		goto fail;
 	}
-	srv->api = app_api_new(s, srv->gate.csrf, sync, err, errlen);
-	if (!srv->api)
+	if (s) {
+		srv->api = app_api_new(s, srv->gate.csrf, sync, err, errlen);
+		if (!srv->api)
+			goto fail;
+		atomic_store(&srv->ready, 1);
+	} else if (!(srv->db = strdup(db)) || !(srv->setup = app_setup_new(db, srv->gate.csrf))) {
+		snprintf(err, errlen, "out of memory");
 		goto fail;
+	}
 	/* 127.0.0.1 only; the system picks the port when port is 0. Until the gate knows
 	 * the port every request is refused as misdirected: nobody knows it yet anyway. */
 	struct sockaddr_in sa;
@@ -329,8 +373,27 @@ int app_server_start(struct store *s, struct app_sync *sync, unsigned port, stru
 	return 0;
 fail:
 	app_api_free(srv->api);
+	app_setup_free(srv->setup);
+	free(srv->db);
 	free(srv);
 	return -1;
+}
+
+int app_server_start(struct store *s, struct app_sync *sync, unsigned port, struct app_server **out, char *err,
+		     size_t errlen)
+{
+	return server_start(s, NULL, sync, port, out, err, errlen);
+}
+
+int app_server_start_setup(const char *db, struct app_sync *sync, unsigned port, struct app_server **out,
+			   char *err, size_t errlen)
+{
+	return server_start(NULL, db, sync, port, out, err, errlen);
+}
+
+int app_server_ready(struct app_server *srv)
+{
+	return atomic_load(&srv->ready);
 }
 
 unsigned app_server_port(const struct app_server *srv)
@@ -350,6 +413,9 @@ void app_server_stop(struct app_server *srv)
 		return;
 	MHD_stop_daemon(srv->d);
 	app_api_free(srv->api);
+	app_setup_free(srv->setup);
+	store_close(srv->own_store);
+	free(srv->db);
 	memset(&srv->gate, 0, sizeof srv->gate);
 	free(srv);
 }

@@ -9,7 +9,8 @@
  * and a content type the route takes (415); a refused request's body is never read.
  *
  * Owns: the libmicrohttpd daemon (its listening socket) and its thread, the gate, the
- * api. The store and the sync are borrowed: the server's thread is the only one that
+ * api (or the first screen, and then the store it opens). The store and the sync are
+ * borrowed: the server's thread is the only one that
  * uses the store between app_server_start and app_server_stop. Only this file includes
  * <microhttpd.h>.
  */
@@ -30,6 +31,16 @@ struct app_server;
  * with an English reason in err. */
 int app_server_start(struct store *s, struct app_sync *sync, unsigned port, struct app_server **out, char *err,
 		     size_t errlen);
+
+/* The same for a laptop not set up yet: the first screen (app_setup.h) for the
+ * database to create at db (copied); once it is made, the server opens it, owns that
+ * store, serves the app over it and starts a first sync on `sync`. */
+int app_server_start_setup(const char *db, struct app_sync *sync, unsigned port, struct app_server **out,
+			   char *err, size_t errlen);
+
+/* 1 once the app itself is served (at once with app_server_start; after the first
+ * screen set the laptop up with app_server_start_setup), else 0. Any thread. */
+int app_server_ready(struct app_server *srv);
 
 /* The port listened on. */
 unsigned app_server_port(const struct app_server *srv);

@@ -7,6 +7,8 @@
 #ifndef LK_AGENT_COMMANDS_H
 #define LK_AGENT_COMMANDS_H
 
+#include <stddef.h>
+
 #define EXIT_OK 0
 #define EXIT_USAGE 64      /* EX_USAGE */
 #define EXIT_DATAERR 65    /* EX_DATAERR: some records rejected / bad input */
@@ -49,8 +51,20 @@ struct app_run;
 int commands_app_begin(const char *db, unsigned port, struct app_run **out);
 void commands_app_end(struct app_run *r);
 
-/* What the office app's sync shares with `sync` (commands_sync.c). */
+/* The join path of `init` (commands_data.c), shared with the office app's first screen
+ * (app_setup.h): one implementation of PROTOCOL.md §12 on the laptop. */
 struct store;
+struct joincode;
+/* Decodes a join code into *j: 0, or the message (msg.h id, a Vietnamese/English
+ * sentence without arguments) saying why the code is refused. */
+int commands_join_decode(const char *code, struct joincode *j, int *why);
+/* Creates the database at db for a decoded code: its unit, and in its configuration the
+ * hub, the token and the pinned keys. 0 and *out (open; close with store_close), or
+ * EXIT_CANTCREAT (the file exists, or cannot be made: err says why in English) /
+ * EXIT_SOFTWARE. Nothing is left behind on failure. */
+int commands_init_joined(const char *db, const struct joincode *j, struct store **out, char *err, size_t errlen);
+
+/* What the office app's sync shares with `sync` (commands_sync.c). */
 struct transport;
 /* The transport from lk_config (hub_url, token, ca_file), quietly: 0, or EXIT_CONFIG
  * (not configured, bad URL) / EXIT_SOFTWARE. */

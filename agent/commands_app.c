@@ -2,8 +2,9 @@
  * commands_app.c — `lienket-agent app`, and the app inside `daemon --app-port N`
  * (commands.h, docs/app-api.md).
  *
- * Starting the app: open the store (the server's own connection), make the sync
- * runner, start the server on 127.0.0.1, tell the start URL (stdout, --url-file
+ * Starting the app: open the store (the server's own connection) — or, for `app` on
+ * a database that does not exist yet, serve the first screen that makes it from a
+ * join code (app_setup.h) —, make the sync runner, start the server on 127.0.0.1, tell the start URL (stdout, --url-file
  * written 0600, and xdg-open when it exists and --no-open is not given), then wait
  * for the stop signal, starting an automatic sync (only when changes wait) at the
  * start and every APP_AUTOSYNC_MS. Stopping: the server first (no request uses the
@@ -56,12 +57,33 @@ static void app_run_end(struct app_run *r)
 	memset(r, 0, sizeof *r);
 }
 
-/* Starts the app for database db. url_file may be NULL. 0, or an exit code after a
- * message (nothing left running). */
-static int app_run_begin(const char *db, unsigned port, const char *url_file, int open, struct app_run *r)
+static int file_exists(const char *path)
+{
+	FILE *f = plat_fopen(path, "rb");
+	if (!f)
+		return 0;
+	fclose(f);
+	return 1;
+}
+
+/* Starts the app for database db. url_file may be NULL. first_screen: a database
+ * that does not exist yet gets the first screen, which sets the laptop up from a join
+ * code (app_setup.h). 0, or an exit code after a message (nothing left running). */
+static int app_run_begin(const char *db, unsigned port, const char *url_file, int open, int first_screen,
+			 struct app_run *r)
 {
 	char err[256] = "", url[APP_SERVER_URL_MAX];
 	memset(r, 0, sizeof *r);
+	if (first_screen && !file_exists(db)) {
+		r->sync = app_sync_new(db, daemon_os_cancel);
+		if (!r->sync || app_server_start_setup(db, r->sync, port, &r->srv, err, sizeof err) != 0) {
+			msg_say(stderr, MSG_APP_CANNOT_START, r->sync ? err : "out of memory");
+			app_run_end(r);
+			return EXIT_SOFTWARE;
+		}
+		fprintf(stderr, "lienket-agent app: no database %s yet: the first screen asks for the join code\n", db);
+		goto serving;
+	}
 	if (store_open(db, &r->s, err, sizeof err) != 0) {
 		msg_say(stderr, MSG_SYNC_NO_DB, db, err);
 		return EXIT_NOINPUT;
@@ -80,6 +102,7 @@ static int app_run_begin(const char *db, unsigned port, const char *url_file, in
 		app_run_end(r);
 		return EXIT_SOFTWARE;
 	}
+serving:
 	app_server_url(r->srv, url);
 	if (url_file && write_url_file(url_file, url) != 0) {
 		msg_say(stderr, MSG_APP_CANNOT_START, strerror(errno));
@@ -131,7 +154,7 @@ int cmd_app(int argc, char **argv)
 		return EXIT_SOFTWARE;
 	}
 	struct app_run r;
-	int rc = app_run_begin(db, (unsigned)port, url_file, !no_open, &r);
+	int rc = app_run_begin(db, (unsigned)port, url_file, !no_open, 1, &r);
 	if (rc != EXIT_OK) {
 		daemon_os_release();
 		return rc;
@@ -141,9 +164,12 @@ int cmd_app(int argc, char **argv)
 	/* the address alone on the first line: scripts and tests read it there */
 	fprintf(stdout, "%s\n%s\n%s\n", url, msg(MSG_APP_OPEN), msg(MSG_APP_STOP));
 	fflush(stdout);
-	(void)app_sync_start(r.sync, 1);
-	while (!daemon_os_wait_ms(APP_AUTOSYNC_MS))
+	/* automatic syncs once the laptop is set up (the first screen starts its own) */
+	if (app_server_ready(r.srv))
 		(void)app_sync_start(r.sync, 1);
+	while (!daemon_os_wait_ms(APP_AUTOSYNC_MS))
+		if (app_server_ready(r.srv))
+			(void)app_sync_start(r.sync, 1);
 	app_run_end(&r);
 	daemon_os_release();
 	return EXIT_OK;
@@ -162,7 +188,7 @@ int commands_app_begin(const char *db, unsigned port, struct app_run **out)
 	}
 	strcpy(url_file, db);
 	strcat(url_file, ".app-url");
-	int rc = app_run_begin(db, port, url_file, 0, r);
+	int rc = app_run_begin(db, port, url_file, 0, 0, r);
 	if (rc == EXIT_OK) {
 		char url[APP_SERVER_URL_MAX];
 		app_server_url(r->srv, url);

@@ -298,23 +298,59 @@ static int fields_from_args(const struct schema_table *t, const char **args, siz
 
 /* ---- init, config ---- */
 
-/* --join: the fields of a join code (PROTOCOL.md §12), or an exit code after telling
- * the office why the code is refused. */
-static int join_fields(const char *code, struct joincode *j)
+int commands_join_decode(const char *code, struct joincode *j, int *why)
 {
 	switch (joincode_decode(code, j)) {
 	case JOINCODE_OK: break;
-	case JOINCODE_MISTYPED: msg_say(stderr, MSG_ERR_JOIN_MISTYPED); return EXIT_USAGE;
-	case JOINCODE_NEWER: msg_say(stderr, MSG_ERR_JOIN_NEWER); return EXIT_USAGE;
-	case JOINCODE_BAD_FIELD: msg_say(stderr, MSG_ERR_JOIN_BAD); return EXIT_USAGE;
+	case JOINCODE_MISTYPED: *why = MSG_ERR_JOIN_MISTYPED; return -1;
+	case JOINCODE_NEWER: *why = MSG_ERR_JOIN_NEWER; return -1;
+	case JOINCODE_BAD_FIELD: *why = MSG_ERR_JOIN_BAD; return -1;
 	case JOINCODE_NOT_A_CODE:
-	case JOINCODE_TOO_LONG: msg_say(stderr, MSG_ERR_JOIN_NOT_CODE); return EXIT_USAGE;
+	case JOINCODE_TOO_LONG: *why = MSG_ERR_JOIN_NOT_CODE; return -1;
 	}
-	if (!hub_url_ok(j->url)) {
-		msg_say(stderr, MSG_ERR_BAD_HUB, j->url);
-		return EXIT_USAGE;
+	if (!hub_url_ok(j->url)) { /* joincode_fields_valid checked it: never here */
+		memset(j, 0, sizeof *j);
+		*why = MSG_ERR_JOIN_BAD;
+		return -1;
 	}
 	return 0;
+}
+
+/* Removes a database just made, with its WAL and shared-memory files. */
+static void remove_db(const char *db)
+{
+	static const char *const suffix[] = { "", "-wal", "-shm" };
+	char path[4096];
+	for (size_t i = 0; i < sizeof suffix / sizeof suffix[0]; i++)
+		if (snprintf(path, sizeof path, "%s%s", db, suffix[i]) < (int)sizeof path)
+			plat_remove(path);
+}
+
+/* The database at db for unit (a UUID, or an official code when !is_uuid), with the
+ * hub, token and pins given (each may be NULL or ""). 0 and *out, or an exit code with
+ * the English reason in err. */
+static int init_store(const char *db, const char *unit, int is_uuid, const char *hub, const char *token,
+		      const char *pins, struct store **out, char *err, size_t errlen)
+{
+	struct store *s = NULL;
+	*out = NULL;
+	if (store_create(db, is_uuid ? unit : NULL, &s, err, errlen) != 0)
+		return EXIT_CANTCREAT;
+	if ((!is_uuid && store_config_set(s, "unit_code", unit)) || (hub && *hub && store_config_set(s, "hub_url", hub)) ||
+	    (token && *token && store_config_set(s, "token", token)) ||
+	    (pins && *pins && store_config_set(s, "pinned_keys", pins))) {
+		snprintf(err, errlen, "cannot write the configuration: %s", sqlite3_errmsg(store_db(s)));
+		store_close(s);
+		remove_db(db);
+		return EXIT_SOFTWARE;
+	}
+	*out = s;
+	return 0;
+}
+
+int commands_init_joined(const char *db, const struct joincode *j, struct store **out, char *err, size_t errlen)
+{
+	return init_store(db, j->unit, 1, j->url, j->token, j->pins, out, err, errlen);
 }
 
 int cmd_init(int argc, char **argv)
@@ -328,7 +364,7 @@ int cmd_init(int argc, char **argv)
 	struct joincode j;
 	char err[ERR_TEXT];
 	size_t npos, npins = 0;
-	int rc;
+	int rc, why = 0;
 	memset(&j, 0, sizeof j);
 	if (!pos)
 		return internal_error(NULL, "out of memory");
@@ -340,8 +376,11 @@ int cmd_init(int argc, char **argv)
 		goto done;
 	}
 	if (join) {
-		if ((rc = join_fields(join, &j)) != 0)
+		if (commands_join_decode(join, &j, &why) != 0) {
+			msg_say(stderr, why);
+			rc = EXIT_USAGE;
 			goto done;
+		}
 		unit = j.unit;
 		hub = j.url;
 		token = j.token;
@@ -368,16 +407,15 @@ int cmd_init(int argc, char **argv)
 		rc = EXIT_USAGE;
 		goto done;
 	}
-	if (store_create(db, is_uuid ? unit : NULL, &s, err, sizeof err) != 0) {
+	rc = join ? commands_init_joined(db, &j, &s, err, sizeof err)
+		  : init_store(db, unit, is_uuid, hub, token, NULL, &s, err, sizeof err);
+	if (rc == EXIT_CANTCREAT) {
 		msg_say(stderr, MSG_ERR_CREATE_DB, db);
 		log_line(err, NULL);
-		rc = EXIT_CANTCREAT;
 		goto done;
 	}
-	if ((!is_uuid && store_config_set(s, "unit_code", unit)) || (hub && store_config_set(s, "hub_url", hub)) ||
-	    (token && store_config_set(s, "token", token)) ||
-	    (j.pins[0] && store_config_set(s, "pinned_keys", j.pins))) {
-		rc = internal_error(s, "cannot write config");
+	if (rc != 0) {
+		rc = internal_error(NULL, err);
 		goto done;
 	}
 	msg_say(stdout, MSG_INIT_DONE, db, store_agent_id(s));

@@ -37,6 +37,7 @@ const S = {
 };
 const PAGE_SIZE = 50;          /* rows per list page: fits a 768 px screen in two scrolls */
 const PICK_DELAY_MS = 150;     /* typing pause before a picker asks the server */
+const UNNAMED = 'Đơn vị của máy này'; /* the office's name before its first sync (docs/app-api.md §3) */
 const SYNC_POLL_MS = 500;      /* while a sync runs */
 const SYNC_IDLE_POLL_MS = 20000; /* otherwise: the badge stays fresh (automatic syncs) */
 
@@ -808,6 +809,18 @@ async function refreshSync() {
   /* a sync that just ended may have brought rows from the province: the list on
    * screen is read again (its search and page kept) */
   if (wasRunning && S.sync && !S.sync.running && S.reloadList) S.reloadList();
+  /* a laptop just set up learns its office's name from its first sync's unit tree */
+  if (S.sync && !S.sync.running && S.sync.last_ok && S.sync.last_ok !== S.namedAt && officeName() === UNNAMED) {
+    S.namedAt = S.sync.last_ok;
+    try {
+      const m = await api('GET', '/api/meta');
+      if (m && m.office) {
+        S.meta.office = m.office;
+        $('#office').textContent = officeName();
+        if (!location.hash || location.hash === '#/') route();
+      }
+    } catch (e) { /* the next poll tries again only after another sync */ }
+  }
   renderBadge(S.sync);
   renderSyncSummary(S.sync);
   renderRefused(S.sync);
@@ -1179,6 +1192,104 @@ async function viewFigures(yearArg) {
   body.replaceChildren(note, el('div', { class: 'table-wrap' }, tbl));
 }
 
+/* ------------------------------------------------------------------ first screen */
+
+/* The laptop has no database yet (GET /api/meta says setup): the secretary pastes the
+ * join code from the province's sheet, sees which office it sets up, confirms
+ * (docs/app-api.md §9). Nothing else of the app is shown until then. */
+function viewSetup() {
+  document.body.classList.add('setup');
+  const code = el('textarea', { id: 'fld-code', class: 'input input-code', rows: '4', autocomplete: 'off',
+    autocapitalize: 'off', spellcheck: 'false', 'aria-describedby': 'err-code help-code', 'aria-required': 'true',
+    placeholder: 'LK1.…' });
+  const err = el('p', { id: 'err-code', class: 'field-error', role: 'alert', hidden: true });
+  const field = el('div', { class: 'field field-code' },
+    el('label', { for: 'fld-code', class: 'label', text: 'Mã tham gia' }),
+    el('p', { id: 'help-code', class: 'help', text: 'Mã in dưới mục "Mã tham gia" trên Phiếu kết nối Liên Kết mà Tỉnh đoàn gửi cho văn phòng, bắt đầu bằng LK1. Mã dài và có thể xuống dòng: hãy chép và dán cả đoạn (Ctrl+V), hoặc gõ cẩn thận từng ký tự.' }),
+    code, err);
+  const checkBtn = el('button', { type: 'submit', class: 'btn btn-primary', 'data-action': 'check', text: 'Kiểm tra mã' });
+  const office = el('section', { id: 'setup-office', class: 'card', 'aria-live': 'polite', hidden: true });
+  const form = el('form', { class: 'card', novalidate: true }, field, el('div', { class: 'actions' }, checkBtn));
+  let checked = null; /* the code whose office is shown */
+
+  function showError(text) {
+    err.textContent = text || '';
+    err.hidden = !text;
+    field.classList.toggle('has-error', !!text);
+    if (text) code.setAttribute('aria-invalid', 'true'); else code.removeAttribute('aria-invalid');
+  }
+  function busy(btn, on, label) {
+    btn.disabled = on;
+    if (label) btn.textContent = label;
+  }
+  code.addEventListener('input', () => {
+    if (checked !== null && code.value !== checked) { checked = null; office.hidden = true; office.replaceChildren(); }
+    showError('');
+  });
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const text = code.value.trim();
+    if (!text) { showError('Hãy dán mã tham gia in trên phiếu (bắt đầu bằng LK1.).'); code.focus(); return; }
+    showError('');
+    busy(checkBtn, true, 'Đang hỏi máy chủ của Tỉnh…');
+    office.hidden = true;
+    try {
+      const o = await api('POST', '/api/setup/check', { code: text });
+      checked = code.value;
+      showOffice(o, text);
+    } catch (e) {
+      showError(errorText(e));
+      code.focus();
+    } finally {
+      busy(checkBtn, false, 'Kiểm tra mã');
+    }
+  });
+
+  function showOffice(o, text) {
+    const row = (k, v) => (v ? [el('dt', { text: k }), el('dd', { text: v })] : []);
+    const name = o.unit_name || 'Đơn vị có mã ' + o.unit;
+    const joinBtn = el('button', { type: 'button', class: 'btn btn-primary', 'data-action': 'join', text: 'Cài đặt cho đơn vị này' });
+    const again = el('button', { type: 'button', class: 'btn', 'data-action': 'other-code', text: 'Nhập mã khác',
+      on: { click: () => { checked = null; office.hidden = true; code.value = ''; code.focus(); } } });
+    const done = el('p', { class: 'msg', hidden: true, role: 'status' });
+    office.replaceChildren(
+      el('h2', { id: 'setup-office-title', tabindex: '-1', text: 'Mã này cài máy cho đơn vị:' }),
+      el('p', { class: 'setup-name', text: name }),
+      el('dl', { class: 'setup-facts' },
+        row('Loại đơn vị', o.unit_kind), row('Mã hành chính', o.unit_code), row('Thuộc', o.parent_name),
+        row('Máy chủ của Tỉnh', o.hub)),
+      el('p', { text: 'Nếu đúng là đơn vị của mình, bấm "Cài đặt cho đơn vị này". Nếu không phải, đừng cài: hãy gọi Tỉnh đoàn để xin đúng phiếu.' }),
+      el('div', { class: 'actions' }, joinBtn, again), done);
+    office.hidden = false;
+    $('#setup-office-title').focus();
+    office.scrollIntoView({ block: 'start' }); /* the office and both buttons in view */
+    joinBtn.addEventListener('click', async () => {
+      busy(joinBtn, true, 'Đang cài đặt…');
+      again.disabled = true;
+      try {
+        await api('POST', '/api/setup/join', { code: text });
+        done.className = 'msg msg-ok';
+        done.textContent = 'Đã cài đặt xong cho ' + name + '. Đang mở sổ và đồng bộ lần đầu với Tỉnh…';
+        done.hidden = false;
+        document.body.classList.remove('setup');
+        if (location.hash && location.hash !== '#/') location.hash = '#/';
+        await start();
+      } catch (e) {
+        done.className = 'msg msg-error';
+        done.textContent = errorText(e);
+        done.hidden = false;
+        busy(joinBtn, false, 'Cài đặt cho đơn vị này');
+        again.disabled = false;
+      }
+    });
+  }
+
+  screen('Cài đặt Liên Kết cho văn phòng',
+    el('p', { class: 'lead', text: 'Đây là lần đầu mở Liên Kết trên máy này. Chỉ cần mã tham gia trên phiếu Tỉnh đoàn gửi: máy sẽ tự nhận đơn vị, máy chủ của Tỉnh và khóa truy cập từ mã đó.' }),
+    form, office);
+  code.focus();
+}
+
 /* ------------------------------------------------------------------ start */
 
 async function start() {
@@ -1190,6 +1301,7 @@ async function start() {
     return;
   }
   S.csrf = S.meta.csrf || '';
+  if (S.meta.setup) { viewSetup(); return; }
   for (const f of S.meta.forms || []) S.forms[f.key] = f;
   buildNav();
   route();

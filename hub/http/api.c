@@ -22,6 +22,7 @@
 #include "api.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1433,6 +1434,53 @@ static void handle_healthz(struct ctx *c)
 	answer(c->req, c->resp, buf_detach(&b), API_JSON_TYPE);
 }
 
+/* GET /v1/whoami (PROTOCOL.md §12): the asking token's unit with its name, code and kind
+ * today and its parent's name, and whether the token is bound to an agent yet — for
+ * the office app's first screen. Binds nothing, records nothing. */
+struct whoami {
+	const char *unit;
+	char parent_id[37];
+	json_t *ans;
+	int pass; /* 0: the unit itself, 1: its parent */
+};
+
+static int whoami_unit(void *ctx, const struct store_unit_info *u)
+{
+	struct whoami *w = ctx;
+	if (w->pass == 0 && u->id && strcmp(u->id, w->unit) == 0) {
+		json_object_set_new(w->ans, "unit_name", u->name ? json_string(u->name) : json_null());
+		json_object_set_new(w->ans, "unit_code", u->code ? json_string(u->code) : json_null());
+		json_object_set_new(w->ans, "unit_kind", u->kind ? json_string(u->kind) : json_null());
+		snprintf(w->parent_id, sizeof w->parent_id, "%s", u->parent_id ? u->parent_id : "");
+	} else if (w->pass == 1 && u->id && strcmp(u->id, w->parent_id) == 0) {
+		json_object_set_new(w->ans, "parent_name", u->name ? json_string(u->name) : json_null());
+	}
+	return 0;
+}
+
+static void handle_whoami(struct ctx *c)
+{
+	char today[11];
+	units_today(c->now, today);
+	struct whoami w = { .unit = c->token.unit_id };
+	w.ans = json_pack("{s:i, s:I, s:s, s:n, s:n, s:n, s:n, s:b}", "v", 1, "hub_time", (json_int_t)c->now, "unit",
+			  c->token.unit_id, "unit_name", "unit_code", "unit_kind", "parent_name", "bound",
+			  c->token.agent_id[0] != '\0');
+	int ok = w.ans && c->rs->read_begin(c->rs) == 0;
+	if (ok) {
+		ok = c->rs->units_list(c->rs, today, whoami_unit, &w) == 0;
+		w.pass = 1;
+		if (ok && w.parent_id[0])
+			ok = c->rs->units_list(c->rs, today, whoami_unit, &w) == 0;
+		c->rs->read_end(c->rs);
+	}
+	if (!ok)
+		fail(c->resp, 500, "internal", NULL, "cannot read the unit");
+	else
+		answer(c->req, c->resp, json_dumps(w.ans, JSON_COMPACT), API_JSON_TYPE);
+	json_decref(w.ans);
+}
+
 /* ---- the route table ---- */
 
 struct route {
@@ -1446,6 +1494,7 @@ static const struct route routes[] = {
 	{ "POST", "/v1/hello",   ROUTE_AGENT,  handle_hello },
 	{ "POST", "/v1/changes", ROUTE_AGENT,  handle_changes },
 	{ "GET",  "/v1/pull",    ROUTE_AGENT,  handle_pull },
+	{ "GET",  "/v1/whoami",  ROUTE_AGENT,  handle_whoami },
 	{ "GET",  "/v1/status",  ROUTE_VIEWER, handle_status },
 	{ "GET",  "/v1/report",  ROUTE_VIEWER, handle_report },
 	{ "GET",  "/",           ROUTE_OPEN,   handle_dashboard },

@@ -12,7 +12,9 @@
 # wrong form is refused with nothing written, a CSV is imported and exported, the page
 # starts a sync and follows it
 # to the end, and the hub's rows equal the laptop's (tests/e2e/rows.py). The app
-# stops on SIGTERM with exit 0 (no leak under ASan).
+# stops on SIGTERM with exit 0 (no leak under ASan). Last, the first screen of a laptop
+# with no database (issue 16): the same safety, a code another laptop used refused,
+# the commune's code setting the laptop up, then the app served over the new database.
 #
 # Prints one cmocka-style line per case; every process it starts is tracked and
 # stopped by PID. Run from the repository root; $LK_BIN is the build directory.
@@ -223,4 +225,65 @@ wait "$DAEMON_PID"
 rc=$?
 [ "$rc" = 0 ] && ok app_api__the_daemon_with_the_app_stops_cleanly ||
 	fail app_api__the_daemon_with_the_app_stops_cleanly "exit $rc: $(tail -5 "$E2E_DIR/daemon.err" | tr '\n' ' ')"
+
+# ---- the first screen: a laptop not set up yet (docs/app-api.md §9) ----
+# Two codes from the province's sheets for the same commune: one for a new laptop, one
+# that another laptop has used already (it synced: its token is bound).
+NDB="$E2E_DIR/new.db"
+printf 'unit,name\n%s,Máy mới\n%s,Máy đã dùng mã\n' "$COMMUNE_CODE" "$COMMUNE_CODE" >"$E2E_DIR/offices.csv"
+"$HUB" enroll --db "$HDB" --csv "$E2E_DIR/offices.csv" --hub "$HUB_URL" --out "$E2E_DIR/sheets" \
+	>"$E2E_DIR/sheets.out" 2>&1
+code_of() { sed -n 's/.*<p class="code">\([^<]*\)<\/p>.*/\1/p' "$1"; }
+NEWCODE=$(code_of "$E2E_DIR/sheets/001-$COMMUNE_CODE.html")
+USED=$(code_of "$E2E_DIR/sheets/002-$COMMUNE_CODE.html")
+ag used "$E2E_DIR/used.db" init --join "$USED"
+ag usedsync "$E2E_DIR/used.db" sync
+LC_ALL=$AGENT_LANG "$AGENT" app --db "$NDB" --no-open --url-file "$E2E_DIR/nurl" \
+	>"$E2E_DIR/napp.out" 2>"$E2E_DIR/napp.err" &
+NAPP_PID=$!
+e2e_track $NAPP_PID
+if [ -n "$NEWCODE" ] && [ "$RC" = 0 ] && wait_file "$E2E_DIR/nurl" 100; then
+	NURL=$(cat "$E2E_DIR/nurl")
+	NBASE=$(echo "$NURL" | sed 's|/?k=.*||')
+	NPORT=$(echo "$NBASE" | sed 's|.*:||')
+	body() { printf '{"code":"%s"}' "$1"; }
+	# the same safety as the app: no session, another Host, no CSRF token
+	c1=$(code -X POST -H 'Content-Type: application/json' -d "$(body "$NEWCODE")" "$NBASE/api/setup/join")
+	c2=$(code -H "Host: evil.example:$NPORT" "$NBASE/api/meta")
+	c3=$(code -c "$E2E_DIR/njar" "$NURL")
+	c4=$(code -b "$E2E_DIR/njar" "$NBASE/api/meta")
+	setup=$(jget setup)
+	NCSRF=$(jget csrf)
+	c5=$(code -b "$E2E_DIR/njar" -X POST -H 'Content-Type: application/json' -H "Origin: http://127.0.0.1:$NPORT" \
+		-d "$(body "$NEWCODE")" "$NBASE/api/setup/join")
+	if [ "$c1" = 403 ] && [ "$c2" = 421 ] && [ "$c3" = 303 ] && [ "$c4" = 200 ] && [ "$setup" = true ] &&
+		[ "$c5" = 403 ] && [ ! -e "$NDB" ]; then
+		ok app_api__first_screen_has_the_apps_safety
+	else
+		fail app_api__first_screen_has_the_apps_safety "no session $c1, Host $c2, secret $c3, meta $c4 setup '$setup', no CSRF $c5"
+	fi
+	npost() { code -b "$E2E_DIR/njar" -X POST -H 'Content-Type: application/json' -H "X-CSRF-Token: $NCSRF" -d "$2" "$NBASE$1"; }
+	c=$(npost /api/setup/check "$(body "$USED")")
+	if [ "$c" = 409 ] && grep -q 'đã được dùng để cài một máy khác' "$E2E_DIR/body" && [ ! -e "$NDB" ]; then
+		ok app_api__first_screen_refuses_a_code_used_on_another_laptop
+	else
+		fail app_api__first_screen_refuses_a_code_used_on_another_laptop "check $c: $(cat "$E2E_DIR/body")"
+	fi
+	c=$(npost /api/setup/check "$(body "$NEWCODE")")
+	name=$(jget unit_name)
+	c2=$(npost /api/setup/join "$(body "$NEWCODE")")
+	sleep 0.2
+	c3=$(code -b "$E2E_DIR/njar" "$NBASE/api/meta")
+	office=$(jget office.unit_id)
+	c4=$(npost /api/setup/join "$(body "$NEWCODE")")
+	if [ "$c" = 200 ] && [ "$name" = "Phường Mũi Né" ] && [ "$c2" = 201 ] && [ "$c3" = 200 ] && [ "$office" = "$UNIT" ] &&
+		[ "$(sqlite3 "$NDB" "SELECT value FROM lk_config WHERE key = 'hub_url'")" = "$HUB_URL" ] && [ "$c4" = 404 ]; then
+		ok app_api__first_screen_sets_the_laptop_up_and_serves_the_app
+	else
+		fail app_api__first_screen_sets_the_laptop_up_and_serves_the_app "check $c '$name', join $c2, meta $c3 '$office', again $c4: $(tail -3 "$E2E_DIR/napp.err" | tr '\n' ' ')"
+	fi
+else
+	fail app_api__first_screen_has_the_apps_safety "code '$NEWCODE', used sync $RC: $(say usedsync) $(tail -3 "$E2E_DIR/napp.err" | tr '\n' ' ')"
+fi
+stop "$NAPP_PID"
 e2e_finish

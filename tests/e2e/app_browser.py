@@ -588,18 +588,113 @@ def run(a):
         d.quit()
 
 
+def run_first_screen(a):
+    """The first screen (docs/app-api.md §9): the app started on a laptop with no
+    database asks for the join code; wrong codes are told at the field; the right one
+    shows the office, and its confirmation lands in the app."""
+    app = App(a.url, os.path.join(a.dir, "chromium-profile-first"))
+    d = app.d
+
+    def check(code):
+        box = app.field("code")
+        box.clear()
+        box.send_keys(code)
+        d.find_element(By.CSS_SELECTOR, "main [data-action=check]").click()
+        app.wait(lambda: app.error_at("code") != "" or app.js("return !document.getElementById('setup-office').hidden"),
+                 "an answer to the code")
+        return app.error_at("code")
+
+    try:
+        with Case("first_screen_asks_for_the_join_code"):
+            d.get(a.url)
+            app.wait(lambda: app.js("return !!document.getElementById('fld-code')"), "the join code's field")
+            assert "k=" not in d.current_url, d.current_url
+            assert app.js("return document.querySelector('main h1').textContent") == "Cài đặt Liên Kết cho văn phòng"
+            assert not app.js("return document.getElementById('nav').offsetParent"), "the menu is shown before set-up"
+            assert app.js("return document.activeElement.id") == "fld-code", "the field has no focus"
+            d.save_screenshot(os.path.join(a.art, "app-first-screen-1366x768.png"))
+            app.size(390, 844)
+            time.sleep(0.2)
+            w = browser.overflowing(d)
+            assert not w, w[:5]
+            d.save_screenshot(os.path.join(a.art, "app-first-screen-390x844.png"))
+            app.size(1366, 768)
+
+        with Case("first_screen_an_empty_or_foreign_code_is_told_at_the_field"):
+            d.find_element(By.CSS_SELECTOR, "main [data-action=check]").click()
+            app.wait(lambda: app.error_at("code") != "", "an error for an empty code")
+            assert "LK1." in app.error_at("code"), app.error_at("code")
+            e = check("mã của tôi là 12345")
+            assert "không phải mã tham gia" in e, e
+
+        with Case("first_screen_a_mistyped_code_is_told_at_the_field"):
+            e = check(a.mistyped)
+            assert "gõ sai" in e and "gõ lại" in e, e
+
+        with Case("first_screen_a_revoked_code_says_to_ask_for_a_new_sheet"):
+            e = check(a.revoked)
+            assert "thu hồi" in e and "phiếu mới" in e, e
+
+        with Case("first_screen_an_unreachable_hub_says_what_to_do"):
+            e = check(a.unreachable)
+            assert "Không kết nối được máy chủ của Tỉnh" in e and "mạng Internet" in e, e
+
+        with Case("first_screen_shows_the_office_before_setting_up"):
+            # as copied from a printed sheet: the code wrapped over two lines
+            e = check(a.code[:40] + "\n" + a.code[40:])
+            assert e == "", e
+            shown = app.js("return document.getElementById('setup-office').textContent")
+            for want in (a.office, a.parent, "Cài đặt cho đơn vị này"):
+                assert want in shown, "no '%s' in %r" % (want, shown)
+            d.save_screenshot(os.path.join(a.art, "app-first-screen-office-1366x768.png"))
+            app.size(390, 844)
+            time.sleep(0.2)
+            w = browser.overflowing(d)
+            assert not w, w[:5]
+            d.save_screenshot(os.path.join(a.art, "app-first-screen-office-390x844.png"))
+            app.size(1366, 768)
+
+        with Case("first_screen_confirmed_lands_in_the_app"):
+            d.find_element(By.CSS_SELECTOR, "main [data-action=join]").click()
+            app.wait(lambda: app.js("return document.querySelectorAll('#nav-list a').length") > 5, "the app's menu",
+                     timeout=SYNC_WAIT_S)
+            app.wait(lambda: app.js("return !!document.getElementById('sync-pending')"), "the home screen")
+            assert not app.js("return document.body.classList.contains('setup')")
+            # the first sync (started by the set-up) brings the unit tree: the office's
+            # name replaces "Đơn vị của máy này" at its end, without a reload
+            app.wait(lambda: a.office in app.js("return document.getElementById('office').textContent || ''"),
+                     "the office's name in the header", timeout=SYNC_WAIT_S)
+            app.wait(lambda: a.office in app.js("return document.querySelector('main h1').textContent"),
+                     "the office's name in the title", timeout=WAIT_S)
+            d.save_screenshot(os.path.join(a.art, "app-first-screen-done-1366x768.png"))
+            errs = app.console_errors()
+            assert not errs, errs
+    finally:
+        d.quit()
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--url", required=True)
     p.add_argument("--dir", required=True)
     p.add_argument("--art", required=True)
     p.add_argument("--year", type=int, default=2021)
-    p.add_argument("--many", type=int, required=True, help="members imported before the app started")
-    p.add_argument("--refused", required=True, help="id of the pilot row the hub refuses")
+    p.add_argument("--many", type=int, help="members imported before the app started")
+    p.add_argument("--refused", help="id of the pilot row the hub refuses")
+    p.add_argument("--first-screen", action="store_true", help="the app on a laptop not set up yet")
+    p.add_argument("--code", help="first screen: the office's join code")
+    p.add_argument("--mistyped", help="first screen: that code with a typing mistake")
+    p.add_argument("--revoked", help="first screen: a code the province revoked")
+    p.add_argument("--unreachable", help="first screen: a code for a hub that does not answer")
+    p.add_argument("--office", help="first screen: the office's name the hub gives")
+    p.add_argument("--parent", help="first screen: the name of its district")
     a = p.parse_args()
     os.makedirs(a.art, exist_ok=True)
     try:
-        run(a)
+        if a.first_screen:
+            run_first_screen(a)
+        else:
+            run(a)
     except Exception as e:  # the browser itself failed: every case not reported fails
         fail("driver", "%s: %s" % (type(e).__name__, e))
     return 1 if FAILED else 0

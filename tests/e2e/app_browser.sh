@@ -20,6 +20,12 @@
 #   - the figures the page showed ("what the province will see") equal the hub's;
 #   - no element is wider than a 390 px window; screenshots at 1366×768 and 390×844
 #     are kept in $ART (default build/artifacts, like the dashboard's).
+# First (issue 16), the laptop has no database: the app's first screen is given a
+# foreign text, a mistyped code, a revoked code and a code whose hub does not answer —
+# each told at the field in Vietnamese with what to do — then the commune's code from
+# its enrolment sheet (wrapped over two lines): it shows the office and its district,
+# and its confirmation sets the laptop up and lands in the app, whose first sync names
+# the office. Screenshots of the first screen at both sizes.
 # Two branches exist before the app starts (typed at the command line), so the
 # meeting's three branches are picked among records of both origins.
 #
@@ -39,7 +45,15 @@ export PYTHONDONTWRITEBYTECODE=1   # no __pycache__ in the source tree
 MANY=120              # members imported before the app starts: three pages of 50
 REFUSED=01a21000-0000-7000-8000-00000000c0de   # the id of the record the hub refuses
 
-CASES="opens_with_the_start_secret_and_drops_it_from_the_address
+CASES="first_screen_asks_for_the_join_code
+first_screen_an_empty_or_foreign_code_is_told_at_the_field
+first_screen_a_mistyped_code_is_told_at_the_field
+first_screen_a_revoked_code_says_to_ask_for_a_new_sheet
+first_screen_an_unreachable_hub_says_what_to_do
+first_screen_shows_the_office_before_setting_up
+first_screen_confirmed_lands_in_the_app
+first_screen_the_laptop_is_set_up_from_the_code
+opens_with_the_start_secret_and_drops_it_from_the_address
 missing_required_field_is_shown_at_the_field_and_nothing_saved
 people_are_added_and_one_deleted_after_confirmation
 lists_sort_and_page_on_the_server
@@ -89,14 +103,67 @@ branch() {
 # report NAME — the hub's report for the commune and $YEAR, as JSON in NAME.json.
 report() { "$HUB" report --db "$HDB" --unit 22915 --year $YEAR --format json >"$E2E_DIR/$1.json" 2>"$E2E_DIR/$1.err"; }
 
-setup() {
+# code_of SHEET — the join code printed on an enrolment sheet.
+code_of() { sed -n 's/.*<p class="code">\([^<]*\)<\/p>.*/\1/p' "$1"; }
+
+# The province's sheets (issue 16): the commune's join code; another commune's, revoked
+# at once; and one whose hub address answers nothing. Then the app on a laptop with no
+# database: its first screen takes the code (app_browser.py --first-screen).
+first_setup() {
 	"$HUB" init --db "$HDB" --units "$UNITS" >"$E2E_DIR/init.out" 2>&1 || return 1
-	"$HUB" enroll --db "$HDB" --unit 22915 >"$E2E_DIR/c.tok" 2>/dev/null || return 1
-	C_TOKEN=$(sed -n 's/^token: //p' "$E2E_DIR/c.tok")
-	C_UNIT=$(sed -n 's/^unit: //p' "$E2E_DIR/c.tok")
-	[ -n "$C_TOKEN" ] && [ -n "$C_UNIT" ] || return 1
 	hub_start "$HDB" hub || return 1
-	agent init init --unit "$C_UNIT" --hub "$HUB_URL" --token "$C_TOKEN" || return 1
+	printf 'unit,name\n22915,Văn phòng Đoàn phường Mũi Né\n22918,Máy đã thu hồi\n' >"$E2E_DIR/offices.csv"
+	"$HUB" enroll --db "$HDB" --csv "$E2E_DIR/offices.csv" --hub "$HUB_URL" --out "$E2E_DIR/sheets" \
+		>"$E2E_DIR/enroll.out" 2>"$E2E_DIR/enroll.err" || return 1
+	printf 'unit,name\n22921,Máy không tới được\n' >"$E2E_DIR/dead.csv"
+	"$HUB" enroll --db "$HDB" --csv "$E2E_DIR/dead.csv" --hub "http://127.0.0.1:9" --out "$E2E_DIR/sheets-dead" \
+		>"$E2E_DIR/enroll-dead.out" 2>>"$E2E_DIR/enroll.err" || return 1
+	CODE=$(code_of "$E2E_DIR/sheets/001-22915.html")
+	REVOKED=$(code_of "$E2E_DIR/sheets/002-22918.html")
+	DEAD=$(code_of "$E2E_DIR/sheets-dead/001-22921.html")
+	C_PREFIX=$(awk -F'\t' '$1 ~ /001-22915/ { print $4 }' "$E2E_DIR/enroll.out")
+	R_PREFIX=$(awk -F'\t' '$1 ~ /002-22918/ { print $4 }' "$E2E_DIR/enroll.out")
+	[ -n "$CODE" ] && [ -n "$REVOKED" ] && [ -n "$DEAD" ] && [ -n "$C_PREFIX" ] && [ -n "$R_PREFIX" ] || return 1
+	"$HUB" revoke --db "$HDB" "$R_PREFIX" >"$E2E_DIR/revoke.out" 2>&1 || return 1
+	# one character of the code changed, as a hurried typist would
+	MISTYPED=$("$PY" -c 'import sys; c = sys.argv[1]; print(c[:12] + ("A" if c[12] != "A" else "B") + c[13:])' "$CODE")
+	"$AGENT" app --db "$ADB" --no-open --url-file "$E2E_DIR/first.url" >"$E2E_DIR/first.out" 2>"$E2E_DIR/first.err" &
+	FIRST_PID=$!
+	e2e_track $FIRST_PID
+	wait_file "$E2E_DIR/first.url" 150 || return 1
+	FIRST_URL=$(head -n 1 "$E2E_DIR/first.url")
+	case "$FIRST_URL" in http://127.0.0.1:*/?k=*) ;; *) return 1 ;; esac
+}
+
+if ! first_setup; then
+	fail_all "set-up failed: $(tail -n 3 "$E2E_DIR/init.out" "$E2E_DIR/first.err" "$E2E_DIR"/*.err 2>/dev/null | tr '\n' ' ' | cut -c1-500)"
+fi
+mkdir -p "$ART"
+timeout 150 "$PY" tests/e2e/app_browser.py --first-screen --url "$FIRST_URL" --dir "$E2E_DIR" --art "$ART" \
+	--code "$CODE" --mistyped "$MISTYPED" --revoked "$REVOKED" --unreachable "$DEAD" \
+	--office "Phường Mũi Né" --parent "Thành phố Phan Thiết" >"$E2E_DIR/first-browser.out" 2>"$E2E_DIR/first-browser.err"
+rc=$?
+cat "$E2E_DIR/first-browser.out"
+if [ $rc -ne 0 ] && ! grep -q FAILED "$E2E_DIR/first-browser.out"; then
+	fail app_browser__first_screen_driver "the WebDriver script exited $rc: $(tail -n 3 "$E2E_DIR/first-browser.err" | tr '\n' ' ')"
+fi
+stop "$FIRST_PID"
+# The laptop holds what the code carries — the commune's unit, the hub, the token — and
+# nothing was made for the wrong codes (one database, set up once).
+C_UNIT=$(sqlite3 "$ADB" "SELECT unit_id FROM lk_state" 2>/dev/null)
+W_UNIT=$("$HUB" units list --db "$HDB" 2>/dev/null | awk -F'\t' '$2 == "22915" { print $1 }')
+if [ -n "$C_UNIT" ] && [ "$C_UNIT" = "$W_UNIT" ] &&
+	[ "$(sqlite3 "$ADB" "SELECT value FROM lk_config WHERE key = 'hub_url'")" = "$HUB_URL" ] &&
+	sqlite3 "$ADB" "SELECT value FROM lk_config WHERE key = 'token'" | grep -q "^$C_PREFIX" &&
+	grep -q "set up $ADB for unit $C_UNIT" "$E2E_DIR/first.err" &&
+	[ "$(grep -c 'set up ' "$E2E_DIR/first.err")" = 1 ]; then
+	ok app_browser__first_screen_the_laptop_is_set_up_from_the_code
+else
+	fail app_browser__first_screen_the_laptop_is_set_up_from_the_code "unit '$C_UNIT' (want '$W_UNIT'): $(tail -n 3 "$E2E_DIR/first.err" | tr '\n' ' ')"
+fi
+[ -n "$C_UNIT" ] || fail_all "the first screen did not set the laptop up"
+
+setup() {
 	agent sync0 sync || return 1
 	branch "Thôn Đông Hải" || return 1
 	branch "Khu phố Lạc Đạo" || return 1
@@ -129,7 +196,6 @@ if ! setup; then
 	fail_all "set-up failed: $(tail -n 3 "$E2E_DIR/init.out" "$E2E_DIR/app.err" "$E2E_DIR"/*.err 2>/dev/null | tr '\n' ' ' | cut -c1-500)"
 fi
 
-mkdir -p "$ART"
 timeout 150 "$PY" tests/e2e/app_browser.py --url "$APP_URL" --dir "$E2E_DIR" --art "$ART" --year $YEAR --many $MANY --refused $REFUSED \
 	>"$E2E_DIR/browser.out" 2>"$E2E_DIR/browser.err"
 rc=$?
@@ -237,8 +303,8 @@ else
 fi
 
 stop "$APP_PID"
-if grep -q 'ERROR: [A-Za-z]*Sanitizer\|runtime error' "$E2E_DIR/app.err" "$E2E_DIR/hub.log"; then
-	fail app_browser__agent_and_hub_clean_under_sanitizers "$(grep -h -m1 'Sanitizer\|runtime error' "$E2E_DIR/app.err" "$E2E_DIR/hub.log")"
+if grep -q 'ERROR: [A-Za-z]*Sanitizer\|runtime error' "$E2E_DIR/app.err" "$E2E_DIR/first.err" "$E2E_DIR/hub.log"; then
+	fail app_browser__agent_and_hub_clean_under_sanitizers "$(grep -h -m1 'Sanitizer\|runtime error' "$E2E_DIR/app.err" "$E2E_DIR/first.err" "$E2E_DIR/hub.log")"
 else
 	ok app_browser__agent_and_hub_clean_under_sanitizers
 fi

@@ -636,6 +636,30 @@ static void test_hub_api__revoked_token_is_refused(void **state)
 	th_expect(th_hello(h, AG1, NULL), 401, "unauthorized");
 }
 
+/* GET /v1/whoami (PROTOCOL.md §12): the office a join code sets up, before the laptop
+ * exists — its name, code, kind and parent — and whether the code was used already;
+ * asking binds nothing (a hello with any new id still binds afterwards). */
+static void test_hub_api__whoami_names_the_office_and_binds_nothing(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_answer a = th_call(h->api, "GET", "/v1/whoami", h->token_c1, NULL);
+	assert_int_equal(a.status, 200);
+	assert_non_null(strstr(a.body, "\"unit\":\"" U_C1 "\""));
+	assert_non_null(strstr(a.body, "\"unit_name\":\"Xã C1\""));
+	assert_non_null(strstr(a.body, "\"unit_kind\":\"commune\""));
+	assert_non_null(strstr(a.body, "\"parent_name\":\"Huyện D\""));
+	assert_non_null(strstr(a.body, "\"bound\":false"));
+	th_answer_free(&a);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_agent"), 0);
+	/* once the laptop said hello, the code is used */
+	th_expect(th_hello(h, AG1, h->token_c1), 200, NULL);
+	th_expect(th_call(h->api, "GET", "/v1/whoami", h->token_c1, NULL), 200, "\"bound\":true");
+	/* a viewer's token, an unknown one: refused as on every agent route */
+	th_expect(th_call(h->api, "GET", "/v1/whoami", h->token_viewer, NULL), 403, "forbidden");
+	th_expect(th_call(h->api, "GET", "/v1/whoami", "lk_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL), 401,
+		  "unauthorized");
+}
+
 static void test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status(void **state)
 {
 	struct th_hub *h = *state;
@@ -975,7 +999,8 @@ int main(void)
 		T(test_hub_api__units_version_changes_on_a_unit_write_and_on_its_undoing),
 		T(test_hub_api__writer_log_stays_bounded_without_a_checkpointer),
 		T(test_hub_api__revoked_token_is_refused),
-		T(test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status),
+		T(test_hub_api__whoami_names_the_office_and_binds_nothing),
+	T(test_hub_api__viewer_token_cannot_write_and_agent_cannot_read_status),
 		T(test_hub_api__protocol_and_schema_version_mismatch_are_refused_whole),
 		T(test_hub_api__size_limits_and_encoding_are_enforced),
 		T(test_hub_api__clock_too_far_ahead_is_refused_with_hub_time),
