@@ -201,13 +201,13 @@ static json_t *office_json(const struct joincode *j, json_t *who)
 			 kv ? kv->label_vi : kind, "parent_name", json_object_get(who, "parent_name"), "hub", j->url);
 }
 
-static int file_exists(const char *path)
+int app_setup_needed(const char *db)
 {
-	FILE *f = plat_fopen(path, "rb");
+	FILE *f = plat_fopen(db, "rb");
 	if (!f)
-		return 0;
+		return 1;
 	fclose(f);
-	return 1;
+	return 0;
 }
 
 int app_setup_handle(struct app_setup *st, const struct app_api_request *req, struct app_api_response *resp)
@@ -226,7 +226,7 @@ int app_setup_handle(struct app_setup *st, const struct app_api_request *req, st
 		if (code_of(req, &j, resp) == 0 && ask_hub(&j, &who, resp) == 0)
 			answer_json(resp, 200, office_json(&j, who));
 	} else if (strcmp(path, "/api/setup/join") == 0 && post) {
-		if (file_exists(st->db)) {
+		if (!app_setup_needed(st->db)) {
 			answer_error(resp, 409, SAY_EXISTS);
 		} else if (code_of(req, &j, resp) == 0 && ask_hub(&j, &who, resp) == 0) {
 			struct store *s = NULL;

@@ -24,6 +24,9 @@
 
 struct app_setup;
 
+/* 1 when the laptop has no database at db yet (the first screen is needed), else 0. */
+int app_setup_needed(const char *db);
+
 /* The first screen for the database to create at db (copied), with the session's
  * CSRF token (copied). NULL when out of memory. */
 struct app_setup *app_setup_new(const char *db, const char *csrf);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "app_server.h"
+#include "app_setup.h"
 #include "app_sync.h"
 #include "commands.h"
 #include "daemon_posix.h"
@@ -57,15 +58,6 @@ static void app_run_end(struct app_run *r)
 	memset(r, 0, sizeof *r);
 }
 
-static int file_exists(const char *path)
-{
-	FILE *f = plat_fopen(path, "rb");
-	if (!f)
-		return 0;
-	fclose(f);
-	return 1;
-}
-
 /* Starts the app for database db. url_file may be NULL. first_screen: a database
  * that does not exist yet gets the first screen, which sets the laptop up from a join
  * code (app_setup.h). 0, or an exit code after a message (nothing left running). */
@@ -74,7 +66,7 @@ static int app_run_begin(const char *db, unsigned port, const char *url_file, in
 {
 	char err[256] = "", url[APP_SERVER_URL_MAX];
 	memset(r, 0, sizeof *r);
-	if (first_screen && !file_exists(db)) {
+	if (first_screen && app_setup_needed(db)) {
 		r->sync = app_sync_new(db, daemon_os_cancel);
 		if (!r->sync || app_server_start_setup(db, r->sync, port, &r->srv, err, sizeof err) != 0) {
 			msg_say(stderr, MSG_APP_CANNOT_START, r->sync ? err : "out of memory");

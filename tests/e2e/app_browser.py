@@ -604,6 +604,16 @@ def run_first_screen(a):
                  "an answer to the code")
         return app.error_at("code")
 
+    def both_sizes(name):
+        """Screenshots at 1366×768 and 390×844; nothing wider than the narrow window."""
+        d.save_screenshot(os.path.join(a.art, name + "-1366x768.png"))
+        app.size(390, 844)
+        time.sleep(0.2)
+        w = browser.overflowing(d)
+        assert not w, w[:5]
+        d.save_screenshot(os.path.join(a.art, name + "-390x844.png"))
+        app.size(1366, 768)
+
     try:
         with Case("first_screen_asks_for_the_join_code"):
             d.get(a.url)
@@ -612,13 +622,7 @@ def run_first_screen(a):
             assert app.js("return document.querySelector('main h1').textContent") == "Cài đặt Liên Kết cho văn phòng"
             assert not app.js("return document.getElementById('nav').offsetParent"), "the menu is shown before set-up"
             assert app.js("return document.activeElement.id") == "fld-code", "the field has no focus"
-            d.save_screenshot(os.path.join(a.art, "app-first-screen-1366x768.png"))
-            app.size(390, 844)
-            time.sleep(0.2)
-            w = browser.overflowing(d)
-            assert not w, w[:5]
-            d.save_screenshot(os.path.join(a.art, "app-first-screen-390x844.png"))
-            app.size(1366, 768)
+            both_sizes("app-first-screen")
 
         with Case("first_screen_an_empty_or_foreign_code_is_told_at_the_field"):
             d.find_element(By.CSS_SELECTOR, "main [data-action=check]").click()
@@ -646,13 +650,7 @@ def run_first_screen(a):
             shown = app.js("return document.getElementById('setup-office').textContent")
             for want in (a.office, a.parent, "Cài đặt cho đơn vị này"):
                 assert want in shown, "no '%s' in %r" % (want, shown)
-            d.save_screenshot(os.path.join(a.art, "app-first-screen-office-1366x768.png"))
-            app.size(390, 844)
-            time.sleep(0.2)
-            w = browser.overflowing(d)
-            assert not w, w[:5]
-            d.save_screenshot(os.path.join(a.art, "app-first-screen-office-390x844.png"))
-            app.size(1366, 768)
+            both_sizes("app-first-screen-office")
 
         with Case("first_screen_confirmed_lands_in_the_app"):
             d.find_element(By.CSS_SELECTOR, "main [data-action=join]").click()
