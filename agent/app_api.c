@@ -1136,6 +1136,12 @@ static void sink_refuse(void *ctx, unsigned long line, const struct schema_colum
 {
 	(void)line;
 	struct errors *e = ctx;
+	/* A branch's name and parent rows name the unit row written first; when that row
+	 * was refused (its opening date wrong) they cannot name it either: the field
+	 * already says what to fix, a second "required" with no field would only puzzle. */
+	if (e->f->kind == FORM_BRANCH && !e->forced && col && strcmp(col->name, "of_unit") == 0 &&
+	    json_object_size(e->obj) > 0)
+		return;
 	char t[RECORDS_TEXT_MAX];
 	snprintf(t, sizeof t, "%s", text);
 	if (t[0] >= 'a' && t[0] <= 'z') /* a sentence of its own next to the field */
@@ -1796,10 +1802,11 @@ static void api_sync_get(struct app_api *a, struct app_api_response *resp)
 		last_ok = json_string(iso);
 	}
 	answer_json(resp, 200,
-		    json_pack("{s:b, s:s, s:I, s:I, s:I, s:o, s:I, s:o, s:s?}", "running", st.running, "phase",
+		    json_pack("{s:b, s:s, s:I, s:I, s:I, s:o, s:I, s:o, s:s?, s:s?}", "running", st.running, "phase",
 			      app_sync_phase_str(st.phase), "sent", (json_int_t)st.sent, "total", (json_int_t)st.total,
 			      "received", (json_int_t)st.received, "last_ok", last_ok, "pending", (json_int_t)pending,
-			      "refused", refused, "error", st.error_vi[0] ? st.error_vi : NULL));
+			      "refused", refused, "error", st.error_vi[0] ? st.error_vi : NULL, "error_code",
+			      st.error_vi[0] && st.error[0] ? st.error : NULL));
 	refused = NULL;
 	goto done;
 fail:

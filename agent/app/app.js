@@ -574,7 +574,12 @@ function makeField(f) {
         if (r.value === undefined) return r;
         const lo = f.min === undefined || f.min === null ? 0 : f.min;
         const hi = f.max === undefined || f.max === null ? null : f.max;
-        if (r.value < lo || (hi !== null && r.value > hi)) return { error: 'Phải từ ' + fmtNum(lo) + (hi !== null ? ' đến ' + fmtNum(hi) : ' trở lên') };
+        /* a year (birth year, the year rated) is written without grouping, and two
+         * digits typed for it ("98") get the example of four */
+        const isYear = lo >= 1000 && hi !== null && hi <= 9999;
+        const num = isYear ? String : fmtNum;
+        if (isYear && r.value >= 0 && r.value < 100) return { error: 'Viết năm đủ bốn chữ số, ví dụ ' + (r.value < 40 ? 2000 + r.value : 1900 + r.value) };
+        if (r.value < lo || (hi !== null && r.value > hi)) return { error: 'Phải từ ' + num(lo) + (hi !== null ? ' đến ' + num(hi) : ' trở lên') };
         return r;
       },
     };
@@ -749,6 +754,7 @@ function renderBadge(s) {
   let text, cls;
   if (s.running) { text = 'Đang đồng bộ…'; cls = 'run'; }
   else if (s.refused && s.refused.length) { text = 'Tỉnh từ chối ' + s.refused.length; cls = 'warn'; }
+  else if (s.error && s.error_code === 'unreachable') { text = 'Chờ có mạng'; cls = 'wait'; }
   else if (s.error) { text = 'Chưa đồng bộ được'; cls = 'warn'; }
   else if (s.pending) { text = fmtNum(s.pending) + ' thay đổi chờ gửi'; cls = 'wait'; }
   else if (s.last_ok) { text = 'Đã đồng bộ'; cls = 'ok'; }
@@ -776,7 +782,10 @@ function renderSyncSummary(s) {
     el('dd', { id: 'sync-pending', 'data-value': String(s.pending || 0), text: s.pending ? fmtNum(s.pending) : 'Không có — tỉnh đã có đủ' }),
     el('dt', { text: 'Tỉnh từ chối' }),
     el('dd', { id: 'sync-refused-count', text: s.refused && s.refused.length ? fmtNum(s.refused.length) + ' bản ghi (xem bên dưới)' : 'Không có' })));
-  if (s.error && !s.running) rows.push(el('p', { class: 'msg msg-error', id: 'sync-error', text: s.error }));
+  /* no network is the laptop's normal day, not a fault: said calmly, with what happens */
+  if (s.error && !s.running && s.error_code === 'unreachable')
+    rows.push(el('p', { class: 'msg msg-info', id: 'sync-error', text: 'Máy chưa nối được tới máy chủ của Tỉnh (không có mạng, hoặc máy chủ đang tạm nghỉ). Không sao: những gì đã ghi vẫn nằm an toàn trên máy này và sẽ tự gửi khi có mạng. Có mạng rồi thì bấm "Đồng bộ ngay".' }));
+  else if (s.error && !s.running) rows.push(el('p', { class: 'msg msg-error', id: 'sync-error', text: s.error }));
   box.replaceChildren(...rows);
 }
 

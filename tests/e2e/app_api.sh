@@ -282,6 +282,17 @@ if [ -n "$NEWCODE" ] && [ "$RC" = 0 ] && wait_file "$E2E_DIR/nurl" 100; then
 	else
 		fail app_api__first_screen_sets_the_laptop_up_and_serves_the_app "check $c '$name', join $c2, meta $c3 '$office', again $c4: $(tail -3 "$E2E_DIR/napp.err" | tr '\n' ' ')"
 	fi
+	# the province's server stops: the page's sync says the laptop is offline (the code
+	# the page words calmly), and nothing is lost
+	stop "$HUB_PID_hub"
+	JAR=$E2E_DIR/njar CSRF=$NCSRF BASE=$NBASE
+	page_sync
+	if [ "$c" = 202 ] && [ "$(jget phase)" = failed ] && [ "$(jget error_code)" = unreachable ] &&
+		[ -n "$(jget error)" ]; then
+		ok app_api__a_sync_without_the_hub_says_the_laptop_is_offline
+	else
+		fail app_api__a_sync_without_the_hub_says_the_laptop_is_offline "start $c: $(cat "$E2E_DIR/body")"
+	fi
 else
 	fail app_api__first_screen_has_the_apps_safety "code '$NEWCODE', used sync $RC: $(say usedsync) $(tail -3 "$E2E_DIR/napp.err" | tr '\n' ' ')"
 fi

@@ -336,6 +336,20 @@ static void test_app_api__a_branch_is_one_form_and_three_journaled_rows(void **s
 	json_decref(j);
 }
 
+/* A secretary who forgets the opening date of a new branch is told at that field only
+ * (not also by a second "required" that names no field), and nothing is written. */
+static void test_app_api__a_branch_without_its_opening_date_is_told_at_that_field_only(void **state)
+{
+	struct fixture *f = *state;
+	json_t *j = NULL;
+	int64_t before = count(f, "SELECT count(*) FROM lk_journal");
+	assert_int_equal(call(f, "POST", "/api/forms/branch", "{\"values\": {\"name\": \"Thôn Mới\"}}", NULL, &j), 422);
+	assert_non_null(error_of(j, "opened_on"));
+	assert_int_equal(json_object_size(json_object_get(j, "errors")), 1);
+	json_decref(j);
+	assert_int_equal(count(f, "SELECT count(*) FROM lk_journal"), before);
+}
+
 static void test_app_api__a_meeting_keeps_its_branches_as_rows(void **state)
 {
 	struct fixture *f = *state;
@@ -754,6 +768,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__a_branch_is_one_form_and_three_journaled_rows, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__a_branch_without_its_opening_date_is_told_at_that_field_only,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__a_meeting_keeps_its_branches_as_rows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__search_ignores_case_and_diacritics, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__lists_by_a_linked_name_page_in_folded_order, setup,
