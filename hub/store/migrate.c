@@ -21,11 +21,6 @@
 #define MIGRATE_COLS_MAX 128
 #define META_TABLE "hub_meta"
 
-static int is_url(const char *db)
-{
-	return strstr(db, "://") != NULL;
-}
-
 /* A database name fit for logs and summaries: a URL's password left out. */
 static void redact(const char *db, char *out, size_t cap)
 {
@@ -505,12 +500,18 @@ enum migrate_result migrate_check_stores(struct store *src, struct store *dst, F
 	return res;
 }
 
-/* Opens the source (a file: under its serving lock, so that no `serve` writes it). */
+/* Opens the source, which no `serve` may be writing: a file under its (exclusive)
+ * serving lock; a PostgreSQL database when no hub process of this machine holds its
+ * (shared) one — hub processes elsewhere are the operator's to stop (operations.md). */
 static enum migrate_result open_source(const char *from, int *lock, struct store **src, char *err,
 				       size_t errlen)
 {
 	char oerr[512];
-	if (!is_url(from) && (*lock = ops_serving_lock(from, err, errlen)) < 0)
+	if (store_is_pg(from) && store_is_serving(from)) {
+		snprintf(err, errlen, "a lienket-hub serves the source: stop every hub process first");
+		return MIGRATE_NO_SOURCE;
+	}
+	if (!store_is_pg(from) && (*lock = ops_serving_lock(from, err, errlen)) < 0)
 		return MIGRATE_NO_SOURCE;
 	if (open_db(from, 0, src, oerr, sizeof oerr) != 0) {
 		snprintf(err, errlen, "source: %s", oerr);
@@ -536,20 +537,24 @@ enum migrate_result migrate_run(const char *from, const char *to, FILE *out, cha
 	}
 	fprintf(out, "migrating: %s -> %s\n", from_l, to_l);
 	res = migrate_stores(src, dst, out, err, errlen);
-	if (res == MIGRATE_OK && !is_url(from)) {
+	if (res == MIGRATE_OK) {
+		/* both operations logs say so (a URL's password left out) */
 		char hub_id[64] = "", hs[32] = "0";
 		src->meta_get(src, "hub_id", hub_id, sizeof hub_id);
 		src->meta_get(src, "hs", hs, sizeof hs);
-		ops_log(from, wall_ms(), "migrate", to_l, hub_id, hs, (char *)NULL);
+		int64_t now = wall_ms();
+		if (ops_log(from, now, "migrate", to_l, hub_id, hs, (char *)NULL) != 0 ||
+		    ops_log(to, now, "migrated", from_l, hub_id, hs, (char *)NULL) != 0)
+			fprintf(out, "warning: the operations log could not record the migration\n");
 	}
 done:
 	if (src)
 		src->close(src);
 	if (dst)
 		dst->close(dst);
-	if (res == MIGRATE_FAILED && dst && !is_url(to))
-		unlink(to); /* the file this run made, nothing committed in it */
-	if (res == MIGRATE_FAILED && dst && is_url(to)) {
+	if (res == MIGRATE_FAILED && dst && !store_is_pg(to))
+		store_remove_copy(to); /* the file this run made, nothing committed in it */
+	if (res == MIGRATE_FAILED && dst && store_is_pg(to)) {
 		size_t k = strlen(err);
 		snprintf(err + k, errlen - k, "; nothing was committed, but the destination now has"
 			 " the hub's empty tables: drop and re-create that database before trying again");

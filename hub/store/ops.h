@@ -17,7 +17,9 @@
  *   correction OP TABLE ROW_ID
  *   reform  WHAT
  *   restore BACKUP_PATH NEW_HUB_ID
- *   migrate DESTINATION HUB_ID HUB_SEQ   (migrate.h; a URL's password left out)
+ *   migrate DESTINATION HUB_ID HUB_SEQ   (migrate.h, in the source's log; a URL's
+ *                                        password left out)
+ *   migrated SOURCE HUB_ID HUB_SEQ       (the same, in the destination's log)
  *
  * Functions return 0 or -1 with an English reason in err; the restore report (what it
  * did and what it could not bring back) is written to the caller's stream.

@@ -114,6 +114,7 @@ nonempty=$(for t in person meeting hub_token hub_agent hub_receipt hub_agent_cha
 	[ "$(sqlite3 "$SRC" "SELECT count(*) > 0 FROM \"$t\"")" = 1 ] && printf 1; done)
 if [ "$m1" = 0 ] && [ -z "$bad" ] && [ "$dst_id" = "$HUB_ID" ] && [ "$dst_hs" = "$HS" ] &&
 	[ "$nonempty" = 1111111 ] && grep -q "^hub_id: $HUB_ID (kept)" "$E2E_DIR/m1.out" &&
+	grep -q "	migrate	.*	$HUB_ID	$HS\$" "$SRC.operations" &&
 	grep -q '^checked: row counts and checksums' "$E2E_DIR/m1.out"; then
 	ok migrate__copies_every_table_keeping_the_hub_id_and_sequence
 else
