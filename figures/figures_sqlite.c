@@ -167,49 +167,9 @@ static void yyyy_of(int year, char out[5])
 	snprintf(out, 5, "%04u", (unsigned)year % 10000u);
 }
 
-/* One adapter per row type: the callback and its argument, and a step function that
- * fills the row from the statement's columns (in the SELECT's order). */
-#define ADAPTER(name, type, fill)                                                         \
-	struct name##_ctx {                                                               \
-		int (*row)(void *arg, const struct type *r);                              \
-		void *arg;                                                                \
-	};                                                                                \
-	static int name##_step(sqlite3_stmt *st, void *ctx)                               \
-	{                                                                                 \
-		struct name##_ctx *c = ctx;                                               \
-		struct type r = fill;                                                     \
-		return c->row(c->arg, &r);                                                \
-	}
-
-ADAPTER(unit, figures_unit_row, ((struct figures_unit_row){ text(st, 0), text(st, 1) }))
-ADAPTER(name, figures_name_row,
-	((struct figures_name_row){ text(st, 0), text(st, 1), text(st, 2), text(st, 3),
-				    text(st, 4), text(st, 5), text(st, 6) }))
-ADAPTER(link, figures_link_row,
-	((struct figures_link_row){ text(st, 0), text(st, 1), text(st, 2), text(st, 3),
-				    text(st, 4) }))
-ADAPTER(event, figures_event_row,
-	((struct figures_event_row){ text(st, 0), text(st, 1), text(st, 2), text(st, 3),
-				     text(st, 4) }))
-ADAPTER(mgroup, figures_meeting_group,
-	((struct figures_meeting_group){ text(st, 0), text(st, 1), text(st, 2), i64(st, 3),
-					 i64(st, 4) }))
-ADAPTER(count, figures_unit_count, ((struct figures_unit_count){ text(st, 0), i64(st, 1) }))
-ADAPTER(id, figures_unit_id, ((struct figures_unit_id){ text(st, 0) }))
-ADAPTER(vgroup, figures_volunteer_group,
-	((struct figures_volunteer_group){ text(st, 0), text(st, 1), i64(st, 2), i64(st, 3),
-					   i64(st, 4) }))
-ADAPTER(gathering, figures_gathering_row,
-	((struct figures_gathering_row){ text(st, 0), i64(st, 1), i64(st, 2) }))
-ADAPTER(rating, figures_rating_row,
-	((struct figures_rating_row){ text(st, 0), text(st, 1), i64(st, 2) }))
-ADAPTER(party, figures_party_row,
-	((struct figures_party_row){ text(st, 0), text(st, 1), text(st, 2) }))
-ADAPTER(secretary, figures_secretary_row,
-	((struct figures_secretary_row){ text(st, 0), text(st, 1),
-					 sqlite3_column_int(st, 2) != 0 }))
-ADAPTER(support, figures_support_row,
-	((struct figures_support_row){ text(st, 0), text(st, 1), text(st, 2), i64(st, 3) }))
+/* The row adapters (<name>_ctx, <name>_step) over text() and i64() above. */
+#define FIGURES_ROW_HANDLE sqlite3_stmt *
+#include "figures_adapters.h"
 
 /* ---- the SQL ---- */
 

@@ -42,6 +42,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "figures_pg.h" /* FIGURES_PG_INDEX_DDL: the figures source's own index */
 #include "ids.h"
 
 #define SQL_MAX 8192 /* longest generated statement */
@@ -357,6 +358,7 @@ static int create_tables(struct store_pg *p)
 	}
 	if (rc == 0)
 		rc = store_pg_exec_script(p, REPORT_DDL);
+	rc = rc ? rc : store_pg_exec_script(p, FIGURES_PG_INDEX_DDL);
 	/* pg-access: rc = rc ? rc : store_pg_exec_script(p, STORE_PG_ACCESS_DDL); */
 	return rc;
 }
