@@ -67,6 +67,17 @@ hub_sql() {
 	*) sqlite3 "$1" "$2" ;;
 	esac
 }
+# pg_backup URL FILE — PostgreSQL's own backup of a hub database (pg_dump, custom format),
+# taken while hubs serve it. pg_restore_db URL FILE — the database dropped (its
+# connections closed), made again empty and FILE restored into it (pg_restore), as an
+# operator restores a hub (docs/operations.md). 0 or pg_dump's / pg_restore's failure.
+E2E_PG_BIN=${LK_PG_BIN:-/usr/lib/postgresql/15/bin}
+pg_backup() { "$E2E_PG_BIN/pg_dump" -Fc -f "$2" -d "$1"; }
+pg_restore_db() {
+	sh "$E2E_PG_SCRIPT" dropdb "$E2E_PG_DIR" "${1##*/}" &&
+		sh "$E2E_PG_SCRIPT" createdb "$E2E_PG_DIR" "${1##*/}" >/dev/null &&
+		"$E2E_PG_BIN/pg_restore" --no-owner -d "$1" "$2"
+}
 # hub_is_pg DB — whether DB names a PostgreSQL database.
 hub_is_pg() { case "$1" in postgresql://*|postgres://*) return 0 ;; *) return 1 ;; esac; }
 

@@ -28,7 +28,7 @@ set -u
 
 UNITS=tests/fixtures/units-small.csv
 COMMUNE_CODE=22915
-HDB="$E2E_DIR/hub.db"
+HDB=$(hub_db hub)
 HLOG="$E2E_DIR/hub.log"
 ADB="$E2E_DIR/laptop-a.db"
 BDB="$E2E_DIR/laptop-b.db"
@@ -152,9 +152,9 @@ same_row() {
 }
 
 # hub_value TABLE ID COLUMN — a value on the hub ('' when null or absent).
-hub_value() { sqlite3 "$HDB" "SELECT \"$3\" FROM \"$1\" WHERE id = '$2'" 2>/dev/null; }
+hub_value() { hub_sql "$HDB" "SELECT \"$3\" FROM \"$1\" WHERE id = '$2'" 2>/dev/null; }
 hub_exists() {
-	[ "$(sqlite3 "$HDB" "SELECT count(*) FROM \"$1\" WHERE id = '$2' AND _ins_writer <> '' AND (_del_writer = '' OR _ins_clock > _del_clock OR (_ins_clock = _del_clock AND _ins_writer > _del_writer))" 2>/dev/null)" = 1 ]
+	[ "$(hub_sql "$HDB" "SELECT count(*) FROM \"$1\" WHERE id = '$2' AND _ins_writer <> '' AND (_del_writer = '' OR _ins_clock > _del_clock OR (_ins_clock = _del_clock AND _ins_writer > _del_writer))" 2>/dev/null)" = 1 ]
 }
 
 # ---- set-up ------------------------------------------------------------------------
@@ -239,7 +239,7 @@ if [ "$RC" = 0 ] && same_rows "$ADB" && status_json "$ADB" &&
 	[ "$(hub_acked "$AGENT_A")" = "$(last_seq "$ADB")" ] &&
 	hub_exists person "$P1" && ! hub_exists person "$P2" &&
 	[ "$(hub_value meeting "$M1" concerns)" = 'Thiếu kinh phí, "sân chơi"' ] &&
-	[ "$(sqlite3 "$HDB" "SELECT count(*) FROM person WHERE full_name IN ('Lê Thị Mai, con', 'Võ \"Út\" Ba')")" = 2 ]; then
+	[ "$(hub_sql "$HDB" "SELECT count(*) FROM person WHERE full_name IN ('Lê Thị Mai, con', 'Võ \"Út\" Ba')")" = 2 ]; then
 	ok sync__records_entered_offline_reach_the_hub
 else
 	fail sync__records_entered_offline_reach_the_hub "exit $RC; $DIFF; hub acked $(hub_acked "$AGENT_A") of $(last_seq "$ADB"); $(say a-up)"
@@ -407,17 +407,21 @@ if [ "$r1$r2$r3$r4$r5$r6" = 000000 ] && [ "$s1$s2$s3" = 000 ] && [ -n "$Y_A" ] &
 	same_rows "$ADB" && same_rows "$BDB"; then
 	ok sync__two_laptops_same_record_converge
 else
-	fail sync__two_laptops_same_record_converge "edits $r1 $r2 $r3 $r4 $r5 $r6, syncs $s1 $s2 $s3; year ids '$Y_A' '$Y_B'; hub person: $(sqlite3 "$HDB" "SELECT full_name, phone, birth_year FROM person WHERE id = '$P1'"); year: $(sqlite3 "$HDB" "SELECT rating, youth_gathered, youth_in_area FROM year_record WHERE id = '$Y_A'"); $DIFF $(say e9)"
+	fail sync__two_laptops_same_record_converge "edits $r1 $r2 $r3 $r4 $r5 $r6, syncs $s1 $s2 $s3; year ids '$Y_A' '$Y_B'; hub person: $(hub_sql "$HDB" "SELECT full_name, phone, birth_year FROM person WHERE id = '$P1'"); year: $(hub_sql "$HDB" "SELECT rating, youth_gathered, youth_in_area FROM year_record WHERE id = '$Y_A'"); $DIFF $(say e9)"
 fi
 
 # ---- the hub restored from a backup ------------------------------------------------
 # issue 5: `lienket-hub backup --db DB OUT` while serving, `lienket-hub restore --db DB
-# BACKUP` with the hub stopped (new database id); the laptops notice it at hello
+# BACKUP` with the hub stopped (new database id) — on PostgreSQL pg_dump while serving and
+# pg_restore into a re-created database, which the hub notices at its next start (new
+# OIDs: a new hub id, PROTOCOL.md §6.1); the laptops notice it at hello
 # ("hub database changed"), send again what the hub lacks and pull from the start.
 if ! "$HUB" --help 2>&1 | grep -q 'backup'; then
 	fail sync__hub_restored_from_backup_converges "lienket-hub backup not available (lienket-hub --help lists no backup command)"
 else
-	"$HUB" backup --db "$HDB" "$E2E_DIR/hub.backup" >"$E2E_DIR/backup.out" 2>&1 # while serving
+	# while serving; on PostgreSQL with its own tools (docs/operations.md)
+	if hub_is_pg "$HDB"; then pg_backup "$HDB" "$E2E_DIR/hub.backup" >"$E2E_DIR/backup.out" 2>&1
+	else "$HUB" backup --db "$HDB" "$E2E_DIR/hub.backup" >"$E2E_DIR/backup.out" 2>&1; fi
 	rc_b=$?
 	hub_id_before=$(sqlite3 "$ADB" "SELECT value FROM lk_config WHERE key = 'hub_id'")
 	ag r1 "$ADB" add person "full_name=Đặng Văn Sau Sao Lưu" birth_year=1990; q1=$RC
@@ -428,7 +432,8 @@ else
 	ag r5 "$BDB" sync; q5=$RC
 	held_a=$(hub_acked "$AGENT_A")
 	hub_down
-	"$HUB" restore --db "$HDB" "$E2E_DIR/hub.backup" >"$E2E_DIR/restore.out" 2>&1
+	if hub_is_pg "$HDB"; then pg_restore_db "$HDB" "$E2E_DIR/hub.backup" >"$E2E_DIR/restore.out" 2>&1
+	else "$HUB" restore --db "$HDB" "$E2E_DIR/hub.backup" >"$E2E_DIR/restore.out" 2>&1; fi
 	rc_r=$?
 	lost_a=$(hub_acked "$AGENT_A")
 	hub_up && started=yes || started=no
@@ -559,7 +564,7 @@ sqlite3 "$ADB" "UPDATE lk_journal SET clock = clock + (600000 << 16) WHERE seq >
 ag k-sync "$ADB" sync --verbose; rc_k=$RC # the engine's English log: only with --verbose
 status_json "$ADB"
 hub_ms=$(($(date +%s) * 1000 + 1000))
-fc=$(sqlite3 "$HDB" "SELECT _ins_clock >> 16 FROM person WHERE id = '$PK'")
+fc=$(hub_sql "$HDB" "SELECT _ins_clock >> 16 FROM person WHERE id = '$PK'")
 if [ "$t1$t2$t3" = 000 ] && [ "$rc_k" = 0 ] && grep -q 'clock ahead' "$E2E_DIR/k-sync.err" &&
 	[ "$(json "$E2E_DIR/st.json" clock_advice)" = true ] && [ "$(json "$E2E_DIR/st.json" pending)" = 0 ] &&
 	[ "$(hub_value person "$PK" phone)" = 0955555555 ] && [ -n "$fc" ] && [ "$fc" -le "$hub_ms" ] &&
