@@ -580,7 +580,25 @@ static void sql_search(sqlite3_str *q, const struct form *f, const struct form_r
 		sqlite3_str_appendall(q, " AND (t.id IN (SELECT sn.of_unit FROM unit_name sn WHERE lk_match(?1, sn.name, sn.code)))");
 		return;
 	}
-	sqlite3_str_appendall(q, " AND (lk_match(?1");
+	/* the links first: probing a list of ids made once is cheaper than folding the
+	 * row's own texts, which then run only for the rows no linked name matched */
+	sqlite3_str_appendall(q, " AND (");
+	for (size_t k = 0; k < r->n; k++) {
+		const struct schema_column *c = r->f[k].col;
+		if (!c || c->type != SCHEMA_REF)
+			continue;
+		sqlite3_str_appendf(q, "t.\"%w\" IN ", c->name);
+		if (!sql_ref_matches(q, c->ref_table))
+			sqlite3_str_appendall(q, "(SELECT NULL)");
+		sqlite3_str_appendall(q, " OR ");
+	}
+	if (f->link_table) {
+		sqlite3_str_appendf(q, "t.id IN (SELECT l.\"%w\" FROM \"%w\" l WHERE l.branch_id IN ", f->link_parent,
+				    f->link_table);
+		sql_ref_matches(q, "unit");
+		sqlite3_str_appendall(q, ") OR ");
+	}
+	sqlite3_str_appendall(q, "lk_match(?1");
 	for (size_t k = 0; k < r->n; k++) {
 		const struct schema_column *c = r->f[k].col;
 		if (!c || c->flags & (SCHEMA_ID | SCHEMA_OWNER))
@@ -594,22 +612,7 @@ static void sql_search(sqlite3_str *q, const struct form *f, const struct form_r
 			sql_enum_label(q, c, x);
 		}
 	}
-	sqlite3_str_appendall(q, ")");
-	for (size_t k = 0; k < r->n; k++) {
-		const struct schema_column *c = r->f[k].col;
-		if (!c || c->type != SCHEMA_REF)
-			continue;
-		sqlite3_str_appendf(q, " OR t.\"%w\" IN ", c->name);
-		if (!sql_ref_matches(q, c->ref_table))
-			sqlite3_str_appendall(q, "(SELECT NULL)");
-	}
-	if (f->link_table) {
-		sqlite3_str_appendf(q, " OR t.id IN (SELECT l.\"%w\" FROM \"%w\" l WHERE l.branch_id IN ", f->link_parent,
-				    f->link_table);
-		sql_ref_matches(q, "unit");
-		sqlite3_str_appendall(q, ")");
-	}
-	sqlite3_str_appendall(q, ")");
+	sqlite3_str_appendall(q, "))");
 }
 
 /* 1 when a list may be sorted by column c's linked names through an index of the

@@ -177,6 +177,17 @@ char *app_search_key(const char *q)
 
 #define MATCH_WORDS_MAX 16 /* words of a query looked for; more are ignored */
 
+#define MATCH_MEMO_ARGS 16   /* values of a row remembered, by position */
+#define MATCH_MEMO_BYTES 48  /* longest value remembered (a choice's label, a year, a date) */
+
+/* The words a value held last time at this position of lk_match's arguments: a
+ * choice's label or a year repeats from row to row, and is then not folded again. */
+struct match_memo {
+	int len;             /* -1: nothing remembered */
+	unsigned found;      /* the words inside it */
+	char v[MATCH_MEMO_BYTES];
+};
+
 /* A search key split into words, kept by SQLite for the statement (auxdata): split once,
  * not once per row. */
 struct match_words {
@@ -185,6 +196,7 @@ struct match_words {
 	const char *w[MATCH_WORDS_MAX];
 	size_t len[MATCH_WORDS_MAX];
 	char text[QUERY_MAX + 1];
+	struct match_memo memo[MATCH_MEMO_ARGS];
 };
 
 static struct match_words *match_words_of(sqlite3_context *ctx, sqlite3_value *v)
@@ -197,6 +209,8 @@ static struct match_words *match_words_of(sqlite3_context *ctx, sqlite3_value *v
 	if (!mw)
 		return NULL;
 	memset(mw, 0, sizeof *mw);
+	for (size_t i = 0; i < MATCH_MEMO_ARGS; i++)
+		mw->memo[i].len = -1;
 	snprintf(mw->text, sizeof mw->text, "%s", key ? key : "");
 	for (char *p = mw->text; *p && mw->n < MATCH_WORDS_MAX;) {
 		size_t n = strcspn(p, " ");
@@ -272,10 +286,22 @@ static void sql_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		size_t len = (size_t)sqlite3_value_bytes(argv[i]);
 		if (!v)
 			continue;
-		match_value(mw, v, len, &found);
+		struct match_memo *m = i - 1 < MATCH_MEMO_ARGS ? &mw->memo[i - 1] : NULL;
+		if (m && m->len == (int)len && memcmp(m->v, v, len) == 0) {
+			found |= m->found;
+			continue;
+		}
+		unsigned here = 0;
+		match_value(mw, v, len, &here);
 		char dmy[DATETEXT_SIZE];
 		if (mw->has_slash && len == 10 && v[4] == '-' && v[7] == '-' && datetext_format(v, dmy) == 0)
-			match_value(mw, dmy, strlen(dmy), &found);
+			match_value(mw, dmy, strlen(dmy), &here);
+		if (m && len <= MATCH_MEMO_BYTES) {
+			m->len = (int)len;
+			m->found = here;
+			memcpy(m->v, v, len);
+		}
+		found |= here;
 	}
 	sqlite3_result_int(ctx, found == all);
 }

@@ -92,7 +92,7 @@ for path in "/api/forms/person" "/api/forms/person?q=nguyen%20thi%20hoa" "/api/f
 	"/api/forms/meeting?sort=unit_id&dir=desc&offset=40000" "/api/forms/meeting?sort=host_branch_id&dir=desc&offset=40000" \
 	"/api/forms/meeting?sort=host_branch_id&q=dong" "/api/forms/meeting?sort=kind&offset=40000" \
 	"/api/forms/role?sort=person_id" "/api/forms/role?sort=of_unit&offset=25000" \
-	"/api/forms/role?sort=person_id&dir=desc&offset=25000" "/api/forms/role?sort=person_id&q=hoa" \
+	"/api/forms/role?sort=person_id&dir=desc&offset=25000" "/api/forms/role?q=hoa" "/api/forms/role?sort=person_id&q=hoa" \
 	"/api/pick/person?q=hoa" "/api/pick/unit?q=dong" "/api/forms/branch"; do
 	c0=$(cpu)
 	curl -s -o /dev/null -b "$DIR/jar" "$BASE$path"

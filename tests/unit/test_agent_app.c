@@ -593,6 +593,30 @@ static void test_app_setup__wrong_codes_and_an_unreachable_hub_are_told_and_noth
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* A search whose words fall in several values of a row: a choice's label repeating from
+ * row to row is remembered (app_search.c), the other values still decide. */
+static void test_app_api__search_words_across_a_repeated_label_and_a_date(void **state)
+{
+	struct fixture *f = *state;
+	char p[IDS_UUID_TEXT], r[IDS_UUID_TEXT], body[300];
+	create(f, "person", "{\"full_name\": \"Lý Văn Sáu\"}", p);
+	const char *terms[] = { "01/01/2020", "01/01/2021", "01/06/2020", "01/01/2022" };
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(body, sizeof body, "{\"person_id\": \"%s\", \"role\": \"%s\", \"of_unit\": \"" UNIT
+			 "\", \"term_from\": \"%s\"}", p, i == 2 ? "member" : "branch_secretary", terms[i]);
+		create(f, "role", body, r);
+	}
+	json_t *j = NULL;
+	struct params q = { { "q" }, { "bi thu 2020" } };
+	assert_int_equal(call(f, "GET", "/api/forms/role", NULL, &q, &j), 200);
+	assert_int_equal(json_integer_value(json_object_get(j, "total")), 1);
+	json_decref(j);
+	struct params q2 = { { "q" }, { "BÍ THƯ" } };
+	assert_int_equal(call(f, "GET", "/api/forms/role", NULL, &q2, &j), 200);
+	assert_int_equal(json_integer_value(json_object_get(j, "total")), 3);
+	json_decref(j);
+}
+
 static void test_app_api__a_person_still_linked_is_not_deleted(void **state)
 {
 	struct fixture *f = *state;
@@ -775,6 +799,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_app_api__lists_by_a_linked_name_page_in_folded_order, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__lists_by_a_persons_name_follow_every_write, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_app_api__search_words_across_a_repeated_label_and_a_date, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__a_person_still_linked_is_not_deleted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_app_api__unknown_fields_and_forms_are_refused, setup, teardown),
