@@ -649,7 +649,7 @@ int journal_build_batch(struct store *s, const char *agent_id, uint64_t from,
 			break; /* a hole: cannot happen with AUTOINCREMENT; send what is contiguous */
 		if (b.schema < 0) {
 			b.schema = it->schema;
-			w = wire_changeset_writer_new(b.schema, agent_id);
+			w = wire_changeset_writer_new_v(b.schema, agent_id, lim->changes_v);
 			if (!w) {
 				snprintf(err, errlen, "out of memory");
 				goto out;
@@ -675,7 +675,22 @@ int journal_build_batch(struct store *s, const char *agent_id, uint64_t from,
 			if (size + JOURNAL_ENVELOPE_BYTES > lim->entry_max_bytes)
 				reason = new_reason = "too_large";
 		}
-		if (!reason) {
+		if (!reason && enc_rc == 0 && wire_changeset_writer_version(w) != WIRE_CHANGES_V1) {
+			/* the shape's own bytes decide the cut; the entry is encoded in it */
+			wire_encoded_entry_free(enc);
+			enc = NULL;
+			size_t room = lim->batch_bytes > JOURNAL_ENVELOPE_BYTES
+					      ? lim->batch_bytes - JOURNAL_ENVELOPE_BYTES : 0;
+			int a = wire_changeset_writer_add_within(w, &it->e, b.count > 0 ? room : SIZE_MAX);
+			if (a == 2)
+				break;
+			if (a < 0) {
+				snprintf(err, errlen, "out of memory encoding entry %" PRIu64, it->e.seq);
+				goto out;
+			}
+			if (a == 1)
+				reason = new_reason = "unencodable";
+		} else if (!reason) {
 			if (b.count > 0 && wire_changeset_writer_bytes(w) + size +
 						   JOURNAL_ENVELOPE_BYTES > lim->batch_bytes)
 				break;

@@ -76,11 +76,14 @@ struct journal_batch_limits {
 	size_t batch_bytes;     /* cut here (may be shrunk after a 413) */
 	size_t entry_max_bytes; /* an entry larger than this alone travels skipped (too_large) */
 	size_t max_changes;     /* at most this many entries */
+	int changes_v;          /* the change-set shape (PROTOCOL.md §6.2a); 0 or 1: shape 1 */
 };
 
 /* Builds the change set starting at `from` (entries of one schema version, at most
- * the limits), computing and storing hashes and chains and recording new skipped
- * entries. 0 with *out filled; 1 when nothing is pending from `from`; -1 on error
+ * the limits, in the shape lim->changes_v), computing and storing hashes and chains and
+ * recording new skipped entries. Which entries travel skipped, and so the hashes and the
+ * chain, do not depend on the shape: `too_large` is measured in shape 1; the cut at
+ * batch_bytes counts the shape's own bytes (shape 2 fits more entries). 0 with *out filled; 1 when nothing is pending from `from`; -1 on error
  * (err gets an English reason). */
 int journal_build_batch(struct store *s, const char *agent_id, uint64_t from,
 			const struct journal_batch_limits *lim, struct journal_batch *out,

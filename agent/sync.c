@@ -60,6 +60,9 @@ struct sync_ctx {
 	/* hello answer */
 	struct wire_hello_answer hello;
 	int have_hello;
+	/* a change set of shape 2 was refused protocol_version: shape 1 for the rest of the
+	 * sync, whatever a later hello says (PROTOCOL.md §6.1) */
+	int shape1_only;
 	/* progress */
 	uint64_t total_entries, total_bytes, done_entries, done_bytes;
 	int64_t started_ms;
@@ -317,8 +320,9 @@ static int do_hello(struct sync_ctx *c)
 		return fail(c, EXIT_SOFTWARE, "local_error", "cannot read the journal: %s",
 			    sqlite3_errmsg(store_db(c->s)));
 	memset(&h, 0, sizeof h);
-	h.v = WIRE_PROTOCOL_VERSION;
+	h.v = WIRE_MESSAGE_V;
 	h.schema = SCHEMA_VERSION;
+	h.changes_v = WIRE_CHANGES_MAX;
 	snprintf(h.agent, sizeof h.agent, "%s", c->agent);
 	h.wall_ms = sync_wall_ms();
 	h.pending = (int64_t)pending;
@@ -633,6 +637,15 @@ static size_t next_cut(const struct sync_ctx *c, size_t cut, size_t json_len, in
 	return next < ceiling ? next : ceiling;
 }
 
+/* The change-set shape to send: what the hello answer agreed (1 from a hub that does not
+ * say), never above ours, and 1 after a refusal of shape 2 in this sync. */
+static int changes_shape(const struct sync_ctx *c)
+{
+	if (c->shape1_only || c->hello.changes_v < WIRE_CHANGES_V2)
+		return WIRE_CHANGES_V1;
+	return c->hello.changes_v < WIRE_CHANGES_MAX ? c->hello.changes_v : WIRE_CHANGES_MAX;
+}
+
 static int do_push(struct sync_ctx *c, int *blocked)
 {
 	struct journal_batch_limits lim;
@@ -658,6 +671,7 @@ static int do_push(struct sync_ctx *c, int *blocked)
 	lim.max_changes = c->hello.max_changes > 0 && c->hello.max_changes < WIRE_MAX_CHANGES
 				  ? (size_t)c->hello.max_changes
 				  : WIRE_MAX_CHANGES;
+	lim.changes_v = changes_shape(c);
 	if (journal_pending(c->s, &c->total_entries, &c->total_bytes) != 0)
 		return fail(c, EXIT_SOFTWARE, "local_error", "cannot count pending entries");
 	c->done_entries = c->done_bytes = 0;
@@ -805,6 +819,15 @@ static int do_push(struct sync_ctx *c, int *blocked)
 				ceiling = lim.batch_bytes; /* no growing back into the refusal */
 				logf_(c, "change set too large for the hub: cutting at %zu bytes",
 				      lim.batch_bytes);
+				goto batch_next;
+			}
+			if (k.status == 400 && strcmp(code, "protocol_version") == 0 &&
+			    lim.changes_v != WIRE_CHANGES_V1) {
+				/* an older hub than the hello's (replaced since): the same entries in
+				 * shape 1, the same chain (PROTOCOL.md §6.2a) */
+				logf_(c, "hub refused change-set shape %d: sending shape 1", lim.changes_v);
+				c->shape1_only = 1;
+				lim.changes_v = WIRE_CHANGES_V1;
 				goto batch_next;
 			}
 			if (k.status == 400 && strcmp(code, "bad_deflate") == 0 &&

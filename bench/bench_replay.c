@@ -5,12 +5,15 @@
  * On a 2-core machine, 16 real `lienket-agent sync` processes take most of the CPU the
  * hub would need (reading their journals, hashing, encoding, then pulling), so the
  * end-to-end rate measures the agents. This program separates the two halves:
- *   prepare --list FILE   lines "AGENT.db OUT.bodies": builds every pending change set
+ *   prepare --list FILE [--shape N]
+ *                         lines "AGENT.db OUT.bodies": builds every pending change set
  *                         of each agent with the agent's own code (libagent.a,
  *                         journal_build_batch at the agent's batch size; hashes and
  *                         chains stored as a sync would), deflates it as the agent
  *                         does (zlib level 6) and writes the bodies, each as a 4-byte
- *                         big-endian length and the bytes, to OUT.bodies.
+ *                         big-endian length and the bytes, to OUT.bodies. --shape: the
+ *                         change-set shape (PROTOCOL.md §6.2/§6.2a), default the highest
+ *                         (what the agent sends to a hub of this version).
  *   replay --url URL --list FILE [--par N]
  *                         lines "OUT.bodies TOKEN": N threads (default 16), one agent at
  *                         a time each, POST every body of the agent in order to
@@ -45,6 +48,8 @@ static double mono(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int prepare_shape = WIRE_CHANGES_MAX;
+
 static int put_u32(FILE *f, uint32_t v)
 {
 	unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
@@ -70,6 +75,7 @@ static int prepare_one(const char *dbpath, const char *out, size_t *sets, size_t
 	lim.batch_bytes = (size_t)bb;
 	lim.entry_max_bytes = (size_t)bb;
 	lim.max_changes = WIRE_MAX_CHANGES;
+	lim.changes_v = prepare_shape;
 	uint64_t from = acked + 1;
 	for (;;) {
 		struct journal_batch b;
@@ -124,7 +130,8 @@ static int cmd_prepare(const char *list)
 			agents++;
 		}
 	fclose(f);
-	printf("prepare agents=%zu sets=%zu changes=%zu bytes=%" PRIu64 " seconds=%.3f\n", agents, sets, changes,
+	printf("prepare shape=%d agents=%zu sets=%zu changes=%zu bytes=%" PRIu64 " seconds=%.3f\n", prepare_shape,
+	       agents, sets, changes,
 	       bytes, mono() - t0);
 	return 0;
 }
@@ -303,12 +310,14 @@ int main(int argc, char **argv)
 			url = argv[i + 1];
 		else if (!strcmp(argv[i], "--par"))
 			par = atol(argv[i + 1]);
+		else if (!strcmp(argv[i], "--shape"))
+			prepare_shape = atoi(argv[i + 1]);
 	}
 	if (argc >= 2 && !strcmp(argv[1], "prepare") && list)
 		return cmd_prepare(list);
 	if (argc >= 2 && !strcmp(argv[1], "replay") && list && url)
 		return cmd_replay(url, list, par);
-	fprintf(stderr, "usage: lienket-bench-replay prepare --list FILE\n"
+	fprintf(stderr, "usage: lienket-bench-replay prepare --list FILE [--shape 1|2]\n"
 			"       lienket-bench-replay replay --url URL --list FILE [--par N]\n");
 	return 64;
 }

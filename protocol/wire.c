@@ -13,6 +13,8 @@
  * fields) are re-serialised compactly with sorted keys into a `holder` array owned by
  * the same storage, so that they have a canonical text (PROTOCOL.md §5). Decoders
  * write *out and the status only as documented in wire.h; no global state is kept.
+ * Change sets of shape 2 (PROTOCOL.md §6.2a) are read and written by wire_v2.c, without
+ * a JSON tree; wire_changeset_decode and the writer dispatch to it.
  */
 #include "wire.h"
 
@@ -26,15 +28,9 @@
 
 #include "ids.h"
 #include "validate.h"
+#include "wire_internal.h"
 
-#define WIRE_MAX_CLOCK ((uint64_t)INT64_MAX) /* clocks within 2^63 (PROTOCOL.md §11) */
-#define WIRE_MAX_SCHEMA 1000000              /* a schema version is a small positive int */
-#define WIRE_PATH 64                         /* = sizeof wire_status.field */
-
-static int wire_fail(struct wire_status *st, enum wire_error code, const char *field,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-
-static int wire_fail(struct wire_status *st, enum wire_error code, const char *field,
+int wire_fail(struct wire_status *st, enum wire_error code, const char *field,
 		     const char *fmt, ...)
 {
 	if (st) {
@@ -336,8 +332,11 @@ static int map_parse_error(const char *json, size_t len, const json_error_t *err
 	return wire_fail(st, code, NULL, "%s at byte %d", err->text, err->position);
 }
 
-/* Parses one message object and checks `v`. On success *out is a new reference. */
-static int wire_parse(const char *json, size_t len, json_t **out, struct wire_status *st)
+/* Parses one message object and checks that `v` is 1; `shapes` names the versions the
+ * message has, for the refusal ("1", or "1 or 2" for a change set). On success *out is
+ * a new reference. */
+static int wire_parse_shapes(const char *json, size_t len, json_t **out, const char *shapes,
+			     struct wire_status *st)
 {
 	/* zeroed: jansson sets the error's code byte only once it has started parsing, so
 	 * an allocation failure before that would leave a stale code (read as any error) */
@@ -364,9 +363,9 @@ static int wire_parse(const char *json, size_t len, json_t **out, struct wire_st
 		rc = wire_fail(st, WIRE_BAD_MESSAGE, "v", "'v' is not an integer");
 		goto fail;
 	}
-	if (json_integer_value(v) != WIRE_PROTOCOL_VERSION) {
-		rc = wire_fail(st, WIRE_BAD_VERSION, "v", "protocol version %lld, expected %d",
-			       (long long)json_integer_value(v), WIRE_PROTOCOL_VERSION);
+	if (json_integer_value(v) != WIRE_MESSAGE_V) {
+		rc = wire_fail(st, WIRE_BAD_VERSION, "v", "protocol version %lld, expected %s",
+			       (long long)json_integer_value(v), shapes);
 		goto fail;
 	}
 	if ((rc = check_strings(doc, "", st)) != 0)
@@ -376,6 +375,11 @@ static int wire_parse(const char *json, size_t len, json_t **out, struct wire_st
 fail:
 	json_decref(doc);
 	return rc;
+}
+
+static int wire_parse(const char *json, size_t len, json_t **out, struct wire_status *st)
+{
+	return wire_parse_shapes(json, len, out, "1", st);
 }
 
 /* ------------------------------------------------------------------ member readers */
@@ -632,6 +636,46 @@ static int text_ok(const char *s)
 	return s && validate_utf8(s, strlen(s)) && strlen(s) <= WIRE_MAX_STRING;
 }
 
+int wire_text_ok(const char *s, size_t len)
+{
+	return s && len <= WIRE_MAX_STRING && validate_utf8(s, len);
+}
+
+int wire_value_from_text(const char *text, size_t len, struct value *v, void **holder, const char *path,
+			 struct wire_status *st)
+{
+	json_error_t err;
+	memset(&err, 0, sizeof err); /* see wire_parse */
+	json_t *j = json_loadb(text, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &err);
+	if (!j)
+		return map_parse_error(text, len, &err, st);
+	int rc = 0;
+	if (!*holder && !(*holder = json_array()))
+		rc = nomem(st);
+	if (!rc && json_is_string(j)) {
+		/* borrowed from the holder, which outlives this value's document */
+		if (json_array_append(*holder, j) != 0)
+			rc = nomem(st);
+	}
+	if (!rc)
+		rc = decode_value(j, v, *holder, path, st);
+	json_decref(j);
+	return rc;
+}
+
+char *wire_value_to_text(const struct value *v, int *rc)
+{
+	json_t *j = NULL;
+	*rc = encode_value(v, &j);
+	if (*rc)
+		return NULL;
+	char *t = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(j);
+	if (!t)
+		*rc = -1;
+	return t;
+}
+
 /* [seq, table, id, op, owner, clock, fields] or [seq, null, hash, reason]. */
 static int encode_entry(const struct entry *e, json_t **out)
 {
@@ -711,6 +755,22 @@ static int put(json_t *obj, const char *key, json_t *value)
 
 /* ------------------------------------------------------------------ hello */
 
+/* The optional "changes_v" of a hello or its answer (PROTOCOL.md §6.1): 1 when absent. */
+static int opt_changes_v(json_t *doc, int *out, struct wire_status *st)
+{
+	json_t *v = json_object_get(doc, "changes_v");
+	int64_t n = 1;
+	if (v) {
+		if (!json_is_integer(v))
+			return wire_fail(st, WIRE_BAD_MESSAGE, "changes_v", "'changes_v' is not an integer");
+		n = json_integer_value(v);
+		if (n < 1 || n > WIRE_MAX_SCHEMA)
+			return wire_fail(st, WIRE_BAD_MESSAGE, "changes_v", "'changes_v' out of range");
+	}
+	*out = (int)n;
+	return 0;
+}
+
 int wire_hello_decode(const char *json, size_t len, struct wire_hello *out, struct wire_status *st)
 {
 	json_t *doc = NULL, *sw = NULL;
@@ -725,9 +785,10 @@ int wire_hello_decode(const char *json, size_t len, struct wire_hello *out, stru
 	    (rc = get_int(doc, "pending", 0, WIRE_MAX_SAFE_INT, &pending, st)) ||
 	    (rc = get_u53(doc, "acked", &h.acked, st)) ||
 	    (rc = get(doc, "software", &sw, "software", st)) ||
-	    (rc = copy_str(sw, h.software, sizeof h.software, 1, "software", st)))
+	    (rc = copy_str(sw, h.software, sizeof h.software, 1, "software", st)) ||
+	    (rc = opt_changes_v(doc, &h.changes_v, st)))
 		goto done;
-	h.v = WIRE_PROTOCOL_VERSION;
+	h.v = WIRE_MESSAGE_V;
 	h.schema = (int)schema;
 	h.wall_ms = wall;
 	h.pending = pending;
@@ -740,12 +801,13 @@ done:
 char *wire_hello_encode(const struct wire_hello *h)
 {
 	json_t *o = json_object();
-	if (!o || put(o, "v", json_integer(WIRE_PROTOCOL_VERSION)) ||
+	if (!o || put(o, "v", json_integer(WIRE_MESSAGE_V)) ||
 	    put(o, "schema", json_integer(h->schema)) || put(o, "agent", json_string(h->agent)) ||
 	    put(o, "wall", json_integer(h->wall_ms)) ||
 	    put(o, "pending", json_integer(h->pending)) ||
 	    put(o, "acked", json_integer((json_int_t)h->acked)) ||
-	    put(o, "software", json_string(h->software))) {
+	    put(o, "software", json_string(h->software)) ||
+	    (h->changes_v > 1 && put(o, "changes_v", json_integer(h->changes_v)))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -801,7 +863,8 @@ int wire_hello_answer_decode(const char *json, size_t len, struct wire_hello_ans
 	    (rc = get_int(limits, "max_ahead_ms", 0, WIRE_MAX_SAFE_INT, &a.max_ahead_ms, st)) ||
 	    (rc = get_int(limits, "pull_page_rows", 1, WIRE_MAX_SAFE_INT, &a.pull_page_rows, st)) ||
 	    (rc = get(doc, "checksums", &sums, "checksums", st)) ||
-	    (rc = get_bool(doc, "retired", &a.retired, st)))
+	    (rc = get_bool(doc, "retired", &a.retired, st)) ||
+	    (rc = opt_changes_v(doc, &a.changes_v, st)))
 		goto done;
 	if (!json_is_object(sums)) {
 		rc = wire_fail(st, WIRE_BAD_MESSAGE, "checksums", "'checksums' is not an object");
@@ -831,7 +894,7 @@ int wire_hello_answer_decode(const char *json, size_t len, struct wire_hello_ans
 		memcpy(it->value, json_string_value(v), json_string_length(v) + 1);
 		a.nchecksums++;
 	}
-	a.v = WIRE_PROTOCOL_VERSION;
+	a.v = WIRE_MESSAGE_V;
 	a.schema = (int)schema;
 	*out = a;
 	a.checksums = NULL;
@@ -855,7 +918,7 @@ char *wire_hello_answer_encode(const struct wire_hello_answer *a)
 	for (size_t i = 0; i < a->nchecksums; i++)
 		if (put(sums, a->checksums[i].unit, json_string(a->checksums[i].value)))
 			goto fail;
-	if (put(o, "v", json_integer(WIRE_PROTOCOL_VERSION)) ||
+	if (put(o, "v", json_integer(WIRE_MESSAGE_V)) ||
 	    put(o, "schema", json_integer(a->schema)) ||
 	    put(o, "hub_time", json_integer(a->hub_time)) ||
 	    put(o, "hub_id", json_string(a->hub_id)) || put(o, "unit", json_string(a->unit)) ||
@@ -869,7 +932,8 @@ char *wire_hello_answer_encode(const struct wire_hello_answer *a)
 		json_decref(s);
 		goto fail;
 	}
-	if (put(o, "checksums", s) || put(o, "retired", json_boolean(a->retired)))
+	if (put(o, "checksums", s) || put(o, "retired", json_boolean(a->retired)) ||
+	    put(o, "changes_v", json_integer(a->changes_v > 1 ? a->changes_v : 1)))
 		goto fail;
 	return dump(o);
 fail:
@@ -890,12 +954,6 @@ void wire_hello_answer_release(struct wire_hello_answer *a)
 
 /* ------------------------------------------------------------------ change set */
 
-struct cs_priv {
-	json_t *doc;
-	json_t *holder; /* canonical texts of compound values */
-	struct field *fields;
-};
-
 void wire_changeset_free(struct wire_changeset *cs)
 {
 	if (!cs)
@@ -905,6 +963,11 @@ void wire_changeset_free(struct wire_changeset *cs)
 		json_decref(p->doc);
 		json_decref(p->holder);
 		free(p->fields);
+		for (size_t i = 0; i < p->nblocks; i++)
+			free(p->blocks[i]);
+		free(p->blocks);
+		free(p->arena);
+		free(p->seen);
 		free(p);
 	}
 	free(cs->entries);
@@ -985,12 +1048,69 @@ static int decode_entry(json_t *a, size_t idx, uint64_t want_seq, struct entry *
 	return 0;
 }
 
+/* The top-level "v" of well-formed text whose top is an object: 1 and *v when it is an
+ * integer of at most 18 digits, else 0. Reads only the top level. */
+static int peek_v(const char *json, size_t len, long long *v)
+{
+	const char *p = json, *end = json + len;
+	int depth = 0, in_str = 0, key = 0;
+	const char *ks = NULL;
+	for (; p < end; p++) {
+		char c = *p;
+		if (in_str) {
+			if (c == '\\') {
+				p++;
+			} else if (c == '"') {
+				in_str = 0;
+				if (depth == 1 && key && p - ks == 1 && *ks == 'v') {
+					const char *q = p + 1;
+					while (q < end && (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r' || *q == ':'))
+						q++;
+					const char *d = q + (q < end && *q == '-');
+					size_t n = 0;
+					while (d + n < end && d[n] >= '0' && d[n] <= '9')
+						n++;
+					if (n == 0 || n > 18 || (d + n < end && strchr(".eE", d[n])))
+						return 0;
+					*v = strtoll(q, NULL, 10);
+					return 1;
+				}
+			}
+			continue;
+		}
+		if (c == '"') {
+			in_str = 1;
+			ks = p + 1;
+		} else if (c == '{' || c == '[') {
+			depth++;
+			key = c == '{';
+		} else if (c == '}' || c == ']') {
+			depth--;
+		} else if (c == ',' && depth == 1) {
+			key = 1;
+		} else if (c == ':' && depth == 1) {
+			key = 0;
+		}
+	}
+	return 0;
+}
+
 int wire_changeset_decode(const char *json, size_t len, struct wire_changeset **out,
 			  struct wire_status *st)
 {
 	json_t *doc = NULL, *v = NULL, *entries = NULL;
 	int64_t schema = 0;
-	int rc = wire_parse(json, len, &doc, st);
+	long long shape = 0;
+	/* Shape 2 is read without jansson; malformed text of either shape goes through
+	 * jansson, whose error says what is wrong with it. */
+	if (json && !too_deep(json, len) && wire_json_wellformed(json, len)) {
+		const char *p = json;
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		if (*p == '{' && peek_v(json, len, &shape) && shape == WIRE_CHANGES_V2)
+			return wire_v2_changeset_decode(json, len, out, st);
+	}
+	int rc = wire_parse_shapes(json, len, &doc, "1 or 2", st);
 	if (rc)
 		return rc;
 	struct wire_changeset *cs = calloc(1, sizeof *cs);
@@ -1012,7 +1132,7 @@ int wire_changeset_decode(const char *json, size_t len, struct wire_changeset **
 	    (rc = as_hash(v, cs->chain_after, "chain_after", st)) ||
 	    (rc = get(doc, "entries", &entries, "entries", st)))
 		goto fail;
-	cs->v = WIRE_PROTOCOL_VERSION;
+	cs->v = WIRE_MESSAGE_V;
 	cs->schema = (int)schema;
 	if (!json_is_array(entries)) {
 		rc = wire_fail(st, WIRE_BAD_MESSAGE, "entries", "'entries' is not an array");
@@ -1070,6 +1190,7 @@ fail:
 struct wire_changeset_writer {
 	int schema;
 	char agent[37];
+	struct wire_v2_writer *v2; /* shape 2: everything below is unused */
 	json_t *entries;
 	uint64_t from;
 	size_t count;
@@ -1101,9 +1222,47 @@ struct wire_changeset_writer *wire_changeset_writer_new(int schema, const char *
 	return w;
 }
 
+struct wire_changeset_writer *wire_changeset_writer_new_v(int schema, const char *agent, int changes_v)
+{
+	if (changes_v != WIRE_CHANGES_V2)
+		return wire_changeset_writer_new(schema, agent);
+	struct wire_changeset_writer *w = calloc(1, sizeof *w);
+	if (!w || !(w->v2 = wire_v2_writer_new(schema, agent))) {
+		free(w);
+		return NULL;
+	}
+	w->schema = schema;
+	return w;
+}
+
+int wire_changeset_writer_version(const struct wire_changeset_writer *w)
+{
+	return w->v2 ? WIRE_CHANGES_V2 : WIRE_CHANGES_V1;
+}
+
+int wire_changeset_writer_add_within(struct wire_changeset_writer *w, const struct entry *e,
+				     size_t max_bytes)
+{
+	if (w->v2)
+		return wire_v2_writer_add(w->v2, e, max_bytes);
+	struct wire_encoded_entry *x = NULL;
+	if (w->count && e->seq != w->from + w->count)
+		return -1;
+	int rc = wire_encoded_entry_new(e, &x);
+	if (rc)
+		return rc;
+	if (w->bytes + wire_encoded_entry_bytes(x) + (w->count ? 1 : 0) > max_bytes) {
+		wire_encoded_entry_free(x);
+		return 2;
+	}
+	return wire_changeset_writer_add_encoded(w, x);
+}
+
 int wire_changeset_writer_add(struct wire_changeset_writer *w, const struct entry *e)
 {
 	json_t *j = NULL;
+	if (w->v2)
+		return wire_v2_writer_add(w->v2, e, SIZE_MAX);
 	if (w->count && e->seq != w->from + w->count)
 		return -1;
 	int rc = encode_entry(e, &j);
@@ -1125,12 +1284,12 @@ int wire_changeset_writer_add(struct wire_changeset_writer *w, const struct entr
 
 size_t wire_changeset_writer_bytes(const struct wire_changeset_writer *w)
 {
-	return w->bytes;
+	return w->v2 ? wire_v2_writer_bytes(w->v2) : w->bytes;
 }
 
 size_t wire_changeset_writer_count(const struct wire_changeset_writer *w)
 {
-	return w->count;
+	return w->v2 ? wire_v2_writer_count(w->v2) : w->count;
 }
 
 size_t wire_entry_encoded_bytes(const struct entry *e)
@@ -1174,7 +1333,7 @@ size_t wire_encoded_entry_bytes(const struct wire_encoded_entry *x)
 int wire_changeset_writer_add_encoded(struct wire_changeset_writer *w, struct wire_encoded_entry *x)
 {
 	int rc = -1;
-	if (w->count && x->seq != w->from + w->count)
+	if (w->v2 || (w->count && x->seq != w->from + w->count))
 		goto out;
 	json_t *j = x->j;
 	x->j = NULL;
@@ -1204,13 +1363,18 @@ char *wire_changeset_writer_finish(struct wire_changeset_writer *w,
 {
 	char before[65], after[65];
 	char *text = NULL;
+	if (w->v2) {
+		text = wire_v2_writer_finish(w->v2, chain_before, chain_after);
+		wire_changeset_writer_free(w);
+		return text;
+	}
 	json_t *o = json_object();
 	hex_encode(chain_before, 32, before);
 	hex_encode(chain_after, 32, after);
 	uint64_t to = w->count ? w->from + w->count - 1 : 0;
 	json_t *entries = w->entries;
 	w->entries = NULL;
-	if (!o || put(o, "v", json_integer(WIRE_PROTOCOL_VERSION)) ||
+	if (!o || put(o, "v", json_integer(WIRE_MESSAGE_V)) ||
 	    put(o, "schema", json_integer(w->schema)) || put(o, "agent", json_string(w->agent)) ||
 	    put(o, "from", json_integer((json_int_t)w->from)) ||
 	    put(o, "to", json_integer((json_int_t)to)) ||
@@ -1234,6 +1398,7 @@ void wire_changeset_writer_free(struct wire_changeset_writer *w)
 {
 	if (!w)
 		return;
+	wire_v2_writer_free(w->v2);
 	json_decref(w->entries);
 	free(w);
 }
@@ -1288,7 +1453,7 @@ int wire_changes_answer_decode(const char *json, size_t len, struct wire_changes
 			goto done;
 		a.nquarantined++;
 	}
-	a.v = WIRE_PROTOCOL_VERSION;
+	a.v = WIRE_MESSAGE_V;
 	*out = a;
 	a.quarantined = NULL;
 done:
@@ -1318,7 +1483,7 @@ char *wire_changes_answer_encode(const struct wire_changes_answer *a)
 		    put(x, "message", json_string(it->message)))
 			goto fail;
 	}
-	if (put(o, "v", json_integer(WIRE_PROTOCOL_VERSION)) ||
+	if (put(o, "v", json_integer(WIRE_MESSAGE_V)) ||
 	    put(o, "hub_time", json_integer(a->hub_time)) ||
 	    put(o, "acked", json_integer((json_int_t)a->acked)) ||
 	    put(o, "applied", json_integer(a->applied)) ||
@@ -1401,7 +1566,7 @@ char *wire_error_answer_encode(const struct wire_error_answer *a)
 		goto fail;
 	if (strcmp(a->code, "schema_newer") == 0 && put(e, "hub_schema", json_integer(a->hub_schema)))
 		goto fail;
-	if (put(o, "v", json_integer(WIRE_PROTOCOL_VERSION)) ||
+	if (put(o, "v", json_integer(WIRE_MESSAGE_V)) ||
 	    put(o, "hub_time", json_integer(a->hub_time)))
 		goto fail;
 	json_t *ee = e;
@@ -1561,7 +1726,7 @@ int wire_pull_page_decode(const char *json, size_t len, struct wire_pull_page **
 		if ((rc = decode_row(json_array_get(rows, i), i, &p->rows[i], &next, pp->holder, st)))
 			goto fail;
 	p->nrows = n;
-	p->v = WIRE_PROTOCOL_VERSION;
+	p->v = WIRE_MESSAGE_V;
 	*out = p;
 	return 0;
 fail:
@@ -1631,7 +1796,7 @@ char *wire_pull_writer_finish(struct wire_pull_writer *w, uint64_t cursor, int m
 	json_t *o = json_object();
 	json_t *rows = w->rows;
 	w->rows = NULL;
-	if (!o || put(o, "v", json_integer(WIRE_PROTOCOL_VERSION)) ||
+	if (!o || put(o, "v", json_integer(WIRE_MESSAGE_V)) ||
 	    put(o, "hub_time", json_integer(w->hub_time)) ||
 	    put(o, "cursor", json_integer((json_int_t)cursor)) ||
 	    put(o, "more", json_boolean(more))) {

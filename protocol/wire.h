@@ -6,6 +6,10 @@
  * field concerned. A decoded message owns all of its strings; free it with its
  * _free function (accepts NULL). Encoders return a new NUL-terminated JSON text
  * (caller frees with free()).
+ *
+ * Change sets have two shapes (PROTOCOL.md §6.2 and §6.2a): wire_changeset_decode reads
+ * either (shape 2 without a JSON tree, protocol/wire_v2.c) into the same entries, and a
+ * writer writes the shape it was made for. Every other message has one shape, `v` 1.
  */
 #ifndef LK_WIRE_H
 #define LK_WIRE_H
@@ -15,7 +19,11 @@
 
 #include "entry.h"
 
-#define WIRE_PROTOCOL_VERSION 1
+#define WIRE_PROTOCOL_VERSION 2 /* what this library speaks: change sets of shape 1 and 2 */
+#define WIRE_MESSAGE_V 1        /* the `v` of every message but a change set of shape 2 */
+#define WIRE_CHANGES_V1 1       /* change-set shapes (PROTOCOL.md §6.2, §6.2a) */
+#define WIRE_CHANGES_V2 2
+#define WIRE_CHANGES_MAX WIRE_CHANGES_V2 /* the highest shape we write and read */
 
 /* Limits of PROTOCOL.md §11; each is a named constant with its reason there. */
 #define WIRE_MAX_BODY_BYTES     (1u << 20) /* compressed request body */
@@ -27,6 +35,8 @@
 #define WIRE_MAX_PULL_INFLATED_BYTES (4u << 20) /* inflated pull page: 500 rows fit easily */
 #define WIRE_MAX_SAFE_INT       9007199254740992LL /* 2^53: JSON-safe integers */
 #define WIRE_DEFAULT_BATCH_BYTES (64u << 10) /* agent batch, uncompressed: suits 2G */
+#define WIRE_MAX_REFS           65536      /* shape 2: refs per change set (an index < 65536) */
+#define WIRE_MAX_COLS           256        /* shape 2: names per group (tables have < 64) */
 
 enum wire_error {
 	WIRE_OK = 0,
@@ -39,8 +49,7 @@ enum wire_error {
 	WIRE_STRING_TOO_LONG, /* a string longer than WIRE_MAX_STRING */
 	WIRE_TOO_MANY,        /* more than WIRE_MAX_CHANGES entries / WIRE_MAX_PULL_ROWS rows */
 	WIRE_BAD_MESSAGE,     /* a member missing or of the wrong type: `field` names it */
-	WIRE_BAD_VERSION,     /* "v" is not WIRE_PROTOCOL_VERSION (code "protocol_version");
-	                       * named so because WIRE_PROTOCOL_VERSION is the number 1 */
+	WIRE_BAD_VERSION,     /* "v" is not a shape of the message (code "protocol_version") */
 	WIRE_BAD_SEQUENCE,    /* entries not exactly from..to, or from < 1 */
 };
 
@@ -71,6 +80,8 @@ struct wire_hello {
 	int64_t pending;
 	uint64_t acked;
 	char software[64];
+	int changes_v;   /* the highest change-set shape the agent sends; 1 when absent
+			  * (encoded only when > 1, so a version-1 hub reads it as before) */
 };
 int wire_hello_decode(const char *json, size_t len, struct wire_hello *out, struct wire_status *st);
 char *wire_hello_encode(const struct wire_hello *h);
@@ -88,6 +99,8 @@ struct wire_hello_answer {
 	struct wire_checksum_item *checksums; /* owned */
 	size_t nchecksums;
 	int retired;
+	int changes_v;   /* the shape the agent sends in this sync; 1 when absent (a hub of
+			  * protocol version 1) */
 };
 int wire_hello_answer_decode(const char *json, size_t len, struct wire_hello_answer *out,
 			     struct wire_status *st);
@@ -96,7 +109,7 @@ void wire_hello_answer_release(struct wire_hello_answer *a); /* frees checksums 
 
 /* ---- change set (PROTOCOL.md §6.2) ---- */
 struct wire_changeset {
-	int v, schema;
+	int v, schema;         /* v: the shape it came in (1 or 2) */
 	char agent[37];
 	uint64_t from, to;
 	unsigned char chain_before[32], chain_after[32];
@@ -110,9 +123,18 @@ int wire_changeset_decode(const char *json, size_t len, struct wire_changeset **
 			  struct wire_status *st);
 void wire_changeset_free(struct wire_changeset *cs);
 
-/* Incremental encoder used by the agent to cut change sets by bytes. */
+/* Incremental encoder used by the agent to cut change sets by bytes. _new writes shape
+ * 1; _new_v the shape changes_v (WIRE_CHANGES_V1 or WIRE_CHANGES_V2; anything else is 1).
+ * Both shapes take every entry the other takes (the same entries are unencodable). */
 struct wire_changeset_writer;
 struct wire_changeset_writer *wire_changeset_writer_new(int schema, const char *agent);
+struct wire_changeset_writer *wire_changeset_writer_new_v(int schema, const char *agent, int changes_v);
+int wire_changeset_writer_version(const struct wire_changeset_writer *w);
+/* wire_changeset_writer_add, unless the text would then be longer than max_bytes:
+ * returns 2 and leaves the writer unchanged (an agent cutting change sets by bytes in
+ * either shape). */
+int wire_changeset_writer_add_within(struct wire_changeset_writer *w, const struct entry *e,
+				     size_t max_bytes);
 /* Appends an entry; returns 0, -1 on allocation failure or when e->seq does not follow
  * the previous entry's (a caller bug), 1 when the entry cannot be encoded: text not
  * valid UTF-8 or containing NUL or longer than WIRE_MAX_STRING, an integer beyond
@@ -126,15 +148,16 @@ size_t wire_changeset_writer_count(const struct wire_changeset_writer *w);
 /* The encoded size one entry would add (for "alone larger than a batch"); 0 when it
  * cannot be encoded or an allocation fails. */
 size_t wire_entry_encoded_bytes(const struct entry *e);
-/* One entry encoded once, for a caller that must know its size before deciding to
- * append it (the agent cutting change sets by bytes): the pair
+/* One entry encoded once (in shape 1), for a caller that must know its size before
+ * deciding to append it (the agent cutting change sets by bytes): the pair
  * wire_entry_encoded_bytes + wire_changeset_writer_add without encoding twice.
  * new: 0 and *out (free with wire_encoded_entry_free unless handed to
  * wire_changeset_writer_add_encoded), 1 when e cannot be encoded (the cases of
  * wire_changeset_writer_add), -1 on allocation failure; *out is written only on 0.
  * bytes: equal to wire_entry_encoded_bytes(e). add_encoded: appends as
  * wire_changeset_writer_add(w, e) would and takes x in every case; 0, or -1 on
- * allocation failure or when e->seq does not follow (the writer is then unchanged). */
+ * allocation failure or when e->seq does not follow or w writes shape 2 (the writer is
+ * then unchanged). */
 struct wire_encoded_entry;
 int wire_encoded_entry_new(const struct entry *e, struct wire_encoded_entry **out);
 size_t wire_encoded_entry_bytes(const struct wire_encoded_entry *x);

@@ -679,7 +679,9 @@ static void handle_hello(struct ctx *c)
 		fail(c->resp, J.status, J.code, "agent", "token is bound to another agent id");
 		goto done;
 	}
-	ans.v = WIRE_PROTOCOL_VERSION;
+	ans.v = WIRE_MESSAGE_V;
+	/* the change-set shape this agent sends: the smaller of its own and ours (§6.1) */
+	ans.changes_v = h.changes_v < WIRE_CHANGES_MAX ? h.changes_v : WIRE_CHANGES_MAX;
 	ans.schema = SCHEMA_VERSION;
 	ans.hub_time = c->now;
 	snprintf(ans.hub_id, sizeof ans.hub_id, "%s", c->a->hub_id);

@@ -1021,7 +1021,7 @@ int changes_apply(struct store *s, const struct wire_changeset *cs, const struct
 		rc = 0;
 		goto done;
 	}
-	res->answer.v = WIRE_PROTOCOL_VERSION;
+	res->answer.v = WIRE_MESSAGE_V;
 	res->answer.hub_time = now_ms;
 	struct store_receipt rec = { 0 };
 	snprintf(rec.agent_id, sizeof rec.agent_id, "%s", cs->agent);

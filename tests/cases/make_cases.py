@@ -197,7 +197,9 @@ def changesets():
           "number_range\nfrom")
     write(k, "invalid", "negative_clock", txt.replace(str(clock(T0, 2)), "-5"),
           "number_range\nentries[1].clock")
-    write(k, "invalid", "protocol_version_2", txt.replace('{"v":1', '{"v":2'), "protocol_version\nv")
+    write(k, "invalid", "protocol_version_3", txt.replace('{"v":1', '{"v":3'), "protocol_version\nv")
+    # shape 2 (PROTOCOL.md §6.2a) is a version of its own: shape 1's members are not it
+    write(k, "invalid", "shape2_with_entries_of_shape1", txt.replace('{"v":1', '{"v":2'), "bad_message\nrefs")
     write(k, "invalid", "protocol_version_missing", txt.replace('"v":1,', ''), "bad_message\nv")
     write(k, "invalid", "protocol_version_string", txt.replace('"v":1', '"v":"1"'), "bad_message\nv")
     for member in ("schema", "agent", "from", "to", "chain_before", "chain_after", "entries"):

@@ -109,7 +109,7 @@ static void add_persons(struct store *s, int n, int name_len)
 
 static struct journal_batch_limits limits(size_t bytes)
 {
-	struct journal_batch_limits l = { bytes, bytes, WIRE_MAX_CHANGES };
+	struct journal_batch_limits l = { bytes, bytes, WIRE_MAX_CHANGES, WIRE_CHANGES_V1 };
 	return l;
 }
 
@@ -144,6 +144,53 @@ static void test_journal__reader_gives_entries_without_id_and_owner_in_fields(vo
 	assert_int_equal(it->e.nfields, 0);
 	assert_int_equal(journal_reader_next(r, &it), 0);
 	journal_reader_free(r);
+}
+
+/* Cuts the whole journal into change sets of one shape (without acknowledging):
+ * returns how many, and the chain after the last; every set within cap, of that shape. */
+static int cut_all(struct store *s, int shape, size_t cap, unsigned char chain[32], uint64_t *last)
+{
+	struct journal_batch_limits lim = limits(cap);
+	char err[256];
+	uint64_t next = 1;
+	int n = 0;
+	lim.changes_v = shape;
+	for (;;) {
+		struct journal_batch b = { 0 };
+		struct wire_changeset *cs = NULL;
+		struct wire_status ws;
+		int rc = journal_build_batch(s, AGENT, next, &lim, &b, err, sizeof err);
+		if (rc == 1)
+			break;
+		assert_int_equal(rc, 0);
+		assert_true(b.json_len <= cap);
+		assert_int_equal(wire_changeset_decode(b.json, b.json_len, &cs, &ws), 0);
+		assert_int_equal(cs->v, shape);
+		assert_int_equal(cs->nentries, b.count);
+		memcpy(chain, cs->chain_after, 32);
+		wire_changeset_free(cs);
+		next = b.to + 1;
+		journal_batch_release(&b);
+		n++;
+	}
+	*last = next - 1;
+	return n;
+}
+
+/* PROTOCOL.md §6.2a: the same journal cut in shape 2 ends on the same chain, each set
+ * within batch_bytes of its own JSON, and so in fewer change sets than shape 1. */
+static void test_journal__shape_2_batches_chain_the_same_in_fewer_sets(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char c1[32], c2[32];
+	uint64_t last1 = 0, last2 = 0;
+	add_persons(f->s, 400, 100);
+	int n1 = cut_all(f->s, WIRE_CHANGES_V1, 8192, c1, &last1);
+	int n2 = cut_all(f->s, WIRE_CHANGES_V2, 8192, c2, &last2);
+	assert_int_equal(last1, 400);
+	assert_int_equal(last2, 400);
+	assert_memory_equal(c1, c2, 32);
+	assert_true(n2 < n1);
 }
 
 static void test_journal__batches_are_cut_by_bytes_and_chain_across_batches(void **state)
@@ -712,6 +759,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_journal__reader_gives_entries_without_id_and_owner_in_fields, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__batches_are_cut_by_bytes_and_chain_across_batches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_journal__shape_2_batches_chain_the_same_in_fewer_sets, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__rebuilding_a_batch_after_a_lost_answer_gives_the_same_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__one_schema_version_per_change_set, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_journal__fields_read_as_json_each_reads_them, setup, teardown),

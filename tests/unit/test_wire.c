@@ -52,11 +52,12 @@ static void chain_over(const struct wire_changeset *cs, unsigned char out[32])
 	}
 }
 
-/* Re-encodes a decoded change set with the writer and decodes it again. */
-static void changeset_round_trip(const struct wire_changeset *cs)
+/* Re-encodes a decoded change set with the writer of one shape and decodes it again. */
+static void changeset_round_trip_shape(const struct wire_changeset *cs, int shape)
 {
-	struct wire_changeset_writer *w = wire_changeset_writer_new(cs->schema, cs->agent);
+	struct wire_changeset_writer *w = wire_changeset_writer_new_v(cs->schema, cs->agent, shape);
 	assert_non_null(w);
+	assert_int_equal(wire_changeset_writer_version(w), shape);
 	for (size_t i = 0; i < cs->nentries; i++)
 		assert_int_equal(wire_changeset_writer_add(w, &cs->entries[i]), 0);
 	assert_int_equal(wire_changeset_writer_count(w), cs->nentries);
@@ -71,10 +72,19 @@ static void changeset_round_trip(const struct wire_changeset *cs)
 	assert_int_equal(back->to, cs->to);
 	assert_string_equal(back->agent, cs->agent);
 	assert_memory_equal(back->chain_after, cs->chain_after, 32);
+	assert_int_equal(back->v, shape);
 	for (size_t i = 0; i < cs->nentries; i++)
 		assert_entries_equal(&cs->entries[i], &back->entries[i]);
 	wire_changeset_free(back);
 	free(text);
+}
+
+/* Every case that decodes travels in both shapes (PROTOCOL.md §6.2, §6.2a) to the same
+ * entries, hashes and chain. */
+static void changeset_round_trip(const struct wire_changeset *cs)
+{
+	changeset_round_trip_shape(cs, WIRE_CHANGES_V1);
+	changeset_round_trip_shape(cs, WIRE_CHANGES_V2);
 }
 
 static void pull_round_trip(const struct wire_pull_page *p)
