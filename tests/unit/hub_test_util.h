@@ -400,10 +400,11 @@ static inline struct th_entry *th_add(struct th_agent *ag, const char *table, co
 }
 
 /* The change set JSON of entries from..to (1-based, inclusive); caller frees. */
-static inline char *th_changeset(const struct th_agent *ag, uint64_t from, uint64_t to, int schema)
+static inline char *th_changeset_shape(const struct th_agent *ag, uint64_t from, uint64_t to, int schema,
+				       int shape)
 {
 	unsigned char before[32] = { 0 };
-	struct wire_changeset_writer *w = wire_changeset_writer_new(schema, ag->id);
+	struct wire_changeset_writer *w = wire_changeset_writer_new_v(schema, ag->id, shape);
 	if (!w)
 		return NULL;
 	if (from > 1)
@@ -414,6 +415,21 @@ static inline char *th_changeset(const struct th_agent *ag, uint64_t from, uint6
 			return NULL;
 		}
 	return wire_changeset_writer_finish(w, before, ag->v[to - 1].chain);
+}
+
+static inline char *th_changeset(const struct th_agent *ag, uint64_t from, uint64_t to, int schema)
+{
+	return th_changeset_shape(ag, from, to, schema, WIRE_CHANGES_V1);
+}
+
+/* Sends entries from..to in change-set shape `shape` (PROTOCOL.md §6.2a). */
+static inline struct th_answer th_send_shape(struct th_hub *h, const struct th_agent *ag, const char *token,
+					     uint64_t from, uint64_t to, int shape)
+{
+	char *json = th_changeset_shape(ag, from, to, SCHEMA_VERSION, shape);
+	struct th_answer a = th_call(h->api, "POST", "/v1/changes", token, json);
+	free(json);
+	return a;
 }
 
 /* Sends entries from..to; returns the answer. */

@@ -96,10 +96,14 @@ struct fake_hub {
 	uint64_t held_full_from;  /* >0: 429 held_full for a change set reaching this seq */
 	int old_dup_acked;        /* answer a duplicate with all the hub holds (hubs before issue 18) */
 	int stale_hello;          /* hello answers stale_hello_acked (an answer older than an ack) */
+	int changes_v;            /* the hello answer's changes_v (0: 1) */
+	int old_hello;            /* the hello answer without changes_v, as a hub of protocol 1 */
+	int refuse_shape2;        /* 400 protocol_version for change sets of shape 2 (an older hub) */
 	uint64_t stale_hello_acked;
 	/* observations */
 	size_t nchangesets, max_changeset_bytes, entries_received, entries_applied_twice;
 	size_t clock_ahead_refusals, skipped_received, too_large_refusals;
+	size_t sets_of_shape[3];  /* change sets received by shape (1, 2) */
 	uint64_t last_pull_cursor_asked;
 	int pulled_from_zero;
 	uint64_t max_clock_seen;
@@ -280,8 +284,14 @@ static void fake_hello(struct fake_hub *h, const char *body, size_t len, struct 
 	a.checksums = &item;
 	a.nchecksums = 1;
 	a.retired = ag->retired;
+	a.changes_v = h->changes_v;
 	char *json = wire_hello_answer_encode(&a);
 	assert_non_null(json);
+	if (h->old_hello) { /* a hub of protocol 1 does not know the member */
+		char *m = strstr(json, ",\"changes_v\":1");
+		assert_non_null(m);
+		memmove(m, m + strlen(",\"changes_v\":1"), strlen(m + strlen(",\"changes_v\":1")) + 1);
+	}
 	fake_respond(resp, 200, json, 1);
 	free(json);
 }
@@ -298,6 +308,12 @@ static int fake_changes(struct fake_hub *h, const char *body, size_t len, struct
 	h->nchangesets++;
 	if (len > h->max_changeset_bytes)
 		h->max_changeset_bytes = len;
+	assert_true(cs->v == 1 || cs->v == 2);
+	h->sets_of_shape[cs->v]++;
+	if (h->refuse_shape2 && cs->v == 2) {
+		fake_error(h, resp, 400, "protocol_version", 0, 0);
+		goto out;
+	}
 	if (ag->retired) {
 		fake_error(h, resp, 403, "agent_retired", 0, 0);
 		goto out;
@@ -694,6 +710,57 @@ static void test_sync__pushes_everything_in_byte_bounded_batches_then_checksums_
 	size_t before = f->hub->nchangesets;
 	assert_int_equal(do_sync(f, &r), EXIT_OK);
 	assert_int_equal(f->hub->nchangesets, before);
+}
+
+/* PROTOCOL.md §6.1/§6.2a: the shape the hello answer names is the shape sent; a hub
+ * that names none (protocol 1) gets shape 1; a refusal of shape 2 (an older hub since
+ * the hello) sends the same entries again in shape 1, each reaching the hub once. */
+static void test_sync__sends_shape_2_when_the_hello_answer_says_so(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	add_persons(f->s, 1, 300);
+	assert_int_equal(store_config_set(f->s, "batch_bytes", "8192"), 0);
+	f->hub->changes_v = 2;
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(f->hub->agents[0].acked, 300);
+	assert_int_equal(f->hub->entries_received, 300);
+	assert_int_equal(f->hub->sets_of_shape[1], 0);
+	assert_true(f->hub->sets_of_shape[2] >= 3);
+	assert_true(f->hub->max_changeset_bytes <= 8192);
+	assert_int_equal(r.checksums, 1);
+}
+
+static void test_sync__sends_shape_1_to_a_hub_that_names_no_shape(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	add_persons(f->s, 1, 100);
+	f->hub->old_hello = 1;
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(f->hub->agents[0].acked, 100);
+	assert_int_equal(f->hub->entries_received, 100);
+	assert_int_equal(f->hub->sets_of_shape[2], 0);
+	assert_true(f->hub->sets_of_shape[1] >= 1);
+}
+
+static void test_sync__shape_2_refused_as_protocol_version_is_sent_again_in_shape_1(void **state)
+{
+	struct fixture *f = *state;
+	struct sync_result r;
+	add_persons(f->s, 1, 300);
+	assert_int_equal(store_config_set(f->s, "batch_bytes", "8192"), 0);
+	f->hub->changes_v = 2;
+	f->hub->refuse_shape2 = 1;
+	assert_int_equal(do_sync(f, &r), EXIT_OK);
+	assert_int_equal(r.pushed, 300);
+	assert_int_equal(f->hub->agents[0].acked, 300);
+	assert_int_equal(f->hub->entries_received, 300);
+	assert_int_equal(f->hub->entries_applied_twice, 0);
+	/* one refusal, then shape 1 for the rest of the sync despite the second hello */
+	assert_int_equal(f->hub->sets_of_shape[2], 1);
+	assert_true(f->hub->sets_of_shape[1] >= 3);
+	assert_int_equal(r.checksums, 1);
 }
 
 /* PROTOCOL.md §6.2: where every exchange waits a round trip much longer than the hub's
@@ -1495,6 +1562,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sync__pushes_everything_in_byte_bounded_batches_then_checksums_agree, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__sends_shape_2_when_the_hello_answer_says_so, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__sends_shape_1_to_a_hub_that_names_no_shape, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sync__shape_2_refused_as_protocol_version_is_sent_again_in_shape_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__change_sets_grow_on_a_slow_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__change_sets_keep_batch_bytes_without_a_slow_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sync__a_grown_change_set_refused_too_large_stays_smaller, setup, teardown),

@@ -98,6 +98,45 @@ static void test_hub_api__a_hello_beyond_what_the_hub_holds_lets_the_token_rebin
 	th_agent_release(&ag);
 }
 
+/* PROTOCOL.md §6.1: the hello answer names the change-set shape: 1 to an agent that
+ * names none (protocol 1), the smaller of the agent's and the hub's otherwise. */
+static void test_hub_api__hello_answer_names_shape_2_only_to_an_agent_that_sends_it(void **state)
+{
+	struct th_hub *h = *state;
+	char json[400];
+	th_expect(th_hello(h, AG1, h->token_c1), 200, "\"changes_v\":1");
+	snprintf(json, sizeof json,
+		 "{\"v\":1,\"schema\":1,\"agent\":\"%s\",\"wall\":%lld,\"pending\":0,\"acked\":0,"
+		 "\"software\":\"test\",\"changes_v\":2}", AG1, (long long)th_now_ms());
+	th_expect(th_call(h->api, "POST", "/v1/hello", h->token_c1, json), 200, "\"changes_v\":2");
+	snprintf(json, sizeof json,
+		 "{\"v\":1,\"schema\":1,\"agent\":\"%s\",\"wall\":%lld,\"pending\":0,\"acked\":0,"
+		 "\"software\":\"test\",\"changes_v\":9}", AG1, (long long)th_now_ms());
+	th_expect(th_call(h->api, "POST", "/v1/hello", h->token_c1, json), 200, "\"changes_v\":2");
+	snprintf(json, sizeof json,
+		 "{\"v\":1,\"schema\":1,\"agent\":\"%s\",\"wall\":%lld,\"pending\":0,\"acked\":0,"
+		 "\"software\":\"test\",\"changes_v\":0}", AG1, (long long)th_now_ms());
+	th_expect(th_call(h->api, "POST", "/v1/hello", h->token_c1, json), 400, "bad_message");
+}
+
+/* PROTOCOL.md §6.2a: the chain does not depend on the shape, so entries sent again in
+ * the other shape are duplicates. */
+static void test_hub_api__entries_sent_again_in_the_other_shape_are_duplicates(void **state)
+{
+	struct th_hub *h = *state;
+	struct th_agent ag;
+	th_agent_init(&ag, AG1);
+	three_people(&ag);
+	th_add(&ag, "person", P3, 'd', U_C1, NULL, 0);
+	th_expect(th_send_shape(h, &ag, h->token_c1, 1, 3, WIRE_CHANGES_V2), 200, "\"applied\":3");
+	th_expect(th_send_shape(h, &ag, h->token_c1, 1, 3, WIRE_CHANGES_V1), 200, "\"duplicate\":true");
+	th_expect(th_send_shape(h, &ag, h->token_c1, 2, 4, WIRE_CHANGES_V2), 200, "\"applied\":1");
+	th_expect(th_send_shape(h, &ag, h->token_c1, 1, 4, WIRE_CHANGES_V2), 200, "\"duplicate\":true");
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM person WHERE _del_writer <> ''"), 1);
+	assert_int_equal(th_sql_count(h, "SELECT count(*) FROM hub_receipt"), 4);
+	th_agent_release(&ag);
+}
+
 static void test_hub_api__duplicate_is_acknowledged_again_without_applying(void **state)
 {
 	struct th_hub *h = *state;
@@ -978,6 +1017,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_hub_api__hello_binds_the_token_and_lists_checksums_of_the_scope),
+		T(test_hub_api__hello_answer_names_shape_2_only_to_an_agent_that_sends_it),
+		T(test_hub_api__entries_sent_again_in_the_other_shape_are_duplicates),
 		T(test_hub_api__duplicate_is_acknowledged_again_without_applying),
 		T(test_hub_api__overlap_applies_only_the_tail),
 		T(test_hub_api__gap_is_refused_with_the_sequence_expected),
