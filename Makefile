@@ -149,8 +149,22 @@ test:
 	@$(MAKE) --no-print-directory win
 	@MODE=asan BUILD=build/asan scripts/run-tests.sh
 
+# The programs of protocol 1 (before change-set shape 2, PROTOCOL.md §6.2a), built from
+# the last commit that had it, for tests/e2e/compat.sh: an old hub against a new agent,
+# an old agent against a new hub. Built once per build directory (release mode).
+COMPAT_COMMIT := e392f9f8a6ea87998299bc67dbdf159cf10ae132
+COMPAT_BIN := $(B)/compat/lienket-hub-p1
+
 # lienket-gen too: tests/e2e/setup.sh runs scripts/demo.sh on these binaries.
-all-tests: all $(UNIT_BIN) $(TOOL_BIN) $(B)/lienket-gen
+all-tests: all $(UNIT_BIN) $(TOOL_BIN) $(B)/lienket-gen $(COMPAT_BIN)
+
+$(COMPAT_BIN):
+	@rm -rf $(B)/compat && mkdir -p $(B)/compat/src
+	git archive $(COMPAT_COMMIT) | tar -x -C $(B)/compat/src
+	$(MAKE) --no-print-directory -C $(B)/compat/src MODE=release B=build build/lienket-hub build/lienket-agent
+	cp $(B)/compat/src/build/lienket-agent $(B)/compat/lienket-agent-p1
+	cp $(B)/compat/src/build/lienket-hub $(B)/compat/lienket-hub-p1
+	rm -rf $(B)/compat/src
 
 valgrind:
 	@scripts/deps.sh --check-or-install valgrind

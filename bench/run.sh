@@ -307,6 +307,15 @@ if want 1 || want 2 || want 3; then
 			i=$((i + 1))
 		done
 		"$REPLAY" prepare --list "$W/prep.list" >>"$LOG" 2>&1 || ERR="${ERR:-prepare failed}"
+		# the same journals in change-set shape 1 (what an agent of protocol 1 sends,
+		# PROTOCOL.md §6.2): bytes only, for figure 3
+		sed 's/\.bodies$/.bodies1/' "$W/prep.list" >"$W/prep1.list"
+		PREP1=$("$REPLAY" prepare --list "$W/prep1.list" --shape 1 2>>"$LOG") || ERR="${ERR:-prepare (shape 1) failed}"
+		echo "$PREP1" >>"$LOG"
+		F1_BPC1=$(awk -v b="$(echo "$PREP1" | kv bytes)" -v n="$(echo "$PREP1" | kv changes)" \
+			'BEGIN { printf "%.1f", n ? b / n : 0 }')
+		F1_SETS1=$(echo "$PREP1" | kv sets)
+		rm -f "$W"/f1a*.bodies1
 		# a twin of the hub for the same replay with 16 server threads (1b below)
 		stop $HUB_PID
 		cp "$W/f1.db" "$W/f1b.db"
@@ -396,6 +405,11 @@ if want 1 || want 2 || want 3; then
 		ERR="${ERR:-agentfill (figure 3) failed}"
 	echo "$W/f3o.db $W/f3o.bodies" >"$W/f3o.list"
 	PREPO=$("$REPLAY" prepare --list "$W/f3o.list" 2>>"$LOG") || ERR="${ERR:-prepare (figure 3) failed}"
+	echo "$W/f3o.db $W/f3o.bodies1" >"$W/f3o1.list"
+	PREPO1=$("$REPLAY" prepare --list "$W/f3o1.list" --shape 1 2>>"$LOG") || ERR="${ERR:-prepare (figure 3, shape 1) failed}"
+	echo "$PREPO1" >>"$LOG"
+	O_BPC1=$(awk -v b="$(echo "$PREPO1" | kv bytes)" -v n="$(echo "$PREPO1" | kv changes)" \
+		'BEGIN { printf "%.1f", n ? b / n : 0 }')
 	SESO=$("$BENCH" session --db "$W/seso.db" --rows "$W/f1rows.csv" --preload "$PRE_ROWS" \
 		--batch "${F1_BATCH:-150}" 2>>"$LOG") || ERR="${ERR:-session baseline (original rows) failed}"
 	rm -f "$W"/f3o.* "$W/seso.db" "$W/seso.db-wal" "$W/seso.db-shm"
@@ -427,13 +441,14 @@ if want 1 || want 2 || want 3; then
 			"$S_RATE rows/s (changesets of $F1_BATCH) | ratio: $(ratio "$F1_RATE" "$S_RATE")" \
 			"(window $(ratio "$F1_WRATE" "$S_RATE"))"
 		say "figure 3 (rows re-owned, one owner and host per agent): bytes on the wire per change: $F1_BPC" \
-			"(deflated JSON as the hub received it, batches of ~$F1_BATCH) | baseline: session changeset of the" \
-			"same rows, batches of $F1_BATCH, zlib level 6: $S_BPC | ratio: $(ratio "$F1_BPC" "$S_BPC")" \
-			"| goal: <= 0.8 (CouchDB replication: ~570)"
+			"(change sets of shape 2, deflated, as the hub received them, batches of ~$F1_BATCH) | baseline:" \
+			"session changeset of the same rows, batches of $F1_BATCH, zlib level 6: $S_BPC | ratio:" \
+			"$(ratio "$F1_BPC" "$S_BPC") | goal: <= 0.8 (CouchDB replication: ~570) | shape 1 (protocol-1" \
+			"agents): ${F1_BPC1:-n/a} in ${F1_SETS1:-?} sets, ratio $(ratio "${F1_BPC1:-0}" "$S_BPC")"
 		say "figure 3 (the generator's rows, an owner and host of their own per row): $O_BPC (one" \
-			"province-level agent's change sets, $O_SETS of them, deflated by the agent's code) | baseline:" \
-			"session changeset of the same rows, batches of $F1_BATCH, zlib level 6: $SO_BPC | ratio:" \
-			"$(ratio "$O_BPC" "$SO_BPC") | goal: <= 0.8"
+			"province-level agent's change sets of shape 2, $O_SETS of them, deflated by the agent's code) |" \
+			"baseline: session changeset of the same rows, batches of $F1_BATCH, zlib level 6: $SO_BPC | ratio:" \
+			"$(ratio "$O_BPC" "$SO_BPC") | goal: <= 0.8 | shape 1: ${O_BPC1:-n/a}, ratio $(ratio "${O_BPC1:-0}" "$SO_BPC")"
 	fi
 	E1=$ERR; result 1 hub_merge_throughput; ERR=$E1; result 2 session_extension; ERR=$E1; result 3 wire_bytes
 	rm -f "$W"/f1a*.csv "$W/f1own.csv"

@@ -663,6 +663,17 @@ int wire_value_from_text(const char *text, size_t len, struct value *v, void **h
 	return rc;
 }
 
+int wire_duplicate_keys(const char *json, size_t len, struct wire_status *st)
+{
+	json_error_t err;
+	memset(&err, 0, sizeof err);
+	json_t *j = json_loadb(json, len, JSON_REJECT_DUPLICATES, &err);
+	if (!j)
+		return map_parse_error(json, len, &err, st);
+	json_decref(j);
+	return 0;
+}
+
 char *wire_value_to_text(const struct value *v, int *rc)
 {
 	json_t *j = NULL;

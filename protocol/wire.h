@@ -125,7 +125,8 @@ void wire_changeset_free(struct wire_changeset *cs);
 
 /* Incremental encoder used by the agent to cut change sets by bytes. _new writes shape
  * 1; _new_v the shape changes_v (WIRE_CHANGES_V1 or WIRE_CHANGES_V2; anything else is 1).
- * Both shapes take every entry the other takes (the same entries are unencodable). */
+ * Both shapes take the same entries, except that shape 2 has no room for an entry of
+ * more than WIRE_MAX_COLS fields (schema tables have fewer than 64 columns). */
 struct wire_changeset_writer;
 struct wire_changeset_writer *wire_changeset_writer_new(int schema, const char *agent);
 struct wire_changeset_writer *wire_changeset_writer_new_v(int schema, const char *agent, int changes_v);

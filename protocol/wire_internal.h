@@ -39,6 +39,10 @@ struct cs_priv {
 int wire_value_from_text(const char *text, size_t len, struct value *v, void **holder, const char *path,
 			 struct wire_status *st);
 
+/* Duplicate keys anywhere in well-formed text, found by jansson (for the rare object
+ * too large for wire_v2.c's own check): 0 or WIRE_DUPLICATE_KEY (or WIRE_NOMEM). */
+int wire_duplicate_keys(const char *json, size_t len, struct wire_status *st);
+
 /* The compact JSON text of a value as shape 1 writes it (new string, caller frees):
  * NULL with *rc 1 when it cannot be encoded, -1 on allocation failure. */
 char *wire_value_to_text(const struct value *v, int *rc);

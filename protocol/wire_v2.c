@@ -5,7 +5,7 @@
  * Decoding runs three steps over text wire.c has already found well formed (syntax,
  * nesting, UTF-8, escapes): a lexical walk checking what jansson would refuse in shape
  * 1 (strings longer than WIRE_MAX_STRING, integers beyond 64 bits, reals that overflow,
- * duplicate keys; at most WIRE_V2_MAX_MEMBERS members per object), so that those errors
+ * duplicate keys, by jansson for an object of more than WIRE_V2_MAX_MEMBERS), so that those errors
  * come first whatever their place (§6); then the envelope; then the groups, each entry
  * decoded straight into the change set's arrays. Decoded strings go to one arena sized
  * from the text (a decoded string is never longer than its JSON text, a compact UUID
@@ -27,7 +27,7 @@
 #include "ids.h"
 #include "wire_internal.h"
 
-#define WIRE_V2_MAX_MEMBERS 64 /* members of one object in a shape-2 change set */
+#define WIRE_V2_MAX_MEMBERS 64 /* keys of one object checked here for duplicates */
 #define WIRE_V2_UUID_CHARS 22  /* a compact UUID */
 
 /* ------------------------------------------------------------------ compact UUIDs */
@@ -892,8 +892,10 @@ static int key_equal(const char *as, const char *ae, const char *bs, const char 
 	return eq; /* -1: no memory */
 }
 
-/* The lexical walk (see the top of the file). 0 or a wire_error. */
-static int lex_value(struct cur *c, struct wire_status *st)
+/* The lexical walk (see the top of the file). 0 or a wire_error. An object of more
+ * than WIRE_V2_MAX_MEMBERS members (only inside a {"j": X} value or an unknown member:
+ * ours have at most ten) sets *big: its keys are then checked by jansson instead. */
+static int lex_value(struct cur *c, int *big, struct wire_status *st)
 {
 	ws(c);
 	char ch = *c->p;
@@ -948,24 +950,25 @@ static int lex_value(struct cur *c, struct wire_status *st)
 		if (ch == '{') {
 			const char *s = NULL, *e = NULL;
 			str_span(c, &s, &e);
-			if (n == WIRE_V2_MAX_MEMBERS)
-				return wire_fail(st, WIRE_BAD_MESSAGE, NULL, "an object of more than %d members",
-						 WIRE_V2_MAX_MEMBERS);
 			if (str_decode(s, e, NULL) > WIRE_MAX_STRING)
 				return wire_fail(st, WIRE_STRING_TOO_LONG, "", "object key too long");
-			for (size_t i = 0; i < n; i++) {
+			if (n == WIRE_V2_MAX_MEMBERS)
+				*big = 1;
+			for (size_t i = 0; n < WIRE_V2_MAX_MEMBERS && i < n; i++) {
 				int eq = key_equal(ks[i], ke[i], s, e);
 				if (eq < 0)
 					return wire_fail(st, WIRE_NOMEM, NULL, "out of memory");
 				if (eq)
 					return wire_fail(st, WIRE_DUPLICATE_KEY, NULL, "duplicate object key");
 			}
-			ks[n] = s;
-			ke[n++] = e;
+			if (n < WIRE_V2_MAX_MEMBERS) {
+				ks[n] = s;
+				ke[n++] = e;
+			}
 			ws(c);
 			c->p++; /* ':' */
 		}
-		int rc = lex_value(c, st);
+		int rc = lex_value(c, big, st);
 		if (rc)
 			return rc;
 	}
@@ -1550,7 +1553,10 @@ int wire_v2_changeset_decode(const char *json, size_t len, struct wire_changeset
 					     "refs", "groups", "skipped" };
 	const char *where[9];
 	struct cur c = { json, json + len };
-	int rc = lex_value(&c, st);
+	int big = 0;
+	int rc = lex_value(&c, &big, st);
+	if (!rc && big)
+		rc = wire_duplicate_keys(json, len, st);
 	if (rc)
 		return rc;
 	struct wire_changeset *cs = calloc(1, sizeof *cs);

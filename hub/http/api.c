@@ -795,6 +795,7 @@ static void handle_changes(struct ctx *c)
 	struct api_log *lg = &c->resp->log;
 	snprintf(lg->agent, sizeof lg->agent, "%s", cs->agent);
 	lg->seq_from = cs->from;
+	lg->shape = cs->v;
 	lg->seq_to = cs->to;
 	if (changes_precheck(cs, c->now, &J.res) != 0) {
 		result_error(c, &J.res);

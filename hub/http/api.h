@@ -61,6 +61,7 @@ struct api_log {
 	char agent[37];
 	char unit[37];
 	uint64_t seq_from, seq_to;
+	int shape;       /* a change set's shape (PROTOCOL.md §6.2a): 1 or 2 */
 	int64_t applied, quarantined;
 	char error[32]; /* the error code, if any */
 	char client[64]; /* the client's address: with trust_proxy, the last address of

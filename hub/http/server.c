@@ -333,9 +333,9 @@ static void server_log(const struct server_logline *l)
 			SERVER_APPEND(" unit=%s", s2);
 		}
 		if (l->log->seq_to > 0)
-			SERVER_APPEND(" seq=%llu-%llu applied=%lld quarantined=%lld",
+			SERVER_APPEND(" seq=%llu-%llu shape=%d applied=%lld quarantined=%lld",
 				      (unsigned long long)l->log->seq_from,
-				      (unsigned long long)l->log->seq_to,
+				      (unsigned long long)l->log->seq_to, l->log->shape,
 				      (long long)l->log->applied, (long long)l->log->quarantined);
 		else if (l->log->applied || l->log->quarantined)
 			SERVER_APPEND(" applied=%lld quarantined=%lld", (long long)l->log->applied,
