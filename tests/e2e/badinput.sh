@@ -380,7 +380,10 @@ refused("duplicate_key_inside_fields_400_bad_json_duplicate_key",
         mangled(lambda b: b.replace(b'"phone":null', b'"phone":null,"phone":"0912"')),
         400, "bad_json", "duplicate_key")
 refused("unknown_protocol_version_400_protocol_version",
-        mangled(lambda b: b.replace(b'"v":1', b'"v":2')), 400, "protocol_version")
+        mangled(lambda b: b.replace(b'"v":1', b'"v":3')), 400, "protocol_version")
+# shape 2 (PROTOCOL.md §6.2a) is a version of its own: shape 1's members under "v":2
+refused("shape_2_with_the_members_of_shape_1_400_bad_message",
+        mangled(lambda b: b.replace(b'"v":1', b'"v":2')), 400, "bad_message")
 refused("missing_protocol_version_400_bad_message",
         mangled(lambda b: b.replace(b'"v":1,', b'')), 400, "bad_message")
 refused("newer_schema_422_schema_newer_with_hub_schema",
