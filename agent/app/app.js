@@ -374,7 +374,7 @@ function makePicker(field, multi) {
         text: 'Không tìm thấy “' + q + '”. Có phải là:' }));
     } else if (!items.length) {
       lis.push(el('li', { class: 'pick-none', role: 'option', 'aria-disabled': 'true',
-        text: q ? 'Không tìm thấy “' + q + '”. Hãy gõ lại, bỏ bớt chữ, hoặc thêm mới trước.' : 'Chưa có gì để chọn.' }));
+        text: (q ? 'Không tìm thấy “' + q + '”. Hãy gõ lại, bỏ bớt chữ, hoặc ' : 'Sổ chưa có ai để chọn: hãy ') + whereToAdd(field.ref) }));
     }
     list.replaceChildren(...lis);
     list.hidden = false;
@@ -514,6 +514,13 @@ function setFieldError(name, msg) {
     if (msg) input.setAttribute('aria-invalid', 'true');
     else input.removeAttribute('aria-invalid');
   }
+}
+
+/* Where the office adds the record a picker looks for (a person, a branch…). */
+function whereToAdd(ref) {
+  const form = { person: 'person', unit: 'branch', meeting: 'meeting', volunteer: 'volunteer' }[ref];
+  const f = form && S.forms[form];
+  return f ? 'thêm ở mục “' + f.label + '” (trong Danh mục) trước, rồi quay lại đây.' : 'thêm mới trước.';
 }
 
 /* One field of a form: its label, its input, its error line. Returns {root, set, read}. */
