@@ -92,10 +92,15 @@ int viewer_remove(struct store *ws, const char *name)
 	return ws->viewer_delete(ws, name);
 }
 
-/* "name:<name>" or "addr:<address>". */
-static void fail_key(char key[96], const char *kind, const char *what)
+/* "name:<name>" or "addr:<address>": 1 written, or 0 when there is nothing to count —
+ * no value, or a name that is not a login name (no account can have it, and its bytes,
+ * typed into the form, need not be UTF-8, which PostgreSQL would refuse to store). */
+static int fail_key(char key[96], const char *kind, const char *what)
 {
+	if (!what || !*what || (strcmp(kind, "name") == 0 && !viewer_name_valid(what)))
+		return 0;
 	snprintf(key, 96, "%s:%.80s", kind, what);
+	return 1;
 }
 
 /* 1 locked (and *wait_ms), 0 not, -1. */
@@ -104,9 +109,8 @@ static int locked(struct store *rs, const char *kind, const char *what, int64_t 
 {
 	char key[96];
 	struct store_login_fail x;
-	if (!what || !*what)
+	if (!fail_key(key, kind, what))
 		return 0;
-	fail_key(key, kind, what);
 	int rc = rs->login_fail_get(rs, key, &x);
 	if (rc != 0)
 		return rc < 0 ? -1 : 0;
@@ -157,9 +161,8 @@ static int count_failure(struct store *ws, const char *kind, const char *what, i
 {
 	char key[96];
 	struct store_login_fail x;
-	if (!what || !*what)
+	if (!fail_key(key, kind, what))
 		return 0;
-	fail_key(key, kind, what);
 	int rc = ws->login_fail_get(ws, key, &x);
 	if (rc < 0)
 		return -1;
@@ -184,7 +187,8 @@ int viewer_failed(struct store *ws, const char *name, const char *address, int64
 int viewer_succeeded(struct store *ws, const char *name)
 {
 	char key[96];
-	fail_key(key, "name", name);
+	if (!fail_key(key, "name", name))
+		return 0;
 	return ws->login_fail_clear(ws, key);
 }
 

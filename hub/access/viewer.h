@@ -14,7 +14,8 @@
  * VIEWER_NAME_FAILURES (resp. VIEWER_ADDR_FAILURES) failures within
  * VIEWER_FAIL_WINDOW_MS, further logins are refused without checking the password for
  * VIEWER_LOCK_MS after the last failure (even a right password: a guesser learns
- * nothing). A successful login clears the name's count.
+ * nothing). A successful login clears the name's count. A name that is not a login
+ * name (viewer_name_valid) is counted by address only: no account has it.
  *
  * An account may be limited to a unit's subtree (unit_id): it then reads only that
  * subtree's figures and status (dashboard.c refuses the rest with 403).

@@ -58,6 +58,9 @@ enum store_pg_lock_kind {
 	STORE_PG_LOCK_TOKEN = 5,   /* key hashtext(token hash) */
 	STORE_PG_LOCK_SERVING = 6, /* key 0: session-level, shared by every `serve`, exclusive
 				    * for what must run with no hub serving (restore) */
+	STORE_PG_LOCK_SESSION = 7, /* key hashtext(session hash) (store_pg_access.c) */
+	STORE_PG_LOCK_VIEWER = 8,  /* key hashtext(viewer name) */
+	STORE_PG_LOCK_LOGIN = 9,   /* key hashtext(failed-login key) */
 	STORE_PG_LOCK_ROW = 256,   /* + table index (schema_tables[]), key hashtext(row id) */
 };
 

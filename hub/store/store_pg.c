@@ -359,7 +359,7 @@ static int create_tables(struct store_pg *p)
 	if (rc == 0)
 		rc = store_pg_exec_script(p, REPORT_DDL);
 	rc = rc ? rc : store_pg_exec_script(p, FIGURES_PG_INDEX_DDL);
-	/* pg-access: rc = rc ? rc : store_pg_exec_script(p, STORE_PG_ACCESS_DDL); */
+	rc = rc ? rc : store_pg_exec_script(p, STORE_PG_ACCESS_DDL);
 	return rc;
 }
 
@@ -1578,7 +1578,7 @@ static const struct store pg_ops = {
 /* Sets the slots the other PostgreSQL files implement (pg_internal.h). */
 static void fill_parts(struct store *ops)
 {
-	/* pg-access: store_pg_access_ops(ops); */
+	store_pg_access_ops(ops);
 	store_pg_raw_ops(ops);
 }
 
