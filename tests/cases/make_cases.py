@@ -8,9 +8,11 @@ valid change set it holds one line per entry: the validate_code_str() the entry 
 independent implementation of PROTOCOL.md §5, so tests/unit/test_wire.c also checks
 that the C library computes the same chain. Re-running overwrites the cases.
 """
+import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import struct
 import uuid
@@ -82,6 +84,57 @@ def changeset(frm, entries, before=bytes(32), **over):
            "entries": entries}
     msg.update(over)
     return msg
+
+# Change sets of shape 2 (PROTOCOL.md §6.2a), written from the text of the protocol
+# alone: owners and UUID values in refs (in order of first use: an entry's owner, then
+# its values), row ids as compact UUIDs, groups in order of their first entry.
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+def compact(u):
+    return base64.urlsafe_b64encode(uuid.UUID(u).bytes).decode().rstrip("=")
+
+def is_uuid(v):
+    return isinstance(v, str) and UUID_RE.match(v) is not None
+
+def changeset2(msg):
+    refs, groups, skipped, where = [], [], [], {}
+    def ref(u):
+        if u not in refs:
+            refs.append(u)
+        return refs.index(u)
+    def value(v):
+        if is_uuid(v):
+            return [ref(v)]
+        if v is None or isinstance(v, str) or (isinstance(v, int) and not isinstance(v, bool)):
+            return v
+        return {"j": v}
+    for e in msg["entries"]:
+        if e[1] is None:
+            skipped.append([e[0], e[2], e[3]])
+            continue
+        seq, table, rid, op, owner, clk, fields = e
+        key = (table, op, tuple(fields))
+        if key not in where:
+            where[key] = len(groups)
+            groups.append({"t": table, "op": op, "cols": list(fields), "seq": [], "id": [], "owner": [],
+                           "clock": [], "vals": [[] for _ in fields], "last": None})
+        g = groups[where[key]]
+        owner_v = ref(owner) if is_uuid(owner) else [owner]
+        vals = [value(fields[n]) for n in fields]
+        g["seq"].append(seq - g["last"][0] if g["last"] else seq)
+        g["id"].append(compact(rid) if is_uuid(rid) else [rid])
+        g["owner"].append(owner_v)
+        g["clock"].append(clk - g["last"][1] if g["last"] else clk)
+        for i, v in enumerate(vals):
+            g["vals"][i].append(v)
+        g["last"] = (seq, clk)
+    out = {k: msg[k] for k in ("schema", "agent", "from", "to", "chain_before", "chain_after")}
+    out = dict({"v": 2}, **out)
+    out["refs"] = [compact(u) for u in refs]
+    out["groups"] = [{k: g[k] for k in ("t", "op", "cols", "seq", "id", "owner", "clock", "vals")}
+                     for g in groups]
+    out["skipped"] = skipped
+    return out
 
 def write(kind, validity, name, body, expect):
     d = os.path.join(ROOT, kind, validity, name)
@@ -162,6 +215,16 @@ def changesets():
     m = changeset(1, [upd(1, {"attendees": 5, "concerns": "\u00e9\u1ec7 \"quoted\" \\ /\u0001"})])
     m["future_member"] = {"ignored": [1, 2, 3]}
     write(k, "valid", "unknown_members_and_escapes", m, "ok")
+    # the valid cases again in shape 2: the same entries, the same chain and verdicts
+    for name, name2 in (("example_6_2", "example_6_2a"), ("natural_keys", "natural_keys_shape2"),
+                        ("quarantined_values", "quarantined_values_shape2"),
+                        ("unknown_names_decode", "unknown_names_decode_shape2")):
+        d = os.path.join(ROOT, k, "valid", name)
+        with open(os.path.join(d, "input.json")) as f:
+            msg = json.load(f)
+        with open(os.path.join(d, "expect.txt")) as f:
+            expect = f.read().rstrip("\n")
+        write(k, "valid", name2, changeset2(msg), expect)
     write(k, "valid", "both_skip_reasons", changeset(40, [
         [40, None, "ab" * 32, "unencodable"], [41, None, "CD" * 32, "too_large"]]),
         "ok\nok")

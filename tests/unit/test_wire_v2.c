@@ -510,6 +510,41 @@ static void test_wire_v2__hello_changes_v_is_optional_and_checked(void **state)
 	free(t);
 }
 
+static char *slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	char *b = malloc(1 << 20);
+	assert_non_null(b);
+	*len = fread(b, 1, (1 << 20) - 1, f);
+	b[*len] = '\0';
+	fclose(f);
+	return b;
+}
+
+/* PROTOCOL.md §6.2a's example: §6.2's change set written in shape 2 by our writer is
+ * byte for byte what tests/cases/make_cases.py's own encoder of the text wrote. */
+static void test_wire_v2__the_example_is_what_an_independent_encoder_writes(void **state)
+{
+	(void)state;
+	size_t n1 = 0, n2 = 0;
+	char *one = slurp("tests/cases/changesets/valid/example_6_2/input.json", &n1);
+	char *two = slurp("tests/cases/changesets/valid/example_6_2a/input.json", &n2);
+	struct wire_changeset *cs = NULL;
+	struct wire_status st;
+	assert_int_equal(wire_changeset_decode(one, n1, &cs, &st), WIRE_OK);
+	struct wire_changeset_writer *w = wire_changeset_writer_new_v(cs->schema, cs->agent, WIRE_CHANGES_V2);
+	for (size_t i = 0; i < cs->nentries; i++)
+		assert_int_equal(wire_changeset_writer_add(w, &cs->entries[i]), 0);
+	char *t = wire_changeset_writer_finish(w, cs->chain_before, cs->chain_after);
+	assert_non_null(t);
+	assert_string_equal(t, two);
+	free(t);
+	wire_changeset_free(cs);
+	free(one);
+	free(two);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -520,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_wire_v2__add_within_leaves_the_writer_unchanged_when_the_cut_is_reached),
 		cmocka_unit_test(test_wire_v2__meetings_take_fewer_bytes_than_in_shape_1),
 		cmocka_unit_test(test_wire_v2__hello_changes_v_is_optional_and_checked),
+		cmocka_unit_test(test_wire_v2__the_example_is_what_an_independent_encoder_writes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
