@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -795,7 +796,7 @@ struct racer {
 	int (*fn)(struct store *s, void *arg);
 	void *arg;
 	int rc;
-	volatile int done;
+	atomic_int done;
 };
 
 static void *race(void *arg)
@@ -895,10 +896,11 @@ static void test_store_pg__agent_read_waits_for_a_change_set_in_flight(void **st
 
 static int lock_r2_then_r1(struct store *s, void *arg)
 {
-	(void)arg;
+	atomic_int *holds_r2 = arg;
 	if (s->begin(s) != 0)
 		return -1;
 	put(s, "person", R2, U_C1, 'u', 300, W2, "phone=s:2");
+	*holds_r2 = 1;
 	wait_ms(300);
 	put(s, "person", R1, U_C1, 'u', 300, W2, "phone=s:2");
 	return s->commit(s);
@@ -912,7 +914,8 @@ static void test_store_pg__deadlock_is_a_conflict(void **state)
 	struct store *s = f->s;
 	put1(s, "person", R1, U_C1, 'i', 100, W1, "full_name=s:A");
 	put1(s, "person", R2, U_C1, 'i', 100, W1, "full_name=s:B");
-	struct racer R = { .f = f, .fn = lock_r2_then_r1 };
+	atomic_int holds_r2 = 0;
+	struct racer R = { .f = f, .fn = lock_r2_then_r1, .arg = &holds_r2 };
 	pthread_t th;
 	assert_int_equal(s->begin(s), 0);
 	const struct schema_table *t = schema_table_find("person", 1);
@@ -921,7 +924,9 @@ static void test_store_pg__deadlock_is_a_conflict(void **state)
 	assert_int_equal(merge_row_init(&r2, t, R2, NULL), 0);
 	assert_int_equal(s->row_read(s, &r1), 0);
 	assert_int_equal(pthread_create(&th, NULL, race, &R), 0);
-	wait_ms(150);
+	for (int i = 0; i < 1000 && !holds_r2; i++) /* the other holds R2 (10 s at most) */
+		wait_ms(10);
+	assert_true(holds_r2);
 	int mine = s->row_read(s, &r2); /* waits for R2, which waits for R1 */
 	int mine_commit = mine == 0 ? s->commit(s) : s->commit(s);
 	pthread_join(th, NULL);
