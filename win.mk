@@ -54,7 +54,7 @@ WIN_LDLIBS  := -lcurl -lmicrohttpd -ljansson -lsqlite3 -lutf8proc -lz -lbcrypt -
 # (mkdtemp, setenv, fmemopen, open_memstream, …). Not built for Windows: the hub's
 # suites (the hub is Debian's) and test_gen (bench/gen.c uses OpenSSL directly).
 WIN_UNIT   := test_entry test_fieldarg test_hlc test_ids test_joincode test_schema test_textnorm \
-        test_textsafe test_validate test_wire test_wire_alloc test_zio test_fuzz_corpus \
+        test_textsafe test_validate test_wire test_wire_v2 test_wire_alloc test_zio test_fuzz_corpus \
         test_agent_journal test_agent_store test_agent_sync test_agent_records \
         test_agent_commands test_agent_app test_agent_csv test_agent_fuzz_csv
 WIN_TEST_CFLAGS = $(WIN_CFLAGS) -include tests/unit/win_compat.h -Itests/unit
