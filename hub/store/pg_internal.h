@@ -148,6 +148,10 @@ int store_pg_identity_record(struct store_pg *p);
 
 /* ---- the parts other files fill (called by store_pg_open on its table) ---- */
 
+/* store_pg_views.c: sets figures, status_agents, status_issues, status_flags, arrivals
+ * and latest_year (the read side of store.h). */
+void store_pg_views_ops(struct store *ops);
+
 /* store_pg_access.c: sets session_*, sessions_prune*, viewer_*, viewers_list,
  * login_fail_*, mail_to_*, digest_mail*, flag_* and flags_count. */
 void store_pg_access_ops(struct store *ops);

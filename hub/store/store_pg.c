@@ -1580,6 +1580,7 @@ static void fill_parts(struct store *ops)
 {
 	store_pg_access_ops(ops);
 	store_pg_raw_ops(ops);
+	store_pg_views_ops(ops); /* store-read: the read side (store_pg_views.c) */
 }
 
 /* The name of the first slot of s left NULL, or NULL when every one is set: by name

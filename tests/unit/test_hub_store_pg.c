@@ -30,6 +30,7 @@
 #include "pg_harness.h"
 #include "pg_internal.h"
 #include "store.h"
+#include "unittree.h"
 
 #define PG_BIN "/usr/lib/postgresql/15/bin"
 
@@ -749,6 +750,250 @@ static void test_store__read_snapshot_nests_and_holds(void **state)
 	other->close(other);
 }
 
+
+/* ---- what the province reads (store.h "what the province reads") ---- */
+
+struct agents_seen {
+	struct { char id[40]; int revoked; int64_t receipt_ms, since_hello; } v[8];
+	size_t n;
+};
+
+static int see_status_agent(void *ctx, const struct store_status_agent *a)
+{
+	struct agents_seen *A = ctx;
+	if (A->n < 8) {
+		snprintf(A->v[A->n].id, 40, "%s", a->id);
+		A->v[A->n].revoked = a->revoked;
+		A->v[A->n].receipt_ms = a->receipt_ms;
+		A->v[A->n].since_hello = a->since_hello;
+		A->n++;
+	}
+	return 0;
+}
+
+static struct agents_seen agents_at(struct store *s, int64_t as_of)
+{
+	struct agents_seen A = { 0 };
+	assert_int_equal(s->status_agents(s, as_of, see_status_agent, &A), 0);
+	return A;
+}
+
+static void receipt(struct store *s, const char *agent, uint64_t from, uint64_t to, int dup,
+		    int64_t at_ms)
+{
+	struct store_receipt r = { .seq_from = from, .seq_to = to, .applied = (int64_t)(to - from + 1),
+				   .duplicate = dup, .received_ms = at_ms };
+	snprintf(r.agent_id, sizeof r.agent_id, "%s", agent);
+	assert_int_equal(s->receipt_add(s, &r), 0);
+}
+
+/* Contact after the status time falls back to the last receipt before it; what a
+ * hello said is pending, less what arrived since (duplicates not counted); an agent
+ * whose tokens were all revoked by then is retired; one first seen later is left out. */
+static void test_store__status_agents_as_of_a_time(void **state)
+{
+	struct store *s = ((struct fx *)*state)->s;
+	struct store_agent a = { .id = W1, .unit_id = U_C1, .acked = 8, .first_seen_ms = 100,
+				 .last_hello_ms = 5000, .last_changes_ms = 5500, .pending = 10,
+				 .software = "lienket 0.1" };
+	struct store_agent b = { .id = W2, .unit_id = U_C2, .first_seen_ms = 7000,
+				 .last_hello_ms = 7000 };
+	struct store_token t = { .hash = "t1", .prefix = "lk_t1", .kind = STORE_TOKEN_AGENT,
+				 .unit_id = U_C1, .name = "c1", .agent_id = W1, .created_ms = 50,
+				 .revoked_ms = 2000 };
+	assert_int_equal(s->begin(s), 0);
+	assert_int_equal(s->agent_put(s, &a), 0);
+	assert_int_equal(s->agent_put(s, &b), 0);
+	assert_int_equal(s->token_put(s, &t), 0);
+	receipt(s, W1, 1, 3, 0, 1000);
+	receipt(s, W1, 4, 5, 0, 4500);
+	receipt(s, W1, 6, 8, 0, 5500);
+	receipt(s, W1, 6, 8, 1, 5600); /* the same change set again */
+	assert_int_equal(s->commit(s), 0);
+
+	struct agents_seen A = agents_at(s, 1500);
+	assert_int_equal(A.n, 1);
+	assert_string_equal(A.v[0].id, W1);
+	assert_int_equal(A.v[0].revoked, 0);       /* revoked only at 2000 */
+	assert_int_equal(A.v[0].receipt_ms, 1000); /* hello at 5000 is after 1500 */
+	A = agents_at(s, 3000);
+	assert_int_equal(A.v[0].revoked, 1);
+	assert_int_equal(A.v[0].receipt_ms, 1000);
+	assert_int_equal(A.v[0].since_hello, 0);   /* its hello is after the status time */
+	A = agents_at(s, 6000);
+	assert_int_equal(A.n, 1);
+	assert_int_equal(A.v[0].receipt_ms, 0);    /* every contact before 6000: not read */
+	assert_int_equal(A.v[0].since_hello, 3);   /* 6..8 once, after the hello at 5000 */
+	A = agents_at(s, 8000);
+	assert_int_equal(A.n, 2);
+}
+
+struct issues_seen {
+	char line[8][96];
+	size_t n;
+};
+
+static int see_issue(void *ctx, const struct store_issue *i)
+{
+	struct issues_seen *I = ctx;
+	if (I->n < 8)
+		snprintf(I->line[I->n++], 96, "%d|%s|%llu|%s|%s", (int)i->kind, i->agent_id,
+			 (unsigned long long)i->seq, i->code, i->row_id ? i->row_id : "-");
+	return 0;
+}
+
+/* One list: quarantined, skipped, held; within a kind by agent id in byte order ("B"
+ * before "a"), then sequence; what was recorded after the status time left out. */
+static void test_store__status_issues_in_kind_then_byte_order(void **state)
+{
+	struct store *s = ((struct fx *)*state)->s;
+	assert_int_equal(s->begin(s), 0);
+	assert_int_equal(s->quarantine_add(s, "a-agent", 9, "bad_enum", "person", "p2", "gender", "m", 10), 0);
+	assert_int_equal(s->quarantine_add(s, "a-agent", 3, "bad_type", "person", "p1", "birth_year", "m", 10), 0);
+	assert_int_equal(s->quarantine_add(s, "B-agent", 7, "required", "meeting", "m1", "held_on", "m", 10), 0);
+	assert_int_equal(s->quarantine_add(s, "B-agent", 8, "required", "meeting", "m2", "held_on", "m", 99), 0);
+	assert_int_equal(s->skipped_add(s, "a-agent", 4, "00", "too_large", 10), 0);
+	assert_int_equal(s->held_add(s, "B-agent", 5, U_C2, 1, "{}", 10), 0);
+	assert_int_equal(s->commit(s), 0);
+	struct issues_seen I = { 0 };
+	assert_int_equal(s->status_issues(s, 50, see_issue, &I), 0);
+	assert_int_equal(I.n, 5);
+	assert_string_equal(I.line[0], "0|B-agent|7|required|m1");
+	assert_string_equal(I.line[1], "0|a-agent|3|bad_type|p1");
+	assert_string_equal(I.line[2], "0|a-agent|9|bad_enum|p2");
+	assert_string_equal(I.line[3], "1|a-agent|4|too_large|-");
+	assert_string_equal(I.line[4], "2|B-agent|5|" U_C2 "|-");
+}
+
+struct flags_seen {
+	char line[8][160];
+	size_t n;
+};
+
+static int see_flag_row(void *ctx, const struct store_flag_row *f)
+{
+	struct flags_seen *F = ctx;
+	if (F->n < 8)
+		snprintf(F->line[F->n++], 160, "%s|%s|%s|%s|%s", f->table, f->row_id, f->kind, f->field,
+			 f->writer);
+	return 0;
+}
+
+/* Each flag with the writer of its row (none for a row the hub does not hold). */
+static void test_store__status_flags_name_the_rows_writer(void **state)
+{
+	struct store *s = ((struct fx *)*state)->s;
+	struct store_flag f1 = { .table = "person", .row_id = R1, .kind = "dangling_ref",
+				 .field = "unit_id", .detail = "unit/x" };
+	struct store_flag f2 = { .table = "person", .row_id = R2, .kind = "held", .field = "" };
+	struct store_flag f3 = { .table = "meeting", .row_id = R3, .kind = "closed_unit", .field = "" };
+	assert_int_equal(s->begin(s), 0);
+	put(s, "person", R1, U_C1, 'i', 100, W1, "full_name=s:Một");
+	assert_int_equal(s->flag_set(s, &f1, 20), 0);
+	assert_int_equal(s->flag_set(s, &f2, 10), 0);
+	assert_int_equal(s->flag_set(s, &f3, 99), 0);
+	assert_int_equal(s->commit(s), 0);
+	struct flags_seen F = { 0 };
+	assert_int_equal(s->status_flags(s, 50, see_flag_row, &F), 0);
+	assert_int_equal(F.n, 2);
+	assert_string_equal(F.line[0], "person|" R2 "|held||");
+	assert_string_equal(F.line[1], "person|" R1 "|dangling_ref|unit_id|" W1);
+}
+
+struct arrivals_seen {
+	struct store_arrival v[4];
+	char agent[4][40], unit[4][40];
+	size_t n;
+};
+
+static int see_arrival(void *ctx, const struct store_arrival *a)
+{
+	struct arrivals_seen *A = ctx;
+	if (A->n < 4) {
+		A->v[A->n] = *a;
+		snprintf(A->agent[A->n], 40, "%s", a->agent_id);
+		snprintf(A->unit[A->n], 40, "%s", a->unit_id);
+		A->n++;
+	}
+	return 0;
+}
+
+/* A day's receipts summed per agent: duplicates counted apart, entries of the accepted
+ * change sets, the first and last time; [from, to). */
+static void test_store__arrivals_summed_per_agent(void **state)
+{
+	struct store *s = ((struct fx *)*state)->s;
+	struct store_agent a = { .id = W1, .unit_id = U_C1, .first_seen_ms = 1 };
+	assert_int_equal(s->begin(s), 0);
+	assert_int_equal(s->agent_put(s, &a), 0);
+	receipt(s, W1, 1, 3, 0, 1000);
+	receipt(s, W1, 4, 5, 0, 1500);
+	receipt(s, W1, 4, 5, 1, 1600);
+	receipt(s, W1, 6, 6, 0, 2000); /* the next day */
+	receipt(s, W2, 1, 1, 0, 1999); /* an agent the hub no longer lists */
+	assert_int_equal(s->commit(s), 0);
+	struct arrivals_seen A = { 0 };
+	assert_int_equal(s->arrivals(s, 1000, 2000, see_arrival, &A), 0);
+	assert_int_equal(A.n, 2);
+	size_t w1 = strcmp(A.agent[0], W1) == 0 ? 0 : 1;
+	assert_string_equal(A.agent[w1], W1);
+	assert_string_equal(A.unit[w1], U_C1);
+	assert_int_equal(A.v[w1].changesets, 2);
+	assert_int_equal(A.v[w1].duplicates, 1);
+	assert_int_equal(A.v[w1].changes, 5);
+	assert_int_equal(A.v[w1].applied, 3 + 2 + 2);
+	assert_int_equal(A.v[w1].first_ms, 1000);
+	assert_int_equal(A.v[w1].last_ms, 1600);
+	assert_string_equal(A.unit[1 - w1], "");
+}
+
+/* The latest year with a dated record, up to the current year, over rows that exist: a
+ * deleted meeting or one held after the current year does not count. */
+static void test_store__latest_year_of_rows_that_exist(void **state)
+{
+	struct store *s = ((struct fx *)*state)->s;
+	int y = -1;
+	assert_int_equal(s->latest_year(s, 2026, &y), 0);
+	assert_int_equal(y, 0);
+	assert_int_equal(s->begin(s), 0);
+	put(s, "meeting", R1, U_C1, 'i', 100, W1, "unit_id=s:" U_C1 ";kind=s:joint;held_on=s:2021-05-01");
+	put(s, "meeting", R2, U_C1, 'i', 100, W1, "unit_id=s:" U_C1 ";kind=s:joint;held_on=s:2024-05-01");
+	put(s, "meeting", R2, U_C1, 'd', 200, W1, NULL);
+	put(s, "volunteer", R3, U_C1, 'i', 100, W1, "unit_id=s:" U_C1 ";kind=s:other;started_on=s:2022-12-31");
+	assert_int_equal(s->commit(s), 0);
+	assert_int_equal(s->latest_year(s, 2026, &y), 0);
+	assert_int_equal(y, 2022);
+	assert_int_equal(s->latest_year(s, 2021, &y), 0);
+	assert_int_equal(y, 2021);
+	assert_int_equal(s->latest_year(s, 2020, &y), 0);
+	assert_int_equal(y, 0);
+}
+
+/* The unit tree read through the store's figures source (store_units_tree). */
+static void test_store__units_tree_through_the_figures_source(void **state)
+{
+	struct store *s = ((struct fx *)*state)->s;
+	struct unittree *t = NULL;
+	struct unittree_name nm;
+	char err[256];
+	assert_int_equal(s->begin(s), 0);
+	put(s, "unit", U_P, U_P, 'i', 10, HUB, "opened_on=s:2000-01-01");
+	put(s, "unit_name", R1, U_P, 'i', 10, HUB, "of_unit=s:" U_P ";name=s:Tỉnh P;code=s:01;"
+	    "kind=s:province;valid_from=s:2000-01-01;valid_to=n");
+	put(s, "unit", U_C1, U_P, 'i', 10, HUB, "opened_on=s:2000-01-01");
+	put(s, "unit_name", R2, U_P, 'i', 10, HUB, "of_unit=s:" U_C1 ";name=s:Xã Một;code=s:10001;"
+	    "kind=s:commune;valid_from=s:2000-01-01;valid_to=n");
+	put(s, "unit_parent", R3, U_P, 'i', 10, HUB, "of_unit=s:" U_C1 ";parent_id=s:" U_P ";"
+	    "valid_from=s:2000-01-01;valid_to=n");
+	assert_int_equal(s->commit(s), 0);
+	assert_int_equal(store_units_tree(s, &t, err, sizeof err), 0);
+	assert_string_equal(unittree_root(t, "2025-01-01"), U_P);
+	assert_int_equal(unittree_name_of(t, U_C1, "2025-01-01", &nm), 0);
+	assert_string_equal(nm.name, "Xã Một");
+	assert_true(unittree_in_subtree(t, U_P, U_C1, "2025-01-01"));
+	unittree_free(t);
+}
+
 #define CASES(setup) \
 	cmocka_unit_test_setup_teardown(test_store__meta_absent_then_set, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_store__row_written_reads_back_the_same, setup, teardown), \
@@ -762,7 +1007,13 @@ static void test_store__read_snapshot_nests_and_holds(void **state)
 	cmocka_unit_test_setup_teardown(test_store__pull_scope_and_backup_seq, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_store__unit_tree_queries, setup, teardown), \
 	cmocka_unit_test_setup_teardown(test_store__units_version_moves_with_another_connection, setup, teardown), \
-	cmocka_unit_test_setup_teardown(test_store__read_snapshot_nests_and_holds, setup, teardown)
+	cmocka_unit_test_setup_teardown(test_store__read_snapshot_nests_and_holds, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_store__status_agents_as_of_a_time, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_store__status_issues_in_kind_then_byte_order, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_store__status_flags_name_the_rows_writer, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_store__arrivals_summed_per_agent, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_store__latest_year_of_rows_that_exist, setup, teardown), \
+	cmocka_unit_test_setup_teardown(test_store__units_tree_through_the_figures_source, setup, teardown)
 
 /* ---- PostgreSQL only: several connections on one database ---- */
 
