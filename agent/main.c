@@ -9,7 +9,8 @@
  *
  * Every file the agent makes (its database with the token in it, the WAL, backups,
  * exports) is readable by the office's user only, and the arguments are UTF-8 on every
- * system: main calls plat_init first (plat.h), then checks the digests and the random
+ * system: main sets SQLite's process-wide settings (store_process_init), calls plat_init
+ * (plat.h), then checks the digests and the random
  * source the protocol relies on (lkcrypto.h).
  */
 #include <stdio.h>
@@ -20,6 +21,7 @@
 #include "msg.h"
 #include "plat.h"
 #include "schema.h"
+#include "store.h"
 #include "wire.h"
 
 #ifndef LK_VERSION
@@ -91,6 +93,9 @@ static int is_help(const char *a)
 
 int main(int argc, char **argv)
 {
+	/* before anything touches SQLite; nothing else has yet, so it cannot fail */
+	if (store_process_init() != 0)
+		fputs("lienket-agent: cannot configure SQLite\n", stderr);
 	if (plat_init(&argc, &argv) != 0) {
 		fputs("lienket-agent: cannot read the command line\n", stderr);
 		return EXIT_SOFTWARE;

@@ -159,6 +159,11 @@ int64_t store_wall_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int store_process_init(void)
+{
+	return sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, STORE_STMT_JOURNAL_SPILL) == SQLITE_OK ? 0 : -1;
+}
+
 const char *store_default_path(void)
 {
 	const char *p = plat_getenv("LIENKET_DB");

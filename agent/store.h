@@ -44,6 +44,21 @@
 
 #define STORE_BUSY_TIMEOUT_MS 10000 /* a daemon's sync may hold the write lock this long */
 
+/* Bytes of a statement journal kept in memory before SQLite moves it to a temporary
+ * file (SQLite's default: 64 KiB). Every write to a synced table runs a journaling
+ * trigger, so SQLite keeps a statement journal for it: the original of every page
+ * the statement touches. A statement of an import or a removal in bulk often touches
+ * more than 16 pages (a b-tree rebalance), and past 64 KiB the journal went to a file
+ * for the rest of the transaction, two system calls per page of every later
+ * statement: half of a journaled DELETE's time in bulk (bench/README.md, figure 4). */
+#define STORE_STMT_JOURNAL_SPILL (256 * 1024)
+
+/* Process-wide SQLite settings for the agent (STORE_STMT_JOURNAL_SPILL). Call once,
+ * first thing, before any other SQLite call of the process (sqlite3_config refuses
+ * afterwards): 0, or -1 when SQLite was already in use (nothing changed; the agent
+ * still works, only slower). */
+int store_process_init(void);
+
 struct store;
 
 /* Where --db defaults to: $LIENKET_DB, else "lienket.db" in the current directory. */

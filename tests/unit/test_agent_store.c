@@ -951,6 +951,62 @@ static void test_agent_store__newer_schema_is_refused(void **state)
 	assert_non_null(strstr(err, "newer"));
 }
 
+/* A counting wrapper around the default VFS: how many statement journals (subjournals)
+ * SQLite moved to a temporary file. Registered by main before any test runs. */
+static sqlite3_vfs counting_vfs;
+static sqlite3_vfs *real_vfs;
+static int subjournal_files;
+
+static int counting_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int flags, int *out_flags)
+{
+	(void)vfs;
+	if (flags & SQLITE_OPEN_SUBJOURNAL)
+		subjournal_files++;
+	return real_vfs->xOpen(real_vfs, name, file, flags, out_flags);
+}
+
+static int register_counting_vfs(void)
+{
+	real_vfs = sqlite3_vfs_find(NULL);
+	if (!real_vfs)
+		return -1;
+	counting_vfs = *real_vfs;
+	counting_vfs.zName = "lk-counting";
+	counting_vfs.xOpen = counting_open;
+	return sqlite3_vfs_register(&counting_vfs, 1) == SQLITE_OK ? 0 : -1;
+}
+
+/* One journaled statement that touches some 20–40 existing pages (an UPDATE of every
+ * row of a table of ~30 pages: each rewritten row runs the journaling trigger) keeps
+ * its statement journal in memory (STORE_STMT_JOURNAL_SPILL): with SQLite's default
+ * of 64 KiB it went to a temporary file, and stayed there for the rest of the
+ * transaction. */
+static void test_agent_store__statement_journal_of_a_bulk_write_stays_in_memory(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db = store_db(f->s);
+	int64_t pages0 = query_int(db, "PRAGMA page_count");
+	assert_int_equal(store_apply_begin(f->s), 0); /* the rows arrive by pull: no journal yet */
+	for (int i = 0; query_int(db, "PRAGMA page_count") < pages0 + 30; i++) {
+		char sql[512];
+		assert_true(i < 10000);
+		snprintf(sql, sizeof sql,
+			 "INSERT INTO person(id, unit_id, full_name) VALUES ('0190f3a2-0000-7000-8000-%012d',"
+			 " '" UNIT "', 'Nguyễn Thị Hồng Nhung %d, Bí thư chi đoàn thôn Phú Hòa, xã Hàm Thắng')",
+			 i, i);
+		assert_int_equal(exec_sql(db, sql), SQLITE_OK);
+	}
+	assert_int_equal(store_apply_end(f->s, 1), 0);
+	int64_t rows = query_int(db, "SELECT count(*) FROM person");
+	subjournal_files = 0;
+	assert_int_equal(exec_sql(db, "BEGIN IMMEDIATE"), SQLITE_OK);
+	assert_int_equal(exec_sql(db, "UPDATE person SET phone = '0912345678'"), SQLITE_OK);
+	assert_int_equal(exec_sql(db, "DELETE FROM person WHERE rowid % 2 = 0"), SQLITE_OK);
+	assert_int_equal(exec_sql(db, "COMMIT"), SQLITE_OK);
+	assert_int_equal(journal_count(db), rows + rows / 2);
+	assert_int_equal(subjournal_files, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -988,7 +1044,13 @@ int main(void)
 		T(test_agent_store__older_schema_is_upgraded_on_open),
 		T(test_agent_store__database_before_floors_gets_them_on_open),
 		T(test_agent_store__newer_schema_is_refused),
+		T(test_agent_store__statement_journal_of_a_bulk_write_stays_in_memory),
 #undef T
 	};
+	/* as lienket-agent's main does, before anything else touches SQLite */
+	if (store_process_init() != 0 || register_counting_vfs() != 0) {
+		fputs("cannot configure SQLite\n", stderr);
+		return 1;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
