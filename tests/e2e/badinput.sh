@@ -21,7 +21,7 @@ set -u
 . tests/e2e/lib.sh
 
 UNITS=tests/fixtures/units-small.csv
-DB="$E2E_DIR/hub.db"
+DB=$(hub_db hub)
 
 if [ ! -x "$HUB" ] || [ ! -x "$AGENT" ]; then
 	fail badinput__binaries_are_built "'$HUB' or '$AGENT' missing"
@@ -53,7 +53,9 @@ hub_start "$DB" hub || { fail badinput__hub_starts "no port"; e2e_finish; }
 
 # ---- hub side: one Python driver, one line per case --------------------------------
 cat >"$E2E_DIR/hubcases.py" <<'PY'
-import hashlib, http.client, json, os, socket, sqlite3, struct, subprocess, sys, time, uuid, zlib
+import hashlib, http.client, json, os, socket, struct, subprocess, sys, time, uuid, zlib
+sys.path.insert(0, os.environ.get("LK_E2E_PY", "tests/e2e"))
+import hubdb  # noqa: E402 (the hub's database: SQLite or PostgreSQL, LK_STORE)
 
 port, db, hub_bin = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 T = dict(main=os.environ["T_MAIN"], fork=os.environ["T_FORK"], rev=os.environ["T_REV"],
@@ -167,15 +169,18 @@ def hello(agent, token="main"):
 
 # ---- the hub database, read beside the running hub ----
 def rows(sql, args=()):
-    con = sqlite3.connect("file:%s?mode=ro" % db, uri=True, timeout=10)
+    con = hubdb.connect(db, timeout=10)
     try:
         return con.execute(sql, args).fetchall()
     finally:
         con.close()
 
 def synced_tables():
-    return [r[0] for r in rows("SELECT name FROM sqlite_master WHERE type='table' AND "
-                               "name NOT LIKE 'hub\\_%' ESCAPE '\\' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")]
+    con = hubdb.connect(db, timeout=10)
+    try:
+        return [t for t in hubdb.tables(con) if not t.startswith("hub_")]
+    finally:
+        con.close()
 
 def snapshot(receipts=True):
     """Digest of everything a request could store, and the counts for messages."""
@@ -766,7 +771,7 @@ done
 sqlite3 "$ADB" "UPDATE lk_config SET value = '$HUB_URL' WHERE key = 'hub_url'"
 "$AGENT" sync --db "$ADB" >"$E2E_DIR/sync-real.out" 2>&1
 rc=$?
-hub_rows=$(sqlite3 "$DB" "SELECT (SELECT count(*) FROM person WHERE unit_id = '$U_AGENT') + (SELECT count(*) FROM meeting WHERE unit_id = '$U_AGENT')")
+hub_rows=$(hub_sql "$DB" "SELECT (SELECT count(*) FROM person WHERE unit_id = '$U_AGENT') + (SELECT count(*) FROM meeting WHERE unit_id = '$U_AGENT')")
 if [ $rc = 0 ] && [ "$(pending)" = 0 ] && [ "$hub_rows" = 2 ]; then
 	ok badinput__agent_after_hostile_hubs_syncs_everything_to_the_real_hub
 else

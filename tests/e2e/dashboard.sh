@@ -17,7 +17,7 @@ set -u
 
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 UNITS=tests/fixtures/units-small.csv
-DB="$E2E_DIR/hub.db"
+DB=$(hub_db hub)
 ART=build/artifacts
 YEAR=2021
 

@@ -198,7 +198,7 @@ phone() {
 		fail "faults__clock_edit_$2" "set on $1 failed: $(tail -2 "$E2E_DIR/set.out" | tr '\n' ' ')"
 }
 hub_phone() {
-	sqlite3 "$REL_HUB_DB" "SELECT phone FROM person WHERE id = '$R'"
+	hub_sql "$REL_HUB_DB" "SELECT phone FROM person WHERE id = '$R'"
 }
 agent_phone() { sqlite3 "$E2E_DIR/$1.db" "SELECT phone FROM person WHERE id = '$R'"; }
 now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
@@ -206,7 +206,7 @@ now_ms() { python3 -c 'import time; print(int(time.time() * 1000))'; }
 clock_case() {
 	rel_sync c1; rel_sync c2; rel_sync c1
 	h=$(hub_phone); a1=$(agent_phone c1); a2=$(agent_phone c2)
-	hc=$(sqlite3 "$REL_HUB_DB" "SELECT _clock >> 16 FROM person WHERE id = '$R'")
+	hc=$(hub_sql "$REL_HUB_DB" "SELECT _clock >> 16 FROM person WHERE id = '$R'")
 	lim=$(( $(now_ms) + 300000 ))
 	if [ "$h" = "$2" ] && [ "$a1" = "$2" ] && [ "$a2" = "$2" ] && [ "$hc" -le "$lim" ]; then
 		ok "faults__clock_$1"
@@ -282,7 +282,7 @@ REL_STATUS_CHECK=0 # 200 more ASan processes would double this section's time
 
 # ---- 5. 200 agents at once ------------------------------------------------------------------
 # A hub of its own, so the check covers exactly these offices.
-REL_HUB_DB="$E2E_DIR/hub2.db"
+REL_HUB_DB=$(hub_db hub2)
 REL_HUB_LOG="$E2E_DIR/hub2.log"
 REL_HUB_PORT=""
 H1_PID=$REL_HUB_PID

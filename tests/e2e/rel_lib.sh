@@ -21,7 +21,7 @@ if [ -z "${E2E_DIR:-}" ]; then
 fi
 
 UNITS=${UNITS:-tests/fixtures/units-small.csv}
-REL_HUB_DB="$E2E_DIR/hub.db"
+REL_HUB_DB=$(hub_db hub)
 REL_HUB_LOG="$E2E_DIR/hub.log"
 REL_HUB_PID=""
 REL_HUB_PORT=""
@@ -40,6 +40,8 @@ REL_PY="$E2E_DIR/rel.py"
 cat >"$REL_PY" <<'PY'
 """rel.py — records, clones and the invariant check for faults.sh / soak.sh."""
 import hashlib, json, os, random, sqlite3, sys, time, uuid
+sys.path.insert(0, os.environ.get("LK_E2E_PY", "tests/e2e"))
+import hubdb  # noqa: E402 (the hub's database: SQLite or PostgreSQL, LK_STORE)
 
 def connect(path):
     con = sqlite3.connect(path, timeout=30, isolation_level=None)
@@ -123,20 +125,20 @@ def clonemany(listfile, records):
         t, o, tok, seed = line.split()
         clone(t, o, tok, records, int(seed))
 
+DATA = ('person', 'meeting', 'support', 'task', 'volunteer', 'year_record', 'role')
+
 def data_tables(con):
-    return [r[0] for r in con.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
-        "('person', 'meeting', 'support', 'task', 'volunteer', 'year_record', 'role') ORDER BY name")]
+    return [t for t in hubdb.tables(con) if t in DATA]
 
 def columns(con, t):
-    return [r[1] for r in con.execute('PRAGMA table_info("%s")' % t) if not r[1].startswith("_")]
+    return [c for c in hubdb.columns(con, t) if not c.startswith("_")]
 
 EXISTS = ("(_ins_writer <> '' AND (_del_writer = '' OR _ins_clock > _del_clock OR "
           "(_ins_clock = _del_clock AND _ins_writer > _del_writer)))")
 
 def check(hub_db, agent_dbs, label):
     """Prints one JSON line; exit 0 when every invariant holds."""
-    hub = connect(hub_db)
+    hub = hubdb.connect(hub_db)
     problems, lost, extra, dup, entries, quarantined = [], 0, 0, 0, 0, 0
     union, units, expected = {}, set(), {}
     for db in agent_dbs:

@@ -7,51 +7,18 @@
 #   checksum: the PROTOCOL.md §8 checksum of owning unit UNIT, computed here.
 # The synced tables are the agent database's tables other than lk_* (AGENT_DB names
 # it for the hub side). The hub's DB may be a postgresql:// URL (LK_STORE=pg, lib.sh):
-# it is read through psql, each row as JSON, so values keep their types.
-import hashlib, json, sqlite3, struct, subprocess, sys
+# it is read through psql (tests/e2e/hubdb.py).
+import hashlib, os, struct, sys
+sys.path.insert(0, os.environ.get("LK_E2E_PY", "tests/e2e"))
+import hubdb  # noqa: E402 (the hub's database: SQLite or PostgreSQL)
 mode, side, db, unit = sys.argv[1:5]
 agent_db = sys.argv[5] if len(sys.argv) > 5 else db
 EXISTS = ("(_ins_writer <> '' AND (_del_writer = '' OR _ins_clock > _del_clock OR"
           " (_ins_clock = _del_clock AND _ins_writer > _del_writer)))")
 REF = ("unit", "unit_name", "unit_parent", "unit_event")
 
-class PgCon:
-    """The few calls rows.py makes of an sqlite3 connection, over psql."""
-    def __init__(self, url):
-        self.url = url
-
-    def execute(self, sql, args=()):
-        parts = sql.split("?")
-        if len(parts) != len(args) + 1:
-            raise SystemExit("rows.py: %d parameters for %r" % (len(args), sql))
-        text = parts[0]
-        for a, rest in zip(args, parts[1:]):
-            text += "'" + str(a).replace("'", "''") + "'" + rest
-        out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.url,
-                              "-c", "SELECT row_to_json(q)::text FROM (%s) q" % text],
-                             capture_output=True, text=True)
-        if out.returncode != 0:
-            raise SystemExit("rows.py: psql: " + out.stderr.strip())
-        return Rows([tuple(v for _, v in json.loads(line, object_pairs_hook=list))
-                     for line in out.stdout.splitlines() if line])
-
-    def close(self):
-        pass
-
-
-class Rows(list):
-    def fetchall(self):
-        return list(self)
-
-
-def is_pg(path):
-    return path.startswith("postgresql://") or path.startswith("postgres://")
-
-
 def connect(path):
-    if is_pg(path):
-        return PgCon(path)
-    return sqlite3.connect("file:%s?mode=ro" % path, uri=True)
+    return hubdb.connect(path)
 
 a = connect(agent_db)
 tables = [r[0] for r in a.execute("SELECT name FROM sqlite_master WHERE type = 'table'"
@@ -61,13 +28,7 @@ a.close()
 con = connect(db)
 
 def columns(t):
-    if isinstance(con, PgCon):
-        names = [r[0] for r in con.execute("SELECT column_name FROM information_schema.columns"
-                                           " WHERE table_schema = current_schema() AND table_name = ?"
-                                           " ORDER BY ordinal_position", [t])]
-    else:
-        names = [r[1] for r in con.execute('PRAGMA table_info("%s")' % t)]
-    return [c for c in names if not c.startswith("_")]
+    return [c for c in hubdb.columns(con, t) if not c.startswith("_")]
 
 def rows(t, cols, owned_only):
     sql = "SELECT %s FROM \"%s\"" % (", ".join('"%s"' % c for c in cols), t)
