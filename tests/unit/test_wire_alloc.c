@@ -77,6 +77,34 @@ static void test_wire_alloc__changeset_decode_fails_cleanly_at_every_allocation(
 	free(in);
 }
 
+/* Shape 2 (PROTOCOL.md §6.2a) calls jansson only for values written {"j": …}: each of
+ * those allocations failing is WIRE_NOMEM, nothing written, nothing leaked. */
+static void test_wire_alloc__shape_2_decode_fails_cleanly_at_every_jansson_allocation(void **state)
+{
+	(void)state;
+	size_t len;
+	char *in = load("tests/cases/changesets/valid/quarantined_values_shape2/input.json", &len);
+	long n;
+	for (n = 0;; n++) {
+		struct wire_changeset *cs = NULL;
+		struct wire_status st;
+		arm(n);
+		int rc = wire_changeset_decode(in, len, &cs, &st);
+		disarm();
+		if (rc == WIRE_OK) {
+			assert_int_equal(cs->v, 2);
+			wire_changeset_free(cs);
+			break;
+		}
+		if (rc != WIRE_NOMEM)
+			fail_msg("allocation %ld: %s (%s)", n, wire_error_code((enum wire_error)rc),
+				 st.message);
+		assert_null(cs);
+	}
+	assert_true(n > 3);
+	free(in);
+}
+
 static void test_wire_alloc__pull_page_decode_fails_cleanly_at_every_allocation(void **state)
 {
 	(void)state;
@@ -229,6 +257,7 @@ int main(void)
 	json_set_alloc_funcs(failing_malloc, free);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wire_alloc__changeset_decode_fails_cleanly_at_every_allocation),
+		cmocka_unit_test(test_wire_alloc__shape_2_decode_fails_cleanly_at_every_jansson_allocation),
 		cmocka_unit_test(test_wire_alloc__pull_page_decode_fails_cleanly_at_every_allocation),
 		cmocka_unit_test(test_wire_alloc__answers_decode_fails_cleanly_at_every_allocation),
 		cmocka_unit_test(test_wire_alloc__encoders_return_null_and_leak_nothing),
