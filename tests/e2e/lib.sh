@@ -40,6 +40,10 @@ E2E_PG_SCRIPT=${LK_PG_SCRIPT:-scripts/pg-test-server.sh}
 case "$LK_STORE" in
 sqlite) ;;
 pg)
+	# the files a hub keeps beside its database (operations log, serving lock) go here,
+	# not into the current folder (store_side_path)
+	LK_HUB_STATE_DIR=$E2E_DIR
+	export LK_HUB_STATE_DIR
 	E2E_PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/lk-e2e-pg.XXXXXX")
 	if ! E2E_PG_URL=$(sh "$E2E_PG_SCRIPT" start "$E2E_PG_DIR" $$ 2>"$E2E_DIR/pg-start.err"); then
 		echo "[  FAILED  ] e2e__postgresql_test_server_starts: $(tail -5 "$E2E_DIR/pg-start.err" | tr '\n' ' ')"
