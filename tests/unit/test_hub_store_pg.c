@@ -1268,6 +1268,45 @@ static void test_store_pg__token_bound_once_across_processes(void **state)
 	assert_string_equal(got.agent_id, W1);
 }
 
+static int next_hub_seq(struct store *s, void *arg)
+{
+	char v[32];
+	(void)arg;
+	if (s->begin(s) != 0)
+		return -1;
+	int r = s->meta_get(s, "hub_seq", v, sizeof v);
+	if (r < 0)
+		return -1;
+	snprintf(v, sizeof v, "%lld", (r == 0 ? strtoll(v, NULL, 10) : 0) + 1);
+	if (s->meta_set(s, "hub_seq", v) != 0)
+		return -1;
+	return s->commit(s);
+}
+
+/* The hub's own journal (meta hub_seq, hub_chain, hub_clock: changes_apply_hub) advanced
+ * by two processes at once — corrections typed on two servers: the second reads the
+ * value only once the first committed, so no sequence number is given twice (the key
+ * absent at first included). */
+static void test_store_pg__hub_journal_advanced_once_per_writer(void **state)
+{
+	struct fx *f = *state;
+	struct store *s = f->s;
+	char v[32];
+	assert_int_equal(s->begin(s), 0);
+	assert_int_equal(s->meta_get(s, "hub_seq", v, sizeof v), 1);
+	struct racer R = { .f = f, .fn = next_hub_seq };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, race, &R), 0);
+	wait_ms(300);
+	assert_false(R.done);
+	assert_int_equal(s->meta_set(s, "hub_seq", "1"), 0);
+	assert_int_equal(s->commit(s), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(R.rc, 0);
+	assert_int_equal(s->meta_get(s, "hub_seq", v, sizeof v), 0);
+	assert_string_equal(v, "2");
+}
+
 /* A statement failed and nothing undid it: the commit refuses (PostgreSQL would answer
  * ROLLBACK to the COMMIT, silently). */
 static void test_store_pg__commit_after_a_failed_statement_fails(void **state)
@@ -1424,6 +1463,7 @@ int main(void)
 		PG_CASE(test_store_pg__deadlock_is_a_conflict),
 		PG_CASE(test_store_pg__held_changes_settled_by_one_process),
 		PG_CASE(test_store_pg__token_bound_once_across_processes),
+		PG_CASE(test_store_pg__hub_journal_advanced_once_per_writer),
 		PG_CASE(test_store_pg__commit_after_a_failed_statement_fails),
 		PG_CASE(test_store_pg__create_and_open_refuse_the_wrong_database),
 		PG_CASE(test_store_pg__restored_copy_gets_a_new_hub_id),
