@@ -125,10 +125,15 @@ def journal(db):
 
 
 def archive(path, dbs):
-    with open(path, "a") as f:
-        for db in dbs:
-            for e in journal(db):
-                f.write(json.dumps(e, ensure_ascii=False) + "\n")
+    """One write of every line (O_APPEND): laptops archiving at once never interleave."""
+    text = "".join(json.dumps(e, ensure_ascii=False) + "\n" for db in dbs for e in journal(db))
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        data = text.encode()
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
 
 
 def hub_rows(url, sql):

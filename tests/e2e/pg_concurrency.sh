@@ -12,8 +12,8 @@
 #   same_row            two laptops of one office editing the same person rows at once
 #                       through H1 and H2 (the same column and different columns): the
 #                       hub's rows are what the merge rule makes of every write;
-#   pulls_in_flight     two communes pushing through H1 and H2 while their district's
-#                       laptop pulls through H3 again and again: after one more pull it
+#   pulls_in_flight     three laptops of two communes pushing through H1, H2 and H3 while
+#                       their district's laptop pulls through H3 again and again: after one more pull it
 #                       holds exactly the hub's rows of its scope (a row committed behind
 #                       its pull cursor would be missing: skipped);
 #   kill_mid_commit     kill -9 of H1 while laptops' change sets are being merged there,
@@ -166,31 +166,33 @@ converge o1 o2 || fail pg_concurrency__same_row "the two laptops did not converg
 verify same_row "{\"offices\": [$(db o1), $(db o2)]}"
 
 # ---- pulls while commits are in flight ---------------------------------------------------
-if ! laptop w1 22921 "$H1" || ! laptop w2 22924 "$H2" || ! laptop d 593 "$H3"; then
+# Three laptops of two communes push small change sets, often, through all three processes
+# (commits of different processes overlapping), while their district's laptop pulls.
+if ! laptop w1 22921 "$H1" || ! laptop w2 22924 "$H2" || ! laptop w3 22921 "$H3" ||
+	! laptop d 593 "$H3"; then
 	fail pg_concurrency__pulls_in_flight "agent init failed"
 fi
-(
-	for _ in 1 2 3; do
-		record w1 50; archive w1; sync_fg w1
-	done
-) &
-pw1=$!
-(
-	for _ in 1 2 3; do
-		record w2 50; archive w2; sync_fg w2
-	done
-) &
-pw2=$!
-e2e_track $pw1; e2e_track $pw2
+pushers=""
+for w in w1 w2 w3; do
+	(
+		for _ in 1 2 3 4 5; do
+			record $w 20; archive $w; sync_fg $w
+		done
+	) &
+	pushers="$pushers $!"
+	e2e_track $!
+done
 pulls=0
-while kill -0 $pw1 2>/dev/null || kill -0 $pw2 2>/dev/null; do
+running() { for _p in $pushers; do kill -0 "$_p" 2>/dev/null && return 0; done; return 1; }
+while running; do
 	sync_fg d; pulls=$((pulls + 1))
 done
-wait $pw1; wait $pw2
-sync_fg d
+for _p in $pushers; do wait "$_p"; done
+# one more pull each (a row committed behind a cursor is never pulled again)
+for w in w1 w2 w3 d; do sync_fg $w; done
 echo "    district laptop pulled $pulls times while the communes pushed"
 scope=$(printf '"%s", ' "$(unit_of 593)" "$(unit_of 22915)" "$(unit_of 22918)" "$(unit_of 22921)" "$(unit_of 22924)")
-verify pulls_in_flight "{\"offices\": [$(db w1), $(db w2)], \"pullers\": {$(db d): [${scope%, }]}}"
+verify pulls_in_flight "{\"offices\": [$(db w1), $(db w2), $(db w3)], \"pullers\": {$(db d): [${scope%, }]}}"
 
 # ---- kill -9 of a hub process mid-commit ----------------------------------------------------
 if ! laptop k1 22969 "$H1" || ! laptop k2 22972 "$H1" || ! laptop k3 22975 "$H1"; then
@@ -219,7 +221,7 @@ converge k1 k2 k3 || fail pg_concurrency__kill_mid_commit "the laptops did not c
 verify kill_mid_commit "{\"offices\": [$(db k1), $(db k2), $(db k3)]}"
 
 # ---- everything, once more, from every laptop -------------------------------------------------
-verify all_offices_at_the_end "{\"offices\": [$(db a), $(db o1), $(db o2), $(db w1), $(db w2), $(db k1), $(db k2), $(db k3)], \"pullers\": {$(db d): [${scope%, }]}}"
+verify all_offices_at_the_end "{\"offices\": [$(db a), $(db o1), $(db o2), $(db w1), $(db w2), $(db w3), $(db k1), $(db k2), $(db k3)], \"pullers\": {$(db d): [${scope%, }]}}"
 # ---- the same figures from both back ends ----------------------------------------------------
 # The hub's rows copied into an SQLite file (lienket-hub migrate, the hubs stopped): the
 # report of every level is the same, byte for byte, read from either.
