@@ -25,8 +25,8 @@ BENCH_CACHE ?= $(B)/bench-cache
 
 $(BENCH_BIN): bench/bench_merge.c $(HUB_LIB) $(FIG_LIB) $(PROTO_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK $(HUB_INC) $(LDFLAGS) \
-	  -o $@ bench/bench_merge.c $(HUB_LIB) $(FIG_LIB) $(PROTO_LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) -DSQLITE_ENABLE_SESSION -DSQLITE_ENABLE_PREUPDATE_HOOK $(HUB_INC) $(HUB_CFLAGS) $(LDFLAGS) \
+	  -o $@ bench/bench_merge.c $(HUB_LIB) $(FIG_LIB) $(PROTO_LIB) $(HUB_LIBS) $(LDLIBS)
 
 bench-tools: $(B)/lienket-hub $(B)/lienket-agent $(B)/lienket-gen $(B)/tools/faultproxy $(BENCH_BIN) $(BENCH_REPLAY)
 

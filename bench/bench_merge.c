@@ -6,6 +6,13 @@
  *   upsert   the baseline of figure 1: a plain prepared-statement last-writer-wins
  *            upsert into a table shaped like the hub's (values, row clock, writer) in a
  *            database already holding --preload rows, in transactions of --batch rows.
+ *   pgupsert the PostgreSQL twin of upsert (figure 1 on PostgreSQL, issue 15): the same
+ *            table shape (text COLLATE "C" / bigint, the id its primary key and only
+ *            index), the same rows, preload and LWW upsert (INSERT … ON CONFLICT (id) DO
+ *            UPDATE … WHERE the incoming clock/writer wins) as one prepared statement
+ *            executed per row over libpq, in transactions of --batch rows, into --db
+ *            (a postgresql:// URL; the table t is made there). Durability is the
+ *            server's (the bench's server runs with fsync and synchronous_commit on).
  *   session  figures 2 and 3: the same rows as SQLite session changesets, one per
  *            --batch rows, recorded on a scratch database, compressed with zlib at level
  *            6 (bytes counted) and applied with sqlite3changeset_apply to a database
@@ -18,7 +25,9 @@
  *            write as hubload, on a hub database holding the same rows as the measured
  *            hub, its writer connection tuned as `serve` tunes it (writer_tune) with a
  *            checkpointer thread as in hub/http/api.c, one transaction per --batch rows; the
- *            rows are read before the clock starts.
+ *            rows are read before the clock starts. hubload and hubmerge open --db
+ *            through the hub's back-end factory (hub_store_open): a file or a
+ *            postgresql:// URL.
  *   agentfill  writes rows into an agent database's table with plain statements, one
  *            transaction per --txn rows, so the agent's journaling triggers record them
  *            exactly as for `add`/`import`/an edit/a removal: --op insert (default),
@@ -45,6 +54,9 @@
 
 #include <sqlite3.h>
 #include <zlib.h>
+#ifdef LK_STORE_PG
+#include <libpq-fe.h>
+#endif
 
 #include "entry.h"
 #include "merge.h"
@@ -467,6 +479,122 @@ out:
 	return rc ? 1 : 0;
 }
 
+/* ---- pgupsert ---- */
+
+#ifdef LK_STORE_PG
+static int pg_ok(PGconn *c, PGresult *r, const char *what)
+{
+	ExecStatusType st = PQresultStatus(r);
+	int ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+	if (!ok)
+		fprintf(stderr, "lienket-bench: %s: %s", what, PQerrorMessage(c));
+	PQclear(r);
+	return ok ? 0 : -1;
+}
+
+static int pg_run(PGconn *c, const char *sql)
+{
+	return pg_ok(c, PQexec(c, sql), sql);
+}
+
+/* Column names come from the schema declaration (rows_load matched every header name
+ * against it), so they are safe to quote into the DDL. */
+static char *pg_upsert_sql(const struct rows *rs, int lww)
+{
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	sqlite3_str_appendall(q, "INSERT INTO t(");
+	for (size_t i = 0; i < rs->ncol; i++)
+		sqlite3_str_appendf(q, "\"%w\",", rs->col[i]->name);
+	sqlite3_str_appendall(q, "_clock,_writer) VALUES(");
+	for (size_t i = 0; i < rs->ncol + 2; i++)
+		sqlite3_str_appendf(q, "%s$%d", i ? "," : "", (int)i + 1);
+	sqlite3_str_appendall(q, ")");
+	if (lww) {
+		sqlite3_str_appendall(q, " ON CONFLICT(id) DO UPDATE SET ");
+		for (size_t i = 1; i < rs->ncol; i++)
+			sqlite3_str_appendf(q, "\"%w\"=excluded.\"%w\",", rs->col[i]->name, rs->col[i]->name);
+		sqlite3_str_appendall(q, "_clock=excluded._clock,_writer=excluded._writer WHERE excluded._clock > t._clock"
+					 " OR (excluded._clock = t._clock AND excluded._writer > t._writer)");
+	}
+	return sqlite3_str_finish(q);
+}
+
+/* Rows [from, to) through the prepared statement name, clock = base + k, values as text
+ * (an empty field is NULL, as bind_field does for SQLite). */
+static int pg_write_rows(PGconn *c, const char *name, const struct rows *rs, size_t from, size_t to, int64_t base)
+{
+	const char *v[BENCH_MAX_COLS + 2];
+	char clock[32];
+	for (size_t k = from; k < to; k++) {
+		const struct row *r = &rs->r[k];
+		for (size_t i = 0; i < rs->ncol; i++)
+			v[i] = r->len[i] ? r->f[i] : NULL;
+		snprintf(clock, sizeof clock, "%" PRId64, base + (int64_t)k);
+		v[rs->ncol] = clock;
+		v[rs->ncol + 1] = BENCH_WRITER;
+		if (pg_ok(c, PQexecPrepared(c, name, (int)rs->ncol + 2, v, NULL, NULL, 0), "write") != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int cmd_pgupsert(const struct opts *o)
+{
+	struct rows rs, pre;
+	PGconn *c = NULL;
+	int rc = -1;
+	char *sql = NULL;
+	if (!o->db || !o->rows || !o->preload) {
+		fprintf(stderr, "usage: lienket-bench pgupsert --db postgresql://… --rows CSV --preload CSV [--batch N]\n");
+		return 64;
+	}
+	if (rows_load(o->rows, o->table, o->limit, &rs) || rows_load(o->preload, o->table, o->preload_limit, &pre))
+		return 1;
+	c = PQconnectdb(o->db);
+	if (PQstatus(c) != CONNECTION_OK) {
+		fprintf(stderr, "lienket-bench: cannot connect: %s", PQerrorMessage(c));
+		goto out;
+	}
+	/* the table of create_plain, in the PostgreSQL back end's types */
+	sqlite3_str *q = sqlite3_str_new(NULL);
+	sqlite3_str_appendall(q, "DROP TABLE IF EXISTS t; CREATE TABLE t(");
+	for (size_t i = 0; i < rs.ncol; i++)
+		sqlite3_str_appendf(q, "\"%w\" %s%s,", rs.col[i]->name, is_int(rs.col[i]) ? "bigint" : "text COLLATE \"C\"",
+				    i == 0 ? " PRIMARY KEY" : "");
+	sqlite3_str_appendall(q, "_clock bigint NOT NULL, _writer text COLLATE \"C\" NOT NULL)");
+	sql = sqlite3_str_finish(q);
+	if (!sql || pg_run(c, sql) != 0)
+		goto out;
+	sqlite3_free(sql);
+	sql = pg_upsert_sql(&pre, 0);
+	if (!sql || pg_ok(c, PQprepare(c, "ins", sql, 0, NULL), "prepare") != 0)
+		goto out;
+	sqlite3_free(sql);
+	sql = pg_upsert_sql(&rs, 1);
+	if (!sql || pg_ok(c, PQprepare(c, "ups", sql, 0, NULL), "prepare") != 0)
+		goto out;
+	if (pg_run(c, "BEGIN") || pg_write_rows(c, "ins", &pre, 0, pre.n, 1) || pg_run(c, "COMMIT") ||
+	    pg_run(c, "VACUUM ANALYZE t") || pg_run(c, "CHECKPOINT"))
+		goto out;
+	double t0 = mono();
+	for (size_t k = 0; k < rs.n; k += (size_t)o->batch) {
+		size_t to = k + (size_t)o->batch < rs.n ? k + (size_t)o->batch : rs.n;
+		if (pg_run(c, "BEGIN") || pg_write_rows(c, "ups", &rs, k, to, (int64_t)1 << 40) || pg_run(c, "COMMIT"))
+			goto out;
+	}
+	double dt = mono() - t0;
+	printf("pgupsert rows=%zu batch=%ld preload=%zu seconds=%.3f rows_per_s=%.0f\n", rs.n, o->batch, pre.n, dt,
+	       rs.n / dt);
+	rc = 0;
+out:
+	sqlite3_free(sql);
+	PQfinish(c);
+	rows_free(&rs);
+	rows_free(&pre);
+	return rc ? 1 : 0;
+}
+#endif
+
 /* ---- session ---- */
 
 static int conflict_replace(void *ctx, int kind, sqlite3_changeset_iter *it)
@@ -632,7 +760,7 @@ static int cmd_hubload(const struct opts *o)
 		if (!(hdr.col[i] = schema_column_find(hdr.t, h.f[i], SCHEMA_VERSION)))
 			return 1;
 	free(h.buf);
-	if (store_sqlite_open(o->db, 0, &s, err, sizeof err) != 0) {
+	if (hub_store_open(o->db, 0, &s, err, sizeof err) != 0) {
 		fprintf(stderr, "lienket-bench: %s\n", err);
 		return 1;
 	}
@@ -736,8 +864,8 @@ static int cmd_hubmerge(const struct opts *o)
 		return 1;
 	pthread_mutex_init(&c.lock, NULL);
 	pthread_cond_init(&c.committed, NULL);
-	if (store_sqlite_open(o->db, 0, &s, err, sizeof err) != 0 ||
-	    store_sqlite_open(o->db, 0, &c.s, err, sizeof err) != 0) {
+	if (hub_store_open(o->db, 0, &s, err, sizeof err) != 0 ||
+	    hub_store_open(o->db, 0, &c.s, err, sizeof err) != 0) {
 		fprintf(stderr, "lienket-bench: %s\n", err);
 		goto out;
 	}
@@ -973,12 +1101,16 @@ int main(int argc, char **argv)
 {
 	struct opts o;
 	if (argc < 2 || parse(argc, argv, &o) != 0) {
-		fprintf(stderr, "usage: lienket-bench upsert|session|hubload|hubmerge|agentfill [options]"
+		fprintf(stderr, "usage: lienket-bench upsert|pgupsert|session|hubload|hubmerge|agentfill [options]"
 				" (bench/bench_merge.c)\n");
 		return 64;
 	}
 	if (!strcmp(argv[1], "upsert"))
 		return cmd_upsert(&o);
+#ifdef LK_STORE_PG
+	if (!strcmp(argv[1], "pgupsert"))
+		return cmd_pgupsert(&o);
+#endif
 	if (!strcmp(argv[1], "session"))
 		return cmd_session(&o);
 	if (!strcmp(argv[1], "hubload"))

@@ -68,6 +68,10 @@ cleanup() {
 	[ -f "$W/pids" ] && PIDS="$PIDS $(cat "$W/pids")"
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do stop "$p"; done
+	if [ -s "$W/pgdir" ]; then # figure 1 on PostgreSQL: its server, stopped by its PID
+		sh "$ROOT_DIR/scripts/pg-test-server.sh" stop "$(cat "$W/pgdir")" >/dev/null 2>&1
+		rm -rf "$(cat "$W/pgdir")"
+	fi
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$BENCH_DIR"
 }
 trap cleanup EXIT
@@ -286,6 +290,116 @@ if want 7; then
 	F7_PID=$!; track $F7_PID
 fi
 
+# ---- 1 on PostgreSQL (issue 15) ----
+# pg_sql URL SQL — one statement, unaligned output without header
+pg_sql() { "$PG_BIN/psql" -X -q -At -v ON_ERROR_STOP=1 -d "$1" -c "$2" 2>>"$LOG"; }
+# pg_copy NAME — a fresh copy of the migrated figure-1 hub (database f1pg) as database
+# NAME; its recorded identity dropped, as migrate leaves it, so that its first open
+# records the copy's own (a copy keeps the hub id, like the SQLite twins)
+pg_copy() {
+	u=$(sh "$ROOT_DIR/scripts/pg-test-server.sh" createdb "$PGD" "$1" f1pg 2>>"$LOG") &&
+		pg_sql "$u" "DELETE FROM hub_meta WHERE key = 'pg_identity'" && echo "$u"
+}
+# pg_replay NAME URL LIST... — one `serve --db URL` per LIST (its agents' change sets,
+# replayed to it, all lists at once); sets PG_RATE, PG_APPLIED, PG_P50, PG_P99, PG_CPU
+pg_replay() {
+	name=$1 url=$2; shift 2
+	k=0; hp=""; hu=""
+	for l in "$@"; do
+		hub_start "$url" "$name$k" || return 1
+		hp="$hp $HUB_PID"; hu="$hu $HUB_URL"; k=$((k + 1))
+	done
+	c0=0; for p in $hp; do c0=$((c0 + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+	t0=$(now); rp=""; k=0
+	for l in "$@"; do
+		u=$(echo $hu | cut -d' ' -f$((k + 1)))
+		n=$(wc -l <"$l" | tr -d ' ')
+		"$REPLAY" replay --url "$u" --list "$l" --par "$n" >"$W/$name$k.rp" 2>>"$LOG" &
+		rp="$rp $!"; track $!; k=$((k + 1))
+	done
+	for p in $rp; do wait "$p" || ERR="${ERR:-replay to PostgreSQL ($name) failed}"; done
+	t1=$(now)
+	c1=0; for p in $hp; do c1=$((c1 + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
+	for p in $hp; do stop "$p"; done
+	cat "$W/$name"[0-9].log >"$W/$name.all.log"
+	changes_stats "$W/$name.all.log"
+	PG_APPLIED=$CS_CHANGES; PG_P50=$CS_P50; PG_P99=$CS_P99
+	[ "$CS_ERR" -eq 0 ] || ERR="${ERR:-$CS_ERR change sets refused by the PostgreSQL hub ($name)}"
+	PG_WALL=$(elapsed "$t0" "$t1")
+	PG_RATE=$(awk -v n="$CS_CHANGES" -v t="$PG_WALL" 'BEGIN { printf "%.0f", n / t }')
+	PG_CPU=$(awk -v a="$c0" -v b="$c1" -v tk="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / tk }')
+}
+# The same pre-replay hub as figure 1's (its twin f1p.db), moved into a PostgreSQL of
+# this run's own with `lienket-hub migrate`; replayed to one `serve` and, on a second
+# copy, to two `serve` processes on one database, each taking half the agents; beside
+# them the plain LWW upsert of the same rows with libpq (pgupsert) and the hub's own
+# row read + merge + row write in process on a third copy (hubmerge over store_pg).
+# The server: scripts/pg-test-server.sh (the tests' throw-away server), loaded with
+# fsync off, then fsync, synchronous_commit and full_page_writes ON for every
+# measurement (durable commits, as SQLite's synchronous=FULL).
+fig1_pg() {
+	PG_BIN=${LK_PG_BIN:-/usr/lib/postgresql/15/bin}
+	if [ ! -x "$PG_BIN/initdb" ] || ! "$HUB" migrate --help 2>&1 | grep -q postgresql; then
+		say "figure 1 on PostgreSQL: not measured (no PostgreSQL 15 here: scripts/deps.sh --check-or-install test)"
+		return 0
+	fi
+	PGD=$(mktemp -d /tmp/lk-bench-pg.XXXXXX)
+	echo "$PGD" >"$W/pgdir"
+	sh "$ROOT_DIR/scripts/pg-test-server.sh" start "$PGD" $$ >"$W/pg.url" 2>>"$LOG" ||
+		{ ERR="the PostgreSQL server did not start"; return 1; }
+	PGU=$(cat "$W/pg.url")
+	u1=$(sh "$ROOT_DIR/scripts/pg-test-server.sh" createdb "$PGD" f1pg 2>>"$LOG") || { ERR="createdb failed"; return 1; }
+	s0=$(now)
+	LK_HUB_STATE_DIR=$W "$HUB" migrate --from "$W/f1p.db" --to "$u1" >>"$LOG" 2>&1 ||
+		{ ERR="migrate to PostgreSQL failed"; return 1; }
+	MIG=$(elapsed "$s0" "$(now)")
+	pg_sql "$u1" "VACUUM ANALYZE" >/dev/null || { ERR="vacuum failed"; return 1; }
+	u2=$(pg_copy f1pg2) && us=$(pg_copy f1pgs) || { ERR="copying the PostgreSQL hub failed"; return 1; }
+	pg_sql "$PGU" "ALTER SYSTEM SET fsync = on; ALTER SYSTEM SET synchronous_commit = on;
+		ALTER SYSTEM SET full_page_writes = on" && pg_sql "$PGU" "SELECT pg_reload_conf()" >/dev/null &&
+		sleep 1 && pg_sql "$PGU" "CHECKPOINT" || { ERR="cannot turn fsync on"; return 1; }
+	PG_SET=$(pg_sql "$PGU" "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings WHERE name
+		IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'wal_level', 'server_version')")
+	case " $PG_SET " in *" fsync=on "*" synchronous_commit=on "*) ;; *) ERR="fsync not on: $PG_SET"; return 1 ;; esac
+	echo "postgresql: $PG_SET" >>"$LOG"
+	# one process; then two on one database, the agents split between them
+	awk 'NR % 2 == 1' "$W/replay.list" >"$W/replay.h1"; awk 'NR % 2 == 0' "$W/replay.list" >"$W/replay.h2"
+	LK_HUB_STATE_DIR=$W; export LK_HUB_STATE_DIR
+	pg_replay f1pg1_ "$u1" "$W/replay.list" || return 1
+	P1_RATE=$PG_RATE P1_APPLIED=$PG_APPLIED P1_P50=$PG_P50 P1_P99=$PG_P99 P1_CPU=$PG_CPU P1_WALL=$PG_WALL
+	pg_replay f1pg2_ "$u2" "$W/replay.h1" "$W/replay.h2" || return 1
+	P2_RATE=$PG_RATE P2_APPLIED=$PG_APPLIED P2_P50=$PG_P50 P2_P99=$PG_P99 P2_CPU=$PG_CPU P2_WALL=$PG_WALL
+	unset LK_HUB_STATE_DIR
+	want_n=$((F1_AGENTS * F1_PER))
+	[ "$P1_APPLIED" -eq "$want_n" ] || ERR="${ERR:-PostgreSQL hub (one process) applied $P1_APPLIED of $want_n}"
+	[ "$P2_APPLIED" -eq "$want_n" ] || ERR="${ERR:-PostgreSQL hub (two processes) applied $P2_APPLIED of $want_n}"
+	# every row there, once: the SQLite hub after the same replay holds the same count
+	NS=$(sqlite3 "$W/f1.db" 'SELECT count(*) FROM meeting' 2>>"$LOG")
+	N1=$(pg_sql "$u1" 'SELECT count(*) FROM meeting'); N2=$(pg_sql "$u2" 'SELECT count(*) FROM meeting')
+	H2=$(pg_sql "$u2" 'SELECT count(DISTINCT _hs) FROM meeting')
+	[ "$N1" = "$NS" ] && [ "$N2" = "$NS" ] && [ "$H2" = "$NS" ] ||
+		ERR="${ERR:-rows after the replay: SQLite $NS, PostgreSQL one process $N1, two processes $N2 ($H2 distinct _hs)}"
+	PBASE=$("$BENCH" pgupsert --db "$PGU" --rows "$W/f1own.csv" --preload "$PRE_ROWS" --batch "${F1_BATCH:-150}" \
+		2>>"$LOG") || ERR="${ERR:-PostgreSQL upsert baseline failed}"
+	PSAME=$("$BENCH" hubmerge --db "$us" --rows "$W/f1own.csv" --batch "${F1_BATCH:-150}" 2>>"$LOG") ||
+		ERR="${ERR:-PostgreSQL same-storage baseline failed}"
+	echo "$PBASE" >>"$LOG"; echo "$PSAME" >>"$LOG"
+	PB_RATE=$(echo "$PBASE" | kv rows_per_s); PM_RATE=$(echo "$PSAME" | kv rows_per_s)
+	sh "$ROOT_DIR/scripts/pg-test-server.sh" stop "$PGD" >>"$LOG" 2>&1
+	rm -rf "$PGD"; rm -f "$W/pgdir"
+	[ -z "$ERR" ] || return 1
+	say "figure 1 on PostgreSQL ($(echo "$PG_SET" | tr ' ' ',' ); the hub migrated in $MIG s): the same" \
+		"replay ($F1_AGENTS agents at once, $want_n changes) to one \`serve --db postgresql://…\`: $P1_RATE changes/s" \
+		"(p50 $P1_P50 ms, p99 $P1_P99 ms per set; hub CPU $P1_CPU s of $P1_WALL s wall); to two \`serve\` processes" \
+		"on one database, half the agents each: $P2_RATE changes/s (p50 $P2_P50 ms, p99 $P2_P99 ms; CPU $P2_CPU s of" \
+		"$P2_WALL s) | baseline: plain LWW upsert of the same rows with libpq (INSERT … ON CONFLICT (id) DO" \
+		"UPDATE, the primary key its one index, transactions of $F1_BATCH): $PB_RATE rows/s | ratio: one process" \
+		"$(ratio "$P1_RATE" "$PB_RATE"), two $(ratio "$P2_RATE" "$PB_RATE"); two / one $(ratio "$P2_RATE" "$P1_RATE")" \
+		"| same-storage on PostgreSQL (hubmerge over store_pg): $PM_RATE rows/s, storage layout $(ratio "$PM_RATE" "$PB_RATE")," \
+		"rest of the hub $(ratio "$P1_RATE" "$PM_RATE") | against SQLite in this run: one process $(ratio "$P1_RATE" "$F1_RATE")," \
+		"plain upserts $(ratio "$PB_RATE" "$B_RATE") | rows after: $N1 and $N2 ($NS on SQLite), none lost or doubled"
+}
+
 # ---- 1, 2, 3: merge throughput, the session extension, bytes on the wire ----
 F1_RATE=""; F1_SETS=0
 if want 1 || want 2 || want 3; then
@@ -323,6 +437,9 @@ if want 1 || want 2 || want 3; then
 		# a third twin for the same-storage baseline (hubmerge, below)
 		cp "$W/f1.db" "$W/f1s.db"
 		[ -f "$W/f1.db-wal" ] && cp "$W/f1.db-wal" "$W/f1s.db-wal"
+		# a twin for figure 1 on PostgreSQL (migrated into it, below)
+		cp "$W/f1.db" "$W/f1p.db"
+		[ -f "$W/f1.db-wal" ] && cp "$W/f1.db-wal" "$W/f1p.db-wal"
 		# BENCH_KEEP: one more twin, never replayed, for replaying by hand afterwards
 		if [ -n "${BENCH_KEEP:-}" ]; then
 			cp "$W/f1.db" "$W/f1-pristine.db"
@@ -451,7 +568,11 @@ if want 1 || want 2 || want 3; then
 			"$(ratio "$O_BPC" "$SO_BPC") | goal: <= 0.8 | shape 1: ${O_BPC1:-n/a}, ratio $(ratio "${O_BPC1:-0}" "$SO_BPC")"
 	fi
 	E1=$ERR; result 1 hub_merge_throughput; ERR=$E1; result 2 session_extension; ERR=$E1; result 3 wire_bytes
-	rm -f "$W"/f1a*.csv "$W/f1own.csv"
+	if want 1 && [ -z "$E1" ]; then
+		fig1_pg
+		result 1 hub_merge_pg
+	fi
+	rm -f "$W"/f1a*.csv "$W/f1own.csv" "$W"/f1p.db*
 fi
 
 # ---- 4: agent journaling cost ----
