@@ -20,7 +20,7 @@ MODE=${1:-smoke}
 : "${LK_BIN:=build/bench}"
 : "${BENCH_DIR:=$LK_BIN/bench-run}"
 : "${BENCH_CACHE:=$LK_BIN/bench-cache}"
-: "${BENCH_ONLY:=1 2 3 4 5 6 7 8 9}"
+: "${BENCH_ONLY:=1 2 3 4 5 6 7 8 9 10}"
 ROOT_DIR=$(pwd)
 UNITS_CSV=$ROOT_DIR/tests/fixtures/binh-thuan-before-2025-07.csv
 HUB=$ROOT_DIR/$LK_BIN/lienket-hub
@@ -70,6 +70,7 @@ cleanup() {
 	for p in $PIDS; do stop "$p"; done
 	if [ -s "$W/pgdir" ]; then # figure 1 on PostgreSQL: its server, stopped by its PID
 		sh "$ROOT_DIR/scripts/pg-test-server.sh" stop "$(cat "$W/pgdir")" >/dev/null 2>&1
+		cp "$(cat "$W/pgdir")/server.log" "$W/pg-server.log" 2>/dev/null
 		rm -rf "$(cat "$W/pgdir")"
 	fi
 	[ -n "${BENCH_KEEP:-}" ] || rm -rf "$BENCH_DIR"
@@ -309,6 +310,19 @@ pg_replay() {
 		hub_start "$url" "$name$k" || return 1
 		hp="$hp $HUB_PID"; hu="$hu $HUB_URL"; k=$((k + 1))
 	done
+	# each process's connections opened before the clock starts (16 reads at once), as in
+	# a hub that has served a while: a connection opened while another process commits
+	# can deadlock on the open's DDL (NOTES-pg-core.md, 02:46)
+	for u in $hu; do
+		wp=""
+		for l in "$@"; do
+			while read -r _ tok; do
+				curl -s -o /dev/null -H "Authorization: Bearer $tok" "$u/v1/whoami" &
+				wp="$wp $!"
+			done <"$l"
+		done
+		for p in $wp; do wait "$p"; done
+	done
 	c0=0; for p in $hp; do c0=$((c0 + $(awk '{ print $14 + $15 }' "/proc/$p/stat"))); done
 	t0=$(now); rp=""; k=0
 	for l in "$@"; do
@@ -350,13 +364,19 @@ fig1_pg() {
 	PGU=$(cat "$W/pg.url")
 	u1=$(sh "$ROOT_DIR/scripts/pg-test-server.sh" createdb "$PGD" f1pg 2>>"$LOG") || { ERR="createdb failed"; return 1; }
 	s0=$(now)
-	LK_HUB_STATE_DIR=$W "$HUB" migrate --from "$W/f1p.db" --to "$u1" >>"$LOG" 2>&1 ||
-		{ ERR="migrate to PostgreSQL failed"; return 1; }
+	if ! LK_HUB_STATE_DIR=$W "$HUB" migrate --from "$W/f1p.db" --to "$u1" >"$W/migrate.out" 2>&1; then
+		cat "$W/migrate.out" >>"$LOG"
+		# a build whose PostgreSQL back end still lacks some of its parts says so
+		why=$(grep -o 'back end of this build is incomplete ([a-z_]* is missing)' "$W/migrate.out")
+		if [ -n "$why" ]; then say "figure 1 on PostgreSQL: not measured: the PostgreSQL $why"; return 0; fi
+		ERR="migrate to PostgreSQL failed: $(tail -1 "$W/migrate.out")"; return 1
+	fi
+	cat "$W/migrate.out" >>"$LOG"
 	MIG=$(elapsed "$s0" "$(now)")
 	pg_sql "$u1" "VACUUM ANALYZE" >/dev/null || { ERR="vacuum failed"; return 1; }
 	u2=$(pg_copy f1pg2) && us=$(pg_copy f1pgs) || { ERR="copying the PostgreSQL hub failed"; return 1; }
-	pg_sql "$PGU" "ALTER SYSTEM SET fsync = on; ALTER SYSTEM SET synchronous_commit = on;
-		ALTER SYSTEM SET full_page_writes = on" && pg_sql "$PGU" "SELECT pg_reload_conf()" >/dev/null &&
+	pg_sql "$PGU" "ALTER SYSTEM SET fsync = on" && pg_sql "$PGU" "ALTER SYSTEM SET synchronous_commit = on" &&
+		pg_sql "$PGU" "ALTER SYSTEM SET full_page_writes = on" && pg_sql "$PGU" "SELECT pg_reload_conf()" >/dev/null &&
 		sleep 1 && pg_sql "$PGU" "CHECKPOINT" || { ERR="cannot turn fsync on"; return 1; }
 	PG_SET=$(pg_sql "$PGU" "SELECT string_agg(name || '=' || setting, ' ' ORDER BY name) FROM pg_settings WHERE name
 		IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'wal_level', 'server_version')")
@@ -386,8 +406,9 @@ fig1_pg() {
 	echo "$PBASE" >>"$LOG"; echo "$PSAME" >>"$LOG"
 	PB_RATE=$(echo "$PBASE" | kv rows_per_s); PM_RATE=$(echo "$PSAME" | kv rows_per_s)
 	sh "$ROOT_DIR/scripts/pg-test-server.sh" stop "$PGD" >>"$LOG" 2>&1
+	cp "$PGD/server.log" "$W/pg-server.log" 2>/dev/null
 	rm -rf "$PGD"; rm -f "$W/pgdir"
-	[ -z "$ERR" ] || return 1
+	[ -n "$P1_RATE$P2_RATE$PB_RATE" ] || return 1
 	say "figure 1 on PostgreSQL ($(echo "$PG_SET" | tr ' ' ',' ); the hub migrated in $MIG s): the same" \
 		"replay ($F1_AGENTS agents at once, $want_n changes) to one \`serve --db postgresql://…\`: $P1_RATE changes/s" \
 		"(p50 $P1_P50 ms, p99 $P1_P99 ms per set; hub CPU $P1_CPU s of $P1_WALL s wall); to two \`serve\` processes" \
@@ -568,7 +589,9 @@ if want 1 || want 2 || want 3; then
 			"$(ratio "$O_BPC" "$SO_BPC") | goal: <= 0.8 | shape 1: ${O_BPC1:-n/a}, ratio $(ratio "${O_BPC1:-0}" "$SO_BPC")"
 	fi
 	E1=$ERR; result 1 hub_merge_throughput; ERR=$E1; result 2 session_extension; ERR=$E1; result 3 wire_bytes
-	if want 1 && [ -z "$E1" ]; then
+	# on PostgreSQL: in `make bench`; in the smoke only with BENCH_PG=1 (its server, the
+	# migration and two replays add ~25 s to a smoke of ~30 s)
+	if want 1 && [ -z "$E1" ] && { [ "$MODE" = full ] || [ -n "${BENCH_PG:-}" ]; }; then
 		fig1_pg
 		result 1 hub_merge_pg
 	fi
@@ -828,6 +851,29 @@ if want 8; then
 			"in $CIC s): $RTC s | ratio: $(ratio "$RT1" "$RTC") | goal: < 1 s; same JSON from all three"
 	fi
 	result 8 report_time
+fi
+
+# ---- 10: the office app's pages (issue 13; bench/app_bench.sh, the app lane's script) ----
+if want 10; then
+	if [ "$MODE" = full ]; then ar=${APP_ROWS:-50000}; rp=10; else ar=500; rp=1; fi
+	APP_BENCH_ROWS=$ar APP_BENCH_REPEAT=$rp LK_BIN=$LK_BIN sh "$ROOT_DIR/bench/app_bench.sh" >"$W/app.out" 2>&1 ||
+		ERR="app_bench.sh failed: $(tail -1 "$W/app.out")"
+	cat "$W/app.out" >>"$LOG"
+	if [ -z "$ERR" ]; then
+		# the table: cpu first, cpu avg, wall avg (ms), request
+		awk 'NF == 4 && $1 ~ /^[0-9]+$/' "$W/app.out" >"$W/app.rows"
+		[ -s "$W/app.rows" ] || ERR="app_bench.sh printed no request"
+		AW=$(sort -k2,2n "$W/app.rows" | tail -1)
+		AS=$(awk '$4 ~ /sort=host_branch_id$/ { print $1 " first, " $2 " avg" }' "$W/app.rows")
+		AR=$(sed -n 's/^peak resident size of the agent: \([0-9]*\) kB.*/\1/p' "$W/app.out")
+		[ -z "$ERR" ] && say "figure 10: the office app over $ar people, $ar meetings, $ar roles ($(wc -l <"$W/app.rows" | tr -d ' ')" \
+			"kinds of request, 1 + $rp each; agent CPU time): slowest on average $(echo "$AW" | awk '{ print $2 }') ms" \
+			"($(echo "$AW" | awk '{ print $4 }')); the list sorted by the linked branch's name: $AS ms CPU;" \
+			"peak RSS $((${AR:-0} / 1024)).$(((${AR:-0} % 1024) * 10 / 1024)) MB | goal: a list sorted by a linked name" \
+			"< 100 ms over 50,000 rows, RSS < 24 MB — a goal, not a ratio"
+		[ "$MODE" = full ] && sed 's/^/    /' "$W/app.out"
+	fi
+	result 10 office_app
 fi
 
 if [ -n "$F7_PID" ]; then
