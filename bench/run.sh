@@ -488,6 +488,10 @@ if want 1 || want 2 || want 3; then
 				grep '%' | head -60
 			  perf report -i "$W/hub.perf" --children --stdio --sort sym -g none 2>/dev/null |
 				grep '%' | head -80; } >"$BENCH_CACHE/hub-profile.txt"
+			perf report -i "$W/hub.perf" --no-children --stdio --sort comm,dso,sym -g none 2>/dev/null |
+				awk -f "$ROOT_DIR/bench/profile_split.awk" >"$BENCH_CACHE/hub-profile-split.txt"
+			say "hub profile (perf, cpu-clock, share of the hub's CPU during figure 1's replay):" \
+				"$(tr '\n' ';' <"$BENCH_CACHE/hub-profile-split.txt")"
 		fi
 		HUB_CPU=$(awk -v a="$hc0" -v b="$hc1" -v tk="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (b - a) / tk }')
 		tail -n +$((lines0 + 1)) "$W/f1.log" >"$W/f1.replay.log"
