@@ -302,7 +302,9 @@ static int create_plain(sqlite3 *db, const struct rows *rs)
 	return rc;
 }
 
-static char *upsert_sql(const struct rows *rs, int lww)
+/* The upsert into t; mark is the parameter prefix: '?' (SQLite) or '$' (PostgreSQL). Column
+ * names come from the schema declaration (rows_load matched every header against it). */
+static char *upsert_sql(const struct rows *rs, int lww, char mark)
 {
 	sqlite3_str *q = sqlite3_str_new(NULL);
 	sqlite3_str_appendall(q, "INSERT INTO t(");
@@ -310,7 +312,7 @@ static char *upsert_sql(const struct rows *rs, int lww)
 		sqlite3_str_appendf(q, "\"%w\",", rs->col[i]->name);
 	sqlite3_str_appendall(q, "_clock,_writer) VALUES(");
 	for (size_t i = 0; i < rs->ncol + 2; i++)
-		sqlite3_str_appendf(q, "%s?%d", i ? "," : "", (int)i + 1);
+		sqlite3_str_appendf(q, "%s%c%d", i ? "," : "", mark, (int)i + 1);
 	sqlite3_str_appendall(q, ")");
 	if (lww) {
 		sqlite3_str_appendall(q, " ON CONFLICT(id) DO UPDATE SET ");
@@ -359,7 +361,7 @@ static int plain_db(const char *path, const struct rows *pre, const struct rows 
 		fprintf(stderr, "lienket-bench: '%s' holds %" PRId64 " rows, not %zu\n", path, have, pre->n);
 		return -1;
 	}
-	char *sql = upsert_sql(pre, 0);
+	char *sql = upsert_sql(pre, 0, '?');
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(*db, sql, -1, &st, NULL) == SQLITE_OK ? 0 : -1;
 	sqlite3_free(sql);
@@ -456,7 +458,7 @@ static int cmd_upsert(const struct opts *o)
 		return 1;
 	if (plain_db(o->db, &pre, &rs, &db) != 0)
 		goto out;
-	char *sql = upsert_sql(&rs, 1);
+	char *sql = upsert_sql(&rs, 1, '?');
 	int prc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	sqlite3_free(sql);
 	if (prc != SQLITE_OK)
@@ -495,28 +497,6 @@ static int pg_ok(PGconn *c, PGresult *r, const char *what)
 static int pg_run(PGconn *c, const char *sql)
 {
 	return pg_ok(c, PQexec(c, sql), sql);
-}
-
-/* Column names come from the schema declaration (rows_load matched every header name
- * against it), so they are safe to quote into the DDL. */
-static char *pg_upsert_sql(const struct rows *rs, int lww)
-{
-	sqlite3_str *q = sqlite3_str_new(NULL);
-	sqlite3_str_appendall(q, "INSERT INTO t(");
-	for (size_t i = 0; i < rs->ncol; i++)
-		sqlite3_str_appendf(q, "\"%w\",", rs->col[i]->name);
-	sqlite3_str_appendall(q, "_clock,_writer) VALUES(");
-	for (size_t i = 0; i < rs->ncol + 2; i++)
-		sqlite3_str_appendf(q, "%s$%d", i ? "," : "", (int)i + 1);
-	sqlite3_str_appendall(q, ")");
-	if (lww) {
-		sqlite3_str_appendall(q, " ON CONFLICT(id) DO UPDATE SET ");
-		for (size_t i = 1; i < rs->ncol; i++)
-			sqlite3_str_appendf(q, "\"%w\"=excluded.\"%w\",", rs->col[i]->name, rs->col[i]->name);
-		sqlite3_str_appendall(q, "_clock=excluded._clock,_writer=excluded._writer WHERE excluded._clock > t._clock"
-					 " OR (excluded._clock = t._clock AND excluded._writer > t._writer)");
-	}
-	return sqlite3_str_finish(q);
 }
 
 /* Rows [from, to) through the prepared statement name, clock = base + k, values as text
@@ -566,11 +546,11 @@ static int cmd_pgupsert(const struct opts *o)
 	if (!sql || pg_run(c, sql) != 0)
 		goto out;
 	sqlite3_free(sql);
-	sql = pg_upsert_sql(&pre, 0);
+	sql = upsert_sql(&pre, 0, '$');
 	if (!sql || pg_ok(c, PQprepare(c, "ins", sql, 0, NULL), "prepare") != 0)
 		goto out;
 	sqlite3_free(sql);
-	sql = pg_upsert_sql(&rs, 1);
+	sql = upsert_sql(&rs, 1, '$');
 	if (!sql || pg_ok(c, PQprepare(c, "ups", sql, 0, NULL), "prepare") != 0)
 		goto out;
 	if (pg_run(c, "BEGIN") || pg_write_rows(c, "ins", &pre, 0, pre.n, 1) || pg_run(c, "COMMIT") ||
@@ -621,7 +601,7 @@ static int cmd_session(const struct opts *o)
 		goto out;
 	if (sqlite3_open(":memory:", &scratch) != SQLITE_OK || create_plain(scratch, &rs) != 0)
 		goto out;
-	char *sql = upsert_sql(&rs, 0);
+	char *sql = upsert_sql(&rs, 0, '?');
 	int prc = sqlite3_prepare_v2(scratch, sql, -1, &st, NULL);
 	sqlite3_free(sql);
 	if (prc != SQLITE_OK)
