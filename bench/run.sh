@@ -35,6 +35,7 @@ case $LK_BIN in /*) HUB=$LK_BIN/lienket-hub; AGENT=$LK_BIN/lienket-agent; GEN=$L
 if [ "$MODE" = full ]; then
 	: "${PRELOAD:=1000000}"  # rows in the hub before figure 1
 	: "${F1_AGENTS:=16}"; : "${F1_PER:=25000}"
+	: "${F1PG_AGENTS:=4}"  # figure 1 on PostgreSQL replays the first 4 agents (100,000 changes)
 	: "${F4_ONE:=2000}"; : "${F4_BULK:=100000}"; : "${F4_PAIRS:=5}"
 	: "${F5_BACKLOG:=100000}"; : "${F5_IDLE:=20}"
 	: "${F6_AGENTS:=500}"; : "${F6_PER:=2000}"; : "${F6_PAR:=64}"
@@ -401,26 +402,35 @@ fig1_pg() {
 		IN ('fsync', 'synchronous_commit', 'full_page_writes', 'shared_buffers', 'wal_level', 'server_version')")
 	case " $PG_SET " in *" fsync=on "*" synchronous_commit=on "*) ;; *) ERR="fsync not on: $PG_SET"; return 1 ;; esac
 	echo "postgresql: $PG_SET" >>"$LOG"
-	# one process; then two on one database, the agents split between them
-	awk 'NR % 2 == 1' "$W/replay.list" >"$W/replay.h1"; awk 'NR % 2 == 0' "$W/replay.list" >"$W/replay.h2"
+	# the first F1PG_AGENTS agents (whole: every change set of each): one process; then
+	# two on one database, the agents split between them
+	NPG=${F1PG_AGENTS:-$F1_AGENTS}; [ "$NPG" -le "$F1_AGENTS" ] || NPG=$F1_AGENTS
+	head -n "$NPG" "$W/replay.list" >"$W/replay.pg"
+	awk 'NR % 2 == 1' "$W/replay.pg" >"$W/replay.h1"; awk 'NR % 2 == 0' "$W/replay.pg" >"$W/replay.h2"
+	i=0; : >"$W/f1pgrows.csv"
+	while [ $i -lt "$NPG" ]; do
+		if [ $i -eq 0 ]; then cat "$W/f1a$i.csv"; else tail -n +2 "$W/f1a$i.csv"; fi >>"$W/f1pgrows.csv"
+		i=$((i + 1))
+	done
+	NP=$(sqlite3 "$W/f1p.db" 'SELECT count(*) FROM meeting' 2>>"$LOG")
 	LK_HUB_STATE_DIR=$W; export LK_HUB_STATE_DIR
-	pg_replay f1pg1_ "$u1" "$W/replay.list" || return 1
+	pg_replay f1pg1_ "$u1" "$W/replay.pg" || return 1
 	P1_RATE=$PG_RATE P1_APPLIED=$PG_APPLIED P1_P50=$PG_P50 P1_P99=$PG_P99 P1_CPU=$PG_CPU P1_WALL=$PG_WALL
 	pg_replay f1pg2_ "$u2" "$W/replay.h1" "$W/replay.h2" || return 1
 	P2_RATE=$PG_RATE P2_APPLIED=$PG_APPLIED P2_P50=$PG_P50 P2_P99=$PG_P99 P2_CPU=$PG_CPU P2_WALL=$PG_WALL
 	unset LK_HUB_STATE_DIR
-	want_n=$((F1_AGENTS * F1_PER))
+	want_n=$((NPG * F1_PER))
 	[ "$P1_APPLIED" -eq "$want_n" ] || ERR="${ERR:-PostgreSQL hub (one process) applied $P1_APPLIED of $want_n}"
 	[ "$P2_APPLIED" -eq "$want_n" ] || ERR="${ERR:-PostgreSQL hub (two processes) applied $P2_APPLIED of $want_n}"
-	# every row there, once: the SQLite hub after the same replay holds the same count
-	NS=$(sqlite3 "$W/f1.db" 'SELECT count(*) FROM meeting' 2>>"$LOG")
+	# every row there, once: the rows before the replay and one per change (new ids)
+	NS=$((NP + want_n))
 	N1=$(pg_sql "$u1" 'SELECT count(*) FROM meeting'); N2=$(pg_sql "$u2" 'SELECT count(*) FROM meeting')
 	H2=$(pg_sql "$u2" 'SELECT count(DISTINCT _hs) FROM meeting')
 	[ "$N1" = "$NS" ] && [ "$N2" = "$NS" ] && [ "$H2" = "$NS" ] ||
-		ERR="${ERR:-rows after the replay: SQLite $NS, PostgreSQL one process $N1, two processes $N2 ($H2 distinct _hs)}"
-	PBASE=$("$BENCH" pgupsert --db "$PGU" --rows "$W/f1own.csv" --preload "$PRE_ROWS" --batch "${F1_BATCH:-150}" \
+		ERR="${ERR:-rows after the replay: expected $NS, PostgreSQL one process $N1, two processes $N2 ($H2 distinct _hs)}"
+	PBASE=$("$BENCH" pgupsert --db "$PGU" --rows "$W/f1pgrows.csv" --preload "$PRE_ROWS" --batch "${F1_BATCH:-150}" \
 		2>>"$LOG") || ERR="${ERR:-PostgreSQL upsert baseline failed}"
-	PSAME=$("$BENCH" hubmerge --db "$us" --rows "$W/f1own.csv" --batch "${F1_BATCH:-150}" 2>>"$LOG") ||
+	PSAME=$("$BENCH" hubmerge --db "$us" --rows "$W/f1pgrows.csv" --batch "${F1_BATCH:-150}" 2>>"$LOG") ||
 		ERR="${ERR:-PostgreSQL same-storage baseline failed}"
 	echo "$PBASE" >>"$LOG"; echo "$PSAME" >>"$LOG"
 	PB_RATE=$(echo "$PBASE" | kv rows_per_s); PM_RATE=$(echo "$PSAME" | kv rows_per_s)
@@ -429,7 +439,7 @@ fig1_pg() {
 	rm -rf "$PGD"; rm -f "$W/pgdir"
 	[ -n "$P1_RATE$P2_RATE$PB_RATE" ] || return 1
 	say "figure 1 on PostgreSQL ($(echo "$PG_SET" | tr ' ' ',' ); the hub moved in $MIG s): the same" \
-		"replay ($F1_AGENTS agents at once, $want_n changes) to one \`serve --db postgresql://…\`: $P1_RATE changes/s" \
+		"replay of the first $NPG agents' change sets ($NPG at once, $want_n changes) to one \`serve --db postgresql://…\`: $P1_RATE changes/s" \
 		"(p50 $P1_P50 ms, p99 $P1_P99 ms per set; hub CPU $P1_CPU s of $P1_WALL s wall); to two \`serve\` processes" \
 		"on one database, half the agents each: $P2_RATE changes/s (p50 $P2_P50 ms, p99 $P2_P99 ms; CPU $P2_CPU s of" \
 		"$P2_WALL s) | baseline: plain LWW upsert of the same rows with libpq (INSERT … ON CONFLICT (id) DO" \
@@ -437,7 +447,7 @@ fig1_pg() {
 		"$(ratio "$P1_RATE" "$PB_RATE"), two $(ratio "$P2_RATE" "$PB_RATE"); two / one $(ratio "$P2_RATE" "$P1_RATE")" \
 		"| same-storage on PostgreSQL (hubmerge over store_pg): $PM_RATE rows/s, storage layout $(ratio "$PM_RATE" "$PB_RATE")," \
 		"rest of the hub $(ratio "$P1_RATE" "$PM_RATE") | against SQLite in this run: one process $(ratio "$P1_RATE" "$F1_RATE")," \
-		"plain upserts $(ratio "$PB_RATE" "$B_RATE") | rows after: $N1 and $N2 ($NS on SQLite), none lost or doubled"
+		"plain upserts $(ratio "$PB_RATE" "$B_RATE") (16 agents there) | rows after: $N1 and $N2 (expected $NS), none lost or doubled"
 }
 
 # ---- 1, 2, 3: merge throughput, the session extension, bytes on the wire ----
@@ -618,7 +628,7 @@ if want 1 || want 2 || want 3; then
 		fig1_pg
 		result 1 hub_merge_pg
 	fi
-	rm -f "$W"/f1a*.csv "$W/f1own.csv" "$W"/f1p.db*
+	rm -f "$W"/f1a*.csv "$W/f1own.csv" "$W"/f1p.db* "$W/f1pgrows.csv"
 fi
 
 # ---- 4: agent journaling cost ----
