@@ -26,7 +26,7 @@ export LK_BIN="$BUILD"
 UNIT_SUITES=${UNIT_SUITES:-$BUILD/tests}
 E2E_SUITES=${E2E_SUITES:-tests/e2e}
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-1200}
-PG_E2E=${PG_E2E-}
+PG_E2E=${PG_E2E-sync faults badinput operations dashboard migrate}
 PG_ENV_faults=${PG_ENV_faults-FAULTS_CRASH_ITERATIONS=3 FAULTS_CONCURRENT_AGENTS=40}
 [ "${VALGRIND:-0}" = 1 ] && SUITE_TIMEOUT=$((SUITE_TIMEOUT * 4))
 passed=0; failed=0

@@ -1,7 +1,8 @@
 """hubdb.py — the hub's database as the end-to-end suites' Python reads it: an SQLite
 file, or a postgresql:// URL (LK_STORE=pg, tests/e2e/lib.sh), through psql.
 
-connect(path) gives an object with the few sqlite3 calls the suites make: execute(sql,
+connect(path) gives an object (on PostgreSQL one per database for the run) with the few
+sqlite3 calls the suites make: execute(sql,
 args) with ? parameters, whose result has fetchall() and fetchone() and iterates; close().
 On PostgreSQL each row comes back as JSON (row_to_json), so integers stay integers, texts
 texts and NULL None, as sqlite3 gives them. tables(con) and columns(con, table) list what
@@ -25,8 +26,17 @@ class Rows(list):
 
 
 class PgCon:
+    """One psql process per database for the whole run (a process per query costs more
+    than the query under a loaded machine): each query is followed by an \\echo of a
+    marker, and its rows are the lines before it. An error ends psql (ON_ERROR_STOP):
+    its message is raised."""
+    END = "__lk_hubdb_end__"
+
     def __init__(self, url):
         self.url = url
+        self.p = subprocess.Popen(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
 
     def execute(self, sql, args=()):
         parts = sql.split("?")
@@ -35,21 +45,35 @@ class PgCon:
         text = parts[0]
         for a, rest in zip(args, parts[1:]):
             text += (str(a) if isinstance(a, int) else "'" + str(a).replace("'", "''") + "'") + rest
-        out = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.url,
-                              "-c", "SELECT row_to_json(q)::text FROM (%s) q" % text],
-                             capture_output=True, text=True)
-        if out.returncode != 0:
-            raise SystemExit("hubdb: psql: " + out.stderr.strip())
-        return Rows(tuple(v for _, v in json.loads(line, object_pairs_hook=list))
-                    for line in out.stdout.splitlines() if line)
+        q = "SELECT row_to_json(q)::text FROM (%s) q;\n\\echo %s\n" % (text, self.END)
+        try:
+            self.p.stdin.write(q)
+            self.p.stdin.flush()
+        except BrokenPipeError:
+            raise SystemExit("hubdb: psql: " + self.p.stderr.read().strip())
+        rows = Rows()
+        while True:
+            line = self.p.stdout.readline()
+            if line == "":
+                raise SystemExit("hubdb: psql: " + self.p.stderr.read().strip())
+            line = line.rstrip("\n")
+            if line == self.END:
+                return rows
+            if line:
+                rows.append(tuple(v for _, v in json.loads(line, object_pairs_hook=list)))
 
     def close(self):
-        pass
+        pass  # kept for the next connect() to the same database
+
+
+_open = {}
 
 
 def connect(path, timeout=30):
     if is_pg(path):
-        return PgCon(path)
+        if path not in _open:
+            _open[path] = PgCon(path)
+        return _open[path]
     return sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=timeout)
 
 
