@@ -88,10 +88,10 @@ Function JoinPage
   ${If} ${FileExists} "${DATA}\lienket.db"
     Abort ; joined before: nothing to ask
   ${EndIf}
-  !insertmacro MUI_HEADER_TEXT "Mã kết nối" "Mã trên phiếu kết nối tỉnh gửi cho văn phòng"
+  !insertmacro MUI_HEADER_TEXT "Mã tham gia" "Mã in dưới mục $\"Mã tham gia$\" trên Phiếu kết nối Liên Kết tỉnh gửi cho văn phòng"
   nsDialogs::Create 1018
   Pop $0
-  ${NSD_CreateLabel} 0 0 100% 30u "Gõ hoặc dán mã kết nối (bắt đầu bằng LK1.). Có thể để trống và làm sau bằng lệnh lienket-agent init --join."
+  ${NSD_CreateLabel} 0 0 100% 30u "Gõ hoặc dán mã tham gia (bắt đầu bằng LK1.). Có thể để trống: lần đầu mở Liên Kết, ứng dụng sẽ hỏi mã này."
   Pop $0
   ${NSD_CreateText} 0 34u 100% 14u "$JoinCode"
   Pop $JoinBox
@@ -132,7 +132,7 @@ Section "Install"
     nsExec::ExecToLog '"$INSTDIR\lienket-agent.exe" init --db "${DATA}\lienket.db" --join "$JoinCode"'
     Pop $0
     ${If} $0 != 0
-      MessageBox MB_ICONEXCLAMATION "Mã kết nối không dùng được (mã lỗi $0). Hãy kiểm tra lại mã trên phiếu, rồi chạy: lienket-agent init --join MÃ" /SD IDOK
+      MessageBox MB_ICONEXCLAMATION "Mã tham gia không dùng được (mã lỗi $0). Hãy kiểm tra lại mã trên phiếu, rồi chạy: lienket-agent init --join MÃ" /SD IDOK
     ${EndIf}
   ${EndIf}
 

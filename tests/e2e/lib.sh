@@ -161,4 +161,17 @@ ag() {
 }
 say() { tail -3 "$E2E_DIR/$1.out" "$E2E_DIR/$1.err" 2>/dev/null | grep -v '^==>' | grep -v '^$' | tr '\n' ' ' | cut -c1-400; }
 
+# proxy_bytes_up NAME — bytes the faultproxy $PROXY_PID (logging to $E2E_DIR/NAME.log) has
+# relayed from laptop to hub so far (its counters, printed on SIGUSR1).
+proxy_bytes_up() {
+	n0=$(grep -c 'stats connections' "$E2E_DIR/$1.log")
+	kill -USR1 "$PROXY_PID" 2>/dev/null
+	j=0
+	while [ "$(grep -c 'stats connections' "$E2E_DIR/$1.log")" -le "$n0" ] && [ $j -lt 50 ]; do
+		sleep 0.02; j=$((j + 1))
+	done
+	v=$(grep 'stats connections' "$E2E_DIR/$1.log" | tail -1 | sed -n 's/.*bytes_client_to_server=\([0-9]*\).*/\1/p')
+	echo "${v:-0}"
+}
+
 e2e_finish() { exit $E2E_FAILED; }

@@ -72,19 +72,6 @@ proxy_up() {
 	PROXY_URL="http://127.0.0.1:$(cat "$E2E_DIR/$pn.port")"
 }
 
-# proxy_bytes_up NAME — bytes the proxy has relayed from laptop to hub so far (its
-# counters, printed on SIGUSR1).
-proxy_bytes_up() {
-	n0=$(grep -c 'stats connections' "$E2E_DIR/$1.log")
-	kill -USR1 "$PROXY_PID" 2>/dev/null
-	j=0
-	while [ "$(grep -c 'stats connections' "$E2E_DIR/$1.log")" -le "$n0" ] && [ $j -lt 50 ]; do
-		sleep 0.02; j=$((j + 1))
-	done
-	v=$(grep 'stats connections' "$E2E_DIR/$1.log" | tail -1 | sed -n 's/.*bytes_client_to_server=\([0-9]*\).*/\1/p')
-	echo "${v:-0}"
-}
-
 # status_json DB — status --json of a laptop into $E2E_DIR/st.json, and its top-level
 # members as KEY=VALUE lines into st.json.kv (one Python start, not one per member);
 # 0 when status ran.
