@@ -153,11 +153,11 @@ static const struct store_cell *cell_named(size_t n, const char *const *names,
 }
 
 /* Meta keys where a back end records where its own database stands (store_pg.c:
- * identity_check): never copied nor compared — the destination's raw_done records its
+ * identity_check) and which DDL it last ran (pg_ddl): never copied nor compared — the destination's raw_done records its
  * own, so that its next open does not take it for a restored copy. */
 static int own_meta(const char *key, size_t len)
 {
-	static const char *const own[] = { "pg_identity" };
+	static const char *const own[] = { "pg_identity", "pg_ddl" };
 	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++)
 		if (strlen(own[i]) == len && memcmp(own[i], key, len) == 0)
 			return 1;

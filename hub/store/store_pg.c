@@ -363,6 +363,34 @@ static int create_tables(struct store_pg *p)
 	return rc;
 }
 
+/* A digest (FNV-1a 64, hex) of every DDL text create_tables runs: hub_meta 'pg_ddl'
+ * holds the digest of the last run, so that opening a connection runs the DDL only when
+ * this build's differs. CREATE INDEX IF NOT EXISTS takes its table's ShareLock even when
+ * the index exists: run at every open, it deadlocked a pool connection opening while a
+ * writer (this process's or another's) held row locks and waited for its commit. */
+static uint64_t fnv1a(uint64_t h, const char *s)
+{
+	for (const unsigned char *c = (const unsigned char *)s; *c; c++)
+		h = (h ^ *c) * 1099511628211ull;
+	return h;
+}
+
+static int ddl_digest(char out[17])
+{
+	uint64_t h = fnv1a(14695981039346656037ull, META_DDL);
+	for (size_t t = 0; t < schema_ntables; t++) {
+		char sql[SQL_MAX];
+		if (table_ddl(&schema_tables[t], sql, sizeof sql) >= sizeof sql)
+			return STORE_ERR;
+		h = fnv1a(h, sql);
+	}
+	h = fnv1a(h, REPORT_DDL);
+	h = fnv1a(h, FIGURES_PG_INDEX_DDL);
+	h = fnv1a(h, STORE_PG_ACCESS_DDL);
+	snprintf(out, 17, "%016" PRIx64, h);
+	return 0;
+}
+
 static size_t table_index(const struct schema_table *t)
 {
 	return (size_t)(t - schema_tables);
@@ -1799,7 +1827,22 @@ static int open_tables(struct store_pg *p, int create, char *err, size_t errlen)
 		rc = STORE_CORRUPT;
 		goto fail;
 	}
-	rc = create_tables(p);
+	char digest[17], had[17] = "";
+	if (ddl_digest(digest) != 0) {
+		snprintf(err, errlen, "the DDL of a table is too long");
+		rc = STORE_ERR;
+		goto fail;
+	}
+	if (has && pg_meta_get(&p->base, "pg_ddl", had, sizeof had) < 0) {
+		snprintf(err, errlen, "cannot read the database: %s", p->err);
+		rc = STORE_ERR;
+		goto fail;
+	}
+	if (strcmp(had, digest) != 0) {
+		rc = create_tables(p);
+		if (rc == 0)
+			rc = pg_meta_set(&p->base, "pg_ddl", digest);
+	}
 	if (rc == 0 && create) {
 		char hub_id[37];
 		snprintf(ver, sizeof ver, "%d", SCHEMA_VERSION);

@@ -1112,6 +1112,35 @@ static void test_store_pg__row_merge_waits_and_loses_no_update(void **state)
 	assert_string_equal(cell(s, "person", R1, "full_name"), "tên mới");
 }
 
+static int nothing(struct store *s, void *arg)
+{
+	(void)s;
+	(void)arg;
+	return 0;
+}
+
+/* A connection opened while another holds a write in flight (row locks on a synced
+ * table) opens at once: the DDL runs only when the database's differs from this build's
+ * (hub_meta pg_ddl). Run at every open, CREATE INDEX IF NOT EXISTS waited for the
+ * writer's table lock, and a hub's pool connection deadlocked with its own writer. */
+static void test_store_pg__open_does_not_wait_for_a_write_in_flight(void **state)
+{
+	struct fx *f = *state;
+	struct store *s = f->s;
+	assert_int_equal(s->begin(s), 0);
+	put(s, "person", R1, U_C1, 'i', 100, W1, "full_name=s:A");
+	struct racer R = { .f = f, .fn = nothing };
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, race, &R), 0);
+	for (int i = 0; i < 100 && !R.done; i++)
+		wait_ms(50);
+	int opened = R.done;
+	assert_int_equal(s->commit(s), 0);
+	pthread_join(th, NULL);
+	assert_true(opened); /* within 5 s, while the write was in flight */
+	assert_int_equal(R.rc, 0);
+}
+
 static int read_agent(struct store *s, void *arg)
 {
 	struct store_agent *a = arg;
@@ -1459,6 +1488,7 @@ int main(void)
 		CASES(setup_pg),
 		PG_CASE(test_store_pg__hub_sequence_follows_commit_order),
 		PG_CASE(test_store_pg__row_merge_waits_and_loses_no_update),
+		PG_CASE(test_store_pg__open_does_not_wait_for_a_write_in_flight),
 		PG_CASE(test_store_pg__agent_read_waits_for_a_change_set_in_flight),
 		PG_CASE(test_store_pg__deadlock_is_a_conflict),
 		PG_CASE(test_store_pg__held_changes_settled_by_one_process),
