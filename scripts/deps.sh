@@ -39,21 +39,22 @@
 #             (scripts/build-win-deps.sh; the deb-src entry is added below)
 #   wine64    runs the Windows agent and its unit tests (tests/e2e/windows.sh)
 #   nsis      makensis, the Windows installer (installer/lienket.nsi)
-#   postgresql-15, libpq-dev   the hub's PostgreSQL back end (hub/store/store_pg*.c links
-#             libpq) and the throw-away server its tests start (scripts/pg-test-server.sh);
+#   libpq-dev the hub's PostgreSQL back end (hub/store/store_pg*.c links libpq): every
+#             build of the hub, so in the build set (make demo builds the hub too)
+#   postgresql-15  the throw-away server the tests start (scripts/pg-test-server.sh);
 #             installed WITHOUT a system cluster: create_main_cluster = false is written
 #             into /etc/postgresql-common/createcluster.conf first (below)
 set -eu
 mode=${1:---check-or-install}
 what=${2:-build}
 pkgs="build-essential make pkg-config libsqlite3-dev libcurl4-openssl-dev zlib1g-dev \
-libjansson-dev libmicrohttpd-dev libssl-dev sqlite3 libqrencode-dev \
+libjansson-dev libmicrohttpd-dev libssl-dev libpq-dev sqlite3 libqrencode-dev \
 libutf8proc-dev libargon2-dev libxlsxwriter-dev"
 win="gcc-mingw-w64-x86-64 cmake tcl dpkg-dev wine64 nsis"
 case "$what" in
   build)    ;;
   test)     pkgs="$pkgs libcmocka-dev curl python3 time openssl chromium clang libclang-rt-14-dev \
-python3-aiosmtpd python3-openpyxl postgresql-15 libpq-dev $win" ;;
+python3-aiosmtpd python3-openpyxl postgresql-15 $win" ;;
   win)      pkgs="$pkgs $win" ;;
   demo)     pkgs="$pkgs curl" ;;
   browser)  pkgs="$pkgs chromium" ;;
