@@ -97,7 +97,9 @@ HUB_ID=$(sqlite3 "$SRC" "SELECT value FROM hub_meta WHERE key = 'hub_id'")
 HS=$(sqlite3 "$SRC" "SELECT value FROM hub_meta WHERE key = 'hs'")
 ACKED_A=$(acked_on "$SRC" "$AGENT_A")
 SEQ_A=$(last_seq "$ADB")
-T_MIGRATE=$(($(date +%s) * 1000))
+# Receipts after the migration: later than every receipt the source holds (a time in
+# whole seconds also took the first sync's receipt when both fell in the same second).
+T_MIGRATE=$(sqlite3 "$SRC" "SELECT coalesce(max(received_ms), 0) + 1 FROM hub_receipt")
 "$HUB" migrate --from "$SRC" --to "$DST" >"$E2E_DIR/m1.out" 2>"$E2E_DIR/m1.err"; m1=$?
 bad=""
 for t in $(src_tables); do
